@@ -1,0 +1,54 @@
+# poolctl: the commands a new user and CI run. See README.md.
+SHELL := /bin/bash
+SWIFT ?= swift
+BIN := .build/debug/poolctl
+RELEASE_BIN := .build/release/poolctl
+PYTHON ?= python3
+
+.PHONY: all deps build test test-swift test-schema demo bench bench-validate clean
+
+all: build
+
+# Debian's libyaml is a product requirement (no bundled copy). Install it when
+# missing and we are root; otherwise say exactly what to run.
+deps:
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists yaml-0.1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing libyaml-dev and pkg-config with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libyaml-dev pkg-config; \
+	  else \
+	    echo "poolctl needs Debian's libyaml: run 'sudo apt-get install -y libyaml-dev pkg-config'" >&2; exit 1; \
+	  fi; \
+	fi
+	@if ! $(PYTHON) -c 'import jsonschema' >/dev/null 2>&1; then \
+	  echo "==> installing jsonschema with pip"; $(PYTHON) -m pip install -q jsonschema; \
+	fi
+
+build: deps
+	$(SWIFT) build --build-tests
+
+# Every test: the Swift suites (unit, golden, end-to-end against the emulator)
+# and the schema checks.
+test: build
+	$(SWIFT) test --skip-build --parallel
+	$(PYTHON) Tests/schema/test_manifest_schema.py
+
+# The main job on a fresh machine.
+demo: build
+	@echo "==> poolctl validate examples/quickstart"
+	$(BIN) validate examples/quickstart
+	@echo "==> poolctl validate examples/multi-file"
+	$(BIN) validate examples/multi-file
+
+# Validation speed and memory on a generated set: 2,000 pools x 500 sender
+# references, in a release build.
+bench-validate: deps
+	$(SWIFT) build -c release --product poolctl
+	$(PYTHON) Tests/bench/gen_validate_set.py .build/bench-validate
+	@echo "==> validating 2,000 pools x 500 sender references"
+	$(PYTHON) Tests/bench/measure.py $(RELEASE_BIN) validate .build/bench-validate
+
+bench: bench-validate
+
+clean:
+	rm -rf .build

@@ -1,0 +1,51 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "poolctl",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "poolctl", targets: ["poolctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // Debian's libyaml (libyaml-dev), never a bundled copy.
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // libyaml events -> a located node tree. Knows nothing about poolctl.
+        .target(name: "PoolctlYAML", dependencies: ["CYAML"]),
+        // Pure domain values shared by every layer: Diagnostic, DesiredState,
+        // LiveState, identifier formats, the ownership tag.
+        .target(name: "PoolctlModel"),
+        // Located nodes -> Manifest -> DesiredState, with Diagnostics.
+        .target(name: "PoolctlManifest", dependencies: ["PoolctlYAML", "PoolctlModel"]),
+        // Pure renderers: diagnostics, plans and reports as text, JSON and Markdown.
+        .target(name: "PoolctlRender", dependencies: ["PoolctlModel", "PoolctlManifest"]),
+        // The Comms API: models, the API protocol and the live HTTP client.
+        .target(name: "PoolctlAPI", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        // The in-memory SenderPools store and its HTTP front (Hummingbird).
+        .target(name: "PoolctlEmulator", dependencies: [
+            "PoolctlAPI", "PoolctlYAML",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        // Commands (swift-argument-parser). The only layer that prints or exits.
+        .target(name: "PoolctlCLI", dependencies: [
+            "PoolctlManifest", "PoolctlRender", "PoolctlAPI", "PoolctlEmulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "poolctl", dependencies: ["PoolctlCLI"]),
+        .testTarget(name: "PoolctlManifestTests", dependencies: ["PoolctlManifest", "PoolctlYAML", "PoolctlModel", "PoolctlRender"]),
+    ]
+)

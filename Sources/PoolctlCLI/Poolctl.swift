@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+
+/// The `poolctl` root command.
+public struct Poolctl: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "poolctl",
+        abstract: "Manage Twilio Comms API SenderPools as code.",
+        discussion: """
+            poolctl reads YAML manifests that declare SenderPools, their tags and their \
+            sender memberships, and checks them offline (validate).
+
+            Exit codes:
+              0  success
+              1  error: invalid manifests, bad input, or a failed command
+              2  usage error (bad flags or arguments)
+            """,
+        version: PoolctlVersion.current,
+        subcommands: [ValidateCommand.self]
+    )
+
+    public init() {}
+}
+
+/// The version printed by `--version` and recorded in saved plans.
+public enum PoolctlVersion {
+    public static let current = "0.1.0"
+}
+
+/// The process entry point: parses, runs, and maps every error to a message
+/// and an exit code in one place.
+public enum PoolctlMain {
+    public static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        do {
+            var command = try Poolctl.parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(0)
+        } catch {
+            let (message, code) = ErrorReport.describe(error)
+            if !message.isEmpty {
+                Console.standardError.write(message.hasSuffix("\n") ? message : message + "\n")
+            }
+            exit(code)
+        }
+    }
+}
+
+/// Maps any error to what the user sees and the exit code.
+enum ErrorReport {
+    static func describe(_ error: Error) -> (message: String, code: Int32) {
+        switch error {
+        case let failure as CommandFailure:
+            return (failure.message, failure.exitCode)
+        default:
+            // ArgumentParser's own errors: help, version, usage mistakes.
+            let code = Poolctl.exitCode(for: error).rawValue
+            let message = Poolctl.fullMessage(for: error)
+            if code == 0 {
+                Console.standardOutput.write(message.hasSuffix("\n") || message.isEmpty ? message : message + "\n")
+                return ("", 0)
+            }
+            return (message, code == 64 ? 2 : code)
+        }
+    }
+}
+
+/// An error the command has already explained; carries the exit code.
+struct CommandFailure: Error {
+    var message: String
+    var exitCode: Int32
+}
+
+/// Where commands write. The only place that touches the process streams.
+struct Console: Sendable {
+    let handle: FileHandle
+
+    static let standardOutput = Console(handle: .standardOutput)
+    static let standardError = Console(handle: .standardError)
+
+    func write(_ text: String) {
+        handle.write(Data(text.utf8))
+    }
+
+    var isTerminal: Bool { isatty(handle.fileDescriptor) == 1 }
+}

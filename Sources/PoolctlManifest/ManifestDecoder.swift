@@ -1,0 +1,275 @@
+import PoolctlModel
+import PoolctlYAML
+
+/// Maps located YAML nodes of one document onto a typed `ManifestDocument`,
+/// collecting every problem instead of stopping at the first.
+struct ManifestDecoder {
+    static let topLevelKeys = ["apiVersion", "stack", "prune", "senders", "pools"]
+    static let poolKeys = ["name", "tags", "senders", "membership", "protect", "adopt"]
+
+    let file: String
+    var diagnostics: [Diagnostic] = []
+    /// Set when a document could not be read as a manifest at all.
+    var skippedDocument = false
+
+    init(file: String) {
+        self.file = file
+    }
+
+    func location(_ mark: Mark) -> SourceLocation {
+        SourceLocation(file: file, line: mark.line, column: mark.column)
+    }
+
+    mutating func error(_ message: String, at mark: Mark, notes: [Diagnostic.Note] = []) {
+        diagnostics.append(.error(message, at: location(mark), notes: notes))
+    }
+
+    mutating func decode(_ document: YAMLDocument) -> ManifestDocument? {
+        guard let root = document.root else { return nil }
+        let result0 = ManifestDocument(location: location(root.mark))
+        guard case .mapping(let pairs, _) = root else {
+            error("a manifest document must be a mapping with apiVersion, stack and pools, not \(root.kindDescription)", at: root.mark)
+            skippedDocument = true
+            return nil
+        }
+        var result = result0
+        for pair in pairs {
+            guard let key = scalarKey(pair.key) else { continue }
+            switch key.text {
+            case "apiVersion":
+                if let text = string(pair.value, field: "apiVersion") {
+                    if text.value == ManifestVersion.v1 {
+                        result.apiVersion = text
+                    } else {
+                        error("unsupported apiVersion '\(text.value)'; this version of poolctl reads '\(ManifestVersion.v1)'", at: pair.value.mark)
+                    }
+                }
+            case "stack":
+                if let text = string(pair.value, field: "stack") {
+                    if !ResourceName.isValid(text.value) {
+                        error("invalid stack '\(text.value)': use \(ResourceName.rule)", at: pair.value.mark)
+                    }
+                    // Kept even when invalid, so the set is not also told it has no stack.
+                    result.stack = text
+                }
+            case "prune":
+                result.prune = bool(pair.value, field: "prune")
+            case "senders":
+                result.senderAliases = aliases(pair.value)
+            case "pools":
+                result.pools = pools(pair.value)
+            default:
+                unknownKey(key, valid: Self.topLevelKeys) { "unknown top-level key '\($0)'" }
+            }
+        }
+        if result.apiVersion == nil, !pairs.contains(where: { scalarText($0.key) == "apiVersion" }) {
+            error("missing apiVersion: every document must declare 'apiVersion: \(ManifestVersion.v1)'", at: root.mark)
+        }
+        return result
+    }
+
+    // MARK: - Sections
+
+    private mutating func aliases(_ node: YAMLNode) -> [SenderAlias] {
+        guard case .mapping(let pairs, _) = node else {
+            if !isNull(node) {
+                error("'senders' must be a mapping of alias to sender id, not \(node.kindDescription)", at: node.mark)
+            }
+            return []
+        }
+        var result: [SenderAlias] = []
+        for pair in pairs {
+            guard let key = scalarKey(pair.key) else { continue }
+            guard ResourceName.isValid(key.text) else {
+                error("invalid sender alias '\(key.text)': use \(ResourceName.rule)", at: key.mark)
+                continue
+            }
+            guard let id = string(pair.value, field: "sender alias '\(key.text)'") else { continue }
+            guard APIFormat.isSenderID(id.value) else {
+                error(SenderReference.invalidIDMessage(id.value), at: pair.value.mark)
+                continue
+            }
+            result.append(SenderAlias(alias: Located(key.text, at: location(key.mark)), senderID: id))
+        }
+        return result
+    }
+
+    private mutating func pools(_ node: YAMLNode) -> [PoolSpec] {
+        guard case .mapping(let pairs, _) = node else {
+            if !isNull(node) {
+                error("'pools' must be a mapping of pool key to pool, not \(node.kindDescription)", at: node.mark)
+            }
+            return []
+        }
+        var result: [PoolSpec] = []
+        result.reserveCapacity(pairs.count)
+        for pair in pairs {
+            guard let key = scalarKey(pair.key) else { continue }
+            guard ResourceName.isValid(key.text) else {
+                error("invalid pool key '\(key.text)': use \(ResourceName.rule)", at: key.mark)
+                continue
+            }
+            result.append(pool(Located(key.text, at: location(key.mark)), pair.value))
+        }
+        return result
+    }
+
+    private mutating func pool(_ key: Located<String>, _ node: YAMLNode) -> PoolSpec {
+        var spec = PoolSpec(key: key)
+        guard case .mapping(let pairs, _) = node else {
+            if !isNull(node) {
+                error("pool '\(key.value)' must be a mapping of its fields, not \(node.kindDescription)", at: node.mark)
+            }
+            return spec
+        }
+        for pair in pairs {
+            guard let field = scalarKey(pair.key) else { continue }
+            let value = pair.value
+            switch field.text {
+            case "name":
+                if let name = string(value, field: "name") {
+                    let length = name.value.count
+                    if length < 1 || length > 256 {
+                        error("'name' must be 1-256 characters, not \(length)", at: value.mark)
+                    } else {
+                        spec.name = name
+                    }
+                }
+            case "tags":
+                spec.tagsLocation = location(value.mark)
+                spec.tags = tags(value, pool: key.value)
+            case "senders":
+                spec.senders = senderList(value)
+            case "membership":
+                if let text = string(value, field: "membership") {
+                    if let membership = Membership(rawValue: text.value) {
+                        spec.membership = Located(membership, at: text.location)
+                    } else {
+                        error("invalid membership '\(text.value)': use 'exact' (remove undeclared members) or 'additive' (only add)", at: value.mark)
+                    }
+                }
+            case "protect":
+                spec.protect = bool(value, field: "protect")
+            case "adopt":
+                if let id = string(value, field: "adopt") {
+                    if APIFormat.isSenderPoolID(id.value) {
+                        spec.adopt = id
+                    } else {
+                        error("invalid pool id '\(id.value)' for adopt: expected '\(APIFormat.senderPoolPrefix)' followed by 26-35 lowercase Crockford base32 characters", at: value.mark)
+                    }
+                }
+            default:
+                unknownKey(field, valid: Self.poolKeys) { "unknown key '\($0)' in pool '\(key.value)'" }
+            }
+        }
+        return spec
+    }
+
+    private mutating func tags(_ node: YAMLNode, pool: String) -> [(key: Located<String>, value: Located<String>)] {
+        guard case .mapping(let pairs, _) = node else {
+            if !isNull(node) {
+                error("'tags' must be a mapping of tag key to value, not \(node.kindDescription)", at: node.mark)
+            }
+            return []
+        }
+        let userLimit = APIFormat.maxTags - 1
+        if pairs.count > userLimit {
+            error("pool '\(pool)' has \(pairs.count) tags; at most \(userLimit) are allowed (poolctl keeps one of the API's \(APIFormat.maxTags) for its ownership tag)", at: node.mark)
+        }
+        var result: [(key: Located<String>, value: Located<String>)] = []
+        for pair in pairs {
+            guard let key = scalarKey(pair.key) else { continue }
+            if key.text == Ownership.tagKey {
+                error("tag key '\(Ownership.tagKey)' is reserved for poolctl's ownership tag", at: key.mark)
+                continue
+            }
+            var valid = true
+            if !APIFormat.isTagText(key.text) || key.text.utf8.count > APIFormat.maxTagKeyLength {
+                error("invalid tag key '\(key.text)': use 1-\(APIFormat.maxTagKeyLength) characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'", at: key.mark)
+                valid = false
+            }
+            guard let value = string(pair.value, field: "tag '\(key.text)'") else { continue }
+            if !APIFormat.isTagText(value.value) || value.value.utf8.count > APIFormat.maxTagValueLength {
+                error("invalid value '\(value.value)' for tag '\(key.text)': use 1-\(APIFormat.maxTagValueLength) characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'", at: pair.value.mark)
+                valid = false
+            }
+            if valid {
+                result.append((Located(key.text, at: location(key.mark)), value))
+            }
+        }
+        return result
+    }
+
+    private mutating func senderList(_ node: YAMLNode) -> [Located<String>] {
+        guard case .sequence(let items, _) = node else {
+            if !isNull(node) {
+                error("'senders' must be a list of sender aliases or ids, not \(node.kindDescription)", at: node.mark)
+            }
+            return []
+        }
+        var result: [Located<String>] = []
+        result.reserveCapacity(items.count)
+        for item in items {
+            guard case .scalar(let scalar) = item, !scalar.isNull else {
+                error("each sender must be an alias or a sender id, not \(item.kindDescription)", at: item.mark)
+                continue
+            }
+            result.append(Located(scalar.text, at: location(scalar.mark)))
+        }
+        return result
+    }
+
+    // MARK: - Scalars
+
+    private func scalarText(_ node: YAMLNode) -> String? {
+        if case .scalar(let scalar) = node { return scalar.text }
+        return nil
+    }
+
+    private func isNull(_ node: YAMLNode) -> Bool {
+        if case .scalar(let scalar) = node { return scalar.isNull }
+        return false
+    }
+
+    private mutating func scalarKey(_ node: YAMLNode) -> YAMLScalar? {
+        guard case .scalar(let scalar) = node else {
+            error("mapping keys must be plain text, not \(node.kindDescription)", at: node.mark)
+            return nil
+        }
+        return scalar
+    }
+
+    /// Any non-null scalar, as its literal text: `1.0` stays `1.0`.
+    private mutating func string(_ node: YAMLNode, field: String) -> Located<String>? {
+        guard case .scalar(let scalar) = node, !scalar.isNull else {
+            error("\(field) must be a string, not \(node.kindDescription)", at: node.mark)
+            return nil
+        }
+        return Located(scalar.text, at: location(scalar.mark))
+    }
+
+    private mutating func bool(_ node: YAMLNode, field: String) -> Located<Bool>? {
+        guard case .scalar(let scalar) = node, let value = scalar.bool else {
+            let shown: String
+            if case .scalar(let scalar) = node, !scalar.isNull { shown = "'\(scalar.text)'" } else { shown = node.kindDescription }
+            error("'\(field)' must be true or false, not \(shown)", at: node.mark)
+            return nil
+        }
+        return Located(value, at: location(scalar.mark))
+    }
+
+    private mutating func unknownKey(_ key: YAMLScalar, valid: [String], describe: (String) -> String) {
+        if let suggestion = Suggestion.nearest(to: key.text, in: valid) {
+            error("\(describe(key.text)); did you mean '\(suggestion)'?", at: key.mark)
+        } else {
+            error("\(describe(key.text)); valid keys are \(valid.sorted().joined(separator: ", "))", at: key.mark)
+        }
+    }
+}
+
+/// Sender references: aliases or ids.
+enum SenderReference {
+    static func invalidIDMessage(_ text: String) -> String {
+        "invalid sender id '\(text)': expected '\(APIFormat.senderPrefix)' followed by 26-35 lowercase Crockford base32 characters"
+    }
+}

@@ -1,0 +1,143 @@
+import PoolctlModel
+
+/// Checks the rules that span documents (one stack, unique pool keys, one
+/// alias table, unique adoptions) and resolves aliases into `DesiredState`.
+public struct ManifestResolver {
+    /// Set when some file could not be read to the end: what is missing
+    /// (a stack, an alias) may be in the unread part, so it is not reported.
+    public var incomplete: Bool
+
+    public init(incomplete: Bool = false) {
+        self.incomplete = incomplete
+    }
+
+    public func resolve(_ manifest: Manifest) -> (DesiredState?, [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        func error(_ message: String, at location: SourceLocation?, notes: [Diagnostic.Note] = []) {
+            diagnostics.append(.error(message, at: location, notes: notes))
+        }
+
+        guard let firstDocument = manifest.documents.first else {
+            if incomplete { return (nil, diagnostics) }
+            let files = manifest.files.isEmpty ? "the given paths" : manifest.files.joined(separator: ", ")
+            error("no manifest documents found in \(files)", at: nil)
+            return (nil, diagnostics)
+        }
+
+        // One stack and one prune setting for the whole set.
+        var stack: Located<String>?
+        var prune: Located<Bool>?
+        for document in manifest.documents {
+            if let value = document.stack {
+                if let first = stack, first.value != value.value {
+                    error("stack '\(value.value)' differs from stack '\(first.value)' declared at \(first.location.description); every document of a set must name the same stack",
+                          at: value.location, notes: [.init(message: "stack first declared here", location: first.location)])
+                } else if stack == nil {
+                    stack = value
+                }
+            }
+            if let value = document.prune {
+                if let first = prune, first.value != value.value {
+                    error("prune: \(value.value) contradicts prune: \(first.value) at \(first.location.description); set it once, or identically",
+                          at: value.location, notes: [.init(message: "prune first set here", location: first.location)])
+                } else if prune == nil {
+                    prune = value
+                }
+            }
+        }
+        if stack == nil, !incomplete {
+            error("no stack declared: add 'stack: NAME' to at least one document of the set", at: firstDocument.location)
+        }
+
+        // One alias table for the whole set.
+        var aliases: [String: Located<String>] = [:]
+        var aliasLocations: [String: SourceLocation] = [:]
+        for document in manifest.documents {
+            for entry in document.senderAliases {
+                if let existing = aliases[entry.alias.value] {
+                    if existing.value != entry.senderID.value {
+                        let first = aliasLocations[entry.alias.value]!
+                        error("sender alias '\(entry.alias.value)' is already defined as \(existing.value) at \(first.description); an alias may repeat only with the same id",
+                              at: entry.alias.location, notes: [.init(message: "alias first defined here", location: first)])
+                    }
+                } else {
+                    aliases[entry.alias.value] = entry.senderID
+                    aliasLocations[entry.alias.value] = entry.alias.location
+                }
+            }
+        }
+
+        var pools: [DesiredPool] = []
+        var keys: [String: SourceLocation] = [:]
+        var adoptions: [String: (key: String, location: SourceLocation)] = [:]
+        for document in manifest.documents {
+            for spec in document.pools {
+                if let first = keys[spec.key.value] {
+                    error("duplicate pool key '\(spec.key.value)': it is also declared at \(first.description); pool keys must be unique across the set",
+                          at: spec.key.location, notes: [.init(message: "pool '\(spec.key.value)' first declared here", location: first)])
+                    continue
+                }
+                keys[spec.key.value] = spec.key.location
+
+                if let adopt = spec.adopt {
+                    if let other = adoptions[adopt.value] {
+                        error("pool '\(spec.key.value)' adopts \(adopt.value), which pool '\(other.key)' already adopts at \(other.location.description); a live pool can be adopted only once",
+                              at: adopt.location, notes: [.init(message: "first adopted here", location: other.location)])
+                    } else {
+                        adoptions[adopt.value] = (spec.key.value, adopt.location)
+                    }
+                }
+
+                var senders: [String] = []
+                senders.reserveCapacity(spec.senders.count)
+                var seen: [String: SourceLocation] = [:]
+                seen.reserveCapacity(spec.senders.count)
+                var shownAliases: [String: String] = [:]
+                for reference in spec.senders {
+                    let id: String
+                    if let target = aliases[reference.value] {
+                        id = target.value
+                        shownAliases[id] = reference.value
+                    } else if APIFormat.isSenderID(reference.value) {
+                        id = reference.value
+                    } else if reference.value.hasPrefix(APIFormat.senderPrefix) {
+                        error(SenderReference.invalidIDMessage(reference.value), at: reference.location)
+                        continue
+                    } else if incomplete {
+                        continue
+                    } else if let nearest = Suggestion.nearest(to: reference.value, in: aliases.keys) {
+                        error("unknown sender alias '\(reference.value)'; did you mean '\(nearest)'?", at: reference.location)
+                        continue
+                    } else {
+                        error("unknown sender alias '\(reference.value)': define it in a top-level 'senders' table, or use a sender id", at: reference.location)
+                        continue
+                    }
+                    if let first = seen[id] {
+                        let via = reference.value == id ? "" : " (alias '\(reference.value)')"
+                        error("sender \(id)\(via) is listed twice in pool '\(spec.key.value)'; first listed at line \(first.line), column \(first.column)",
+                              at: reference.location, notes: [.init(message: "first listed here", location: first)])
+                        continue
+                    }
+                    seen[id] = reference.location
+                    senders.append(id)
+                }
+
+                var tags: [String: String] = [:]
+                for tag in spec.tags { tags[tag.key.value] = tag.value.value }
+                pools.append(DesiredPool(
+                    key: spec.key.value,
+                    name: spec.name?.value ?? spec.key.value,
+                    tags: tags,
+                    senders: senders,
+                    membership: spec.membership?.value ?? .exact,
+                    protect: spec.protect?.value ?? false,
+                    adopt: spec.adopt?.value,
+                    aliases: shownAliases,
+                    location: spec.key.location))
+            }
+        }
+
+        guard let stack, !diagnostics.hasErrors else { return (nil, diagnostics) }
+        return (DesiredState(stack: stack.value, prune: prune?.value ?? false, pools: pools), diagnostics)
+    }
+}

@@ -1,0 +1,65 @@
+/// How a pool's declared senders relate to its live members.
+public enum Membership: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Live members that are not declared are removed.
+    case exact
+    /// Declared senders are added; nothing is ever removed.
+    case additive
+}
+
+/// What the manifests ask for, with aliases resolved and defaults applied.
+/// This is the planner's input; it no longer knows about YAML.
+public struct DesiredState: Sendable, Hashable {
+    public var stack: String
+    /// Whether owned pools that no manifest declares are deleted.
+    public var prune: Bool
+    /// Sorted by key.
+    public var pools: [DesiredPool]
+
+    public init(stack: String, prune: Bool, pools: [DesiredPool]) {
+        self.stack = stack
+        self.prune = prune
+        self.pools = pools.sorted { $0.key < $1.key }
+    }
+
+    /// Distinct sender ids over all pools.
+    public var distinctSenderCount: Int {
+        var all = Set<String>()
+        for pool in pools { all.formUnion(pool.senders) }
+        return all.count
+    }
+}
+
+/// One declared pool.
+public struct DesiredPool: Sendable, Hashable {
+    /// Identity of the pool inside its stack.
+    public var key: String
+    public var name: String
+    /// User tags only; the ownership tag is added by the planner.
+    public var tags: [String: String]
+    /// Sorted, distinct sender ids.
+    public var senders: [String]
+    public var membership: Membership
+    public var protect: Bool
+    /// A live pool id to take over.
+    public var adopt: String?
+    /// The manifest alias of each sender that was written as an alias, for display.
+    public var aliases: [String: String]
+    /// Where the pool is declared.
+    public var location: SourceLocation?
+
+    public init(
+        key: String, name: String, tags: [String: String] = [:], senders: [String] = [],
+        membership: Membership = .exact, protect: Bool = false, adopt: String? = nil,
+        aliases: [String: String] = [:], location: SourceLocation? = nil
+    ) {
+        self.key = key
+        self.name = name
+        self.tags = tags
+        self.senders = Array(Set(senders)).sorted()
+        self.membership = membership
+        self.protect = protect
+        self.adopt = adopt
+        self.aliases = aliases
+        self.location = location
+    }
+}

@@ -1,0 +1,88 @@
+/// Where something is in a manifest: a file and a 1-based line and column.
+public struct SourceLocation: Sendable, Hashable, Comparable, Codable {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
+        (lhs.file, lhs.line, lhs.column) < (rhs.file, rhs.line, rhs.column)
+    }
+
+    /// `path:line:column`, the form compilers and editors understand.
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// The one diagnostic type of poolctl: manifest problems, plan conflicts and
+/// warnings all use it, so every renderer handles them alike.
+public struct Diagnostic: Sendable, Hashable, Codable {
+    public enum Severity: String, Sendable, Hashable, Codable, Comparable {
+        case error, warning, note
+
+        private var rank: Int {
+            switch self {
+            case .error: return 0
+            case .warning: return 1
+            case .note: return 2
+            }
+        }
+
+        public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    /// A secondary location that explains the main one, such as the first
+    /// definition of a duplicate.
+    public struct Note: Sendable, Hashable, Codable {
+        public var message: String
+        public var location: SourceLocation?
+
+        public init(message: String, location: SourceLocation? = nil) {
+            self.message = message
+            self.location = location
+        }
+    }
+
+    public var severity: Severity
+    public var message: String
+    public var location: SourceLocation?
+    public var notes: [Note]
+
+    public init(_ severity: Severity, _ message: String, at location: SourceLocation? = nil, notes: [Note] = []) {
+        self.severity = severity
+        self.message = message
+        self.location = location
+        self.notes = notes
+    }
+
+    public static func error(_ message: String, at location: SourceLocation? = nil, notes: [Note] = []) -> Diagnostic {
+        Diagnostic(.error, message, at: location, notes: notes)
+    }
+
+    public static func warning(_ message: String, at location: SourceLocation? = nil, notes: [Note] = []) -> Diagnostic {
+        Diagnostic(.warning, message, at: location, notes: notes)
+    }
+}
+
+extension Diagnostic: Comparable {
+    /// Sorted by file and position; unlocated diagnostics come last.
+    public static func < (lhs: Diagnostic, rhs: Diagnostic) -> Bool {
+        switch (lhs.location, rhs.location) {
+        case let (l?, r?):
+            if l != r { return l < r }
+        case (nil, _?): return false
+        case (_?, nil): return true
+        case (nil, nil): break
+        }
+        if lhs.severity != rhs.severity { return lhs.severity < rhs.severity }
+        return lhs.message < rhs.message
+    }
+}
+
+extension Array where Element == Diagnostic {
+    public var hasErrors: Bool { contains { $0.severity == .error } }
+}

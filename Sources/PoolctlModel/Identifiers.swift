@@ -1,0 +1,50 @@
+/// The identifier and tag formats the Comms API documents, checked by hand
+/// rather than with Regex: manifests may hold a million sender references.
+public enum APIFormat {
+    public static let senderPrefix = "comms_sender_"
+    public static let senderPoolPrefix = "comms_senderpool_"
+    public static let operationPrefix = "comms_operation_"
+
+    /// `^PREFIX[0-7][a-hjkmnpqrstv-z0-9]{25,34}$`
+    public static func isID(_ text: String, prefix: String) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count >= prefix.utf8.count + 26, utf8.count <= prefix.utf8.count + 35 else { return false }
+        guard utf8.starts(with: prefix.utf8) else { return false }
+        var rest = utf8.dropFirst(prefix.utf8.count)
+        guard let first = rest.popFirst(), (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(first) else { return false }
+        return rest.allSatisfy(isCrockfordLower)
+    }
+
+    public static func isSenderID(_ text: String) -> Bool { isID(text, prefix: senderPrefix) }
+    public static func isSenderPoolID(_ text: String) -> Bool { isID(text, prefix: senderPoolPrefix) }
+    public static func isOperationID(_ text: String) -> Bool { isID(text, prefix: operationPrefix) }
+
+    /// Lowercase Crockford base32: digits and letters without i, l, o, u.
+    @inline(__always)
+    static func isCrockfordLower(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        case UInt8(ascii: "i"), UInt8(ascii: "l"), UInt8(ascii: "o"), UInt8(ascii: "u"): return false
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): return true
+        default: return false
+        }
+    }
+
+    public static let maxTags = 10
+    public static let maxTagKeyLength = 128
+    public static let maxTagValueLength = 256
+
+    /// `^[a-zA-Z0-9._~-]+$`, the documented character set of tag keys and values.
+    public static func isTagText(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "-"):
+                return true
+            default:
+                return false
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+/// The reserved tag through which poolctl owns a live pool.
+///
+/// poolctl keeps no state file: a pool belongs to a stack and key because it
+/// carries `poolctl: v1~STACK~KEY` (or `v1~STACK~KEY~protected`). Protection
+/// lives on the pool itself, so removing a manifest entry can never delete a
+/// protected pool. `~` cannot occur in stacks or keys, which makes the value
+/// unambiguous; the longest value is 140 characters, inside the API's 256.
+public struct Ownership: Sendable, Hashable, Codable {
+    /// The reserved tag key. Users may not set it.
+    public static let tagKey = "poolctl"
+    static let version = "v1"
+
+    public var stack: String
+    public var key: String
+    public var protected: Bool
+
+    public init(stack: String, key: String, protected: Bool = false) {
+        self.stack = stack
+        self.key = key
+        self.protected = protected
+    }
+
+    /// The tag value, e.g. `v1~marketing~sales-apac~protected`.
+    public var tagValue: String {
+        var value = "\(Self.version)~\(stack)~\(key)"
+        if protected { value += "~protected" }
+        return value
+    }
+
+    /// Reads a tag value; nil when it is not a value poolctl wrote.
+    public init?(tagValue: String) {
+        let parts = tagValue.split(separator: "~", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3 || (parts.count == 4 && parts[3] == "protected"), parts[0] == Self.version,
+              ResourceName.isValid(parts[1]), ResourceName.isValid(parts[2]) else { return nil }
+        self.init(stack: parts[1], key: parts[2], protected: parts.count == 4)
+    }
+
+    /// Reads the ownership tag of a live pool's tags, if any.
+    public init?(tags: [String: String]) {
+        guard let value = tags[Self.tagKey] else { return nil }
+        self.init(tagValue: value)
+    }
+
+    /// The (stack, key) identity, without the protection flag.
+    public var identity: String { "\(stack)~\(key)" }
+}
+
+/// Names of stacks, pool keys and sender aliases: `^[a-z0-9][a-z0-9._-]{0,62}$`.
+public enum ResourceName {
+    public static let maxLength = 63
+
+    public static func isValid(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        guard let first = utf8.first, utf8.count <= maxLength else { return false }
+        guard isLowerAlnum(first) else { return false }
+        return utf8.dropFirst().allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isLowerAlnum(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+
+    /// The rule in words, for error messages.
+    public static let rule = "1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
+}

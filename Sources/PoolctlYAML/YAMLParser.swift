@@ -1,0 +1,283 @@
+import CYAML
+
+/// Reads a YAML stream with Debian's libyaml into located nodes.
+///
+/// libyaml's event API is used rather than its document API so that
+/// anchors can be expanded lazily with a budget, and so that duplicate keys
+/// and foreign tags (which libyaml accepts) become problems with positions.
+public struct YAMLParser: Sendable {
+    /// Bounds that keep hostile input from eating memory or stack.
+    public struct Limits: Sendable {
+        /// How many nodes alias expansion may add to one document.
+        public var aliasExpansion: Int = 2_000_000
+        /// How deeply collections may nest.
+        public var depth: Int = 256
+
+        public init() {}
+    }
+
+    public var limits: Limits
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    /// The documents read, and every problem found. Reading stops at the
+    /// first syntax error, invalid UTF-8 or exceeded limit (there is no sane
+    /// way to go on), but duplicate keys and tags are collected.
+    public struct Result: Sendable {
+        public var documents: [YAMLDocument]
+        public var problems: [YAMLProblem]
+        /// True when reading stopped before the end of the stream.
+        public var stoppedEarly: Bool
+    }
+
+    public func parse(_ bytes: [UInt8]) -> Result {
+        if let problem = UTF8Check.firstInvalid(in: bytes) {
+            return Result(documents: [], problems: [problem], stoppedEarly: true)
+        }
+        var builder = TreeBuilder(limits: limits)
+        bytes.withUnsafeBufferPointer { buffer in
+            var parser = yaml_parser_t()
+            guard yaml_parser_initialize(&parser) == 1 else {
+                builder.fail(YAMLProblem(message: "libyaml could not be initialised", mark: Mark(line: 1, column: 1)))
+                return
+            }
+            defer { yaml_parser_delete(&parser) }
+            // An empty buffer still needs a valid pointer.
+            let empty: [UInt8] = [0]
+            empty.withUnsafeBufferPointer { emptyBuffer in
+                let base = buffer.count > 0 ? buffer.baseAddress! : emptyBuffer.baseAddress!
+                yaml_parser_set_input_string(&parser, base, buffer.count)
+                yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+                var event = yaml_event_t()
+                while !builder.failed {
+                    guard yaml_parser_parse(&parser, &event) == 1 else {
+                        builder.fail(Self.syntaxProblem(parser))
+                        break
+                    }
+                    let done = event.type == YAML_STREAM_END_EVENT
+                    builder.handle(&event)
+                    yaml_event_delete(&event)
+                    if done { break }
+                }
+            }
+        }
+        return Result(documents: builder.documents, problems: builder.problems, stoppedEarly: builder.failed)
+    }
+
+    private static func syntaxProblem(_ parser: yaml_parser_t) -> YAMLProblem {
+        let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
+        let mark = parser.problem_mark
+        var message = "YAML syntax error: \(problem)"
+        if let context = parser.context.map({ String(cString: $0) }) {
+            let contextMark = parser.context_mark
+            message += " (\(context) at line \(contextMark.line + 1), column \(contextMark.column + 1))"
+        }
+        // Reader errors have only an offset; their marks are zero.
+        if parser.error == YAML_READER_ERROR {
+            return YAMLProblem(message: message, mark: Mark(line: 1, column: 1))
+        }
+        return YAMLProblem(message: message, mark: Mark(line: Int(mark.line) + 1, column: Int(mark.column) + 1))
+    }
+}
+
+/// Turns libyaml events into a node tree.
+private struct TreeBuilder {
+    /// A collection under construction. A class, so that appending to it
+    /// never copies the elements gathered so far.
+    final class Frame {
+        let isMapping: Bool
+        let mark: Mark
+        let anchor: String?
+        var items: [YAMLNode] = []
+        var pairs: [YAMLPair] = []
+        var pendingKey: YAMLNode?
+        var seen: [String: Mark] = [:]
+        var weight = 1
+
+        init(isMapping: Bool, mark: Mark, anchor: String?) {
+            self.isMapping = isMapping
+            self.mark = mark
+            self.anchor = anchor
+        }
+    }
+
+    let limits: YAMLParser.Limits
+    var documents: [YAMLDocument] = []
+    var problems: [YAMLProblem] = []
+    var failed = false
+
+    private var stack: [Frame] = []
+    private var anchors: [String: (node: YAMLNode, weight: Int)] = [:]
+    private var expanded = 0
+    private var documentMark = Mark(line: 1, column: 1)
+    private var root: YAMLNode?
+
+    init(limits: YAMLParser.Limits) {
+        self.limits = limits
+    }
+
+    mutating func fail(_ problem: YAMLProblem) {
+        problems.append(problem)
+        failed = true
+    }
+
+    mutating func handle(_ event: inout yaml_event_t) {
+        let mark = Mark(line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
+        switch event.type {
+        case YAML_DOCUMENT_START_EVENT:
+            anchors = [:]
+            expanded = 0
+            root = nil
+            documentMark = mark
+        case YAML_DOCUMENT_END_EVENT:
+            documents.append(YAMLDocument(root: root, mark: documentMark))
+        case YAML_SCALAR_EVENT:
+            let data = event.data.scalar
+            let text = String(decoding: UnsafeBufferPointer(start: data.value, count: data.length), as: UTF8.self)
+            let tag = checkTag(data.tag, at: mark)
+            let style: ScalarStyle
+            switch data.style {
+            case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
+            case YAML_DOUBLE_QUOTED_SCALAR_STYLE: style = .doubleQuoted
+            case YAML_LITERAL_SCALAR_STYLE: style = .literal
+            case YAML_FOLDED_SCALAR_STYLE: style = .folded
+            default: style = .plain
+            }
+            let node = YAMLNode.scalar(YAMLScalar(text: text, style: style, tag: tag, mark: mark))
+            add(node, weight: 1, anchor: anchorName(data.anchor))
+        case YAML_ALIAS_EVENT:
+            let name = anchorName(event.data.alias.anchor) ?? ""
+            guard let target = anchors[name] else {
+                problems.append(YAMLProblem(message: "unknown anchor '*\(name)': an alias must refer to an anchor defined before it", mark: mark))
+                add(.scalar(YAMLScalar(text: "", mark: mark)), weight: 1, anchor: nil)
+                return
+            }
+            expanded += target.weight
+            if expanded > limits.aliasExpansion {
+                fail(YAMLProblem(message: "alias '*\(name)' expands the document beyond \(limits.aliasExpansion) nodes; refusing a possible \"billion laughs\" document", mark: mark))
+                return
+            }
+            add(target.node, weight: target.weight, anchor: nil)
+        case YAML_SEQUENCE_START_EVENT:
+            let data = event.data.sequence_start
+            _ = checkTag(data.tag, at: mark, collection: true)
+            push(Frame(isMapping: false, mark: mark, anchor: anchorName(data.anchor)), at: mark)
+        case YAML_MAPPING_START_EVENT:
+            let data = event.data.mapping_start
+            _ = checkTag(data.tag, at: mark, collection: true)
+            push(Frame(isMapping: true, mark: mark, anchor: anchorName(data.anchor)), at: mark)
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            guard let frame = stack.popLast() else { return }
+            let node: YAMLNode = frame.isMapping ? .mapping(frame.pairs, frame.mark) : .sequence(frame.items, frame.mark)
+            add(node, weight: frame.weight, anchor: frame.anchor)
+        default:
+            break
+        }
+    }
+
+    private mutating func push(_ frame: Frame, at mark: Mark) {
+        if stack.count >= limits.depth {
+            fail(YAMLProblem(message: "nesting deeper than \(limits.depth) levels", mark: mark))
+            return
+        }
+        stack.append(frame)
+    }
+
+    private mutating func add(_ node: YAMLNode, weight: Int, anchor: String?) {
+        if let anchor { anchors[anchor] = (node, weight) }
+        guard let top = stack.last else {
+            root = node
+            return
+        }
+        top.weight += weight
+        guard top.isMapping else {
+            top.items.append(node)
+            return
+        }
+        guard let key = top.pendingKey else {
+            top.pendingKey = node
+            return
+        }
+        top.pendingKey = nil
+        if case .scalar(let scalar) = key {
+            if let first = top.seen[scalar.text] {
+                problems.append(YAMLProblem(
+                    message: "duplicate key '\(scalar.text)' (first defined at line \(first.line), column \(first.column))",
+                    mark: scalar.mark))
+                return
+            }
+            top.seen[scalar.text] = scalar.mark
+        }
+        top.pairs.append(YAMLPair(key: key, value: node))
+    }
+
+    private func anchorName(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        pointer.map { String(cString: $0) }
+    }
+
+    /// Accepts only the core schema's scalar tags; everything else (custom
+    /// tags, `!!binary`, `!!set`, tags on collections) is a problem.
+    private mutating func checkTag(_ pointer: UnsafeMutablePointer<yaml_char_t>?, at mark: Mark, collection: Bool = false) -> StandardTag? {
+        guard let pointer else { return nil }
+        let tag = String(cString: pointer)
+        let prefix = "tag:yaml.org,2002:"
+        if !collection, tag.hasPrefix(prefix), let standard = StandardTag(rawValue: String(tag.dropFirst(prefix.count))) {
+            return standard
+        }
+        if collection, tag == prefix + "map" || tag == prefix + "seq" {
+            return nil
+        }
+        let shown = tag.hasPrefix(prefix) ? "!!" + tag.dropFirst(prefix.count) : tag
+        problems.append(YAMLProblem(
+            message: "unsupported YAML tag '\(shown)': only the standard scalar tags !!str, !!int, !!float, !!bool and !!null are allowed",
+            mark: mark))
+        return nil
+    }
+}
+
+/// Finds invalid UTF-8 with its position, which libyaml reports only as a
+/// byte offset.
+enum UTF8Check {
+    static func firstInvalid(in bytes: [UInt8]) -> YAMLProblem? {
+        var line = 1
+        var column = 1
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            if byte < 0x80 {
+                if byte == 0x0A { line += 1; column = 1 } else { column += 1 }
+                index += 1
+                continue
+            }
+            let length: Int
+            let minimum: UInt32
+            var scalar: UInt32
+            switch byte {
+            case 0xC2...0xDF: length = 2; minimum = 0x80; scalar = UInt32(byte & 0x1F)
+            case 0xE0...0xEF: length = 3; minimum = 0x800; scalar = UInt32(byte & 0x0F)
+            case 0xF0...0xF4: length = 4; minimum = 0x10000; scalar = UInt32(byte & 0x07)
+            default: return invalid(byte, line, column)
+            }
+            guard index + length <= count else { return invalid(byte, line, column) }
+            for offset in 1..<length {
+                let next = bytes[index + offset]
+                guard next & 0xC0 == 0x80 else { return invalid(byte, line, column) }
+                scalar = scalar << 6 | UInt32(next & 0x3F)
+            }
+            if scalar < minimum || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) {
+                return invalid(byte, line, column)
+            }
+            index += length
+            column += 1
+        }
+        return nil
+    }
+
+    private static func invalid(_ byte: UInt8, _ line: Int, _ column: Int) -> YAMLProblem {
+        let hex = String(byte, radix: 16, uppercase: true)
+        return YAMLProblem(message: "invalid UTF-8 (byte 0x\(hex.count == 1 ? "0" + hex : hex)); manifests must be UTF-8 text", mark: Mark(line: line, column: column))
+    }
+}

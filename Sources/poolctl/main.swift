@@ -1,0 +1,2 @@
+import PoolctlCLI
+await PoolctlMain.main()

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""schema/manifest.schema.json accepts every example and rejects every invalid
+fixture it can express. Fixtures it cannot express (rules across documents,
+YAML-level problems) are listed with the reason, so a new fixture forces a
+decision here."""
+import glob
+import json
+import os
+import sys
+
+import jsonschema
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCHEMA = json.load(open(os.path.join(ROOT, "schema", "manifest.schema.json")))
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+NOT_EXPRESSIBLE = {
+    "billion-laughs": "alias expansion is a YAML-reader limit",
+    "conflicting-alias": "spans two documents",
+    "custom-tag": "YAML tags are not JSON",
+    "duplicate-adopt": "uniqueness across pools",
+    "duplicate-mapping-key": "YAML readers keep one of the keys",
+    "duplicate-sender-via-alias": "needs alias resolution",
+    "invalid-utf8": "not text",
+    "missing-stack": "stack is required once per set, not per document",
+    "syntax-error": "not YAML",
+    "unknown-alias": "needs the set's alias table",
+    "unknown-anchor": "not YAML",
+}
+
+
+def documents(path):
+    with open(path, encoding="utf-8") as f:
+        return [d for d in yaml.safe_load_all(f) if d is not None]
+
+
+def main():
+    passed, failed = 0, 0
+
+    def check(ok, what):
+        nonlocal passed, failed
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            print(f"FAIL: {what}")
+
+    examples = sorted(
+        p for p in glob.glob(os.path.join(ROOT, "examples", "*", "*.y*ml"))
+        if os.sep + "seeds" + os.sep not in p and os.sep + "ci" + os.sep not in p
+    )
+    check(len(examples) >= 4, "examples found")
+    for path in examples:
+        for doc in documents(path):
+            errors = [e.message for e in VALIDATOR.iter_errors(doc)]
+            check(not errors, f"{os.path.relpath(path, ROOT)} passes the schema: {errors}")
+
+    fixtures = sorted(glob.glob(os.path.join(ROOT, "Tests", "Fixtures", "invalid", "*.yaml")))
+    check(len(fixtures) >= 25, "invalid fixtures found")
+    for path in fixtures:
+        name = os.path.basename(path)[:-5]
+        if name in NOT_EXPRESSIBLE:
+            continue
+        docs = documents(path)
+        rejected = any(not VALIDATOR.is_valid(doc) for doc in docs)
+        check(rejected, f"invalid fixture {name} fails the schema")
+    for name in NOT_EXPRESSIBLE:
+        check(os.path.exists(os.path.join(ROOT, "Tests", "Fixtures", "invalid", name + ".yaml")), f"listed fixture {name} exists")
+
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
