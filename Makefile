@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 BIN := .build/debug/poolctl
-RELEASE_BIN := .build/release/poolctl
+RELEASE_SCRATCH := .build-release
+RELEASE_BIN := $(RELEASE_SCRATCH)/release/poolctl
 PYTHON ?= python3
 
 .PHONY: all deps build test test-swift test-schema demo bench bench-validate clean
@@ -43,7 +44,7 @@ demo: build
 # Validation speed and memory on a generated set: 2,000 pools x 500 sender
 # references, in a release build.
 bench-validate: deps
-	$(SWIFT) build -c release --product poolctl
+	$(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --product poolctl
 	$(PYTHON) Tests/bench/gen_validate_set.py .build/bench-validate
 	@echo "==> validating 2,000 pools x 500 sender references"
 	$(PYTHON) Tests/bench/measure.py $(RELEASE_BIN) validate .build/bench-validate

@@ -27,25 +27,39 @@ let package = Package(
         .target(name: "PoolctlModel"),
         // Located nodes -> Manifest -> DesiredState, with Diagnostics.
         .target(name: "PoolctlManifest", dependencies: ["PoolctlYAML", "PoolctlModel"]),
+        // The Plan value and the pure planner: plan(desired, live) -> Plan.
+        .target(name: "PoolctlPlan", dependencies: ["PoolctlModel"]),
         // Pure renderers: diagnostics, plans and reports as text, JSON and Markdown.
-        .target(name: "PoolctlRender", dependencies: ["PoolctlModel", "PoolctlManifest"]),
-        // The Comms API: models, the API protocol and the live HTTP client.
-        .target(name: "PoolctlAPI", dependencies: [
+        .target(name: "PoolctlRender", dependencies: ["PoolctlModel", "PoolctlManifest", "PoolctlPlan"]),
+        // The Comms API contract: wire models, the CommsAPI protocol, APIError,
+        // pagination and call counting. No networking.
+        .target(name: "PoolctlAPI"),
+        // The live CommsAPI over AsyncHTTPClient: auth, retries, deadlines.
+        .target(name: "PoolctlAPIHTTP", dependencies: [
+            "PoolctlAPI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        // The in-memory SenderPools store and its HTTP front (Hummingbird).
+        // The emulator: an in-memory CommsAPI store and its HTTP front (Hummingbird).
         .target(name: "PoolctlEmulator", dependencies: [
             "PoolctlAPI", "PoolctlYAML",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         // Commands (swift-argument-parser). The only layer that prints or exits.
         .target(name: "PoolctlCLI", dependencies: [
-            "PoolctlManifest", "PoolctlRender", "PoolctlAPI", "PoolctlEmulator",
+            "PoolctlManifest", "PoolctlRender", "PoolctlAPI", "PoolctlAPIHTTP", "PoolctlEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "poolctl", dependencies: ["PoolctlCLI"]),
+        .testTarget(name: "PoolctlAPIHTTPTests", dependencies: ["PoolctlAPIHTTP", "PoolctlAPI"]),
+        .testTarget(name: "PoolctlEmulatorTests", dependencies: [
+            "PoolctlEmulator", "PoolctlAPI",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        // The contract suite: the live client against the emulator on a socket.
+        .testTarget(name: "PoolctlContractTests", dependencies: ["PoolctlAPIHTTP", "PoolctlEmulator", "PoolctlAPI"]),
+        .testTarget(name: "PoolctlPlanTests", dependencies: ["PoolctlPlan", "PoolctlModel", "PoolctlRender"]),
         .testTarget(name: "PoolctlManifestTests", dependencies: ["PoolctlManifest", "PoolctlYAML", "PoolctlModel", "PoolctlRender"]),
     ]
 )

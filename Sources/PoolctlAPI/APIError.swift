@@ -1,0 +1,84 @@
+/// Any failure of a Comms API call. It names the call (method and path) and
+/// carries the API's status and message; it never holds credentials.
+public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// The API answered with an error status.
+        case http
+        /// A write may or may not have happened (timeout, reset after the
+        /// request was sent, 5xx on a POST). Check before repeating it.
+        case outcomeUnknown
+        /// No usable answer: connection refused, DNS, TLS, timeout on a read.
+        case transport
+        /// The answer could not be understood.
+        case invalidResponse
+        /// Credentials are missing from the environment.
+        case missingCredentials
+        /// The base URL is not allowed (plain http to a non-loopback host).
+        case invalidConfiguration
+        /// The overall deadline passed before the call could succeed.
+        case deadlineExceeded
+    }
+
+    public var kind: Kind
+    /// `GET`, `POST`, …
+    public var method: String
+    /// The request path, e.g. `/v1/SenderPools/comms_senderpool_…`.
+    public var path: String
+    /// The HTTP status, when there was one.
+    public var status: Int?
+    /// The API's error code, when its body had one.
+    public var code: Int?
+    /// The API's message, or a description of the failure.
+    public var message: String
+    /// How many attempts were made.
+    public var attempts: Int
+
+    public init(kind: Kind, method: String = "", path: String = "", status: Int? = nil, code: Int? = nil, message: String, attempts: Int = 1) {
+        self.kind = kind
+        self.method = method
+        self.path = path
+        self.status = status
+        self.code = code
+        self.message = message
+        self.attempts = attempts
+    }
+
+    public static func http(_ status: Int, _ message: String, method: String = "", path: String = "", code: Int? = nil) -> APIError {
+        APIError(kind: .http, method: method, path: path, status: status, code: code, message: message)
+    }
+
+    public var description: String {
+        var text = method.isEmpty ? "" : "\(method) \(path): "
+        switch kind {
+        case .http: text += "HTTP \(status ?? 0)"
+        case .outcomeUnknown: text += "outcome unknown"
+        case .transport: text += "request failed"
+        case .invalidResponse: text += "invalid response"
+        case .missingCredentials: text += "missing credentials"
+        case .invalidConfiguration: text += "invalid configuration"
+        case .deadlineExceeded: text += "deadline exceeded"
+        }
+        if let code { text += " (code \(code))" }
+        text += ": \(message)"
+        if attempts > 1 { text += " (after \(attempts) attempts)" }
+        return text
+    }
+
+    public var isNotFound: Bool { kind == .http && status == 404 }
+    public var isConflict: Bool { kind == .http && status == 409 }
+}
+
+/// The error body the emulator sends, and that the client reads when present.
+public struct APIErrorBody: Codable, Hashable, Sendable {
+    public var code: Int
+    public var message: String
+    public var moreInfo: String
+    public var status: Int
+
+    public init(code: Int, message: String, moreInfo: String, status: Int) {
+        self.code = code
+        self.message = message
+        self.moreInfo = moreInfo
+        self.status = status
+    }
+}

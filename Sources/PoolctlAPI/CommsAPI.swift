@@ -1,0 +1,126 @@
+/// The 10 SenderPools endpoints, and the account's sender inventory.
+///
+/// Two implementations: `HTTPCommsAPI` (PoolctlAPIHTTP) talks to the real API
+/// or a running emulator; the emulator's in-memory store implements it
+/// directly. Unit tests use a double that fails on any unscripted call.
+/// Every method throws `APIError`.
+public protocol CommsAPI: Sendable {
+    /// `GET /v1/SenderPools`
+    func listSenderPools(_ query: SenderPoolQuery) async throws -> Page<SenderPool>
+    /// `POST /v1/SenderPools`
+    func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted
+    /// `GET /v1/SenderPools/{id}`
+    func fetchSenderPool(id: String) async throws -> SenderPool
+    /// `PATCH /v1/SenderPools/{id}`
+    func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest) async throws -> ResourceAccepted
+    /// `DELETE /v1/SenderPools/{id}`
+    func deleteSenderPool(id: String) async throws -> ResourceAccepted
+    /// `GET /v1/SenderPools/{id}/Senders`
+    func listPoolSenders(poolID: String, _ query: SenderQuery) async throws -> Page<Sender>
+    /// `POST /v1/SenderPools/{id}/Senders`
+    func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted
+    /// `DELETE /v1/SenderPools/{id}/Senders/{senderId}`
+    func removeSender(poolID: String, senderID: String) async throws -> ResourceAccepted
+    /// `GET /v1/SenderPools/Operations`
+    func listOperations(_ query: OperationQuery) async throws -> Page<SenderPoolOperation>
+    /// `GET /v1/SenderPools/Operations/{id}`
+    func fetchOperation(id: String) async throws -> SenderPoolOperation
+}
+
+/// Every endpoint, named as `METHOD /path/template`: the key of call counts
+/// in plans, apply reports and the emulator's request log.
+public enum Endpoint: String, CaseIterable, Codable, Sendable, Comparable {
+    case listSenderPools = "GET /v1/SenderPools"
+    case createSenderPool = "POST /v1/SenderPools"
+    case fetchSenderPool = "GET /v1/SenderPools/{senderPoolId}"
+    case updateSenderPool = "PATCH /v1/SenderPools/{senderPoolId}"
+    case deleteSenderPool = "DELETE /v1/SenderPools/{senderPoolId}"
+    case listPoolSenders = "GET /v1/SenderPools/{senderPoolId}/Senders"
+    case addSenders = "POST /v1/SenderPools/{senderPoolId}/Senders"
+    case removeSender = "DELETE /v1/SenderPools/{senderPoolId}/Senders/{senderId}"
+    case listOperations = "GET /v1/SenderPools/Operations"
+    case fetchOperation = "GET /v1/SenderPools/Operations/{operationId}"
+    case fetchPoolSendersOperation = "GET /v1/SenderPools/{senderPoolId}/Senders/Operations/{operationId}"
+    case listSenders = "GET /v1/Senders"
+
+    public static func < (lhs: Endpoint, rhs: Endpoint) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var method: String { String(rawValue.prefix { $0 != " " }) }
+}
+
+extension CommsAPI {
+    /// Every pool, following `pagination.next` with `pageSize` 1000 and the
+    /// same filters on every page.
+    public func allSenderPools(_ query: SenderPoolQuery = SenderPoolQuery()) -> Paginated<SenderPool> {
+        Paginated(pageSize: query.pageSize ?? Paginated<SenderPool>.maxPageSize) { token, size in
+            var page = query
+            page.pageToken = token
+            page.pageSize = size
+            return try await self.listSenderPools(page)
+        }
+    }
+
+    /// Every member of a pool.
+    public func allPoolSenders(poolID: String, _ query: SenderQuery = SenderQuery()) -> Paginated<Sender> {
+        Paginated(pageSize: query.pageSize ?? Paginated<Sender>.maxPageSize) { token, size in
+            var page = query
+            page.pageToken = token
+            page.pageSize = size
+            return try await self.listPoolSenders(poolID: poolID, page)
+        }
+    }
+
+    /// Every operation.
+    public func allOperations(_ query: OperationQuery = OperationQuery()) -> Paginated<SenderPoolOperation> {
+        Paginated(pageSize: query.pageSize ?? Paginated<SenderPoolOperation>.maxPageSize) { token, size in
+            var page = query
+            page.pageToken = token
+            page.pageSize = size
+            return try await self.listOperations(page)
+        }
+    }
+}
+
+/// A list as an async sequence of items, fetched a page at a time.
+public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
+    public typealias Element = Item
+    public static var maxPageSize: Int { 1000 }
+
+    let pageSize: Int
+    let fetch: @Sendable (_ token: String?, _ pageSize: Int) async throws -> Page<Item>
+
+    public init(pageSize: Int = 1000, fetch: @escaping @Sendable (_ token: String?, _ pageSize: Int) async throws -> Page<Item>) {
+        self.pageSize = pageSize
+        self.fetch = fetch
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let sequence: Paginated
+        var buffer: [Item] = []
+        var index = 0
+        var token: String?
+        var finished = false
+
+        public mutating func next() async throws -> Item? {
+            while index >= buffer.count {
+                if finished { return nil }
+                let page = try await sequence.fetch(token, sequence.pageSize)
+                buffer = page.items
+                index = 0
+                token = page.pagination.next
+                finished = token == nil
+            }
+            defer { index += 1 }
+            return buffer[index]
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(sequence: self) }
+
+    /// All items, in order.
+    public func collect() async throws -> [Item] {
+        var items: [Item] = []
+        for try await item in self { items.append(item) }
+        return items
+    }
+}

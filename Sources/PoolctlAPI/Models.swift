@@ -1,0 +1,308 @@
+/// Wire models of the Comms API SenderPools family. Decoding ignores unknown
+/// fields, and enums keep unknown values (the API is in Public Beta and its
+/// enums may grow), so a new channel never breaks a plan.
+
+/// A string enum that keeps values it does not know.
+public protocol OpenEnum: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral where RawValue == String {
+    init(rawValue: String)
+}
+
+extension OpenEnum {
+    public init(from decoder: Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public init(stringLiteral value: String) { self.init(rawValue: value) }
+    public var description: String { rawValue }
+}
+
+/// A sender's channel: `SMS`, `RCS`, `EMAIL`, `WHATSAPP`, `PUSH`, or a newer one.
+public struct Channel: OpenEnum {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let sms: Channel = "SMS"
+    public static let rcs: Channel = "RCS"
+    public static let email: Channel = "EMAIL"
+    public static let whatsapp: Channel = "WHATSAPP"
+    public static let push: Channel = "PUSH"
+    public static let documented: [Channel] = [.sms, .rcs, .email, .whatsapp, .push]
+}
+
+/// `ACTIVATED` or `DEACTIVATED`, or a newer value.
+public struct SenderStatus: OpenEnum {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let activated: SenderStatus = "ACTIVATED"
+    public static let deactivated: SenderStatus = "DEACTIVATED"
+    public static let documented: [SenderStatus] = [.activated, .deactivated]
+}
+
+/// `PROCESSING`, `COMPLETED` or `CANCELED`, or a newer value.
+public struct OperationStatus: OpenEnum {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let processing: OperationStatus = "PROCESSING"
+    public static let completed: OperationStatus = "COMPLETED"
+    public static let canceled: OperationStatus = "CANCELED"
+    public static let documented: [OperationStatus] = [.processing, .completed, .canceled]
+
+    /// Only `PROCESSING` is known to go on; anything else is final.
+    public var isTerminal: Bool { self != .processing }
+}
+
+public typealias Tags = [String: String]
+
+/// `GET /v1/SenderPools/{id}`. Carries no members: list them separately.
+public struct SenderPool: Codable, Hashable, Sendable {
+    public var id: String
+    public var name: String
+    public var tags: Tags
+    public var createdAt: String
+    public var updatedAt: String
+
+    public init(id: String, name: String, tags: Tags, createdAt: String, updatedAt: String) {
+        self.id = id
+        self.name = name
+        self.tags = tags
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A sending identity on the account, as listed in a pool or in `/v1/Senders`.
+public struct Sender: Codable, Hashable, Sendable {
+    public var id: String
+    public var displayName: String?
+    public var address: String
+    public var channel: Channel
+    public var status: SenderStatus
+    public var tags: Tags
+    public var createdAt: String
+    public var updatedAt: String
+
+    public init(id: String, displayName: String?, address: String, channel: Channel, status: SenderStatus, tags: Tags, createdAt: String, updatedAt: String) {
+        self.id = id
+        self.displayName = displayName
+        self.address = address
+        self.channel = channel
+        self.status = status
+        self.tags = tags
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, displayName, address, channel, status, tags, createdAt, updatedAt
+    }
+
+    // displayName is required but nullable: always encode it, null included.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(displayName, forKey: .displayName)
+        try container.encode(address, forKey: .address)
+        try container.encode(channel, forKey: .channel)
+        try container.encode(status, forKey: .status)
+        try container.encode(tags, forKey: .tags)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        displayName = try container.decodeIfPresent(String.self, forKey: .displayName)
+        address = try container.decode(String.self, forKey: .address)
+        channel = try container.decode(Channel.self, forKey: .channel)
+        status = try container.decode(SenderStatus.self, forKey: .status)
+        tags = try container.decodeIfPresent(Tags.self, forKey: .tags) ?? [:]
+        createdAt = try container.decodeIfPresent(String.self, forKey: .createdAt) ?? ""
+        updatedAt = try container.decodeIfPresent(String.self, forKey: .updatedAt) ?? ""
+    }
+}
+
+public struct OperationStats: Codable, Hashable, Sendable {
+    public var total: Int
+    public var queued: Int
+    public var created: Int
+    public var failed: Int
+
+    public init(total: Int, queued: Int, created: Int, failed: Int) {
+        self.total = total
+        self.queued = queued
+        self.created = created
+        self.failed = failed
+    }
+}
+
+/// The asynchronous work started by Create and Add Senders.
+public struct SenderPoolOperation: Codable, Hashable, Sendable {
+    public var id: String
+    public var status: OperationStatus
+    public var stats: OperationStats
+    public var createdAt: String
+    public var updatedAt: String
+
+    public init(id: String, status: OperationStatus, stats: OperationStats, createdAt: String, updatedAt: String) {
+        self.id = id
+        self.status = status
+        self.stats = stats
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Opaque cursors: pass `next` back as `pageToken`.
+public struct Pagination: Codable, Hashable, Sendable {
+    public var next: String?
+    public var current: String
+
+    public init(next: String?, current: String) {
+        self.next = next
+        self.current = current
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case next
+        case current = "self"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(next, forKey: .next)
+        try container.encode(current, forKey: .current)
+    }
+}
+
+/// One page of a list.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var pagination: Pagination
+
+    public init(items: [Item], pagination: Pagination) {
+        self.items = items
+        self.pagination = pagination
+    }
+}
+
+/// The 202 body of Create and Add Senders. Both fields are optional in the
+/// docs, so `location` (the `Location` header) is kept as a fallback.
+public struct OperationAccepted: Codable, Hashable, Sendable {
+    public var operationId: String?
+    public var operationLocation: String?
+    /// The `Location` header; not part of the body.
+    public var location: String?
+
+    public init(operationId: String?, operationLocation: String?, location: String? = nil) {
+        self.operationId = operationId
+        self.operationLocation = operationLocation
+        self.location = location
+    }
+
+    private enum CodingKeys: String, CodingKey { case operationId, operationLocation }
+
+    /// The operation id from the body, or else from the last path segment of
+    /// the operation's location.
+    public var resolvedOperationID: String? {
+        if let operationId { return operationId }
+        guard let url = operationLocation ?? location, let last = url.split(separator: "/").last else { return nil }
+        return String(last)
+    }
+}
+
+/// The 202 body of Update, Delete and Remove Sender.
+public struct ResourceAccepted: Codable, Hashable, Sendable {
+    public var resourceId: String?
+    public var resourceLocation: String?
+
+    public init(resourceId: String?, resourceLocation: String?) {
+        self.resourceId = resourceId
+        self.resourceLocation = resourceLocation
+    }
+}
+
+/// `{senderId}`: one item of Create's `senders` and of Add Senders.
+public struct SenderReference: Codable, Hashable, Sendable {
+    public var senderId: String
+    public init(senderId: String) { self.senderId = senderId }
+}
+
+public struct CreateSenderPoolRequest: Codable, Hashable, Sendable {
+    public var name: String?
+    public var tags: Tags?
+    public var senders: [SenderReference]?
+
+    public init(name: String? = nil, tags: Tags? = nil, senders: [SenderReference]? = nil) {
+        self.name = name
+        self.tags = tags
+        self.senders = senders
+    }
+}
+
+public struct UpdateSenderPoolRequest: Codable, Hashable, Sendable {
+    public var name: String?
+    public var tags: Tags?
+
+    public init(name: String? = nil, tags: Tags? = nil) {
+        self.name = name
+        self.tags = tags
+    }
+}
+
+/// Filters of List SenderPools.
+public struct SenderPoolQuery: Hashable, Sendable {
+    public var startDate: String?
+    public var endDate: String?
+    public var operationId: String?
+    public var pageSize: Int?
+    public var pageToken: String?
+
+    public init(startDate: String? = nil, endDate: String? = nil, operationId: String? = nil, pageSize: Int? = nil, pageToken: String? = nil) {
+        self.startDate = startDate
+        self.endDate = endDate
+        self.operationId = operationId
+        self.pageSize = pageSize
+        self.pageToken = pageToken
+    }
+}
+
+/// Filters of List Senders (in a pool, or the account's inventory).
+public struct SenderQuery: Hashable, Sendable {
+    public var channel: Channel?
+    public var status: SenderStatus?
+    public var startDate: String?
+    public var endDate: String?
+    public var pageSize: Int?
+    public var pageToken: String?
+
+    public init(channel: Channel? = nil, status: SenderStatus? = nil, startDate: String? = nil, endDate: String? = nil, pageSize: Int? = nil, pageToken: String? = nil) {
+        self.channel = channel
+        self.status = status
+        self.startDate = startDate
+        self.endDate = endDate
+        self.pageSize = pageSize
+        self.pageToken = pageToken
+    }
+}
+
+/// Filters of List Sender Pool Operations.
+public struct OperationQuery: Hashable, Sendable {
+    public var status: OperationStatus?
+    public var startDate: String?
+    public var endDate: String?
+    public var pageSize: Int?
+    public var pageToken: String?
+
+    public init(status: OperationStatus? = nil, startDate: String? = nil, endDate: String? = nil, pageSize: Int? = nil, pageToken: String? = nil) {
+        self.status = status
+        self.startDate = startDate
+        self.endDate = endDate
+        self.pageSize = pageSize
+        self.pageToken = pageToken
+    }
+}

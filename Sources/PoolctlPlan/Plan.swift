@@ -1,0 +1,248 @@
+import PoolctlModel
+
+/// The outcome of comparing desired and live state: a plain value that holds
+/// no client and no formatting. Renderers draw it; apply executes it.
+public struct Plan: Sendable, Hashable, Codable {
+    public var stack: String
+    public var prune: Bool
+    /// One entry per pool key (and per undeclared owned pool), sorted by key,
+    /// then pool id. No-change entries are included so that a reviewer sees
+    /// every pool the plan looked at.
+    public var changes: [PoolChange]
+    /// Conflicts (errors) and warnings, e.g. an unmanaged pool with a declared name.
+    public var diagnostics: [PlanDiagnostic]
+    /// The live view of every pool the plan read, so that apply can refuse a
+    /// stale plan.
+    public var fingerprints: [PoolFingerprint]
+    /// The API calls apply is expected to make, by endpoint.
+    public var estimate: CallEstimate
+
+    public init(stack: String, prune: Bool, changes: [PoolChange], diagnostics: [PlanDiagnostic], fingerprints: [PoolFingerprint], estimate: CallEstimate) {
+        self.stack = stack
+        self.prune = prune
+        self.changes = changes
+        self.diagnostics = diagnostics
+        self.fingerprints = fingerprints
+        self.estimate = estimate
+    }
+
+    /// True when applying would change something.
+    public var hasChanges: Bool { changes.contains { $0.action.isChange } }
+    public var hasConflicts: Bool { diagnostics.contains { $0.severity == .error } }
+
+    public var summary: PlanSummary { PlanSummary(self) }
+}
+
+/// What will happen to one pool.
+public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable {
+    case create
+    case update
+    /// Take over an existing pool: it gets the ownership tag, and any other
+    /// difference is changed with it.
+    case adopt
+    case delete
+    /// An owned pool that no manifest declares, but that is protected.
+    case deleteBlocked = "delete-blocked"
+    /// Nothing planned because of a conflict; see the plan's diagnostics.
+    case conflict
+    case noChange = "no-change"
+
+    public var isChange: Bool {
+        switch self {
+        case .create, .update, .adopt, .delete: return true
+        case .deleteBlocked, .conflict, .noChange: return false
+        }
+    }
+}
+
+/// One pool's planned change, with before and after values.
+public struct PoolChange: Sendable, Hashable, Codable {
+    public var key: String
+    public var action: PlanAction
+    /// The live pool, when there is one.
+    public var poolID: String?
+    public var name: ValueChange
+    /// Every tag whose value differs, sorted by tag key. The ownership tag
+    /// is included.
+    public var tags: [TagChange]
+    /// Every tag after the change (the create or patch body), sorted by key.
+    public var desiredTags: [String: String]
+    public var addSenders: [MemberChange]
+    public var removeSenders: [MemberChange]
+    public var membership: Membership
+    public var protect: Bool
+    /// Members before and after.
+    public var membersBefore: Int
+    public var membersAfter: Int
+    /// Why, for people: "not in any manifest; prune is on", …
+    public var reason: String?
+
+    public init(
+        key: String, action: PlanAction, poolID: String? = nil, name: ValueChange, tags: [TagChange] = [],
+        desiredTags: [String: String] = [:], addSenders: [MemberChange] = [], removeSenders: [MemberChange] = [],
+        membership: Membership = .exact, protect: Bool = false, membersBefore: Int = 0, membersAfter: Int = 0, reason: String? = nil
+    ) {
+        self.key = key
+        self.action = action
+        self.poolID = poolID
+        self.name = name
+        self.tags = tags
+        self.desiredTags = desiredTags
+        self.addSenders = addSenders
+        self.removeSenders = removeSenders
+        self.membership = membership
+        self.protect = protect
+        self.membersBefore = membersBefore
+        self.membersAfter = membersAfter
+        self.reason = reason
+    }
+
+    /// Whether the PATCH body has anything to send.
+    public var patchesPool: Bool { name.changed || !tags.isEmpty }
+}
+
+/// A field's value before and after. Nil `before` means the pool does not
+/// exist yet; nil `after` means it will not exist any more.
+public struct ValueChange: Sendable, Hashable, Codable {
+    public var before: String?
+    public var after: String?
+
+    public init(before: String?, after: String?) {
+        self.before = before
+        self.after = after
+    }
+
+    public var changed: Bool { before != after }
+}
+
+public struct TagChange: Sendable, Hashable, Codable {
+    public var key: String
+    public var before: String?
+    public var after: String?
+
+    public init(key: String, before: String?, after: String?) {
+        self.key = key
+        self.before = before
+        self.after = after
+    }
+}
+
+/// A sender joining or leaving a pool, with what is known about it.
+public struct MemberChange: Sendable, Hashable, Codable {
+    public var id: String
+    /// The manifest alias, when the sender was written as one.
+    public var alias: String?
+    /// From the live listing, when the sender is already a member.
+    public var address: String?
+    public var channel: String?
+
+    public init(id: String, alias: String? = nil, address: String? = nil, channel: String? = nil) {
+        self.id = id
+        self.alias = alias
+        self.address = address
+        self.channel = channel
+    }
+}
+
+/// A conflict or warning found while planning.
+public struct PlanDiagnostic: Sendable, Hashable, Codable {
+    public var severity: Diagnostic.Severity
+    /// The pool key concerned, when there is one.
+    public var key: String?
+    public var message: String
+    /// The pool ids concerned, sorted.
+    public var poolIDs: [String]
+    public var location: SourceLocation?
+
+    public init(severity: Diagnostic.Severity, key: String?, message: String, poolIDs: [String] = [], location: SourceLocation? = nil) {
+        self.severity = severity
+        self.key = key
+        self.message = message
+        self.poolIDs = poolIDs.sorted()
+        self.location = location
+    }
+}
+
+/// The live view a plan was made from, for one pool.
+public struct PoolFingerprint: Sendable, Hashable, Codable {
+    public var poolID: String
+    public var key: String?
+    public var name: String
+    public var updatedAt: String
+    public var memberCount: Int
+    /// A hash of name, tags, sorted member ids and updatedAt.
+    public var digest: String
+
+    public init(pool: LivePool, key: String?) {
+        poolID = pool.id
+        self.key = key
+        name = pool.name
+        updatedAt = pool.updatedAt
+        memberCount = pool.members?.count ?? 0
+        digest = Self.digest(of: pool)
+    }
+
+    /// FNV-1a 64 over a canonical text form: stable across runs and
+    /// platforms (unlike `Hasher`), and cheap for 10,000 pools.
+    public static func digest(of pool: LivePool) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func feed(_ text: String) {
+            for byte in text.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+            hash ^= 0x1F
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        feed(pool.name)
+        for key in pool.tags.keys.sorted() {
+            feed(key)
+            feed(pool.tags[key]!)
+        }
+        feed("members")
+        for member in pool.members ?? [] { feed(member.id) }
+        feed(pool.updatedAt)
+        let hex = String(hash, radix: 16)
+        return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// API calls by endpoint (keys are `Endpoint` raw values such as
+/// `POST /v1/SenderPools`), with the total.
+public struct CallEstimate: Sendable, Hashable, Codable {
+    public var byEndpoint: [String: Int]
+
+    public init(byEndpoint: [String: Int] = [:]) {
+        self.byEndpoint = byEndpoint.filter { $0.value > 0 }
+    }
+
+    public var total: Int { byEndpoint.values.reduce(0, +) }
+}
+
+/// The counts a reviewer reads first.
+public struct PlanSummary: Sendable, Hashable, Codable {
+    public var create: Int
+    public var update: Int
+    public var delete: Int
+    public var adopt: Int
+    public var addSenders: Int
+    public var removeSenders: Int
+    public var apiCalls: Int
+    public var deleteBlocked: Int
+    public var conflicts: Int
+    public var warnings: Int
+
+    public init(_ plan: Plan) {
+        func count(_ action: PlanAction) -> Int { plan.changes.filter { $0.action == action }.count }
+        create = count(.create)
+        update = count(.update)
+        delete = count(.delete)
+        adopt = count(.adopt)
+        deleteBlocked = count(.deleteBlocked)
+        addSenders = plan.changes.reduce(0) { $0 + $1.addSenders.count }
+        removeSenders = plan.changes.reduce(0) { $0 + $1.removeSenders.count }
+        apiCalls = plan.estimate.total
+        conflicts = plan.diagnostics.filter { $0.severity == .error }.count
+        warnings = plan.diagnostics.filter { $0.severity == .warning }.count
+    }
+}

@@ -1,0 +1,214 @@
+import PoolctlModel
+
+/// `plan(desired, live) -> Plan`: a pure function, no I/O.
+public struct Planner: Sendable {
+    /// API limits that shape the call estimate.
+    public static let maxSendersPerCreate = 10_000
+    public static let maxSendersPerAdd = 10_000
+
+    /// Endpoint names as the API layer's `Endpoint` spells them; the planner
+    /// does not depend on the API module.
+    public enum Calls {
+        public static let create = "POST /v1/SenderPools"
+        public static let findCreated = "GET /v1/SenderPools"
+        public static let update = "PATCH /v1/SenderPools/{senderPoolId}"
+        public static let delete = "DELETE /v1/SenderPools/{senderPoolId}"
+        public static let add = "POST /v1/SenderPools/{senderPoolId}/Senders"
+        public static let remove = "DELETE /v1/SenderPools/{senderPoolId}/Senders/{senderId}"
+        public static let poll = "GET /v1/SenderPools/Operations/{operationId}"
+    }
+
+    public init() {}
+
+    public func plan(desired: DesiredState, live: LiveState) -> Plan {
+        var changes: [PoolChange] = []
+        var diagnostics: [PlanDiagnostic] = []
+        var readPools: [String: String?] = [:]  // pool id -> key, for fingerprints
+
+        let byID = Dictionary(live.pools.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Pools this stack owns, by key.
+        var owned: [String: [LivePool]] = [:]
+        for pool in live.pools {
+            if let ownership = pool.ownership, ownership.stack == desired.stack {
+                owned[ownership.key, default: []].append(pool)
+            }
+        }
+        let desiredNames = Set(desired.pools.map(\.name))
+        var unmanagedByName: [String: [LivePool]] = [:]
+        for pool in live.pools where pool.ownership == nil && desiredNames.contains(pool.name) {
+            unmanagedByName[pool.name, default: []].append(pool)
+        }
+
+        for pool in desired.pools {
+            let candidates = owned[pool.key] ?? []
+            let ownershipValue = Ownership(stack: desired.stack, key: pool.key, protected: pool.protect).tagValue
+
+            if candidates.count > 1 {
+                let ids = candidates.map(\.id)
+                diagnostics.append(PlanDiagnostic(
+                    severity: .error, key: pool.key,
+                    message: "\(candidates.count) live pools carry the ownership of '\(desired.stack)/\(pool.key)' (\(ids.sorted().joined(separator: ", "))); delete or untag the duplicates, then plan again",
+                    poolIDs: ids, location: pool.location))
+                changes.append(conflict(pool))
+                ids.forEach { readPools[$0] = pool.key }
+                continue
+            }
+
+            if let adoptID = pool.adopt {
+                guard let target = byID[adoptID] else {
+                    diagnostics.append(PlanDiagnostic(
+                        severity: .error, key: pool.key,
+                        message: "pool '\(pool.key)' adopts \(adoptID), which does not exist",
+                        poolIDs: [adoptID], location: pool.location))
+                    changes.append(conflict(pool))
+                    continue
+                }
+                if let ownership = target.ownership, ownership.identity != Ownership(stack: desired.stack, key: pool.key).identity {
+                    diagnostics.append(PlanDiagnostic(
+                        severity: .error, key: pool.key,
+                        message: "pool '\(pool.key)' adopts \(adoptID), which is already owned by '\(ownership.stack)/\(ownership.key)'",
+                        poolIDs: [adoptID], location: pool.location))
+                    changes.append(conflict(pool))
+                    continue
+                }
+                if let other = candidates.first, other.id != adoptID {
+                    diagnostics.append(PlanDiagnostic(
+                        severity: .error, key: pool.key,
+                        message: "pool '\(pool.key)' adopts \(adoptID), but \(other.id) already carries its ownership; remove one of them",
+                        poolIDs: [adoptID, other.id], location: pool.location))
+                    changes.append(conflict(pool))
+                    readPools[other.id] = pool.key
+                    continue
+                }
+                readPools[target.id] = pool.key
+                let adopting = target.ownership == nil
+                changes.append(diff(pool, target, ownershipValue: ownershipValue, adopting: adopting))
+                continue
+            }
+
+            if let match = candidates.first {
+                readPools[match.id] = pool.key
+                changes.append(diff(pool, match, ownershipValue: ownershipValue, adopting: false))
+                continue
+            }
+
+            // A create. Warn when an unmanaged pool already has the name.
+            for existing in unmanagedByName[pool.name] ?? [] {
+                diagnostics.append(PlanDiagnostic(
+                    severity: .warning, key: pool.key,
+                    message: "pool \(existing.id) named '\(pool.name)' exists but is not managed; adopt it (adopt: \(existing.id)) or rename pool '\(pool.key)'",
+                    poolIDs: [existing.id], location: pool.location))
+            }
+            var tags = pool.tags
+            tags[Ownership.tagKey] = ownershipValue
+            changes.append(PoolChange(
+                key: pool.key, action: .create, name: ValueChange(before: nil, after: pool.name),
+                tags: tags.keys.sorted().map { TagChange(key: $0, before: nil, after: tags[$0]) },
+                desiredTags: tags,
+                addSenders: pool.senders.map { MemberChange(id: $0, alias: pool.aliases[$0]) },
+                membership: pool.membership, protect: pool.protect,
+                membersBefore: 0, membersAfter: pool.senders.count))
+        }
+
+        // Owned pools that no manifest declares.
+        let declared = Set(desired.pools.map(\.key))
+        for (key, pools) in owned where !declared.contains(key) {
+            for pool in pools {
+                readPools[pool.id] = key
+                let members = pool.members ?? []
+                let protected = pool.ownership?.protected ?? false
+                let action: PlanAction
+                let reason: String
+                if !desired.prune {
+                    action = .noChange
+                    reason = "not declared in any manifest; kept because prune is off"
+                } else if protected {
+                    action = .deleteBlocked
+                    reason = "not declared in any manifest, but protected; remove its protection (declare it with protect: false and apply) to delete it"
+                } else {
+                    action = .delete
+                    reason = "not declared in any manifest; prune is on"
+                }
+                changes.append(PoolChange(
+                    key: key, action: action, poolID: pool.id,
+                    name: ValueChange(before: pool.name, after: action == .delete ? nil : pool.name),
+                    desiredTags: pool.tags,
+                    membership: .exact, protect: protected,
+                    membersBefore: members.count, membersAfter: action == .delete ? 0 : members.count,
+                    reason: reason))
+            }
+        }
+
+        changes.sort { ($0.key, $0.poolID ?? "") < ($1.key, $1.poolID ?? "") }
+        diagnostics.sort { ($0.key ?? "", $0.severity, $0.message) < ($1.key ?? "", $1.severity, $1.message) }
+        let fingerprints = readPools.compactMap { id, key in byID[id].map { PoolFingerprint(pool: $0, key: key) } }
+            .sorted { $0.poolID < $1.poolID }
+        return Plan(
+            stack: desired.stack, prune: desired.prune, changes: changes, diagnostics: diagnostics,
+            fingerprints: fingerprints, estimate: Self.estimate(changes))
+    }
+
+    private func conflict(_ pool: DesiredPool) -> PoolChange {
+        PoolChange(
+            key: pool.key, action: .conflict, name: ValueChange(before: nil, after: nil),
+            membership: pool.membership, protect: pool.protect,
+            reason: "no change planned until the conflict is resolved")
+    }
+
+    /// Name, tags and members of a declared pool against its live match.
+    private func diff(_ pool: DesiredPool, _ live: LivePool, ownershipValue: String, adopting: Bool) -> PoolChange {
+        var tags = pool.tags
+        tags[Ownership.tagKey] = ownershipValue
+        var tagChanges: [TagChange] = []
+        for key in Set(tags.keys).union(live.tags.keys).sorted() where tags[key] != live.tags[key] {
+            tagChanges.append(TagChange(key: key, before: live.tags[key], after: tags[key]))
+        }
+        let members = live.members ?? []
+        let liveIDs = Set(members.map(\.id))
+        let desiredIDs = Set(pool.senders)
+        let additions = pool.senders.filter { !liveIDs.contains($0) }
+            .map { MemberChange(id: $0, alias: pool.aliases[$0]) }
+        let removals = pool.membership == .exact
+            ? members.filter { !desiredIDs.contains($0.id) }.map { MemberChange(id: $0.id, address: $0.address, channel: $0.channel) }
+            : []
+        let name = ValueChange(before: live.name, after: pool.name)
+        let changed = name.changed || !tagChanges.isEmpty || !additions.isEmpty || !removals.isEmpty
+        let action: PlanAction = adopting ? .adopt : (changed ? .update : .noChange)
+        return PoolChange(
+            key: pool.key, action: action, poolID: live.id, name: name, tags: tagChanges, desiredTags: tags,
+            addSenders: additions, removeSenders: removals, membership: pool.membership, protect: pool.protect,
+            membersBefore: members.count, membersAfter: members.count + additions.count - removals.count,
+            reason: adopting ? "adopted: gets poolctl's ownership tag" : nil)
+    }
+
+    /// The calls apply will make: one create (up to 10,000 senders inline)
+    /// plus one lookup of the new pool's id, add batches of up to 10,000,
+    /// one call per removed sender, one PATCH for name and tags together,
+    /// one delete; and one poll per operation at the least.
+    static func estimate(_ changes: [PoolChange]) -> CallEstimate {
+        var calls: [String: Int] = [:]
+        func batches(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
+        for change in changes {
+            switch change.action {
+            case .create:
+                let extra = max(0, change.addSenders.count - maxSendersPerCreate)
+                let addBatches = batches(extra, maxSendersPerAdd)
+                calls[Calls.create, default: 0] += 1
+                calls[Calls.findCreated, default: 0] += 1
+                calls[Calls.add, default: 0] += addBatches
+                calls[Calls.poll, default: 0] += 1 + addBatches
+            case .update, .adopt:
+                if change.patchesPool { calls[Calls.update, default: 0] += 1 }
+                let addBatches = batches(change.addSenders.count, maxSendersPerAdd)
+                calls[Calls.add, default: 0] += addBatches
+                calls[Calls.poll, default: 0] += addBatches
+                calls[Calls.remove, default: 0] += change.removeSenders.count
+            case .delete:
+                calls[Calls.delete, default: 0] += 1
+            case .deleteBlocked, .conflict, .noChange:
+                break
+            }
+        }
+        return CallEstimate(byEndpoint: calls)
+    }
+}

@@ -1,0 +1,297 @@
+import PoolctlModel
+import PoolctlPlan
+
+/// Human renderings of a plan: terminal text and a Markdown PR comment.
+/// Pure and deterministic: everything is sorted, nothing depends on
+/// Dictionary order, and colour is applied only when asked for.
+public enum PlanRenderer {
+    /// How many ids each member list shows before it is cut.
+    public static let textListLimit = 20
+    public static let markdownListLimit = 50
+    public static let markdownLimit = 60_000
+
+    // MARK: - Text
+
+    public static func text(_ plan: Plan, color: Bool = false) -> String {
+        let style = Style(enabled: color)
+        var out = "poolctl plan for stack \"\(plan.stack)\" (prune: \(plan.prune ? "on" : "off"))\n"
+        let visible = plan.changes.filter { $0.action != .noChange }
+        let unchanged = plan.changes.count - visible.count
+        if visible.isEmpty {
+            out += "\nNo changes. The live pools match the manifests.\n"
+        }
+        for change in visible {
+            out += "\n" + textChange(change, style: style)
+        }
+        if unchanged > 0 {
+            out += "\n\(grouped(unchanged)) pool\(unchanged == 1 ? "" : "s") unchanged.\n"
+        }
+        let conflicts = plan.diagnostics.filter { $0.severity == .error }
+        let warnings = plan.diagnostics.filter { $0.severity != .error }
+        if !conflicts.isEmpty {
+            out += "\n" + style.red("Conflicts (no change is planned for these pools):") + "\n"
+            for item in conflicts { out += "  \(style.red("✗")) \(diagnosticText(item))\n" }
+        }
+        if !warnings.isEmpty {
+            out += "\n" + style.yellow("Warnings:") + "\n"
+            for item in warnings { out += "  ! \(diagnosticText(item))\n" }
+        }
+        out += "\n" + style.bold(summaryLine(plan)) + "\n"
+        return out
+    }
+
+    /// `Plan: 2 to create, 1 to update, 0 to delete; senders +120 -4; 37 API calls`
+    public static func summaryLine(_ plan: Plan) -> String {
+        let s = plan.summary
+        var line = "Plan: \(grouped(s.create)) to create, \(grouped(s.update)) to update"
+        if s.adopt > 0 { line += ", \(grouped(s.adopt)) to adopt" }
+        line += ", \(grouped(s.delete)) to delete; senders +\(grouped(s.addSenders)) -\(grouped(s.removeSenders)); \(grouped(s.apiCalls)) API call\(s.apiCalls == 1 ? "" : "s")"
+        if s.deleteBlocked > 0 { line += "; \(grouped(s.deleteBlocked)) delete blocked (protected)" }
+        if s.conflicts > 0 { line += "; \(grouped(s.conflicts)) conflict\(s.conflicts == 1 ? "" : "s")" }
+        return line
+    }
+
+    private static func diagnosticText(_ item: PlanDiagnostic) -> String {
+        var text = item.key.map { "\($0): " } ?? ""
+        text += item.message
+        if let location = item.location { text += " (\(location.description))" }
+        return text
+    }
+
+    private static func textChange(_ change: PoolChange, style: Style) -> String {
+        let id = change.poolID.map { " \($0)" } ?? ""
+        var out: String
+        switch change.action {
+        case .create: out = style.green("  + \(change.key)") + " will be created\n"
+        case .update: out = style.yellow("  ~ \(change.key)") + "\(id) will be updated in place\n"
+        case .adopt: out = style.cyan("  ⇐ \(change.key)") + "\(id) will be adopted\n"
+        case .delete: out = style.red("  - \(change.key)") + "\(id) will be deleted\n"
+        case .deleteBlocked: out = style.red("  ! \(change.key)") + "\(id) delete blocked (protected)\n"
+        case .conflict: out = style.red("  ✗ \(change.key)") + " conflict: no change planned\n"
+        case .noChange: out = "    \(change.key)\(id) unchanged\n"
+        }
+        if let reason = change.reason, change.action != .conflict {
+            out += "      # \(reason)\n"
+        }
+        switch change.action {
+        case .create:
+            out += "      name: \(quoted(change.name.after))\n"
+            for tag in change.tags { out += "      tags.\(tag.key): \(quoted(tag.after))\n" }
+        case .update, .adopt:
+            if change.name.changed {
+                out += style.yellow("      ~ name: \(quoted(change.name.before)) -> \(quoted(change.name.after))") + "\n"
+            }
+            for tag in change.tags {
+                switch (tag.before, tag.after) {
+                case (nil, let after?): out += style.green("      + tags.\(tag.key): \(quoted(after))") + "\n"
+                case (let before?, nil): out += style.red("      - tags.\(tag.key): \(quoted(before))") + "\n"
+                default: out += style.yellow("      ~ tags.\(tag.key): \(quoted(tag.before)) -> \(quoted(tag.after))") + "\n"
+                }
+            }
+        case .delete, .deleteBlocked:
+            out += "      name: \(quoted(change.name.before))\n"
+            out += "      members: \(grouped(change.membersBefore))\n"
+        case .conflict, .noChange:
+            break
+        }
+        if !change.addSenders.isEmpty || !change.removeSenders.isEmpty {
+            var line = "      senders: \(grouped(change.membersBefore)) -> \(grouped(change.membersAfter)) (+\(grouped(change.addSenders.count)) -\(grouped(change.removeSenders.count)))"
+            if change.membership == .additive { line += ", additive" }
+            out += line + "\n"
+            out += memberLines(change.addSenders, sign: "+", limit: textListLimit, indent: "        ", paint: style.green)
+            out += memberLines(change.removeSenders, sign: "-", limit: textListLimit, indent: "        ", paint: style.red)
+        }
+        return out
+    }
+
+    private static func memberLines(_ members: [MemberChange], sign: String, limit: Int, indent: String, mask: Bool = false, paint: (String) -> String) -> String {
+        var out = ""
+        for member in members.prefix(limit) {
+            out += paint("\(indent)\(sign) \(memberText(member, mask: mask))") + "\n"
+        }
+        if members.count > limit {
+            out += "\(indent)… and \(grouped(members.count - limit)) more\n"
+        }
+        return out
+    }
+
+    static func memberText(_ member: MemberChange, mask: Bool) -> String {
+        var text = member.id
+        var details: [String] = []
+        if let alias = member.alias { details.append(alias) }
+        if let address = member.address { details.append(mask ? maskAddress(address) : address) }
+        if let channel = member.channel { details.append(channel) }
+        if !details.isEmpty { text += " (\(details.joined(separator: ", ")))" }
+        return text
+    }
+
+    // MARK: - Markdown
+
+    /// A PR comment, always under `markdownLimit` characters: a summary
+    /// table, destructive changes first, then each pool in `<details>`.
+    public static func markdown(_ plan: Plan, showAddresses: Bool = false) -> String {
+        let mask = !showAddresses
+        let s = plan.summary
+        var head = "<!-- poolctl-plan:\(plan.stack) -->\n"
+        head += "### poolctl plan for stack `\(plan.stack)`\n\n"
+        head += "| create | update | adopt | delete | delete blocked | senders added | senders removed | API calls |\n"
+        head += "|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        head += "| \(grouped(s.create)) | \(grouped(s.update)) | \(grouped(s.adopt)) | \(grouped(s.delete)) | \(grouped(s.deleteBlocked)) | +\(grouped(s.addSenders)) | -\(grouped(s.removeSenders)) | \(grouped(s.apiCalls)) |\n\n"
+        head += "`\(summaryLine(plan))`\n\n"
+        if !plan.hasChanges && s.conflicts == 0 {
+            head += "**No changes.** The live pools match the manifests.\n"
+        }
+
+        var sections: [String] = []
+        let conflicts = plan.diagnostics.filter { $0.severity == .error }
+        if !conflicts.isEmpty {
+            var text = "#### ❌ Conflicts (no change is planned for these pools)\n\n"
+            for item in conflicts { text += "- \(escape(diagnosticText(item)))\n" }
+            sections.append(text + "\n")
+        }
+        let destructive = plan.changes.filter { $0.action == .delete || $0.action == .deleteBlocked || !$0.removeSenders.isEmpty }
+        if !destructive.isEmpty {
+            var text = "#### ⚠️ Destructive changes\n\n"
+            for change in destructive {
+                switch change.action {
+                case .delete:
+                    text += "- **delete** pool `\(change.key)` (`\(change.poolID ?? "")`, \(grouped(change.membersBefore)) members)\n"
+                case .deleteBlocked:
+                    text += "- **delete blocked (protected)**: pool `\(change.key)` (`\(change.poolID ?? "")`)\n"
+                default:
+                    text += "- **remove \(grouped(change.removeSenders.count)) sender\(change.removeSenders.count == 1 ? "" : "s")** from `\(change.key)`\n"
+                }
+            }
+            sections.append(text + "\n")
+        }
+        let warnings = plan.diagnostics.filter { $0.severity != .error }
+        if !warnings.isEmpty {
+            var text = "#### Warnings\n\n"
+            for item in warnings { text += "- \(escape(diagnosticText(item)))\n" }
+            sections.append(text + "\n")
+        }
+        let visible = plan.changes.filter { $0.action.isChange || $0.action == .deleteBlocked }
+        for change in visible {
+            sections.append(markdownChange(change, mask: mask))
+        }
+
+        let footer = "\n<sub>poolctl · `poolctl plan` prints the full plan · addresses \(mask ? "masked" : "shown")</sub>\n"
+        var out = head
+        var shown = 0
+        // Reserve room for the cut notice and the footer.
+        let budget = markdownLimit - footer.count - 400
+        for section in sections {
+            if out.count + section.count > budget { break }
+            out += section
+            shown += 1
+        }
+        if shown < sections.count {
+            let left = sections.count - shown
+            let poolsLeft = min(left, visible.count)
+            out += "\n> ✂️ Cut to stay under \(grouped(markdownLimit)) characters: \(grouped(left)) more section\(left == 1 ? "" : "s") (\(grouped(poolsLeft)) pool\(poolsLeft == 1 ? "" : "s")) not shown. Run `poolctl plan` or `poolctl show` for the full plan.\n"
+        }
+        return out + footer
+    }
+
+    private static func markdownChange(_ change: PoolChange, mask: Bool) -> String {
+        let marker: String
+        switch change.action {
+        case .create: marker = "➕ create"
+        case .update: marker = "✏️ update"
+        case .adopt: marker = "📥 adopt"
+        case .delete: marker = "🗑️ delete"
+        case .deleteBlocked: marker = "🔒 delete blocked"
+        case .conflict: marker = "❌ conflict"
+        case .noChange: marker = "no change"
+        }
+        let counts = change.addSenders.isEmpty && change.removeSenders.isEmpty
+            ? "" : " · senders +\(grouped(change.addSenders.count)) -\(grouped(change.removeSenders.count))"
+        var out = "<details><summary><code>\(htmlEscape(change.key))</code> · \(marker)\(counts)</summary>\n\n"
+        if let reason = change.reason { out += "_\(escape(reason))_\n\n" }
+        out += "```diff\n"
+        switch change.action {
+        case .create:
+            out += "+ name: \(quoted(change.name.after))\n"
+            for tag in change.tags { out += "+ tags.\(tag.key): \(quoted(tag.after))\n" }
+        case .update, .adopt:
+            if let id = change.poolID { out += "  id: \(id)\n" }
+            if change.name.changed {
+                out += "- name: \(quoted(change.name.before))\n+ name: \(quoted(change.name.after))\n"
+            }
+            for tag in change.tags {
+                if let before = tag.before { out += "- tags.\(tag.key): \(quoted(before))\n" }
+                if let after = tag.after { out += "+ tags.\(tag.key): \(quoted(after))\n" }
+            }
+        case .delete, .deleteBlocked:
+            if let id = change.poolID { out += "  id: \(id)\n" }
+            out += "\(change.action == .delete ? "-" : " ") name: \(quoted(change.name.before))\n"
+            out += "  members: \(grouped(change.membersBefore))\n"
+        case .conflict, .noChange:
+            break
+        }
+        if !change.addSenders.isEmpty || !change.removeSenders.isEmpty {
+            out += "  senders: \(grouped(change.membersBefore)) -> \(grouped(change.membersAfter))\n"
+            out += memberLines(change.addSenders, sign: "+", limit: markdownListLimit, indent: "", mask: mask, paint: { $0 })
+            out += memberLines(change.removeSenders, sign: "-", limit: markdownListLimit, indent: "", mask: mask, paint: { $0 })
+        }
+        out += "```\n\n</details>\n\n"
+        return out
+    }
+
+    // MARK: - Helpers
+
+    /// `+14155550100` → `+1415•••0100`; `ops@example.com` → `o•••@example.com`.
+    public static func maskAddress(_ address: String) -> String {
+        if let at = address.firstIndex(of: "@") {
+            guard let first = address.first, at != address.startIndex else { return "•••" + address[at...] }
+            return "\(first)•••" + address[at...]
+        }
+        let characters = Array(address)
+        guard characters.count > 8 else { return String(repeating: "•", count: max(3, characters.count)) }
+        return String(characters.prefix(5)) + "•••" + String(characters.suffix(4))
+    }
+
+    /// 4812 → "4,812": fixed, locale-independent grouping.
+    public static func grouped(_ value: Int) -> String {
+        let digits = String(abs(value))
+        var out = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out += "," }
+            out.append(character)
+        }
+        return value < 0 ? "-" + out : out
+    }
+
+    private static func quoted(_ value: String?) -> String {
+        guard let value else { return "(none)" }
+        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    private static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if "\\`*_[]<>|#".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+
+    private static func htmlEscape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}
+
+/// ANSI colour at the edge: a no-op unless enabled.
+struct Style {
+    var enabled: Bool
+
+    private func paint(_ code: String, _ text: String) -> String {
+        enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+
+    func green(_ text: String) -> String { paint("32", text) }
+    func red(_ text: String) -> String { paint("31", text) }
+    func yellow(_ text: String) -> String { paint("33", text) }
+    func cyan(_ text: String) -> String { paint("36", text) }
+    func bold(_ text: String) -> String { paint("1", text) }
+}

@@ -1,0 +1,164 @@
+import PoolctlModel
+import PoolctlPlan
+import Testing
+
+private let s1 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01"
+private let s2 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v02"
+private let s3 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v03"
+private let p1 = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v01"
+private let p2 = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v02"
+
+private func owned(_ key: String, stack: String = "web", protected: Bool = false) -> String {
+    Ownership(stack: stack, key: key, protected: protected).tagValue
+}
+
+/// One planner case: desired and live in, the expected actions and counts out.
+struct PlannerCase: CustomTestStringConvertible, Sendable {
+    var name: String
+    var desired: DesiredState
+    var live: [LivePool]
+    var actions: [String: PlanAction]
+    var add: Int = 0
+    var remove: Int = 0
+    var conflicts: Int = 0
+    var warnings: Int = 0
+    var apiCalls: Int
+    var testDescription: String { name }
+}
+
+let plannerCases: [PlannerCase] = [
+    PlannerCase(
+        name: "create with senders",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", tags: ["t": "1"], senders: [s1, s2])]),
+        live: [], actions: ["a": .create], add: 2,
+        apiCalls: 3),  // create + find by operationId + 1 poll
+    PlannerCase(
+        name: "no change",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1])]),
+        live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [LiveMember(id: s1)])],
+        actions: ["a": .noChange], apiCalls: 0),
+    PlannerCase(
+        name: "update name and tags",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "New", tags: ["x": "2"])]),
+        live: [LivePool(id: p1, name: "Old", tags: ["poolctl": owned("a"), "x": "1", "gone": "y"], members: [])],
+        actions: ["a": .update], apiCalls: 1),
+    PlannerCase(
+        name: "membership add and remove (exact)",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1, s3])]),
+        live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [LiveMember(id: s1), LiveMember(id: s2)])],
+        actions: ["a": .update], add: 1, remove: 1, apiCalls: 3),  // add + poll + remove
+    PlannerCase(
+        name: "additive never removes",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1], membership: .additive)]),
+        live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [LiveMember(id: s2)])],
+        actions: ["a": .update], add: 1, apiCalls: 2),
+    PlannerCase(
+        name: "adopt an unmanaged pool",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
+        live: [LivePool(id: p2, name: "A", tags: [:], members: [])],
+        actions: ["a": .adopt], apiCalls: 1),
+    PlannerCase(
+        name: "adopt of a missing pool is a conflict",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
+        live: [], actions: ["a": .conflict], conflicts: 1, apiCalls: 0),
+    PlannerCase(
+        name: "adopt of a pool owned elsewhere is a conflict",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
+        live: [LivePool(id: p2, name: "A", tags: ["poolctl": owned("b", stack: "other")], members: [])],
+        actions: ["a": .conflict], conflicts: 1, apiCalls: 0),
+    PlannerCase(
+        name: "prune deletes undeclared owned pools only",
+        desired: DesiredState(stack: "web", prune: true, pools: []),
+        live: [
+            LivePool(id: p1, name: "Mine", tags: ["poolctl": owned("old")], members: [LiveMember(id: s1)]),
+            LivePool(id: p2, name: "Theirs", tags: ["poolctl": owned("old", stack: "other")]),
+        ],
+        actions: ["old": .delete], apiCalls: 1),
+    PlannerCase(
+        name: "without prune nothing is deleted",
+        desired: DesiredState(stack: "web", prune: false, pools: []),
+        live: [LivePool(id: p1, name: "Mine", tags: ["poolctl": owned("old")], members: [])],
+        actions: ["old": .noChange], apiCalls: 0),
+    PlannerCase(
+        name: "protected pools are never deleted",
+        desired: DesiredState(stack: "web", prune: true, pools: []),
+        live: [LivePool(id: p1, name: "Mine", tags: ["poolctl": owned("old", protected: true)], members: [])],
+        actions: ["old": .deleteBlocked], apiCalls: 0),
+    PlannerCase(
+        name: "duplicates are conflicts naming both ids",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A")]),
+        live: [
+            LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: []),
+            LivePool(id: p2, name: "A", tags: ["poolctl": owned("a")], members: []),
+        ],
+        actions: ["a": .conflict], conflicts: 1, apiCalls: 0),
+    PlannerCase(
+        name: "unmanaged pool with the same name warns",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "Legacy")]),
+        live: [LivePool(id: p1, name: "Legacy", tags: [:])],
+        actions: ["a": .create], warnings: 1, apiCalls: 3),
+    PlannerCase(
+        name: "protecting a pool changes its ownership tag",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", protect: true)]),
+        live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [])],
+        actions: ["a": .update], apiCalls: 1),
+]
+
+@Suite struct PlannerTests {
+    @Test(arguments: plannerCases)
+    func plans(_ testCase: PlannerCase) {
+        let plan = Planner().plan(desired: testCase.desired, live: LiveState(pools: testCase.live))
+        var actions: [String: PlanAction] = [:]
+        for change in plan.changes { actions[change.key] = change.action }
+        #expect(actions == testCase.actions)
+        #expect(plan.summary.addSenders == testCase.add)
+        #expect(plan.summary.removeSenders == testCase.remove)
+        #expect(plan.summary.conflicts == testCase.conflicts)
+        #expect(plan.summary.warnings == testCase.warnings)
+        #expect(plan.estimate.total == testCase.apiCalls)
+    }
+
+    @Test func createCarriesTheOwnershipTagAndAliases() throws {
+        let desired = DesiredState(stack: "web", prune: false, pools: [
+            DesiredPool(key: "a", name: "A", tags: ["t": "1"], senders: [s1], protect: true, aliases: [s1: "main"]),
+        ])
+        let change = try #require(Planner().plan(desired: desired, live: LiveState(pools: [])).changes.first)
+        #expect(change.desiredTags == ["t": "1", "poolctl": "v1~web~a~protected"])
+        #expect(change.addSenders == [MemberChange(id: s1, alias: "main")])
+    }
+
+    @Test func tagDiffsShowBeforeAndAfter() throws {
+        let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", tags: ["x": "2", "new": "n"])])
+        let live = LiveState(pools: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a"), "x": "1", "gone": "g"], members: [])])
+        let change = try #require(Planner().plan(desired: desired, live: live).changes.first)
+        #expect(change.tags == [
+            TagChange(key: "gone", before: "g", after: nil),
+            TagChange(key: "new", before: nil, after: "n"),
+            TagChange(key: "x", before: "1", after: "2"),
+        ])
+    }
+
+    @Test func bigCreatesAndAddsAreBatched() {
+        let many = (0..<25_000).map { n -> String in
+            let digits = String(n)
+            return "comms_sender_01jd8a7k2m3n4p5q6r7" + String(repeating: "0", count: 9 - digits.count) + digits
+        }
+        let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: many)])
+        let plan = Planner().plan(desired: desired, live: LiveState(pools: []))
+        // 1 create with 10,000 inline, 2 add batches, 1 lookup, 3 polls.
+        #expect(plan.estimate.byEndpoint == [
+            Planner.Calls.create: 1, Planner.Calls.findCreated: 1, Planner.Calls.add: 2, Planner.Calls.poll: 3,
+        ])
+    }
+
+    @Test func fingerprintsCoverEveryPoolReadAndChangeWithMembers() {
+        let pool = LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], updatedAt: "2026-01-01T00:00:00Z", members: [LiveMember(id: s1)])
+        let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1])])
+        let plan = Planner().plan(desired: desired, live: LiveState(pools: [pool]))
+        #expect(plan.fingerprints.map(\.poolID) == [p1])
+        var changed = pool
+        changed.members = [LiveMember(id: s1), LiveMember(id: s2)]
+        #expect(PoolFingerprint.digest(of: pool) != PoolFingerprint.digest(of: changed))
+        #expect(PoolFingerprint.digest(of: pool) == PoolFingerprint.digest(of: pool))
+    }
+}
