@@ -29,8 +29,10 @@ let package = Package(
         .target(name: "PoolctlManifest", dependencies: ["PoolctlYAML", "PoolctlModel"]),
         // The Plan value and the pure planner: plan(desired, live) -> Plan.
         .target(name: "PoolctlPlan", dependencies: ["PoolctlModel"]),
+        // Refresh (API -> LiveState) and apply (Plan -> ApplyReport) over CommsAPI.
+        .target(name: "PoolctlEngine", dependencies: ["PoolctlAPI", "PoolctlModel", "PoolctlPlan"]),
         // Pure renderers: diagnostics, plans and reports as text, JSON and Markdown.
-        .target(name: "PoolctlRender", dependencies: ["PoolctlModel", "PoolctlManifest", "PoolctlPlan"]),
+        .target(name: "PoolctlRender", dependencies: ["PoolctlModel", "PoolctlManifest", "PoolctlPlan", "PoolctlEngine"]),
         // The Comms API contract: wire models, the CommsAPI protocol, APIError,
         // pagination and call counting. No networking.
         .target(name: "PoolctlAPI"),
@@ -48,7 +50,7 @@ let package = Package(
         ]),
         // Commands (swift-argument-parser). The only layer that prints or exits.
         .target(name: "PoolctlCLI", dependencies: [
-            "PoolctlManifest", "PoolctlRender", "PoolctlAPI", "PoolctlAPIHTTP", "PoolctlEmulator",
+            "PoolctlManifest", "PoolctlPlan", "PoolctlEngine", "PoolctlRender", "PoolctlAPI", "PoolctlAPIHTTP", "PoolctlEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "poolctl", dependencies: ["PoolctlCLI"]),
@@ -59,6 +61,10 @@ let package = Package(
         ]),
         // The contract suite: the live client against the emulator on a socket.
         .testTarget(name: "PoolctlContractTests", dependencies: ["PoolctlAPIHTTP", "PoolctlEmulator", "PoolctlAPI"]),
+        // Golden plans over fixtures, and plan -> apply -> plan, against the emulator.
+        .testTarget(name: "PoolctlEndToEndTests", dependencies: [
+            "PoolctlEmulator", "PoolctlEngine", "PoolctlPlan", "PoolctlRender", "PoolctlManifest", "PoolctlModel", "PoolctlAPI",
+        ]),
         .testTarget(name: "PoolctlPlanTests", dependencies: ["PoolctlPlan", "PoolctlModel", "PoolctlRender"]),
         .testTarget(name: "PoolctlManifestTests", dependencies: ["PoolctlManifest", "PoolctlYAML", "PoolctlModel", "PoolctlRender"]),
     ]

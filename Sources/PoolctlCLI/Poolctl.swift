@@ -16,7 +16,7 @@ public struct Poolctl: AsyncParsableCommand {
               2  usage error (bad flags or arguments)
             """,
         version: PoolctlVersion.current,
-        subcommands: [ValidateCommand.self]
+        subcommands: [ValidateCommand.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,384 @@
+import PoolctlAPI
+import PoolctlModel
+import PoolctlPlan
+
+/// Time, injected: the real process sleeps; tests advance a manual clock.
+public struct ApplyClock: Sendable {
+    public var sleep: @Sendable (Duration) async throws -> Void
+    /// Monotonic time since an arbitrary start.
+    public var now: @Sendable () -> Duration
+
+    public init(sleep: @escaping @Sendable (Duration) async throws -> Void, now: @escaping @Sendable () -> Duration) {
+        self.sleep = sleep
+        self.now = now
+    }
+
+    public static var continuous: ApplyClock {
+        let clock = ContinuousClock()
+        let start = clock.now
+        return ApplyClock(sleep: { try await clock.sleep(for: $0) }, now: { clock.now - start })
+    }
+}
+
+public struct ApplyOptions: Sendable {
+    /// Pools in flight at once. Work on one pool is always sequential.
+    public var parallelism: Int = 8
+    /// The whole apply.
+    public var timeout: Duration = .seconds(15 * 60)
+    /// How often a 409 (someone else's operation on the pool) is waited out.
+    public var conflictRetries: Int = 10
+    /// How often a create whose outcome is unknown is retried after
+    /// checking that it did not happen.
+    public var createRetries: Int = 3
+    public var poller = OperationPoller()
+
+    public init() {}
+}
+
+/// Executes a plan: creates, patches and adds first, then removals, then
+/// deletions, so a sender moving between pools never leaves service. It
+/// never creates a duplicate: every create carries the ownership tag, and
+/// when a create's outcome is unknown the tag is looked up before retrying.
+public struct Applier: Sendable {
+    public var api: any CommsAPI
+    public var clock: ApplyClock
+    public var options: ApplyOptions
+    public var progress: @Sendable (ApplyEvent) -> Void
+
+    public init(api: any CommsAPI, clock: ApplyClock = .continuous, options: ApplyOptions = ApplyOptions(), progress: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) {
+        self.api = api
+        self.clock = clock
+        self.options = options
+        self.progress = progress
+    }
+
+    public func apply(_ plan: Plan) async -> ApplyReport {
+        let started = clock.now()
+        let deadline = started + options.timeout
+        let work = plan.changes.filter { $0.action.isChange }
+        let tracker = ProgressTracker(total: work.count, emit: progress)
+
+        // Phase 1: creates, patches and adds. Phase 2: removals. Phase 3: deletions.
+        let first = work.filter { $0.action != .delete }
+        var results = await runPools(first, deadline: deadline, tracker: tracker, finishes: { $0.removeSenders.isEmpty }) { change, result in
+            try await self.createOrUpdate(change, &result, deadline: deadline, tracker: tracker)
+        }
+        let removing = first.filter { !$0.removeSenders.isEmpty }
+        let removed = await runPools(removing, deadline: deadline, tracker: tracker, prior: results, finishes: { _ in true }) { change, result in
+            guard result.status == .converged, let poolID = result.poolID else { return }
+            try await self.removeSenders(change, poolID: poolID, &result, deadline: deadline, tracker: tracker)
+        }
+        for (key, value) in removed { results[key] = value }
+        let deletes = work.filter { $0.action == .delete }
+        let deleted = await runPools(deletes, deadline: deadline, tracker: tracker, finishes: { _ in true }) { change, result in
+            try await self.delete(change, &result, deadline: deadline)
+        }
+        for (key, value) in deleted { results[key] = value }
+
+        // Verify: re-read every touched pool and compare with the plan.
+        var final: [PoolResult] = []
+        for change in work {
+            var result = results[Self.id(change)] ?? PoolResult(key: change.key, action: change.action, poolID: change.poolID)
+            if result.status != .skipped {
+                // The live state decides: a step may have failed yet its
+                // effect landed (a lost response), or the other way round.
+                result.remaining = await verify(change, poolID: result.poolID)
+                if result.remaining.isEmpty {
+                    result.status = .converged
+                    result.error = nil
+                } else {
+                    result.status = .failed
+                }
+            }
+            final.append(result)
+        }
+        let elapsed = clock.now() - started
+        return ApplyReport(stack: plan.stack, pools: final, durationMS: Self.milliseconds(elapsed))
+    }
+
+    static func id(_ change: PoolChange) -> String { change.key + "\u{0}" + (change.poolID ?? "") }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Runs `body` for each change, `parallelism` pools at a time, each
+    /// pool's steps in order. Errors end that pool only.
+    private func runPools(
+        _ changes: [PoolChange], deadline: Duration, tracker: ProgressTracker, prior: [String: PoolResult] = [:],
+        finishes: @escaping @Sendable (PoolChange) -> Bool,
+        body: @escaping @Sendable (PoolChange, inout PoolResult) async throws -> Void
+    ) async -> [String: PoolResult] {
+        var results: [String: PoolResult] = [:]
+        let clock = self.clock
+        await withTaskGroup(of: (String, PoolResult).self) { group in
+            var pending = changes.makeIterator()
+            func task(_ change: PoolChange) -> @Sendable () async -> (String, PoolResult) {
+                let start = prior[Self.id(change)] ?? PoolResult(key: change.key, action: change.action, poolID: change.poolID)
+                return {
+                    var result = start
+                    let began = clock.now()
+                    if began > deadline {
+                        result.status = .skipped
+                        result.error = "not started: the apply timeout passed"
+                        return (Self.id(change), result)
+                    }
+                    do {
+                        try await body(change, &result)
+                    } catch {
+                        result.status = .failed
+                        result.error = String(describing: error)
+                    }
+                    result.durationMS += Self.milliseconds(clock.now() - began)
+                    if finishes(change) || result.status != .converged {
+                        await tracker.poolFinished(change.key, result)
+                    }
+                    return (Self.id(change), result)
+                }
+            }
+            for _ in 0..<max(1, options.parallelism) {
+                guard let change = pending.next() else { break }
+                group.addTask(operation: task(change))
+            }
+            while let (id, result) = await group.next() {
+                results[id] = result
+                if let change = pending.next() { group.addTask(operation: task(change)) }
+            }
+        }
+        return results
+    }
+
+    // MARK: - Steps
+
+    private func createOrUpdate(_ change: PoolChange, _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker) async throws {
+        var poolID = change.poolID
+        var toAdd = change.addSenders.map(\.id)
+        if change.action == .create {
+            let inline = Array(toAdd.prefix(Planner.maxSendersPerCreate))
+            let (id, operation, alreadyMembers) = try await create(change, senders: inline, &result, deadline: deadline)
+            poolID = id
+            result.poolID = id
+            if let operation {
+                let outcome = try await poll(operation, kind: .create, deadline: deadline)
+                result.operations.append(outcome)
+                result.sendersAdded += outcome.created
+                if outcome.status != OperationStatus.completed.rawValue || outcome.failed > 0 {
+                    result.status = .failed
+                    result.error = "create operation \(outcome.id) ended \(outcome.status) with \(outcome.failed) of \(outcome.total) senders failed"
+                }
+                toAdd.removeFirst(inline.count)
+            } else {
+                // Recovered after an unknown outcome: add whatever is missing.
+                toAdd.removeAll { alreadyMembers.contains($0) }
+            }
+            await tracker.step(change.key, "created \(id)", added: result.sendersAdded, removed: 0)
+        } else if change.patchesPool, let id = poolID {
+            try await withConflictRetry(deadline: deadline) {
+                _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: change.name.after, tags: change.desiredTags))
+            }
+            await tracker.step(change.key, change.action == .adopt ? "adopted \(id)" : "updated name/tags of \(id)", added: 0, removed: 0)
+        }
+        guard let id = poolID else { return }
+        var start = 0
+        while start < toAdd.count {
+            let batch = Array(toAdd[start..<min(start + Planner.maxSendersPerAdd, toAdd.count)])
+            start += batch.count
+            let accepted = try await withConflictRetry(deadline: deadline) {
+                try await api.addSenders(poolID: id, senderIDs: batch)
+            }
+            guard let operationID = accepted.resolvedOperationID else {
+                throw APIError(kind: .invalidResponse, method: "POST", path: "/v1/SenderPools/\(id)/Senders", message: "the response named no operation")
+            }
+            let outcome = try await poll(operationID, kind: .addSenders, deadline: deadline)
+            result.operations.append(outcome)
+            result.sendersAdded += outcome.created
+            await tracker.step(change.key, "added \(outcome.created) of \(batch.count) senders to \(id)", added: outcome.created, removed: 0)
+            if outcome.status != OperationStatus.completed.rawValue || outcome.failed > 0 {
+                result.status = .failed
+                result.error = "add-senders operation \(outcome.id) ended \(outcome.status) with \(outcome.failed) of \(outcome.total) senders failed"
+            }
+        }
+    }
+
+    /// Creates the pool, or finds it when a create's outcome was unknown.
+    /// Returns the pool id, the operation to poll (nil when recovered), and
+    /// the members it already has (when recovered).
+    private func create(_ change: PoolChange, senders: [String], _ result: inout PoolResult, deadline: Duration) async throws -> (String, String?, Set<String>) {
+        let request = CreateSenderPoolRequest(
+            name: change.name.after, tags: change.desiredTags,
+            senders: senders.isEmpty ? nil : senders.map(SenderReference.init(senderId:)))
+        guard let ownership = change.desiredTags[Ownership.tagKey].flatMap(Ownership.init(tagValue:)) else {
+            throw APIError(kind: .invalidConfiguration, message: "the plan's create for '\(change.key)' carries no ownership tag")
+        }
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                let accepted = try await api.createSenderPool(request)
+                guard let operationID = accepted.resolvedOperationID else {
+                    throw APIError(kind: .invalidResponse, method: "POST", path: "/v1/SenderPools", message: "the response named no operation")
+                }
+                let id = try await findCreated(operationID: operationID, ownership: ownership, deadline: deadline)
+                return (id, operationID, [])
+            } catch let error as APIError where error.kind == .outcomeUnknown {
+                // The create may have happened: look before trying again.
+                if let existing = try await findOwned(ownership) {
+                    let members = try await api.allPoolSenders(poolID: existing.id).collect()
+                    return (existing.id, nil, Set(members.map(\.id)))
+                }
+                if attempts > options.createRetries || clock.now() > deadline { throw error }
+            }
+        }
+    }
+
+    /// The pool a create made: by the `operationId` filter, which is how the
+    /// API documents it, and by the ownership tag as a fallback.
+    private func findCreated(operationID: String, ownership: Ownership, deadline: Duration) async throws -> String {
+        for attempt in 0..<5 {
+            let page = try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1000))
+            if let pool = page.items.first { return pool.id }
+            if attempt < 4 { try await clock.sleep(.milliseconds(200 << attempt)) }
+        }
+        if let pool = try await findOwned(ownership) { return pool.id }
+        throw APIError(kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(operationID)", message: "no pool was found for create operation \(operationID)")
+    }
+
+    private func findOwned(_ ownership: Ownership) async throws -> SenderPool? {
+        for try await pool in api.allSenderPools() where Ownership(tags: pool.tags)?.identity == ownership.identity {
+            return pool
+        }
+        return nil
+    }
+
+    private func removeSenders(_ change: PoolChange, poolID: String, _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker) async throws {
+        var removed = 0
+        for member in change.removeSenders {
+            if clock.now() > deadline { throw APIError(kind: .deadlineExceeded, message: "the apply timeout passed after removing \(removed) of \(change.removeSenders.count) senders") }
+            do {
+                _ = try await withConflictRetry(deadline: deadline) {
+                    try await api.removeSender(poolID: poolID, senderID: member.id)
+                }
+            } catch let error as APIError where error.isNotFound {
+                // Already gone: the goal is reached.
+            }
+            removed += 1
+            result.sendersRemoved += 1
+        }
+        await tracker.step(change.key, "removed \(removed) senders from \(poolID)", added: 0, removed: removed)
+    }
+
+    private func delete(_ change: PoolChange, _ result: inout PoolResult, deadline: Duration) async throws {
+        guard let id = change.poolID else { return }
+        do {
+            _ = try await withConflictRetry(deadline: deadline) { try await api.deleteSenderPool(id: id) }
+        } catch let error as APIError where error.isNotFound {
+            // Already deleted.
+        }
+    }
+
+    /// Waits out someone else's operation on the pool (409), a bounded number of times.
+    private func withConflictRetry<T: Sendable>(deadline: Duration, _ body: () async throws -> T) async throws -> T {
+        var wait = Duration.milliseconds(250)
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch let error as APIError where error.isConflict {
+                attempt += 1
+                if attempt > options.conflictRetries || clock.now() + wait > deadline { throw error }
+                try await clock.sleep(wait)
+                wait = min(wait * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func poll(_ operationID: String, kind: OperationResult.Kind, deadline: Duration) async throws -> OperationResult {
+        var poller = options.poller
+        var action = poller.start()
+        while true {
+            switch action {
+            case .wait(let duration):
+                if clock.now() + duration > deadline {
+                    throw APIError(kind: .deadlineExceeded, message: "the apply timeout passed while operation \(operationID) was PROCESSING")
+                }
+                try await clock.sleep(duration)
+                action = poller.received(try await api.fetchOperation(id: operationID))
+            case .done(let operation):
+                return OperationResult(
+                    id: operation.id, kind: kind, status: operation.status.rawValue, total: operation.stats.total,
+                    created: operation.stats.created, failed: operation.stats.failed, polls: poller.polls)
+            case .timedOut:
+                throw APIError(kind: .deadlineExceeded, message: "operation \(operationID) was still PROCESSING after \(poller.polls) polls")
+            }
+        }
+    }
+
+    /// Differences between the live pool and what the plan asked for.
+    private func verify(_ change: PoolChange, poolID: String?) async -> [String] {
+        guard let id = poolID else {
+            return change.action == .create ? ["pool was not created"] : []
+        }
+        do {
+            if change.action == .delete {
+                do {
+                    _ = try await api.fetchSenderPool(id: id)
+                    return ["pool \(id) still exists"]
+                } catch let error as APIError where error.isNotFound {
+                    return []
+                }
+            }
+            let pool = try await api.fetchSenderPool(id: id)
+            let members = Set(try await api.allPoolSenders(poolID: id).collect().map(\.id))
+            var remaining: [String] = []
+            if let name = change.name.after, pool.name != name {
+                remaining.append("name is \"\(pool.name)\", not \"\(name)\"")
+            }
+            for key in Set(pool.tags.keys).union(change.desiredTags.keys).sorted() where pool.tags[key] != change.desiredTags[key] {
+                remaining.append("tag \(key) is \(pool.tags[key].map { "\"\($0)\"" } ?? "missing"), not \(change.desiredTags[key].map { "\"\($0)\"" } ?? "absent")")
+            }
+            let missing = change.addSenders.filter { !members.contains($0.id) }
+            if !missing.isEmpty {
+                remaining.append("\(missing.count) sender\(missing.count == 1 ? " is" : "s are") not members: \(missing.prefix(5).map(\.id).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
+            }
+            let extra = change.removeSenders.filter { members.contains($0.id) }
+            if !extra.isEmpty {
+                remaining.append("\(extra.count) sender\(extra.count == 1 ? " is" : "s are") still members: \(extra.prefix(5).map(\.id).joined(separator: ", "))\(extra.count > 5 ? ", …" : "")")
+            }
+            return remaining
+        } catch {
+            return ["could not verify: \(error)"]
+        }
+    }
+}
+
+/// Counts finished pools and senders for progress lines.
+actor ProgressTracker {
+    let total: Int
+    let emit: @Sendable (ApplyEvent) -> Void
+    var done = 0
+    var added = 0
+    var removed = 0
+
+    init(total: Int, emit: @escaping @Sendable (ApplyEvent) -> Void) {
+        self.total = total
+        self.emit = emit
+    }
+
+    func step(_ key: String, _ message: String, added: Int, removed: Int) {
+        self.added += added
+        self.removed += removed
+        emit(ApplyEvent(key: key, message: message, poolsDone: done, poolsTotal: total, sendersAdded: self.added, sendersRemoved: self.removed))
+    }
+
+    func poolFinished(_ key: String, _ result: PoolResult) {
+        done += 1
+        let message: String
+        switch result.status {
+        case .converged: message = result.action == .delete ? "deleted \(result.poolID ?? "")" : "done"
+        case .failed: message = "failed: \(result.error ?? "differences remain")"
+        case .skipped: message = "skipped: \(result.error ?? "")"
+        }
+        emit(ApplyEvent(key: key, message: message, poolsDone: done, poolsTotal: total, sendersAdded: added, sendersRemoved: removed))
+    }
+}

@@ -1,0 +1,64 @@
+import PoolctlAPI
+import PoolctlModel
+
+/// Reads the live state a plan needs with the fewest calls: every pool
+/// (pages of 1,000), then the members of only the pools that matter (owned
+/// by the stack, or adopted), a bounded number of pools at a time.
+///
+/// Calls: ceil(pools / 1000), at least 1, plus, per relevant pool,
+/// ceil(members / 1000), at least 1 (an empty pool still takes one call to
+/// learn that it is empty).
+public struct Refresher: Sendable {
+    public var api: any CommsAPI
+    public var parallelism: Int
+
+    public init(api: any CommsAPI, parallelism: Int = 16) {
+        self.api = api
+        self.parallelism = max(1, parallelism)
+    }
+
+    /// The live state for a stack, with members read for its pools and for
+    /// the given adopt targets.
+    public func read(stack: String, adopting: Set<String>) async throws -> LiveState {
+        let pools = try await api.allSenderPools().collect()
+        let relevant = pools.filter { pool in
+            adopting.contains(pool.id) || Ownership(tags: pool.tags)?.stack == stack
+        }
+        let members = try await readMembers(of: relevant.map(\.id))
+        return LiveState(pools: pools.map { pool in
+            LivePool(
+                id: pool.id, name: pool.name, tags: pool.tags, createdAt: pool.createdAt, updatedAt: pool.updatedAt,
+                members: members[pool.id])
+        })
+    }
+
+    public func read(for desired: DesiredState) async throws -> LiveState {
+        try await read(stack: desired.stack, adopting: Set(desired.pools.compactMap(\.adopt)))
+    }
+
+    /// Members of each pool, `parallelism` pools at a time.
+    public func readMembers(of poolIDs: [String]) async throws -> [String: [LiveMember]] {
+        let api = self.api
+        var result: [String: [LiveMember]] = [:]
+        result.reserveCapacity(poolIDs.count)
+        try await withThrowingTaskGroup(of: (String, [LiveMember]).self) { group in
+            var pending = poolIDs.makeIterator()
+            for _ in 0..<parallelism {
+                guard let id = pending.next() else { break }
+                group.addTask { try await Self.members(of: id, api: api) }
+            }
+            while let (id, members) = try await group.next() {
+                result[id] = members
+                if let next = pending.next() {
+                    group.addTask { try await Self.members(of: next, api: api) }
+                }
+            }
+        }
+        return result
+    }
+
+    static func members(of poolID: String, api: any CommsAPI) async throws -> (String, [LiveMember]) {
+        let senders = try await api.allPoolSenders(poolID: poolID).collect()
+        return (poolID, senders.map { LiveMember(id: $0.id, address: $0.address, channel: $0.channel.rawValue) })
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import PoolctlAPI
+import PoolctlEmulator
+import PoolctlEngine
+import PoolctlManifest
+import PoolctlModel
+import PoolctlPlan
+
+/// The repository's Tests/Fixtures directory.
+let fixturesDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures")
+
+/// An in-process emulator on a manual clock: deterministic ids and
+/// timestamps, and apply's waits advance the clock instead of sleeping.
+struct Rig {
+    let store: EmulatorStore
+    let clock: ManualClock
+
+    init(seedPath: String, configuration: EmulatorConfiguration = EmulatorConfiguration()) throws {
+        clock = ManualClock()
+        let seed = try EmulatorSeed.load(path: seedPath)
+        store = try EmulatorStore(seed: seed, configuration: configuration, clock: clock.clock)
+    }
+
+    var applyClock: ApplyClock {
+        let clock = self.clock
+        return ApplyClock(
+            sleep: { duration in
+                let (seconds, attoseconds) = duration.components
+                clock.advance(milliseconds: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+            },
+            now: { .milliseconds(clock.milliseconds) })
+    }
+
+    func plan(_ desired: DesiredState) async throws -> Plan {
+        let live = try await Refresher(api: store, parallelism: 4).read(for: desired)
+        return Planner().plan(desired: desired, live: live)
+    }
+
+    func apply(_ plan: Plan) async -> ApplyReport {
+        await Applier(api: store, clock: applyClock).apply(plan)
+    }
+}
+
+/// Loads a fixture's manifests, replacing `{{seed-pool-N}}` with the id of
+/// the N-th seeded pool (ids are generated, so fixtures cannot spell them).
+func loadFixtureManifests(_ directory: URL, store: EmulatorStore) async throws -> ManifestLoader.Result {
+    let pools = try await store.allSenderPools().collect()
+    let manifests = directory.appendingPathComponent("manifests")
+    let names = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }.sorted()
+    var contents: [(path: String, bytes: [UInt8])] = []
+    for name in names {
+        var text = try String(contentsOf: manifests.appendingPathComponent(name), encoding: .utf8)
+        for (index, pool) in pools.enumerated() {
+            text = text.replacingOccurrences(of: "{{seed-pool-\(index)}}", with: pool.id)
+        }
+        contents.append(("manifests/\(name)", Array(text.utf8)))
+    }
+    return ManifestLoader().load(contents: contents)
+}
+
+/// Compares with a golden file, or rewrites it under RECORD_GOLDEN=1.
+func checkGolden(_ actual: String, _ file: URL) throws -> (matches: Bool, recorded: Bool, expected: String) {
+    if ProcessInfo.processInfo.environment["RECORD_GOLDEN"] == "1" {
+        try actual.write(to: file, atomically: true, encoding: .utf8)
+        return (true, true, actual)
+    }
+    let expected = (try? String(contentsOf: file, encoding: .utf8)) ?? "<missing \(file.lastPathComponent)>"
+    return (expected == actual, false, expected)
+}
