@@ -34,12 +34,10 @@ test: build
 	$(SWIFT) test --skip-build --parallel
 	$(PYTHON) Tests/schema/test_manifest_schema.py
 
-# The main job on a fresh machine.
+# The main job on a fresh machine: validate, start the emulator seeded for the
+# quickstart, plan, apply, then plan again, which must report no changes.
 demo: build
-	@echo "==> poolctl validate examples/quickstart"
-	$(BIN) validate examples/quickstart
-	@echo "==> poolctl validate examples/multi-file"
-	$(BIN) validate examples/multi-file
+	@bash Tests/e2e/demo.sh $(BIN)
 
 # Validation speed and memory on a generated set: 2,000 pools x 500 sender
 # references, in a release build.

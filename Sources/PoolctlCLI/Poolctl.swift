@@ -8,15 +8,19 @@ public struct Poolctl: AsyncParsableCommand {
         abstract: "Manage Twilio Comms API SenderPools as code.",
         discussion: """
             poolctl reads YAML manifests that declare SenderPools, their tags and their \
-            sender memberships, and checks them offline (validate).
+            sender memberships, checks them offline (validate), compares them with the live \
+            account (plan) and makes the account match (apply). The emulator is a local copy \
+            of the API for CI rehearsals.
 
             Exit codes:
               0  success
-              1  error: invalid manifests, bad input, or a failed command
-              2  usage error (bad flags or arguments)
+              1  error: invalid manifests, usage error, API failure, conflicts, not approved
+              2  plan --detailed-exitcode: there are changes
+              3  apply: partial, some pools did not converge
+              4  apply PLANFILE: the plan is stale, nothing was written
             """,
         version: PoolctlVersion.current,
-        subcommands: [ValidateCommand.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self]
+        subcommands: [ValidateCommand.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, EmulatorCommand.self]
     )
 
     public init() {}
@@ -63,7 +67,8 @@ enum ErrorReport {
                 Console.standardOutput.write(message.hasSuffix("\n") || message.isEmpty ? message : message + "\n")
                 return ("", 0)
             }
-            return (message, code == 64 ? 2 : code)
+            // Usage errors exit 1: 2 means "changes" under plan --detailed-exitcode.
+            return (message, 1)
         }
     }
 }

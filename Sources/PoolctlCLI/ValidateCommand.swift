@@ -21,8 +21,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
             Exit codes:
               0  the manifests are valid (warnings allowed)
-              1  invalid or unreadable manifests
-              2  usage error
+              1  invalid or unreadable manifests, or a usage error
             """
     )
 

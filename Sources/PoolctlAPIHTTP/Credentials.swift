@@ -1,0 +1,100 @@
+import Foundation
+import PoolctlAPI
+
+/// HTTP Basic credentials for the Comms API: an API key and its secret, or an
+/// Account SID and its auth token.
+///
+/// Every textual form (`description`, `debugDescription`, `dump`) redacts the
+/// secret and shortens the username, so a stray `print` never leaks them.
+public struct Credentials: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        /// `TWILIO_API_KEY` + `TWILIO_API_SECRET`
+        case apiKey
+        /// `TWILIO_ACCOUNT_SID` + `TWILIO_AUTH_TOKEN`
+        case accountSID
+    }
+
+    public let kind: Kind
+    /// The API key SID or Account SID. Not secret, but shown shortened anyway.
+    public let username: String
+    private let secret: String
+
+    public init(username: String, secret: String, kind: Kind = .apiKey) {
+        self.kind = kind
+        self.username = username
+        self.secret = secret
+    }
+
+    /// The four variables, named in the error when none of the pairs is set.
+    public static let environmentVariables = ["TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"]
+
+    /// `TWILIO_API_KEY` + `TWILIO_API_SECRET` when both are set (API keys can be
+    /// revoked one by one, so they win), otherwise `TWILIO_ACCOUNT_SID` +
+    /// `TWILIO_AUTH_TOKEN`. Empty values count as unset; whitespace is trimmed.
+    public static func fromEnvironment(_ env: [String: String]) throws -> Credentials {
+        func value(_ name: String) -> String? {
+            guard let raw = env[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else { return nil }
+            return raw
+        }
+        if let key = value("TWILIO_API_KEY"), let secret = value("TWILIO_API_SECRET") {
+            return Credentials(username: key, secret: secret, kind: .apiKey)
+        }
+        if let sid = value("TWILIO_ACCOUNT_SID"), let token = value("TWILIO_AUTH_TOKEN") {
+            return Credentials(username: sid, secret: token, kind: .accountSID)
+        }
+        var message = "no Comms API credentials: set TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        let halfSet = [("TWILIO_API_KEY", "TWILIO_API_SECRET"), ("TWILIO_API_SECRET", "TWILIO_API_KEY"),
+                       ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"), ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID")]
+            .filter { value($0.0) != nil && value($0.1) == nil }
+            .map { "\($0.0) is set but \($0.1) is not" }
+        if !halfSet.isEmpty { message += " (\(halfSet.joined(separator: "; ")))" }
+        throw APIError(kind: .missingCredentials, message: message)
+    }
+
+    /// The `Authorization` header value. Internal: only the transport sends it.
+    var authorizationHeader: String { "Basic " + Self.basicToken(username: username, secret: secret) }
+
+    static func basicToken(username: String, secret: String) -> String {
+        Data("\(username):\(secret)".utf8).base64EncodedString()
+    }
+
+    /// Strings that must never appear in output: the secret, the `user:secret`
+    /// pair and its base64 form.
+    var redactor: Redactor {
+        guard !secret.isEmpty else { return Redactor(secrets: []) }
+        return Redactor(secrets: [Self.basicToken(username: username, secret: secret), "\(username):\(secret)", secret])
+    }
+
+    /// First 4 characters and an ellipsis: enough to tell two keys apart.
+    var shortUsername: String { username.count > 4 ? username.prefix(4) + "…" : username }
+}
+
+extension Credentials: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "Credentials(\(kind.rawValue), username: \(shortUsername), secret: [REDACTED])" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["kind": kind, "username": shortUsername, "secret": "[REDACTED]"], displayStyle: .struct)
+    }
+}
+
+/// Replaces known secret strings with `[REDACTED]` in anything we log or throw,
+/// including text that came from the network or from NIO errors.
+struct Redactor: Sendable {
+    /// Longest first, so `user:secret` is replaced before `secret` alone.
+    let secrets: [String]
+
+    init(secrets: [String]) {
+        self.secrets = secrets.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+    }
+
+    func callAsFunction(_ text: String) -> String {
+        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "[REDACTED]") }
+    }
+
+    func callAsFunction(_ error: APIError) -> APIError {
+        var error = error
+        error.message = self(error.message)
+        error.path = self(error.path)
+        return error
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import PoolctlAPI
+
+/// Settings of the live client. Defaults suit the real API; the CLI overrides
+/// `baseURL` (`--api-url`, `POOLCTL_API_URL`) and sets `debugLog` for `--debug`.
+public struct HTTPClientConfiguration: Sendable {
+    public static let defaultBaseURL = "https://comms.twilio.com"
+
+    /// Scheme, host, optional port and optional path prefix; paths such as
+    /// `/v1/SenderPools` are appended. `http://` only for loopback hosts.
+    public var baseURL: String
+    public var credentials: Credentials
+    /// Limit for one attempt: connect, send and receive the whole answer.
+    public var requestTimeout: Duration
+    /// Limit for one call, retries and waits included.
+    public var callDeadline: Duration
+    /// Attempts per call, the first included.
+    public var maxAttempts: Int
+    /// Exponential backoff: the n-th retry waits a random time in
+    /// `0 ..< min(backoffCap, backoffBase * 2^(n-1))` unless `Retry-After` says otherwise.
+    public var backoffBase: Duration
+    public var backoffCap: Duration
+    /// Receives one line per request, response, failure and retry; never credentials.
+    public var debugLog: (@Sendable (String) -> Void)?
+    public var userAgent: String
+
+    public init(
+        credentials: Credentials,
+        baseURL: String = HTTPClientConfiguration.defaultBaseURL,
+        requestTimeout: Duration = .seconds(30),
+        callDeadline: Duration = .seconds(120),
+        maxAttempts: Int = 5,
+        backoffBase: Duration = .milliseconds(500),
+        backoffCap: Duration = .seconds(10),
+        debugLog: (@Sendable (String) -> Void)? = nil,
+        userAgent: String = "poolctl"
+    ) {
+        self.credentials = credentials
+        self.baseURL = baseURL
+        self.requestTimeout = requestTimeout
+        self.callDeadline = callDeadline
+        self.maxAttempts = maxAttempts
+        self.backoffBase = backoffBase
+        self.backoffCap = backoffCap
+        self.debugLog = debugLog
+        self.userAgent = userAgent
+    }
+
+    /// Credentials from the environment (see `Credentials.fromEnvironment`) and
+    /// the base URL from, in order: `apiURL` (the `--api-url` flag),
+    /// `POOLCTL_API_URL`, the default. Empty values count as unset.
+    public static func fromEnvironment(_ env: [String: String], apiURL: String? = nil) throws -> HTTPClientConfiguration {
+        let credentials = try Credentials.fromEnvironment(env)
+        let url = [apiURL, env["POOLCTL_API_URL"]].lazy.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+        return HTTPClientConfiguration(credentials: credentials, baseURL: url ?? defaultBaseURL)
+    }
+
+    /// Checks the settings and returns the base URL without a trailing slash.
+    /// Throws `APIError` of kind `.invalidConfiguration`.
+    public func validatedBaseURL() throws -> String {
+        func invalid(_ message: String) -> APIError { APIError(kind: .invalidConfiguration, message: message) }
+        guard maxAttempts >= 1 else { throw invalid("maxAttempts must be at least 1") }
+        guard requestTimeout > .zero, callDeadline > .zero else { throw invalid("timeouts must be positive") }
+        guard backoffBase >= .zero, backoffCap >= backoffBase else { throw invalid("backoff must satisfy 0 <= base <= cap") }
+
+        let trimmed = baseURL.trimmingCharacters(in: .whitespaces)
+        // Never echo a URL that carries user info: it may hold a secret.
+        guard let components = URLComponents(string: trimmed), components.user == nil, components.password == nil else {
+            throw invalid(trimmed.contains("@")
+                ? "API URL must not contain credentials; use TWILIO_API_KEY/TWILIO_API_SECRET"
+                : "API URL '\(trimmed)' is not a valid URL")
+        }
+        guard let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http" else {
+            throw invalid("API URL '\(trimmed)' must start with https:// (or http:// for a loopback host)")
+        }
+        guard let host = components.host, !host.isEmpty else { throw invalid("API URL '\(trimmed)' has no host") }
+        guard components.query == nil, components.fragment == nil else {
+            throw invalid("API URL '\(trimmed)' must not have a query or fragment")
+        }
+        if scheme == "http", !Self.isLoopback(host: host) {
+            throw invalid("refusing plain http:// to non-loopback host '\(host)': credentials would travel unencrypted; use https:// (http:// is allowed only for localhost, 127.0.0.0/8 and [::1])")
+        }
+        var result = trimmed
+        while result.hasSuffix("/") { result.removeLast() }
+        return result
+    }
+
+    /// `localhost`, `127.0.0.0/8` and `::1` (with or without brackets).
+    public static func isLoopback(host: String) -> Bool {
+        var host = host.lowercased()
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" || host == "localhost." || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { octet in
+            !octet.isEmpty && octet.count <= 3 && octet.allSatisfy(\.isASCII) && octet.allSatisfy(\.isNumber) && Int(octet)! <= 255
+        }
+    }
+}
+
+extension HTTPClientConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        "HTTPClientConfiguration(baseURL: \(baseURL), credentials: \(credentials), requestTimeout: \(requestTimeout), callDeadline: \(callDeadline), maxAttempts: \(maxAttempts))"
+    }
+    public var debugDescription: String { description }
+}

@@ -1,0 +1,150 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PoolctlAPI
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A fully built HTTP request: absolute URL, headers (credentials included) and body.
+struct TransportRequest: Sendable {
+    var method: String
+    var url: String
+    var headers: [(name: String, value: String)]
+    var body: Data?
+}
+
+struct TransportResponse: Sendable {
+    var status: Int
+    var headers: [(name: String, value: String)]
+    var body: Data
+
+    /// First value of a header, matched case-insensitively.
+    func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// Why an attempt got no HTTP answer, sorted by what it means for a retry.
+enum TransportFailure: Error, Sendable, Equatable {
+    /// The request never reached the server (connection refused, DNS, connect timeout).
+    case notSent(String)
+    /// The request may have reached the server (timeout, reset, closed connection).
+    case maybeSent(String)
+    /// Retrying cannot help, and nothing was sent (bad URL, TLS handshake, client shut down).
+    case fatal(String)
+    /// The answer arrived but could not be read (e.g. far too large).
+    case invalidResponse(String)
+    /// The calling task was cancelled.
+    case cancelled
+}
+
+/// Sends one request, once. Retries, logging and counting live above it, so
+/// tests swap in a scripted transport.
+protocol HTTPTransport: Sendable {
+    func send(_ request: TransportRequest, timeout: Duration) async throws(TransportFailure) -> TransportResponse
+    func shutdown() async throws
+}
+
+/// The real transport over AsyncHTTPClient.
+struct AsyncHTTPClientTransport: HTTPTransport {
+    /// Lists are at most 1000 items; 32 MiB is far above any real page.
+    static let maxBodyBytes = 32 << 20
+
+    let client: HTTPClient
+
+    init(requestTimeout: Duration) {
+        var configuration = HTTPClient.Configuration()
+        // Never follow redirects: the Authorization header must not go to another host.
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: TimeAmount(min(requestTimeout, .seconds(10))), read: TimeAmount(requestTimeout))
+        // Fail a refused connection at once so RetryPolicy sees (and logs, counts
+        // and bounds) every try, instead of AHC retrying silently until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func send(_ request: TransportRequest, timeout: Duration) async throws(TransportFailure) -> TransportResponse {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+        do {
+            // The deadline covers connect, send and the response head; the read
+            // timeout configured above covers the body.
+            let response = try await client.execute(outgoing, timeout: TimeAmount(timeout))
+            let body = try await response.body.collect(upTo: Self.maxBodyBytes)
+            return TransportResponse(
+                status: Int(response.status.code),
+                headers: response.headers.map { (name: $0.name, value: $0.value) },
+                body: Data(body.readableBytesView))
+        } catch {
+            throw Task.isCancelled ? .cancelled : Self.classify(error, timeout: timeout)
+        }
+    }
+
+    func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    /// Sorts AHC and NIO errors by whether the request can have reached the
+    /// server. Anything unrecognised counts as "maybe sent": for a POST that
+    /// means "check before repeating", which is the safe side.
+    static func classify(_ error: any Error, timeout: Duration) -> TransportFailure {
+        if error is CancellationError { return .cancelled }
+        if error is NIOTooManyBytesError {
+            return .invalidResponse("response body larger than \(maxBodyBytes >> 20) MiB")
+        }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .cancelled: return .cancelled
+            case .connectTimeout: return .notSent("could not connect (connect timeout)")
+            case .getConnectionFromPoolTimeout: return .notSent("no connection became available")
+            case .tlsHandshakeTimeout: return .notSent("TLS handshake timed out")
+            case .socksHandshakeTimeout, .httpProxyHandshakeTimeout: return .notSent("proxy handshake timed out")
+            case .deadlineExceeded: return .maybeSent("no response within \(RetryPolicy.format(timeout))")
+            case .readTimeout: return .maybeSent("response stalled for \(RetryPolicy.format(timeout))")
+            case .writeTimeout: return .maybeSent("sending the request stalled")
+            case .remoteConnectionClosed: return .maybeSent("the server closed the connection")
+            case .invalidURL, .emptyHost, .emptyScheme, .alreadyShutdown, .missingSocketPath:
+                return .fatal("cannot send: \(error.shortDescription)")
+            default: return .maybeSent(error.shortDescription)
+            }
+        }
+        if let error = error as? ChannelError {
+            switch error {
+            case .connectTimeout: return .notSent("could not connect (connect timeout)")
+            case .connectPending: return .notSent("could not connect")
+            default: return .maybeSent("connection error: \(error)")
+            }
+        }
+        if let error = error as? IOError {
+            return classify(errno: error.errnoCode, description: "\(error)")
+        }
+        // NIOPosix's NIOConnectionError (every address failed to connect, or DNS
+        // failed) is matched by name: this target does not depend on NIOPosix.
+        let typeName = String(describing: type(of: error))
+        if typeName == "NIOConnectionError" {
+            return .notSent("could not connect: \(error)")
+        }
+        // A TLS handshake (bad certificate, no shared cipher) precedes any byte
+        // of the request, and retrying cannot fix it.
+        if typeName.contains("SSL"), "\(error)".localizedCaseInsensitiveContains("handshake") {
+            return .fatal("TLS handshake failed: \(error)")
+        }
+        return .maybeSent("\(error)")
+    }
+
+    static func classify(errno code: CInt, description: String) -> TransportFailure {
+        switch code {
+        case ECONNREFUSED: return .notSent("connection refused")
+        case ENETUNREACH, EHOSTUNREACH, ENETDOWN, EADDRNOTAVAIL: return .notSent("could not connect: \(description)")
+        case ECONNRESET: return .maybeSent("connection reset by the server")
+        case EPIPE: return .maybeSent("connection closed while sending")
+        default: return .maybeSent(description)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import PoolctlEmulator
+
+struct EmulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emulator",
+        abstract: "Serve a faithful local copy of the SenderPools API, with injectable faults.",
+        discussion: """
+            Prints its base URL as the first line on stdout, then serves until SIGINT or SIGTERM. \
+            Point poolctl at it with --api-url URL or POOLCTL_API_URL=URL, with any non-empty \
+            TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN (or exactly --account-sid/--auth-token when given).
+
+            Admin endpoints (no auth, never faulted): GET /_emulator/state, POST /_emulator/reset, \
+            GET /_emulator/requests. Behaviour where the public docs are silent: schema/API-DECISIONS.md.
+
+            Exit codes:
+              0  stopped by SIGINT or SIGTERM
+              1  bad seed file, bad options, or the port is in use
+            """
+    )
+
+    @Option(help: "Address to listen on. Keep it on loopback.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port; 0 picks a free one.")
+    var port = 0
+
+    @Option(help: ArgumentHelp("Seed file: sender inventory and pre-existing pools (YAML).", valueName: "file"))
+    var seed: String?
+
+    @Option(name: .customLong("account-sid"), help: "Accept only this Basic username (with --auth-token).")
+    var accountSID: String?
+
+    @Option(name: .customLong("auth-token"), help: "Accept only this Basic password (with --account-sid).")
+    var authToken: String?
+
+    @Option(name: .customLong("operation-delay"), help: ArgumentHelp("How long operations stay PROCESSING, in ms.", valueName: "ms"))
+    var operationDelay = 200
+
+    @Option(help: ArgumentHelp("Latency added to each /v1 response, in ms.", valueName: "ms"))
+    var latency = 0
+
+    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Requests per second before 429 (token bucket).", valueName: "rps"))
+    var rateLimit: Double?
+
+    @Option(name: .customLong("error-rate"), help: ArgumentHelp("Probability of a 500/503 before doing anything.", valueName: "p"))
+    var errorRate = 0.0
+
+    @Option(name: .customLong("reset-after-write-rate"), help: ArgumentHelp("Probability of applying a write, then dropping the connection.", valueName: "p"))
+    var resetAfterWriteRate = 0.0
+
+    @Option(name: .customLong("cancel-rate"), help: ArgumentHelp("Probability that an operation ends CANCELED without applying.", valueName: "p"))
+    var cancelRate = 0.0
+
+    @Option(name: .customLong("random-seed"), help: "Seed of the fault generator, for reproducible runs.")
+    var randomSeed: UInt64 = 0
+
+    func validate() throws {
+        if (accountSID == nil) != (authToken == nil) {
+            throw ValidationError("--account-sid and --auth-token go together")
+        }
+    }
+
+    mutating func run() async throws {
+        let configuration = EmulatorConfiguration(
+            host: host, port: port, seedPath: seed, accountSID: accountSID, authToken: authToken,
+            operationDelayMS: operationDelay, latencyMS: latency, rateLimit: rateLimit, errorRate: errorRate,
+            resetAfterWriteRate: resetAfterWriteRate, cancelRate: cancelRate, randomSeed: randomSeed)
+        let problems = configuration.problems()
+        guard problems.isEmpty else {
+            throw CommandFailure(message: problems.map { "poolctl emulator: \($0)" }.joined(separator: "\n"), exitCode: 1)
+        }
+        let store: EmulatorStore
+        do {
+            store = try EmulatorStore(configuration: configuration)
+        } catch {
+            throw CommandFailure(message: "poolctl emulator: \(error)", exitCode: 1)
+        }
+        let summary = store.summary
+        do {
+            try await EmulatorServer.run(configuration, store: store) { url in
+                // The first stdout line is the base URL, for scripts.
+                Console.standardOutput.write(url + "\n")
+                Console.standardError.write("poolctl emulator: \(summary)\n")
+            }
+        } catch {
+            throw CommandFailure(message: "poolctl emulator: \(error)", exitCode: 1)
+        }
+    }
+}
