@@ -1,0 +1,87 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Runs the emulator over HTTP.
+public enum EmulatorServer {
+    /// Serves until cancelled or until SIGINT/SIGTERM (graceful shutdown).
+    /// `onListening` gets the base URL (`http://host:port`, the real port
+    /// when `port` is 0) once the socket is bound. Throws when the options
+    /// are invalid (`EmulatorConfigurationError`) or the address cannot be bound.
+    /// `logger` defaults to stderr at `.critical` (Hummingbird logs benign
+    /// errors while shutting down).
+    public static func run(
+        _ configuration: EmulatorConfiguration,
+        store: EmulatorStore,
+        logger: Logger? = nil,
+        onListening: @escaping @Sendable (String) -> Void
+    ) async throws {
+        let problems = configuration.problems()
+        guard problems.isEmpty else { throw EmulatorConfigurationError(problems: problems) }
+        let app = makeEmulatorApplication(configuration, store: store, logger: logger, onListening: onListening)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [app],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: app.logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        // Cancelling the caller shuts the server down gracefully (in-flight
+        // requests finish) rather than tearing connections down.
+        let serving = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await serving.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
+    }
+
+    /// `http://host:port` for a listen address.
+    static func baseURL(host: String, port: Int) -> String {
+        "http://\(EmulatorStore.hostForURL(host)):\(port)"
+    }
+}
+
+/// Invalid emulator options.
+public struct EmulatorConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var problems: [String]
+    public var description: String { problems.joined(separator: "\n") }
+}
+
+/// The emulator's responder (routing included), for tests and custom servers.
+public func makeEmulatorRouter(_ configuration: EmulatorConfiguration, store: EmulatorStore) -> EmulatorResponder {
+    EmulatorResponder(configuration: configuration, store: store)
+}
+
+/// A Hummingbird application serving the emulator on `configuration.host`
+/// and `configuration.port`. Usable with HummingbirdTesting
+/// (`app.test(.router)`, `.live`) or run as a `Service`.
+public func makeEmulatorApplication(
+    _ configuration: EmulatorConfiguration,
+    store: EmulatorStore,
+    logger: Logger? = nil,
+    onListening: @escaping @Sendable (String) -> Void = { _ in }
+) -> Application<EmulatorResponder> {
+    let responder = EmulatorResponder(configuration: configuration, store: store)
+    let logger = logger ?? {
+        var logger = Logger(label: "poolctl.emulator", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .critical
+        return logger
+    }()
+    return Application(
+        responder: responder,
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: nil
+        ),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            let url = EmulatorServer.baseURL(host: configuration.host, port: port)
+            responder.setListenOrigin(url)
+            await store.setOrigin(url)
+            onListening(url)
+        },
+        logger: logger
+    )
+}

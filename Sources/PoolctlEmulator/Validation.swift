@@ -1,0 +1,71 @@
+import PoolctlAPI
+
+/// Field rules shared by the store (in-process calls), the HTTP front and
+/// the seed loader. Each returns a message for a 400, or nil when valid.
+enum FieldRules {
+    static let maxTags = 10
+    static let maxNameScalars = 256
+    static let maxSenders = 10_000
+
+    static func isTagCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    static func tagTextProblem(_ text: String, what: String, max: Int) -> String? {
+        let utf8 = text.utf8
+        if utf8.isEmpty { return "\(what) must not be empty" }
+        if !utf8.allSatisfy(isTagCharacter) {
+            return "\(what) '\(text)' may only contain the characters a-z A-Z 0-9 . _ ~ -"
+        }
+        if utf8.count > max { return "\(what) must be at most \(max) characters" }
+        return nil
+    }
+
+    static func tagsProblem(_ tags: Tags) -> String? {
+        if tags.count > maxTags { return "tags must have at most \(maxTags) pairs, got \(tags.count)" }
+        for key in tags.keys.sorted() {
+            if let problem = tagTextProblem(key, what: "tag key", max: 128) { return problem }
+            if let problem = tagTextProblem(tags[key]!, what: "value of tag '\(key)'", max: 256) { return problem }
+        }
+        return nil
+    }
+
+    static func nameProblem(_ name: String) -> String? {
+        name.unicodeScalars.count > maxNameScalars ? "name must be at most \(maxNameScalars) characters" : nil
+    }
+
+    static func idProblem(_ id: String, kind: EmulatorIDKind, what: String) -> String? {
+        kind.matches(id) ? nil : "\(what) '\(clip(id))' is not a valid \(kind.noun) id (expected \(kind.prefix) followed by 26-35 lowercase base32 characters)"
+    }
+
+    /// Sender ids of Create's `senders` or of Add Senders.
+    static func senderListProblem(_ ids: [String], allowEmpty: Bool) -> String? {
+        if ids.isEmpty && !allowEmpty { return "at least one sender is required" }
+        if ids.count > maxSenders { return "at most \(maxSenders) senders are allowed, got \(ids.count)" }
+        var seen = Set<String>(minimumCapacity: ids.count)
+        for id in ids {
+            if let problem = idProblem(id, kind: .sender, what: "senderId") { return problem }
+            if !seen.insert(id).inserted { return "senderId '\(id)' appears more than once" }
+        }
+        return nil
+    }
+
+    /// Keeps messages short when echoing hostile input.
+    static func clip(_ text: String) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == 80 { return out + "…" }
+            if scalar.value < 0x20 || scalar.value == 0x7F { out += "?" } else { out.unicodeScalars.append(scalar) }
+            count += 1
+        }
+        return out
+    }
+}

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the poolctl binary against `poolctl emulator` on a real
+socket (127.0.0.1, port 0). Covers plan's call count against the minimum,
+every exit code, saved and stale plans, partial failures, faults, kill and
+rerun, and secret redaction.
+
+Usage: test_cli.py [path/to/poolctl]. Prints 'N passed, N failed'."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/poolctl"))
+TOKEN = "e2e-very-secret-token-4242"
+CROCK = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def sender_id(n):
+    d = ""
+    for _ in range(8):
+        d = CROCK[n % 32] + d
+        n //= 32
+    return "comms_sender_01jd8a7k2m3n4p5q6r" + d
+
+
+class Emulator:
+    def __init__(self, seed_text, *flags):
+        self.dir = tempfile.mkdtemp(prefix="poolctl-e2e-")
+        self.seed = os.path.join(self.dir, "seed.yaml")
+        with open(self.seed, "w") as f:
+            f.write(seed_text)
+        self.proc = subprocess.Popen(
+            [BIN, "emulator", "--port", "0", "--seed", self.seed, *flags],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"emulator did not start: {line!r} {self.proc.stderr.read()}")
+        self.url = line
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url + path, timeout=10) as r:
+            return json.loads(r.read())
+
+    def state(self):
+        return self.get("/_emulator/state")
+
+    def requests(self):
+        return self.get("/_emulator/requests")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        return self.proc.returncode
+
+    def env(self):
+        env = dict(os.environ)
+        for k in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "GITHUB_ACTIONS", "NO_COLOR"):
+            env.pop(k, None)
+        env.update(POOLCTL_API_URL=self.url, TWILIO_ACCOUNT_SID="ACe2e", TWILIO_AUTH_TOKEN=TOKEN)
+        return env
+
+    def run(self, *args, timeout=300):
+        p = subprocess.run([BIN, *args], env=self.env(), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        assert TOKEN not in p.stdout and TOKEN not in p.stderr, "the auth token leaked into output"
+        return p
+
+
+def inventory(n, extra=""):
+    lines = ["senders:"]
+    for i in range(n):
+        lines.append(f"  - {{id: {sender_id(i)}, address: \"+1415{i:07d}\", channel: SMS, status: ACTIVATED, displayName: null, tags: {{}}}}")
+    return "\n".join(lines) + "\n" + extra
+
+
+def manifest(dirname, stack, pools, prune=False):
+    os.makedirs(dirname, exist_ok=True)
+    text = f"apiVersion: poolctl/v1\nstack: {stack}\nprune: {'true' if prune else 'false'}\npools:\n"
+    for key, senders in pools.items():
+        text += f"  {key}:\n    tags: {{team: e2e}}\n    senders: [{', '.join(senders)}]\n"
+    with open(os.path.join(dirname, "pools.yaml"), "w") as f:
+        f.write(text)
+    return dirname
+
+
+def one_pool_per_key(state, stack, keys):
+    for key in keys:
+        owners = [p for p in state["pools"] if p["tags"].get("poolctl", "").split("~")[1:3] == [stack, key]]
+        assert len(owners) == 1, f"{key}: {len(owners)} live pools"
+
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+@test
+def plan_reads_with_the_minimum_number_of_calls():
+    # 1,203 pools (2 pages); owned: one with 2,100 members (3 pages), one with 5, one empty.
+    pools = "pools:\n"
+    pools += f"  - {{name: big, tags: {{poolctl: v1~calls~big}}, senders: [{', '.join(sender_id(i) for i in range(2100))}]}}\n"
+    pools += f"  - {{name: small, tags: {{poolctl: v1~calls~small}}, senders: [{', '.join(sender_id(i) for i in range(5))}]}}\n"
+    pools += "  - {name: empty, tags: {poolctl: v1~calls~empty}, senders: []}\n"
+    for i in range(1200):
+        pools += f"  - {{name: unrelated {i}, tags: {{team: other}}, senders: []}}\n"
+    emu = Emulator(inventory(2200, pools))
+    try:
+        d = tempfile.mkdtemp()
+        m = manifest(d + "/m", "calls", {"big": [sender_id(i) for i in range(2100)], "small": [sender_id(i) for i in range(5)], "empty": []})
+        before = emu.requests()["total"]
+        p = emu.run("plan", m, "--format", "json")
+        assert p.returncode == 0, p.stderr
+        after = emu.requests()
+        minimum = 2 + 3 + 1 + 1
+        assert after["total"] - before == minimum, f"{after['total'] - before} calls, minimum {minimum}: {after['byEndpoint']}"
+        doc = json.loads(p.stdout)
+        s = doc["summary"]
+        assert doc["formatVersion"] == 1 and (s["create"], s["addSenders"], s["removeSenders"], s["update"]) == (0, 0, 0, 3), s
+    finally:
+        emu.stop()
+
+
+@test
+def exit_codes_plan_apply_plan():
+    emu = Emulator(inventory(10))
+    try:
+        d = tempfile.mkdtemp()
+        m = manifest(d + "/m", "codes", {"a": [sender_id(0), sender_id(1)], "b": [sender_id(2)]})
+        p = emu.run("plan", m, "--detailed-exitcode")
+        assert p.returncode == 2, (p.returncode, p.stderr)
+        assert "Plan: 2 to create, 0 to update, 0 to delete; senders +3 -0;" in p.stdout, p.stdout
+        p = emu.run("apply", m)
+        assert p.returncode == 1 and "--auto-approve" in p.stderr, (p.returncode, p.stderr)
+        assert emu.state()["pools"] == [], "apply without approval wrote something"
+        p = emu.run("apply", m, "--auto-approve", "--format", "json")
+        assert p.returncode == 0, p.stdout + p.stderr
+        report = json.loads(p.stdout)
+        assert report["formatVersion"] == 1 and report["outcome"] == "converged", report
+        p = emu.run("plan", m, "--detailed-exitcode")
+        assert p.returncode == 0, p.stdout
+        one_pool_per_key(emu.state(), "codes", ["a", "b"])
+        p = emu.run("validate", "/nonexistent")
+        assert p.returncode == 1
+        p = emu.run("plan", "--no-such-flag", m)
+        assert p.returncode == 1
+    finally:
+        emu.stop()
+
+
+@test
+def saved_plan_show_and_stale_refusal():
+    emu = Emulator(inventory(10))
+    try:
+        d = tempfile.mkdtemp()
+        m = manifest(d + "/m", "saved", {"a": [sender_id(0)]})
+        assert emu.run("apply", m, "--auto-approve").returncode == 0
+        m = manifest(d + "/m", "saved", {"a": [sender_id(0), sender_id(1)]})
+        plan_file = d + "/plan.json"
+        p = emu.run("plan", m, "--out", plan_file)
+        assert p.returncode == 0 and os.path.exists(plan_file), p.stderr
+        assert TOKEN not in open(plan_file).read()
+        # show needs no API and no credentials.
+        env = {"PATH": os.environ.get("PATH", "")}
+        for fmt in ("text", "json", "markdown"):
+            s = subprocess.run([BIN, "show", plan_file, "--format", fmt], env=env, capture_output=True, text=True)
+            assert s.returncode == 0, s.stderr
+        s = subprocess.run([BIN, "show", plan_file], env=env, capture_output=True, text=True)
+        assert s.stdout == p.stdout, "show differs from plan"
+        # Someone changes the pool: the saved plan is stale, and nothing is written.
+        m2 = manifest(d + "/m2", "saved", {"a": [sender_id(0), sender_id(5)]})
+        assert emu.run("apply", m2, "--auto-approve").returncode == 0
+        writes_before = {k: v for k, v in emu.requests()["byEndpoint"].items() if not k.startswith("GET")}
+        p = emu.run("apply", plan_file, "--auto-approve")
+        assert p.returncode == 4, (p.returncode, p.stdout, p.stderr)
+        assert "stale" in p.stderr and "members 2 -> 2" not in p.stderr, p.stderr
+        writes_after = {k: v for k, v in emu.requests()["byEndpoint"].items() if not k.startswith("GET")}
+        assert writes_before == writes_after, "a stale plan wrote something"
+        # A fresh plan applies.
+        p = emu.run("plan", m, "--out", plan_file)
+        assert emu.run("apply", plan_file, "--auto-approve").returncode == 0
+        assert emu.run("plan", m, "--detailed-exitcode").returncode == 0
+    finally:
+        emu.stop()
+
+
+@test
+def partial_failures_exit_3_and_the_next_plan_picks_up():
+    emu = Emulator(inventory(5))
+    try:
+        d = tempfile.mkdtemp()
+        unknown = sender_id(4000)  # well-formed, not in the inventory: counted as failed
+        m = manifest(d + "/m", "partial", {"good": [sender_id(0)], "bad": [sender_id(1), unknown]})
+        p = emu.run("apply", m, "--auto-approve")
+        assert p.returncode == 3, (p.returncode, p.stdout, p.stderr)
+        assert "good" in p.stdout and "NOT converged" in p.stdout and "not members" in p.stdout, p.stdout
+        p = emu.run("plan", m, "--detailed-exitcode")
+        assert p.returncode == 2 and unknown in p.stdout, p.stdout
+        one_pool_per_key(emu.state(), "partial", ["good", "bad"])
+    finally:
+        emu.stop()
+    emu = Emulator(inventory(5), "--cancel-rate", "1", "--random-seed", "7")
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "cancel", {"a": [sender_id(0)]})
+        p = emu.run("apply", m, "--auto-approve", "--format", "json")
+        assert p.returncode == 3, (p.returncode, p.stderr)
+        report = json.loads(p.stdout)
+        assert report["outcome"] == "partial" and report["pools"][0]["operations"][0]["status"] == "CANCELED", report
+    finally:
+        emu.stop()
+
+
+@test
+def faults_still_converge_with_one_pool_per_key():
+    keys = {f"pool-{i:02d}": [sender_id(i * 3 + j) for j in range(3)] for i in range(20)}
+    for flags in (["--error-rate", "0.1"], ["--reset-after-write-rate", "0.1"], ["--rate-limit", "50"]):
+        emu = Emulator(inventory(100), *flags, "--random-seed", "11", "--operation-delay", "50")
+        try:
+            m = manifest(tempfile.mkdtemp() + "/m", "faults", keys)
+            codes = []
+            for _ in range(4):
+                p = emu.run("apply", m, "--auto-approve")
+                codes.append(p.returncode)
+                if p.returncode == 0:
+                    break
+            assert codes[-1] == 0, f"{flags}: exit codes {codes}: {p.stdout[-2000:]} {p.stderr[-2000:]}"
+            one_pool_per_key(emu.state(), "faults", keys)
+            p = emu.run("plan", m, "--detailed-exitcode")
+            assert p.returncode == 0, f"{flags}: {p.stdout}"
+        finally:
+            emu.stop()
+
+
+@test
+def kill_in_the_middle_then_rerun_converges():
+    keys = {f"k-{i:02d}": [sender_id(i * 5 + j) for j in range(5)] for i in range(30)}
+    emu = Emulator(inventory(200), "--operation-delay", "400", "--latency", "20")
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "kill", keys)
+        proc = subprocess.Popen([BIN, "apply", m, "--auto-approve", "--parallelism", "4"], env=emu.env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.5)
+        proc.kill()
+        proc.wait()
+        partial = len(emu.state()["pools"])
+        assert 0 < partial < len(keys), f"kill landed at a boundary: {partial} pools"
+        p = emu.run("apply", m, "--auto-approve")
+        assert p.returncode == 0, p.stdout + p.stderr
+        one_pool_per_key(emu.state(), "kill", keys)
+        state = {pl["tags"]["poolctl"].split("~")[2]: pl["senders"] for pl in emu.state()["pools"]}
+        for key, senders in keys.items():
+            assert state[key] == sorted(senders), key
+    finally:
+        emu.stop()
+
+
+@test
+def secrets_never_appear_with_debug():
+    emu = Emulator(inventory(5), "--account-sid", "ACe2e", "--auth-token", TOKEN)
+    try:
+        d = tempfile.mkdtemp()
+        m = manifest(d + "/m", "secret", {"a": [sender_id(0)]})
+        p = emu.run("plan", m, "--debug", "--out", d + "/plan.json")
+        assert p.returncode == 0 and "[REDACTED]" in p.stderr, p.stderr[-500:]
+        assert TOKEN not in open(d + "/plan.json").read()
+        env = emu.env()
+        env["TWILIO_AUTH_TOKEN"] = "wrong-" + TOKEN
+        p = subprocess.run([BIN, "plan", m], env=env, capture_output=True, text=True)
+        assert p.returncode == 1 and "401" in p.stderr, p.stderr
+        assert TOKEN not in p.stderr and TOKEN not in p.stdout
+        env.pop("TWILIO_AUTH_TOKEN")
+        p = subprocess.run([BIN, "plan", m], env=env, capture_output=True, text=True)
+        assert p.returncode == 1 and "TWILIO_AUTH_TOKEN" in p.stderr, p.stderr
+    finally:
+        emu.stop()
+
+
+def main():
+    only = os.environ.get("E2E_ONLY")
+    passed = failed = 0
+    for fn in TESTS:
+        if only and only not in fn.__name__:
+            continue
+        started = time.monotonic()
+        try:
+            fn()
+            passed += 1
+            print(f"ok   {fn.__name__} ({time.monotonic() - started:.1f}s)")
+        except Exception:
+            failed += 1
+            print(f"FAIL {fn.__name__} ({time.monotonic() - started:.1f}s)")
+            traceback.print_exc()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
