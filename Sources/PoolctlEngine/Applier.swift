@@ -75,14 +75,17 @@ public struct Applier: Sendable {
         }
         for (key, value) in deleted { results[key] = value }
 
-        // Verify: re-read every touched pool and compare with the plan.
+        // Verify: re-read every touched pool and compare with the plan. One
+        // listing of all pools (1 call per 1,000) replaces a fetch per pool.
+        let listed = try? await api.allSenderPools().collect()
+        let livePools = listed.map { Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
         var final: [PoolResult] = []
         for change in work {
             var result = results[Self.id(change)] ?? PoolResult(key: change.key, action: change.action, poolID: change.poolID)
             if result.status != .skipped {
                 // The live state decides: a step may have failed yet its
                 // effect landed (a lost response), or the other way round.
-                result.remaining = await verify(change, poolID: result.poolID)
+                result.remaining = await verify(change, poolID: result.poolID, livePools: livePools)
                 if result.remaining.isEmpty {
                     result.status = .converged
                     result.error = nil
@@ -184,11 +187,10 @@ public struct Applier: Sendable {
         while start < toAdd.count {
             let batch = Array(toAdd[start..<min(start + Planner.maxSendersPerAdd, toAdd.count)])
             start += batch.count
-            let accepted = try await withConflictRetry(deadline: deadline) {
-                try await api.addSenders(poolID: id, senderIDs: batch)
-            }
-            guard let operationID = accepted.resolvedOperationID else {
-                throw APIError(kind: .invalidResponse, method: "POST", path: "/v1/SenderPools/\(id)/Senders", message: "the response named no operation")
+            guard let operationID = try await addBatch(batch, to: id, deadline: deadline) else {
+                // A lost response whose write landed: nothing left to add.
+                await tracker.step(change.key, "senders already added to \(id)", added: 0, removed: 0)
+                continue
             }
             let outcome = try await poll(operationID, kind: .addSenders, deadline: deadline)
             result.operations.append(outcome)
@@ -197,6 +199,35 @@ public struct Applier: Sendable {
             if outcome.status != OperationStatus.completed.rawValue || outcome.failed > 0 {
                 result.status = .failed
                 result.error = "add-senders operation \(outcome.id) ended \(outcome.status) with \(outcome.failed) of \(outcome.total) senders failed"
+            }
+        }
+    }
+
+    /// Adds one batch and returns its operation id. When the POST's outcome
+    /// is unknown, the members are re-read and only the missing ones are
+    /// sent again (nil when none are missing), so nothing is added twice
+    /// blindly and nothing is lost.
+    private func addBatch(_ batch: [String], to poolID: String, deadline: Duration) async throws -> String? {
+        var pending = batch
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                let accepted = try await withConflictRetry(deadline: deadline) {
+                    try await api.addSenders(poolID: poolID, senderIDs: pending)
+                }
+                guard let operationID = accepted.resolvedOperationID else {
+                    throw APIError(kind: .invalidResponse, method: "POST", path: "/v1/SenderPools/\(poolID)/Senders", message: "the response named no operation")
+                }
+                return operationID
+            } catch let error as APIError where error.kind == .outcomeUnknown {
+                if attempts > options.createRetries || clock.now() > deadline { throw error }
+                // If the lost request did start an operation, wait for it to settle (409s) before looking.
+                let members = try await withConflictRetry(deadline: deadline) {
+                    Set(try await api.allPoolSenders(poolID: poolID).collect().map(\.id))
+                }
+                pending = pending.filter { !members.contains($0) }
+                if pending.isEmpty { return nil }
             }
         }
     }
@@ -315,20 +346,27 @@ public struct Applier: Sendable {
     }
 
     /// Differences between the live pool and what the plan asked for.
-    private func verify(_ change: PoolChange, poolID: String?) async -> [String] {
+    /// `livePools` is the listing taken after all writes (nil if it failed,
+    /// and then the pool is fetched on its own).
+    private func verify(_ change: PoolChange, poolID: String?, livePools: [String: SenderPool]?) async -> [String] {
         guard let id = poolID else {
             return change.action == .create ? ["pool was not created"] : []
         }
         do {
-            if change.action == .delete {
+            let pool: SenderPool
+            if let livePools {
+                guard let listed = livePools[id] else {
+                    return change.action == .delete ? [] : ["pool \(id) does not exist"]
+                }
+                pool = listed
+            } else {
                 do {
-                    _ = try await api.fetchSenderPool(id: id)
-                    return ["pool \(id) still exists"]
+                    pool = try await api.fetchSenderPool(id: id)
                 } catch let error as APIError where error.isNotFound {
-                    return []
+                    return change.action == .delete ? [] : ["pool \(id) does not exist"]
                 }
             }
-            let pool = try await api.fetchSenderPool(id: id)
+            if change.action == .delete { return ["pool \(id) still exists"] }
             let members = Set(try await api.allPoolSenders(poolID: id).collect().map(\.id))
             var remaining: [String] = []
             if let name = change.name.after, pool.name != name {

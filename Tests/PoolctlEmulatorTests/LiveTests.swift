@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,10 +53,10 @@ func blockingExchange(port: Int, _ request: String) throws -> [UInt8] {
 }
 
 /// Starts the emulator on a free port; returns the base URL and the task serving it.
-func startServer(_ configuration: EmulatorConfiguration, store: EmulatorStore) async throws -> (url: String, task: Task<Void, any Error>) {
+func startServer(_ configuration: EmulatorConfiguration, store: EmulatorStore, logger: Logger? = nil) async throws -> (url: String, task: Task<Void, any Error>) {
     let (stream, continuation) = AsyncStream.makeStream(of: String.self)
     let task = Task {
-        try await EmulatorServer.run(configuration, store: store) { url in
+        try await EmulatorServer.run(configuration, store: store, logger: logger) { url in
             continuation.yield(url)
             continuation.finish()
         }

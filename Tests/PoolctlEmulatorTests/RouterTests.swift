@@ -133,6 +133,21 @@ struct RouterTests {
         }
     }
 
+    @Test func bodiesOver2MiBAndEncodedPathSegments() async throws {
+        try await withEmulator { client, _ in
+            let huge = #"{"name":""# + String(repeating: "a", count: 2 * 1024 * 1024) + #""}"#
+            try await client.execute(uri: "/v1/SenderPools", method: .post, headers: jsonHeaders, body: body(huge)).expectError(400)
+            // Segments are split first, then decoded: an encoded '/' cannot make a route.
+            try await client.execute(uri: "/v1/SenderPools/a%2FSenders", method: .get, headers: authHeaders).expectError(400)
+            try await client.execute(uri: "/v1/SenderPools/%ZZ", method: .get, headers: authHeaders).expectError(400)
+            // A percent-encoded but well-formed id is decoded, then looked up.
+            let encoded = unknownPoolID.replacingOccurrences(of: "_", with: "%5F")
+            try await client.execute(uri: "/v1/SenderPools/\(encoded)", method: .get, headers: authHeaders).expectError(404)
+            // Bodies on GET and DELETE are ignored.
+            try await client.execute(uri: "/v1/SenderPools/\(unknownPoolID)", method: .delete, headers: authHeaders, body: body("junk")).expectError(404)
+        }
+    }
+
     @Test func acceptedResponsesCarryLocations() async throws {
         let clock = ManualClock()
         try await withEmulator(clock: clock) { client, _ in

@@ -1,0 +1,112 @@
+import PoolctlAPI
+import Synchronization
+import Testing
+
+/// A CommsAPI double that answers only the calls a test scripted, in order,
+/// and records an issue for any other call.
+final class ScriptedAPI: CommsAPI, Sendable {
+    enum Call: Equatable, Sendable, CustomStringConvertible {
+        case listSenderPools(operationId: String?)
+        case createSenderPool(name: String?, senders: Int)
+        case fetchSenderPool(String)
+        case updateSenderPool(String)
+        case deleteSenderPool(String)
+        case listPoolSenders(String)
+        case addSenders(String, [String])
+        case removeSender(String, String)
+        case listOperations
+        case fetchOperation(String)
+
+        var description: String { String(reflecting: self) }
+    }
+
+    enum Answer: Sendable {
+        case pools([SenderPool])
+        case pool(SenderPool)
+        case senders([String])
+        case operationAccepted(String)
+        case resourceAccepted(String)
+        case operation(SenderPoolOperation)
+        case error(APIError)
+    }
+
+    private let script: Mutex<[(Call, Answer)]>
+    private let log = Mutex<[Call]>([])
+
+    init(_ script: [(Call, Answer)]) {
+        self.script = Mutex(script)
+    }
+
+    var calls: [Call] { log.withLock { $0 } }
+    var unanswered: Int { script.withLock { $0.count } }
+
+    private func answer(_ call: Call) throws -> Answer {
+        log.withLock { $0.append(call) }
+        let next: (Call, Answer)? = script.withLock { script in
+            guard let first = script.first, first.0 == call else { return nil }
+            return script.removeFirst()
+        }
+        guard let (_, answer) = next else {
+            let expected = script.withLock { $0.first.map { "\($0.0)" } ?? "nothing" }
+            Issue.record("unscripted call \(call); expected \(expected)")
+            throw APIError(kind: .invalidResponse, message: "unscripted call \(call)")
+        }
+        if case .error(let error) = answer { throw error }
+        return answer
+    }
+
+    func listSenderPools(_ query: SenderPoolQuery) async throws -> Page<SenderPool> {
+        guard case .pools(let pools) = try answer(.listSenderPools(operationId: query.operationId)) else { throw wrong() }
+        return Page(items: pools, pagination: Pagination(next: nil, current: "p0"))
+    }
+
+    func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted {
+        guard case .operationAccepted(let id) = try answer(.createSenderPool(name: request.name, senders: request.senders?.count ?? 0)) else { throw wrong() }
+        return OperationAccepted(operationId: id, operationLocation: nil)
+    }
+
+    func fetchSenderPool(id: String) async throws -> SenderPool {
+        guard case .pool(let pool) = try answer(.fetchSenderPool(id)) else { throw wrong() }
+        return pool
+    }
+
+    func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest) async throws -> ResourceAccepted {
+        guard case .resourceAccepted(let id) = try answer(.updateSenderPool(id)) else { throw wrong() }
+        return ResourceAccepted(resourceId: id, resourceLocation: nil)
+    }
+
+    func deleteSenderPool(id: String) async throws -> ResourceAccepted {
+        guard case .resourceAccepted(let id) = try answer(.deleteSenderPool(id)) else { throw wrong() }
+        return ResourceAccepted(resourceId: id, resourceLocation: nil)
+    }
+
+    func listPoolSenders(poolID: String, _ query: SenderQuery) async throws -> Page<Sender> {
+        guard case .senders(let ids) = try answer(.listPoolSenders(poolID)) else { throw wrong() }
+        let senders = ids.map {
+            Sender(id: $0, displayName: nil, address: "+1", channel: .sms, status: .activated, tags: [:], createdAt: "", updatedAt: "")
+        }
+        return Page(items: senders, pagination: Pagination(next: nil, current: "p0"))
+    }
+
+    func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
+        guard case .operationAccepted(let id) = try answer(.addSenders(poolID, senderIDs)) else { throw wrong() }
+        return OperationAccepted(operationId: id, operationLocation: nil)
+    }
+
+    func removeSender(poolID: String, senderID: String) async throws -> ResourceAccepted {
+        guard case .resourceAccepted(let id) = try answer(.removeSender(poolID, senderID)) else { throw wrong() }
+        return ResourceAccepted(resourceId: id, resourceLocation: nil)
+    }
+
+    func listOperations(_ query: OperationQuery) async throws -> Page<SenderPoolOperation> {
+        _ = try answer(.listOperations)
+        throw wrong()
+    }
+
+    func fetchOperation(id: String) async throws -> SenderPoolOperation {
+        guard case .operation(let operation) = try answer(.fetchOperation(id)) else { throw wrong() }
+        return operation
+    }
+
+    private func wrong() -> APIError { APIError(kind: .invalidResponse, message: "the script answered with the wrong kind") }
+}
