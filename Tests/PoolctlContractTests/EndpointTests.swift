@@ -87,6 +87,8 @@ struct EndpointTests {
             #expect(nested.stats == OperationStats(total: 3, queued: 0, created: 2, failed: 1))
             expectConsistent(nested)
             #expect(try await c.api.fetchOperation(id: addOp) == nested, "the flat path serves the same body")
+            #expect(try await c.api.listSenderPools(SenderPoolQuery(operationId: addOp)).items.map(\.id) == [pool.id],
+                    "operationId matches Add Senders operations too")
 
             // Membership changes do not bump the pool's updatedAt.
             #expect(try await c.api.fetchSenderPool(id: pool.id).updatedAt == stamp(afterStart: 3))
@@ -192,6 +194,53 @@ struct EndpointTests {
             c.advance(seconds: 1)
             _ = try await c.api.updateSenderPool(id: id, UpdateSenderPoolRequest(tags: longTag))
             #expect(try await c.api.fetchSenderPool(id: id).tags == longTag)
+        }
+    }
+
+    /// Names travel as JSON both ways (JSONEncoder in the client, the emulator's
+    /// own reader and writer): every character must survive the round trip.
+    @Test(arguments: [
+        "quote \" backslash \\ slash / solidus",
+        "controls \u{0} \u{1} \t \n \r \u{8} \u{c} \u{1f} \u{7f}",
+        "astral 🎉👩‍👩‍👧 and combining e\u{301} and BOM \u{feff}",
+        "separators \u{2028} \u{2029} and <script>&amp;'",
+        "   leading and trailing spaces are kept   ",
+        String(repeating: "🎉", count: 256),  // 256 code points (512 UTF-16 units): the limit
+    ])
+    func namesRoundTrip(_ name: String) async throws {
+        try await withContract { c in
+            let id = try await c.poolID(createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: name)))
+            #expect(try await c.api.fetchSenderPool(id: id).name == name)
+            #expect(await c.store.state().pools.first?.name == name)
+            c.advance(seconds: 1)
+            _ = try await c.api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: name + "!"))
+            let listed = try await c.api.listSenderPools(SenderPoolQuery()).items
+            #expect(listed.map(\.name) == [name + "!"])
+        }
+    }
+
+    @Test func tenThousandSendersInlineAndInOneBatch() async throws {
+        let inventory = EmulatorSeed.syntheticSenders(count: 2600)
+        try await withContract(seed: EmulatorSeed(generatedSenders: 2600)) { c in
+            // 2,600 known senders and 7,400 well-formed strangers: the documented maximum.
+            let strangers = (0..<7400).map { i -> String in
+                let digits = String(i)
+                return "comms_sender_7" + String(repeating: "z", count: 25 - digits.count) + digits
+            }
+            let ids = inventory.map(\.id) + strangers
+            let accepted = try await c.api.createSenderPool(CreateSenderPoolRequest(name: "max", senders: ids.map(SenderReference.init(senderId:))))
+            let id = try await c.poolID(createdBy: accepted)
+            c.advance(seconds: 1)
+            let operation = try await c.api.fetchOperation(id: try #require(accepted.operationId))
+            #expect(operation.stats == OperationStats(total: 10_000, queued: 0, created: 2600, failed: 7400))
+            #expect(try await c.api.allPoolSenders(poolID: id).collect() == inventory)
+
+            // The same 10,000 again in one Add Senders: every member counts as created.
+            let added = try await c.api.addSenders(poolID: id, senderIDs: ids.reversed())
+            c.advance(seconds: 1)
+            let again = try await c.api.fetchPoolSendersOperation(poolID: id, operationID: try #require(added.operationId))
+            #expect(again.stats == OperationStats(total: 10_000, queued: 0, created: 2600, failed: 7400))
+            #expect(await c.store.state().pools.first?.senders.count == 2600)
         }
     }
 

@@ -60,6 +60,11 @@ struct ErrorTests {
                     #expect(wrong.callCounter.total == calls.count, "401 is never retried")
                     #expect(wrong.callCounter.retries == 0)
                 }
+                // Auth comes before validation: a malformed id with bad credentials is a 401.
+                try await c.withClient(credentials) { wrong in
+                    await expectHTTPError(401, "GET", "/v1/SenderPools/bad") { _ = try await wrong.fetchSenderPool(id: "bad") }
+                    await expectHTTPError(401, "POST", "/v1/SenderPools/\(poolID)/Senders") { _ = try await wrong.addSenders(poolID: poolID, senderIDs: []) }
+                }
                 let challenges = responseHeaders(log, status: 401, "GET", "/v1/SenderPools")
                 #expect(challenges.count == 1)
                 #expect(challenges.first?["www-authenticate"] == #"Basic realm="Twilio Comms API""#)
@@ -67,7 +72,7 @@ struct ErrorTests {
             // Nothing was written by the rejected calls.
             let state = await c.store.state()
             #expect(state.pools.count == 1 && state.pools[0].name == "real" && state.pools[0].senders == [s1])
-            #expect(c.requestLog.byStatus["401"] == 3 * calls.count)
+            #expect(c.requestLog.byStatus["401"] == 3 * (calls.count + 2))
         }
     }
 
@@ -323,7 +328,9 @@ struct ErrorTests {
 
             // Once the operation is done, the same writes go through.
             c.advance(seconds: 1)
-            #expect(try await c.api.fetchOperation(id: operationID).status == .completed)
+            let done = try await c.api.fetchOperation(id: operationID)
+            #expect(done.status == .completed)
+            #expect(done.createdAt == clockStart && done.updatedAt == stamp(afterStart: 60), "updatedAt is when the status changed")
             _ = try await c.api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: "x"))
             _ = try await c.api.removeSender(poolID: id, senderID: s1)
             let add = try await c.api.addSenders(poolID: id, senderIDs: [s3])

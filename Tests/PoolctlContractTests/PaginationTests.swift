@@ -52,7 +52,8 @@ struct PaginationTests {
             #expect(third.pagination.current == second.pagination.next)
             #expect(third.pagination.next == nil)
             #expect(first.items + second.items + third.items == expected)
-            // Re-reading a page with its own `self` gives the same page.
+            // Re-reading a page with its own `self` gives the same page, the first one included.
+            #expect(try await c.api.listPoolSenders(poolID: big, SenderQuery(pageSize: 1000, pageToken: first.pagination.current)).items == first.items)
             #expect(try await c.api.listPoolSenders(poolID: big, SenderQuery(pageSize: 1000, pageToken: second.pagination.current)).items == second.items)
 
             // Exactly 2,000 members: two full pages and no empty trailing page.

@@ -41,12 +41,38 @@ struct RetryTests {
         }
     }
 
+    /// A `Retry-After` longer than what is left of the call's deadline is not
+    /// waited out: the call fails at once with `.deadlineExceeded`. The emulator's
+    /// clock stands still, so its bucket never refills.
+    @Test func retryAfterBeyondTheDeadlineFailsAtOnce() async throws {
+        let configuration = EmulatorConfiguration(accountSID: accountSID, authToken: authToken, rateLimit: 1)
+        try await withContract(configuration) { c in
+            _ = try await c.api.listSenderPools(SenderPoolQuery())
+            let log = LogLines()
+            try await c.withClient(goodCredentials, callDeadline: .milliseconds(800), log: log) { short in
+                let error = try #require(await apiError { _ = try await short.createSenderPool(CreateSenderPoolRequest(name: "x")) })
+                #expect(!log.lines.contains { $0.hasPrefix("… retrying") }, "no sleep towards a wait it cannot finish")
+                #expect(error.kind == .deadlineExceeded, "\(error)")
+                #expect(error.status == 429 && error.code == 20429)
+                #expect(error.attempts == 1)
+                #expect(error.method == "POST" && error.path == "/v1/SenderPools")
+                #expect(error.message.contains("next try would wait 1.0 s"), "\(error.message)")
+                #expect(short.callCounter.calls == [.createSenderPool: 1] && short.callCounter.retries == 0)
+            }
+            #expect(await c.store.state().pools.isEmpty)
+            #expect(c.requestLog.byStatus == ["200": 1, "429": 1])
+        }
+    }
+
     /// Responses slower than the client's per-attempt timeout: a GET is retried,
-    /// a POST is reported as unknown, and the emulator did apply it.
+    /// a POST is reported as unknown (and repeated only after an attempt that
+    /// provably never reached the server, e.g. a connect timeout under load),
+    /// and the emulator applied it exactly once.
     @Test func timeoutsRetryReadsAndLeaveWritesUnknown() async throws {
         let configuration = EmulatorConfiguration(accountSID: accountSID, authToken: authToken, latencyMS: 400)
         try await withContract(configuration) { c in
-            try await c.withClient(goodCredentials, maxAttempts: 2, requestTimeout: .milliseconds(100)) { hasty in
+            let hastyLog = LogLines()
+            try await c.withClient(goodCredentials, maxAttempts: 2, requestTimeout: .milliseconds(100), log: hastyLog) { hasty in
                 let read = try #require(await apiError { _ = try await hasty.listSenderPools(SenderPoolQuery()) })
                 #expect(read.kind == .transport, "\(read)")
                 #expect(read.attempts == 2)
@@ -55,13 +81,23 @@ struct RetryTests {
 
                 let write = try #require(await apiError { _ = try await hasty.createSenderPool(CreateSenderPoolRequest(name: "slow")) })
                 #expect(write.kind == .outcomeUnknown, "\(write)")
-                #expect(write.attempts == 1)
-                #expect(hasty.callCounter.calls[.createSenderPool] == 1)
+                #expect(write.message.contains("may have been processed"))
+                let failures = hastyLog.lines.filter { $0.hasPrefix("← failed POST /v1/SenderPools") }
+                #expect(failures.count == write.attempts)
+                #expect(hasty.callCounter.calls[.createSenderPool] == write.attempts)
+                #expect(failures.dropLast().allSatisfy { $0.contains("could not connect") || $0.contains("no connection became available") },
+                        "only attempts that never reached the server are repeated: \(failures)")
             }
-            // The emulator handled the write before its latency: the pool exists, once.
+            // The client gave up before the emulator answered, and possibly before it
+            // even read the request (under load): wait until the emulator has logged
+            // the POST, which it does once the write is applied.
+            let handled = await eventually { c.requestLog.byEndpoint[Endpoint.createSenderPool.rawValue] != nil }
+            #expect(handled, "the emulator never received the POST")
+            #expect(c.requestLog.byEndpoint[Endpoint.createSenderPool.rawValue] == 1)
             #expect(await c.store.state().pools.map(\.name) == ["slow"])
-            // A patient client gets the answers.
-            #expect(try await c.api.listSenderPools(SenderPoolQuery()).items.map(\.name) == ["slow"])
+            // A patient client gets the answer: one pool.
+            let pools = try await c.api.listSenderPools(SenderPoolQuery())
+            #expect(pools.items.map(\.name) == ["slow"])
             #expect(c.counter.retries == 0)
         }
     }
@@ -149,6 +185,10 @@ struct RetryTests {
             #expect(add.kind == .outcomeUnknown && add.attempts == 1)
             #expect(add.path == "/v1/SenderPools/\(unknownPoolID)/Senders")
 
+            // Faults come before validation: a malformed id gets a 5xx, not a 400.
+            let malformed = try #require(await apiError { _ = try await c.api.fetchSenderPool(id: "bad") })
+            #expect(malformed.kind == .http && (malformed.status == 500 || malformed.status == 503) && malformed.attempts == 4)
+
             // PATCH and DELETE are idempotent: retried like reads.
             let patch = try #require(await apiError { _ = try await c.api.updateSenderPool(id: unknownPoolID, UpdateSenderPoolRequest(name: "n")) })
             #expect(patch.kind == .http && patch.attempts == 4)
@@ -159,7 +199,7 @@ struct RetryTests {
             #expect(await c.store.state().pools.isEmpty)
             #expect(try await c.store.listOperations(OperationQuery()).items.isEmpty)
             #expect(byEndpoint(c.requestLog) == c.counter.calls)
-            #expect(c.counter.calls == [.listSenderPools: 4, .createSenderPool: 1, .addSenders: 1, .updateSenderPool: 4, .removeSender: 4])
+            #expect(c.counter.calls == [.listSenderPools: 4, .createSenderPool: 1, .addSenders: 1, .fetchSenderPool: 4, .updateSenderPool: 4, .removeSender: 4])
         }
     }
 

@@ -57,9 +57,11 @@ struct Contract: Sendable {
 
     /// A second client on the same emulator (e.g. with other credentials);
     /// `withClient` shuts it down.
-    func withClient(_ credentials: Credentials, maxAttempts: Int = 5, requestTimeout: Duration = .seconds(10), log: LogLines? = nil,
+    func withClient(_ credentials: Credentials, maxAttempts: Int = 5, requestTimeout: Duration = .seconds(10),
+                    callDeadline: Duration = .seconds(20), log: LogLines? = nil,
                     _ body: (HTTPCommsAPI) async throws -> Void) async throws {
-        let client = try makeClient(url, credentials: credentials, maxAttempts: maxAttempts, requestTimeout: requestTimeout, log: log ?? LogLines())
+        let client = try makeClient(url, credentials: credentials, maxAttempts: maxAttempts, requestTimeout: requestTimeout,
+                                    callDeadline: callDeadline, log: log ?? LogLines())
         try await withShutdown(client) { try await body(client) }
     }
 
@@ -88,10 +90,10 @@ final class LogLines: Sendable {
 }
 
 func makeClient(_ url: String, credentials: Credentials = goodCredentials, maxAttempts: Int = 5,
-                requestTimeout: Duration = .seconds(10), log: LogLines) throws -> HTTPCommsAPI {
+                requestTimeout: Duration = .seconds(10), callDeadline: Duration = .seconds(20), log: LogLines) throws -> HTTPCommsAPI {
     let configuration = HTTPClientConfiguration(
         credentials: credentials, baseURL: url,
-        requestTimeout: requestTimeout, callDeadline: .seconds(20), maxAttempts: maxAttempts,
+        requestTimeout: requestTimeout, callDeadline: callDeadline, maxAttempts: maxAttempts,
         backoffBase: .milliseconds(5), backoffCap: .milliseconds(50),
         debugLog: { log.append($0) }, userAgent: "poolctl-contract-tests")
     return try HTTPCommsAPI(configuration: configuration)
@@ -275,4 +277,16 @@ func responseHeaders(_ log: LogLines, status: Int, _ method: String, _ path: Str
     }
     if let headers = current { result.append(headers) }
     return result
+}
+
+/// Polls `condition` every 5 ms for up to `limit`; true once it holds. Only for
+/// work the emulator does after the client has stopped waiting for it (a
+/// request the client timed out on), where there is nothing to await.
+func eventually(limit: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return await condition()
 }
