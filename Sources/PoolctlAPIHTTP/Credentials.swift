@@ -79,7 +79,7 @@ extension Credentials: CustomStringConvertible, CustomDebugStringConvertible, Cu
 
 /// Replaces known secret strings with `[REDACTED]` in anything we log or throw,
 /// including text that came from the network or from NIO errors.
-struct Redactor: Sendable {
+struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Longest first, so `user:secret` is replaced before `secret` alone.
     let secrets: [String]
 
@@ -90,6 +90,11 @@ struct Redactor: Sendable {
     func callAsFunction(_ text: String) -> String {
         secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "[REDACTED]") }
     }
+
+    // Printing or dumping a client must never show what it hides.
+    var description: String { "Redactor(\(secrets.count) secrets: [REDACTED])" }
+    var debugDescription: String { description }
+    var customMirror: Mirror { Mirror(self, children: ["secrets": "[REDACTED]"], displayStyle: .struct) }
 
     func callAsFunction(_ error: APIError) -> APIError {
         var error = error

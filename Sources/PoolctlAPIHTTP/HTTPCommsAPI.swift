@@ -371,3 +371,13 @@ struct ErrorBody: Equatable {
         return line.count > 300 ? line.prefix(300) + "…" : line
     }
 }
+
+// A client's default rendering would walk into its credentials and its
+// event loops; show only what is safe and useful.
+extension HTTPCommsAPI: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "HTTPCommsAPI(baseURL: \(baseURL), credentials: \(configuration.credentials))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["baseURL": baseURL, "credentials": configuration.credentials], displayStyle: .struct)
+    }
+}

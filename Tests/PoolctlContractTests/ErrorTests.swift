@@ -314,6 +314,10 @@ struct ErrorTests {
             ]
             #expect(conflicts.allSatisfy { $0?.isConflict == true })
             #expect(c.counter.total == before + 4, "409 is not retried by the client")
+            #expect(c.requestLog.byStatus["409"] == 4)
+            // Validation comes before the conflict check: a bad body is a 400.
+            await expectHTTPError(400, "PATCH", "/v1/SenderPools/\(id)") { _ = try await c.api.updateSenderPool(id: id, UpdateSenderPoolRequest(tags: ["bad key": "v"])) }
+            await expectHTTPError(400, "POST", "/v1/SenderPools/\(id)/Senders") { _ = try await c.api.addSenders(poolID: id, senderIDs: [s3, s3]) }
             // Existence comes first: an unknown pool is 404, not 409.
             await expectHTTPError(404, "PATCH", "/v1/SenderPools/\(unknownPoolID)") {
                 _ = try await c.api.updateSenderPool(id: unknownPoolID, UpdateSenderPoolRequest(name: "x"))
@@ -340,6 +344,55 @@ struct ErrorTests {
                     == OperationStats(total: 1, queued: 0, created: 1, failed: 0))
             _ = try await c.api.deleteSenderPool(id: id)
             #expect(await c.store.state().pools.map(\.name) == ["free"])
+        }
+    }
+
+    /// Several Add Senders on one pool at once, over separate connections: the
+    /// emulator starts exactly one operation; the others get 409.
+    @Test func concurrentWritesToOnePoolGetOneAcceptedAndTheRest409() async throws {
+        try await withContract { c in
+            let id = try await c.poolID(createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: "race")))
+            c.advance(seconds: 1)
+            let senders = [s1, s2, s3] + syntheticSenders.prefix(5).map(\.id)
+            let results = await withTaskGroup(of: Result<OperationAccepted, APIError>.self) { group in
+                for sender in senders {
+                    group.addTask {
+                        do {
+                            return .success(try await c.api.addSenders(poolID: id, senderIDs: [sender]))
+                        } catch let error as APIError {
+                            return .failure(error)
+                        } catch {
+                            return .failure(APIError(kind: .transport, message: "not an APIError: \(error)"))
+                        }
+                    }
+                }
+                var results: [Result<OperationAccepted, APIError>] = []
+                for await result in group { results.append(result) }
+                return results
+            }
+            let accepted = results.compactMap { try? $0.get() }
+            let rejected = results.compactMap { result -> APIError? in
+                if case .failure(let error) = result { return error }
+                return nil
+            }
+            #expect(accepted.count == 1)
+            #expect(rejected.count == senders.count - 1)
+            #expect(rejected.allSatisfy { $0.isConflict && $0.code == 20409 && $0.attempts == 1 }, "\(rejected)")
+            c.advance(seconds: 1)
+            #expect(try await c.api.listPoolSenders(poolID: id, SenderQuery()).items.count == 1)
+            #expect(byEndpoint(c.requestLog) == c.counter.calls)
+
+            // Concurrent creates are independent: as many pools and operations as calls.
+            let created = try await withThrowingTaskGroup(of: OperationAccepted.self) { group in
+                for n in 0..<8 {
+                    group.addTask { try await c.api.createSenderPool(CreateSenderPoolRequest(name: "c\(n)")) }
+                }
+                var all: [OperationAccepted] = []
+                for try await accepted in group { all.append(accepted) }
+                return all
+            }
+            #expect(Set(created.compactMap(\.operationId)).count == 8)
+            #expect(await c.store.state().pools.count == 9)
         }
     }
 }
