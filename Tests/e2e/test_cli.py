@@ -285,6 +285,53 @@ def secrets_never_appear_with_debug():
         emu.stop()
 
 
+def run_on_tty(emu, args, answer):
+    """Runs poolctl with a terminal as stdin/stdout and answers its prompt."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([BIN, *args], env=emu.env(), stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    out = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not answered and b"Only 'yes' is accepted" in out:
+                os.write(master, answer.encode() + b"\n")
+                answered = True
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(master)
+    return proc.returncode, out.decode(errors="replace"), answered
+
+
+@test
+def apply_asks_on_a_terminal_and_only_yes_applies():
+    emu = Emulator(inventory(5))
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "tty", {"a": [sender_id(0)]})
+        code, out, answered = run_on_tty(emu, ["apply", m], "no")
+        assert answered and code == 1 and "cancelled" in out, (code, out)
+        assert emu.state()["pools"] == [], "a refused apply wrote something"
+        code, out, answered = run_on_tty(emu, ["apply", m], "yes")
+        assert answered and code == 0 and "converged" in out, (code, out)
+        # On a terminal the progress is a live status line.
+        assert "[1/1 pools]" in out, out
+        one_pool_per_key(emu.state(), "tty", ["a"])
+    finally:
+        emu.stop()
+
+
 def main():
     only = os.environ.get("E2E_ONLY")
     passed = failed = 0
