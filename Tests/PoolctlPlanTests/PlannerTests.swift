@@ -161,4 +161,18 @@ let plannerCases: [PlannerCase] = [
         #expect(PoolFingerprint.digest(of: pool) != PoolFingerprint.digest(of: changed))
         #expect(PoolFingerprint.digest(of: pool) == PoolFingerprint.digest(of: pool))
     }
+
+    @Test func theLongestOwnershipValueFitsTheAPIsTagLimits() {
+        let longest = String(repeating: "a", count: ResourceName.maxLength)
+        let value = Ownership(stack: longest, key: longest, protected: true).tagValue
+        #expect(ResourceName.isValid(longest))
+        #expect(value.count <= APIFormat.maxTagValueLength)
+        #expect(APIFormat.isTagText(value))
+        #expect(APIFormat.isTagText(Ownership.tagKey))
+        #expect(Ownership(tagValue: value) == Ownership(stack: longest, key: longest, protected: true))
+        // Names use '.', '_' and '-', never '~', so the separator stays unambiguous.
+        #expect(Ownership(tagValue: "v1~a.b_c-d~k") == Ownership(stack: "a.b_c-d", key: "k"))
+        #expect(Ownership(tagValue: "v1~a~b~c") == nil)
+        #expect(Ownership(tagValue: "v2~a~b") == nil)
+    }
 }

@@ -285,6 +285,37 @@ def secrets_never_appear_with_debug():
         emu.stop()
 
 
+@test
+def every_fixture_case_plans_applies_and_plans_clean_over_a_socket():
+    fixtures = os.path.join(ROOT, "Tests", "Fixtures", "plan")
+    for case in sorted(os.listdir(fixtures)):
+        directory = os.path.join(fixtures, case)
+        emu = Emulator(open(os.path.join(directory, "seed.yaml")).read())
+        try:
+            ids = [p["id"] for p in emu.state()["pools"]]  # sorted by id = creation order
+            work = tempfile.mkdtemp() + "/m"
+            os.makedirs(work)
+            for name in os.listdir(os.path.join(directory, "manifests")):
+                text = open(os.path.join(directory, "manifests", name)).read()
+                for index, pool_id in enumerate(ids):
+                    text = text.replace("{{seed-pool-%d}}" % index, pool_id)
+                open(os.path.join(work, name), "w").write(text)
+            plan = emu.run("plan", work, "--format", "json")
+            doc = json.loads(plan.stdout)
+            if doc["summary"]["conflicts"]:
+                assert plan.returncode == 1, (case, plan.returncode)
+                p = emu.run("apply", work, "--auto-approve")
+                assert p.returncode == 1 and "conflicts" in p.stderr, (case, p.returncode, p.stderr)
+                continue
+            assert plan.returncode == 0, (case, plan.stderr)
+            p = emu.run("apply", work, "--auto-approve")
+            assert p.returncode == 0, (case, p.stdout[-3000:], p.stderr[-2000:])
+            p = emu.run("plan", work, "--detailed-exitcode")
+            assert p.returncode == 0, (case, p.stdout)
+        finally:
+            emu.stop()
+
+
 def run_on_tty(emu, args, answer):
     """Runs poolctl with a terminal as stdin/stdout and answers its prompt."""
     import pty
