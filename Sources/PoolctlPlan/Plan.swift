@@ -231,6 +231,7 @@ public struct PlanSummary: Sendable, Hashable, Codable {
     public var deleteBlocked: Int
     public var conflicts: Int
     public var warnings: Int
+    public var hasChanges: Bool
 
     public init(_ plan: Plan) {
         func count(_ action: PlanAction) -> Int { plan.changes.filter { $0.action == action }.count }
@@ -244,5 +245,6 @@ public struct PlanSummary: Sendable, Hashable, Codable {
         apiCalls = plan.estimate.total
         conflicts = plan.diagnostics.filter { $0.severity == .error }.count
         warnings = plan.diagnostics.filter { $0.severity == .warning }.count
+        hasChanges = plan.hasChanges
     }
 }

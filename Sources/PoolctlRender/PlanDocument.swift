@@ -11,26 +11,12 @@ public struct PlanDocument: Sendable, Hashable, Codable {
     public static let currentFormatVersion = 1
     public static let kindValue = "poolctl-plan"
 
-    public struct Summary: Sendable, Hashable, Codable {
-        public var create: Int
-        public var update: Int
-        public var delete: Int
-        public var adopt: Int
-        public var addSenders: Int
-        public var removeSenders: Int
-        public var apiCalls: Int
-        public var deleteBlocked: Int
-        public var conflicts: Int
-        public var warnings: Int
-        public var hasChanges: Bool
-    }
-
     public var formatVersion: Int
     public var kind: String
     public var poolctlVersion: String
     public var stack: String
     public var prune: Bool
-    public var summary: Summary
+    public var summary: PlanSummary
     /// API calls apply is expected to make, by endpoint.
     public var apiCalls: [String: Int]
     public var changes: [PoolChange]
@@ -44,11 +30,7 @@ public struct PlanDocument: Sendable, Hashable, Codable {
         self.poolctlVersion = poolctlVersion
         stack = plan.stack
         prune = plan.prune
-        let s = plan.summary
-        summary = Summary(
-            create: s.create, update: s.update, delete: s.delete, adopt: s.adopt, addSenders: s.addSenders,
-            removeSenders: s.removeSenders, apiCalls: s.apiCalls, deleteBlocked: s.deleteBlocked,
-            conflicts: s.conflicts, warnings: s.warnings, hasChanges: plan.hasChanges)
+        summary = plan.summary
         apiCalls = plan.estimate.byEndpoint
         changes = plan.changes
         conflicts = plan.diagnostics.filter { $0.severity == .error }
