@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PoolctlAPI
 
 /// The `poolctl` root command.
 public struct Poolctl: AsyncParsableCommand {
@@ -59,6 +60,13 @@ enum ErrorReport {
         switch error {
         case let failure as CommandFailure:
             return (failure.message, failure.exitCode)
+        case let error as APIError:
+            // Before any write for plan and validate; apply reports its own partial state.
+            var message = "poolctl: \(error)"
+            if error.status == 401 {
+                message += "\nCheck TWILIO_API_KEY/TWILIO_API_SECRET or TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN, and --api-url."
+            }
+            return (message, 1)
         default:
             // ArgumentParser's own errors: help, version, usage mistakes.
             let code = Poolctl.exitCode(for: error).rawValue
