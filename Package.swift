@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Debian's libyaml (libyaml-dev), never a bundled copy.
@@ -47,6 +49,9 @@ let package = Package(
         .target(name: "PoolctlEmulator", dependencies: [
             "PoolctlAPI", "PoolctlYAML",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Commands (swift-argument-parser). The only layer that prints or exits.
         .target(name: "PoolctlCLI", dependencies: [
@@ -58,6 +63,7 @@ let package = Package(
         .testTarget(name: "PoolctlEmulatorTests", dependencies: [
             "PoolctlEmulator", "PoolctlAPI",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // The contract suite: the live client against the emulator on a socket.
         .testTarget(name: "PoolctlContractTests", dependencies: ["PoolctlAPIHTTP", "PoolctlEmulator", "PoolctlAPI"]),
