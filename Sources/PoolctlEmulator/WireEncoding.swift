@@ -42,37 +42,25 @@ extension JSONWriter {
     }
 
     static func poolList(_ page: Page<SenderPool>) -> [UInt8] {
-        var writer = JSONWriter(capacity: 64 + page.items.count * 200)
-        writer.raw("{\"senderPools\":[")
-        for (i, pool) in page.items.enumerated() {
-            if i > 0 { writer.byte(UInt8(ascii: ",")) }
-            writer.pool(pool)
-        }
-        writer.raw("]")
-        writer.pagination(page.pagination)
-        writer.raw("}")
-        return writer.bytes
+        list("{\"senderPools\":[", page, itemSize: 200) { $0.pool($1) }
     }
 
     static func senderList(_ page: Page<Sender>) -> [UInt8] {
-        var writer = JSONWriter(capacity: 64 + page.items.count * 260)
-        writer.raw("{\"senders\":[")
-        for (i, sender) in page.items.enumerated() {
-            if i > 0 { writer.byte(UInt8(ascii: ",")) }
-            writer.sender(sender)
-        }
-        writer.raw("]")
-        writer.pagination(page.pagination)
-        writer.raw("}")
-        return writer.bytes
+        list("{\"senders\":[", page, itemSize: 260) { $0.sender($1) }
     }
 
     static func operationList(_ page: Page<SenderPoolOperation>) -> [UInt8] {
-        var writer = JSONWriter(capacity: 64 + page.items.count * 220)
-        writer.raw("{\"operations\":[")
-        for (i, operation) in page.items.enumerated() {
+        list("{\"operations\":[", page, itemSize: 220) { $0.operation($1) }
+    }
+
+    /// `{"KEY":[items…],"pagination":{…}}`, written once into a sized buffer;
+    /// `opening` is the `{"KEY":[` part.
+    private static func list<Item>(_ opening: StaticString, _ page: Page<Item>, itemSize: Int, _ write: (inout JSONWriter, Item) -> Void) -> [UInt8] {
+        var writer = JSONWriter(capacity: 64 + page.items.count * itemSize)
+        writer.raw(opening)
+        for (i, item) in page.items.enumerated() {
             if i > 0 { writer.byte(UInt8(ascii: ",")) }
-            writer.operation(operation)
+            write(&writer, item)
         }
         writer.raw("]")
         writer.pagination(page.pagination)
