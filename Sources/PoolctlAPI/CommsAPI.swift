@@ -52,31 +52,39 @@ extension CommsAPI {
     /// Every pool, following `pagination.next` with `pageSize` 1000 and the
     /// same filters on every page.
     public func allSenderPools(_ query: SenderPoolQuery = SenderPoolQuery()) -> Paginated<SenderPool> {
-        Paginated(pageSize: query.pageSize ?? Paginated<SenderPool>.maxPageSize) { token, size in
-            var page = query
-            page.pageToken = token
-            page.pageSize = size
-            return try await self.listSenderPools(page)
-        }
+        Paginated(query, list: listSenderPools)
     }
 
     /// Every member of a pool.
     public func allPoolSenders(poolID: String, _ query: SenderQuery = SenderQuery()) -> Paginated<Sender> {
-        Paginated(pageSize: query.pageSize ?? Paginated<Sender>.maxPageSize) { token, size in
-            var page = query
-            page.pageToken = token
-            page.pageSize = size
-            return try await self.listPoolSenders(poolID: poolID, page)
-        }
+        Paginated(query) { try await self.listPoolSenders(poolID: poolID, $0) }
     }
 
     /// Every operation.
     public func allOperations(_ query: OperationQuery = OperationQuery()) -> Paginated<SenderPoolOperation> {
-        Paginated(pageSize: query.pageSize ?? Paginated<SenderPoolOperation>.maxPageSize) { token, size in
+        Paginated(query, list: listOperations)
+    }
+}
+
+/// A list query: filters plus the page position, which pagination sets.
+public protocol PagedQuery: Sendable {
+    var pageSize: Int? { get set }
+    var pageToken: String? { get set }
+}
+
+extension SenderPoolQuery: PagedQuery {}
+extension SenderQuery: PagedQuery {}
+extension OperationQuery: PagedQuery {}
+
+extension Paginated {
+    /// Pages of `query` (1000 items unless it says otherwise), its filters
+    /// repeated on every page.
+    public init<Query: PagedQuery>(_ query: Query, list: @escaping @Sendable (Query) async throws -> Page<Item>) {
+        self.init(pageSize: query.pageSize ?? Self.maxPageSize) { token, size in
             var page = query
             page.pageToken = token
             page.pageSize = size
-            return try await self.listOperations(page)
+            return try await list(page)
         }
     }
 }

@@ -110,12 +110,7 @@ public struct HTTPCommsAPI: CommsAPI {
 
     /// Every sender of the account, a page of 1000 at a time.
     public func allSenders(_ query: SenderQuery = SenderQuery()) -> Paginated<Sender> {
-        Paginated(pageSize: query.pageSize ?? Paginated<Sender>.maxPageSize) { token, size in
-            var page = query
-            page.pageToken = token
-            page.pageSize = size
-            return try await self.listSenders(page)
-        }
+        Paginated(query, list: listSenders)
     }
 
     /// `GET /v1/SenderPools/{id}/Senders/Operations/{operationId}`: the nested
