@@ -47,7 +47,7 @@ let package = Package(
         ]),
         // The emulator: an in-memory CommsAPI store and its HTTP front (Hummingbird).
         .target(name: "PoolctlEmulator", dependencies: [
-            "PoolctlAPI", "PoolctlYAML",
+            "PoolctlAPI", "PoolctlYAML", "PoolctlModel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),

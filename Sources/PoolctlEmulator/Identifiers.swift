@@ -1,6 +1,8 @@
 /// Identifier formats of the Comms API and the emulator's deterministic
 /// generators (ids and fault dice).
 
+import PoolctlModel
+
 /// The three kinds of id the SenderPools family uses.
 public enum EmulatorIDKind: String, Sendable, CaseIterable {
     case senderPool = "comms_senderpool_"
@@ -10,7 +12,7 @@ public enum EmulatorIDKind: String, Sendable, CaseIterable {
     public var prefix: String { rawValue }
 
     /// `^prefix[0-7][a-hjkmnpqrstv-z0-9]{25,34}$`.
-    public func matches(_ id: String) -> Bool { IDFormat.matches(id, prefix: rawValue) }
+    public func matches(_ id: String) -> Bool { APIFormat.isID(id, prefix: rawValue) }
 
     public var noun: String {
         switch self {
@@ -24,39 +26,6 @@ public enum EmulatorIDKind: String, Sendable, CaseIterable {
 enum IDFormat {
     /// Lowercase Crockford base32 (no i, l, o, u), in ASCII order.
     static let alphabet: [UInt8] = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
-
-    static func isSuffixCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return true
-        case UInt8(ascii: "a")...UInt8(ascii: "h"): return true
-        case UInt8(ascii: "j"), UInt8(ascii: "k"), UInt8(ascii: "m"), UInt8(ascii: "n"): return true
-        case UInt8(ascii: "p")...UInt8(ascii: "t"): return true
-        case UInt8(ascii: "v")...UInt8(ascii: "z"): return true
-        default: return false
-        }
-    }
-
-    static func matches(_ id: String, prefix: String) -> Bool {
-        var id = id
-        return id.withUTF8 { bytes in
-            let prefixBytes = prefix.utf8
-            let p = prefixBytes.count
-            guard bytes.count >= p + 26, bytes.count <= p + 35 else { return false }
-            var index = 0
-            for byte in prefixBytes {
-                if bytes[index] != byte { return false }
-                index += 1
-            }
-            let first = bytes[index]
-            guard first >= UInt8(ascii: "0"), first <= UInt8(ascii: "7") else { return false }
-            index += 1
-            while index < bytes.count {
-                if !isSuffixCharacter(bytes[index]) { return false }
-                index += 1
-            }
-            return true
-        }
-    }
 }
 
 /// SplitMix64: small, fast and reproducible from a seed.

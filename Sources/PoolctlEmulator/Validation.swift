@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 
 /// Field rules shared by the store (in-process calls), the HTTP front and
 /// the seed loader. Each returns a message for a 400, or nil when valid.
@@ -7,21 +8,10 @@ enum FieldRules {
     static let maxNameScalars = 256
     static let maxSenders = 10_000
 
-    static func isTagCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "-"):
-            return true
-        default:
-            return false
-        }
-    }
-
     static func tagTextProblem(_ text: String, what: String, max: Int) -> String? {
         let utf8 = text.utf8
         if utf8.isEmpty { return "\(what) must not be empty" }
-        if !utf8.allSatisfy(isTagCharacter) {
+        if !APIFormat.isTagText(text) {
             return "\(what) '\(text)' may only contain the characters a-z A-Z 0-9 . _ ~ -"
         }
         if utf8.count > max { return "\(what) must be at most \(max) characters" }
