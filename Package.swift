@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "PoolctlRender", dependencies: ["PoolctlModel", "PoolctlManifest", "PoolctlPlan", "PoolctlEngine"]),
         // The Comms API contract: wire models, the CommsAPI protocol, APIError,
         // pagination and call counting. No networking.
-        .target(name: "PoolctlAPI"),
+        .target(name: "PoolctlAPI", dependencies: ["PoolctlModel"]),
         // The live CommsAPI over AsyncHTTPClient: auth, retries, deadlines.
         .target(name: "PoolctlAPIHTTP", dependencies: [
             "PoolctlAPI",

@@ -1,3 +1,5 @@
+import PoolctlModel
+
 /// The 10 SenderPools endpoints, and the account's sender inventory.
 ///
 /// Two implementations: `HTTPCommsAPI` (PoolctlAPIHTTP) talks to the real API
@@ -92,7 +94,7 @@ extension Paginated {
 /// A list as an async sequence of items, fetched a page at a time.
 public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
     public typealias Element = Item
-    public static var maxPageSize: Int { 1000 }
+    public static var maxPageSize: Int { APIFormat.maxPageSize }
 
     let pageSize: Int
     let fetch: @Sendable (_ token: String?, _ pageSize: Int) async throws -> Page<Item>

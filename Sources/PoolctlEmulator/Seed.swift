@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 import PoolctlYAML
 
 import Foundation
@@ -260,10 +261,10 @@ struct SeedDecoder {
         for pair in pairs {
             guard let key = string(pair.key, what: "a tag key") else { ok = false; continue }
             guard let value = string(pair.value, what: "the value of tag '\(key)'") else { ok = false; continue }
-            if let problem = FieldRules.tagTextProblem(key, what: "tag key", max: 128) {
+            if let problem = FieldRules.tagTextProblem(key, what: "tag key", max: APIFormat.maxTagKeyLength) {
                 fail(pair.key.mark, problem)
                 ok = false
-            } else if let problem = FieldRules.tagTextProblem(value, what: "value of tag '\(key)'", max: 256) {
+            } else if let problem = FieldRules.tagTextProblem(value, what: "value of tag '\(key)'", max: APIFormat.maxTagValueLength) {
                 fail(pair.value.mark, problem)
                 ok = false
             }

@@ -4,9 +4,8 @@ import PoolctlModel
 /// Field rules shared by the store (in-process calls), the HTTP front and
 /// the seed loader. Each returns a message for a 400, or nil when valid.
 enum FieldRules {
-    static let maxTags = 10
-    static let maxNameScalars = 256
-    static let maxSenders = 10_000
+    static let maxTags = APIFormat.maxTags
+    static let maxSenders = APIFormat.maxSendersPerRequest
 
     static func tagTextProblem(_ text: String, what: String, max: Int) -> String? {
         let utf8 = text.utf8
@@ -21,14 +20,14 @@ enum FieldRules {
     static func tagsProblem(_ tags: Tags) -> String? {
         if tags.count > maxTags { return "tags must have at most \(maxTags) pairs, got \(tags.count)" }
         for key in tags.keys.sorted() {
-            if let problem = tagTextProblem(key, what: "tag key", max: 128) { return problem }
-            if let problem = tagTextProblem(tags[key]!, what: "value of tag '\(key)'", max: 256) { return problem }
+            if let problem = tagTextProblem(key, what: "tag key", max: APIFormat.maxTagKeyLength) { return problem }
+            if let problem = tagTextProblem(tags[key]!, what: "value of tag '\(key)'", max: APIFormat.maxTagValueLength) { return problem }
         }
         return nil
     }
 
     static func nameProblem(_ name: String) -> String? {
-        name.unicodeScalars.count > maxNameScalars ? "name must be at most \(maxNameScalars) characters" : nil
+        APIFormat.poolNameLength(name) > APIFormat.maxPoolNameLength ? "name must be at most \(APIFormat.maxPoolNameLength) characters" : nil
     }
 
     static func idProblem(_ id: String, kind: EmulatorIDKind, what: String) -> String? {

@@ -377,11 +377,11 @@ public struct Applier: Sendable {
             }
             let missing = change.addSenders.filter { !members.contains($0.id) }
             if !missing.isEmpty {
-                remaining.append("\(missing.count) sender\(missing.count == 1 ? " is" : "s are") not members: \(missing.prefix(5).map(\.id).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
+                remaining.append("\(missing.count) \(missing.count == 1 ? "sender is not a member" : "senders are not members"): \(missing.prefix(5).map(\.id).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
             }
             let extra = change.removeSenders.filter { members.contains($0.id) }
             if !extra.isEmpty {
-                remaining.append("\(extra.count) sender\(extra.count == 1 ? " is" : "s are") still members: \(extra.prefix(5).map(\.id).joined(separator: ", "))\(extra.count > 5 ? ", …" : "")")
+                remaining.append("\(extra.count) \(extra.count == 1 ? "sender is still a member" : "senders are still members"): \(extra.prefix(5).map(\.id).joined(separator: ", "))\(extra.count > 5 ? ", …" : "")")
             }
             return remaining
         } catch {

@@ -128,9 +128,9 @@ struct ManifestDecoder {
             switch field.text {
             case "name":
                 if let name = string(value, field: "name") {
-                    let length = name.value.count
-                    if length < 1 || length > 256 {
-                        error("'name' must be 1-256 characters, not \(length)", at: value.mark)
+                    let length = APIFormat.poolNameLength(name.value)
+                    if length < 1 || length > APIFormat.maxPoolNameLength {
+                        error("'name' must be 1-\(APIFormat.maxPoolNameLength) characters, not \(length)", at: value.mark)
                     } else {
                         spec.name = name
                     }
@@ -184,12 +184,12 @@ struct ManifestDecoder {
                 continue
             }
             var valid = true
-            if !APIFormat.isTagText(key.text) || key.text.utf8.count > APIFormat.maxTagKeyLength {
+            if !APIFormat.isTagKey(key.text) {
                 error("invalid tag key '\(key.text)': use 1-\(APIFormat.maxTagKeyLength) characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'", at: key.mark)
                 valid = false
             }
             guard let value = string(pair.value, field: "tag '\(key.text)'") else { continue }
-            if !APIFormat.isTagText(value.value) || value.value.utf8.count > APIFormat.maxTagValueLength {
+            if !APIFormat.isTagValue(value.value) {
                 error("invalid value '\(value.value)' for tag '\(key.text)': use 1-\(APIFormat.maxTagValueLength) characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'", at: pair.value.mark)
                 valid = false
             }

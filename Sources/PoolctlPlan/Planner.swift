@@ -3,8 +3,8 @@ import PoolctlModel
 /// `plan(desired, live) -> Plan`: a pure function, no I/O.
 public struct Planner: Sendable {
     /// API limits that shape the call estimate.
-    public static let maxSendersPerCreate = 10_000
-    public static let maxSendersPerAdd = 10_000
+    public static let maxSendersPerCreate = APIFormat.maxSendersPerRequest
+    public static let maxSendersPerAdd = APIFormat.maxSendersPerRequest
 
     /// Endpoint names as the API layer's `Endpoint` spells them; the planner
     /// does not depend on the API module.

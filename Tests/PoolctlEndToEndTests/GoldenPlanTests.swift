@@ -73,9 +73,16 @@ import Testing
         let directory = Self.directory.appendingPathComponent("markdown-cap")
         let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
         let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
-        let markdown = PlanRenderer.markdown(try await rig.plan(desired))
+        let plan = try await rig.plan(desired)
+        let markdown = PlanRenderer.markdown(plan)
         #expect(markdown.count < 60_000)
         #expect(markdown.contains("<!-- poolctl-plan:big -->"))
-        #expect(markdown.contains("not shown"))
+        // Every pool is either shown as a section or counted in the cut notice.
+        let pools = plan.changes.filter { $0.action.isChange }.count
+        let shown = markdown.components(separatedBy: "<details>").count - 1
+        #expect(pools == 150)
+        #expect(shown == 31)
+        #expect(markdown.contains("Cut to stay under 60,000 characters: 119 more sections (119 pools) not shown."))
+        #expect(pools - shown == 119)
     }
 }

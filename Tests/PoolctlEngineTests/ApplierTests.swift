@@ -104,7 +104,7 @@ private func createPlan(senders: [String]) -> Plan {
         ])
         let report = await Applier(api: api, clock: TestClock().applyClock).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .partial)
-        #expect(report.pools.first?.remaining == ["1 sender is not members: \(s1)"])
+        #expect(report.pools.first?.remaining == ["1 sender is not a member: \(s1)"])
         #expect(api.unanswered == 0)
     }
 

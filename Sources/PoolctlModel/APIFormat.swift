@@ -1,5 +1,8 @@
-/// The identifier and tag formats the Comms API documents, checked by hand
-/// rather than with Regex: manifests may hold a million sender references.
+/// The one home of the Comms API's formats and limits: id patterns, tag
+/// limits, the pool-name length and the per-request sender cap. The manifest
+/// decoder, the planner, the engine and the emulator all read them from here.
+/// Checked by hand rather than with Regex: manifests may hold a million
+/// sender references.
 public enum APIFormat {
     public static let senderPrefix = "comms_sender_"
     public static let senderPoolPrefix = "comms_senderpool_"
@@ -33,6 +36,29 @@ public enum APIFormat {
     public static let maxTags = 10
     public static let maxTagKeyLength = 128
     public static let maxTagValueLength = 256
+
+    /// Senders in one Create (`senders`) or one Add Senders request.
+    public static let maxSendersPerRequest = 10_000
+    /// The largest `pageSize` of every list endpoint.
+    public static let maxPageSize = 1000
+
+    /// A pool name is at most 256 characters, counted in Unicode code points
+    /// (as JSON Schema's `maxLength` counts them), not grapheme clusters:
+    /// "e" plus a combining accent is 2. See schema/API-DECISIONS.md.
+    public static let maxPoolNameLength = 256
+
+    /// The length the API checks against `maxPoolNameLength`.
+    public static func poolNameLength(_ name: String) -> Int { name.unicodeScalars.count }
+
+    /// A tag key the API accepts: 1-128 characters of the tag charset.
+    public static func isTagKey(_ text: String) -> Bool {
+        isTagText(text) && text.utf8.count <= maxTagKeyLength
+    }
+
+    /// A tag value the API accepts: 1-256 characters of the tag charset.
+    public static func isTagValue(_ text: String) -> Bool {
+        isTagText(text) && text.utf8.count <= maxTagValueLength
+    }
 
     /// `^[a-zA-Z0-9._~-]+$`, the documented character set of tag keys and values.
     public static func isTagText(_ text: String) -> Bool {
