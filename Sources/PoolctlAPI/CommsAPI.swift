@@ -27,6 +27,11 @@ public protocol CommsAPI: Sendable {
     func listOperations(_ query: OperationQuery) async throws -> Page<SenderPoolOperation>
     /// `GET /v1/SenderPools/Operations/{id}`
     func fetchOperation(id: String) async throws -> SenderPoolOperation
+    /// `GET /v1/SenderPools/{id}/Senders/Operations/{operationId}`: the nested
+    /// `operationLocation` that Add Senders returns.
+    func fetchPoolSendersOperation(poolID: String, operationID: String) async throws -> SenderPoolOperation
+    /// An operation at a path the server returned (see `OperationReference`).
+    func fetchOperation(at path: OperationPath) async throws -> SenderPoolOperation
 }
 
 /// Every endpoint, named as `METHOD /path/template`: the key of call counts
@@ -111,6 +116,8 @@ public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
         var token: String?
         var finished = false
 
+        var seenTokens: Set<String> = []
+
         public mutating func next() async throws -> Item? {
             while index >= buffer.count {
                 if finished { return nil }
@@ -119,6 +126,10 @@ public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
                 index = 0
                 token = page.pagination.next
                 finished = token == nil
+                // A token that comes back would page forever: stop with an error.
+                if let token, !seenTokens.insert(token).inserted {
+                    throw APIError(kind: .invalidResponse, message: "the API returned page token '\(token.prefix(40))' a second time; stopped paging to avoid an endless loop")
+                }
             }
             defer { index += 1 }
             return buffer[index]

@@ -42,17 +42,24 @@ public struct SenderStatus: OpenEnum {
     public static let documented: [SenderStatus] = [.activated, .deactivated]
 }
 
-/// `PROCESSING`, `COMPLETED` or `CANCELED`, or a newer value.
+/// `PROCESSING`, `COMPLETED` or `CANCELED` (documented), `FAILED` or
+/// `SCHEDULED` (seen on sibling Comms resources), or a newer value.
 public struct OperationStatus: OpenEnum {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
     public static let processing: OperationStatus = "PROCESSING"
     public static let completed: OperationStatus = "COMPLETED"
     public static let canceled: OperationStatus = "CANCELED"
+    public static let failed: OperationStatus = "FAILED"
+    public static let scheduled: OperationStatus = "SCHEDULED"
     public static let documented: [OperationStatus] = [.processing, .completed, .canceled]
+    /// The statuses that end an operation.
+    public static let terminal: Set<OperationStatus> = [.completed, .canceled, .failed]
 
-    /// Only `PROCESSING` is known to go on; anything else is final.
-    public var isTerminal: Bool { self != .processing }
+    /// Only `COMPLETED`, `CANCELED` and `FAILED` end an operation. Anything
+    /// else, a status we have never seen included, means it is still going:
+    /// ending early would call a pool failed that is about to converge.
+    public var isTerminal: Bool { Self.terminal.contains(self) }
 }
 
 public typealias Tags = [String: String]
@@ -71,6 +78,27 @@ public struct SenderPool: Codable, Hashable, Sendable {
         self.tags = tags
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+
+    private enum CodingKeys: String, CodingKey { case id, name, tags, createdAt, updatedAt }
+
+    /// Only `id` is required: a pool that another tool made with a null or
+    /// missing name or tags must not fail the whole listing (and every plan).
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+        tags = try container.decodeTolerantTags(forKey: .tags)
+        createdAt = try container.decodeIfPresent(String.self, forKey: .createdAt) ?? ""
+        updatedAt = try container.decodeIfPresent(String.self, forKey: .updatedAt) ?? ""
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A tag map that may be null or absent (empty), with null values dropped.
+    func decodeTolerantTags(forKey key: Key) throws -> Tags {
+        guard let raw = try decodeIfPresent([String: String?].self, forKey: key) else { return [:] }
+        return raw.compactMapValues { $0 }
     }
 }
 
@@ -117,10 +145,10 @@ public struct Sender: Codable, Hashable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         displayName = try container.decodeIfPresent(String.self, forKey: .displayName)
-        address = try container.decode(String.self, forKey: .address)
-        channel = try container.decode(Channel.self, forKey: .channel)
-        status = try container.decode(SenderStatus.self, forKey: .status)
-        tags = try container.decodeIfPresent(Tags.self, forKey: .tags) ?? [:]
+        address = try container.decodeIfPresent(String.self, forKey: .address) ?? ""
+        channel = try container.decodeIfPresent(Channel.self, forKey: .channel) ?? ""
+        status = try container.decodeIfPresent(SenderStatus.self, forKey: .status) ?? ""
+        tags = try container.decodeTolerantTags(forKey: .tags)
         createdAt = try container.decodeIfPresent(String.self, forKey: .createdAt) ?? ""
         updatedAt = try container.decodeIfPresent(String.self, forKey: .updatedAt) ?? ""
     }
@@ -138,6 +166,17 @@ public struct OperationStats: Codable, Hashable, Sendable {
         self.created = created
         self.failed = failed
     }
+
+    private enum CodingKeys: String, CodingKey { case total, queued, created, failed }
+
+    /// Counters may be absent (or null) while an operation is processing.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        total = try container.decodeIfPresent(Int.self, forKey: .total) ?? 0
+        queued = try container.decodeIfPresent(Int.self, forKey: .queued) ?? 0
+        created = try container.decodeIfPresent(Int.self, forKey: .created) ?? 0
+        failed = try container.decodeIfPresent(Int.self, forKey: .failed) ?? 0
+    }
 }
 
 /// The asynchronous work started by Create and Add Senders.
@@ -154,6 +193,18 @@ public struct SenderPoolOperation: Codable, Hashable, Sendable {
         self.stats = stats
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+
+    private enum CodingKeys: String, CodingKey { case id, status, stats, createdAt, updatedAt }
+
+    /// `id` and `status` are required; stats and timestamps may be missing.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        status = try container.decode(OperationStatus.self, forKey: .status)
+        stats = try container.decodeIfPresent(OperationStats.self, forKey: .stats) ?? OperationStats(total: 0, queued: 0, created: 0, failed: 0)
+        createdAt = try container.decodeIfPresent(String.self, forKey: .createdAt) ?? ""
+        updatedAt = try container.decodeIfPresent(String.self, forKey: .updatedAt) ?? ""
     }
 }
 

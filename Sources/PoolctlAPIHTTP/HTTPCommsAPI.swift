@@ -61,7 +61,7 @@ public struct HTTPCommsAPI: CommsAPI {
     // MARK: CommsAPI
 
     public func listSenderPools(_ query: SenderPoolQuery) async throws -> Page<SenderPool> {
-        try await page(.listSenderPools(query), SenderPoolList.self) { ($0.senderPools, $0.pagination) }
+        try await page(.listSenderPools(query), PoolsField.self)
     }
 
     public func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted {
@@ -81,7 +81,7 @@ public struct HTTPCommsAPI: CommsAPI {
     }
 
     public func listPoolSenders(poolID: String, _ query: SenderQuery) async throws -> Page<Sender> {
-        try await page(.listPoolSenders(poolID: poolID, query), SenderList.self) { ($0.senders, $0.pagination) }
+        try await page(.listPoolSenders(poolID: poolID, query), SendersField.self)
     }
 
     public func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
@@ -93,7 +93,7 @@ public struct HTTPCommsAPI: CommsAPI {
     }
 
     public func listOperations(_ query: OperationQuery) async throws -> Page<SenderPoolOperation> {
-        try await page(.listOperations(query), OperationList.self) { ($0.operations, $0.pagination) }
+        try await page(.listOperations(query), OperationsField.self)
     }
 
     public func fetchOperation(id: String) async throws -> SenderPoolOperation {
@@ -105,7 +105,7 @@ public struct HTTPCommsAPI: CommsAPI {
     /// `GET /v1/Senders`: the account's sender inventory (`channel`, `status`,
     /// `pageToken`, `pageSize`; the date filters are not sent).
     public func listSenders(_ query: SenderQuery) async throws -> Page<Sender> {
-        try await page(.listSenders(query), SenderList.self) { ($0.senders, $0.pagination) }
+        try await page(.listSenders(query), SendersField.self)
     }
 
     /// Every sender of the account, a page of 1000 at a time.
@@ -119,6 +119,17 @@ public struct HTTPCommsAPI: CommsAPI {
         try await object(.fetchPoolSendersOperation(poolID: poolID, operationID: operationID))
     }
 
+    /// The path of a returned location, always on this client's base URL.
+    /// A path of an unknown shape is fetched as given (counted as a Fetch
+    /// Operation call).
+    public func fetchOperation(at path: OperationPath) async throws -> SenderPoolOperation {
+        switch path {
+        case .flat(let id): return try await fetchOperation(id: id)
+        case .nested(let poolID, let id): return try await fetchPoolSendersOperation(poolID: poolID, operationID: id)
+        case .other(let target, _): return try await object(APIRequest(endpoint: .fetchOperation, path: target))
+        }
+    }
+
     // MARK: Responses
 
     private func object<T: Decodable>(_ request: APIRequest) async throws -> T {
@@ -126,11 +137,10 @@ public struct HTTPCommsAPI: CommsAPI {
         return try decode(T.self, response, request, attempts)
     }
 
-    private func page<List: Decodable, Item>(
-        _ request: APIRequest, _: List.Type, _ parts: (List) -> ([Item], WirePagination?)
-    ) async throws -> Page<Item> {
+    private func page<Field: ListField>(_ request: APIRequest, _: Field.Type) async throws -> Page<Field.Item> {
         let (response, attempts) = try await perform(request)
-        let (items, pagination) = parts(try decode(List.self, response, request, attempts))
+        let list = try decode(WireList<Field>.self, response, request, attempts)
+        let (items, pagination) = (list.items, list.pagination)
         // An empty `next` would make the caller send `pageToken=` (a 400): treat it as the end.
         let next = pagination?.next.flatMap { $0.isEmpty ? nil : $0 }
         return Page(items: items, pagination: Pagination(next: next, current: pagination?.current ?? ""))
@@ -328,19 +338,45 @@ struct WirePagination: Decodable {
     }
 }
 
-struct SenderPoolList: Decodable {
-    var senderPools: [SenderPool]
+/// A list body. A missing or null array is an empty page: an API that omits
+/// empty arrays must not fail a plan.
+struct WireList<Field: ListField>: Decodable {
+    var items: [Field.Item]
     var pagination: WirePagination?
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        items = try container.decodeIfPresent([Field.Item].self, forKey: Key(stringValue: Field.name)) ?? []
+        pagination = try container.decodeIfPresent(WirePagination.self, forKey: Key(stringValue: "pagination"))
+    }
 }
 
-struct SenderList: Decodable {
-    var senders: [Sender]
-    var pagination: WirePagination?
+/// The array field of one list body.
+protocol ListField {
+    associatedtype Item: Decodable & Sendable
+    static var name: String { get }
 }
 
-struct OperationList: Decodable {
-    var operations: [SenderPoolOperation]
-    var pagination: WirePagination?
+enum PoolsField: ListField {
+    typealias Item = SenderPool
+    static var name: String { "senderPools" }
+}
+
+enum SendersField: ListField {
+    typealias Item = Sender
+    static var name: String { "senders" }
+}
+
+enum OperationsField: ListField {
+    typealias Item = SenderPoolOperation
+    static var name: String { "operations" }
 }
 
 /// The useful parts of an error body: `{"code","message","moreInfo","status"}`

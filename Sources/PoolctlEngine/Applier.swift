@@ -31,6 +31,12 @@ public struct ApplyOptions: Sendable {
     /// checking that it did not happen.
     public var createRetries: Int = 3
     public var poller = OperationPoller()
+    /// Senders per Create or Add Senders request at most (`--max-batch`);
+    /// nil for the documented 10,000. Halved further on a 400.
+    public var maxBatch: Int?
+    /// How long verification re-reads a pool that is not converged yet,
+    /// for APIs whose writes or listings show a change a moment later.
+    public var settleBudget: Duration = .seconds(4)
 
     public init() {}
 }
@@ -44,12 +50,14 @@ public struct Applier: Sendable {
     public var clock: ApplyClock
     public var options: ApplyOptions
     public var progress: @Sendable (ApplyEvent) -> Void
+    let batchLimit: BatchLimit
 
     public init(api: any CommsAPI, clock: ApplyClock = .continuous, options: ApplyOptions = ApplyOptions(), progress: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) {
         self.api = api
         self.clock = clock
         self.options = options
         self.progress = progress
+        self.batchLimit = BatchLimit(options.maxBatch)
     }
 
     public func apply(_ plan: Plan) async -> ApplyReport {
@@ -77,23 +85,38 @@ public struct Applier: Sendable {
 
         // Verify: re-read every touched pool and compare with the plan. One
         // listing of all pools (1 call per 1,000) replaces a fetch per pool.
-        let listed = try? await api.allSenderPools().collect()
-        let livePools = listed.map { Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
-        var final: [PoolResult] = []
-        for change in work {
-            var result = results[Self.id(change)] ?? PoolResult(key: change.key, action: change.action, poolID: change.poolID)
-            if result.status != .skipped {
-                // The live state decides: a step may have failed yet its
-                // effect landed (a lost response), or the other way round.
-                result.remaining = await verify(change, poolID: result.poolID, livePools: livePools)
-                if result.remaining.isEmpty {
-                    result.status = .converged
-                    result.error = nil
-                } else {
-                    result.status = .failed
+        // The live state decides: a step may have failed yet its effect
+        // landed (a lost response), or the other way round.
+        var final = work.map { change in
+            results[Self.id(change)] ?? PoolResult(key: change.key, action: change.action, poolID: change.poolID)
+        }
+        var doubt = Array(final.indices.filter { final[$0].status != .skipped })
+        var wait = Duration.milliseconds(250)
+        var settled = Duration.zero
+        while true {
+            let listed = try? await api.allSenderPools().collect()
+            let livePools = listed.map { Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
+            for index in doubt {
+                final[index].remaining = await verify(work[index], poolID: final[index].poolID, livePools: livePools)
+            }
+            doubt = doubt.filter { !final[$0].remaining.isEmpty }
+            // Writes and listings may show a change a moment later: re-read
+            // what is in doubt with backoff, a few seconds in all.
+            if doubt.isEmpty || settled + wait > options.settleBudget || clock.now() + wait > deadline { break }
+            try? await clock.sleep(wait)
+            settled += wait
+            wait = wait * 2
+        }
+        for index in final.indices where final[index].status != .skipped {
+            if final[index].remaining.isEmpty {
+                final[index].status = .converged
+                final[index].error = nil
+            } else {
+                final[index].status = .failed
+                if let kept = Self.keptTags(work[index], remaining: final[index].remaining) {
+                    final[index].error = kept
                 }
             }
-            final.append(result)
         }
         let elapsed = clock.now() - started
         return ApplyReport(stack: plan.stack, pools: final, durationMS: Self.milliseconds(elapsed))
@@ -158,24 +181,19 @@ public struct Applier: Sendable {
         var poolID = change.poolID
         var toAdd = change.addSenders.map(\.id)
         if change.action == .create {
-            let inline = Array(toAdd.prefix(Planner.maxSendersPerCreate))
-            let (id, operation, alreadyMembers) = try await create(change, senders: inline, &result, deadline: deadline)
-            poolID = id
-            result.poolID = id
-            if let operation {
-                let outcome = try await poll(operation, kind: .create, deadline: deadline)
+            let created = try await create(change, senders: toAdd, &result, deadline: deadline, tracker: tracker)
+            poolID = created.poolID
+            result.poolID = created.poolID
+            if let outcome = created.operation {
                 result.operations.append(outcome)
                 result.sendersAdded += outcome.created
                 if outcome.status != OperationStatus.completed.rawValue || outcome.failed > 0 {
                     result.status = .failed
                     result.error = "create operation \(outcome.id) ended \(outcome.status) with \(outcome.failed) of \(outcome.total) senders failed"
                 }
-                toAdd.removeFirst(inline.count)
-            } else {
-                // Recovered after an unknown outcome: add whatever is missing.
-                toAdd.removeAll { alreadyMembers.contains($0) }
             }
-            await tracker.step(change.key, "created \(id)", added: result.sendersAdded, removed: 0)
+            toAdd.removeAll { created.members.contains($0) }
+            await tracker.step(change.key, "created \(created.poolID)", added: result.sendersAdded, removed: 0)
         } else if change.patchesPool, let id = poolID {
             try await withConflictRetry(deadline: deadline) {
                 _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: change.name.after, tags: change.desiredTags))
@@ -183,19 +201,20 @@ public struct Applier: Sendable {
             await tracker.step(change.key, change.action == .adopt ? "adopted \(id)" : "updated name/tags of \(id)", added: 0, removed: 0)
         }
         guard let id = poolID else { return }
-        var start = 0
-        while start < toAdd.count {
-            let batch = Array(toAdd[start..<min(start + Planner.maxSendersPerAdd, toAdd.count)])
-            start += batch.count
-            guard let operationID = try await addBatch(batch, to: id, deadline: deadline) else {
-                // A lost response whose write landed: nothing left to add.
+        var pending = toAdd[...]
+        while !pending.isEmpty {
+            let batch = Array(pending.prefix(batchLimit.current))
+            guard let sent = try await addBatch(batch, to: id, deadline: deadline) else {
+                // A lost response whose write landed: nothing left of this batch.
+                pending = pending.dropFirst(batch.count)
                 await tracker.step(change.key, "senders already added to \(id)", added: 0, removed: 0)
                 continue
             }
-            let outcome = try await poll(operationID, kind: .addSenders, deadline: deadline)
+            pending = pending.dropFirst(sent.consumed)
+            let outcome = try await poll(sent.operation, kind: .addSenders, key: change.key, deadline: deadline, tracker: tracker)
             result.operations.append(outcome)
             result.sendersAdded += outcome.created
-            await tracker.step(change.key, "added \(outcome.created) of \(batch.count) senders to \(id)", added: outcome.created, removed: 0)
+            await tracker.step(change.key, "added \(outcome.created) of \(sent.sent) senders to \(id)", added: outcome.created, removed: 0)
             if outcome.status != OperationStatus.completed.rawValue || outcome.failed > 0 {
                 result.status = .failed
                 result.error = "add-senders operation \(outcome.id) ended \(outcome.status) with \(outcome.failed) of \(outcome.total) senders failed"
@@ -203,12 +222,16 @@ public struct Applier: Sendable {
         }
     }
 
-    /// Adds one batch and returns its operation id. When the POST's outcome
-    /// is unknown, the members are re-read and only the missing ones are
-    /// sent again (nil when none are missing), so nothing is added twice
-    /// blindly and nothing is lost.
-    private func addBatch(_ batch: [String], to poolID: String, deadline: Duration) async throws -> String? {
+    /// Adds the first senders of `batch` (as many as the API takes) and
+    /// returns the operation and how many were sent. A 400 on a batch means it
+    /// was not processed: halve it and keep the smaller size for the rest of
+    /// the run. When the POST's outcome is unknown, the members are re-read
+    /// and only the missing ones are sent again (nil when none are missing),
+    /// so nothing is added twice blindly and nothing is lost.
+    private func addBatch(_ batch: [String], to poolID: String, deadline: Duration) async throws -> (operation: OperationReference, consumed: Int, sent: Int)? {
         var pending = batch
+        // How many of `batch`, from its start, this call covers.
+        var consumed = batch.count
         var attempts = 0
         while true {
             attempts += 1
@@ -216,47 +239,65 @@ public struct Applier: Sendable {
                 let accepted = try await withConflictRetry(deadline: deadline) {
                     try await api.addSenders(poolID: poolID, senderIDs: pending)
                 }
-                guard let operationID = accepted.resolvedOperationID else {
+                guard let reference = OperationReference(accepted, poolID: poolID) else {
                     throw APIError(kind: .invalidResponse, method: "POST", path: "/v1/SenderPools/\(poolID)/Senders", message: "the response named no operation")
                 }
-                return operationID
+                return (reference, consumed, pending.count)
+            } catch let error as APIError where error.kind == .http && error.status == 400 && consumed > 1 {
+                consumed = batchLimit.halve(from: consumed)
+                pending = Array(batch.prefix(consumed))
             } catch let error as APIError where error.kind == .outcomeUnknown {
                 if attempts > options.createRetries || clock.now() > deadline { throw error }
                 // If the lost request did start an operation, wait for it to settle (409s) before looking.
                 let members = try await withConflictRetry(deadline: deadline) {
                     Set(try await api.allPoolSenders(poolID: poolID).collect().map(\.id))
                 }
-                pending = pending.filter { !members.contains($0) }
+                pending = batch.prefix(consumed).filter { !members.contains($0) }
                 if pending.isEmpty { return nil }
             }
         }
     }
 
-    /// Creates the pool, or finds it when a create's outcome was unknown.
-    /// Returns the pool id, the operation to poll (nil when recovered), and
-    /// the members it already has (when recovered).
-    private func create(_ change: PoolChange, senders: [String], _ result: inout PoolResult, deadline: Duration) async throws -> (String, String?, Set<String>) {
-        let request = CreateSenderPoolRequest(
-            name: change.name.after, tags: change.desiredTags,
-            senders: senders.isEmpty ? nil : senders.map(SenderReference.init(senderId:)))
+    /// What a create left: the pool, its operation's outcome (nil when an
+    /// earlier attempt was recovered), and the senders it already holds.
+    struct Created {
+        var poolID: String
+        var operation: OperationResult?
+        var members: Set<String>
+    }
+
+    /// Creates the pool with as many senders inline as the API takes, polls
+    /// the operation, then finds the pool; or finds the pool when a create's
+    /// outcome was unknown. Never creates a duplicate: a retry happens only
+    /// after a definite "not processed" (400) or after looking for the pool.
+    private func create(_ change: PoolChange, senders: [String], _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker) async throws -> Created {
         guard let ownership = change.desiredTags[Ownership.tagKey].flatMap(Ownership.init(tagValue:)) else {
             throw APIError(kind: .invalidConfiguration, message: "the plan's create for '\(change.key)' carries no ownership tag")
         }
+        var inline = Array(senders.prefix(batchLimit.current))
         var attempts = 0
         while true {
             attempts += 1
+            let request = CreateSenderPoolRequest(
+                name: change.name.after, tags: change.desiredTags,
+                senders: inline.isEmpty ? nil : inline.map(SenderReference.init(senderId:)))
             do {
                 let accepted = try await api.createSenderPool(request)
-                guard let operationID = accepted.resolvedOperationID else {
+                guard let reference = OperationReference(accepted, poolID: nil) else {
                     throw APIError(kind: .invalidResponse, method: "POST", path: "/v1/SenderPools", message: "the response named no operation")
                 }
-                let id = try await findCreated(operationID: operationID, ownership: ownership, deadline: deadline)
-                return (id, operationID, [])
+                // Poll first: an API may show the pool only once its operation completes.
+                let outcome = try await poll(reference, kind: .create, key: change.key, deadline: deadline, tracker: tracker)
+                let id = try await findCreated(operationID: reference.id, ownership: ownership, deadline: deadline)
+                return Created(poolID: id, operation: outcome, members: Set(inline))
+            } catch let error as APIError where error.kind == .http && error.status == 400 && inline.count > 1 {
+                // Not processed, so no pool was made: retry with a smaller batch.
+                inline = Array(inline.prefix(batchLimit.halve(from: inline.count)))
             } catch let error as APIError where error.kind == .outcomeUnknown {
                 // The create may have happened: look before trying again.
                 if let existing = try await findOwned(ownership) {
                     let members = try await api.allPoolSenders(poolID: existing.id).collect()
-                    return (existing.id, nil, Set(members.map(\.id)))
+                    return Created(poolID: existing.id, operation: nil, members: Set(members.map(\.id)))
                 }
                 if attempts > options.createRetries || clock.now() > deadline { throw error }
             }
@@ -264,11 +305,13 @@ public struct Applier: Sendable {
     }
 
     /// The pool a create made: by the `operationId` filter, which is how the
-    /// API documents it, and by the ownership tag as a fallback.
+    /// API documents it, and by the ownership tag as a fallback. Retried with
+    /// backoff, since a listing may show a write a moment after it happened.
     private func findCreated(operationID: String, ownership: Ownership, deadline: Duration) async throws -> String {
         for attempt in 0..<5 {
             let page = try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1000))
             if let pool = page.items.first { return pool.id }
+            if attempt == 1, let pool = try await findOwned(ownership) { return pool.id }
             if attempt < 4 { try await clock.sleep(.milliseconds(200 << attempt)) }
         }
         if let pool = try await findOwned(ownership) { return pool.id }
@@ -324,25 +367,41 @@ public struct Applier: Sendable {
         }
     }
 
-    private func poll(_ operationID: String, kind: OperationResult.Kind, deadline: Duration) async throws -> OperationResult {
+    private func poll(_ reference: OperationReference, kind: OperationResult.Kind, key: String, deadline: Duration, tracker: ProgressTracker) async throws -> OperationResult {
         var poller = options.poller
         var action = poller.start()
+        var reported: Set<OperationStatus> = [.processing]
         while true {
             switch action {
             case .wait(let duration):
                 if clock.now() + duration > deadline {
-                    throw APIError(kind: .deadlineExceeded, message: "the apply timeout passed while operation \(operationID) was PROCESSING")
+                    throw APIError(kind: .deadlineExceeded, message: "the apply timeout passed while operation \(reference.id) was still running")
                 }
                 try await clock.sleep(duration)
-                action = poller.received(try await api.fetchOperation(id: operationID))
+                let operation = try await api.fetchOperation(reference)
+                if !operation.status.isTerminal, reported.insert(operation.status).inserted {
+                    // A status we do not know to be final: keep polling, say so once.
+                    await tracker.step(key, "operation \(operation.id) is \(operation.status); polling until it is COMPLETED, CANCELED or FAILED", added: 0, removed: 0)
+                }
+                action = poller.received(operation)
             case .done(let operation):
                 return OperationResult(
                     id: operation.id, kind: kind, status: operation.status.rawValue, total: operation.stats.total,
                     created: operation.stats.created, failed: operation.stats.failed, polls: poller.polls)
             case .timedOut:
-                throw APIError(kind: .deadlineExceeded, message: "operation \(operationID) was still PROCESSING after \(poller.polls) polls")
+                throw APIError(kind: .deadlineExceeded, message: "operation \(reference.id) had not finished after \(poller.polls) polls")
             }
         }
+    }
+
+    /// The explanation when the only thing left is tags the API kept after a
+    /// PATCH without them: the API merges tags instead of replacing them, and
+    /// poolctl has no call that removes a tag. Said once, never retried.
+    static func keptTags(_ change: PoolChange, remaining: [String]) -> String? {
+        let kept = remaining.filter { $0.hasSuffix(": the API kept it after a PATCH that left it out") }
+        guard !kept.isEmpty else { return nil }
+        let keys = kept.compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
+        return "the API kept tag\(keys.count == 1 ? "" : "s") \(keys.joined(separator: ", ")) after a PATCH that sent the full tag map without \(keys.count == 1 ? "it" : "them"): it merges tags instead of replacing them, and the API has no call that removes a tag. Remove \(keys.count == 1 ? "it" : "them") another way (e.g. in the console); the next plan shows the difference until then"
     }
 
     /// Differences between the live pool and what the plan asked for.
@@ -373,7 +432,11 @@ public struct Applier: Sendable {
                 remaining.append("name is \"\(pool.name)\", not \"\(name)\"")
             }
             for key in Set(pool.tags.keys).union(change.desiredTags.keys).sorted() where pool.tags[key] != change.desiredTags[key] {
-                remaining.append("tag \(key) is \(pool.tags[key].map { "\"\($0)\"" } ?? "missing"), not \(change.desiredTags[key].map { "\"\($0)\"" } ?? "absent")")
+                if change.desiredTags[key] == nil, change.patchesPool, let value = pool.tags[key] {
+                    remaining.append("tag \(key) is still \"\(value)\": the API kept it after a PATCH that left it out")
+                } else {
+                    remaining.append("tag \(key) is \(pool.tags[key].map { "\"\($0)\"" } ?? "missing"), not \(change.desiredTags[key].map { "\"\($0)\"" } ?? "absent")")
+                }
             }
             let missing = change.addSenders.filter { !members.contains($0.id) }
             if !missing.isEmpty {

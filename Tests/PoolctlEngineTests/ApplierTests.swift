@@ -43,12 +43,13 @@ private func createPlan(senders: [String]) -> Plan {
 }
 
 @Suite struct ApplierTests {
-    @Test func createFindsThePoolByOperationIdPollsAndVerifies() async {
+    @Test func createPollsThenFindsThePoolByOperationIdAndVerifies() async {
         let api = ScriptedAPI([
             (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
-            (.listSenderPools(operationId: opID), .pools([pool()])),
+            // Poll first: an API may show the pool only once its operation completes.
             (.fetchOperation(opID), .operation(operation(.processing, total: 1, created: 0))),
             (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+            (.listSenderPools(operationId: opID), .pools([pool()])),
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([s1])),
         ])
@@ -84,8 +85,8 @@ private func createPlan(senders: [String]) -> Plan {
             (.createSenderPool(name: "A", senders: 0), .error(lost)),
             (.listSenderPools(operationId: nil), .pools([pool(tags: ["poolctl": "v1~web~other"])])),
             (.createSenderPool(name: "A", senders: 0), .operationAccepted(opID)),
-            (.listSenderPools(operationId: opID), .pools([pool()])),
             (.fetchOperation(opID), .operation(operation(.completed, total: 0, created: 0))),
+            (.listSenderPools(operationId: opID), .pools([pool()])),
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([])),
         ])
@@ -97,11 +98,13 @@ private func createPlan(senders: [String]) -> Plan {
     @Test func aCanceledOperationLeavesThePoolNotConverged() async {
         let api = ScriptedAPI([
             (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
-            (.listSenderPools(operationId: opID), .pools([pool()])),
             (.fetchOperation(opID), .operation(operation(.canceled, total: 1, created: 0, failed: 1))),
+            (.listSenderPools(operationId: opID), .pools([pool()])),
+        ] + Array(repeating: [
+            // Verification re-reads what is in doubt with backoff, 4 rounds within the settle budget.
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([])),
-        ])
+        ], count: 5).flatMap { $0 })
         let report = await Applier(api: api, clock: TestClock().applyClock).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .partial)
         #expect(report.pools.first?.remaining == ["1 sender is not a member: \(s1)"])
@@ -129,6 +132,103 @@ private func createPlan(senders: [String]) -> Plan {
     }
 }
 
+/// Survival under the behaviours the public docs leave open (issue 10).
+@Suite struct ApplierAPIBehaviourTests {
+    private func updatePlan(live: LivePool, desired: DesiredPool) -> Plan {
+        Planner().plan(desired: DesiredState(stack: "web", prune: false, pools: [desired]), live: LiveState(pools: [live]))
+    }
+
+    @Test func anAddIsPolledAtItsNestedLocationOnOurOwnOrigin() async {
+        let plan = updatePlan(live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
+                              desired: DesiredPool(key: "a", name: "A", senders: [s1]))
+        let api = ScriptedAPI([
+            (.addSenders(poolID, [s1]), .operationAcceptedAt(opID, location: "https://comms.twilio.com/v1/SenderPools/\(poolID)/Senders/Operations/\(opID)")),
+            (.fetchPoolSendersOperation(poolID, opID), .operation(operation(.completed, total: 1, created: 1))),
+            (.listSenderPools(operationId: nil), .pools([pool()])),
+            (.listPoolSenders(poolID), .senders([s1])),
+        ])
+        let report = await Applier(api: api, clock: TestClock().applyClock).apply(plan)
+        #expect(report.outcome == .converged)
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aFlatPollThatIs404FallsBackToTheNestedPath() async {
+        let plan = updatePlan(live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
+                              desired: DesiredPool(key: "a", name: "A", senders: [s1]))
+        let api = ScriptedAPI([
+            (.addSenders(poolID, [s1]), .operationAccepted(opID)),
+            (.fetchOperation(opID), .error(.http(404, "not found"))),
+            (.fetchPoolSendersOperation(poolID, opID), .operation(operation(.completed, total: 1, created: 1))),
+            (.listSenderPools(operationId: nil), .pools([pool()])),
+            (.listPoolSenders(poolID), .senders([s1])),
+        ])
+        let report = await Applier(api: api, clock: TestClock().applyClock).apply(plan)
+        #expect(report.outcome == .converged)
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aRefusedBatchIsHalvedAndTheSmallerSizeKept() async {
+        let s3 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v03"
+        let plan = updatePlan(live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
+                              desired: DesiredPool(key: "a", name: "A", senders: [s1, s2, s3]))
+        let tooMany = APIError.http(400, "at most 1 senders are allowed, got 3")
+        let api = ScriptedAPI([
+            (.addSenders(poolID, [s1, s2, s3]), .error(tooMany)),
+            (.addSenders(poolID, [s1]), .operationAccepted(opID)),
+            (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+            // The halved size (1) is kept: no second 400 for the rest.
+            (.addSenders(poolID, [s2]), .operationAccepted(opID)),
+            (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+            (.addSenders(poolID, [s3]), .operationAccepted(opID)),
+            (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+            (.listSenderPools(operationId: nil), .pools([pool()])),
+            (.listPoolSenders(poolID), .senders([s1, s2, s3])),
+        ])
+        let report = await Applier(api: api, clock: TestClock().applyClock).apply(plan)
+        #expect(report.outcome == .converged)
+        #expect(report.pools.first?.sendersAdded == 3)
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aWriteThatShowsUpLaterIsReReadBeforeItIsCalledFailed() async {
+        let plan = updatePlan(live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
+                              desired: DesiredPool(key: "a", name: "B"))
+        let renamed = SenderPool(id: poolID, name: "B", tags: ["poolctl": ownership], createdAt: "", updatedAt: "")
+        let api = ScriptedAPI([
+            (.updateSenderPool(poolID), .resourceAccepted(poolID)),
+            (.listSenderPools(operationId: nil), .pools([pool()])),
+            (.listPoolSenders(poolID), .senders([])),
+            (.listSenderPools(operationId: nil), .pools([renamed])),
+            (.listPoolSenders(poolID), .senders([])),
+        ])
+        let clock = TestClock()
+        let report = await Applier(api: api, clock: clock.applyClock).apply(plan)
+        #expect(report.outcome == .converged)
+        #expect(clock.recordedWaits == [.milliseconds(250)])
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func tagsTheAPIKeptAreReportedOnceAndNotRetried() async {
+        let live = LivePool(id: poolID, name: "A", tags: ["poolctl": ownership, "team": "ops"], members: [])
+        let plan = updatePlan(live: live, desired: DesiredPool(key: "a", name: "A"))
+        let merged = SenderPool(id: poolID, name: "A", tags: ["poolctl": ownership, "team": "ops"], createdAt: "", updatedAt: "")
+        let api = ScriptedAPI([
+            (.updateSenderPool(poolID), .resourceAccepted(poolID)),
+        ] + Array(repeating: [
+            (.listSenderPools(operationId: nil), .pools([merged])),
+            (.listPoolSenders(poolID), .senders([])),
+        ], count: 5).flatMap { $0 })
+        let report = await Applier(api: api, clock: TestClock().applyClock).apply(plan)
+        #expect(report.outcome == .partial)
+        let result = report.pools.first
+        #expect(result?.remaining == ["tag team is still \"ops\": the API kept it after a PATCH that left it out"])
+        #expect(result?.error?.hasPrefix("the API kept tag team after a PATCH that sent the full tag map without it: it merges tags") == true)
+        // One PATCH only: poolctl does not loop on a tag it cannot remove.
+        #expect(api.calls.filter { if case .updateSenderPool = $0 { true } else { false } }.count == 1)
+        #expect(api.unanswered == 0)
+    }
+}
+
 @Suite struct OperationPollerTests {
     @Test func backsOffAndStopsAtATerminalStatus() {
         var poller = OperationPoller(initial: .milliseconds(100), maximum: .milliseconds(300), budget: .seconds(10))
@@ -141,11 +241,19 @@ private func createPlan(senders: [String]) -> Plan {
         #expect(poller.polls == 4)
     }
 
-    @Test func anUnknownStatusIsTerminal() {
-        var poller = OperationPoller()
+    @Test func onlyCompletedCanceledAndFailedEndAnOperation() {
+        var poller = OperationPoller(initial: .milliseconds(100), maximum: .milliseconds(100))
         _ = poller.start()
-        let odd = operation(OperationStatus(rawValue: "FAILED_SOMEHOW"), total: 1, created: 0)
-        #expect(poller.received(odd) == .done(odd))
+        // Unknown or in-progress statuses keep polling instead of failing the pool early.
+        for status in ["SCHEDULED", "QUEUED", "FAILED_SOMEHOW", "processing"] {
+            let odd = operation(OperationStatus(rawValue: status), total: 1, created: 0)
+            #expect(poller.received(odd) == .wait(.milliseconds(100)), "\(status)")
+        }
+        for status in [OperationStatus.completed, .canceled, .failed] {
+            let final = operation(status, total: 1, created: 0)
+            var copy = poller
+            #expect(copy.received(final) == .done(final), "\(status)")
+        }
     }
 
     @Test func timesOutWhenTheBudgetIsSpent() {

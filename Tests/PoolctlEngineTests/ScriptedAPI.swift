@@ -5,7 +5,7 @@ import Testing
 /// A CommsAPI double that answers only the calls a test scripted, in order,
 /// and records an issue for any other call.
 final class ScriptedAPI: CommsAPI, Sendable {
-    enum Call: Equatable, Sendable, CustomStringConvertible {
+    enum Call: Equatable, Sendable {
         case listSenderPools(operationId: String?)
         case createSenderPool(name: String?, senders: Int)
         case fetchSenderPool(String)
@@ -16,8 +16,8 @@ final class ScriptedAPI: CommsAPI, Sendable {
         case removeSender(String, String)
         case listOperations
         case fetchOperation(String)
+        case fetchPoolSendersOperation(String, String)
 
-        var description: String { String(reflecting: self) }
     }
 
     enum Answer: Sendable {
@@ -25,6 +25,8 @@ final class ScriptedAPI: CommsAPI, Sendable {
         case pool(SenderPool)
         case senders([String])
         case operationAccepted(String)
+        /// An accepted operation with its `operationLocation`.
+        case operationAcceptedAt(String, location: String)
         case resourceAccepted(String)
         case operation(SenderPoolOperation)
         case error(APIError)
@@ -89,8 +91,11 @@ final class ScriptedAPI: CommsAPI, Sendable {
     }
 
     func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
-        guard case .operationAccepted(let id) = try answer(.addSenders(poolID, senderIDs)) else { throw wrong() }
-        return OperationAccepted(operationId: id, operationLocation: nil)
+        switch try answer(.addSenders(poolID, senderIDs)) {
+        case .operationAccepted(let id): return OperationAccepted(operationId: id, operationLocation: nil)
+        case .operationAcceptedAt(let id, let location): return OperationAccepted(operationId: id, operationLocation: location)
+        default: throw wrong()
+        }
     }
 
     func removeSender(poolID: String, senderID: String) async throws -> ResourceAccepted {
@@ -105,6 +110,11 @@ final class ScriptedAPI: CommsAPI, Sendable {
 
     func fetchOperation(id: String) async throws -> SenderPoolOperation {
         guard case .operation(let operation) = try answer(.fetchOperation(id)) else { throw wrong() }
+        return operation
+    }
+
+    func fetchPoolSendersOperation(poolID: String, operationID: String) async throws -> SenderPoolOperation {
+        guard case .operation(let operation) = try answer(.fetchPoolSendersOperation(poolID, operationID)) else { throw wrong() }
         return operation
     }
 
