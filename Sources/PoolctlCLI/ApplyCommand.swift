@@ -126,7 +126,7 @@ struct ApplyCommand: AsyncParsableCommand {
     }
 
     /// One argument that is a JSON file is a saved plan.
-    private func savedPlanArgument() throws -> PlanDocument? {
+    private func savedPlanArgument() throws -> PlanFile? {
         guard paths.count == 1, let data = FileManager.default.contents(atPath: paths[0]),
               data.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{") else { return nil }
         return try readPlanFile(paths[0])

@@ -77,7 +77,7 @@ func loadDesired(_ paths: [String]) throws -> DesiredState {
 
 /// Prints a plan in a format and optionally saves it.
 func emit(_ plan: Plan, format: PlanFormat, showAddresses: Bool, out: String?) throws {
-    let document = PlanDocument(plan: plan, poolctlVersion: PoolctlVersion.current)
+    let document = PlanFile(plan: plan, poolctlVersion: PoolctlVersion.current)
     switch format {
     case .text: Console.standardOutput.write(PlanRenderer.text(plan, color: Console.standardOutput.wantsColor))
     case .json: Console.standardOutput.write(document.json())
@@ -85,9 +85,9 @@ func emit(_ plan: Plan, format: PlanFormat, showAddresses: Bool, out: String?) t
     }
     if let out {
         do {
-            try Data(document.json().utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            try document.write(to: out)
         } catch {
-            throw CommandFailure(message: "poolctl: cannot write the plan to '\(out)': \(error.localizedDescription)", exitCode: 1)
+            throw CommandFailure(message: "poolctl: \(error)", exitCode: 1)
         }
         Console.standardError.write("Saved the plan to \(out). Apply exactly this plan with: poolctl apply \(out)\n")
     }
@@ -119,13 +119,10 @@ struct ShowCommand: AsyncParsableCommand {
     }
 }
 
-func readPlanFile(_ path: String) throws -> PlanDocument {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw CommandFailure(message: "poolctl: cannot read plan file '\(path)'", exitCode: 1)
-    }
+func readPlanFile(_ path: String) throws -> PlanFile {
     do {
-        return try PlanDocument.decode([UInt8](data))
+        return try PlanFile.read(path: path)
     } catch {
-        throw CommandFailure(message: "poolctl: \(path): \(error)", exitCode: 1)
+        throw CommandFailure(message: "poolctl: \(error)", exitCode: 1)
     }
 }
