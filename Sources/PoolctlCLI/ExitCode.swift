@@ -13,7 +13,7 @@ public enum ExitCode: Int32, CaseIterable, Sendable {
     public var meaning: String {
         switch self {
         case .success: return "success (plan --detailed-exitcode: success and no changes)"
-        case .error: return "error: invalid manifests, usage error, API failure, conflicts, not approved"
+        case .error: return "error: invalid manifests or usage, API failure, conflicts, not approved"
         case .changes: return "plan --detailed-exitcode: success, and there are changes"
         case .partial: return "apply partial: some pools did not converge; each is listed"
         case .stalePlan: return "apply PLANFILE: the saved plan is stale; nothing was written"
