@@ -25,13 +25,13 @@ let package = Package(
         // libyaml events -> a located node tree. Knows nothing about poolctl.
         .target(name: "PoolctlYAML", dependencies: ["CYAML"]),
         // Pure domain values shared by every layer: Diagnostic, DesiredState,
-        // LiveState, identifier formats, the ownership tag.
+        // LiveState, identifier formats, the ownership tag; JSONOutput.
         .target(name: "PoolctlModel"),
         // Located nodes -> Manifest -> DesiredState, with Diagnostics.
         .target(name: "PoolctlManifest", dependencies: ["PoolctlYAML", "PoolctlModel"]),
         // The Plan value and the pure planner: plan(desired, live) -> Plan.
         .target(name: "PoolctlPlan", dependencies: ["PoolctlModel"]),
-        // Refresh (API -> LiveState) and apply (Plan -> ApplyReport) over CommsAPI.
+        // Workflow, the one entry point: refresh and plan, saved-plan check, apply, over CommsAPI.
         .target(name: "PoolctlEngine", dependencies: ["PoolctlAPI", "PoolctlModel", "PoolctlPlan"]),
         // Pure renderers: diagnostics, plans and reports as text, JSON and Markdown.
         .target(name: "PoolctlRender", dependencies: ["PoolctlModel", "PoolctlManifest", "PoolctlPlan", "PoolctlEngine"]),
@@ -53,7 +53,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        // Commands (swift-argument-parser). The only layer that prints or exits.
+        // Commands (swift-argument-parser) over an injected CommandContext. The only layer that prints.
         .target(name: "PoolctlCLI", dependencies: [
             "PoolctlManifest", "PoolctlPlan", "PoolctlEngine", "PoolctlRender", "PoolctlAPI", "PoolctlAPIHTTP", "PoolctlEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -71,6 +71,8 @@ let package = Package(
         .testTarget(name: "PoolctlEndToEndTests", dependencies: [
             "PoolctlEmulator", "PoolctlEngine", "PoolctlPlan", "PoolctlRender", "PoolctlManifest", "PoolctlModel", "PoolctlAPI",
         ]),
+        // The command layer in-process: injected streams and environment, the emulator on a loopback socket.
+        .testTarget(name: "PoolctlCLITests", dependencies: ["PoolctlCLI", "PoolctlEmulator", "PoolctlAPI"]),
         .testTarget(name: "PoolctlEngineTests", dependencies: ["PoolctlEngine", "PoolctlAPI", "PoolctlPlan", "PoolctlModel"]),
         .testTarget(name: "PoolctlPlanTests", dependencies: ["PoolctlPlan", "PoolctlModel", "PoolctlRender"]),
         .testTarget(name: "PoolctlManifestTests", dependencies: ["PoolctlManifest", "PoolctlYAML", "PoolctlModel", "PoolctlRender"]),

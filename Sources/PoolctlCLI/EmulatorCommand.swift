@@ -1,8 +1,7 @@
 import ArgumentParser
-import Foundation
 import PoolctlEmulator
 
-struct EmulatorCommand: AsyncParsableCommand {
+struct EmulatorCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
         abstract: "Serve a faithful local copy of the SenderPools API, with injectable faults.",
@@ -15,8 +14,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             GET /_emulator/requests. Behaviour where the public docs are silent: schema/API-DECISIONS.md.
 
             Exit codes:
-              0  stopped by SIGINT or SIGTERM
-              1  bad seed file, bad options, or the port is in use
+              \(ExitCode.success.rawValue)  stopped by SIGINT or SIGTERM
+              \(ExitCode.error.rawValue)  bad seed file, bad options, or the port is in use
             """
     )
 
@@ -62,30 +61,32 @@ struct EmulatorCommand: AsyncParsableCommand {
         }
     }
 
-    mutating func run() async throws {
+    func run(in context: CommandContext) async throws {
         let configuration = EmulatorConfiguration(
             host: host, port: port, seedPath: seed, accountSID: accountSID, authToken: authToken,
             operationDelayMS: operationDelay, latencyMS: latency, rateLimit: rateLimit, errorRate: errorRate,
             resetAfterWriteRate: resetAfterWriteRate, cancelRate: cancelRate, randomSeed: randomSeed)
         let problems = configuration.problems()
         guard problems.isEmpty else {
-            throw CommandFailure(message: problems.map { "poolctl emulator: \($0)" }.joined(separator: "\n"), exitCode: 1)
+            throw CommandFailure(message: problems.map { "poolctl emulator: \($0)" }.joined(separator: "\n"), exitCode: .error)
         }
         let store: EmulatorStore
         do {
             store = try EmulatorStore(configuration: configuration)
         } catch {
-            throw CommandFailure(message: "poolctl emulator: \(error)", exitCode: 1)
+            throw CommandFailure(message: "poolctl emulator: \(error)", exitCode: .error)
         }
         let summary = store.summary
+        let stdout = context.stdout
+        let stderr = context.stderr
         do {
             try await EmulatorServer.run(configuration, store: store) { url in
                 // The first stdout line is the base URL, for scripts.
-                Console.standardOutput.write(url + "\n")
-                Console.standardError.write("poolctl emulator: \(summary)\n")
+                stdout.write(url + "\n")
+                stderr.write("poolctl emulator: \(summary)\n")
             }
         } catch {
-            throw CommandFailure(message: "poolctl emulator: \(error)", exitCode: 1)
+            throw CommandFailure(message: "poolctl emulator: \(error)", exitCode: .error)
         }
     }
 }

@@ -1,13 +1,6 @@
 import ArgumentParser
-import Foundation
-import PoolctlAPI
-import PoolctlEngine
-import PoolctlManifest
-import PoolctlModel
-import PoolctlPlan
-import PoolctlRender
 
-struct PlanCommand: AsyncParsableCommand {
+struct PlanCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Compare the manifests with the live pools and show what apply would change.",
@@ -17,12 +10,7 @@ struct PlanCommand: AsyncParsableCommand {
 
             Credentials come from the environment: TWILIO_API_KEY and TWILIO_API_SECRET, or \
             else TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
-
-            Exit codes:
-              0  success (with --detailed-exitcode: success and no changes)
-              1  error: invalid manifests, API failure, or conflicts in the plan
-              2  with --detailed-exitcode: success, and there are changes
-            """
+            """ + "\n\n" + ExitCode.help([.success, .error, .changes])
     )
 
     @Argument(help: "Manifest files or directories.")
@@ -36,96 +24,24 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also save the plan to this file, for 'poolctl apply FILE' and 'poolctl show FILE'.", valueName: "file"))
     var out: String?
 
-    @Flag(help: "Exit 2 when the plan has changes, 0 when it has none.")
+    @Flag(help: "Exit \(ExitCode.changes.rawValue) when the plan has changes, \(ExitCode.success.rawValue) when it has none.")
     var detailedExitcode = false
 
     @Flag(help: "Show sender addresses in Markdown instead of masking them.")
     var showAddresses = false
 
-    mutating func run() async throws {
-        let desired = try loadDesired(paths)
-        let counter = CallCounter()
-        let plan = try await withClient(api, counter: counter) { client in
-            let live = try await Refresher(api: client, parallelism: api.parallelism).read(for: desired)
-            return Planner().plan(desired: desired, live: live)
-        }
-        Console.standardError.write("Read the live state with \(counter.total) API call\(counter.total == 1 ? "" : "s").\n")
-        try emit(plan, format: format, showAddresses: showAddresses, out: out)
+    func run(in context: CommandContext) async throws {
+        let desired = try loadDesired(paths, context: context)
+        let planned = try await api.withWorkflow(context: context) { try await $0.plan(desired: desired) }
+        let plan = planned.plan
+        context.stderr.write("Read the live state with \(planned.calls) API call\(planned.calls == 1 ? "" : "s").\n")
+        try emit(plan, format: format, showAddresses: showAddresses, out: out, context: context)
         if plan.hasConflicts {
             let count = plan.summary.conflicts
-            throw CommandFailure(message: "poolctl: the plan has \(count) conflict\(count == 1 ? "" : "s"); no change is planned for \(count == 1 ? "that pool" : "those pools")", exitCode: 1)
+            throw CommandFailure(message: "poolctl: the plan has \(count) conflict\(count == 1 ? "" : "s"); no change is planned for \(count == 1 ? "that pool" : "those pools")", exitCode: .error)
         }
         if detailedExitcode, plan.hasChanges {
-            throw CommandFailure(message: "", exitCode: 2)
+            throw CommandFailure(message: "", exitCode: .changes)
         }
-    }
-}
-
-/// Loads manifests, printing every diagnostic; throws exit 1 when invalid.
-func loadDesired(_ paths: [String]) throws -> DesiredState {
-    let result = ManifestLoader().load(paths: paths)
-    Console.standardError.write(DiagnosticRenderer.text(result.diagnostics, sources: result.sources))
-    if ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true" {
-        Console.standardOutput.write(DiagnosticRenderer.githubAnnotations(result.diagnostics))
-    }
-    guard let desired = result.desired else {
-        let count = result.diagnostics.filter { $0.severity == .error }.count
-        throw CommandFailure(message: "poolctl: \(count) error\(count == 1 ? "" : "s") in the manifest set; nothing was read or changed", exitCode: 1)
-    }
-    return desired
-}
-
-/// Prints a plan in a format and optionally saves it.
-func emit(_ plan: Plan, format: PlanFormat, showAddresses: Bool, out: String?) throws {
-    let document = PlanDocument(plan: plan, poolctlVersion: PoolctlVersion.current)
-    switch format {
-    case .text: Console.standardOutput.write(PlanRenderer.text(plan, color: Console.standardOutput.wantsColor))
-    case .json: Console.standardOutput.write(document.json())
-    case .markdown: Console.standardOutput.write(PlanRenderer.markdown(plan, showAddresses: showAddresses))
-    }
-    if let out {
-        do {
-            try Data(document.json().utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-        } catch {
-            throw CommandFailure(message: "poolctl: cannot write the plan to '\(out)': \(error.localizedDescription)", exitCode: 1)
-        }
-        Console.standardError.write("Saved the plan to \(out). Apply exactly this plan with: poolctl apply \(out)\n")
-    }
-}
-
-struct ShowCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "show",
-        abstract: "Render a saved plan, with no API access.",
-        discussion: """
-            Exit codes:
-              0  success
-              1  the file is missing, not a poolctl plan, or of an unknown formatVersion
-            """
-    )
-
-    @Argument(help: "A plan saved with 'poolctl plan --out FILE'.")
-    var file: String
-
-    @Option(help: "Output format: text, json or markdown.")
-    var format: PlanFormat = .text
-
-    @Flag(help: "Show sender addresses in Markdown instead of masking them.")
-    var showAddresses = false
-
-    mutating func run() async throws {
-        let document = try readPlanFile(file)
-        try emit(document.plan, format: format, showAddresses: showAddresses, out: nil)
-    }
-}
-
-func readPlanFile(_ path: String) throws -> PlanDocument {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw CommandFailure(message: "poolctl: cannot read plan file '\(path)'", exitCode: 1)
-    }
-    do {
-        return try PlanDocument.decode([UInt8](data))
-    } catch {
-        throw CommandFailure(message: "poolctl: \(path): \(error)", exitCode: 1)
     }
 }

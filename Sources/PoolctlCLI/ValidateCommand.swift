@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import PoolctlManifest
 import PoolctlRender
 
@@ -8,7 +7,7 @@ enum DiagnosticFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
-struct ValidateCommand: AsyncParsableCommand {
+struct ValidateCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check manifests offline: no network, no credentials.",
@@ -18,11 +17,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
             Every problem in the set is reported in one run, as path:line:column: error: message. \
             When GITHUB_ACTIONS=true, GitHub ::error annotations are printed as well.
-
-            Exit codes:
-              0  the manifests are valid (warnings allowed)
-              1  invalid or unreadable manifests, or a usage error
-            """
+            """ + "\n\n" + ExitCode.help([.success, .error])
     )
 
     @Argument(help: "Manifest files or directories.")
@@ -31,12 +26,12 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: DiagnosticFormat = .text
 
-    mutating func run() async throws {
+    func run(in context: CommandContext) async throws {
         let result = ManifestLoader().load(paths: paths)
         let report = ValidationReport(result: result)
-        let out = Console.standardOutput
-        let err = Console.standardError
-        if ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true" {
+        let out = context.stdout
+        let err = context.stderr
+        if context.onGitHubActions {
             out.write(DiagnosticRenderer.githubAnnotations(result.diagnostics))
         }
         switch format {
@@ -51,7 +46,7 @@ struct ValidateCommand: AsyncParsableCommand {
         if !report.valid {
             let count = report.summary.errors
             let message = format == .text ? "poolctl: \(count) error\(count == 1 ? "" : "s") in the manifest set" : ""
-            throw CommandFailure(message: message, exitCode: 1)
+            throw CommandFailure(message: message, exitCode: .error)
         }
     }
 }

@@ -1,19 +1,16 @@
 import PoolctlModel
 import PoolctlPlan
 
-/// What `apply` did, pool by pool. `apply --format json` prints it
-/// (`formatVersion: 1`).
-public struct ApplyReport: Sendable, Hashable, Codable {
-    public static let currentFormatVersion = 1
-
-    public enum Outcome: String, Sendable, Hashable, Codable {
+/// What `apply` did, pool by pool. `apply --format json` prints it as an
+/// `ApplyReportDocument` (PoolctlRender), the public format.
+public struct ApplyReport: Sendable, Hashable {
+    public enum Outcome: String, Sendable, Hashable {
         /// Every pool matches the plan's desired state.
         case converged
         /// Some pools did not converge; each is listed with what is left.
         case partial
     }
 
-    public var formatVersion: Int
     public var stack: String
     public var outcome: Outcome
     /// Sorted by key, then pool id.
@@ -24,7 +21,6 @@ public struct ApplyReport: Sendable, Hashable, Codable {
     public var durationMS: Int
 
     public init(stack: String, pools: [PoolResult], apiCalls: [String: Int] = [:], retries: Int = 0, durationMS: Int = 0) {
-        formatVersion = Self.currentFormatVersion
         self.stack = stack
         self.pools = pools.sorted { ($0.key, $0.poolID ?? "") < ($1.key, $1.poolID ?? "") }
         outcome = pools.allSatisfy { $0.status == .converged } ? .converged : .partial
@@ -38,8 +34,8 @@ public struct ApplyReport: Sendable, Hashable, Codable {
 }
 
 /// One pool's result.
-public struct PoolResult: Sendable, Hashable, Codable {
-    public enum Status: String, Sendable, Hashable, Codable {
+public struct PoolResult: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable {
         case converged
         /// Something failed or is still different; see `remaining` and `error`.
         case failed
@@ -74,8 +70,8 @@ public struct PoolResult: Sendable, Hashable, Codable {
 }
 
 /// An asynchronous operation apply started and polled.
-public struct OperationResult: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable { case create, addSenders = "add-senders" }
+public struct OperationResult: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case create, addSenders = "add-senders" }
 
     public var id: String
     public var kind: Kind

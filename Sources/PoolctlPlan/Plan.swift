@@ -1,8 +1,9 @@
 import PoolctlModel
 
 /// The outcome of comparing desired and live state: a plain value that holds
-/// no client and no formatting. Renderers draw it; apply executes it.
-public struct Plan: Sendable, Hashable, Codable {
+/// no client and no formatting. Renderers draw it; apply executes it. Its
+/// saved form is `PlanFile`, which maps it explicitly.
+public struct Plan: Sendable, Hashable {
     public var stack: String
     public var prune: Bool
     /// One entry per pool key (and per undeclared owned pool), sorted by key,
@@ -34,7 +35,7 @@ public struct Plan: Sendable, Hashable, Codable {
 }
 
 /// What will happen to one pool.
-public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable {
+public enum PlanAction: String, Sendable, Hashable, CaseIterable {
     case create
     case update
     /// Take over an existing pool: it gets the ownership tag, and any other
@@ -56,7 +57,7 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// One pool's planned change, with before and after values.
-public struct PoolChange: Sendable, Hashable, Codable {
+public struct PoolChange: Sendable, Hashable {
     public var key: String
     public var action: PlanAction
     /// The live pool, when there is one.
@@ -103,7 +104,7 @@ public struct PoolChange: Sendable, Hashable, Codable {
 
 /// A field's value before and after. Nil `before` means the pool does not
 /// exist yet; nil `after` means it will not exist any more.
-public struct ValueChange: Sendable, Hashable, Codable {
+public struct ValueChange: Sendable, Hashable {
     public var before: String?
     public var after: String?
 
@@ -115,7 +116,7 @@ public struct ValueChange: Sendable, Hashable, Codable {
     public var changed: Bool { before != after }
 }
 
-public struct TagChange: Sendable, Hashable, Codable {
+public struct TagChange: Sendable, Hashable {
     public var key: String
     public var before: String?
     public var after: String?
@@ -128,7 +129,7 @@ public struct TagChange: Sendable, Hashable, Codable {
 }
 
 /// A sender joining or leaving a pool, with what is known about it.
-public struct MemberChange: Sendable, Hashable, Codable {
+public struct MemberChange: Sendable, Hashable {
     public var id: String
     /// The manifest alias, when the sender was written as one.
     public var alias: String?
@@ -145,7 +146,7 @@ public struct MemberChange: Sendable, Hashable, Codable {
 }
 
 /// A conflict or warning found while planning.
-public struct PlanDiagnostic: Sendable, Hashable, Codable {
+public struct PlanDiagnostic: Sendable, Hashable {
     public var severity: Diagnostic.Severity
     /// The pool key concerned, when there is one.
     public var key: String?
@@ -164,7 +165,7 @@ public struct PlanDiagnostic: Sendable, Hashable, Codable {
 }
 
 /// The live view a plan was made from, for one pool.
-public struct PoolFingerprint: Sendable, Hashable, Codable {
+public struct PoolFingerprint: Sendable, Hashable {
     public var poolID: String
     public var key: String?
     public var name: String
@@ -180,6 +181,15 @@ public struct PoolFingerprint: Sendable, Hashable, Codable {
         updatedAt = pool.updatedAt
         memberCount = pool.members?.count ?? 0
         digest = Self.digest(of: pool)
+    }
+
+    public init(poolID: String, key: String?, name: String, updatedAt: String, memberCount: Int, digest: String) {
+        self.poolID = poolID
+        self.key = key
+        self.name = name
+        self.updatedAt = updatedAt
+        self.memberCount = memberCount
+        self.digest = digest
     }
 
     /// FNV-1a 64 over a canonical text form: stable across runs and
@@ -209,7 +219,7 @@ public struct PoolFingerprint: Sendable, Hashable, Codable {
 
 /// API calls by endpoint (keys are `Endpoint` raw values such as
 /// `POST /v1/SenderPools`), with the total.
-public struct CallEstimate: Sendable, Hashable, Codable {
+public struct CallEstimate: Sendable, Hashable {
     public var byEndpoint: [String: Int]
 
     public init(byEndpoint: [String: Int] = [:]) {
@@ -220,7 +230,7 @@ public struct CallEstimate: Sendable, Hashable, Codable {
 }
 
 /// The counts a reviewer reads first.
-public struct PlanSummary: Sendable, Hashable, Codable {
+public struct PlanSummary: Sendable, Hashable {
     public var create: Int
     public var update: Int
     public var delete: Int

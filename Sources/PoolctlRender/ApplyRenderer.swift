@@ -54,7 +54,7 @@ public enum ApplyRenderer {
     }
 
     public static func json(_ report: ApplyReport) -> String {
-        JSONOutput.encode(report)
+        ApplyReportDocument(report).json()
     }
 
     static func formatted(_ value: Double) -> String {

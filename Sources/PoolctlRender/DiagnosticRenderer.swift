@@ -127,14 +127,3 @@ public struct ValidationReport: Sendable, Codable, Equatable {
         return line
     }
 }
-
-/// Deterministic JSON for every machine format poolctl prints.
-public enum JSONOutput {
-    public static func encode<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        // Encoding our own value types cannot fail.
-        let data = try! encoder.encode(value)
-        return String(decoding: data, as: UTF8.self) + "\n"
-    }
-}

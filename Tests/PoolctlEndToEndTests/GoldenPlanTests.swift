@@ -29,7 +29,7 @@ import Testing
         let plan = try await rig.plan(desired)
         let outputs = [
             ("plan.txt", PlanRenderer.text(plan)),
-            ("plan.json", PlanDocument(plan: plan, poolctlVersion: "test").json()),
+            ("plan.json", PlanFile(plan: plan, poolctlVersion: "test").json()),
             ("plan.md", PlanRenderer.markdown(plan)),
         ]
         for (file, actual) in outputs {

@@ -33,13 +33,17 @@ struct Rig {
             now: { .milliseconds(clock.milliseconds) })
     }
 
+    /// The engine's entry point over the store.
+    func workflow(parallelism: Int = 4) -> Workflow {
+        Workflow(api: store, parallelism: parallelism, clock: applyClock)
+    }
+
     func plan(_ desired: DesiredState) async throws -> Plan {
-        let live = try await Refresher(api: store, parallelism: 4).read(for: desired)
-        return Planner().plan(desired: desired, live: live)
+        try await workflow().plan(desired: desired).plan
     }
 
     func apply(_ plan: Plan) async -> ApplyReport {
-        await Applier(api: store, clock: applyClock).apply(plan)
+        await workflow().apply(plan)
     }
 }
 

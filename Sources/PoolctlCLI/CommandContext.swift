@@ -1,0 +1,59 @@
+import Foundation
+
+/// Everything a command reads from or writes to the outside world. The
+/// process passes its own streams and environment; tests pass captured ones
+/// and run commands in-process.
+public struct CommandContext: Sendable {
+    public var stdout: Console
+    public var stderr: Console
+    /// Credentials, POOLCTL_API_URL, NO_COLOR, GITHUB_ACTIONS.
+    public var environment: [String: String]
+    /// Reads the answer to a confirmation prompt; nil when there is no
+    /// terminal to ask on.
+    public var readAnswer: (@Sendable () -> String?)?
+
+    public init(stdout: Console, stderr: Console, environment: [String: String], readAnswer: (@Sendable () -> String?)? = nil) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.environment = environment
+        self.readAnswer = readAnswer
+    }
+
+    /// The process's own streams, environment and terminal.
+    public static var process: CommandContext {
+        var readAnswer: (@Sendable () -> String?)?
+        if isatty(STDIN_FILENO) == 1 {
+            readAnswer = { readLine(strippingNewline: true) }
+        }
+        return CommandContext(
+            stdout: Console(handle: FileHandle.standardOutput), stderr: Console(handle: FileHandle.standardError),
+            environment: ProcessInfo.processInfo.environment, readAnswer: readAnswer)
+    }
+
+    /// Colour only on a terminal, and never with NO_COLOR set.
+    func wantsColor(_ console: Console) -> Bool {
+        console.isTerminal && (environment["NO_COLOR"] ?? "").isEmpty
+    }
+
+    var onGitHubActions: Bool { environment["GITHUB_ACTIONS"] == "true" }
+}
+
+/// Where a command writes: a sink for text, and whether it is a terminal.
+public struct Console: Sendable {
+    public let isTerminal: Bool
+    private let sink: @Sendable (String) -> Void
+
+    public init(isTerminal: Bool = false, sink: @escaping @Sendable (String) -> Void) {
+        self.isTerminal = isTerminal
+        self.sink = sink
+    }
+
+    /// A process stream. The only place that touches them.
+    init(handle: FileHandle) {
+        self.init(isTerminal: isatty(handle.fileDescriptor) == 1) { handle.write(Data($0.utf8)) }
+    }
+
+    public func write(_ text: String) {
+        sink(text)
+    }
+}

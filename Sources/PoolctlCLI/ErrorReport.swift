@@ -1,0 +1,41 @@
+import ArgumentParser
+import PoolctlAPI
+
+/// An error the command has already explained; carries the exit code.
+struct CommandFailure: Error {
+    var message: String
+    var exitCode: ExitCode
+}
+
+/// The error funnel: maps any error to what the user sees and the exit code.
+enum ErrorReport {
+    static func report(_ error: Error, to context: CommandContext) -> ExitCode {
+        let (message, code) = describe(error, context: context)
+        if !message.isEmpty {
+            context.stderr.write(message.hasSuffix("\n") ? message : message + "\n")
+        }
+        return code
+    }
+
+    private static func describe(_ error: Error, context: CommandContext) -> (message: String, code: ExitCode) {
+        switch error {
+        case let failure as CommandFailure:
+            return (failure.message, failure.exitCode)
+        case let error as APIError:
+            // Before any write for plan and validate; apply reports its own partial state.
+            var message = "poolctl: \(error)"
+            if error.status == 401 {
+                message += "\nCheck TWILIO_API_KEY/TWILIO_API_SECRET or TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN, and --api-url."
+            }
+            return (message, .error)
+        default:
+            // ArgumentParser's own errors: help, version, usage mistakes.
+            let message = Poolctl.fullMessage(for: error)
+            if Poolctl.exitCode(for: error).isSuccess {
+                context.stdout.write(message.hasSuffix("\n") || message.isEmpty ? message : message + "\n")
+                return ("", .success)
+            }
+            return (message, .error)
+        }
+    }
+}

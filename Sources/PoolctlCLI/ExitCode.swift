@@ -1,0 +1,27 @@
+/// poolctl's exit codes, each with the one line that explains it in
+/// `--help`, in the README's "Exit codes" table and in the error funnel.
+/// (Not ArgumentParser's `ExitCode`: this module's type shadows it here.)
+public enum ExitCode: Int32, CaseIterable, Sendable {
+    case success = 0
+    case error = 1
+    /// Usage errors exit 1 too: 2 is taken by "changes" under --detailed-exitcode.
+    case changes = 2
+    case partial = 3
+    case stalePlan = 4
+
+    /// One line, short enough for an 80-column `--help`.
+    public var meaning: String {
+        switch self {
+        case .success: return "success (plan --detailed-exitcode: success and no changes)"
+        case .error: return "error: invalid manifests or usage, API failure, conflicts, not approved"
+        case .changes: return "plan --detailed-exitcode: success, and there are changes"
+        case .partial: return "apply partial: some pools did not converge; each is listed"
+        case .stalePlan: return "apply PLANFILE: the saved plan is stale; nothing was written"
+        }
+    }
+
+    /// The "Exit codes:" block of a command's `--help` discussion.
+    static func help(_ codes: [ExitCode]) -> String {
+        "Exit codes:\n" + codes.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import PoolctlEngine
+
+/// Apply's progress: a live status line on a terminal, timestamped lines otherwise.
+final class ProgressPrinter: Sendable {
+    let console: Console
+    let live: Bool
+    let start = ContinuousClock.now
+
+    init(console: Console) {
+        self.console = console
+        live = console.isTerminal
+    }
+
+    func handle(_ event: ApplyEvent) {
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let time = String(format: "%.1fs", seconds)
+        if live {
+            let line = "\r\u{1B}[2K[\(event.poolsDone)/\(event.poolsTotal) pools] senders +\(event.sendersAdded) -\(event.sendersRemoved)  \(time)  \(event.key): \(event.message)"
+            console.write(String(line.prefix(160)))
+        } else {
+            let stamp = ISO8601DateFormatter().string(from: Date())
+            console.write("\(stamp) [\(event.poolsDone)/\(event.poolsTotal)] \(event.key): \(event.message)\n")
+        }
+    }
+
+    func finish() {
+        if live { console.write("\n") }
+    }
+}

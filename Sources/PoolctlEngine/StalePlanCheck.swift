@@ -1,0 +1,35 @@
+import PoolctlModel
+import PoolctlPlan
+
+/// Compares a saved plan's fingerprints with the live state now.
+enum StalePlanCheck {
+    /// What changed since the plan was made, one sentence each, sorted;
+    /// empty when the plan still holds.
+    static func differences(plan: Plan, live: LiveState) -> [String] {
+        var out: [String] = []
+        let byID = Dictionary(live.pools.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for fingerprint in plan.fingerprints {
+            let label = fingerprint.key.map { "pool '\($0)' (\(fingerprint.poolID))" } ?? "pool \(fingerprint.poolID)"
+            guard let pool = byID[fingerprint.poolID] else {
+                out.append("\(label) no longer exists")
+                continue
+            }
+            if PoolFingerprint.digest(of: pool) == fingerprint.digest { continue }
+            var what: [String] = []
+            if pool.name != fingerprint.name { what.append("name \"\(fingerprint.name)\" -> \"\(pool.name)\"") }
+            let members = pool.members?.count ?? 0
+            if members != fingerprint.memberCount { what.append("members \(fingerprint.memberCount) -> \(members)") }
+            if pool.updatedAt != fingerprint.updatedAt { what.append("updatedAt \(fingerprint.updatedAt) -> \(pool.updatedAt)") }
+            if what.isEmpty { what.append("tags or member ids changed") }
+            out.append("\(label): \(what.joined(separator: ", "))")
+        }
+        // A pool now owned under a key the plan would create means a create would duplicate it.
+        let creates = Set(plan.changes.filter { $0.action == .create }.map(\.key))
+        for pool in live.pools {
+            if let ownership = pool.ownership, ownership.stack == plan.stack, creates.contains(ownership.key) {
+                out.append("pool '\(ownership.key)' now exists (\(pool.id)); the plan would create it again")
+            }
+        }
+        return out.sorted()
+    }
+}

@@ -1,0 +1,15 @@
+import Foundation
+
+/// Deterministic JSON for every machine format poolctl prints or saves:
+/// pretty, key-sorted, with a trailing newline. It lives here, at the bottom
+/// of the layers, because both the plan file (PoolctlPlan) and the renderers
+/// (PoolctlRender) write with it.
+public enum JSONOutput {
+    public static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding our own value types cannot fail.
+        let data = try! encoder.encode(value)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}

@@ -1,0 +1,270 @@
+import Foundation
+import PoolctlModel
+
+/// The saved plan, a public format (`formatVersion: 1`): what
+/// `plan --format json` prints, `plan --out FILE` saves, and `apply FILE` and
+/// `show FILE` read. It holds everything apply needs (full member lists, the
+/// tags to send, the fingerprints), so no manifests are needed at hand.
+///
+/// Its types are its own and map to the planner's explicitly, so renaming
+/// something inside the planner cannot change the file. Bump
+/// `formatVersion` on any change that would break a consumer; readers
+/// refuse versions they do not know.
+public struct PlanFile: Sendable, Hashable, Codable {
+    public static let currentFormatVersion = 1
+    public static let kindValue = "poolctl-plan"
+
+    public var formatVersion: Int
+    public var kind: String
+    public var poolctlVersion: String
+    public var stack: String
+    public var prune: Bool
+    public var summary: Summary
+    /// API calls apply is expected to make, by endpoint.
+    public var apiCalls: [String: Int]
+    public var changes: [Change]
+    public var conflicts: [Diagnostic]
+    public var warnings: [Diagnostic]
+    public var fingerprints: [Fingerprint]
+
+    public init(plan: Plan, poolctlVersion: String) {
+        formatVersion = Self.currentFormatVersion
+        kind = Self.kindValue
+        self.poolctlVersion = poolctlVersion
+        stack = plan.stack
+        prune = plan.prune
+        summary = Summary(plan.summary)
+        apiCalls = plan.estimate.byEndpoint
+        changes = plan.changes.map(Change.init)
+        conflicts = plan.diagnostics.filter { $0.severity == .error }.map(Diagnostic.init)
+        warnings = plan.diagnostics.filter { $0.severity != .error }.map(Diagnostic.init)
+        fingerprints = plan.fingerprints.map(Fingerprint.init)
+    }
+
+    /// The plan this file holds. The summary is recomputed from the changes.
+    public var plan: Plan {
+        Plan(
+            stack: stack, prune: prune, changes: changes.map(\.poolChange),
+            diagnostics: (conflicts + warnings).map(\.planDiagnostic),
+            fingerprints: fingerprints.map(\.poolFingerprint), estimate: CallEstimate(byEndpoint: apiCalls))
+    }
+
+    /// The counts a reviewer reads first.
+    public struct Summary: Sendable, Hashable, Codable {
+        public var create: Int
+        public var update: Int
+        public var delete: Int
+        public var adopt: Int
+        public var addSenders: Int
+        public var removeSenders: Int
+        public var apiCalls: Int
+        public var deleteBlocked: Int
+        public var conflicts: Int
+        public var warnings: Int
+        public var hasChanges: Bool
+
+        init(_ summary: PlanSummary) {
+            create = summary.create
+            update = summary.update
+            delete = summary.delete
+            adopt = summary.adopt
+            addSenders = summary.addSenders
+            removeSenders = summary.removeSenders
+            apiCalls = summary.apiCalls
+            deleteBlocked = summary.deleteBlocked
+            conflicts = summary.conflicts
+            warnings = summary.warnings
+            hasChanges = summary.hasChanges
+        }
+    }
+
+    /// One pool's planned change.
+    public struct Change: Sendable, Hashable, Codable {
+        public var key: String
+        public var action: Action
+        public var poolID: String?
+        public var name: Value
+        public var tags: [Tag]
+        public var desiredTags: [String: String]
+        public var addSenders: [Member]
+        public var removeSenders: [Member]
+        public var membership: MembershipMode
+        public var protect: Bool
+        public var membersBefore: Int
+        public var membersAfter: Int
+        public var reason: String?
+
+        init(_ change: PoolChange) {
+            key = change.key
+            action = Action(change.action)
+            poolID = change.poolID
+            name = Value(before: change.name.before, after: change.name.after)
+            tags = change.tags.map { Tag(key: $0.key, before: $0.before, after: $0.after) }
+            desiredTags = change.desiredTags
+            addSenders = change.addSenders.map(Member.init)
+            removeSenders = change.removeSenders.map(Member.init)
+            membership = MembershipMode(change.membership)
+            protect = change.protect
+            membersBefore = change.membersBefore
+            membersAfter = change.membersAfter
+            reason = change.reason
+        }
+
+        var poolChange: PoolChange {
+            PoolChange(
+                key: key, action: action.planAction, poolID: poolID,
+                name: ValueChange(before: name.before, after: name.after),
+                tags: tags.map { TagChange(key: $0.key, before: $0.before, after: $0.after) },
+                desiredTags: desiredTags, addSenders: addSenders.map(\.memberChange), removeSenders: removeSenders.map(\.memberChange),
+                membership: membership.membership, protect: protect,
+                membersBefore: membersBefore, membersAfter: membersAfter, reason: reason)
+        }
+    }
+
+    /// What will happen to a pool; also the `action` of the apply report.
+    public enum Action: String, Sendable, Hashable, Codable {
+        case create, update, adopt, delete
+        case deleteBlocked = "delete-blocked"
+        case conflict
+        case noChange = "no-change"
+
+        public init(_ action: PlanAction) {
+            switch action {
+            case .create: self = .create
+            case .update: self = .update
+            case .adopt: self = .adopt
+            case .delete: self = .delete
+            case .deleteBlocked: self = .deleteBlocked
+            case .conflict: self = .conflict
+            case .noChange: self = .noChange
+            }
+        }
+
+        var planAction: PlanAction {
+            switch self {
+            case .create: return .create
+            case .update: return .update
+            case .adopt: return .adopt
+            case .delete: return .delete
+            case .deleteBlocked: return .deleteBlocked
+            case .conflict: return .conflict
+            case .noChange: return .noChange
+            }
+        }
+    }
+
+    public enum MembershipMode: String, Sendable, Hashable, Codable {
+        case exact, additive
+
+        init(_ membership: Membership) {
+            switch membership {
+            case .exact: self = .exact
+            case .additive: self = .additive
+            }
+        }
+
+        var membership: Membership {
+            switch self {
+            case .exact: return .exact
+            case .additive: return .additive
+            }
+        }
+    }
+
+    /// A value before and after; nil before: the pool does not exist yet.
+    public struct Value: Sendable, Hashable, Codable {
+        public var before: String?
+        public var after: String?
+    }
+
+    public struct Tag: Sendable, Hashable, Codable {
+        public var key: String
+        public var before: String?
+        public var after: String?
+    }
+
+    /// A sender joining or leaving a pool.
+    public struct Member: Sendable, Hashable, Codable {
+        public var id: String
+        public var alias: String?
+        public var address: String?
+        public var channel: String?
+
+        init(_ member: MemberChange) {
+            id = member.id
+            alias = member.alias
+            address = member.address
+            channel = member.channel
+        }
+
+        var memberChange: MemberChange {
+            MemberChange(id: id, alias: alias, address: address, channel: channel)
+        }
+    }
+
+    /// A conflict or a warning.
+    public struct Diagnostic: Sendable, Hashable, Codable {
+        public enum Severity: String, Sendable, Hashable, Codable {
+            case error, warning, note
+        }
+
+        public struct Location: Sendable, Hashable, Codable {
+            public var file: String
+            public var line: Int
+            public var column: Int
+        }
+
+        public var severity: Severity
+        public var key: String?
+        public var message: String
+        public var poolIDs: [String]
+        public var location: Location?
+
+        init(_ diagnostic: PlanDiagnostic) {
+            switch diagnostic.severity {
+            case .error: severity = .error
+            case .warning: severity = .warning
+            case .note: severity = .note
+            }
+            key = diagnostic.key
+            message = diagnostic.message
+            poolIDs = diagnostic.poolIDs
+            location = diagnostic.location.map { Location(file: $0.file, line: $0.line, column: $0.column) }
+        }
+
+        var planDiagnostic: PlanDiagnostic {
+            let modelSeverity: PoolctlModel.Diagnostic.Severity
+            switch severity {
+            case .error: modelSeverity = .error
+            case .warning: modelSeverity = .warning
+            case .note: modelSeverity = .note
+            }
+            return PlanDiagnostic(
+                severity: modelSeverity, key: key, message: message, poolIDs: poolIDs,
+                location: location.map { SourceLocation(file: $0.file, line: $0.line, column: $0.column) })
+        }
+    }
+
+    /// The live view of one pool when the plan was made.
+    public struct Fingerprint: Sendable, Hashable, Codable {
+        public var poolID: String
+        public var key: String?
+        public var name: String
+        public var updatedAt: String
+        public var memberCount: Int
+        public var digest: String
+
+        init(_ fingerprint: PoolFingerprint) {
+            poolID = fingerprint.poolID
+            key = fingerprint.key
+            name = fingerprint.name
+            updatedAt = fingerprint.updatedAt
+            memberCount = fingerprint.memberCount
+            digest = fingerprint.digest
+        }
+
+        var poolFingerprint: PoolFingerprint {
+            PoolFingerprint(poolID: poolID, key: key, name: name, updatedAt: updatedAt, memberCount: memberCount, digest: digest)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import PoolctlModel
+
+extension PlanFile {
+    /// The file's text: deterministic, key-sorted JSON.
+    public func json() -> String { JSONOutput.encode(self) }
+
+    /// Reads a saved plan, refusing other kinds and unknown versions.
+    public static func decode(_ bytes: [UInt8]) throws(PlanFileError) -> PlanFile {
+        struct Header: Decodable { var formatVersion: Int?; var kind: String? }
+        let decoder = JSONDecoder()
+        let data = Data(bytes)
+        guard let header = try? decoder.decode(Header.self, from: data) else {
+            throw PlanFileError("not a JSON document")
+        }
+        guard header.kind == kindValue else {
+            throw PlanFileError("not a poolctl plan (expected \"kind\": \"\(kindValue)\")")
+        }
+        guard header.formatVersion == currentFormatVersion else {
+            throw PlanFileError("plan formatVersion \(header.formatVersion.map(String.init) ?? "missing") is not supported; this poolctl reads version \(currentFormatVersion)")
+        }
+        do {
+            return try decoder.decode(PlanFile.self, from: data)
+        } catch {
+            throw PlanFileError("the plan is damaged: \(error)")
+        }
+    }
+
+    /// Reads the plan file at `path`; errors name the path.
+    public static func read(path: String) throws(PlanFileError) -> PlanFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PlanFileError("cannot read plan file '\(path)'")
+        }
+        do {
+            return try decode([UInt8](data))
+        } catch {
+            throw PlanFileError("\(path): \(error)")
+        }
+    }
+
+    /// Saves the plan, replacing `path` atomically.
+    public func write(to path: String) throws(PlanFileError) {
+        do {
+            try Data(json().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw PlanFileError("cannot write the plan to '\(path)': \(error.localizedDescription)")
+        }
+    }
+}
+
+/// A saved plan that cannot be read or written.
+public struct PlanFileError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

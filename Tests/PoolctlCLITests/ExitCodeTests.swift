@@ -1,0 +1,158 @@
+import Foundation
+import PoolctlAPI
+import PoolctlCLI
+import Testing
+
+/// The error-to-exit-code map, through `PoolctlMain.run` with injected
+/// streams and environment: nothing exits, nothing touches the process's streams.
+@Suite struct ExitCodeTests {
+    @Test func aUsageErrorExits1() async {
+        let outcome = await poolctl(["plan", "--bogus", "x.yaml"])
+        #expect(outcome.code == .error, "\(outcome)")
+        #expect(outcome.stderr.contains("Unknown option '--bogus'"), "\(outcome)")
+        #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test func helpExits0WithEveryExitCodeOnStdout() async {
+        let outcome = await poolctl(["--help"])
+        #expect(outcome.code == .success, "\(outcome)")
+        #expect(outcome.stderr.isEmpty)
+        #expect(outcome.stdout.contains("USAGE: poolctl <subcommand>"))
+        for code in PoolctlCLI.ExitCode.allCases {
+            #expect(outcome.stdout.contains("  \(code.rawValue)  \(code.meaning)\n"), "\(code)")
+        }
+    }
+
+    @Test func applyHelpListsApplysExitCodes() async {
+        let outcome = await poolctl(["apply", "--help"])
+        #expect(outcome.code == .success, "\(outcome)")
+        for code: PoolctlCLI.ExitCode in [.success, .error, .partial, .stalePlan] {
+            #expect(outcome.stdout.contains("  \(code.rawValue)  \(code.meaning)\n"), "\(code)")
+        }
+        #expect(!outcome.stdout.contains(PoolctlCLI.ExitCode.changes.meaning))
+    }
+
+    @Test func anInvalidManifestExits1AtItsLineAndColumn() async throws {
+        let text = "apiVersion: poolctl/v1\nstack: web\npools:\n  a:\n    tag: {x: y}\n"
+        try await withFiles(["bad.yaml": text]) { directory in
+            let path = directory.appendingPathComponent("bad.yaml").path
+            for command in ["validate", "plan"] {
+                let outcome = await poolctl([command, path])
+                #expect(outcome.code == .error, "\(outcome)")
+                #expect(outcome.stderr.contains("\(path):5:5: error: unknown key 'tag' in pool 'a'; did you mean 'tags'?"), "\(outcome)")
+            }
+        }
+    }
+
+    @Test func wrongCredentialsExit1WithAHintAndNoSecret() async throws {
+        let wrongToken = "wrong-secret-9d41e2"
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]"])]) { directory in
+                var environment = emulator.environment
+                environment["TWILIO_AUTH_TOKEN"] = wrongToken
+                let outcome = await poolctl(["plan", directory.path, "--debug"], environment: environment)
+                #expect(outcome.code == .error, "\(outcome)")
+                #expect(outcome.stderr.contains("HTTP 401"), "\(outcome)")
+                #expect(outcome.stderr.contains("Check TWILIO_API_KEY/TWILIO_API_SECRET or TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN, and --api-url."))
+                for secret in [wrongToken, authToken] {
+                    #expect(!outcome.stdout.contains(secret) && !outcome.stderr.contains(secret))
+                }
+            }
+        }
+    }
+
+    @Test func detailedExitcodeIs2WithChangesAnd0Without() async throws {
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1), \(s2)]"])]) { directory in
+                let changes = await poolctl(["plan", directory.path, "--detailed-exitcode"], environment: emulator.environment)
+                #expect(changes.code == .changes, "\(changes)")
+                #expect(changes.stdout.contains("+ a will be created"), "\(changes)")
+                // Without the flag, changes are a success.
+                let plain = await poolctl(["plan", directory.path], environment: emulator.environment)
+                #expect(plain.code == .success, "\(plain)")
+
+                let applied = await poolctl(["apply", directory.path, "--auto-approve"], environment: emulator.environment)
+                #expect(applied.code == .success, "\(applied)")
+                #expect(applied.stdout.contains("Apply complete: 1 of 1 pools converged"), "\(applied)")
+
+                let clean = await poolctl(["plan", directory.path, "--detailed-exitcode"], environment: emulator.environment)
+                #expect(clean.code == .success, "\(clean)")
+                #expect(clean.stderr.contains("Read the live state with 2 API calls."), "\(clean)")
+            }
+        }
+    }
+
+    @Test func conflictsExit1() async throws {
+        let missingPool = "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8"
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "adopt: \(missingPool)"])]) { directory in
+                for arguments in [["plan", directory.path], ["apply", directory.path, "--auto-approve"]] {
+                    let outcome = await poolctl(arguments, environment: emulator.environment)
+                    #expect(outcome.code == .error, "\(outcome)")
+                    #expect(outcome.stderr.contains("conflict"), "\(outcome)")
+                }
+                #expect(await emulator.store.state().pools.isEmpty, "a conflict wrote something")
+            }
+        }
+    }
+
+    @Test func applyWithoutApprovalExits1AndWritesNothing() async throws {
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]"])]) { directory in
+                let noTerminal = await poolctl(["apply", directory.path], environment: emulator.environment)
+                #expect(noTerminal.code == .error, "\(noTerminal)")
+                #expect(noTerminal.stderr.contains("pass --auto-approve"), "\(noTerminal)")
+                let declined = await poolctl(["apply", directory.path], environment: emulator.environment, readAnswer: { "y" })
+                #expect(declined.code == .error, "\(declined)")
+                #expect(declined.stderr.contains("apply cancelled"), "\(declined)")
+                #expect(await emulator.store.state().pools.isEmpty)
+                let approved = await poolctl(["apply", directory.path], environment: emulator.environment, readAnswer: { " yes " })
+                #expect(approved.code == .success, "\(approved)")
+                #expect(await emulator.store.state().pools.count == 1)
+            }
+        }
+    }
+
+    @Test func aSenderNotInTheInventoryMakesApplyPartial() async throws {
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["good": "senders: [\(s1)]", "bad": "senders: [\(s2), \(strangerID)]"])]) { directory in
+                let outcome = await poolctl(["apply", directory.path, "--auto-approve"], environment: emulator.environment)
+                #expect(outcome.code == .partial, "\(outcome)")
+                #expect(outcome.stdout.contains("✗ bad"), "\(outcome)")
+                #expect(outcome.stdout.contains("✓ good"), "\(outcome)")
+                #expect(outcome.stdout.contains("is not a member: \(strangerID)"), "\(outcome)")
+            }
+        }
+    }
+
+    @Test func aStaleSavedPlanExits4AndWritesNothing() async throws {
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]"])]) { directory in
+                let planFile = directory.appendingPathComponent("plan.json").path
+                let planned = await poolctl(["plan", directory.path, "--out", planFile], environment: emulator.environment)
+                #expect(planned.code == .success, "\(planned)")
+                let shown = await poolctl(["show", planFile])
+                #expect(shown.code == .success && shown.stdout == planned.stdout, "\(shown)")
+
+                // Someone creates pool 'a' of stack 'web' after the plan was made.
+                _ = try await emulator.store.createSenderPool(
+                    CreateSenderPoolRequest(name: "a", tags: ["poolctl": "v1~web~a"], senders: []))
+                let before = await emulator.store.state().pools.count
+                let outcome = await poolctl(["apply", planFile, "--auto-approve"], environment: emulator.environment)
+                #expect(outcome.code == .stalePlan, "\(outcome)")
+                #expect(outcome.stderr.contains("the saved plan is stale; nothing was written"), "\(outcome)")
+                #expect(outcome.stderr.contains("pool 'a' now exists"), "\(outcome)")
+                #expect(await emulator.store.state().pools.count == before)
+            }
+        }
+    }
+
+    @Test func anUnreadablePlanFileExits1() async throws {
+        try await withFiles(["plan.json": #"{"formatVersion": 9, "kind": "poolctl-plan"}"#]) { directory in
+            let path = directory.appendingPathComponent("plan.json").path
+            let outcome = await poolctl(["show", path])
+            #expect(outcome.code == .error, "\(outcome)")
+            #expect(outcome.stderr == "poolctl: \(path): plan formatVersion 9 is not supported; this poolctl reads version 1\n")
+        }
+    }
+}

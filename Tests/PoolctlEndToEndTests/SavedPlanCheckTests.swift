@@ -1,0 +1,42 @@
+import Foundation
+import PoolctlAPI
+import PoolctlEngine
+import Testing
+
+/// `Workflow.checkSavedPlan` against the emulator: a plan holds until a
+/// pool it read changes or disappears.
+@Suite struct SavedPlanCheckTests {
+    let directory = GoldenPlanTests.directory.appendingPathComponent("update")
+
+    @Test func anUnchangedAccountKeepsThePlan() async throws {
+        let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
+        let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
+        let plan = try await rig.plan(desired)
+        let check = try await rig.workflow().checkSavedPlan(plan)
+        #expect(!check.isStale, "\(check.differences)")
+        #expect(check.calls == 0, "the store counts nothing, so the workflow must report 0")
+    }
+
+    @Test func aRenamedPoolMakesThePlanStale() async throws {
+        let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
+        let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
+        let plan = try await rig.plan(desired)
+        let poolID = try #require(plan.fingerprints.first?.poolID)
+        rig.clock.advance(seconds: 5)
+        _ = try await rig.store.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: "Renamed", tags: nil))
+        let check = try await rig.workflow().checkSavedPlan(plan)
+        #expect(check.differences == [
+            "pool 'alpha' (\(poolID)): name \"Old name\" -> \"Renamed\", updatedAt 2025-01-01T00:00:00Z -> 2025-01-01T00:00:05Z",
+        ])
+    }
+
+    @Test func aDeletedPoolMakesThePlanStale() async throws {
+        let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
+        let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
+        let plan = try await rig.plan(desired)
+        let poolID = try #require(plan.fingerprints.first?.poolID)
+        _ = try await rig.store.deleteSenderPool(id: poolID)
+        let check = try await rig.workflow().checkSavedPlan(plan)
+        #expect(check.differences == ["pool 'alpha' (\(poolID)) no longer exists"])
+    }
+}
