@@ -41,4 +41,8 @@ struct CountingAPI: CommsAPI {
     func fetchOperation(id: String) async throws -> SenderPoolOperation {
         try await counted(.fetchOperation) { try await base.fetchOperation(id: id) }
     }
+
+    func fetchPoolSendersOperation(poolID: String, operationID: String) async throws -> SenderPoolOperation {
+        try await counted(.fetchPoolSendersOperation) { try await base.fetchPoolSendersOperation(poolID: poolID, operationID: operationID) }
+    }
 }
