@@ -37,10 +37,11 @@ struct APIOptions: ParsableArguments {
     /// Runs `body` with a workflow over the live client, which counts its
     /// calls, and always shuts the client down.
     func withWorkflow<T>(
-        context: CommandContext, timeout: Duration = ApplyOptions().timeout, _ body: (Workflow) async throws -> T
+        context: CommandContext, timeout: Duration = ApplyOptions().timeout, maxBatch: Int? = nil, _ body: (Workflow) async throws -> T
     ) async throws -> T {
         let client = try makeClient(context: context)
-        let workflow = Workflow(api: client, calls: client.callCounter, parallelism: parallelism, timeout: timeout)
+        var workflow = Workflow(api: client, calls: client.callCounter, parallelism: parallelism, timeout: timeout)
+        workflow.maxBatch = maxBatch
         do {
             let value = try await body(workflow)
             try? await client.shutdown()

@@ -39,10 +39,21 @@ struct ApplyCommand: ContextCommand {
     @Option(help: "Output format of the final report: text or json.")
     var format: ApplyFormat = .text
 
+    @Option(help: ArgumentHelp(
+        "Senders per Create or Add Senders request at most (default: the API's 10,000). A batch the API refuses with 400 is halved for the rest of the run anyway.",
+        valueName: "n"))
+    var maxBatch: Int?
+
+    func validate() throws {
+        if let maxBatch, !(1...10_000).contains(maxBatch) {
+            throw ValidationError("--max-batch must be between 1 and 10000")
+        }
+    }
+
     func run(in context: CommandContext) async throws {
         let savedPlan = try savedPlanArgument()
         let stdout = context.stdout
-        let report: ApplyReport? = try await api.withWorkflow(context: context, timeout: timeout.duration) { workflow in
+        let report: ApplyReport? = try await api.withWorkflow(context: context, timeout: timeout.duration, maxBatch: maxBatch) { workflow in
             let plan: Plan
             if let saved = savedPlan {
                 plan = saved.plan

@@ -16,6 +16,8 @@ public struct Workflow: Sendable {
     public var parallelism: Int
     /// Bounds the whole apply.
     public var timeout: Duration
+    /// Senders per Create or Add Senders request at most; nil for the API's 10,000.
+    public var maxBatch: Int?
     public var clock: ApplyClock
 
     public init(
@@ -70,6 +72,7 @@ public struct Workflow: Sendable {
         var options = ApplyOptions()
         options.parallelism = parallelism
         options.timeout = timeout
+        options.maxBatch = maxBatch
         let before = calls.calls
         var report = await Applier(api: api, clock: clock, options: options, progress: progress).apply(plan)
         var made = calls.calls
