@@ -67,7 +67,7 @@ public struct Applier: Sendable {
         let tracker = ProgressTracker(total: work.count, emit: progress)
 
         // Phase 1: creates, patches and adds. Phase 2: removals. Phase 3: deletions.
-        let first = work.filter { $0.action != .delete }
+        let first = work.filter { !$0.action.deletesPool }
         var results = await runPools(first, deadline: deadline, tracker: tracker, finishes: { $0.removeSenders.isEmpty }) { change, result in
             try await self.createOrUpdate(change, &result, deadline: deadline, tracker: tracker)
         }
@@ -77,7 +77,7 @@ public struct Applier: Sendable {
             try await self.removeSenders(change, poolID: poolID, &result, deadline: deadline, tracker: tracker)
         }
         for (key, value) in removed { results[key] = value }
-        let deletes = work.filter { $0.action == .delete }
+        let deletes = work.filter { $0.action.deletesPool }
         let deleted = await runPools(deletes, deadline: deadline, tracker: tracker, finishes: { _ in true }) { change, result in
             try await self.delete(change, &result, deadline: deadline)
         }
@@ -96,8 +96,17 @@ public struct Applier: Sendable {
         while true {
             let listed = try? await api.allSenderPools().collect()
             let livePools = listed.map { Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
+            let carriers = Self.ownershipCarriers(listed ?? [], stack: plan.stack)
             for index in doubt {
-                final[index].remaining = await verify(work[index], poolID: final[index].poolID, livePools: livePools)
+                var remaining = await verify(work[index], poolID: final[index].poolID, livePools: livePools)
+                // Never call a key converged while another live pool carries its ownership.
+                if !work[index].action.deletesPool, listed != nil {
+                    let ids = carriers[work[index].key] ?? []
+                    if ids.count > 1 {
+                        remaining.append("\(ids.count) live pools carry its ownership (\(ids.joined(separator: ", "))); the next plan repairs the duplicates")
+                    }
+                }
+                final[index].remaining = remaining
             }
             doubt = doubt.filter { !final[$0].remaining.isEmpty }
             // Writes and listings may show a change a moment later: re-read
@@ -120,6 +129,17 @@ public struct Applier: Sendable {
         }
         let elapsed = clock.now() - started
         return ApplyReport(stack: plan.stack, pools: final, durationMS: Self.milliseconds(elapsed))
+    }
+
+    /// Live pool ids by the key whose ownership they carry, for one stack.
+    static func ownershipCarriers(_ pools: [SenderPool], stack: String) -> [String: [String]] {
+        var carriers: [String: [String]] = [:]
+        for pool in pools {
+            if let ownership = Ownership(tags: pool.tags), ownership.stack == stack {
+                carriers[ownership.key, default: []].append(pool.id)
+            }
+        }
+        return carriers.mapValues { $0.sorted() }
     }
 
     static func id(_ change: PoolChange) -> String { change.key + "\u{0}" + (change.poolID ?? "") }
@@ -415,17 +435,17 @@ public struct Applier: Sendable {
             let pool: SenderPool
             if let livePools {
                 guard let listed = livePools[id] else {
-                    return change.action == .delete ? [] : ["pool \(id) does not exist"]
+                    return change.action.deletesPool ? [] : ["pool \(id) does not exist"]
                 }
                 pool = listed
             } else {
                 do {
                     pool = try await api.fetchSenderPool(id: id)
                 } catch let error as APIError where error.isNotFound {
-                    return change.action == .delete ? [] : ["pool \(id) does not exist"]
+                    return change.action.deletesPool ? [] : ["pool \(id) does not exist"]
                 }
             }
-            if change.action == .delete { return ["pool \(id) still exists"] }
+            if change.action.deletesPool { return ["pool \(id) still exists"] }
             let members = Set(try await api.allPoolSenders(poolID: id).collect().map(\.id))
             var remaining: [String] = []
             if let name = change.name.after, pool.name != name {
@@ -476,7 +496,7 @@ actor ProgressTracker {
         done += 1
         let message: String
         switch result.status {
-        case .converged: message = result.action == .delete ? "deleted \(result.poolID ?? "")" : "done"
+        case .converged: message = result.action.deletesPool ? "deleted \(result.poolID ?? "")" : "done"
         case .failed: message = "failed: \(result.error ?? "differences remain")"
         case .skipped: message = "skipped: \(result.error ?? "")"
         }

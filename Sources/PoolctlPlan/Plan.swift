@@ -42,15 +42,21 @@ public enum PlanAction: String, Sendable, Hashable, CaseIterable {
     /// difference is changed with it.
     case adopt
     case delete
+    /// A second live pool carrying a key's ownership: the oldest is kept,
+    /// this one is deleted (see `Planner.repairDuplicates`).
+    case deleteDuplicate = "delete-duplicate"
     /// An owned pool that no manifest declares, but that is protected.
     case deleteBlocked = "delete-blocked"
     /// Nothing planned because of a conflict; see the plan's diagnostics.
     case conflict
     case noChange = "no-change"
 
+    /// A delete of a pool no manifest declares, or of a duplicate.
+    public var deletesPool: Bool { self == .delete || self == .deleteDuplicate }
+
     public var isChange: Bool {
         switch self {
-        case .create, .update, .adopt, .delete: return true
+        case .create, .update, .adopt, .delete, .deleteDuplicate: return true
         case .deleteBlocked, .conflict, .noChange: return false
         }
     }
@@ -77,11 +83,14 @@ public struct PoolChange: Sendable, Hashable {
     public var membersAfter: Int
     /// Why, for people: "not in any manifest; prune is on", …
     public var reason: String?
+    /// The live pool's `createdAt`, shown for a duplicate to delete.
+    public var createdAt: String?
 
     public init(
         key: String, action: PlanAction, poolID: String? = nil, name: ValueChange, tags: [TagChange] = [],
         desiredTags: [String: String] = [:], addSenders: [MemberChange] = [], removeSenders: [MemberChange] = [],
-        membership: Membership = .exact, protect: Bool = false, membersBefore: Int = 0, membersAfter: Int = 0, reason: String? = nil
+        membership: Membership = .exact, protect: Bool = false, membersBefore: Int = 0, membersAfter: Int = 0, reason: String? = nil,
+        createdAt: String? = nil
     ) {
         self.key = key
         self.action = action
@@ -96,6 +105,7 @@ public struct PoolChange: Sendable, Hashable {
         self.membersBefore = membersBefore
         self.membersAfter = membersAfter
         self.reason = reason
+        self.createdAt = createdAt
     }
 
     /// Whether the PATCH body has anything to send.
@@ -239,6 +249,8 @@ public struct PlanSummary: Sendable, Hashable {
     public var removeSenders: Int
     public var apiCalls: Int
     public var deleteBlocked: Int
+    /// Of `delete`, the duplicates of a key's pool.
+    public var deleteDuplicate: Int
     public var conflicts: Int
     public var warnings: Int
     public var hasChanges: Bool
@@ -247,7 +259,9 @@ public struct PlanSummary: Sendable, Hashable {
         func count(_ action: PlanAction) -> Int { plan.changes.filter { $0.action == action }.count }
         create = count(.create)
         update = count(.update)
-        delete = count(.delete)
+        // Duplicates are deletions too; renderers say how many.
+        delete = count(.delete) + count(.deleteDuplicate)
+        deleteDuplicate = count(.deleteDuplicate)
         adopt = count(.adopt)
         deleteBlocked = count(.deleteBlocked)
         addSenders = plan.changes.reduce(0) { $0 + $1.addSenders.count }

@@ -93,6 +93,8 @@ public struct PlanFile: Sendable, Hashable, Codable {
         public var membersBefore: Int
         public var membersAfter: Int
         public var reason: String?
+        /// Only for `delete-duplicate`: when the duplicate was created.
+        public var createdAt: String?
 
         init(_ change: PoolChange) {
             key = change.key
@@ -108,6 +110,7 @@ public struct PlanFile: Sendable, Hashable, Codable {
             membersBefore = change.membersBefore
             membersAfter = change.membersAfter
             reason = change.reason
+            createdAt = change.createdAt
         }
 
         var poolChange: PoolChange {
@@ -117,13 +120,14 @@ public struct PlanFile: Sendable, Hashable, Codable {
                 tags: tags.map { TagChange(key: $0.key, before: $0.before, after: $0.after) },
                 desiredTags: desiredTags, addSenders: addSenders.map(\.memberChange), removeSenders: removeSenders.map(\.memberChange),
                 membership: membership.membership, protect: protect,
-                membersBefore: membersBefore, membersAfter: membersAfter, reason: reason)
+                membersBefore: membersBefore, membersAfter: membersAfter, reason: reason, createdAt: createdAt)
         }
     }
 
     /// What will happen to a pool; also the `action` of the apply report.
     public enum Action: String, Sendable, Hashable, Codable {
         case create, update, adopt, delete
+        case deleteDuplicate = "delete-duplicate"
         case deleteBlocked = "delete-blocked"
         case conflict
         case noChange = "no-change"
@@ -134,6 +138,7 @@ public struct PlanFile: Sendable, Hashable, Codable {
             case .update: self = .update
             case .adopt: self = .adopt
             case .delete: self = .delete
+            case .deleteDuplicate: self = .deleteDuplicate
             case .deleteBlocked: self = .deleteBlocked
             case .conflict: self = .conflict
             case .noChange: self = .noChange
@@ -146,6 +151,7 @@ public struct PlanFile: Sendable, Hashable, Codable {
             case .update: return .update
             case .adopt: return .adopt
             case .delete: return .delete
+            case .deleteDuplicate: return .deleteDuplicate
             case .deleteBlocked: return .deleteBlocked
             case .conflict: return .conflict
             case .noChange: return .noChange

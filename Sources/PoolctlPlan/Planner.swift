@@ -44,13 +44,25 @@ public struct Planner: Sendable {
             let ownershipValue = Ownership(stack: desired.stack, key: pool.key, protected: pool.protect).tagValue
 
             if candidates.count > 1 {
-                let ids = candidates.map(\.id)
-                diagnostics.append(PlanDiagnostic(
-                    severity: .error, key: pool.key,
-                    message: "\(candidates.count) live pools carry the ownership of '\(desired.stack)/\(pool.key)' (\(ids.sorted().joined(separator: ", "))); delete or untag the duplicates, then plan again",
-                    poolIDs: ids, location: pool.location))
-                changes.append(conflict(pool))
-                ids.forEach { readPools[$0] = pool.key }
+                candidates.forEach { readPools[$0.id] = pool.key }
+                switch Self.repairDuplicates(candidates, of: pool) {
+                case .repair(let keep, let extras):
+                    // Keep the oldest; the others go, after everything else.
+                    changes.append(diff(pool, keep, ownershipValue: ownershipValue, adopting: false))
+                    for extra in extras {
+                        changes.append(PoolChange(
+                            key: pool.key, action: .deleteDuplicate, poolID: extra.id,
+                            name: ValueChange(before: extra.name, after: nil),
+                            membership: pool.membership, protect: pool.protect,
+                            membersBefore: extra.members?.count ?? 0, membersAfter: 0,
+                            reason: "duplicate of \(keep.id) (created \(keep.createdAt)); this one was created \(extra.createdAt) and holds \(extra.members?.count ?? 0) sender\((extra.members?.count ?? 0) == 1 ? "" : "s"), all declared",
+                            createdAt: extra.createdAt))
+                    }
+                case .conflict(let message):
+                    diagnostics.append(PlanDiagnostic(
+                        severity: .error, key: pool.key, message: message, poolIDs: candidates.map(\.id), location: pool.location))
+                    changes.append(conflict(pool))
+                }
                 continue
             }
 
@@ -181,6 +193,42 @@ public struct Planner: Sendable {
             reason: adopting ? "adopted: gets poolctl's ownership tag" : nil)
     }
 
+    enum DuplicateRepair {
+        case repair(keep: LivePool, extras: [LivePool])
+        case conflict(String)
+    }
+
+    /// Several live pools carry one key's ownership (a run without the
+    /// lease, an older poolctl, another tool). The oldest (`createdAt`, then
+    /// id) is kept and the others are deleted, but only when no other one
+    /// holds a sender the manifest does not declare for the key: deleting
+    /// it would drop a membership nobody asked to drop.
+    static func repairDuplicates(_ candidates: [LivePool], of pool: DesiredPool) -> DuplicateRepair {
+        let sorted = candidates.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        let keep = sorted[0]
+        let extras = Array(sorted.dropFirst())
+        let declared = Set(pool.senders)
+        let all = sorted.map(\.id).joined(separator: ", ")
+        if pool.adopt != nil {
+            return .conflict("\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)), and it also adopts \(pool.adopt!); delete or untag the duplicates, then plan again")
+        }
+        var holders: [String] = []
+        for extra in extras {
+            guard let members = extra.members else {
+                return .conflict("\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)); the members of \(extra.id) were not read, so it cannot be checked for undeclared senders")
+            }
+            let undeclared = members.map(\.id).filter { !declared.contains($0) }.sorted()
+            if !undeclared.isEmpty {
+                let shown = undeclared.prefix(5).joined(separator: ", ") + (undeclared.count > 5 ? ", … (\(undeclared.count) in all)" : "")
+                holders.append("\(extra.id) holds \(shown)")
+            }
+        }
+        if !holders.isEmpty {
+            return .conflict("\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)); poolctl keeps the oldest, \(keep.id), and deletes the others only when they hold no sender the manifest does not declare for this key, but \(holders.joined(separator: "; ")). Declare those senders, or move or delete the duplicates yourself, then plan again")
+        }
+        return .repair(keep: keep, extras: extras)
+    }
+
     /// The calls apply will make: one create (up to 10,000 senders inline)
     /// plus one lookup of the new pool's id, add batches of up to 10,000,
     /// one call per removed sender, one PATCH for name and tags together,
@@ -203,7 +251,7 @@ public struct Planner: Sendable {
                 calls[Calls.add, default: 0] += addBatches
                 calls[Calls.poll, default: 0] += addBatches
                 calls[Calls.remove, default: 0] += change.removeSenders.count
-            case .delete:
+            case .delete, .deleteDuplicate:
                 calls[Calls.delete, default: 0] += 1
             case .deleteBlocked, .conflict, .noChange:
                 break

@@ -45,7 +45,9 @@ public enum PlanRenderer {
         let s = plan.summary
         var line = "Plan: \(grouped(s.create)) to create, \(grouped(s.update)) to update"
         if s.adopt > 0 { line += ", \(grouped(s.adopt)) to adopt" }
-        line += ", \(grouped(s.delete)) to delete; senders +\(grouped(s.addSenders)) -\(grouped(s.removeSenders)); \(grouped(s.apiCalls)) API call\(s.apiCalls == 1 ? "" : "s")"
+        line += ", \(grouped(s.delete)) to delete"
+        if s.deleteDuplicate > 0 { line += " (\(grouped(s.deleteDuplicate)) duplicate\(s.deleteDuplicate == 1 ? "" : "s"))" }
+        line += "; senders +\(grouped(s.addSenders)) -\(grouped(s.removeSenders)); \(grouped(s.apiCalls)) API call\(s.apiCalls == 1 ? "" : "s")"
         if s.deleteBlocked > 0 { line += "; \(grouped(s.deleteBlocked)) delete blocked (protected)" }
         if s.conflicts > 0 { line += "; \(grouped(s.conflicts)) conflict\(s.conflicts == 1 ? "" : "s")" }
         return line
@@ -66,6 +68,7 @@ public enum PlanRenderer {
         case .update: out = style.yellow("  ~ \(change.key)") + "\(id) will be updated in place\n"
         case .adopt: out = style.cyan("  ⇐ \(change.key)") + "\(id) will be adopted\n"
         case .delete: out = style.red("  - \(change.key)") + "\(id) will be deleted\n"
+        case .deleteDuplicate: out = style.red("  - \(change.key)") + "\(id) will be deleted (duplicate)\n"
         case .deleteBlocked: out = style.red("  ! \(change.key)") + "\(id) delete blocked (protected)\n"
         case .conflict: out = style.red("  ✗ \(change.key)") + " conflict: no change planned\n"
         case .noChange: out = "    \(change.key)\(id) unchanged\n"
@@ -88,8 +91,9 @@ public enum PlanRenderer {
                 default: out += style.yellow("      ~ tags.\(tag.key): \(quoted(tag.before)) -> \(quoted(tag.after))") + "\n"
                 }
             }
-        case .delete, .deleteBlocked:
+        case .delete, .deleteBlocked, .deleteDuplicate:
             out += "      name: \(quoted(change.name.before))\n"
+            if let createdAt = change.createdAt { out += "      createdAt: \(createdAt)\n" }
             out += "      members: \(grouped(change.membersBefore))\n"
         case .conflict, .noChange:
             break
@@ -149,13 +153,17 @@ public enum PlanRenderer {
             for item in conflicts { text += "- \(escape(diagnosticText(item)))\n" }
             sections.append(text + "\n")
         }
-        let destructive = plan.changes.filter { $0.action == .delete || $0.action == .deleteBlocked || !$0.removeSenders.isEmpty }
+        let destructive = plan.changes.filter {
+            $0.action == .delete || $0.action == .deleteDuplicate || $0.action == .deleteBlocked || !$0.removeSenders.isEmpty
+        }
         if !destructive.isEmpty {
             var text = "#### ⚠️ Destructive changes\n\n"
             for change in destructive {
                 switch change.action {
                 case .delete:
                     text += "- **delete** pool `\(change.key)` (`\(change.poolID ?? "")`, \(grouped(change.membersBefore)) members)\n"
+                case .deleteDuplicate:
+                    text += "- **delete duplicate** of pool `\(change.key)` (`\(change.poolID ?? "")`, created \(change.createdAt ?? "?"), \(grouped(change.membersBefore)) members)\n"
                 case .deleteBlocked:
                     text += "- **delete blocked (protected)**: pool `\(change.key)` (`\(change.poolID ?? "")`)\n"
                 default:
@@ -200,6 +208,7 @@ public enum PlanRenderer {
         case .update: marker = "✏️ update"
         case .adopt: marker = "📥 adopt"
         case .delete: marker = "🗑️ delete"
+        case .deleteDuplicate: marker = "🗑️ delete duplicate"
         case .deleteBlocked: marker = "🔒 delete blocked"
         case .conflict: marker = "❌ conflict"
         case .noChange: marker = "no change"
@@ -222,9 +231,10 @@ public enum PlanRenderer {
                 if let before = tag.before { out += "- tags.\(tag.key): \(quoted(before))\n" }
                 if let after = tag.after { out += "+ tags.\(tag.key): \(quoted(after))\n" }
             }
-        case .delete, .deleteBlocked:
+        case .delete, .deleteBlocked, .deleteDuplicate:
             if let id = change.poolID { out += "  id: \(id)\n" }
-            out += "\(change.action == .delete ? "-" : " ") name: \(quoted(change.name.before))\n"
+            out += "\(change.action == .deleteBlocked ? " " : "-") name: \(quoted(change.name.before))\n"
+            if let createdAt = change.createdAt { out += "  createdAt: \(createdAt)\n" }
             out += "  members: \(grouped(change.membersBefore))\n"
         case .conflict, .noChange:
             break

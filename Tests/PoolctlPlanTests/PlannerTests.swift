@@ -1,5 +1,6 @@
 import PoolctlModel
 import PoolctlPlan
+import PoolctlRender
 import Testing
 
 private let s1 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01"
@@ -85,14 +86,6 @@ let plannerCases: [PlannerCase] = [
         live: [LivePool(id: p1, name: "Mine", tags: ["poolctl": owned("old", protected: true)], members: [])],
         actions: ["old": .deleteBlocked], apiCalls: 0),
     PlannerCase(
-        name: "duplicates are conflicts naming both ids",
-        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A")]),
-        live: [
-            LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: []),
-            LivePool(id: p2, name: "A", tags: ["poolctl": owned("a")], members: []),
-        ],
-        actions: ["a": .conflict], conflicts: 1, apiCalls: 0),
-    PlannerCase(
         name: "unmanaged pool with the same name warns",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "Legacy")]),
         live: [LivePool(id: p1, name: "Legacy", tags: [:])],
@@ -116,6 +109,41 @@ let plannerCases: [PlannerCase] = [
         #expect(plan.summary.conflicts == testCase.conflicts)
         #expect(plan.summary.warnings == testCase.warnings)
         #expect(plan.estimate.total == testCase.apiCalls)
+    }
+
+    @Test func duplicatesAreRepairedKeepingTheOldest() {
+        let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1])])
+        let live = LiveState(pools: [
+            LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], createdAt: "2026-02-01T00:00:00Z", members: [LiveMember(id: s1)]),
+            LivePool(id: p2, name: "A copy", tags: ["poolctl": owned("a")], createdAt: "2026-01-01T00:00:00Z", members: []),
+        ])
+        let plan = Planner().plan(desired: desired, live: live)
+        // p2 is older: it is kept (renamed, s1 added) and p1 goes.
+        #expect(plan.changes.map(\.action) == [.deleteDuplicate, .update])
+        #expect(plan.changes.map(\.poolID) == [p1, p2])
+        let duplicate = plan.changes[0]
+        #expect(duplicate.createdAt == "2026-02-01T00:00:00Z")
+        #expect(duplicate.membersBefore == 1)
+        #expect(duplicate.reason?.contains("duplicate of \(p2) (created 2026-01-01T00:00:00Z)") == true)
+        #expect(plan.summary.conflicts == 0)
+        #expect(plan.summary.delete == 1)
+        #expect(plan.estimate.byEndpoint[Planner.Calls.delete] == 1)
+        #expect(PlanRenderer.summaryLine(plan).contains("1 to delete (1 duplicate)"))
+    }
+
+    @Test func aDuplicateHoldingAnUndeclaredSenderStaysAConflict() {
+        let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1])])
+        let live = LiveState(pools: [
+            LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], createdAt: "2026-01-01T00:00:00Z", members: [LiveMember(id: s1)]),
+            LivePool(id: p2, name: "A", tags: ["poolctl": owned("a")], createdAt: "2026-01-02T00:00:00Z", members: [LiveMember(id: s2)]),
+        ])
+        let plan = Planner().plan(desired: desired, live: live)
+        #expect(plan.changes.map(\.action) == [.conflict])
+        #expect(plan.summary.conflicts == 1)
+        let message = plan.diagnostics.first?.message ?? ""
+        #expect(message.contains("keeps the oldest, \(p1)"))
+        #expect(message.contains("\(p2) holds \(s2)"))
+        #expect(plan.diagnostics.first?.poolIDs.sorted() == [p1, p2])
     }
 
     @Test func createCarriesTheOwnershipTagAndAliases() throws {
