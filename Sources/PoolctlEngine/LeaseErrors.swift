@@ -48,6 +48,12 @@ public struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
     public var poolID: String
     public var reason: Reason
 
+    public init(stack: String, poolID: String, reason: Reason) {
+        self.stack = stack
+        self.poolID = poolID
+        self.reason = reason
+    }
+
     public var description: String {
         switch reason {
         case .expired: "the lease on stack '\(stack)' (\(poolID)) expired: it was not renewed within its TTL; stopped so that no other apply overlaps"
