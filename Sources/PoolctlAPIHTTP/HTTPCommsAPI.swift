@@ -20,6 +20,8 @@ public struct HTTPCommsAPI: CommsAPI {
     private let random: @Sendable () -> Double
     private let wallClock: @Sendable () -> Date
     private let redact: Redactor
+    /// The server's `Date`, for `ServerClock`.
+    private let serverDate = ServerDateRecorder()
 
     /// Throws `APIError` of kind `.invalidConfiguration` for a bad base URL
     /// (e.g. plain http to a non-loopback host). `clock` times deadlines and
@@ -226,6 +228,7 @@ public struct HTTPCommsAPI: CommsAPI {
             let outcome: RetryPolicy.Outcome
             do throws(TransportFailure) {
                 let response = try await transport.send(outgoing, timeout: min(configuration.requestTimeout, remaining))
+                serverDate.record(response.header("Date"), arrived: timing.now())
                 log("← \(response.status) \(request.method) \(request.path) (\((timing.now() - sent).milliseconds) ms)")
                 for header in response.headers { log("  \(header.name): \(Self.loggable(header))") }
                 if (200..<300).contains(response.status) { return (response, policy.attempts + 1) }
@@ -401,6 +404,10 @@ struct ErrorBody: Equatable {
         let line = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         return line.count > 300 ? line.prefix(300) + "…" : line
     }
+}
+
+extension HTTPCommsAPI: ServerClock {
+    public func estimatedServerTime() -> Date? { serverDate.estimate(now: timing.now()) }
 }
 
 // A client's default rendering would walk into its credentials and its

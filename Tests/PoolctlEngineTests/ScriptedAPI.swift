@@ -1,10 +1,12 @@
+import Foundation
 import PoolctlAPI
 import Synchronization
 import Testing
 
 /// A CommsAPI double that answers only the calls a test scripted, in order,
-/// and records an issue for any other call.
-final class ScriptedAPI: CommsAPI, Sendable {
+/// and records an issue for any other call. As a `ServerClock` it answers
+/// the time a test set (nil by default: no `Date` header seen).
+final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
     enum Call: Equatable, Sendable {
         case listSenderPools(operationId: String?)
         case createSenderPool(name: String?, senders: Int)
@@ -34,6 +36,8 @@ final class ScriptedAPI: CommsAPI, Sendable {
 
     private let script: Mutex<[(Call, Answer)]>
     private let log = Mutex<[Call]>([])
+    private let bodies = Mutex<(creates: [CreateSenderPoolRequest], updates: [UpdateSenderPoolRequest])>(([], []))
+    private let serverTime = Mutex<Date?>(nil)
 
     init(_ script: [(Call, Answer)]) {
         self.script = Mutex(script)
@@ -41,6 +45,12 @@ final class ScriptedAPI: CommsAPI, Sendable {
 
     var calls: [Call] { log.withLock { $0 } }
     var unanswered: Int { script.withLock { $0.count } }
+    /// The bodies of Create and Update calls, in order.
+    var createRequests: [CreateSenderPoolRequest] { bodies.withLock { $0.creates } }
+    var updateRequests: [UpdateSenderPoolRequest] { bodies.withLock { $0.updates } }
+
+    func setServerTime(_ date: Date?) { serverTime.withLock { $0 = date } }
+    func estimatedServerTime() -> Date? { serverTime.withLock { $0 } }
 
     private func answer(_ call: Call) throws -> Answer {
         log.withLock { $0.append(call) }
@@ -63,6 +73,7 @@ final class ScriptedAPI: CommsAPI, Sendable {
     }
 
     func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted {
+        bodies.withLock { $0.creates.append(request) }
         guard case .operationAccepted(let id) = try answer(.createSenderPool(name: request.name, senders: request.senders?.count ?? 0)) else { throw wrong() }
         return OperationAccepted(operationId: id, operationLocation: nil)
     }
@@ -73,6 +84,7 @@ final class ScriptedAPI: CommsAPI, Sendable {
     }
 
     func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest) async throws -> ResourceAccepted {
+        bodies.withLock { $0.updates.append(request) }
         guard case .resourceAccepted(let id) = try answer(.updateSenderPool(id)) else { throw wrong() }
         return ResourceAccepted(resourceId: id, resourceLocation: nil)
     }

@@ -1,0 +1,41 @@
+import Foundation
+import PoolctlAPI
+import Synchronization
+
+/// The `Date` header of the latest response and the local monotonic time it
+/// arrived, shared by every request of one client. A repeated value keeps its
+/// first arrival: the header counts whole seconds, so the earliest response
+/// with a given value is the closest to the server's real time.
+final class ServerDateRecorder: Sendable {
+    private struct Observation {
+        var header: String
+        var date: Date
+        var arrived: Duration
+    }
+
+    private let latest = Mutex<Observation?>(nil)
+
+    func record(_ header: String?, arrived: Duration) {
+        guard let header, !header.isEmpty else { return }
+        if latest.withLock({ $0?.header == header }) { return }
+        // Parsed outside the lock; a value changes at most once a second.
+        guard let date = APITimestamp.parseHTTPDate(header) else { return }
+        latest.withLock { current in
+            if current?.header != header, current.map({ $0.arrived <= arrived }) ?? true {
+                current = Observation(header: header, date: date, arrived: arrived)
+            }
+        }
+    }
+
+    /// The server's time at local monotonic time `now`.
+    func estimate(now: Duration) -> Date? {
+        latest.withLock { observation in
+            observation.map { $0.date.addingTimeInterval(Self.seconds(now - $0.arrived)) }
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import PoolctlAPI
+
+/// Acquisition gave up: another live lease of the stack exists. The CLI
+/// prints it and exits 5; nothing was written but our own (deleted) lease
+/// and the deletion of stale leases.
+public struct StackLocked: Error, Sendable, Hashable, CustomStringConvertible {
+    public var stack: String
+    public var holder: String
+    /// The lease pool that holds the stack.
+    public var poolID: String
+    /// Its `createdAt`.
+    public var since: Date?
+    /// Its `updatedAt` + TTL; later if the holder renews it.
+    public var expiresAt: Date?
+
+    public init(stack: String, holder: String, poolID: String, since: Date?, expiresAt: Date?) {
+        self.stack = stack
+        self.holder = holder
+        self.poolID = poolID
+        self.since = since
+        self.expiresAt = expiresAt
+    }
+
+    init(_ lease: LeaseInfo) {
+        self.init(stack: lease.stack, holder: lease.holder, poolID: lease.poolID, since: lease.createdAt, expiresAt: lease.expiresAt)
+    }
+
+    public var description: String {
+        let since = since.map(APITimestamp.formatRFC3339) ?? "an unknown time"
+        let expiry = expiresAt.map(APITimestamp.formatRFC3339) ?? "an unknown time"
+        return "the stack is locked by \(holder) since \(since); the lease expires at \(expiry)"
+    }
+}
+
+/// The held lease can no longer be trusted: the holder must stop writing.
+public struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Reason: Sendable, Hashable {
+        /// No renewal succeeded within the TTL: another apply may now take it.
+        case expired
+        /// The lease pool is gone (404 on renewal): unlocked, or deleted as stale.
+        case deleted
+        /// `release()` was called.
+        case released
+    }
+
+    public var stack: String
+    public var poolID: String
+    public var reason: Reason
+
+    public init(stack: String, poolID: String, reason: Reason) {
+        self.stack = stack
+        self.poolID = poolID
+        self.reason = reason
+    }
+
+    public var description: String {
+        switch reason {
+        case .expired: "the lease on stack '\(stack)' (\(poolID)) expired: it was not renewed within its TTL; stopped so that no other apply overlaps"
+        case .deleted: "the lease on stack '\(stack)' (\(poolID)) was deleted by someone else (poolctl unlock?); stopped so that no other apply overlaps"
+        case .released: "the lease on stack '\(stack)' (\(poolID)) was released"
+        }
+    }
+}
+
+/// What the lease tells its user as it goes. Never fatal by itself.
+public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
+    /// A stale lease of the stack was deleted during acquisition.
+    case staleLeaseDeleted(LeaseInfo)
+    /// A stale lease could not be deleted; it is ignored (it stays stale).
+    case staleLeaseNotDeleted(LeaseInfo, error: String)
+    /// Another live lease exists; trying again after `retryIn`.
+    case waiting(for: LeaseInfo, retryIn: Duration)
+    /// A renewal PATCH failed; the lease is still held.
+    case renewalFailed(error: String)
+    /// The lease is lost; `ensureHeld()` throws from now on.
+    case lost(LeaseLost)
+
+    public var description: String {
+        func at(_ date: Date?) -> String { date.map(APITimestamp.formatRFC3339) ?? "an unknown time" }
+        switch self {
+        case .staleLeaseDeleted(let lease):
+            return "deleted a stale lease of stack '\(lease.stack)' held by \(lease.holder) (\(lease.poolID)); it expired at \(at(lease.expiresAt))"
+        case .staleLeaseNotDeleted(let lease, let error):
+            return "could not delete the stale lease \(lease.poolID) held by \(lease.holder) (\(error)); ignoring it"
+        case .waiting(let lease, let wait):
+            return "the stack is locked by \(lease.holder) since \(at(lease.createdAt)); retrying in \(Self.seconds(wait))"
+        case .renewalFailed(let error):
+            return "renewing the lease failed (\(error)); still held, retrying"
+        case .lost(let lost):
+            return lost.description
+        }
+    }
+
+    /// `1.5 s`
+    static func seconds(_ duration: Duration) -> String {
+        let tenths = Applier.milliseconds(duration) / 100
+        return "\(tenths / 10).\(tenths % 10) s"
+    }
+}

@@ -1,0 +1,334 @@
+import Foundation
+import PoolctlAPI
+import PoolctlEngine
+import PoolctlModel
+import Synchronization
+import Testing
+
+private let leaseA = "comms_senderpool_0aaaaaaaaaaaaaaaaaaaaaaaaa"
+private let leaseA2 = "comms_senderpool_0aaaaaaaaaaaaaaaaaaaaaaaa2"
+private let leaseB = "comms_senderpool_0bbbbbbbbbbbbbbbbbbbbbbbbb"
+private let staleID = "comms_senderpool_0ccccccccccccccccccccccccc"
+private let ownedPool = "comms_senderpool_0ddddddddddddddddddddddddd"
+private let op1 = "comms_operation_0aaaaaaaaaaaaaaaaaaaaaaaaa"
+private let op2 = "comms_operation_0aaaaaaaaaaaaaaaaaaaaaaaa2"
+
+private let hostA = LeaseHolder(id: "runner-a.101", host: "runner-a")
+private let hostB = LeaseHolder(id: "runner-b.202", host: "runner-b", ciRun: "77")
+private let nameA = "poolctl lease: web (runner-a)"
+private let nameB = "poolctl lease: web (runner-b, CI run 77)"
+
+private func date(_ text: String) -> Date { APITimestamp.parseRFC3339(text)! }
+
+private func lease(_ id: String, holder: String, stack: String = "web", ttl: Int = 120,
+                   createdAt: String = "2025-03-01T12:00:00Z", updatedAt: String? = nil) -> SenderPool {
+    SenderPool(id: id, name: "poolctl lease: \(stack)", tags: ["poolctl-lease": "v1~\(stack)~\(holder)~\(ttl)"],
+               createdAt: createdAt, updatedAt: updatedAt ?? createdAt)
+}
+
+private let ownA = lease(leaseA, holder: "runner-a.101")
+private let ownB = lease(leaseB, holder: "runner-b.202", createdAt: "2025-03-01T11:59:30Z")
+
+private func completed(_ id: String) -> SenderPoolOperation {
+    SenderPoolOperation(id: id, status: .completed, stats: OperationStats(total: 0, queued: 0, created: 0, failed: 0), createdAt: "", updatedAt: "")
+}
+
+/// Create, one poll, find by operationId: the start of every attempt.
+private func created(_ name: String, op: String, pool: SenderPool) -> [(ScriptedAPI.Call, ScriptedAPI.Answer)] {
+    [
+        (.createSenderPool(name: name, senders: 0), .operationAccepted(op)),
+        (.fetchOperation(op), .operation(completed(op))),
+        (.listSenderPools(operationId: op), .pools([pool])),
+    ]
+}
+
+private final class Events: Sendable {
+    private let state = Mutex<[LeaseEvent]>([])
+    private let stream: AsyncStream<LeaseEvent>
+    private let continuation: AsyncStream<LeaseEvent>.Continuation
+
+    init() { (stream, continuation) = AsyncStream.makeStream() }
+
+    var all: [LeaseEvent] { state.withLock { $0 } }
+    var report: @Sendable (LeaseEvent) -> Void {
+        { event in
+            self.state.withLock { $0.append(event) }
+            self.continuation.yield(event)
+        }
+    }
+
+    /// The next event reported.
+    func next() async -> LeaseEvent? {
+        var iterator = stream.makeAsyncIterator()
+        return await iterator.next()
+    }
+}
+
+private func locker(_ api: ScriptedAPI, _ clock: ManualClock, _ events: Events = Events()) -> StackLease {
+    StackLease(api: api, clock: clock.applyClock, random: { 0.5 }, report: events.report)
+}
+
+private func stackLocked(_ body: () async throws -> Void) async -> StackLocked? {
+    do {
+        try await body()
+    } catch let locked as StackLocked {
+        return locked
+    } catch {
+        Issue.record("expected StackLocked, got \(error)")
+    }
+    return nil
+}
+
+private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
+    switch call {
+    case .createSenderPool, .updateSenderPool, .deleteSenderPool, .addSenders, .removeSender: true
+    default: false
+    }
+}
+
+@Suite struct StackLeaseTests {
+    @Test func twoContendersThatSeeEachOtherBothBackOff() async throws {
+        let apiA = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+        ])
+        let apiB = ScriptedAPI(created(nameB, op: op2, pool: ownB) + [
+            (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+            (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
+        ])
+        let clock = ManualClock()
+        async let lockedA = stackLocked { _ = try await locker(apiA, clock).acquire(stack: "web", holder: hostA) }
+        async let lockedB = stackLocked { _ = try await locker(apiB, clock).acquire(stack: "web", holder: hostB) }
+        let (a, b) = await (lockedA, lockedB)
+        #expect(a?.holder == "runner-b.202")
+        #expect(b?.holder == "runner-a.101")
+        // Each wrote only its own lease and deleted it again.
+        #expect(apiA.calls.filter(isWrite) == [.createSenderPool(name: nameA, senders: 0), .deleteSenderPool(leaseA)])
+        #expect(apiB.calls.filter(isWrite) == [.createSenderPool(name: nameB, senders: 0), .deleteSenderPool(leaseB)])
+        #expect(apiA.unanswered == 0 && apiB.unanswered == 0)
+    }
+
+    @Test func onlyTheContenderThatSeesTheOtherYields() async throws {
+        let apiA = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+        ])
+        // B's listing does not show A yet: B proceeds.
+        let apiB = ScriptedAPI(created(nameB, op: op2, pool: ownB) + [
+            (.listSenderPools(operationId: nil), .pools([ownB])),
+            (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
+        ])
+        let clock = ManualClock()
+        let locked = await stackLocked { _ = try await locker(apiA, clock).acquire(stack: "web", holder: hostA) }
+        #expect(locked?.poolID == leaseB)
+
+        let held = try await locker(apiB, clock).acquire(stack: "web", holder: hostB)
+        #expect(held.poolID == leaseB)
+        try held.ensureHeld()
+        try await held.release()
+        #expect(apiB.calls.filter(isWrite) == [.createSenderPool(name: nameB, senders: 0), .deleteSenderPool(leaseB)])
+        #expect(apiB.createRequests.first?.tags == ["poolctl-lease": "v1~web~runner-b.202~120"])
+        #expect(apiA.unanswered == 0 && apiB.unanswered == 0)
+    }
+
+    @Test func lockTimeoutZeroFailsAtOnceNamingTheHolderSinceAndExpiry() async throws {
+        let other = lease(leaseB, holder: "runner-b.202", ttl: 300, createdAt: "2025-03-01T11:40:00Z", updatedAt: "2025-03-01T11:59:00Z")
+        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .pools([ownA, other])),
+            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+        ])
+        let clock = ManualClock()
+        let locked = await stackLocked { _ = try await locker(api, clock).acquire(stack: "web", holder: hostA) }
+        #expect(locked == StackLocked(stack: "web", holder: "runner-b.202", poolID: leaseB,
+                                      since: date("2025-03-01T11:40:00Z"), expiresAt: date("2025-03-01T12:04:00Z")))
+        #expect(locked?.description == "the stack is locked by runner-b.202 since 2025-03-01T11:40:00Z; the lease expires at 2025-03-01T12:04:00Z")
+        // Only the create's poll waited: no backoff.
+        #expect(clock.passedSleeps == [.milliseconds(100)])
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func lockTimeoutRetriesWithBackoffUntilTheOtherLeaseIsGone() async throws {
+        let ownA2 = lease(leaseA2, holder: "runner-a.101", createdAt: "2025-03-01T12:00:02Z")
+        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+        ] + created(nameA, op: op2, pool: ownA2) + [
+            (.listSenderPools(operationId: nil), .pools([ownA2])),
+            (.deleteSenderPool(leaseA2), .resourceAccepted(leaseA2)),
+        ])
+        let clock = ManualClock()
+        let events = Events()
+        let lock = StackLease(api: api, clock: clock.applyClock, random: { 0.9 }, report: events.report)
+        let held = try await lock.acquire(stack: "web", holder: hostA, lockTimeout: .seconds(60))
+        #expect(held.poolID == leaseA2)
+        // Poll, backoff of 1 s jittered by 0.5 + 0.9, poll.
+        #expect(clock.passedSleeps == [.milliseconds(100), .milliseconds(1400), .milliseconds(100)])
+        guard case .waiting(let blocker, let wait)? = events.all.first else {
+            Issue.record("no waiting event: \(events.all)")
+            return
+        }
+        #expect(blocker.holder == "runner-b.202" && wait == .milliseconds(1400))
+        try await held.release()
+        #expect(lock.calls.calls == [.createSenderPool: 2, .fetchOperation: 2, .listSenderPools: 4, .deleteSenderPool: 2])
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aStaleLeaseIsDeletedAndAcquisitionProceeds() async throws {
+        // Expired at 11:52; our own lease says the server's time is 12:00.
+        let stale = lease(staleID, holder: "dead-host.9", createdAt: "2025-03-01T11:00:00Z", updatedAt: "2025-03-01T11:50:00Z")
+        let otherStack = lease(leaseB, holder: "runner-b.202", stack: "other")
+        let owned = SenderPool(id: ownedPool, name: "web pool", tags: ["poolctl": "v1~web~a"], createdAt: "2025-03-01T11:00:00Z", updatedAt: "2025-03-01T11:00:00Z")
+        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .pools([stale, otherStack, owned, ownA])),
+            (.deleteSenderPool(staleID), .resourceAccepted(staleID)),
+            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+        ])
+        let events = Events()
+        let held = try await locker(api, ManualClock(), events).acquire(stack: "web", holder: hostA)
+        #expect(held.staleDeleted.map(\.poolID) == [staleID])
+        #expect(events.all.map(\.description) == [
+            "deleted a stale lease of stack 'web' held by dead-host.9 (\(staleID)); it expired at 2025-03-01T11:52:00Z",
+        ])
+        try await held.release()
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func theServersDateDecidesStalenessNotOurOwnLease() async throws {
+        // Live by our own lease's updatedAt (12:00 < 12:01), stale by the server's Date (12:05).
+        let other = lease(leaseB, holder: "runner-b.202", createdAt: "2025-03-01T11:59:00Z")
+        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .pools([other, ownA])),
+            (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
+            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+        ])
+        api.setServerTime(date("2025-03-01T12:05:00Z"))
+        let held = try await locker(api, ManualClock()).acquire(stack: "web", holder: hostA)
+        #expect(held.staleDeleted.map(\.poolID) == [leaseB])
+        try await held.release()
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func renewalPatchesEveryThirdOfTheTTL() async throws {
+        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .pools([ownA])),
+            (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
+            (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
+            (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
+            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+        ])
+        let clock = ManualClock()
+        let held = try await locker(api, clock).acquire(stack: "web", holder: hostA, ttl: .seconds(120))
+        #expect(await clock.parked() == .seconds(40))
+        #expect(api.updateRequests.isEmpty)
+        clock.advance(by: .seconds(40))
+        #expect(await clock.parked() == .seconds(40))
+        #expect(api.updateRequests == [UpdateSenderPoolRequest(name: nameA, tags: ["poolctl-lease": "v1~web~runner-a.101~120"])])
+        clock.advance(by: .seconds(40))
+        #expect(await clock.parked() == .seconds(40))
+        #expect(api.updateRequests.count == 2)
+        clock.advance(by: .seconds(40))
+        #expect(await clock.parked() == .seconds(40))
+        // Past the TTL since the create: held only because the renewals moved it on.
+        #expect(clock.now > .seconds(120))
+        try held.ensureHeld()
+        try await held.release()
+        #expect(api.calls.filter(isWrite).count == 5)
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aFailedRenewalIsReportedAndOnlyExpiryStopsTheHolder() async throws {
+        let unavailable = APIError.http(503, "unavailable", method: "PATCH", path: "/v1/SenderPools/\(leaseA)")
+        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .pools([ownA])),
+        ] + Array(repeating: (ScriptedAPI.Call.updateSenderPool(leaseA), ScriptedAPI.Answer.error(unavailable)), count: 4) + [
+            (.deleteSenderPool(leaseA), .error(.http(404, "not found"))),
+        ])
+        let clock = ManualClock(autoAdvanceBelow: .seconds(1))
+        let events = Events()
+        let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA, ttl: .seconds(120))
+        // Held from the create at 0 s: renewals at 40 s, then every 20 s after a failure.
+        #expect(await clock.parked() == .seconds(40))
+        clock.advance(by: .seconds(40))
+        for _ in 0..<4 {
+            #expect(await events.next() == .renewalFailed(error: "\(unavailable)"))
+            try held.ensureHeld()
+            #expect(await clock.parked() == .seconds(20))
+            clock.advance(by: .seconds(20))
+        }
+        // 120 s after the create with no renewal: lost, and no PATCH is tried.
+        #expect(await events.next() == .lost(LeaseLost(stack: "web", poolID: leaseA, reason: .expired)))
+        #expect(throws: LeaseLost(stack: "web", poolID: leaseA, reason: .expired)) { try held.ensureHeld() }
+        // Release still deletes; 404 counts as released.
+        try await held.release()
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aDeletedLeaseIsLostAtTheNextRenewal() async throws {
+        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .pools([ownA])),
+            (.updateSenderPool(leaseA), .error(.http(404, "not found"))),
+        ])
+        let clock = ManualClock()
+        let events = Events()
+        let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA)
+        #expect(await clock.parked() == .seconds(40))
+        clock.advance(by: .seconds(40))
+        #expect(await events.next() == .lost(LeaseLost(stack: "web", poolID: leaseA, reason: .deleted)))
+        #expect(throws: LeaseLost(stack: "web", poolID: leaseA, reason: .deleted)) { try held.ensureHeld() }
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func theLeaseIsReleasedAfterAnErrorOnceAndOnlyOnce() async throws {
+        struct WorkFailed: Error {}
+        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .pools([ownA])),
+            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+        ])
+        let held = try await locker(api, ManualClock()).acquire(stack: "web", holder: hostA)
+        do {
+            try held.ensureHeld()
+            throw WorkFailed()
+        } catch is WorkFailed {
+            try await held.release()
+        }
+        try await held.release()
+        #expect(throws: LeaseLost(stack: "web", poolID: leaseA, reason: .released)) { try held.ensureHeld() }
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: nameA, senders: 0), .deleteSenderPool(leaseA)])
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aFailedListingDeletesTheNewLeaseBeforeItThrows() async throws {
+        let down = APIError(kind: .transport, method: "GET", path: "/v1/SenderPools", message: "connection refused")
+        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
+            (.listSenderPools(operationId: nil), .error(down)),
+            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+        ])
+        await #expect(throws: down) { _ = try await locker(api, ManualClock()).acquire(stack: "web", holder: hostA) }
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func unlockDeletesEveryLeaseOfTheStackOnly() async throws {
+        let stale = lease(staleID, holder: "dead-host.9", createdAt: "2025-03-01T11:00:00Z")
+        let otherStack = lease(leaseB, holder: "runner-b.202", stack: "other")
+        let api = ScriptedAPI([
+            (.listSenderPools(operationId: nil), .pools([ownA, otherStack, stale])),
+            (.deleteSenderPool(staleID), .resourceAccepted(staleID)),
+            (.deleteSenderPool(leaseA), .error(.http(404, "gone already"))),
+        ])
+        let deleted = try await locker(api, ManualClock()).unlock(stack: "web")
+        #expect(deleted.map(\.poolID) == [staleID, leaseA])
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func liveLeasesForPlanNeedNoCall() throws {
+        let live = lease(leaseB, holder: "runner-b.202", createdAt: "2025-03-01T11:59:00Z")
+        let stale = lease(staleID, holder: "dead-host.9", createdAt: "2025-03-01T11:50:00Z")
+        let leases = LeaseInfo.liveLeases(of: "web", in: [stale, live], serverNow: date("2025-03-01T12:00:00Z"))
+        #expect(leases.map(\.holder) == ["runner-b.202"])
+        // A second of grace: whole-second timestamps never make a live lease look stale.
+        let info = try #require(LeaseInfo(pool: live))
+        #expect(!info.isStale(serverNow: date("2025-03-01T12:01:00Z")))
+        #expect(info.isStale(serverNow: date("2025-03-01T12:01:01Z")))
+        #expect(!info.isStale(serverNow: nil))
+    }
+}
