@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PoolctlEngine
+import PoolctlModel
 import PoolctlPlan
 import PoolctlRender
 
@@ -30,6 +31,8 @@ struct ApplyCommand: ContextCommand {
 
     @OptionGroup var api: APIOptions
 
+    @OptionGroup(title: "Stack lease") var lock: LockOptions
+
     @Flag(help: "Apply without asking for confirmation (required without a terminal).")
     var autoApprove = false
 
@@ -52,41 +55,29 @@ struct ApplyCommand: ContextCommand {
 
     func run(in context: CommandContext) async throws {
         let savedPlan = try savedPlanArgument()
+        // Manifests are read offline before the lease, so a typo never takes the lock.
+        let desired = savedPlan == nil ? try loadDesired(paths, context: context) : nil
+        let stack = savedPlan?.plan.stack ?? desired?.stack ?? ""
         let stdout = context.stdout
+        let stderr = context.stderr
         let report: ApplyReport? = try await api.withWorkflow(context: context, timeout: timeout.duration, maxBatch: maxBatch) { workflow in
-            let plan: Plan
-            if let saved = savedPlan {
-                plan = saved.plan
-                let check = try await workflow.checkSavedPlan(plan)
-                if check.isStale {
-                    throw CommandFailure(
-                        message: "poolctl: the saved plan is stale; nothing was written. Changed since it was made:\n"
-                            + check.differences.map { "  - \($0)" }.joined(separator: "\n")
-                            + "\nRun 'poolctl plan' again and review the new plan.",
-                        exitCode: .stalePlan)
+            guard lock.enabled else {
+                stderr.write("poolctl: warning: --lock=false: this apply holds no lease; an apply running at the same time may duplicate pools.\n")
+                return try await applyHoldingLease(nil, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context)
+            }
+            if context.ownsProcess { InterruptCleanup.shared.install() }
+            return try await workflow.withLease(
+                stack: stack, lock.settings(context.environment),
+                report: { stderr.write("poolctl: \($0)\n") },
+                onHeld: { lease in
+                    InterruptCleanup.shared.hold(lease)
+                    let deleted = lease.staleDeleted.map { "\($0.holder) (\($0.poolID))" }
+                    if !deleted.isEmpty { stderr.write("poolctl: deleted stale lease\(deleted.count == 1 ? "" : "s") of \(deleted.joined(separator: ", "))\n") }
                 }
-            } else {
-                plan = try await workflow.plan(desired: loadDesired(paths, context: context)).plan
+            ) { lease in
+                defer { InterruptCleanup.shared.hold(nil) }
+                return try await applyHoldingLease(lease, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context)
             }
-            if format == .text {
-                stdout.write(PlanRenderer.text(plan, color: context.wantsColor(stdout)))
-            }
-            if plan.hasConflicts {
-                throw CommandFailure(message: "poolctl: the plan has conflicts; resolve them and plan again. Nothing was written.", exitCode: .error)
-            }
-            guard plan.hasChanges else {
-                if format == .json {
-                    stdout.write(ApplyRenderer.json(await workflow.apply(plan)))
-                }
-                return nil
-            }
-            if !autoApprove {
-                try Self.confirm(context)
-            }
-            let progress = ProgressPrinter(console: context.stderr)
-            let report = await workflow.apply(plan) { progress.handle($0) }
-            progress.finish()
-            return report
         }
         guard let report else {
             if format == .text { stdout.write("Nothing to apply.\n") }
@@ -99,6 +90,49 @@ struct ApplyCommand: ContextCommand {
         if report.outcome == .partial {
             throw CommandFailure(message: "", exitCode: .partial)
         }
+    }
+
+    /// Plans (or checks the saved plan), asks, and applies: everything after
+    /// the lease is held, so the plan reflects what no other apply is changing.
+    private func applyHoldingLease(
+        _ lease: HeldLease?, workflow: Workflow, savedPlan: PlanFile?, desired: DesiredState?, context: CommandContext
+    ) async throws -> ApplyReport? {
+        let stdout = context.stdout
+        let plan: Plan
+        if let saved = savedPlan {
+            plan = saved.plan
+            let check = try await workflow.checkSavedPlan(plan)
+            if check.isStale {
+                throw CommandFailure(
+                    message: "poolctl: the saved plan is stale; nothing was written. Changed since it was made:\n"
+                        + check.differences.map { "  - \($0)" }.joined(separator: "\n")
+                        + "\nRun 'poolctl plan' again and review the new plan.",
+                    exitCode: .stalePlan)
+            }
+        } else if let desired {
+            plan = try await workflow.plan(desired: desired).plan
+        } else {
+            return nil
+        }
+        if format == .text {
+            stdout.write(PlanRenderer.text(plan, color: context.wantsColor(stdout)))
+        }
+        if plan.hasConflicts {
+            throw CommandFailure(message: "poolctl: the plan has conflicts; resolve them and plan again. Nothing was written.", exitCode: .error)
+        }
+        guard plan.hasChanges else {
+            if format == .json {
+                stdout.write(ApplyRenderer.json(await workflow.apply(plan)))
+            }
+            return nil
+        }
+        if !autoApprove {
+            try Self.confirm(context)
+        }
+        let progress = ProgressPrinter(console: context.stderr)
+        let report = await workflow.apply(plan, lease: lease) { progress.handle($0) }
+        progress.finish()
+        return report
     }
 
     /// One argument that is a JSON file is a saved plan.

@@ -11,6 +11,9 @@ public struct CommandContext: Sendable {
     /// Reads the answer to a confirmation prompt; nil when there is no
     /// terminal to ask on.
     public var readAnswer: (@Sendable () -> String?)?
+    /// Whether a command may install process-wide signal handlers (the
+    /// process itself, not in-process tests).
+    public var ownsProcess = false
 
     public init(stdout: Console, stderr: Console, environment: [String: String], readAnswer: (@Sendable () -> String?)? = nil) {
         self.stdout = stdout
@@ -25,9 +28,11 @@ public struct CommandContext: Sendable {
         if isatty(STDIN_FILENO) == 1 {
             readAnswer = { readLine(strippingNewline: true) }
         }
-        return CommandContext(
+        var context = CommandContext(
             stdout: Console(handle: FileHandle.standardOutput), stderr: Console(handle: FileHandle.standardError),
             environment: ProcessInfo.processInfo.environment, readAnswer: readAnswer)
+        context.ownsProcess = true
+        return context
     }
 
     /// Colour only on a terminal, and never with NO_COLOR set.

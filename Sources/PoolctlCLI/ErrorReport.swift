@@ -1,5 +1,6 @@
 import ArgumentParser
 import PoolctlAPI
+import PoolctlEngine
 
 /// An error the command has already explained; carries the exit code.
 struct CommandFailure: Error {
@@ -21,6 +22,14 @@ enum ErrorReport {
         switch error {
         case let failure as CommandFailure:
             return (failure.message, failure.exitCode)
+        case let locked as StackLocked:
+            return ("""
+                poolctl: \(locked); nothing was written.
+                Wait and run apply again, pass --lock-timeout to wait for it, or, if that apply is known to be dead, \
+                run 'poolctl unlock \(locked.stack)'.
+                """, .stackLocked)
+        case let lost as LeaseLost:
+            return ("poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left.", .partial)
         case let error as APIError:
             // Before any write for plan and validate; apply reports its own partial state.
             var message = "poolctl: \(error)"

@@ -8,6 +8,7 @@ public enum ExitCode: Int32, CaseIterable, Sendable {
     case changes = 2
     case partial = 3
     case stalePlan = 4
+    case stackLocked = 5
 
     /// One line, short enough for an 80-column `--help`.
     public var meaning: String {
@@ -17,6 +18,7 @@ public enum ExitCode: Int32, CaseIterable, Sendable {
         case .changes: return "plan --detailed-exitcode: success, and there are changes"
         case .partial: return "apply partial: some pools did not converge; each is listed"
         case .stalePlan: return "apply PLANFILE: the saved plan is stale; nothing was written"
+        case .stackLocked: return "apply: another apply holds the stack's lease; nothing was written"
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PoolctlAPI
 
 struct PlanCommand: ContextCommand {
     static let configuration = CommandConfiguration(
@@ -35,6 +36,10 @@ struct PlanCommand: ContextCommand {
         let planned = try await api.withWorkflow(context: context) { try await $0.plan(desired: desired) }
         let plan = planned.plan
         context.stderr.write("Read the live state with \(planned.calls) API call\(planned.calls == 1 ? "" : "s").\n")
+        for lease in planned.leases {
+            let since = lease.createdAt.map(APITimestamp.formatRFC3339) ?? "an unknown time"
+            context.stderr.write("Note: an apply by \(lease.holder) has been running since \(since); this plan may change under it.\n")
+        }
         try emit(plan, format: format, showAddresses: showAddresses, out: out, context: context)
         if plan.hasConflicts {
             let count = plan.summary.conflicts

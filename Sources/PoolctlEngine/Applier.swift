@@ -37,6 +37,9 @@ public struct ApplyOptions: Sendable {
     /// How long verification re-reads a pool that is not converged yet,
     /// for APIs whose writes or listings show a change a moment later.
     public var settleBudget: Duration = .seconds(4)
+    /// Called before each pool's work starts; throws when apply must stop
+    /// writing (the stack lease was lost).
+    public var mayWrite: @Sendable () throws -> Void = {}
 
     public init() {}
 }
@@ -158,6 +161,7 @@ public struct Applier: Sendable {
     ) async -> [String: PoolResult] {
         var results: [String: PoolResult] = [:]
         let clock = self.clock
+        let mayWrite = options.mayWrite
         await withTaskGroup(of: (String, PoolResult).self) { group in
             var pending = changes.makeIterator()
             func task(_ change: PoolChange) -> @Sendable () async -> (String, PoolResult) {
@@ -168,6 +172,13 @@ public struct Applier: Sendable {
                     if began > deadline {
                         result.status = .skipped
                         result.error = "not started: the apply timeout passed"
+                        return (Self.id(change), result)
+                    }
+                    do {
+                        try mayWrite()
+                    } catch {
+                        result.status = .skipped
+                        result.error = "not started: \(error)"
                         return (Self.id(change), result)
                     }
                     do {

@@ -31,17 +31,54 @@ public struct Workflow: Sendable {
         self.clock = clock
     }
 
-    /// A plan, and the calls it took to read the live state.
+    /// A plan, the calls it took to read the live state, and the live leases
+    /// of its stack (an apply in progress), seen in the same listing.
     public struct Planned: Sendable {
         public var plan: Plan
         public var calls: Int
+        public var leases: [LeaseInfo] = []
     }
 
     /// Reads the live state the manifests need and diffs it against them.
     public func plan(desired: DesiredState) async throws -> Planned {
         let before = calls.total
         let live = try await refresher.read(for: desired)
-        return Planned(plan: Planner().plan(desired: desired, live: live), calls: calls.total - before)
+        let pools = live.pools.map { SenderPool(id: $0.id, name: $0.name, tags: $0.tags, createdAt: $0.createdAt, updatedAt: $0.updatedAt) }
+        let leases = LeaseInfo.liveLeases(of: desired.stack, in: pools, serverNow: (api as? ServerClock)?.estimatedServerTime())
+        return Planned(plan: Planner().plan(desired: desired, live: live), calls: calls.total - before, leases: leases)
+    }
+
+    /// How `apply` holds the stack's lease (`--lock`, `--lock-timeout`, `--lock-ttl`).
+    public struct LockSettings: Sendable {
+        public var holder: LeaseHolder
+        public var ttl: Duration
+        public var timeout: Duration
+        public init(holder: LeaseHolder, ttl: Duration = .seconds(120), timeout: Duration = .zero) {
+            self.holder = holder
+            self.ttl = ttl
+            self.timeout = timeout
+        }
+    }
+
+    /// Runs `body` while holding the stack's lease, from before its first read
+    /// until after its last write, and releases it whether `body` succeeds or
+    /// throws. `onHeld` receives the lease as soon as it is held, so that a
+    /// signal handler can release it too.
+    public func withLease<T: Sendable>(
+        stack: String, _ settings: LockSettings, report: @escaping @Sendable (LeaseEvent) -> Void = { _ in },
+        onHeld: @Sendable (HeldLease) -> Void = { _ in }, _ body: (HeldLease) async throws -> T
+    ) async throws -> T {
+        let lease = try await StackLease(api: api, clock: clock, report: report)
+            .acquire(stack: stack, holder: settings.holder, ttl: settings.ttl, lockTimeout: settings.timeout)
+        onHeld(lease)
+        do {
+            let value = try await body(lease)
+            try await lease.release()
+            return value
+        } catch {
+            try? await lease.release()
+            throw error
+        }
     }
 
     /// Whether a saved plan still holds, and the calls it took to find out.
@@ -65,7 +102,7 @@ public struct Workflow: Sendable {
     /// Executes the plan. The report counts the calls apply made, by endpoint.
     /// A plan without changes makes no call; its report counts the calls
     /// this workflow made to find that out.
-    public func apply(_ plan: Plan, progress: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) async -> ApplyReport {
+    public func apply(_ plan: Plan, lease: HeldLease? = nil, progress: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) async -> ApplyReport {
         guard plan.hasChanges else {
             return ApplyReport(stack: plan.stack, pools: [], apiCalls: Self.byName(calls.calls), retries: calls.retries)
         }
@@ -73,6 +110,7 @@ public struct Workflow: Sendable {
         options.parallelism = parallelism
         options.timeout = timeout
         options.maxBatch = maxBatch
+        if let lease { options.mayWrite = { try lease.ensureHeld() } }
         let before = calls.calls
         var report = await Applier(api: api, clock: clock, options: options, progress: progress).apply(plan)
         var made = calls.calls

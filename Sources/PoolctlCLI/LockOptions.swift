@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import PoolctlEngine
+import Synchronization
+
+/// How `apply` holds the stack's lease: an empty pool of its own, tagged
+/// `poolctl-lease`, from before its first read until after its last write.
+struct LockOptions: ParsableArguments {
+    @Option(name: .customLong("lock"), help: ArgumentHelp(
+        "Hold the stack's lease while applying. --lock=false opts out (concurrent applies may then duplicate pools).",
+        valueName: "bool"))
+    var enabled = true
+
+    @Option(help: ArgumentHelp("How long to wait for another apply's lease, e.g. 3m. 0s fails at once with exit 5.", valueName: "duration"))
+    var lockTimeout = DurationArgument(argument: "0s")!
+
+    @Option(name: .customLong("lock-ttl"), help: ArgumentHelp(
+        "How long the lease outlives a holder that stops renewing it (renewed every TTL/3), e.g. 2m.", valueName: "duration"))
+    var lockTTL = DurationArgument(argument: "2m")!
+
+    func validate() throws {
+        guard lockTTL.duration >= .seconds(3) else { throw ValidationError("--lock-ttl must be at least 3s") }
+    }
+
+    /// The holder: host, process and a random suffix, so two applies on one
+    /// machine never mistake each other's lease for their own; and the CI run
+    /// when the environment names one.
+    func settings(_ environment: [String: String]) -> Workflow.LockSettings {
+        let host = ProcessInfo.processInfo.hostName
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let holder = LeaseHolder(id: "\(host)-\(getpid())-\(suffix)", host: host, ciRun: Self.ciRun(environment))
+        return Workflow.LockSettings(holder: holder, ttl: lockTTL.duration, timeout: lockTimeout.duration)
+    }
+
+    static func ciRun(_ environment: [String: String]) -> String? {
+        if let run = environment["GITHUB_RUN_ID"] {
+            return "github \(run)" + (environment["GITHUB_RUN_ATTEMPT"].map { "/\($0)" } ?? "")
+        }
+        for (key, name) in [("CI_PIPELINE_ID", "gitlab"), ("BUILDKITE_BUILD_NUMBER", "buildkite"), ("CIRCLE_BUILD_NUM", "circleci"), ("BUILD_ID", "jenkins")] {
+            if let run = environment[key] { return "\(name) \(run)" }
+        }
+        return nil
+    }
+}
+
+/// Releases the held lease when the process is interrupted (SIGINT, SIGTERM),
+/// then exits 128 + the signal. Installed by the process entry point only,
+/// never in in-process tests.
+final class InterruptCleanup: Sendable {
+    static let shared = InterruptCleanup()
+    private let lease = Mutex<HeldLease?>(nil)
+    /// Written once, by `install()` at start-up, and kept only so the
+    /// sources stay alive: never read concurrently.
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    func hold(_ held: HeldLease?) {
+        lease.withLock { $0 = held }
+    }
+
+    private let installed = Mutex(false)
+
+    /// Idempotent: the first call installs the handlers.
+    func install() {
+        guard installed.withLock({ done in defer { done = true }; return !done }) else { return }
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                let held = lease.withLock { $0 }
+                Task {
+                    if let held {
+                        try? await held.release()
+                        FileHandle.standardError.write(Data("\npoolctl: interrupted; released the lease of stack '\(held.stack)'. Run 'poolctl plan' to see what is left.\n".utf8))
+                    }
+                    exit(128 + number)
+                }
+            }
+            source.resume()
+            Self.sources.append(source)
+        }
+    }
+}
