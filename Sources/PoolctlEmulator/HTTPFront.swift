@@ -308,7 +308,7 @@ final class Front: Sendable {
     init(configuration: EmulatorConfiguration, clock: EmulatorClock) {
         self.configuration = configuration
         self.clock = clock
-        self.listenOrigin = Mutex("http://\(EmulatorStore.hostForURL(configuration.host)):\(configuration.port)")
+        self.listenOrigin = Mutex(EmulatorServer.baseURL(host: configuration.host, port: configuration.port))
         self.faults = Mutex(Self.initialFaults(configuration))
         if let sid = configuration.accountSID, let token = configuration.authToken {
             expectedCredentials = (sid, token)
