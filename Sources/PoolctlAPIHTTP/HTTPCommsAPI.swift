@@ -127,7 +127,7 @@ public struct HTTPCommsAPI: CommsAPI {
     }
 
     private func page<List: Decodable, Item>(
-        _ request: APIRequest, _: List.Type, _ parts: (List) -> ([Item], WirePagination?)
+        _ request: APIRequest, _: List.Type, _ parts: (List) -> ([Item], Pagination?)
     ) async throws -> Page<Item> {
         let (response, attempts) = try await perform(request)
         let (items, pagination) = parts(try decode(List.self, response, request, attempts))
@@ -316,32 +316,7 @@ struct Timing: Sendable {
     }
 }
 
-// MARK: Wire shapes of lists and errors
-
-/// `{next, self}`, tolerating a missing or null `self`.
-struct WirePagination: Decodable {
-    var next: String?
-    var current: String?
-    private enum CodingKeys: String, CodingKey {
-        case next
-        case current = "self"
-    }
-}
-
-struct SenderPoolList: Decodable {
-    var senderPools: [SenderPool]
-    var pagination: WirePagination?
-}
-
-struct SenderList: Decodable {
-    var senders: [Sender]
-    var pagination: WirePagination?
-}
-
-struct OperationList: Decodable {
-    var operations: [SenderPoolOperation]
-    var pagination: WirePagination?
-}
+// MARK: Wire shape of errors
 
 /// The useful parts of an error body: `{"code","message","moreInfo","status"}`
 /// when the API sends it, else a short excerpt of whatever came.
