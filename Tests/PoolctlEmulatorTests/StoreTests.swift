@@ -258,7 +258,7 @@ struct StoreTests {
         #expect(try await store.listSenderPools(SenderPoolQuery(pageToken: next)).items.map(\.id) == [second])
         #expect(try await store.listSenderPools(SenderPoolQuery(pageToken: forgedToken(#"{"v":1}"#))).items.map(\.id) == [first, second])
         for token in [forgedToken(#"{"v":1,"v":1}"#), forgedToken(#"{"v":1,"createdAt":null,"id":null}"#),
-                      forgedToken(#"{"v":"1"}"#), "eyJ2IjoxfR", "eyJ2IjoxfQ=", "eyJ2IjoxfQ+", next + "="] {
+                      forgedToken(#"{"v":"1"}"#), "eyJ2IjoxfR", "eyJ2IjoxfQ=", "eyJ2IjoxfQ+"] {
             #expect(await status { _ = try await store.listSenderPools(SenderPoolQuery(pageToken: token)) } == 400, "token \(token)")
         }
     }
