@@ -67,18 +67,3 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isNotFound: Bool { kind == .http && status == 404 }
     public var isConflict: Bool { kind == .http && status == 409 }
 }
-
-/// The error body the emulator sends, and that the client reads when present.
-public struct APIErrorBody: Codable, Hashable, Sendable {
-    public var code: Int
-    public var message: String
-    public var moreInfo: String
-    public var status: Int
-
-    public init(code: Int, message: String, moreInfo: String, status: Int) {
-        self.code = code
-        self.message = message
-        self.moreInfo = moreInfo
-        self.status = status
-    }
-}

@@ -223,10 +223,84 @@ public struct Pagination: Codable, Hashable, Sendable {
         case current = "self"
     }
 
+    // `next` is encoded even when null: that is how the last page says so.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(next, forKey: .next)
         try container.encode(current, forKey: .current)
+    }
+
+    // A missing or null `self` is tolerated: only `next` drives paging.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        next = try container.decodeIfPresent(String.self, forKey: .next)
+        current = try container.decodeIfPresent(String.self, forKey: .current) ?? ""
+    }
+}
+
+// The bodies of the four lists. `pagination` is optional for reading only:
+// a list without it is one last page.
+
+/// `GET /v1/SenderPools`
+public struct SenderPoolList: Codable, Sendable {
+    public var senderPools: [SenderPool]
+    public var pagination: Pagination?
+
+    public init(_ page: Page<SenderPool>) {
+        senderPools = page.items
+        pagination = page.pagination
+    }
+
+    private enum CodingKeys: String, CodingKey { case senderPools, pagination }
+
+    // A missing or null array is an empty page: an API that omits empty
+    // arrays must not fail a plan.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        senderPools = try container.decodeIfPresent([SenderPool].self, forKey: .senderPools) ?? []
+        pagination = try container.decodeIfPresent(Pagination.self, forKey: .pagination)
+    }
+}
+
+/// `GET /v1/SenderPools/{id}/Senders` and `GET /v1/Senders`
+public struct SenderList: Codable, Sendable {
+    public var senders: [Sender]
+    public var pagination: Pagination?
+
+    public init(_ page: Page<Sender>) {
+        senders = page.items
+        pagination = page.pagination
+    }
+
+    private enum CodingKeys: String, CodingKey { case senders, pagination }
+
+    // A missing or null array is an empty page: an API that omits empty
+    // arrays must not fail a plan.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        senders = try container.decodeIfPresent([Sender].self, forKey: .senders) ?? []
+        pagination = try container.decodeIfPresent(Pagination.self, forKey: .pagination)
+    }
+}
+
+/// `GET /v1/SenderPools/Operations`
+public struct OperationList: Codable, Sendable {
+    public var operations: [SenderPoolOperation]
+    public var pagination: Pagination?
+
+    public init(_ page: Page<SenderPoolOperation>) {
+        operations = page.items
+        pagination = page.pagination
+    }
+
+    private enum CodingKeys: String, CodingKey { case operations, pagination }
+
+    // A missing or null array is an empty page: an API that omits empty
+    // arrays must not fail a plan.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        operations = try container.decodeIfPresent([SenderPoolOperation].self, forKey: .operations) ?? []
+        pagination = try container.decodeIfPresent(Pagination.self, forKey: .pagination)
     }
 }
 
@@ -278,12 +352,12 @@ public struct ResourceAccepted: Codable, Hashable, Sendable {
 }
 
 /// `{senderId}`: one item of Create's `senders` and of Add Senders.
-public struct SenderReference: Codable, Hashable, Sendable {
+public struct SenderReference: Encodable, Hashable, Sendable {
     public var senderId: String
     public init(senderId: String) { self.senderId = senderId }
 }
 
-public struct CreateSenderPoolRequest: Codable, Hashable, Sendable {
+public struct CreateSenderPoolRequest: Encodable, Hashable, Sendable {
     public var name: String?
     public var tags: Tags?
     public var senders: [SenderReference]?
@@ -295,7 +369,7 @@ public struct CreateSenderPoolRequest: Codable, Hashable, Sendable {
     }
 }
 
-public struct UpdateSenderPoolRequest: Codable, Hashable, Sendable {
+public struct UpdateSenderPoolRequest: Encodable, Hashable, Sendable {
     public var name: String?
     public var tags: Tags?
 

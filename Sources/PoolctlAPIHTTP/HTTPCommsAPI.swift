@@ -63,7 +63,7 @@ public struct HTTPCommsAPI: CommsAPI {
     // MARK: CommsAPI
 
     public func listSenderPools(_ query: SenderPoolQuery) async throws -> Page<SenderPool> {
-        try await page(.listSenderPools(query), PoolsField.self)
+        try await page(.listSenderPools(query), SenderPoolList.self) { ($0.senderPools, $0.pagination) }
     }
 
     public func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted {
@@ -83,7 +83,7 @@ public struct HTTPCommsAPI: CommsAPI {
     }
 
     public func listPoolSenders(poolID: String, _ query: SenderQuery) async throws -> Page<Sender> {
-        try await page(.listPoolSenders(poolID: poolID, query), SendersField.self)
+        try await page(.listPoolSenders(poolID: poolID, query), SenderList.self) { ($0.senders, $0.pagination) }
     }
 
     public func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
@@ -95,7 +95,7 @@ public struct HTTPCommsAPI: CommsAPI {
     }
 
     public func listOperations(_ query: OperationQuery) async throws -> Page<SenderPoolOperation> {
-        try await page(.listOperations(query), OperationsField.self)
+        try await page(.listOperations(query), OperationList.self) { ($0.operations, $0.pagination) }
     }
 
     public func fetchOperation(id: String) async throws -> SenderPoolOperation {
@@ -107,7 +107,7 @@ public struct HTTPCommsAPI: CommsAPI {
     /// `GET /v1/Senders`: the account's sender inventory (`channel`, `status`,
     /// `pageToken`, `pageSize`; the date filters are not sent).
     public func listSenders(_ query: SenderQuery) async throws -> Page<Sender> {
-        try await page(.listSenders(query), SendersField.self)
+        try await page(.listSenders(query), SenderList.self) { ($0.senders, $0.pagination) }
     }
 
     /// Every sender of the account, a page of 1000 at a time.
@@ -139,10 +139,11 @@ public struct HTTPCommsAPI: CommsAPI {
         return try decode(T.self, response, request, attempts)
     }
 
-    private func page<Field: ListField>(_ request: APIRequest, _: Field.Type) async throws -> Page<Field.Item> {
+    private func page<List: Decodable, Item>(
+        _ request: APIRequest, _: List.Type, _ parts: (List) -> ([Item], Pagination?)
+    ) async throws -> Page<Item> {
         let (response, attempts) = try await perform(request)
-        let list = try decode(WireList<Field>.self, response, request, attempts)
-        let (items, pagination) = (list.items, list.pagination)
+        let (items, pagination) = parts(try decode(List.self, response, request, attempts))
         // An empty `next` would make the caller send `pageToken=` (a 400): treat it as the end.
         let next = pagination?.next.flatMap { $0.isEmpty ? nil : $0 }
         return Page(items: items, pagination: Pagination(next: next, current: pagination?.current ?? ""))
@@ -329,58 +330,7 @@ struct Timing: Sendable {
     }
 }
 
-// MARK: Wire shapes of lists and errors
-
-/// `{next, self}`, tolerating a missing or null `self`.
-struct WirePagination: Decodable {
-    var next: String?
-    var current: String?
-    private enum CodingKeys: String, CodingKey {
-        case next
-        case current = "self"
-    }
-}
-
-/// A list body. A missing or null array is an empty page: an API that omits
-/// empty arrays must not fail a plan.
-struct WireList<Field: ListField>: Decodable {
-    var items: [Field.Item]
-    var pagination: WirePagination?
-
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        items = try container.decodeIfPresent([Field.Item].self, forKey: Key(stringValue: Field.name)) ?? []
-        pagination = try container.decodeIfPresent(WirePagination.self, forKey: Key(stringValue: "pagination"))
-    }
-}
-
-/// The array field of one list body.
-protocol ListField {
-    associatedtype Item: Decodable & Sendable
-    static var name: String { get }
-}
-
-enum PoolsField: ListField {
-    typealias Item = SenderPool
-    static var name: String { "senderPools" }
-}
-
-enum SendersField: ListField {
-    typealias Item = Sender
-    static var name: String { "senders" }
-}
-
-enum OperationsField: ListField {
-    typealias Item = SenderPoolOperation
-    static var name: String { "operations" }
-}
+// MARK: Wire shape of errors
 
 /// The useful parts of an error body: `{"code","message","moreInfo","status"}`
 /// when the API sends it, else a short excerpt of whatever came.

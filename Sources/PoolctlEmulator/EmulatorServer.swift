@@ -37,9 +37,9 @@ public enum EmulatorServer {
         }
     }
 
-    /// `http://host:port` for a listen address.
+    /// `http://host:port` for a listen address (an IPv6 host in brackets).
     static func baseURL(host: String, port: Int) -> String {
-        "http://\(EmulatorStore.hostForURL(host)):\(port)"
+        "http://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host):\(port)"
     }
 }
 

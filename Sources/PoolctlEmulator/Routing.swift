@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import PoolctlAPI
 
@@ -51,7 +52,7 @@ enum Route {
         guard path.first == "/" else { return .notFound }
         let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         if segments.contains(where: \.isEmpty) { return .notFound }
-        func decoded(_ i: Int) -> String? { PercentDecoding.decode(segments[i]) }
+        func decoded(_ i: Int) -> String? { segments[i].removingPercentEncoding }
         switch segments.first {
         case "v1":
             break
@@ -88,61 +89,4 @@ enum Route {
             return .notFound
         }
     }
-}
-
-enum PercentDecoding {
-    /// Percent-decodes (no `+` to space); nil for a bad escape or invalid UTF-8.
-    static func decode(_ text: Substring) -> String? {
-        let utf8 = text.utf8
-        guard utf8.contains(UInt8(ascii: "%")) else { return String(text) }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count)
-        var iterator = utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else { out.append(byte); continue }
-            guard let high = iterator.next().flatMap(JSONReader.hexValue),
-                  let low = iterator.next().flatMap(JSONReader.hexValue) else { return nil }
-            out.append(UInt8(high << 4 | low))
-        }
-        return String(validating: out, as: UTF8.self)
-    }
-}
-
-/// The query string of one request.
-struct QueryString {
-    /// Decoded pairs in order; keys that do not decode are dropped.
-    var pairs: [(key: String, value: String?)] = []
-
-    init(_ query: Substring?) {
-        guard let query, !query.isEmpty else { return }
-        for piece in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let key: Substring
-            let value: Substring
-            if let equals = piece.firstIndex(of: "=") {
-                key = piece[..<equals]
-                value = piece[piece.index(after: equals)...]
-            } else {
-                key = piece
-                value = ""
-            }
-            guard let decodedKey = PercentDecoding.decode(key) else { continue }
-            pairs.append((decodedKey, PercentDecoding.decode(value)))
-        }
-    }
-
-    /// The known parameters, or a message for a 400 (repeated parameter,
-    /// undecodable value). Unknown parameters are ignored.
-    func known(_ names: Set<String>) -> Result<[String: String], QueryProblem> {
-        var values: [String: String] = [:]
-        for (key, value) in pairs where names.contains(key) {
-            guard values[key] == nil else { return .failure(QueryProblem(message: "query parameter '\(key)' is repeated")) }
-            guard let value else { return .failure(QueryProblem(message: "query parameter '\(key)' is not valid percent-encoded UTF-8")) }
-            values[key] = value
-        }
-        return .success(values)
-    }
-}
-
-struct QueryProblem: Error {
-    var message: String
 }

@@ -197,8 +197,8 @@ struct EndpointTests {
         }
     }
 
-    /// Names travel as JSON both ways (JSONEncoder in the client, the emulator's
-    /// own reader and writer): every character must survive the round trip.
+    /// Names travel as JSON both ways (Foundation's JSONEncoder and JSONDecoder on
+    /// both sides): every character must survive the round trip.
     @Test(arguments: [
         "quote \" backslash \\ slash / solidus",
         "controls \u{0} \u{1} \t \n \r \u{8} \u{c} \u{1f} \u{7f}",

@@ -133,6 +133,35 @@ struct RouterTests {
         }
     }
 
+    @Test func bodyErrorsNameTheProperty() async throws {
+        try await withEmulator { client, _ in
+            let cases: [(String, String)] = [
+                (#"{"name":"a","n\u0061me":"b"}"#, "property 'name' appears more than once"),
+                (#"{"tags":{"k":"a","k":"b"}}"#, "property 'k' appears more than once"),
+                (#"{"senders":[{"senderId":"x","senderId":"y"}]}"#, "property 'senderId' appears more than once"),
+                (#"{"name":"a","b":1,"a":2}"#, "unknown property 'a' in the request body; allowed: name, tags, senders"),
+                (#"{"name":null}"#, "name must be a string, not null"),
+                (#"{"name":true}"#, "name must be a string, not a boolean"),
+                (#"{"tags":[]}"#, "tags must be an object, not an array"),
+                (#"{"tags":{"k":1.5}}"#, "value of tag 'k' must be a string, not a number"),
+                (#"{"senders":{}}"#, "senders must be an array, not an object"),
+                (#"{"senders":[{}]}"#, "senders[0] needs a senderId"),
+                (#"{"senders":[{"senderId":"\#(s1)"},"x"]}"#, "senders[1] must be a JSON object, not a string"),
+                (#"{"senders":[{"senderId":7}]}"#, "senders[0].senderId must be a string, not a number"),
+                ("[]", "the request body must be a JSON object, not an array"),
+                (#"{"name":"a"} x"#, "request body is not valid JSON"),
+            ]
+            for (text, message) in cases {
+                let response = try await client.execute(uri: "/v1/SenderPools", method: .post, headers: jsonHeaders, body: body(text))
+                response.expectError(400)
+                #expect((response.json["message"] as? String)?.hasPrefix(message) == true, "\(text) -> \(response.text)")
+            }
+            let add = try await client.execute(uri: "/v1/SenderPools/\(unknownPoolID)/Senders", method: .post, headers: jsonHeaders,
+                                               body: body(#"[{"senderId":"\#(s1)","x":1}]"#))
+            #expect(add.json["message"] as? String == "unknown property 'x' in item[0]; allowed: senderId")
+        }
+    }
+
     @Test func bodiesOver2MiBAndEncodedPathSegments() async throws {
         try await withEmulator { client, _ in
             let huge = #"{"name":""# + String(repeating: "a", count: 2 * 1024 * 1024) + #""}"#
@@ -227,7 +256,7 @@ struct RouterTests {
             let state = try await client.execute(uri: "/_emulator/state", method: .get)
             #expect(state.status == .ok)
             let legacy = try #require(await store.state().pools.first?.id)
-            #expect(state.text == #"{"pools":[{"id":"\#(legacy)","name":"Legacy","tags":{"team":"ops"},"senders":["\#(s1)","\#(s2)"]}]}"#)
+            #expect(state.text == #"{"pools":[{"id":"\#(legacy)","name":"Legacy","senders":["\#(s1)","\#(s2)"],"tags":{"team":"ops"}}]}"#)
 
             _ = try await client.execute(uri: "/v1/SenderPools", method: .get, headers: authHeaders)
             _ = try await client.execute(uri: "/v1/SenderPools", method: .get)
@@ -248,13 +277,13 @@ struct RouterTests {
                 byEndpoint: ["GET /v1/SenderPools": 2, "GET /v1/SenderPools/{senderPoolId}": 1, "POST /v1/SenderPools": 1],
                 byStatus: ["200": 2, "202": 1, "401": 1, "404": 1, "405": 1]
             ))
-            #expect(log.text.hasPrefix(#"{"total":6,"byEndpoint":{"GET /v1/SenderPools":2,"#))
+            #expect(log.text.hasPrefix(#"{"byEndpoint":{"GET /v1/SenderPools":2,"#))
 
             let reset = try await client.execute(uri: "/_emulator/reset", method: .post)
             #expect(reset.status == .ok)
             #expect(try await client.execute(uri: "/_emulator/state", method: .get).text == state.text)
             let cleared = try await client.execute(uri: "/_emulator/requests", method: .get).text
-            #expect(cleared == #"{"total":0,"byEndpoint":{},"byStatus":{}}"#)
+            #expect(cleared == #"{"byEndpoint":{},"byStatus":{},"total":0}"#)
             try await client.execute(uri: "/_emulator/reset", method: .get).expectError(405)
         }
     }

@@ -227,11 +227,11 @@ struct StoreTests {
         _ = try await createCompletedPool(store, clock: clock)
         let page = try await store.listSenderPools(SenderPoolQuery(pageSize: 1))
         #expect(page.pagination.current == "eyJ2IjoxfQ") // {"v":1}
-        for token in ["", "!!!", "bm90IGpzb24", Base64URL.encode(Array(#"{"v":2}"#.utf8)),
-                      Base64URL.encode(Array(#"{"v":1,"extra":true}"#.utf8)),
-                      Base64URL.encode(Array(#"{"v":1,"createdAt":"2025-01-01T00:00:00Z"}"#.utf8)),
+        for token in ["", "!!!", "bm90IGpzb24", forgedToken(#"{"v":2}"#),
+                      forgedToken(#"{"v":1,"extra":true}"#),
+                      forgedToken(#"{"v":1,"createdAt":"2025-01-01T00:00:00Z"}"#),
                       // an id of the wrong kind for this list
-                      Base64URL.encode(Array(#"{"v":1,"createdAt":"2025-01-01T00:00:00Z","id":"comms_sender_01h9krwprkeee8fzqspvwy6nq1"}"#.utf8))] {
+                      forgedToken(#"{"v":1,"createdAt":"2025-01-01T00:00:00Z","id":"comms_sender_01h9krwprkeee8fzqspvwy6nq1"}"#)] {
             #expect(await status { _ = try await store.listSenderPools(SenderPoolQuery(pageToken: token)) } == 400, "token \(token)")
         }
         #expect(await status { _ = try await store.listSenderPools(SenderPoolQuery(pageToken: "eyJ2IjoxfQ==")) } == nil)
@@ -242,6 +242,25 @@ struct StoreTests {
         #expect(await status { _ = try await store.listSenderPools(SenderPoolQuery(startDate: "2025-01-01")) } == 400)
         #expect(await status { _ = try await store.listSenderPools(SenderPoolQuery(endDate: "2025-13-01T00:00:00Z")) } == 400)
         #expect(await status { _ = try await store.listOperations(OperationQuery(status: "DONE")) } == 400)
+    }
+
+    @Test func tokensMustBeCanonicalClosedJSON() async throws {
+        let clock = ManualClock()
+        let store = try makeStore(clock: clock)
+        let first = try await createCompletedPool(store, clock: clock, name: "a")
+        let second = try await createCompletedPool(store, clock: clock, name: "b")
+        // A token for the second pool, written by hand, works in any key order.
+        let createdAt = try await store.fetchSenderPool(id: second).createdAt
+        for json in [#"{"createdAt":"\#(createdAt)","id":"\#(second)","v":1}"#, #"{"v":1,"id":"\#(second)","createdAt":"\#(createdAt)"}"#] {
+            #expect(try await store.listSenderPools(SenderPoolQuery(pageToken: forgedToken(json))).items.map(\.id) == [second])
+        }
+        let next = try #require(try await store.listSenderPools(SenderPoolQuery(pageSize: 1)).pagination.next)
+        #expect(try await store.listSenderPools(SenderPoolQuery(pageToken: next)).items.map(\.id) == [second])
+        #expect(try await store.listSenderPools(SenderPoolQuery(pageToken: forgedToken(#"{"v":1}"#))).items.map(\.id) == [first, second])
+        for token in [forgedToken(#"{"v":1,"v":1}"#), forgedToken(#"{"v":1,"createdAt":null,"id":null}"#),
+                      forgedToken(#"{"v":"1"}"#), "eyJ2IjoxfR", "eyJ2IjoxfQ=", "eyJ2IjoxfQ+"] {
+            #expect(await status { _ = try await store.listSenderPools(SenderPoolQuery(pageToken: token)) } == 400, "token \(token)")
+        }
     }
 
     @Test func operationsListFiltersByStatus() async throws {
@@ -355,4 +374,10 @@ extension EmulatorStore {
         } while token != nil
         return out
     }
+}
+
+/// A page token as a client could forge one: unpadded base64url of `json`.
+func forgedToken(_ json: String) -> String {
+    Data(json.utf8).base64EncodedString()
+        .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
 }

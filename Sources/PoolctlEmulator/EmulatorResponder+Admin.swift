@@ -1,0 +1,19 @@
+import Hummingbird
+
+/// `/_emulator/…`: the state, a reset, and the request log. No auth, never
+/// faulted, not logged.
+extension EmulatorResponder {
+    func handleAdmin(_ admin: Route.AdminPath) async -> Response {
+        switch admin {
+        case .state:
+            return ResponseEncoding.json(200, await store.state())
+        case .reset:
+            await store.reset()
+            faults.reset()
+            log.reset()
+            return ResponseEncoding.json(200, ["reset": true])
+        case .requests:
+            return ResponseEncoding.json(200, requestLog)
+        }
+    }
+}

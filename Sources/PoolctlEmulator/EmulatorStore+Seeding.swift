@@ -1,0 +1,97 @@
+import PoolctlAPI
+
+/// Seeding: the seed's pools checked against the field rules and the
+/// inventory, and the records built from them (at start and on reset).
+extension EmulatorStore {
+    struct SeededPool {
+        var id: String
+        var name: String
+        var tags: Tags
+        var members: [Int32]
+    }
+
+    /// What `reset()` goes back to.
+    struct SeededState {
+        var pools: [SeededPool]
+        var ids: ULIDGenerator
+        var rng: SplitMix64
+        var now: Int64
+    }
+
+    /// The seed's pools with their ids (given or generated) and members, or
+    /// every problem found.
+    static func seededState(_ seed: EmulatorSeed, inventoryIndex index: [String: Int32], configuration: EmulatorConfiguration,
+                            now: Int64) throws(EmulatorSeedError) -> SeededState {
+        var ids = ULIDGenerator(seed: configuration.randomSeed ^ 0x1D5_0F_5EED)
+        var problems: [EmulatorSeedError.Problem] = []
+        var seededPools: [SeededPool] = []
+        var usedIDs = Set<String>()
+        for (n, pool) in seed.pools.enumerated() {
+            let what = "pool \(n + 1)"
+            if let id = pool.id, let problem = FieldRules.idProblem(id, kind: .senderPool, what: "\(what) id") {
+                problems.append(.init(message: problem))
+                continue
+            }
+            if let problem = FieldRules.nameProblem(pool.name) ?? FieldRules.tagsProblem(pool.tags) {
+                problems.append(.init(message: "\(what): \(problem)"))
+                continue
+            }
+            var members: [Int32] = []
+            var missing = false
+            for sender in pool.senders {
+                guard let i = index[sender] else {
+                    problems.append(.init(message: "\(what): sender '\(sender)' is not in the inventory"))
+                    missing = true
+                    continue
+                }
+                members.append(i)
+            }
+            if missing { continue }
+            let id = pool.id ?? EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now)
+            guard usedIDs.insert(id).inserted else {
+                problems.append(.init(message: "\(what): pool id '\(id)' is used twice"))
+                continue
+            }
+            members.sort()
+            seededPools.append(SeededPool(id: id, name: pool.name, tags: pool.tags, members: SortedIndices.uniqued(members)))
+        }
+        if !problems.isEmpty { throw EmulatorSeedError(file: nil, problems: problems) }
+        let rng = SplitMix64(seed: configuration.randomSeed &+ 0xCA9C_E15E_ED00_0001)
+        return SeededState(pools: seededPools, ids: ids, rng: rng, now: now)
+    }
+
+    static func buildPools(_ seeded: SeededState) -> ([String: PoolRecord], [PoolRecord]) {
+        let stamp = Timestamp.format(seconds: Timestamp.floorDiv(seeded.now, 1000))
+        var byID: [String: PoolRecord] = [:]
+        var order: [PoolRecord] = []
+        for pool in seeded.pools {
+            let record = PoolRecord(id: pool.id, seconds: Timestamp.floorDiv(seeded.now, 1000), createdAt: stamp,
+                                    name: pool.name, tags: pool.tags)
+            record.members = pool.members
+            byID[pool.id] = record
+            order.append(record)
+        }
+        order.sort { $0.position < $1.position }
+        return (byID, order)
+    }
+}
+
+/// Counts and a few sender ids, for the CLI to print at start-up.
+public struct EmulatorSeedSummary: Sendable, Hashable, CustomStringConvertible {
+    public var senders: Int
+    public var pools: Int
+    /// Up to three ACTIVATED sender ids from the inventory.
+    public var sampleSenderIDs: [String]
+
+    public init(senders: Int, pools: Int, sampleSenderIDs: [String]) {
+        self.senders = senders
+        self.pools = pools
+        self.sampleSenderIDs = sampleSenderIDs
+    }
+
+    public var description: String {
+        var text = "\(senders) sender\(senders == 1 ? "" : "s") in the inventory, \(pools) pool\(pools == 1 ? "" : "s")"
+        if !sampleSenderIDs.isEmpty { text += "; e.g. " + sampleSenderIDs.joined(separator: ", ") }
+        return text
+    }
+}
