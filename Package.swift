@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "PoolctlAPI", dependencies: ["PoolctlModel"]),
         // The live CommsAPI over AsyncHTTPClient: auth, retries, deadlines.
         .target(name: "PoolctlAPIHTTP", dependencies: [
-            "PoolctlAPI",
+            "PoolctlAPI", "PoolctlModel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -63,20 +63,20 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "poolctl", dependencies: ["PoolctlCLI"]),
-        .testTarget(name: "PoolctlAPIHTTPTests", dependencies: ["PoolctlAPIHTTP", "PoolctlAPI"]),
-        .testTarget(name: "PoolctlEmulatorTests", dependencies: [
+        .testTarget(name: "PoolctlAPIHTTPTests", dependencies: ["PoolctlAPIHTTP", "PoolctlAPI", "PoolctlModel"]),
+        .testTarget(name: "PoolctlEmulatorTests", dependencies: ["PoolctlModel", 
             "PoolctlEmulator", "PoolctlAPI",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The contract suite: the live client against the emulator on a socket.
-        .testTarget(name: "PoolctlContractTests", dependencies: ["PoolctlAPIHTTP", "PoolctlEmulator", "PoolctlAPI"]),
+        .testTarget(name: "PoolctlContractTests", dependencies: ["PoolctlModel", "PoolctlAPIHTTP", "PoolctlEmulator", "PoolctlAPI"]),
         // Golden plans over fixtures, and plan -> apply -> plan, against the emulator.
         .testTarget(name: "PoolctlEndToEndTests", dependencies: [
             "PoolctlEmulator", "PoolctlEngine", "PoolctlPlan", "PoolctlRender", "PoolctlManifest", "PoolctlModel", "PoolctlAPI",
         ]),
         // The command layer in-process: injected streams and environment, the emulator on a loopback socket.
-        .testTarget(name: "PoolctlCLITests", dependencies: ["PoolctlCLI", "PoolctlEmulator", "PoolctlAPI"]),
+        .testTarget(name: "PoolctlCLITests", dependencies: ["PoolctlModel", "PoolctlCLI", "PoolctlEmulator", "PoolctlAPI"]),
         .testTarget(name: "PoolctlEngineTests", dependencies: ["PoolctlEngine", "PoolctlAPI", "PoolctlPlan", "PoolctlModel"]),
         .testTarget(name: "PoolctlPlanTests", dependencies: ["PoolctlPlan", "PoolctlModel", "PoolctlRender"]),
         .testTarget(name: "PoolctlManifestTests", dependencies: ["PoolctlManifest", "PoolctlYAML", "PoolctlModel", "PoolctlRender"]),

@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import PoolctlAPI
+import PoolctlModel
 
 /// The live `CommsAPI`: the real Comms API, or a running emulator, over HTTP.
 ///
@@ -16,42 +17,33 @@ public struct HTTPCommsAPI: CommsAPI {
     public let baseURL: String
 
     private let transport: any HTTPTransport
-    private let timing: Timing
+    private let clock: PoolctlClock
     private let random: @Sendable () -> Double
-    private let wallClock: @Sendable () -> Date
     private let redact: Redactor
     /// The server's `Date`, for `ServerClock`.
     private let serverDate = ServerDateRecorder()
 
     /// Throws `APIError` of kind `.invalidConfiguration` for a bad base URL
     /// (e.g. plain http to a non-loopback host). `clock` times deadlines and
-    /// backoff waits; tests pass one that does not really sleep.
-    public init(configuration: HTTPClientConfiguration, callCounter: CallCounter = CallCounter(), clock: any Clock<Duration> = ContinuousClock()) throws {
-        let baseURL = try configuration.validatedBaseURL()
-        self.init(
-            configuration: configuration, baseURL: baseURL, callCounter: callCounter,
+    /// backoff waits and reads `Retry-After` dates; tests pass a manual one.
+    public init(configuration: HTTPClientConfiguration, callCounter: CallCounter = CallCounter(), clock: PoolctlClock = .system) throws {
+        // Validate before making the HTTP client: one that is never shut down traps.
+        _ = try configuration.validatedBaseURL()
+        try self.init(
+            configuration: configuration, callCounter: callCounter,
             transport: AsyncHTTPClientTransport(requestTimeout: configuration.requestTimeout),
-            timing: Timing(clock), random: { Double.random(in: 0..<1) }, wallClock: { Date() })
+            clock: clock, random: { Double.random(in: 0..<1) })
     }
 
-    /// For tests: a scripted transport, a fake clock and fixed jitter.
+    /// For tests: a scripted transport, a manual clock and fixed jitter.
     init(configuration: HTTPClientConfiguration, callCounter: CallCounter = CallCounter(), transport: any HTTPTransport,
-         clock: any Clock<Duration>, random: @escaping @Sendable () -> Double = { 0.5 },
-         wallClock: @escaping @Sendable () -> Date = { Date() }) throws {
-        let baseURL = try configuration.validatedBaseURL()
-        self.init(configuration: configuration, baseURL: baseURL, callCounter: callCounter, transport: transport,
-                  timing: Timing(clock), random: random, wallClock: wallClock)
-    }
-
-    private init(configuration: HTTPClientConfiguration, baseURL: String, callCounter: CallCounter, transport: any HTTPTransport,
-                 timing: Timing, random: @escaping @Sendable () -> Double, wallClock: @escaping @Sendable () -> Date) {
+         clock: PoolctlClock, random: @escaping @Sendable () -> Double = { 0.5 }) throws {
         self.configuration = configuration
-        self.baseURL = baseURL
+        self.baseURL = try configuration.validatedBaseURL()
         self.callCounter = callCounter
         self.transport = transport
-        self.timing = timing
+        self.clock = clock
         self.random = random
-        self.wallClock = wallClock
         self.redact = configuration.credentials.redactor
     }
 
@@ -205,7 +197,7 @@ public struct HTTPCommsAPI: CommsAPI {
     /// Sends `request` until it succeeds (2xx) or `RetryPolicy` gives up.
     /// Returns the response and the number of attempts it took.
     private func perform(_ request: APIRequest) async throws -> (TransportResponse, Int) {
-        let start = timing.now()
+        let start = clock.now()
         var policy = RetryPolicy(
             method: request.method, maxAttempts: configuration.maxAttempts, deadline: configuration.callDeadline,
             backoffBase: configuration.backoffBase, backoffCap: configuration.backoffCap, random: random)
@@ -214,7 +206,7 @@ public struct HTTPCommsAPI: CommsAPI {
 
         var lastError: APIError?
         while true {
-            let remaining = configuration.callDeadline - (timing.now() - start)
+            let remaining = configuration.callDeadline - (clock.now() - start)
             if let lastError, remaining <= .zero {
                 // Only after a retry wait overran the deadline (the policy leaves room for none).
                 throw redact(APIError(kind: .deadlineExceeded, method: request.method, path: request.path, status: lastError.status,
@@ -225,19 +217,19 @@ public struct HTTPCommsAPI: CommsAPI {
             log("→ \(request.method) \(request.target)")
             for header in outgoing.headers { log("  \(header.name): \(Self.loggable(header))") }
 
-            let sent = timing.now()
+            let sent = clock.now()
             let outcome: RetryPolicy.Outcome
             do throws(TransportFailure) {
                 let response = try await transport.send(outgoing, timeout: min(configuration.requestTimeout, remaining))
-                serverDate.record(response.header("Date"), arrived: timing.now())
-                log("← \(response.status) \(request.method) \(request.path) (\((timing.now() - sent).milliseconds) ms)")
+                serverDate.record(response.header("Date"), arrived: clock.now())
+                log("← \(response.status) \(request.method) \(request.path) (\((clock.now() - sent).milliseconds) ms)")
                 for header in response.headers { log("  \(header.name): \(Self.loggable(header))") }
                 if (200..<300).contains(response.status) { return (response, policy.attempts + 1) }
                 outcome = .response(
-                    status: response.status, retryAfter: RetryAfter.parse(response.header("Retry-After"), now: wallClock()),
+                    status: response.status, retryAfter: RetryAfter.parse(response.header("Retry-After"), now: clock.date),
                     error: httpError(response, request))
             } catch let failure {
-                log("← failed \(request.method) \(request.path) (\((timing.now() - sent).milliseconds) ms): \(failure.summary)")
+                log("← failed \(request.method) \(request.path) (\((clock.now() - sent).milliseconds) ms): \(failure.summary)")
                 func transportError(_ message: String) -> APIError {
                     APIError(kind: .transport, method: request.method, path: request.path, message: message)
                 }
@@ -256,14 +248,14 @@ public struct HTTPCommsAPI: CommsAPI {
             }
 
             lastError = outcome.error
-            switch policy.decide(for: outcome, elapsed: timing.now() - start) {
+            switch policy.decide(for: outcome, elapsed: clock.now() - start) {
             case .fail(let error):
                 throw redact(error)
             case .retry(let delay):
                 callCounter.recordRetry()
                 log("… retrying \(request.method) \(request.path) in \(RetryPolicy.format(delay)) (attempt \(policy.attempts + 1) of \(configuration.maxAttempts))")
                 do {
-                    try await timing.sleep(delay)
+                    try await clock.sleep(delay)
                 } catch {
                     throw APIError(kind: .transport, method: request.method, path: request.path,
                                    message: "cancelled while waiting to retry", attempts: policy.attempts)
@@ -318,18 +310,6 @@ extension TransportFailure {
     }
 }
 
-/// Reads `now` and sleeps on an injected clock.
-struct Timing: Sendable {
-    let now: @Sendable () -> Duration
-    let sleep: @Sendable (Duration) async throws -> Void
-
-    init<C: Clock>(_ clock: C) where C.Duration == Duration {
-        let origin = clock.now
-        now = { origin.duration(to: clock.now) }
-        sleep = { try await clock.sleep(until: clock.now.advanced(by: $0), tolerance: nil) }
-    }
-}
-
 // MARK: Wire shape of errors
 
 /// The useful parts of an error body: `{"code","message","moreInfo","status"}`
@@ -357,7 +337,7 @@ struct ErrorBody: Equatable {
 }
 
 extension HTTPCommsAPI: ServerClock {
-    public func estimatedServerTime() -> Date? { serverDate.estimate(now: timing.now()) }
+    public func estimatedServerTime() -> Date? { serverDate.estimate(now: clock.now()) }
 }
 
 // A client's default rendering would walk into its credentials and its

@@ -1,5 +1,6 @@
 import DequeModule
 import PoolctlAPI
+import PoolctlModel
 
 /// The emulator's state: the sender inventory, pools, memberships and
 /// operations, behind one actor. It implements `CommsAPI` directly (errors
@@ -11,7 +12,7 @@ import PoolctlAPI
 /// runs in the background. The endpoints, settling, paging and seeding live
 /// in the `EmulatorStore+…` files.
 public actor EmulatorStore: CommsAPI {
-    public nonisolated let clock: EmulatorClock
+    public nonisolated let clock: PoolctlClock
     /// What the seed produced: counts and a few sender ids to show.
     public nonisolated let summary: EmulatorSeedSummary
     nonisolated let operationDelayMS: Int64
@@ -41,14 +42,14 @@ public actor EmulatorStore: CommsAPI {
 
     /// A store seeded from `configuration.seedPath` (or the standard
     /// 20-sender inventory when there is none).
-    public init(configuration: EmulatorConfiguration, clock: EmulatorClock = .system) throws(EmulatorSeedError) {
+    public init(configuration: EmulatorConfiguration, clock: PoolctlClock = .system) throws(EmulatorSeedError) {
         let seed = try configuration.seedPath.map { path throws(EmulatorSeedError) in try EmulatorSeed.load(path: path) } ?? .standard
         try self.init(seed: seed, configuration: configuration, clock: clock)
     }
 
     /// A store with an explicit seed. Uses `operationDelayMS`, `cancelRate`
     /// and `randomSeed` from `configuration`.
-    public init(seed: EmulatorSeed = .standard, configuration: EmulatorConfiguration = EmulatorConfiguration(), clock: EmulatorClock = .system) throws(EmulatorSeedError) {
+    public init(seed: EmulatorSeed = .standard, configuration: EmulatorConfiguration = EmulatorConfiguration(), clock: PoolctlClock = .system) throws(EmulatorSeedError) {
         self.clock = clock
         self.operationDelayMS = Int64(max(0, configuration.operationDelayMS))
         self.cancelRate = configuration.cancelRate

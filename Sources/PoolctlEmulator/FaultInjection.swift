@@ -1,3 +1,4 @@
+import PoolctlModel
 import Synchronization
 
 /// The faults the options ask for, reproducible from `randomSeed`: a rate
@@ -17,10 +18,10 @@ final class FaultInjector: Sendable {
     }
 
     private let configuration: EmulatorConfiguration
-    private let clock: EmulatorClock
+    private let clock: PoolctlClock
     private let dice: Mutex<Dice>
 
-    init(configuration: EmulatorConfiguration, clock: EmulatorClock) {
+    init(configuration: EmulatorConfiguration, clock: PoolctlClock) {
         self.configuration = configuration
         self.clock = clock
         self.dice = Mutex(Self.initialDice(configuration))

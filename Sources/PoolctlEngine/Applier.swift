@@ -2,24 +2,6 @@ import PoolctlAPI
 import PoolctlModel
 import PoolctlPlan
 
-/// Time, injected: the real process sleeps; tests advance a manual clock.
-public struct ApplyClock: Sendable {
-    public var sleep: @Sendable (Duration) async throws -> Void
-    /// Monotonic time since an arbitrary start.
-    public var now: @Sendable () -> Duration
-
-    public init(sleep: @escaping @Sendable (Duration) async throws -> Void, now: @escaping @Sendable () -> Duration) {
-        self.sleep = sleep
-        self.now = now
-    }
-
-    public static var continuous: ApplyClock {
-        let clock = ContinuousClock()
-        let start = clock.now
-        return ApplyClock(sleep: { try await clock.sleep(for: $0) }, now: { clock.now - start })
-    }
-}
-
 public struct ApplyOptions: Sendable {
     /// Pools in flight at once. Work on one pool is always sequential.
     public var parallelism: Int = 8
@@ -50,12 +32,12 @@ public struct ApplyOptions: Sendable {
 /// when a create's outcome is unknown the tag is looked up before retrying.
 public struct Applier: Sendable {
     public var api: any CommsAPI
-    public var clock: ApplyClock
+    public var clock: PoolctlClock
     public var options: ApplyOptions
     public var progress: @Sendable (ApplyEvent) -> Void
     let batchLimit: BatchLimit
 
-    public init(api: any CommsAPI, clock: ApplyClock = .continuous, options: ApplyOptions = ApplyOptions(), progress: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) {
+    public init(api: any CommsAPI, clock: PoolctlClock = .system, options: ApplyOptions = ApplyOptions(), progress: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) {
         self.api = api
         self.clock = clock
         self.options = options

@@ -18,7 +18,7 @@ public final class HeldLease: Sendable {
     public let staleDeleted: [LeaseInfo]
 
     private let api: any CommsAPI
-    private let clock: ApplyClock
+    private let clock: PoolctlClock
     private let report: @Sendable (LeaseEvent) -> Void
     private let calls: CallCounter
 
@@ -33,7 +33,7 @@ public final class HeldLease: Sendable {
 
     private let state: Mutex<State>
 
-    init(api: any CommsAPI, clock: ApplyClock, report: @escaping @Sendable (LeaseEvent) -> Void, calls: CallCounter,
+    init(api: any CommsAPI, clock: PoolctlClock, report: @escaping @Sendable (LeaseEvent) -> Void, calls: CallCounter,
          poolID: String, name: String, tag: LeaseTag, heldFrom: Duration, staleDeleted: [LeaseInfo]) {
         self.api = api
         self.clock = clock

@@ -30,7 +30,7 @@ public struct LeaseOptions: Sendable {
 /// adds 1 PATCH per TTL/3, release 1 delete. `calls` counts them.
 public struct StackLease: Sendable {
     public var api: any CommsAPI
-    public var clock: ApplyClock
+    public var clock: PoolctlClock
     public var options: LeaseOptions
     /// In [0, 1): spreads the backoff so contenders do not retry in step.
     public var random: @Sendable () -> Double
@@ -38,7 +38,7 @@ public struct StackLease: Sendable {
     /// The calls this lease made (logical calls; the client counts retries).
     public let calls: CallCounter
 
-    public init(api: any CommsAPI, clock: ApplyClock = .continuous, options: LeaseOptions = LeaseOptions(),
+    public init(api: any CommsAPI, clock: PoolctlClock = .system, options: LeaseOptions = LeaseOptions(),
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
                 report: @escaping @Sendable (LeaseEvent) -> Void = { _ in }, calls: CallCounter = CallCounter()) {
         self.api = api

@@ -18,11 +18,11 @@ public struct Workflow: Sendable {
     public var timeout: Duration
     /// Senders per Create or Add Senders request at most; nil for the API's 10,000.
     public var maxBatch: Int?
-    public var clock: ApplyClock
+    public var clock: PoolctlClock
 
     public init(
         api: any CommsAPI, calls: CallCounter = CallCounter(), parallelism: Int = 16,
-        timeout: Duration = ApplyOptions().timeout, clock: ApplyClock = .continuous
+        timeout: Duration = ApplyOptions().timeout, clock: PoolctlClock = .system
     ) {
         self.api = api
         self.calls = calls

@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlAPI
+import PoolctlModel
 import Synchronization
 import Testing
 @testable import PoolctlAPIHTTP
@@ -20,7 +21,7 @@ import Darwin
         var configuration = HTTPClientConfiguration(credentials: testCredentials, baseURL: baseURL)
         configuration.maxAttempts = maxAttempts
         configuration.requestTimeout = .seconds(10)
-        let api = try HTTPCommsAPI(configuration: configuration, callCounter: counter, clock: FakeClock())
+        let api = try HTTPCommsAPI(configuration: configuration, callCounter: counter, clock: ManualClock().clock)
         do {
             try await body(api, counter)
         } catch {

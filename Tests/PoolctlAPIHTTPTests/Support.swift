@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlAPI
+import PoolctlModel
 import Synchronization
 @testable import PoolctlAPIHTTP
 
@@ -22,35 +23,6 @@ func allRenderings(_ value: Any) -> [String] {
     return [String(describing: value), String(reflecting: value), dumped, "\(value)"]
 }
 
-/// A clock whose sleeps return at once and move time forward, and that
-/// records what was slept.
-final class FakeClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-    }
-
-    private let state = Mutex<(now: Duration, sleeps: [Duration])>((.zero, []))
-
-    var now: Instant { Instant(offset: state.withLock { $0.now }) }
-    var minimumResolution: Duration { .zero }
-    var sleeps: [Duration] { state.withLock { $0.sleeps } }
-
-    func advance(by duration: Duration) {
-        state.withLock { $0.now += duration }
-    }
-
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        try Task.checkCancellation()
-        state.withLock { state in
-            state.sleeps.append(deadline.offset - state.now)
-            state.now = max(state.now, deadline.offset)
-        }
-    }
-}
-
 /// A transport that plays a script, one step per attempt, and records what
 /// was sent. An unscripted attempt fails the test with a `.fatal` failure.
 final class ScriptedTransport: HTTPTransport {
@@ -64,10 +36,10 @@ final class ScriptedTransport: HTTPTransport {
         var timeout: Duration
     }
 
-    let clock: FakeClock
+    let clock: ManualClock
     private let state: Mutex<(steps: [Step], sent: [Sent])>
 
-    init(clock: FakeClock, _ steps: [Step]) {
+    init(clock: ManualClock, _ steps: [Step]) {
         self.clock = clock
         self.state = Mutex((steps, []))
     }
@@ -103,7 +75,7 @@ final class LogSink: Sendable {
 
 /// A client on a scripted transport and a fake clock.
 struct Harness {
-    let clock = FakeClock()
+    let clock = ManualClock()
     let transport: ScriptedTransport
     let counter = CallCounter()
     let logs = LogSink()
@@ -114,7 +86,7 @@ struct Harness {
         var configuration = HTTPClientConfiguration(credentials: testCredentials, baseURL: "https://comms.example.test")
         configuration.debugLog = logs.log
         configure(&configuration)
-        api = try HTTPCommsAPI(configuration: configuration, callCounter: counter, transport: transport, clock: clock, random: { 0.5 })
+        api = try HTTPCommsAPI(configuration: configuration, callCounter: counter, transport: transport, clock: clock.clock, random: { 0.5 })
     }
 }
 

@@ -1,3 +1,4 @@
+import PoolctlModel
 import Foundation
 import PoolctlAPI
 import PoolctlAPIHTTP
@@ -187,7 +188,7 @@ func withContract(
 
 /// The `APIError` thrown by `body`, or nil (with an issue) when it succeeds
 /// or throws something else.
-func apiError(_ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+func apiError(_ comment: Comment? = nil, sourceLocation: Testing.SourceLocation = #_sourceLocation,
               _ body: () async throws -> Void) async -> APIError? {
     do {
         try await body()
@@ -205,7 +206,7 @@ func apiError(_ comment: Comment? = nil, sourceLocation: SourceLocation = #_sour
 @discardableResult
 func expectHTTPError(
     _ status: Int, _ method: String, _ path: String, messageContains: String? = nil,
-    sourceLocation: SourceLocation = #_sourceLocation,
+    sourceLocation: Testing.SourceLocation = #_sourceLocation,
     _ body: () async throws -> Void
 ) async -> APIError? {
     guard let error = await apiError("\(method) \(path) should fail with \(status)", sourceLocation: sourceLocation, body) else { return nil }
@@ -226,7 +227,7 @@ func expectHTTPError(
 
 /// Stats invariants of the decisions: total = queued + created + failed;
 /// PROCESSING queues everything, terminal queues nothing.
-func expectConsistent(_ operation: SenderPoolOperation, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectConsistent(_ operation: SenderPoolOperation, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
     let stats = operation.stats
     #expect(stats.total == stats.queued + stats.created + stats.failed, "\(operation)", sourceLocation: sourceLocation)
     if operation.status == .processing {

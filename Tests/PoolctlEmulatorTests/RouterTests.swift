@@ -1,3 +1,4 @@
+import PoolctlModel
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -31,7 +32,7 @@ extension TestResponse {
     var text: String { String(buffer: body) }
 
     /// The error body has exactly code, message, moreInfo and status.
-    func expectError(_ status: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectError(_ status: Int, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         #expect(Int(self.status.code) == status, "\(text)", sourceLocation: sourceLocation)
         let json = self.json
         #expect(Set(json.keys) == ["code", "message", "moreInfo", "status"], sourceLocation: sourceLocation)

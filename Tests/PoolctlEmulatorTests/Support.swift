@@ -1,3 +1,4 @@
+import PoolctlModel
 import Foundation
 import PoolctlAPI
 @testable import PoolctlEmulator

@@ -23,15 +23,8 @@ struct Rig {
         store = try EmulatorStore(seed: seed, configuration: configuration, clock: clock.clock)
     }
 
-    var applyClock: ApplyClock {
-        let clock = self.clock
-        return ApplyClock(
-            sleep: { duration in
-                let (seconds, attoseconds) = duration.components
-                clock.advance(milliseconds: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-            },
-            now: { .milliseconds(clock.milliseconds) })
-    }
+    /// Apply's waits advance the emulator's clock: one timeline for both.
+    var applyClock: PoolctlClock { clock.clock }
 
     /// The engine's entry point over the store.
     func workflow(parallelism: Int = 4) -> Workflow {

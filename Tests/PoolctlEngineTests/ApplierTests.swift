@@ -11,23 +11,6 @@ private let s1 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01"
 private let s2 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v02"
 private let ownership = "v1~web~a"
 
-/// A clock that never sleeps: waits only move time forward.
-final class TestClock: Sendable {
-    private let elapsed = Mutex<Duration>(.zero)
-    private let waits = Mutex<[Duration]>([])
-
-    var recordedWaits: [Duration] { waits.withLock { $0 } }
-
-    var applyClock: ApplyClock {
-        ApplyClock(
-            sleep: { duration in
-                self.waits.withLock { $0.append(duration) }
-                self.elapsed.withLock { $0 += duration }
-            },
-            now: { self.elapsed.withLock { $0 } })
-    }
-}
-
 private func operation(_ status: OperationStatus, total: Int, created: Int, failed: Int = 0) -> SenderPoolOperation {
     SenderPoolOperation(id: opID, status: status, stats: OperationStats(total: total, queued: status == .processing ? total : 0, created: created, failed: failed), createdAt: "", updatedAt: "")
 }
@@ -53,11 +36,11 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([s1])),
         ])
-        let clock = TestClock()
-        let report = await Applier(api: api, clock: clock.applyClock).apply(createPlan(senders: [s1]))
+        let clock = ManualClock()
+        let report = await Applier(api: api, clock: clock.clock).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .converged)
         #expect(report.pools.first?.operations.first?.polls == 2)
-        #expect(clock.recordedWaits == [.milliseconds(250), .milliseconds(500)])
+        #expect(clock.sleeps == [.milliseconds(250), .milliseconds(500)])
         #expect(api.unanswered == 0)
     }
 
@@ -73,7 +56,7 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([s1, s2])),
         ])
-        let report = await Applier(api: api, clock: TestClock().applyClock).apply(createPlan(senders: [s1, s2]))
+        let report = await Applier(api: api, clock: ManualClock().clock).apply(createPlan(senders: [s1, s2]))
         #expect(report.outcome == .converged)
         #expect(api.calls.filter { if case .createSenderPool = $0 { true } else { false } }.count == 1)
         #expect(api.unanswered == 0)
@@ -90,7 +73,7 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([])),
         ])
-        let report = await Applier(api: api, clock: TestClock().applyClock).apply(createPlan(senders: []))
+        let report = await Applier(api: api, clock: ManualClock().clock).apply(createPlan(senders: []))
         #expect(report.outcome == .converged)
         #expect(api.unanswered == 0)
     }
@@ -105,7 +88,7 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([])),
         ], count: 5).flatMap { $0 })
-        let report = await Applier(api: api, clock: TestClock().applyClock).apply(createPlan(senders: [s1]))
+        let report = await Applier(api: api, clock: ManualClock().clock).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .partial)
         #expect(report.pools.first?.remaining == ["1 sender is not a member: \(s1)"])
         #expect(api.unanswered == 0)
@@ -124,7 +107,7 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([s2])),
         ])
-        let report = await Applier(api: api, clock: TestClock().applyClock).apply(plan)
+        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
         #expect(report.outcome == .converged)
         #expect(report.pools.first?.sendersAdded == 1)
         #expect(report.pools.first?.sendersRemoved == 1)
@@ -147,7 +130,7 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([s1])),
         ])
-        let report = await Applier(api: api, clock: TestClock().applyClock).apply(plan)
+        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
         #expect(report.outcome == .converged)
         #expect(api.unanswered == 0)
     }
@@ -162,7 +145,7 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([s1])),
         ])
-        let report = await Applier(api: api, clock: TestClock().applyClock).apply(plan)
+        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
         #expect(report.outcome == .converged)
         #expect(api.unanswered == 0)
     }
@@ -184,7 +167,7 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([s1, s2, s3])),
         ])
-        let report = await Applier(api: api, clock: TestClock().applyClock).apply(plan)
+        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
         #expect(report.outcome == .converged)
         #expect(report.pools.first?.sendersAdded == 3)
         #expect(api.unanswered == 0)
@@ -201,10 +184,10 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([renamed])),
             (.listPoolSenders(poolID), .senders([])),
         ])
-        let clock = TestClock()
-        let report = await Applier(api: api, clock: clock.applyClock).apply(plan)
+        let clock = ManualClock()
+        let report = await Applier(api: api, clock: clock.clock).apply(plan)
         #expect(report.outcome == .converged)
-        #expect(clock.recordedWaits == [.milliseconds(250)])
+        #expect(clock.sleeps == [.milliseconds(250)])
         #expect(api.unanswered == 0)
     }
 
@@ -218,7 +201,7 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([merged])),
             (.listPoolSenders(poolID), .senders([])),
         ], count: 5).flatMap { $0 })
-        let report = await Applier(api: api, clock: TestClock().applyClock).apply(plan)
+        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
         #expect(report.outcome == .partial)
         let result = report.pools.first
         #expect(result?.remaining == ["tag team is still \"ops\": the API kept it after a PATCH that left it out"])

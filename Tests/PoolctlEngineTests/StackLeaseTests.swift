@@ -65,7 +65,7 @@ private final class Events: Sendable {
 }
 
 private func locker(_ api: ScriptedAPI, _ clock: ManualClock, _ events: Events = Events()) -> StackLease {
-    StackLease(api: api, clock: clock.applyClock, random: { 0.5 }, report: events.report)
+    StackLease(api: api, clock: clock.clock, random: { 0.5 }, report: events.report)
 }
 
 private func stackLocked(_ body: () async throws -> Void) async -> StackLocked? {
@@ -96,7 +96,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
             (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
         ])
-        let clock = ManualClock()
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         async let lockedA = stackLocked { _ = try await locker(apiA, clock).acquire(stack: "web", holder: hostA) }
         async let lockedB = stackLocked { _ = try await locker(apiB, clock).acquire(stack: "web", holder: hostB) }
         let (a, b) = await (lockedA, lockedB)
@@ -118,7 +118,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.listSenderPools(operationId: nil), .pools([ownB])),
             (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
         ])
-        let clock = ManualClock()
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let locked = await stackLocked { _ = try await locker(apiA, clock).acquire(stack: "web", holder: hostA) }
         #expect(locked?.poolID == leaseB)
 
@@ -137,13 +137,13 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.listSenderPools(operationId: nil), .pools([ownA, other])),
             (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
         ])
-        let clock = ManualClock()
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let locked = await stackLocked { _ = try await locker(api, clock).acquire(stack: "web", holder: hostA) }
         #expect(locked == StackLocked(stack: "web", holder: "runner-b.202", poolID: leaseB,
                                       since: date("2025-03-01T11:40:00Z"), expiresAt: date("2025-03-01T12:04:00Z")))
         #expect(locked?.description == "the stack is locked by runner-b.202 since 2025-03-01T11:40:00Z; the lease expires at 2025-03-01T12:04:00Z")
         // Only the create's poll waited: no backoff.
-        #expect(clock.passedSleeps == [.milliseconds(100)])
+        #expect(clock.sleeps == [.milliseconds(100)])
         #expect(api.unanswered == 0)
     }
 
@@ -156,13 +156,13 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.listSenderPools(operationId: nil), .pools([ownA2])),
             (.deleteSenderPool(leaseA2), .resourceAccepted(leaseA2)),
         ])
-        let clock = ManualClock()
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let events = Events()
-        let lock = StackLease(api: api, clock: clock.applyClock, random: { 0.9 }, report: events.report)
+        let lock = StackLease(api: api, clock: clock.clock, random: { 0.9 }, report: events.report)
         let held = try await lock.acquire(stack: "web", holder: hostA, lockTimeout: .seconds(60))
         #expect(held.poolID == leaseA2)
         // Poll, backoff of 1 s jittered by 0.5 + 0.9, poll.
-        #expect(clock.passedSleeps == [.milliseconds(100), .milliseconds(1400), .milliseconds(100)])
+        #expect(clock.sleeps == [.milliseconds(100), .milliseconds(1400), .milliseconds(100)])
         guard case .waiting(let blocker, let wait)? = events.all.first else {
             Issue.record("no waiting event: \(events.all)")
             return
@@ -184,7 +184,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
         ])
         let events = Events()
-        let held = try await locker(api, ManualClock(), events).acquire(stack: "web", holder: hostA)
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: hostA)
         #expect(held.staleDeleted.map(\.poolID) == [staleID])
         #expect(events.all.map(\.description) == [
             "deleted a stale lease of stack 'web' held by dead-host.9 (\(staleID)); it expired at 2025-03-01T11:52:00Z",
@@ -202,7 +202,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
         ])
         api.setServerTime(date("2025-03-01T12:05:00Z"))
-        let held = try await locker(api, ManualClock()).acquire(stack: "web", holder: hostA)
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).acquire(stack: "web", holder: hostA)
         #expect(held.staleDeleted.map(\.poolID) == [leaseB])
         try await held.release()
         #expect(api.unanswered == 0)
@@ -216,7 +216,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
             (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
         ])
-        let clock = ManualClock()
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let held = try await locker(api, clock).acquire(stack: "web", holder: hostA, ttl: .seconds(120))
         #expect(await clock.parked() == .seconds(40))
         #expect(api.updateRequests.isEmpty)
@@ -268,7 +268,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.listSenderPools(operationId: nil), .pools([ownA])),
             (.updateSenderPool(leaseA), .error(.http(404, "not found"))),
         ])
-        let clock = ManualClock()
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let events = Events()
         let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA)
         #expect(await clock.parked() == .seconds(40))
@@ -284,7 +284,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.listSenderPools(operationId: nil), .pools([ownA])),
             (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
         ])
-        let held = try await locker(api, ManualClock()).acquire(stack: "web", holder: hostA)
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).acquire(stack: "web", holder: hostA)
         do {
             try held.ensureHeld()
             throw WorkFailed()
@@ -303,7 +303,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.listSenderPools(operationId: nil), .error(down)),
             (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
         ])
-        await #expect(throws: down) { _ = try await locker(api, ManualClock()).acquire(stack: "web", holder: hostA) }
+        await #expect(throws: down) { _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).acquire(stack: "web", holder: hostA) }
         #expect(api.unanswered == 0)
     }
 
@@ -315,7 +315,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             (.deleteSenderPool(staleID), .resourceAccepted(staleID)),
             (.deleteSenderPool(leaseA), .error(.http(404, "gone already"))),
         ])
-        let deleted = try await locker(api, ManualClock()).unlock(stack: "web")
+        let deleted = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).unlock(stack: "web")
         #expect(deleted.map(\.poolID) == [staleID, leaseA])
         #expect(api.unanswered == 0)
     }
