@@ -23,6 +23,9 @@ public struct HTTPClientConfiguration: Sendable {
     /// Receives one line per request, response, failure and retry; never credentials.
     public var debugLog: (@Sendable (String) -> Void)?
     public var userAgent: String
+    /// Requests in flight at once and the rate cap, shared by every call of
+    /// one client (see `RequestScheduler`).
+    public var scheduling = RequestScheduler.Settings()
 
     public init(
         credentials: Credentials,

@@ -18,6 +18,8 @@ public struct HTTPCommsAPI: CommsAPI {
 
     private let transport: any HTTPTransport
     private let clock: PoolctlClock
+    /// Slots and rate for every attempt of every call of this client.
+    public let scheduler: RequestScheduler
     private let random: @Sendable () -> Double
     private let redact: Redactor
     /// The server's `Date`, for `ServerClock`.
@@ -45,6 +47,7 @@ public struct HTTPCommsAPI: CommsAPI {
         self.clock = clock
         self.random = random
         self.redact = configuration.credentials.redactor
+        self.scheduler = RequestScheduler(settings: configuration.scheduling, clock: clock)
     }
 
     /// Closes connections and releases the client. Call once, after the last request.
@@ -197,7 +200,9 @@ public struct HTTPCommsAPI: CommsAPI {
     /// Sends `request` until it succeeds (2xx) or `RetryPolicy` gives up.
     /// Returns the response and the number of attempts it took.
     private func perform(_ request: APIRequest) async throws -> (TransportResponse, Int) {
-        let start = clock.now()
+        // The deadline runs from the first slot: waiting behind other calls
+        // for the shared rate is not this call's failure.
+        var start: Duration?
         var policy = RetryPolicy(
             method: request.method, maxAttempts: configuration.maxAttempts, deadline: configuration.callDeadline,
             backoffBase: configuration.backoffBase, backoffCap: configuration.backoffCap, random: random)
@@ -206,8 +211,17 @@ public struct HTTPCommsAPI: CommsAPI {
 
         var lastError: APIError?
         while true {
-            let remaining = configuration.callDeadline - (clock.now() - start)
+            do {
+                try await scheduler.start()
+            } catch {
+                throw APIError(kind: isWrite ? .outcomeUnknown : .transport, method: request.method, path: request.path,
+                               message: "cancelled while waiting for a request slot", attempts: policy.attempts)
+            }
+            let began = start ?? clock.now()
+            start = began
+            let remaining = configuration.callDeadline - (clock.now() - began)
             if let lastError, remaining <= .zero {
+                scheduler.finished(.answered)
                 // Only after a retry wait overran the deadline (the policy leaves room for none).
                 throw redact(APIError(kind: .deadlineExceeded, method: request.method, path: request.path, status: lastError.status,
                                       code: lastError.code, message: "no success within \(RetryPolicy.format(configuration.callDeadline)); last error: \(lastError.message)",
@@ -221,14 +235,15 @@ public struct HTTPCommsAPI: CommsAPI {
             let outcome: RetryPolicy.Outcome
             do throws(TransportFailure) {
                 let response = try await transport.send(outgoing, timeout: min(configuration.requestTimeout, remaining))
+                let retryAfter = RetryAfter.parse(response.header("Retry-After"), now: clock.date)
+                scheduler.finished(response.status == 429 ? .rateLimited(retryAfter: retryAfter) : .answered)
                 serverDate.record(response.header("Date"), arrived: clock.now())
                 log("← \(response.status) \(request.method) \(request.path) (\((clock.now() - sent).milliseconds) ms)")
                 for header in response.headers { log("  \(header.name): \(Self.loggable(header))") }
                 if (200..<300).contains(response.status) { return (response, policy.attempts + 1) }
-                outcome = .response(
-                    status: response.status, retryAfter: RetryAfter.parse(response.header("Retry-After"), now: clock.date),
-                    error: httpError(response, request))
+                outcome = .response(status: response.status, retryAfter: retryAfter, error: httpError(response, request))
             } catch let failure {
+                scheduler.finished(.answered)
                 log("← failed \(request.method) \(request.path) (\((clock.now() - sent).milliseconds) ms): \(failure.summary)")
                 func transportError(_ message: String) -> APIError {
                     APIError(kind: .transport, method: request.method, path: request.path, message: message)
@@ -248,14 +263,15 @@ public struct HTTPCommsAPI: CommsAPI {
             }
 
             lastError = outcome.error
-            switch policy.decide(for: outcome, elapsed: clock.now() - start) {
+            switch policy.decide(for: outcome, elapsed: clock.now() - began) {
             case .fail(let error):
                 throw redact(error)
             case .retry(let delay):
                 callCounter.recordRetry()
                 log("… retrying \(request.method) \(request.path) in \(RetryPolicy.format(delay)) (attempt \(policy.attempts + 1) of \(configuration.maxAttempts))")
                 do {
-                    try await clock.sleep(delay)
+                    // A 429's pause is the scheduler's, for every request at once.
+                    if case .response(429, _, _) = outcome {} else { try await clock.sleep(delay) }
                 } catch {
                     throw APIError(kind: .transport, method: request.method, path: request.path,
                                    message: "cancelled while waiting to retry", attempts: policy.attempts)

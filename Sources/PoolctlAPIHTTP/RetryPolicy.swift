@@ -43,6 +43,9 @@ public struct RetryPolicy: Sendable {
     private let random: @Sendable () -> Double
     /// Failed attempts so far.
     public private(set) var attempts = 0
+    /// Of `attempts`, the 429s: they do not use up `maxAttempts`, since a 429
+    /// was not processed; only the deadline bounds them.
+    public private(set) var rateLimited = 0
 
     public init(
         method: String,
@@ -74,6 +77,7 @@ public struct RetryPolicy: Sendable {
         case .response(429, let retryAfter, let apiError):
             // Twilio: a 429 was not processed, so even a POST is safe to repeat.
             error = apiError
+            rateLimited += 1
             delay = retryAfter ?? backoff()
         case .response(let status, let retryAfter, let apiError) where Self.retryableStatuses.contains(status):
             error = apiError
@@ -92,7 +96,7 @@ public struct RetryPolicy: Sendable {
             delay = backoff()
         }
         error.attempts = attempts
-        guard attempts < maxAttempts else { return .fail(error) }
+        guard attempts - rateLimited < maxAttempts else { return .fail(error) }
         guard elapsed + delay < deadline else { return .fail(deadlineExceeded(error, wait: delay)) }
         return .retry(after: delay)
     }

@@ -12,17 +12,26 @@ struct APIOptions: ParsableArguments {
     @Flag(help: "Log every HTTP request and response to stderr (credentials redacted).")
     var debug = false
 
-    @Option(help: "Pools read or changed at once.")
+    @Option(help: "API requests in flight at once (pools waiting on operations hold none).")
     var parallelism = 16
+
+    @Option(name: .customLong("max-rps"), help: ArgumentHelp(
+        "Requests per second at most. Without it the rate adapts to the server: a 429 halves it and pauses every request for Retry-After.",
+        valueName: "rate"))
+    var maxRPS: Double?
 
     func validate() throws {
         guard parallelism >= 1, parallelism <= 256 else {
             throw ValidationError("--parallelism must be between 1 and 256")
         }
+        if let maxRPS, !(maxRPS > 0 && maxRPS.isFinite) {
+            throw ValidationError("--max-rps must be a positive number")
+        }
     }
 
     /// The live client, from the context's credentials and API URL.
-    func makeClient(context: CommandContext) throws -> HTTPCommsAPI {
+    /// `callDeadline`: how long one call may wait out 429s (apply passes its timeout).
+    func makeClient(context: CommandContext, callDeadline: Duration? = nil) throws -> HTTPCommsAPI {
         let credentials = try Credentials.fromEnvironment(context.environment)
         let baseURL = apiURL ?? context.environment["POOLCTL_API_URL"] ?? HTTPClientConfiguration.defaultBaseURL
         var log: (@Sendable (String) -> Void)?
@@ -30,7 +39,9 @@ struct APIOptions: ParsableArguments {
             let stderr = context.stderr
             log = { @Sendable line in stderr.write("debug: \(line)\n") }
         }
-        let configuration = HTTPClientConfiguration(credentials: credentials, baseURL: baseURL, debugLog: log)
+        var configuration = HTTPClientConfiguration(credentials: credentials, baseURL: baseURL, debugLog: log)
+        configuration.scheduling = RequestScheduler.Settings(maxInFlight: parallelism, maxRPS: maxRPS)
+        if let callDeadline { configuration.callDeadline = max(configuration.callDeadline, callDeadline) }
         return try HTTPCommsAPI(configuration: configuration)
     }
 
@@ -39,8 +50,11 @@ struct APIOptions: ParsableArguments {
     func withWorkflow<T>(
         context: CommandContext, timeout: Duration = ApplyOptions().timeout, maxBatch: Int? = nil, _ body: (Workflow) async throws -> T
     ) async throws -> T {
-        let client = try makeClient(context: context)
-        var workflow = Workflow(api: client, calls: client.callCounter, parallelism: parallelism, timeout: timeout)
+        let client = try makeClient(context: context, callDeadline: timeout)
+        // Requests are bounded by the client's scheduler; pools waiting on
+        // operations hold no request slot, so many more run at once.
+        var workflow = Workflow(api: client, calls: client.callCounter, parallelism: max(parallelism, Workflow.poolsAtOnce), timeout: timeout)
+        workflow.refreshParallelism = parallelism
         workflow.maxBatch = maxBatch
         do {
             let value = try await body(workflow)

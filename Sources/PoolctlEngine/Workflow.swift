@@ -14,6 +14,12 @@ public struct Workflow: Sendable {
     public var calls: CallCounter
     /// Pools read, and pools changed, at once.
     public var parallelism: Int
+    /// Pools whose member lists are read at once during a refresh.
+    public var refreshParallelism: Int?
+    /// Pools an apply works on at once when requests are bounded elsewhere
+    /// (the live client's scheduler): a pool waiting on an operation holds
+    /// no request slot.
+    public static let poolsAtOnce = 1024
     /// Bounds the whole apply.
     public var timeout: Duration
     /// Senders per Create or Add Senders request at most; nil for the API's 10,000.
@@ -120,7 +126,7 @@ public struct Workflow: Sendable {
         return report
     }
 
-    private var refresher: Refresher { Refresher(api: api, parallelism: parallelism) }
+    private var refresher: Refresher { Refresher(api: api, parallelism: refreshParallelism ?? parallelism) }
 
     /// Calls keyed by endpoint name (`POST /v1/SenderPools`), zeros left out.
     private static func byName(_ calls: [Endpoint: Int]) -> [String: Int] {

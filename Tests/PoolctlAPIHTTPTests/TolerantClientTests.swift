@@ -66,6 +66,18 @@ import Testing
         ])
     }
 
+    @Test func a429IsNeverFinalWhileTheDeadlineAllowsWaiting() async throws {
+        let limited = ScriptedTransport.Step.respond(429, headers: [(name: "Retry-After", value: "2")], body: "")
+        let h = try Harness([limited, limited, limited, limited, .respond(202, body: #"{"operationId":"\#(operationID)"}"#)]) {
+            $0.maxAttempts = 2
+        }
+        let accepted = try await h.api.createSenderPool(CreateSenderPoolRequest(name: "a"))
+        #expect(accepted.operationId == operationID)
+        #expect(h.transport.sent.count == 5)
+        // Each pause is the scheduler's Retry-After, not a per-call backoff.
+        #expect(h.clock.sleeps == [.seconds(2), .seconds(2), .seconds(2), .seconds(2)])
+    }
+
     @Test func anyTwoHundredIsSuccessForDeletes() async throws {
         let h = try Harness([
             .respond(204, body: ""),

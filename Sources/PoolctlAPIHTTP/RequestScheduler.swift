@@ -1,0 +1,158 @@
+import PoolctlModel
+import Synchronization
+
+/// One request scheduler for a whole run: every attempt of every call waits
+/// here for a slot (at most `maxInFlight` requests at once) and a token of a
+/// shared rate that adapts to the server.
+///
+/// Under a rate limit the number of calls is the wall time, and a 429 costs a
+/// round trip and a pause, so the scheduler prevents them rather than
+/// retrying them: on a 429 it halves the rate and pauses *every* request for
+/// the `Retry-After`; it then climbs back quickly to just under the rate that
+/// drew the 429, and probes above it slowly. `maxRPS` caps the rate up front.
+public final class RequestScheduler: Sendable {
+    public struct Settings: Sendable, Hashable {
+        /// Requests in flight at once (`--parallelism`).
+        public var maxInFlight: Int
+        /// A cap on the rate (`--max-rps`); nil for none until a 429 sets one.
+        public var maxRPS: Double?
+        /// The rate never drops below this.
+        public var minRPS: Double = 0.5
+
+        public init(maxInFlight: Int = 16, maxRPS: Double? = nil) {
+            self.maxInFlight = max(1, maxInFlight)
+            self.maxRPS = maxRPS
+        }
+    }
+
+    private struct State {
+        /// Requests per second now; nil while nothing limits the rate.
+        var rate: Double?
+        /// The rate that last drew a 429: recovery aims just under it.
+        var ceiling: Double?
+        var tokens = 1.0
+        var refilled: Duration?
+        /// No request starts before this (a `Retry-After`).
+        var pausedUntil: Duration = .zero
+        var inFlight = 0
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        /// Start times of the last second's requests, to know the rate that drew a 429.
+        var recent: [Duration] = []
+        var rateLimited = 0
+    }
+
+    public let settings: Settings
+    private let clock: PoolctlClock
+    private let state: Mutex<State>
+
+    public init(settings: Settings = Settings(), clock: PoolctlClock = .system) {
+        self.settings = settings
+        self.clock = clock
+        state = Mutex(State(rate: settings.maxRPS))
+    }
+
+    /// The current rate limit, nil for none.
+    public var rate: Double? { state.withLock { $0.rate } }
+    /// How many 429s it has seen.
+    public var rateLimitedCount: Int { state.withLock { $0.rateLimited } }
+
+    /// Waits for a slot and a token; call `finished(_:)` once the attempt is over.
+    public func start() async throws {
+        await takeSlot()
+        do {
+            while true {
+                let wait: Duration? = state.withLock { state in
+                    let now = clock.now()
+                    if state.pausedUntil > now { return state.pausedUntil - now }
+                    guard let rate = state.rate else {
+                        state.recent.append(now)
+                        return nil
+                    }
+                    if let last = state.refilled {
+                        state.tokens = min(1, state.tokens + Self.seconds(now - last) * rate)
+                    }
+                    state.refilled = now
+                    if state.tokens >= 1 {
+                        state.tokens -= 1
+                        state.recent.append(now)
+                        return nil
+                    }
+                    return .milliseconds(Int64(((1 - state.tokens) / rate * 1000).rounded(.up)))
+                }
+                guard let wait else { return }
+                try await clock.sleep(wait)
+            }
+        } catch {
+            releaseSlot()
+            throw error
+        }
+    }
+
+    public enum Outcome: Sendable {
+        case answered
+        /// A 429, with the server's `Retry-After` if it sent one.
+        case rateLimited(retryAfter: Duration?)
+    }
+
+    /// Ends an attempt: frees its slot and adapts the rate.
+    public func finished(_ outcome: Outcome) {
+        state.withLock { state in
+            let now = clock.now()
+            state.recent.removeAll { now - $0 > .seconds(1) }
+            switch outcome {
+            case .answered:
+                guard var rate = state.rate else { return }
+                if let ceiling = state.ceiling, rate < ceiling * 0.9 {
+                    rate += (ceiling * 0.9 - rate) * 0.05
+                } else {
+                    rate += 0.5 / max(rate, 1)
+                }
+                state.rate = min(rate, settings.maxRPS ?? .infinity)
+            case .rateLimited(let retryAfter):
+                state.rateLimited += 1
+                let observed = Double(max(state.recent.count, 1))
+                let current = state.rate ?? observed
+                // Several requests in flight see the same 429 window: halve once per pause.
+                if state.pausedUntil <= now {
+                    state.ceiling = current
+                    state.rate = max(settings.minRPS, current / 2)
+                    state.tokens = 0
+                    state.refilled = now
+                }
+                state.pausedUntil = max(state.pausedUntil, now + (retryAfter ?? .seconds(1)))
+            }
+        }
+        releaseSlot()
+    }
+
+    private func takeSlot() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let granted = state.withLock { state in
+                if state.inFlight < settings.maxInFlight {
+                    state.inFlight += 1
+                    return true
+                }
+                state.waiting.append(continuation)
+                return false
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    private func releaseSlot() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiting.isEmpty {
+                state.inFlight -= 1
+                return nil
+            }
+            // The slot passes straight to the next waiter.
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
