@@ -1,3 +1,4 @@
+import Foundation
 import PoolctlAPI
 import PoolctlModel
 import PoolctlPlan
@@ -19,6 +20,14 @@ public struct ApplyOptions: Sendable {
     /// How long verification re-reads a pool that is not converged yet,
     /// for APIs whose writes or listings show a change a moment later.
     public var settleBudget: Duration = .seconds(4)
+    /// Re-read every touched pool's members (`--verify full`) even when
+    /// the operations' stats already account for every sender.
+    public var verifyFull = false
+    /// Removals from one pool in flight at once.
+    public var removalsAtOnce = 32
+    /// Poll rounds list this run's operations (one call per 1,000); false
+    /// fetches each operation on its own.
+    public var pollByListing = true
     /// Called before each pool's work starts; throws when apply must stop
     /// writing (the stack lease was lost).
     public var mayWrite: @Sendable () throws -> Void = {}
@@ -50,11 +59,16 @@ public struct Applier: Sendable {
         let deadline = started + options.timeout
         let work = plan.changes.filter { $0.action.isChange }
         let tracker = ProgressTracker(total: work.count, emit: progress)
+        let watcher = OperationWatcher(
+            api: api, clock: clock, since: Self.operationsSince(api: api, clock: clock), useListing: options.pollByListing,
+            report: { key, reference, status in
+                Task { await tracker.step(key, "operation \(reference.id) is \(status); polling until it is COMPLETED, CANCELED or FAILED", added: 0, removed: 0) }
+            })
 
         // Phase 1: creates, patches and adds. Phase 2: removals. Phase 3: deletions.
         let first = work.filter { !$0.action.deletesPool }
         var results = await runPools(first, deadline: deadline, tracker: tracker, finishes: { $0.removeSenders.isEmpty }) { change, result in
-            try await self.createOrUpdate(change, &result, deadline: deadline, tracker: tracker)
+            try await self.createOrUpdate(change, &result, deadline: deadline, tracker: tracker, watcher: watcher)
         }
         let removing = first.filter { !$0.removeSenders.isEmpty }
         let removed = await runPools(removing, deadline: deadline, tracker: tracker, prior: results, finishes: { _ in true }) { change, result in
@@ -83,7 +97,12 @@ public struct Applier: Sendable {
             let livePools = listed.map { Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
             let carriers = Self.ownershipCarriers(listed ?? [], stack: plan.stack)
             for index in doubt {
-                var remaining = await verify(work[index], poolID: final[index].poolID, livePools: livePools)
+                // A create that sent nothing after its operation is found here, by its ownership tag.
+                if final[index].poolID == nil, work[index].action == .create, let ids = carriers[work[index].key], ids.count == 1 {
+                    final[index].poolID = ids[0]
+                }
+                let membersProven = !options.verifyFull && Self.operationsProveMembers(work[index], final[index])
+                var remaining = await verify(work[index], poolID: final[index].poolID, livePools: livePools, readMembers: !membersProven)
                 // Never call a key converged while another live pool carries its ownership.
                 if !work[index].action.deletesPool, listed != nil {
                     let ids = carriers[work[index].key] ?? []
@@ -125,6 +144,16 @@ public struct Applier: Sendable {
             }
         }
         return carriers.mapValues { $0.sorted() }
+    }
+
+    /// `startDate` for listing this run's operations: the server's time now
+    /// (from the latest `Date` header) less a margin, or the local clock less
+    /// a wider one when the server's time is unknown.
+    static func operationsSince(api: any CommsAPI, clock: PoolctlClock) -> String {
+        if let server = (api as? ServerClock)?.estimatedServerTime() {
+            return APITimestamp.formatRFC3339(server.addingTimeInterval(-300))
+        }
+        return APITimestamp.formatRFC3339(clock.date.addingTimeInterval(-900))
     }
 
     static func id(_ change: PoolChange) -> String { change.key + "\u{0}" + (change.poolID ?? "") }
@@ -190,11 +219,13 @@ public struct Applier: Sendable {
 
     // MARK: - Steps
 
-    private func createOrUpdate(_ change: PoolChange, _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker) async throws {
+    private func createOrUpdate(
+        _ change: PoolChange, _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker, watcher: OperationWatcher
+    ) async throws {
         var poolID = change.poolID
         var toAdd = change.addSenders.map(\.id)
         if change.action == .create {
-            let created = try await create(change, senders: toAdd, &result, deadline: deadline, tracker: tracker)
+            let created = try await create(change, senders: toAdd, &result, deadline: deadline, tracker: tracker, watcher: watcher)
             poolID = created.poolID
             result.poolID = created.poolID
             if let outcome = created.operation {
@@ -206,7 +237,7 @@ public struct Applier: Sendable {
                 }
             }
             toAdd.removeAll { created.members.contains($0) }
-            await tracker.step(change.key, "created \(created.poolID)", added: result.sendersAdded, removed: 0)
+            await tracker.step(change.key, "created" + (created.poolID.map { " \($0)" } ?? ""), added: result.sendersAdded, removed: 0)
         } else if change.patchesPool, let id = poolID {
             try await withConflictRetry(deadline: deadline) {
                 _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: change.name.after, tags: change.desiredTags))
@@ -224,7 +255,7 @@ public struct Applier: Sendable {
                 continue
             }
             pending = pending.dropFirst(sent.consumed)
-            let outcome = try await poll(sent.operation, kind: .addSenders, key: change.key, deadline: deadline, tracker: tracker)
+            let outcome = try await poll(sent.operation, kind: .addSenders, key: change.key, deadline: deadline, watcher: watcher)
             result.operations.append(outcome)
             result.sendersAdded += outcome.created
             await tracker.step(change.key, "added \(outcome.created) of \(sent.sent) senders to \(id)", added: outcome.created, removed: 0)
@@ -274,7 +305,9 @@ public struct Applier: Sendable {
     /// What a create left: the pool, its operation's outcome (nil when an
     /// earlier attempt was recovered), and the senders it already holds.
     struct Created {
-        var poolID: String
+        /// Nil when nothing more is sent to the pool: the verification
+        /// listing finds it by its ownership tag, so no call is spent here.
+        var poolID: String?
         var operation: OperationResult?
         var members: Set<String>
     }
@@ -283,7 +316,10 @@ public struct Applier: Sendable {
     /// the operation, then finds the pool; or finds the pool when a create's
     /// outcome was unknown. Never creates a duplicate: a retry happens only
     /// after a definite "not processed" (400) or after looking for the pool.
-    private func create(_ change: PoolChange, senders: [String], _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker) async throws -> Created {
+    private func create(
+        _ change: PoolChange, senders: [String], _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker,
+        watcher: OperationWatcher
+    ) async throws -> Created {
         guard let ownership = change.desiredTags[Ownership.tagKey].flatMap(Ownership.init(tagValue:)) else {
             throw APIError(kind: .invalidConfiguration, message: "the plan's create for '\(change.key)' carries no ownership tag")
         }
@@ -300,7 +336,11 @@ public struct Applier: Sendable {
                     throw APIError(kind: .invalidResponse, method: "POST", path: "/v1/SenderPools", message: "the response named no operation")
                 }
                 // Poll first: an API may show the pool only once its operation completes.
-                let outcome = try await poll(reference, kind: .create, key: change.key, deadline: deadline, tracker: tracker)
+                let outcome = try await poll(reference, kind: .create, key: change.key, deadline: deadline, watcher: watcher)
+                guard inline.count < senders.count else {
+                    return Created(poolID: nil, operation: outcome, members: Set(inline))
+                }
+                // More senders follow in Add Senders calls, which need the id now.
                 let id = try await findCreated(operationID: reference.id, ownership: ownership, deadline: deadline)
                 return Created(poolID: id, operation: outcome, members: Set(inline))
             } catch let error as APIError where error.kind == .http && error.status == 400 && inline.count > 1 {
@@ -338,21 +378,46 @@ public struct Applier: Sendable {
         return nil
     }
 
+    /// Remove Sender is not an operation, so one pool's removals run at
+    /// once, bounded here and by the client's request slots.
     private func removeSenders(_ change: PoolChange, poolID: String, _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker) async throws {
+        let api = self.api
+        let clock = self.clock
         var removed = 0
-        for member in change.removeSenders {
-            if clock.now() > deadline { throw APIError(kind: .deadlineExceeded, message: "the apply timeout passed after removing \(removed) of \(change.removeSenders.count) senders") }
-            do {
-                _ = try await withConflictRetry(deadline: deadline) {
-                    try await api.removeSender(poolID: poolID, senderID: member.id)
+        var firstError: (any Error)?
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            var pending = change.removeSenders.makeIterator()
+            func next() -> Bool {
+                guard let member = pending.next() else { return false }
+                group.addTask {
+                    if clock.now() > deadline { return false }
+                    do {
+                        _ = try await self.withConflictRetry(deadline: deadline) {
+                            try await api.removeSender(poolID: poolID, senderID: member.id)
+                        }
+                    } catch let error as APIError where error.isNotFound {
+                        // Already gone: the goal is reached.
+                    }
+                    return true
                 }
-            } catch let error as APIError where error.isNotFound {
-                // Already gone: the goal is reached.
+                return true
             }
-            removed += 1
-            result.sendersRemoved += 1
+            for _ in 0..<options.removalsAtOnce where next() {}
+            while let outcome = await group.nextResult() {
+                switch outcome {
+                case .success(true): removed += 1
+                case .success(false): break
+                case .failure(let error): if firstError == nil { firstError = error }
+                }
+                if firstError == nil { _ = next() }
+            }
         }
+        result.sendersRemoved += removed
         await tracker.step(change.key, "removed \(removed) senders from \(poolID)", added: 0, removed: removed)
+        if let firstError { throw firstError }
+        if removed < change.removeSenders.count {
+            throw APIError(kind: .deadlineExceeded, message: "the apply timeout passed after removing \(removed) of \(change.removeSenders.count) senders")
+        }
     }
 
     private func delete(_ change: PoolChange, _ result: inout PoolResult, deadline: Duration) async throws {
@@ -380,31 +445,14 @@ public struct Applier: Sendable {
         }
     }
 
-    private func poll(_ reference: OperationReference, kind: OperationResult.Kind, key: String, deadline: Duration, tracker: ProgressTracker) async throws -> OperationResult {
-        var poller = options.poller
-        var action = poller.start()
-        var reported: Set<OperationStatus> = [.processing]
-        while true {
-            switch action {
-            case .wait(let duration):
-                if clock.now() + duration > deadline {
-                    throw APIError(kind: .deadlineExceeded, message: "the apply timeout passed while operation \(reference.id) was still running")
-                }
-                try await clock.sleep(duration)
-                let operation = try await api.fetchOperation(reference)
-                if !operation.status.isTerminal, reported.insert(operation.status).inserted {
-                    // A status we do not know to be final: keep polling, say so once.
-                    await tracker.step(key, "operation \(operation.id) is \(operation.status); polling until it is COMPLETED, CANCELED or FAILED", added: 0, removed: 0)
-                }
-                action = poller.received(operation)
-            case .done(let operation):
-                return OperationResult(
-                    id: operation.id, kind: kind, status: operation.status.rawValue, total: operation.stats.total,
-                    created: operation.stats.created, failed: operation.stats.failed, polls: poller.polls)
-            case .timedOut:
-                throw APIError(kind: .deadlineExceeded, message: "operation \(reference.id) had not finished after \(poller.polls) polls")
-            }
-        }
+    private func poll(
+        _ reference: OperationReference, kind: OperationResult.Kind, key: String, deadline: Duration, watcher: OperationWatcher
+    ) async throws -> OperationResult {
+        let watched = try await watcher.wait(for: reference, key: key, deadline: deadline)
+        let operation = watched.operation
+        return OperationResult(
+            id: operation.id, kind: kind, status: operation.status.rawValue, total: operation.stats.total,
+            created: operation.stats.created, failed: operation.stats.failed, polls: watched.polls)
     }
 
     /// The explanation when the only thing left is tags the API kept after a
@@ -420,7 +468,20 @@ public struct Applier: Sendable {
     /// Differences between the live pool and what the plan asked for.
     /// `livePools` is the listing taken after all writes (nil if it failed,
     /// and then the pool is fetched on its own).
-    private func verify(_ change: PoolChange, poolID: String?, livePools: [String: SenderPool]?) async -> [String] {
+    /// Whether the operations alone show every planned member in place: no
+    /// removals, and completed operations whose stats account for every
+    /// sender the plan adds (`created == total`, `failed == 0`). A pool in
+    /// any doubt has its members re-read.
+    static func operationsProveMembers(_ change: PoolChange, _ result: PoolResult) -> Bool {
+        guard change.removeSenders.isEmpty, result.error == nil else { return false }
+        if change.addSenders.isEmpty { return true }
+        let completed = result.operations.allSatisfy {
+            $0.status == OperationStatus.completed.rawValue && $0.failed == 0 && $0.created == $0.total
+        }
+        return completed && result.operations.reduce(0) { $0 + $1.total } == change.addSenders.count
+    }
+
+    private func verify(_ change: PoolChange, poolID: String?, livePools: [String: SenderPool]?, readMembers: Bool = true) async -> [String] {
         guard let id = poolID else {
             return change.action == .create ? ["pool was not created"] : []
         }
@@ -439,7 +500,12 @@ public struct Applier: Sendable {
                 }
             }
             if change.action.deletesPool { return ["pool \(id) still exists"] }
-            let members = Set(try await api.allPoolSenders(poolID: id).collect().map(\.id))
+            let members: Set<String>
+            if readMembers {
+                members = Set(try await api.allPoolSenders(poolID: id).collect().map(\.id))
+            } else {
+                members = Set(change.addSenders.map(\.id))
+            }
             var remaining: [String] = []
             if let name = change.name.after, pool.name != name {
                 remaining.append("name is \"\(pool.name)\", not \"\(name)\"")

@@ -11,6 +11,13 @@ private let s1 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01"
 private let s2 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v02"
 private let ownership = "v1~web~a"
 
+/// These scripts test one pool's steps; the batched poll round has its own tests.
+private let onePollPerOperation: ApplyOptions = {
+    var options = ApplyOptions()
+    options.pollByListing = false
+    return options
+}()
+
 private func operation(_ status: OperationStatus, total: Int, created: Int, failed: Int = 0) -> SenderPoolOperation {
     SenderPoolOperation(id: opID, status: status, stats: OperationStats(total: total, queued: status == .processing ? total : 0, created: created, failed: failed), createdAt: "", updatedAt: "")
 }
@@ -26,18 +33,18 @@ private func createPlan(senders: [String]) -> Plan {
 }
 
 @Suite struct ApplierTests {
-    @Test func createPollsThenFindsThePoolByOperationIdAndVerifies() async {
+    @Test func createPollsAndTheVerificationListingFindsThePool() async {
         let api = ScriptedAPI([
             (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
             // Poll first: an API may show the pool only once its operation completes.
             (.fetchOperation(opID), .operation(operation(.processing, total: 1, created: 0))),
             (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            (.listSenderPools(operationId: opID), .pools([pool()])),
+            // No lookup of the new id: the verification listing finds it by its
+            // ownership tag, and the operation's stats prove its one member.
             (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([s1])),
         ])
         let clock = ManualClock()
-        let report = await Applier(api: api, clock: clock.clock).apply(createPlan(senders: [s1]))
+        let report = await Applier(api: api, clock: clock.clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .converged)
         #expect(report.pools.first?.operations.first?.polls == 2)
         #expect(clock.sleeps == [.milliseconds(250), .milliseconds(500)])
@@ -56,7 +63,7 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([s1, s2])),
         ])
-        let report = await Applier(api: api, clock: ManualClock().clock).apply(createPlan(senders: [s1, s2]))
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: [s1, s2]))
         #expect(report.outcome == .converged)
         #expect(api.calls.filter { if case .createSenderPool = $0 { true } else { false } }.count == 1)
         #expect(api.unanswered == 0)
@@ -69,11 +76,9 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool(tags: ["poolctl": "v1~web~other"])])),
             (.createSenderPool(name: "A", senders: 0), .operationAccepted(opID)),
             (.fetchOperation(opID), .operation(operation(.completed, total: 0, created: 0))),
-            (.listSenderPools(operationId: opID), .pools([pool()])),
             (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([])),
         ])
-        let report = await Applier(api: api, clock: ManualClock().clock).apply(createPlan(senders: []))
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: []))
         #expect(report.outcome == .converged)
         #expect(api.unanswered == 0)
     }
@@ -82,13 +87,12 @@ private func createPlan(senders: [String]) -> Plan {
         let api = ScriptedAPI([
             (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
             (.fetchOperation(opID), .operation(operation(.canceled, total: 1, created: 0, failed: 1))),
-            (.listSenderPools(operationId: opID), .pools([pool()])),
         ] + Array(repeating: [
             // Verification re-reads what is in doubt with backoff, 4 rounds within the settle budget.
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([])),
         ], count: 5).flatMap { $0 })
-        let report = await Applier(api: api, clock: ManualClock().clock).apply(createPlan(senders: [s1]))
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .partial)
         #expect(report.pools.first?.remaining == ["1 sender is not a member: \(s1)"])
         #expect(api.unanswered == 0)
@@ -107,7 +111,7 @@ private func createPlan(senders: [String]) -> Plan {
             (.listSenderPools(operationId: nil), .pools([pool()])),
             (.listPoolSenders(poolID), .senders([s2])),
         ])
-        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .converged)
         #expect(report.pools.first?.sendersAdded == 1)
         #expect(report.pools.first?.sendersRemoved == 1)
@@ -128,9 +132,8 @@ private func createPlan(senders: [String]) -> Plan {
             (.addSenders(poolID, [s1]), .operationAcceptedAt(opID, location: "https://comms.twilio.com/v1/SenderPools/\(poolID)/Senders/Operations/\(opID)")),
             (.fetchPoolSendersOperation(poolID, opID), .operation(operation(.completed, total: 1, created: 1))),
             (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([s1])),
         ])
-        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .converged)
         #expect(api.unanswered == 0)
     }
@@ -143,9 +146,8 @@ private func createPlan(senders: [String]) -> Plan {
             (.fetchOperation(opID), .error(.http(404, "not found"))),
             (.fetchPoolSendersOperation(poolID, opID), .operation(operation(.completed, total: 1, created: 1))),
             (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([s1])),
         ])
-        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .converged)
         #expect(api.unanswered == 0)
     }
@@ -165,9 +167,8 @@ private func createPlan(senders: [String]) -> Plan {
             (.addSenders(poolID, [s3]), .operationAccepted(opID)),
             (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
             (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([s1, s2, s3])),
         ])
-        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .converged)
         #expect(report.pools.first?.sendersAdded == 3)
         #expect(api.unanswered == 0)
@@ -179,13 +180,12 @@ private func createPlan(senders: [String]) -> Plan {
         let renamed = SenderPool(id: poolID, name: "B", tags: ["poolctl": ownership], createdAt: "", updatedAt: "")
         let api = ScriptedAPI([
             (.updateSenderPool(poolID), .resourceAccepted(poolID)),
+            // A rename alone: the listing decides, no member read.
             (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([])),
             (.listSenderPools(operationId: nil), .pools([renamed])),
-            (.listPoolSenders(poolID), .senders([])),
         ])
         let clock = ManualClock()
-        let report = await Applier(api: api, clock: clock.clock).apply(plan)
+        let report = await Applier(api: api, clock: clock.clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .converged)
         #expect(clock.sleeps == [.milliseconds(250)])
         #expect(api.unanswered == 0)
@@ -197,11 +197,8 @@ private func createPlan(senders: [String]) -> Plan {
         let merged = SenderPool(id: poolID, name: "A", tags: ["poolctl": ownership, "team": "ops"], createdAt: "", updatedAt: "")
         let api = ScriptedAPI([
             (.updateSenderPool(poolID), .resourceAccepted(poolID)),
-        ] + Array(repeating: [
-            (.listSenderPools(operationId: nil), .pools([merged])),
-            (.listPoolSenders(poolID), .senders([])),
-        ], count: 5).flatMap { $0 })
-        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
+        ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([merged])), count: 5))
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .partial)
         let result = report.pools.first
         #expect(result?.remaining == ["tag team is still \"ops\": the API kept it after a PATCH that left it out"])

@@ -1,0 +1,156 @@
+import Foundation
+import PoolctlAPI
+import PoolctlModel
+
+/// Tracks every open operation of one apply in a single poller, so that a
+/// pool waiting on its operation holds no request slot (Terraform #30770).
+///
+/// A poll round is one listing of this run's operations
+/// (`GET /v1/SenderPools/Operations?startDate=…&pageSize=1000`: one call per
+/// 1,000 operations); an operation the listing cannot show (an API that
+/// serves some only at their own location, or a listing that lags) is
+/// fetched on its own, at its returned location. The first poll of an
+/// operation waits as long as this run's operations have taken so far.
+actor OperationWatcher {
+    private struct Waiter {
+        var reference: OperationReference
+        var key: String
+        var registered: Duration
+        /// The apply's deadline, or the per-operation budget if sooner.
+        var limit: Duration
+        var due: Duration
+        var wait: Duration
+        var polls = 0
+        var seenStatuses: Set<OperationStatus> = []
+        var continuation: CheckedContinuation<WatchedOperation, any Error>
+    }
+
+    private let api: any CommsAPI
+    private let clock: PoolctlClock
+    /// `startDate` of the listing: the apply's start (server time) less a margin.
+    private let since: String
+    private let budget: Duration
+    private let maximumWait: Duration
+    /// False: no listing, every due operation is fetched on its own.
+    private let useListing: Bool
+    private let report: @Sendable (String, OperationReference, OperationStatus) -> Void
+    private var waiters: [String: Waiter] = [:]
+    private var loop: Task<Void, Never>?
+    /// How long this run's operations took to finish, as observed.
+    private var observed: [Duration] = []
+    private(set) var rounds = 0
+    private(set) var singleFetches = 0
+
+    init(api: any CommsAPI, clock: PoolctlClock, since: String, useListing: Bool = true, budget: Duration = .seconds(300),
+         maximumWait: Duration = .seconds(5), report: @escaping @Sendable (String, OperationReference, OperationStatus) -> Void = { _, _, _ in }) {
+        self.api = api
+        self.clock = clock
+        self.since = since
+        self.useListing = useListing
+        self.budget = budget
+        self.maximumWait = maximumWait
+        self.report = report
+    }
+
+    /// Waits until the operation ends (COMPLETED, CANCELED or FAILED).
+    func wait(for reference: OperationReference, key: String, deadline: Duration) async throws -> WatchedOperation {
+        try await withCheckedThrowingContinuation { continuation in
+            let now = clock.now()
+            let first = expectedDuration
+            waiters[reference.id] = Waiter(
+                reference: reference, key: key, registered: now, limit: min(now + budget, deadline), due: now + first, wait: first,
+                continuation: continuation)
+            if loop == nil { loop = Task { await self.run() } }
+        }
+    }
+
+    /// The typical time an operation of this run took, 250 ms before any finished.
+    private var expectedDuration: Duration {
+        guard !observed.isEmpty else { return .milliseconds(250) }
+        let sorted = observed.sorted()
+        return max(.milliseconds(50), sorted[sorted.count / 2])
+    }
+
+    private func run() async {
+        while let next = waiters.values.map(\.due).min() {
+            let now = clock.now()
+            if next > now {
+                do { try await clock.sleep(next - now) } catch { fail(all: error); break }
+            }
+            await round()
+        }
+        loop = nil
+    }
+
+    /// One listing for everything, then single fetches for the due ones it did not show.
+    private func round() async {
+        rounds += 1
+        let now = clock.now()
+        var listed: [String: SenderPoolOperation] = [:]
+        if useListing {
+          do {
+            for try await operation in api.allOperations(OperationQuery(startDate: since)) where waiters[operation.id] != nil {
+                listed[operation.id] = operation
+            }
+          } catch {
+            // A failed listing is no verdict: the due ones are fetched one by one.
+          }
+        }
+        for (id, operation) in listed { receive(operation, id: id) }
+        let missing = waiters.values.filter { $0.due <= now && listed[$0.reference.id] == nil }.map(\.reference)
+        for reference in missing {
+            singleFetches += 1
+            do {
+                receive(try await api.fetchOperation(reference), id: reference.id)
+            } catch let error as APIError where error.isNotFound {
+                reschedule(reference.id)  // Not visible yet: try again later.
+            } catch {
+                finish(reference.id, .failure(error))
+            }
+        }
+        // Whatever is still open and due waits longer before its next poll.
+        for id in waiters.keys where waiters[id]!.due <= now { reschedule(id) }
+    }
+
+    private func receive(_ operation: SenderPoolOperation, id: String) {
+        guard var waiter = waiters[id] else { return }
+        waiter.polls += 1
+        if operation.status.isTerminal {
+            observed.append(clock.now() - waiter.registered)
+            waiters[id] = waiter
+            finish(id, .success(WatchedOperation(operation: operation, polls: waiter.polls)))
+            return
+        }
+        if operation.status != .processing, waiter.seenStatuses.insert(operation.status).inserted {
+            report(waiter.key, waiter.reference, operation.status)
+        }
+        waiters[id] = waiter
+    }
+
+    private func reschedule(_ id: String) {
+        guard var waiter = waiters[id] else { return }
+        let now = clock.now()
+        waiter.wait = min(waiter.wait * 2, maximumWait)
+        if now + waiter.wait > waiter.limit {
+            finish(id, .failure(APIError(kind: .deadlineExceeded, message: "operation \(id) had not finished after \(waiter.polls) polls")))
+            return
+        }
+        waiter.due = now + waiter.wait
+        waiters[id] = waiter
+    }
+
+    private func finish(_ id: String, _ result: Result<WatchedOperation, any Error>) {
+        guard let waiter = waiters.removeValue(forKey: id) else { return }
+        waiter.continuation.resume(with: result)
+    }
+
+    private func fail(all error: any Error) {
+        for id in Array(waiters.keys) { finish(id, .failure(error)) }
+    }
+}
+
+/// An operation that ended, and how many polls saw it.
+struct WatchedOperation: Sendable {
+    var operation: SenderPoolOperation
+    var polls: Int
+}
