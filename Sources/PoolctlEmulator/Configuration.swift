@@ -34,6 +34,8 @@ public struct EmulatorConfiguration: Sendable, Hashable {
     public var cancelRate: Double
     /// Seeds every random choice (ids, faults), so runs are reproducible.
     public var randomSeed: UInt64
+    /// Answers to the questions the docs leave open (`--behavior`).
+    public var behaviors: EmulatorBehaviors
 
     public init(
         host: String = "127.0.0.1",
@@ -47,7 +49,8 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         errorRate: Double = 0,
         resetAfterWriteRate: Double = 0,
         cancelRate: Double = 0,
-        randomSeed: UInt64 = 0
+        randomSeed: UInt64 = 0,
+        behaviors: EmulatorBehaviors = EmulatorBehaviors()
     ) {
         self.host = host
         self.port = port
@@ -61,6 +64,7 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         self.resetAfterWriteRate = resetAfterWriteRate
         self.cancelRate = cancelRate
         self.randomSeed = randomSeed
+        self.behaviors = behaviors
     }
 
     /// Problems with the options, as messages naming the CLI flag; empty when valid.
