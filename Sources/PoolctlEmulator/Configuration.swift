@@ -86,6 +86,12 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         where !(value >= 0 && value <= 1) {
             problems.append("\(flag) must be between 0 and 1")
         }
+        // Set in code rather than parsed from --behavior: the same ranges.
+        if ![200, 202, 204].contains(behaviors.deleteStatus) { problems.append("--behavior delete-status must be 202, 204 or 200") }
+        if !(1...FieldRules.maxSenders).contains(behaviors.addBatchLimit) {
+            problems.append("--behavior add-batch-limit must be between 1 and \(FieldRules.maxSenders)")
+        }
+        if !(0...600_000).contains(behaviors.listLagMS) { problems.append("--behavior list-lag must be between 0 and 600000") }
         return problems
     }
 }
