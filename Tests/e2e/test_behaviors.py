@@ -97,6 +97,15 @@ def converge(emu, directory, attempts=1):
     return runs
 
 
+# Signs in the request log that a behaviour was in play, where one shows there.
+EVIDENCE = {
+    "operation-paths=nested-only": lambda log: log["byEndpoint"].get(
+        "GET /v1/SenderPools/{senderPoolId}/Senders/Operations/{operationId}", 0) > 0,
+    "add-batch-limit=1000": lambda log: log["byStatus"].get("400", 0) > 0,
+    "delete-status=204": lambda log: log["byStatus"].get("204", 0) > 0,
+}
+
+
 def run_case(*flags):
     emu = emulator(*flags)
     try:
@@ -110,6 +119,9 @@ def run_case(*flags):
             p = emu.run("plan", d, "--detailed-exitcode")
             assert p.returncode == 0, f"step {n}: plan after apply has changes:\n{p.stdout[-1500:]}"
             assert_exact(emu.state(), pools)
+        for value in flags[1::2]:
+            if value in EVIDENCE:
+                assert EVIDENCE[value](emu.requests()), f"{value} left no sign in {emu.requests()}"
     finally:
         emu.stop()
 
