@@ -19,7 +19,7 @@ extension EmulatorStore {
                          include: { self.listed(order[$0], at: t) != nil },
                          item: { i in
                              let pool = order[i]
-                             let version = self.listed(pool, at: t)!
+                             let version = self.listed(pool, at: t)!  // `include` let it through
                              return SenderPool(id: pool.id, name: version.name, tags: version.tags, createdAt: pool.createdAt,
                                                updatedAt: version.updatedAt)
                          })
