@@ -70,7 +70,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The contract suite: the live client against the emulator on a socket.
-        .testTarget(name: "PoolctlContractTests", dependencies: ["PoolctlModel", "PoolctlAPIHTTP", "PoolctlEmulator", "PoolctlAPI"]),
+        .testTarget(name: "PoolctlContractTests", dependencies: [
+            "PoolctlModel", "PoolctlAPIHTTP", "PoolctlEmulator", "PoolctlAPI",
+            // Raw requests, to see bodies and statuses as they are on the wire.
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // Golden plans over fixtures, and plan -> apply -> plan, against the emulator.
         .testTarget(name: "PoolctlEndToEndTests", dependencies: [
             "PoolctlEmulator", "PoolctlEngine", "PoolctlPlan", "PoolctlRender", "PoolctlManifest", "PoolctlModel", "PoolctlAPI",

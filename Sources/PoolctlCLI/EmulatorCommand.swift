@@ -55,6 +55,11 @@ struct EmulatorCommand: ContextCommand {
     @Option(name: .customLong("random-seed"), help: "Seed of the fault generator, for reproducible runs.")
     var randomSeed: UInt64 = 0
 
+    @Option(name: .customLong("behavior"), help: ArgumentHelp(
+        "An answer to an open API question, NAME=VALUE (repeatable): \(EmulatorBehaviors.names.map { "\($0.name)=\($0.values)" }.joined(separator: ", ")). See schema/API-DECISIONS.md.",
+        valueName: "name=value"))
+    var behavior: [String] = []
+
     func validate() throws {
         if (accountSID == nil) != (authToken == nil) {
             throw ValidationError("--account-sid and --auth-token go together")
@@ -62,10 +67,17 @@ struct EmulatorCommand: ContextCommand {
     }
 
     func run(in context: CommandContext) async throws {
+        let behaviors: EmulatorBehaviors
+        do {
+            behaviors = try EmulatorBehaviors(parsing: behavior)
+        } catch {
+            throw CommandFailure(message: "poolctl emulator: \(error)", exitCode: .error)
+        }
         let configuration = EmulatorConfiguration(
             host: host, port: port, seedPath: seed, accountSID: accountSID, authToken: authToken,
             operationDelayMS: operationDelay, latencyMS: latency, rateLimit: rateLimit, errorRate: errorRate,
-            resetAfterWriteRate: resetAfterWriteRate, cancelRate: cancelRate, randomSeed: randomSeed)
+            resetAfterWriteRate: resetAfterWriteRate, cancelRate: cancelRate, randomSeed: randomSeed,
+            behaviors: behaviors)
         let problems = configuration.problems()
         guard problems.isEmpty else {
             throw CommandFailure(message: problems.map { "poolctl emulator: \($0)" }.joined(separator: "\n"), exitCode: .error)

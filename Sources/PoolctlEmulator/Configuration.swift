@@ -34,6 +34,8 @@ public struct EmulatorConfiguration: Sendable, Hashable {
     public var cancelRate: Double
     /// Seeds every random choice (ids, faults), so runs are reproducible.
     public var randomSeed: UInt64
+    /// Answers to the questions the docs leave open (`--behavior`).
+    public var behaviors: EmulatorBehaviors
 
     public init(
         host: String = "127.0.0.1",
@@ -47,7 +49,8 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         errorRate: Double = 0,
         resetAfterWriteRate: Double = 0,
         cancelRate: Double = 0,
-        randomSeed: UInt64 = 0
+        randomSeed: UInt64 = 0,
+        behaviors: EmulatorBehaviors = EmulatorBehaviors()
     ) {
         self.host = host
         self.port = port
@@ -61,6 +64,7 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         self.resetAfterWriteRate = resetAfterWriteRate
         self.cancelRate = cancelRate
         self.randomSeed = randomSeed
+        self.behaviors = behaviors
     }
 
     /// Problems with the options, as messages naming the CLI flag; empty when valid.
@@ -82,6 +86,12 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         where !(value >= 0 && value <= 1) {
             problems.append("\(flag) must be between 0 and 1")
         }
+        // Set in code rather than parsed from --behavior: the same ranges.
+        if ![200, 202, 204].contains(behaviors.deleteStatus) { problems.append("--behavior delete-status must be 202, 204 or 200") }
+        if !(1...FieldRules.maxSenders).contains(behaviors.addBatchLimit) {
+            problems.append("--behavior add-batch-limit must be between 1 and \(FieldRules.maxSenders)")
+        }
+        if !(0...600_000).contains(behaviors.listLagMS) { problems.append("--behavior list-lag must be between 0 and 600000") }
         return problems
     }
 }

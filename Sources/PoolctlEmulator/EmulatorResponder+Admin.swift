@@ -6,14 +6,14 @@ extension EmulatorResponder {
     func handleAdmin(_ admin: Route.AdminPath) async -> Response {
         switch admin {
         case .state:
-            return ResponseEncoding.json(200, await store.state())
+            return ResponseEncoding.plain.json(200, await store.state())
         case .reset:
             await store.reset()
             faults.reset()
             log.reset()
-            return ResponseEncoding.json(200, ["reset": true])
+            return ResponseEncoding.plain.json(200, ["reset": true])
         case .requests:
-            return ResponseEncoding.json(200, requestLog)
+            return ResponseEncoding.plain.json(200, requestLog)
         }
     }
 }

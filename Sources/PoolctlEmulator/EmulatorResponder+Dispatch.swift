@@ -15,61 +15,67 @@ extension EmulatorResponder {
             let page = try await store.listSenderPools(SenderPoolQuery(
                 startDate: q["startDate"], endDate: q["endDate"], operationId: q["operationId"],
                 pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: ResponseEncoding.json(200, SenderPoolList(page)))
+            return Outcome(response: encoding.json(200, SenderPoolList(page)))
 
         case .createSenderPool:
             let body = try await BodyReading.read(CreateBody.self, from: &request)
             let accepted = try await store.createSenderPool(body.request, origin: origin)
-            return Outcome(response: ResponseEncoding.json(202, accepted, location: accepted.operationLocation), applied: true)
+            return Outcome(response: encoding.json(202, accepted, location: accepted.operationLocation), applied: true)
 
         case .fetchSenderPool:
-            return Outcome(response: ResponseEncoding.json(200, try await store.fetchSenderPool(id: ids[0])))
+            return Outcome(response: encoding.json(200, try await store.fetchSenderPool(id: ids[0])))
 
         case .updateSenderPool:
             let body = try await BodyReading.read(UpdateBody.self, from: &request)
             let accepted = try await store.updateSenderPool(id: ids[0], body.request, origin: origin)
-            return Outcome(response: ResponseEncoding.json(202, accepted, location: accepted.resourceLocation), applied: true)
+            return Outcome(response: encoding.json(202, accepted, location: accepted.resourceLocation), applied: true)
 
         case .deleteSenderPool:
             let accepted = try await store.deleteSenderPool(id: ids[0], origin: origin)
-            return Outcome(response: ResponseEncoding.json(202, accepted), applied: true)
+            return Outcome(response: deleted(accepted), applied: true)
 
         case .listPoolSenders:
             let q = try queryString.known(["channel", "status", "startDate", "endDate", "pageToken", "pageSize"])
             let page = try await store.listPoolSenders(poolID: ids[0], SenderQuery(
                 channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
                 startDate: q["startDate"], endDate: q["endDate"], pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: ResponseEncoding.json(200, SenderList(page)))
+            return Outcome(response: encoding.json(200, SenderList(page)))
 
         case .addSenders:
             let body = try await BodyReading.read(AddSendersBody.self, from: &request)
             let accepted = try await store.addSenders(poolID: ids[0], senderIDs: body.senderIDs, origin: origin)
-            return Outcome(response: ResponseEncoding.json(202, accepted, location: accepted.operationLocation), applied: true)
+            return Outcome(response: encoding.json(202, accepted, location: accepted.operationLocation), applied: true)
 
         case .removeSender:
             let accepted = try await store.removeSender(poolID: ids[0], senderID: ids[1], origin: origin)
-            return Outcome(response: ResponseEncoding.json(202, accepted), applied: true)
+            return Outcome(response: deleted(accepted), applied: true)
 
         case .listOperations:
             let q = try queryString.known(["status", "startDate", "endDate", "pageToken", "pageSize"])
             let page = try await store.listOperations(OperationQuery(
                 status: q["status"].map(OperationStatus.init(rawValue:)), startDate: q["startDate"], endDate: q["endDate"],
                 pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: ResponseEncoding.json(200, OperationList(page)))
+            return Outcome(response: encoding.json(200, OperationList(page)))
 
         case .fetchOperation:
-            return Outcome(response: ResponseEncoding.json(200, try await store.fetchOperation(id: ids[0])))
+            return Outcome(response: encoding.json(200, try await store.fetchOperation(id: ids[0])))
 
         case .fetchPoolSendersOperation:
-            return Outcome(response: ResponseEncoding.json(200, try await store.fetchOperation(poolID: ids[0], id: ids[1])))
+            return Outcome(response: encoding.json(200, try await store.fetchOperation(poolID: ids[0], id: ids[1])))
 
         case .listSenders:
             let q = try queryString.known(["channel", "status", "pageToken", "pageSize"])
             let page = try await store.listSenders(SenderQuery(
                 channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
                 pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: ResponseEncoding.json(200, SenderList(page)))
+            return Outcome(response: encoding.json(200, SenderList(page)))
         }
+    }
+
+    /// DELETE pool and Remove Sender: 202 or 200 with the resource-accepted
+    /// body, or 204 without one (`delete-status`).
+    func deleted(_ accepted: ResourceAccepted) -> Response {
+        deleteStatus == 204 ? encoding.empty(204) : encoding.json(deleteStatus, accepted)
     }
 
     /// The endpoint's path ids, in order, decoded and checked (400s).

@@ -29,12 +29,18 @@ public struct EmulatorResponder: HTTPResponder {
     let faults: FaultInjector
     let log = RequestLogger()
     let origins: Origins
+    /// The `/v1` bodies, shaped by the behaviours.
+    let encoding: ResponseEncoding
+    /// The status of DELETE pool and Remove Sender.
+    let deleteStatus: Int
 
     public init(configuration: EmulatorConfiguration, store: EmulatorStore) {
         self.store = store
         self.authentication = BasicAuthentication(configuration: configuration)
         self.faults = FaultInjector(configuration: configuration, clock: store.clock)
         self.origins = Origins(configuration: configuration)
+        self.encoding = ResponseEncoding(behaviors: configuration.behaviors)
+        self.deleteStatus = configuration.behaviors.deleteStatus
     }
 
     /// The log served at `GET /_emulator/requests`.
@@ -54,7 +60,7 @@ public struct EmulatorResponder: HTTPResponder {
         switch Route.match(path) {
         case .admin(let admin):
             guard request.method == admin.method else {
-                return ResponseEncoding.error(405, "method \(request.method.rawValue) is not allowed on \(path)",
+                return ResponseEncoding.plain.error(405, "method \(request.method.rawValue) is not allowed on \(path)",
                                               headers: [.allow: admin.method.rawValue])
             }
             return await handleAdmin(admin)
@@ -62,13 +68,13 @@ public struct EmulatorResponder: HTTPResponder {
         case .notFound:
             log.record(nil, status: 404)
             await faults.delay()
-            return ResponseEncoding.error(404, "no route for \(request.method.rawValue) \(FieldRules.clip(String(path)))")
+            return encoding.error(404, "no route for \(request.method.rawValue) \(FieldRules.clip(String(path)))")
 
         case .api(let apiPath, let parameters):
             guard let endpoint = apiPath.endpoint(request.method) else {
                 log.record(nil, status: 405)
                 await faults.delay()
-                return ResponseEncoding.error(405, "method \(request.method.rawValue) is not allowed here; allowed: \(apiPath.allow)",
+                return encoding.error(405, "method \(request.method.rawValue) is not allowed here; allowed: \(apiPath.allow)",
                                               headers: [.allow: apiPath.allow])
             }
             var request = request
@@ -93,19 +99,19 @@ public struct EmulatorResponder: HTTPResponder {
 
     private func handle(_ endpoint: Endpoint, parameters: [String?], query: Substring?, request: inout Request) async -> Outcome {
         guard authentication.accepts(request.headers[.authorization]) else {
-            return Outcome(response: ResponseEncoding.error(401, "missing or invalid HTTP Basic credentials",
+            return Outcome(response: encoding.error(401, "missing or invalid HTTP Basic credentials",
                                                             headers: [.wwwAuthenticate: "Basic realm=\"Twilio Comms API\""]))
         }
         if let fault = faults.fault() {
-            return Outcome(response: ResponseEncoding.error(fault.status, fault.message,
+            return Outcome(response: encoding.error(fault.status, fault.message,
                                                             headers: fault.retryAfter.map { [.retryAfter: String($0)] } ?? [:]))
         }
         do {
             return try await dispatch(endpoint, parameters: parameters, query: query, request: &request)
         } catch let error as APIError {
-            return Outcome(response: ResponseEncoding.error(error.status ?? 500, error.message))
+            return Outcome(response: encoding.error(error.status ?? 500, error.message))
         } catch {
-            return Outcome(response: ResponseEncoding.error(500, "internal error: \(error)"))
+            return Outcome(response: encoding.error(500, "internal error: \(error)"))
         }
     }
 }

@@ -9,7 +9,9 @@ extension EmulatorStore {
                                                  startDate: query.startDate, endDate: query.endDate)
         try Self.checkSenderFilters(query, endpoint)
         _ = tick()
-        let members = try existingPool(poolID, endpoint).members
+        // Fetch decides whether the pool exists; under list-lag the members are those of listLag ago.
+        let pool = try existingPool(poolID, endpoint)
+        let members = listed(pool, at: listTime)?.members ?? []
         let inventory = self.inventory
         let seconds = self.inventorySeconds
         return Self.page(
@@ -29,11 +31,11 @@ extension EmulatorStore {
     func addSenders(poolID: String, senderIDs: [String], origin: String) throws(APIError) -> OperationAccepted {
         let endpoint = Endpoint.addSenders
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
-        if let problem = FieldRules.senderListProblem(senderIDs, allowEmpty: false) { throw Self.badRequest(endpoint, problem) }
+        if let problem = FieldRules.senderListProblem(senderIDs, allowEmpty: false, limit: behaviors.addBatchLimit) { throw Self.badRequest(endpoint, problem) }
         let now = tick()
         let pool = try existingPool(poolID, endpoint)
         try requireIdle(pool, endpoint)
-        let operation = startOperation(pool: pool, senderIDs: senderIDs, now: now)
+        let operation = startOperation(.addSenders, pool: pool, senderIDs: senderIDs, now: now)
         return OperationAccepted(operationId: operation.id,
                                  operationLocation: origin + "/v1/SenderPools/" + poolID + "/Senders/Operations/" + operation.id)
     }
@@ -46,13 +48,20 @@ extension EmulatorStore {
         let endpoint = Endpoint.removeSender
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
         try requireID(senderID, .sender, endpoint, what: "senderId")
-        _ = tick()
+        let now = tick()
         let pool = try existingPool(poolID, endpoint)
         try requireIdle(pool, endpoint)
-        guard let index = inventoryIndex[senderID], let position = SortedIndices.index(of: index, in: pool.members) else {
+        guard let index = inventoryIndex[senderID], SortedIndices.index(of: index, in: pool.members) != nil else {
             throw Self.error(endpoint, 404, "Sender \(senderID) is not a member of SenderPool \(poolID)")
         }
-        pool.members.remove(at: position)
+        perform(.removeSender(pool, index), now: now)
         return ResourceAccepted(resourceId: senderID, resourceLocation: origin + "/v1/SenderPools/" + poolID + "/Senders/" + senderID)
+    }
+
+    /// Remove Sender's effect (a no-op once the pool or the membership is gone).
+    func applyRemove(_ pool: PoolRecord, index: Int32, at: Int64) {
+        guard pool.deletedAt == nil, let position = SortedIndices.index(of: index, in: pool.members) else { return }
+        pool.members.remove(at: position)
+        changed(pool, at: at)
     }
 }

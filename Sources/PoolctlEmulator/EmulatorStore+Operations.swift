@@ -3,8 +3,7 @@ import PoolctlAPI
 /// Operations: started by Create and Add Senders, listed and fetched.
 /// They complete in `EmulatorStore+Settling`.
 extension EmulatorStore {
-    func startOperation(pool: PoolRecord, senderIDs: [String], now: Int64) -> OperationRecord {
-        let seconds = Timestamp.floorDiv(now, 1000)
+    func startOperation(_ kind: OperationRecord.Kind, pool: PoolRecord, senderIDs: [String], now: Int64) -> OperationRecord {
         var known: [Int32] = []
         known.reserveCapacity(senderIDs.count)
         for id in senderIDs {
@@ -13,18 +12,20 @@ extension EmulatorStore {
         known.sort()
         let operation = OperationRecord(
             id: EmulatorIDKind.operation.prefix + ids.next(milliseconds: now),
-            poolID: pool.id,
-            seconds: seconds,
-            createdAt: Timestamp.format(seconds: seconds),
+            kind: kind,
+            pool: pool,
+            startedAt: now,
             total: senderIDs.count,
             known: SortedIndices.uniqued(known),
             deadline: now + operationDelayMS,
+            // operation-statuses=extended: SCHEDULED for the first half of the delay.
+            scheduledUntil: behaviors.operationStatuses == .extended ? now + operationDelayMS / 2 : nil,
             cancel: rng.chance(cancelRate)
         )
         pool.activeOperation = operation
         operations[operation.id] = operation
         operationOrder.append(operation)
-        pending.append(operation)
+        pending.append(.operation(operation))
         return operation
     }
 
@@ -32,22 +33,34 @@ extension EmulatorStore {
         let endpoint = Endpoint.listOperations
         let parameters = try Self.listParameters(endpoint, kind: .operation, pageToken: query.pageToken, pageSize: query.pageSize,
                                                  startDate: query.startDate, endDate: query.endDate)
-        if let status = query.status, !OperationStatus.documented.contains(status) {
-            throw Self.badRequest(endpoint, "status '\(FieldRules.clip(status.rawValue))' is not one of PROCESSING, COMPLETED, CANCELED")
+        let statuses = behaviors.operationStatuses == .extended
+            ? OperationStatus.documented + [.scheduled, .failed] : OperationStatus.documented
+        if let status = query.status, !statuses.contains(status) {
+            throw Self.badRequest(endpoint, "status '\(FieldRules.clip(status.rawValue))' is not one of \(statuses.map(\.rawValue).joined(separator: ", "))")
         }
         _ = tick()
+        // Under list-lag the list shows the operations as they were listLag ago.
+        let t = listTime
+        let nestedOnly = behaviors.operationPaths == .nestedOnly
         let order = operationOrder
-        let include: (Int) -> Bool = query.status.map { status in { order[$0].status == status } } ?? { _ in true }
+        let include: (Int) -> Bool = { i in
+            let operation = order[i]
+            if nestedOnly && operation.kind == .addSenders { return false }
+            return operation.startedAt <= t && (query.status.map { operation.status(at: t) == $0 } ?? true)
+        }
         return Self.page(count: order.count, seconds: { order[$0].seconds }, id: { order[$0].id },
-                         parameters: parameters, include: include, item: { order[$0].wire })
+                         parameters: parameters, include: include, item: { order[$0].wire(at: t) })
     }
 
     public func fetchOperation(id: String) throws(APIError) -> SenderPoolOperation {
         let endpoint = Endpoint.fetchOperation
         try requireID(id, .operation, endpoint, what: "operationId")
-        _ = tick()
-        guard let operation = operations[id] else { throw Self.error(endpoint, 404, "Operation \(id) was not found") }
-        return operation.wire
+        let now = tick()
+        // operation-paths=nested-only: Add Senders operations only at their nested path.
+        guard let operation = operations[id], !(behaviors.operationPaths == .nestedOnly && operation.kind == .addSenders) else {
+            throw Self.error(endpoint, 404, "Operation \(id) was not found")
+        }
+        return operation.wire(at: now)
     }
 
     /// `GET /v1/SenderPools/{poolId}/Senders/Operations/{operationId}`: 404
@@ -57,10 +70,10 @@ extension EmulatorStore {
         let endpoint = Endpoint.fetchPoolSendersOperation
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
         try requireID(id, .operation, endpoint, what: "operationId")
-        _ = tick()
+        let now = tick()
         guard let operation = operations[id], operation.poolID == poolID else {
             throw Self.error(endpoint, 404, "Operation \(id) was not found for SenderPool \(poolID)")
         }
-        return operation.wire
+        return operation.wire(at: now)
     }
 }

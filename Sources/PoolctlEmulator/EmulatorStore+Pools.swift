@@ -11,10 +11,18 @@ extension EmulatorStore {
             try requireID(operationID, .operation, endpoint, what: "operationId")
         }
         _ = tick()
+        // Under list-lag the list shows the pools as they were listLag ago.
+        let t = listTime
         // With an operationId, at most one pool: the one the operation was started against.
-        let order = query.operationId.map { id in operations[id].flatMap { pools[$0.poolID] }.map { [$0] } ?? [] } ?? poolOrder
-        return Self.page(count: order.count, seconds: { order[$0].seconds }, id: { order[$0].id },
-                         parameters: parameters, include: { _ in true }, item: { order[$0].wire })
+        let order = query.operationId.map { id in operations[id].map { [$0.pool] } ?? [] } ?? poolOrder
+        return Self.page(count: order.count, seconds: { order[$0].seconds }, id: { order[$0].id }, parameters: parameters,
+                         include: { self.listed(order[$0], at: t) != nil },
+                         item: { i in
+                             let pool = order[i]
+                             let version = self.listed(pool, at: t)!  // `include` let it through
+                             return SenderPool(id: pool.id, name: version.name, tags: version.tags, createdAt: pool.createdAt,
+                                               updatedAt: version.updatedAt)
+                         })
     }
 
     public func createSenderPool(_ request: CreateSenderPoolRequest) throws(APIError) -> OperationAccepted {
@@ -27,17 +35,18 @@ extension EmulatorStore {
         let tags = request.tags ?? [:]
         let senderIDs = (request.senders ?? []).map(\.senderId)
         if let problem = FieldRules.nameProblem(name) ?? FieldRules.tagsProblem(tags)
-            ?? FieldRules.senderListProblem(senderIDs, allowEmpty: true) {
+            ?? FieldRules.senderListProblem(senderIDs, allowEmpty: true, limit: behaviors.addBatchLimit) {
             throw Self.badRequest(endpoint, problem)
         }
         let now = tick()
         let seconds = Timestamp.floorDiv(now, 1000)
         let stamp = Timestamp.format(seconds: seconds)
+        // Under create-visibility=after-completion the pool appears when its operation completes.
+        let hidden = behaviors.createVisibility == .afterCompletion
         let pool = PoolRecord(id: EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now), seconds: seconds,
-                              createdAt: stamp, name: name, tags: tags)
-        let operation = startOperation(pool: pool, senderIDs: senderIDs, now: now)
-        pools[pool.id] = pool
-        insertPool(pool)
+                              createdAt: stamp, name: name, tags: tags, visibleFrom: hidden ? now + operationDelayMS : now)
+        let operation = startOperation(.create, pool: pool, senderIDs: senderIDs, now: now)
+        if !hidden { reveal(pool) }
         return OperationAccepted(operationId: operation.id, operationLocation: origin + "/v1/SenderPools/Operations/" + operation.id)
     }
 
@@ -61,9 +70,11 @@ extension EmulatorStore {
         let now = tick()
         let pool = try existingPool(id, endpoint)
         try requireIdle(pool, endpoint)
-        if let name = request.name { pool.name = name }
-        if let tags = request.tags { pool.tags = tags }
-        pool.updatedAt = Timestamp.format(seconds: Timestamp.floorDiv(now, 1000))
+        if behaviors.patchTags == .merge, let tags = request.tags {
+            let merged = pool.tags.merging(tags) { $1 }
+            if let problem = FieldRules.tagsProblem(merged) { throw Self.badRequest(endpoint, "after merging: \(problem)") }
+        }
+        perform(.update(pool, name: request.name, tags: request.tags), now: now)
         return ResourceAccepted(resourceId: id, resourceLocation: origin + "/v1/SenderPools/" + id)
     }
 
@@ -74,13 +85,45 @@ extension EmulatorStore {
     func deleteSenderPool(id: String, origin: String) throws(APIError) -> ResourceAccepted {
         let endpoint = Endpoint.deleteSenderPool
         try requireID(id, .senderPool, endpoint, what: "senderPoolId")
-        _ = tick()
+        let now = tick()
         let pool = try existingPool(id, endpoint)
         try requireIdle(pool, endpoint)
-        pools[id] = nil
+        perform(.delete(pool), now: now)
+        return ResourceAccepted(resourceId: id, resourceLocation: origin + "/v1/SenderPools/" + id)
+    }
+
+    /// PATCH's effect: `tags` replaces the map, or under `patch-tags=merge`
+    /// sets the given keys and keeps the others. Bumps `updatedAt` even when
+    /// nothing changed.
+    func applyUpdate(_ pool: PoolRecord, name: String?, tags: Tags?, at: Int64) {
+        guard pool.deletedAt == nil else { return }
+        if let name { pool.name = name }
+        if let tags {
+            pool.tags = behaviors.patchTags == .merge ? pool.tags.merging(tags) { $1 } : tags
+        }
+        pool.updatedAt = Timestamp.format(seconds: Timestamp.floorDiv(at, 1000))
+        changed(pool, at: at)
+    }
+
+    /// DELETE's effect: the pool and its memberships are gone (the lists
+    /// still show it for `list-lag`).
+    func applyDelete(_ pool: PoolRecord, at: Int64) {
+        guard pool.deletedAt == nil else { return }
+        pools[pool.id] = nil
+        pool.deletedAt = at
+        if listLag > 0 { linger(pool) } else { removeFromOrder(pool) }
+    }
+
+    /// The pool becomes visible: in Fetch, the lists and the writes.
+    func reveal(_ pool: PoolRecord) {
+        pools[pool.id] = pool
+        insertPool(pool)
+        rememberInitial(pool)
+    }
+
+    func removeFromOrder(_ pool: PoolRecord) {
         let index = poolIndex(pool.position)
         if index < poolOrder.count, poolOrder[index] === pool { poolOrder.remove(at: index) }
-        return ResourceAccepted(resourceId: id, resourceLocation: origin + "/v1/SenderPools/" + id)
     }
 
     private func insertPool(_ pool: PoolRecord) {

@@ -66,7 +66,7 @@ extension EmulatorStore {
         var order: [PoolRecord] = []
         for pool in seeded.pools {
             let record = PoolRecord(id: pool.id, seconds: Timestamp.floorDiv(seeded.now, 1000), createdAt: stamp,
-                                    name: pool.name, tags: pool.tags)
+                                    name: pool.name, tags: pool.tags, visibleFrom: .min)
             record.members = pool.members
             byID[pool.id] = record
             order.append(record)

@@ -17,6 +17,8 @@ public actor EmulatorStore: CommsAPI {
     public nonisolated let summary: EmulatorSeedSummary
     nonisolated let operationDelayMS: Int64
     nonisolated let cancelRate: Double
+    /// The `--behavior` answers to the open API questions.
+    public nonisolated let behaviors: EmulatorBehaviors
 
     /// The account's senders, sorted by `createdAt` then `id` (never changes).
     nonisolated let inventory: [Sender]
@@ -32,8 +34,11 @@ public actor EmulatorStore: CommsAPI {
     var operations: [String: OperationRecord] = [:]
     /// Sorted by `createdAt`, then `id` (always insertion order).
     var operationOrder: [OperationRecord] = []
-    /// PROCESSING operations by deadline (FIFO: the delay is constant).
-    var pending: Deque<OperationRecord> = []
+    /// Operations to complete and `writes=async` effects to land, by due
+    /// time (FIFO: both are due `operationDelayMS` after the request).
+    var pending: Deque<Due> = []
+    /// Under `list-lag`: deleted pools the lists still show, by deletion time.
+    var lingering: Deque<PoolRecord> = []
     var ids: ULIDGenerator
     var rng: SplitMix64
     var lastNow: Int64
@@ -53,7 +58,9 @@ public actor EmulatorStore: CommsAPI {
         self.clock = clock
         self.operationDelayMS = Int64(max(0, configuration.operationDelayMS))
         self.cancelRate = configuration.cancelRate
-        self.origin = EmulatorServer.baseURL(host: configuration.host, port: configuration.port)
+        self.behaviors = configuration.behaviors
+        self.origin = configuration.behaviors.locations == .foreign
+            ? EmulatorBehaviors.foreignOrigin : EmulatorServer.baseURL(host: configuration.host, port: configuration.port)
 
         let inventory = try seed.inventory()
         self.inventory = inventory
@@ -75,20 +82,24 @@ public actor EmulatorStore: CommsAPI {
         )
         // Actor state is fully initialised: build the records.
         (pools, poolOrder) = Self.buildPools(seeded)
+        poolOrder.forEach(rememberInitial)
     }
 
-    /// Sets the origin used in locations returned to in-process callers.
+    /// Sets the origin used in locations returned to in-process callers
+    /// (kept foreign under `locations=foreign`).
     public func setOrigin(_ origin: String) {
-        self.origin = origin
+        if behaviors.locations == .own { self.origin = origin }
     }
 
     /// Back to the seeded state: seeded pools with their ids, no operations,
     /// the id generator and fault dice as they were after seeding.
     public func reset() {
         (pools, poolOrder) = Self.buildPools(seeded)
+        poolOrder.forEach(rememberInitial)
         operations = [:]
         operationOrder = []
         pending = []
+        lingering = []
         ids = seeded.ids
         rng = seeded.rng
         lastNow = max(lastNow, seeded.now)

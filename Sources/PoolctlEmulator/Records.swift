@@ -11,14 +11,23 @@ final class PoolRecord {
     var updatedAt: String
     var members: [Int32] = []
     var activeOperation: OperationRecord?
+    /// When it became visible (ms): its create, or under
+    /// `create-visibility=after-completion` the create's completion.
+    var visibleFrom: Int64
+    /// When its deletion landed (ms), if it did.
+    var deletedAt: Int64?
+    /// Under `list-lag` only: the states the lists may still show, oldest
+    /// first (`EmulatorStore+ListLag`).
+    var versions: [PoolVersion] = []
 
-    init(id: String, seconds: Int64, createdAt: String, name: String, tags: Tags) {
+    init(id: String, seconds: Int64, createdAt: String, name: String, tags: Tags, visibleFrom: Int64) {
         self.id = id
         self.seconds = seconds
         self.createdAt = createdAt
         self.name = name
         self.tags = tags
         self.updatedAt = createdAt
+        self.visibleFrom = visibleFrom
     }
 
     var position: Cursor.Position { Cursor.Position(seconds: seconds, id: id) }
@@ -28,39 +37,74 @@ final class PoolRecord {
     }
 }
 
+/// A pool's listable fields from `at` (ms) on.
+struct PoolVersion {
+    var at: Int64
+    var name: String
+    var tags: Tags
+    var updatedAt: String
+    var members: [Int32]
+}
+
 /// An operation as the store keeps it, with its deadline and whether the
 /// dice cancelled it.
 final class OperationRecord {
+    enum Kind { case create, addSenders }
+
     let id: String
-    let poolID: String
+    let kind: Kind
+    let pool: PoolRecord
     let seconds: Int64
     let createdAt: String
     var updatedAt: String
+    /// PROCESSING until it settles; then its final status.
     var status: OperationStatus = .processing
     let total: Int
     var created = 0
     var failed = 0
     /// Requested senders that are in the inventory, sorted.
     let known: [Int32]
+    /// When it was started (ms).
+    let startedAt: Int64
     let deadline: Int64
+    /// Under `operation-statuses=extended`: SCHEDULED before this (ms).
+    let scheduledUntil: Int64?
     let cancel: Bool
 
-    init(id: String, poolID: String, seconds: Int64, createdAt: String, total: Int, known: [Int32], deadline: Int64, cancel: Bool) {
+    init(id: String, kind: Kind, pool: PoolRecord, startedAt: Int64, total: Int, known: [Int32], deadline: Int64,
+         scheduledUntil: Int64?, cancel: Bool) {
         self.id = id
-        self.poolID = poolID
-        self.seconds = seconds
-        self.createdAt = createdAt
+        self.kind = kind
+        self.pool = pool
+        self.seconds = Timestamp.floorDiv(startedAt, 1000)
+        self.createdAt = Timestamp.format(seconds: seconds)
         self.updatedAt = createdAt
         self.total = total
         self.known = known
+        self.startedAt = startedAt
         self.deadline = deadline
+        self.scheduledUntil = scheduledUntil
         self.cancel = cancel
     }
 
-    var wire: SenderPoolOperation {
-        let queued = status == .processing ? total : 0
-        return SenderPoolOperation(id: id, status: status,
-                                   stats: OperationStats(total: total, queued: queued, created: created, failed: failed),
+    var poolID: String { pool.id }
+
+    /// The status it showed at `t` (ms); `t` is never after the store's now.
+    func status(at t: Int64) -> OperationStatus {
+        if status != .processing && t >= deadline { return status }
+        if let scheduledUntil, t < scheduledUntil { return .scheduled }
+        return .processing
+    }
+
+    /// As it was at `t` (ms): the list endpoints under `list-lag` look back.
+    func wire(at t: Int64) -> SenderPoolOperation {
+        let shown = status(at: t)
+        guard shown.isTerminal else {
+            let changed = shown == .processing ? scheduledUntil.map { Timestamp.format(seconds: Timestamp.floorDiv($0, 1000)) } : nil
+            return SenderPoolOperation(id: id, status: shown, stats: OperationStats(total: total, queued: total, created: 0, failed: 0),
+                                       createdAt: createdAt, updatedAt: changed ?? createdAt)
+        }
+        return SenderPoolOperation(id: id, status: shown, stats: OperationStats(total: total, queued: 0, created: created, failed: failed),
                                    createdAt: createdAt, updatedAt: updatedAt)
     }
 }

@@ -6,20 +6,69 @@ import PoolctlAPI
 /// Every response the emulator sends is built here: bodies are the wire
 /// models of PoolctlAPI (or the admin types) encoded with one JSONEncoder
 /// (sorted keys, slashes not escaped), so exactly the declared fields go
-/// out. A change to every response body belongs in `body(_:)`.
-enum ResponseEncoding {
+/// out. A change to every response body belongs in `body(_:)`: the
+/// `unknown-fields` and `nulls` behaviours reshape the encoded tree there.
+struct ResponseEncoding: Sendable {
+    /// Extra fields in every object (`unknown-fields=on`).
+    let unknownFields: Bool
+    /// Optional fields null or absent (`nulls=on`).
+    let nulls: Bool
+
+    /// The bodies as declared: the admin endpoints, and `/v1` by default.
+    static let plain = ResponseEncoding(behaviors: EmulatorBehaviors())
+
+    init(behaviors: EmulatorBehaviors) {
+        unknownFields = behaviors.unknownFields
+        nulls = behaviors.nulls
+    }
+
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
 
-    static func body(_ value: some Encodable) -> Data {
+    func body(_ value: some Encodable) -> Data {
         // Strings, integers and maps of them only: encoding cannot fail.
-        try! encoder.encode(value)
+        let bytes = try! Self.encoder.encode(value)
+        guard unknownFields || nulls else { return bytes }
+        let tree = try! JSONDecoder().decode(JSONValue.self, from: bytes)
+        return try! Self.encoder.encode(shaped(tree, under: nil))
     }
 
-    static func json(_ status: Int, _ value: some Encodable, location: String? = nil, headers extra: HTTPFields = [:]) -> Response {
+    /// The behaviours' changes to one value; `key` is the property it is under.
+    private func shaped(_ value: JSONValue, under key: String?) -> JSONValue {
+        switch value {
+        case .array(let items):
+            return .array(items.map { shaped($0, under: nil) })
+        case .object(var fields):
+            // A tag map is the user's data, not a schema object: left as it is.
+            if key == "tags" { return value }
+            if nulls { nullify(&fields, under: key) }
+            for (name, field) in fields { fields[name] = shaped(field, under: name) }
+            if unknownFields {
+                fields["accountId"] = .string("AC00000000000000000000000000000000")
+                fields["links"] = .object(["docs": .string("https://docs.comms.twilio.com"), "related": .array([])])
+                fields["_meta"] = .object(["schemaVersion": .int(2), "preview": .bool(true), "warnings": .null])
+            }
+            return .object(fields)
+        default:
+            return value
+        }
+    }
+
+    /// `nulls=on`: empty tags omitted, `pagination.self` null, a sender's
+    /// `displayName` null, operation-stats counters absent while in progress.
+    private func nullify(_ fields: inout [String: JSONValue], under key: String?) {
+        if case .object(let tags)? = fields["tags"], tags.isEmpty { fields["tags"] = nil }
+        if key == "pagination" { fields["self"] = .null }
+        if fields["displayName"] != nil { fields["displayName"] = .null }
+        if fields["stats"] != nil, case .string(let status)? = fields["status"], !OperationStatus(rawValue: status).isTerminal {
+            fields["stats"] = .object([:])
+        }
+    }
+
+    func json(_ status: Int, _ value: some Encodable, location: String? = nil, headers extra: HTTPFields = [:]) -> Response {
         let bytes = body(value)
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[.contentLength] = String(bytes.count)
@@ -29,7 +78,12 @@ enum ResponseEncoding {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    static func error(_ status: Int, _ message: String, headers: HTTPFields = [:]) -> Response {
+    /// A status without a body (`delete-status=204`).
+    func empty(_ status: Int) -> Response {
+        Response(status: HTTPResponse.Status(code: status), headers: [:], body: ResponseBody())
+    }
+
+    func error(_ status: Int, _ message: String, headers: HTTPFields = [:]) -> Response {
         json(status, ErrorBody(status: status, message: message), headers: headers)
     }
 }

@@ -35,9 +35,10 @@ enum FieldRules {
     }
 
     /// Sender ids of Create's `senders` or of Add Senders.
-    static func senderListProblem(_ ids: [String], allowEmpty: Bool) -> String? {
+    /// `limit`: the most senders one request may carry (`add-batch-limit`).
+    static func senderListProblem(_ ids: [String], allowEmpty: Bool, limit: Int = maxSenders) -> String? {
         if ids.isEmpty && !allowEmpty { return "at least one sender is required" }
-        if ids.count > maxSenders { return "at most \(maxSenders) senders are allowed, got \(ids.count)" }
+        if ids.count > limit { return "at most \(limit) senders are allowed per request, got \(ids.count)" }
         var seen = Set<String>(minimumCapacity: ids.count)
         for id in ids {
             if let problem = idProblem(id, kind: .sender, what: "senderId") { return problem }

@@ -9,13 +9,14 @@ compatible behaviour with injected errors and resets.
 
 Usage: test_behaviors.py [path/to/poolctl]. Prints 'N passed, N failed'."""
 import os
+import subprocess
 import sys
 import tempfile
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import Emulator, inventory, sender_id  # noqa: E402
+from test_cli import BIN, Emulator, inventory, sender_id  # noqa: E402
 
 STACK = "mx"
 ADOPT_ID = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v01"
@@ -96,6 +97,15 @@ def converge(emu, directory, attempts=1):
     return runs
 
 
+# Signs in the request log that a behaviour was in play, where one shows there.
+EVIDENCE = {
+    "operation-paths=nested-only": lambda log: log["byEndpoint"].get(
+        "GET /v1/SenderPools/{senderPoolId}/Senders/Operations/{operationId}", 0) > 0,
+    "add-batch-limit=1000": lambda log: log["byStatus"].get("400", 0) > 0,
+    "delete-status=204": lambda log: log["byStatus"].get("204", 0) > 0,
+}
+
+
 def run_case(*flags):
     emu = emulator(*flags)
     try:
@@ -109,6 +119,9 @@ def run_case(*flags):
             p = emu.run("plan", d, "--detailed-exitcode")
             assert p.returncode == 0, f"step {n}: plan after apply has changes:\n{p.stdout[-1500:]}"
             assert_exact(emu.state(), pools)
+        for value in flags[1::2]:
+            if value in EVIDENCE:
+                assert EVIDENCE[value](emu.requests()), f"{value} left no sign in {emu.requests()}"
     finally:
         emu.stop()
 
@@ -122,6 +135,17 @@ def behavior(name):
         TESTS.append(fn)
         return fn
     return register
+
+
+@behavior("refused")
+def unknown_behaviour_names_and_values_are_refused():
+    for item, says in [("retries=on", "unknown name 'retries'"), ("nulls=maybe", "invalid value 'maybe'; valid: off|on"),
+                       ("add-batch-limit=0", "valid: 1..10000")]:
+        p = subprocess.run([BIN, "emulator", "--port", "0", "--behavior", item], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 1 and p.stdout == "", f"{item}: exit {p.returncode}, stdout {p.stdout!r}"
+        assert says in p.stderr, f"{item}: {p.stderr}"
+        if item == "retries=on":
+            assert "operation-paths=both|nested-only" in p.stderr, p.stderr
 
 
 @behavior("default")
