@@ -47,6 +47,15 @@ struct ApplyCommand: ContextCommand {
         valueName: "n"))
     var maxBatch: Int?
 
+    @Option(help: ArgumentHelp(
+        "changed: re-read members only where operations leave doubt or senders were removed; full: re-read every touched pool.",
+        valueName: "mode"))
+    var verify: VerifyMode = .changed
+
+    enum VerifyMode: String, ExpressibleByArgument, CaseIterable {
+        case changed, full
+    }
+
     func validate() throws {
         if let maxBatch, !(1...10_000).contains(maxBatch) {
             throw ValidationError("--max-batch must be between 1 and 10000")
@@ -60,7 +69,9 @@ struct ApplyCommand: ContextCommand {
         let stack = savedPlan?.plan.stack ?? desired?.stack ?? ""
         let stdout = context.stdout
         let stderr = context.stderr
-        let report: ApplyReport? = try await api.withWorkflow(context: context, timeout: timeout.duration, maxBatch: maxBatch) { workflow in
+        let report: ApplyReport? = try await api.withWorkflow(context: context, timeout: timeout.duration, maxBatch: maxBatch) { base in
+            var workflow = base
+            workflow.verifyFull = verify == .full
             guard lock.enabled else {
                 stderr.write("poolctl: warning: --lock=false: this apply holds no lease; an apply running at the same time may duplicate pools.\n")
                 return try await applyHoldingLease(nil, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context)

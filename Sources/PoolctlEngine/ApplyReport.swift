@@ -19,6 +19,8 @@ public struct ApplyReport: Sendable, Hashable {
     public var apiCalls: [String: Int]
     public var retries: Int
     public var durationMS: Int
+    /// What the plan estimated apply would call, to print beside the actual.
+    public var estimatedCalls: Int?
 
     public init(stack: String, pools: [PoolResult], apiCalls: [String: Int] = [:], retries: Int = 0, durationMS: Int = 0) {
         self.stack = stack

@@ -24,6 +24,8 @@ public struct Workflow: Sendable {
     public var timeout: Duration
     /// Senders per Create or Add Senders request at most; nil for the API's 10,000.
     public var maxBatch: Int?
+    /// Re-read every touched pool's members at the end (`--verify full`).
+    public var verifyFull = false
     public var clock: PoolctlClock
 
     public init(
@@ -116,12 +118,14 @@ public struct Workflow: Sendable {
         options.parallelism = parallelism
         options.timeout = timeout
         options.maxBatch = maxBatch
+        options.verifyFull = verifyFull
         if let lease { options.mayWrite = { try lease.ensureHeld() } }
         let before = calls.calls
         var report = await Applier(api: api, clock: clock, options: options, progress: progress).apply(plan)
         var made = calls.calls
         for (endpoint, count) in before { made[endpoint, default: 0] -= count }
         report.apiCalls = Self.byName(made)
+        report.estimatedCalls = plan.estimate.total
         report.retries = calls.retries
         return report
     }

@@ -15,7 +15,8 @@ public struct Planner: Sendable {
         public static let delete = "DELETE /v1/SenderPools/{senderPoolId}"
         public static let add = "POST /v1/SenderPools/{senderPoolId}/Senders"
         public static let remove = "DELETE /v1/SenderPools/{senderPoolId}/Senders/{senderId}"
-        public static let poll = "GET /v1/SenderPools/Operations/{operationId}"
+        public static let pollRound = "GET /v1/SenderPools/Operations"
+        public static let listMembers = "GET /v1/SenderPools/{senderPoolId}/Senders"
     }
 
     public init() {}
@@ -229,34 +230,45 @@ public struct Planner: Sendable {
         return .repair(keep: keep, extras: extras)
     }
 
-    /// The calls apply will make: one create (up to 10,000 senders inline)
-    /// plus one lookup of the new pool's id, add batches of up to 10,000,
-    /// one call per removed sender, one PATCH for name and tags together,
-    /// one delete; and one poll per operation at the least.
+    /// The calls apply will make, the minimum: one create per new pool (up
+    /// to 10,000 senders inline; a lookup of its id only when Add Senders
+    /// calls follow), add batches of 10,000, one PATCH for name and tags
+    /// together, one call per removed sender, one delete; operations are
+    /// polled together, one listing per 1,000 per round, at least one round;
+    /// verification lists the pools (1 call per 1,000) and re-reads the
+    /// members only of pools that had removals.
     static func estimate(_ changes: [PoolChange]) -> CallEstimate {
         var calls: [String: Int] = [:]
         func batches(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
-        for change in changes {
+        var operations = 0
+        var touched = 0
+        for change in changes where change.action.isChange {
+            touched += 1
             switch change.action {
             case .create:
                 let extra = max(0, change.addSenders.count - maxSendersPerCreate)
                 let addBatches = batches(extra, maxSendersPerAdd)
                 calls[Calls.create, default: 0] += 1
-                calls[Calls.findCreated, default: 0] += 1
+                if addBatches > 0 { calls[Calls.findCreated, default: 0] += 1 }
                 calls[Calls.add, default: 0] += addBatches
-                calls[Calls.poll, default: 0] += 1 + addBatches
+                operations += 1 + addBatches
             case .update, .adopt:
                 if change.patchesPool { calls[Calls.update, default: 0] += 1 }
                 let addBatches = batches(change.addSenders.count, maxSendersPerAdd)
                 calls[Calls.add, default: 0] += addBatches
-                calls[Calls.poll, default: 0] += addBatches
+                operations += addBatches
                 calls[Calls.remove, default: 0] += change.removeSenders.count
+                if !change.removeSenders.isEmpty {
+                    calls[Calls.listMembers, default: 0] += max(1, batches(change.membersAfter, 1000))
+                }
             case .delete, .deleteDuplicate:
                 calls[Calls.delete, default: 0] += 1
             case .deleteBlocked, .conflict, .noChange:
                 break
             }
         }
-        return CallEstimate(byEndpoint: calls)
+        if operations > 0 { calls[Calls.pollRound, default: 0] += batches(operations, 1000) }
+        if touched > 0 { calls[Calls.findCreated, default: 0] += batches(touched, 1000) }
+        return CallEstimate(byEndpoint: calls.filter { $0.value > 0 })
     }
 }

@@ -36,7 +36,9 @@ public enum ApplyRenderer {
         for endpoint in report.apiCalls.keys.sorted() {
             out += "  \(PlanRenderer.grouped(report.apiCalls[endpoint]!).leftPadded(7))  \(endpoint)\n"
         }
-        out += "  \(PlanRenderer.grouped(report.totalCalls).leftPadded(7))  total (\(PlanRenderer.grouped(report.retries)) retries)\n"
+        out += "  \(PlanRenderer.grouped(report.totalCalls).leftPadded(7))  total (\(PlanRenderer.grouped(report.retries)) retries)"
+        if let estimate = report.estimatedCalls { out += "; the plan estimated \(PlanRenderer.grouped(estimate))" }
+        out += "\n"
         if !operations.isEmpty {
             let perOperation = Double(polls) / Double(operations.count)
             out += "Operations: \(operations.count), polls: \(polls) (\(formatted(perOperation)) per operation)\n"

@@ -21,6 +21,8 @@ public struct ApplyReportDocument: Sendable, Hashable, Codable {
     public var apiCalls: [String: Int]
     public var retries: Int
     public var durationMS: Int
+    /// The plan's estimate of `apiCalls`' total, when apply had a plan.
+    public var estimatedApiCalls: Int?
 
     public init(_ report: ApplyReport) {
         formatVersion = Self.currentFormatVersion
@@ -33,6 +35,7 @@ public struct ApplyReportDocument: Sendable, Hashable, Codable {
         apiCalls = report.apiCalls
         retries = report.retries
         durationMS = report.durationMS
+        estimatedApiCalls = report.estimatedCalls
     }
 
     /// One pool's result.

@@ -10,11 +10,11 @@ import Testing
     @Test func plannerCallNamesAreAPIEndpointNames() {
         let planner = [
             Planner.Calls.create, Planner.Calls.findCreated, Planner.Calls.update, Planner.Calls.delete,
-            Planner.Calls.add, Planner.Calls.remove, Planner.Calls.poll,
+            Planner.Calls.add, Planner.Calls.remove, Planner.Calls.pollRound, Planner.Calls.listMembers,
         ]
         let expected: [Endpoint] = [
             .createSenderPool, .listSenderPools, .updateSenderPool, .deleteSenderPool,
-            .addSenders, .removeSender, .fetchOperation,
+            .addSenders, .removeSender, .listOperations, .listPoolSenders,
         ]
         #expect(planner == expected.map(\.rawValue))
     }

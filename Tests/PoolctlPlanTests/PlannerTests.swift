@@ -32,7 +32,7 @@ let plannerCases: [PlannerCase] = [
         name: "create with senders",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", tags: ["t": "1"], senders: [s1, s2])]),
         live: [], actions: ["a": .create], add: 2,
-        apiCalls: 3),  // create + find by operationId + 1 poll
+        apiCalls: 3),  // create + 1 poll round + the verification listing
     PlannerCase(
         name: "no change",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1])]),
@@ -42,22 +42,22 @@ let plannerCases: [PlannerCase] = [
         name: "update name and tags",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "New", tags: ["x": "2"])]),
         live: [LivePool(id: p1, name: "Old", tags: ["poolctl": owned("a"), "x": "1", "gone": "y"], members: [])],
-        actions: ["a": .update], apiCalls: 1),
+        actions: ["a": .update], apiCalls: 2),
     PlannerCase(
         name: "membership add and remove (exact)",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1, s3])]),
         live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [LiveMember(id: s1), LiveMember(id: s2)])],
-        actions: ["a": .update], add: 1, remove: 1, apiCalls: 3),  // add + poll + remove
+        actions: ["a": .update], add: 1, remove: 1, apiCalls: 5),  // add + poll round + remove + member re-read + verification listing
     PlannerCase(
         name: "additive never removes",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1], membership: .additive)]),
         live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [LiveMember(id: s2)])],
-        actions: ["a": .update], add: 1, apiCalls: 2),
+        actions: ["a": .update], add: 1, apiCalls: 3),
     PlannerCase(
         name: "adopt an unmanaged pool",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
         live: [LivePool(id: p2, name: "A", tags: [:], members: [])],
-        actions: ["a": .adopt], apiCalls: 1),
+        actions: ["a": .adopt], apiCalls: 2),
     PlannerCase(
         name: "adopt of a missing pool is a conflict",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
@@ -74,7 +74,7 @@ let plannerCases: [PlannerCase] = [
             LivePool(id: p1, name: "Mine", tags: ["poolctl": owned("old")], members: [LiveMember(id: s1)]),
             LivePool(id: p2, name: "Theirs", tags: ["poolctl": owned("old", stack: "other")]),
         ],
-        actions: ["old": .delete], apiCalls: 1),
+        actions: ["old": .delete], apiCalls: 2),
     PlannerCase(
         name: "without prune nothing is deleted",
         desired: DesiredState(stack: "web", prune: false, pools: []),
@@ -94,7 +94,7 @@ let plannerCases: [PlannerCase] = [
         name: "protecting a pool changes its ownership tag",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", protect: true)]),
         live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [])],
-        actions: ["a": .update], apiCalls: 1),
+        actions: ["a": .update], apiCalls: 2),
 ]
 
 @Suite struct PlannerTests {
@@ -173,9 +173,10 @@ let plannerCases: [PlannerCase] = [
         }
         let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: many)])
         let plan = Planner().plan(desired: desired, live: LiveState(pools: []))
-        // 1 create with 10,000 inline, 2 add batches, 1 lookup, 3 polls.
+        // 1 create with 10,000 inline, 1 lookup of its id for the 2 add
+        // batches, 1 poll round for the 3 operations, 1 verification listing.
         #expect(plan.estimate.byEndpoint == [
-            Planner.Calls.create: 1, Planner.Calls.findCreated: 1, Planner.Calls.add: 2, Planner.Calls.poll: 3,
+            Planner.Calls.create: 1, Planner.Calls.findCreated: 2, Planner.Calls.add: 2, Planner.Calls.pollRound: 1,
         ])
     }
 
