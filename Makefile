@@ -6,7 +6,7 @@ RELEASE_SCRATCH := .build-release
 RELEASE_BIN := $(RELEASE_SCRATCH)/release/poolctl
 PYTHON ?= python3
 
-.PHONY: all deps build test demo bench bench-validate bench-plan-apply clean
+.PHONY: all deps build test demo bench bench-validate bench-plan-apply clean format lint
 
 all: build
 
@@ -59,6 +59,15 @@ bench-plan-apply: deps
 	$(PYTHON) Tests/bench/bench_plan_apply.py $(RELEASE_BIN)
 
 bench: bench-validate bench-plan-apply
+
+# Formatting is a habit, not a review topic: `make format` rewrites the tree
+# with the committed .swift-format; `make lint` checks it (CI runs it).
+FORMAT_PATHS := Sources Tests Package.swift
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(FORMAT_PATHS)
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
 
 clean:
 	rm -rf .build
