@@ -6,7 +6,7 @@ RELEASE_SCRATCH := .build-release
 RELEASE_BIN := $(RELEASE_SCRATCH)/release/poolctl
 PYTHON ?= python3
 
-.PHONY: all deps build test demo bench bench-validate bench-plan-apply clean format lint
+.PHONY: all deps build test demo bench bench-validate bench-plan-apply bench-rate clean format lint
 
 all: build
 
@@ -58,7 +58,13 @@ bench-plan-apply: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --product poolctl
 	$(PYTHON) Tests/bench/bench_plan_apply.py $(RELEASE_BIN)
 
-bench: bench-validate bench-plan-apply
+# Rate-aware apply (issue 12): calls next to the minimum, wall time next to
+# the rate-limit bound, and a sequential script as the baseline.
+bench-rate: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --product poolctl
+	$(PYTHON) Tests/bench/bench_rate.py $(RELEASE_BIN)
+
+bench: bench-validate bench-plan-apply bench-rate
 
 # Formatting is a habit, not a review topic: `make format` rewrites the tree
 # with the committed .swift-format; `make lint` checks it (CI runs it).
