@@ -36,7 +36,10 @@ public final class RequestScheduler: Sendable {
         var pausedUntil: Duration = .zero
         var inFlight = 0
         var waiting: [CheckedContinuation<Void, Never>] = []
-        /// Start times of the last second's requests, to know the rate that drew a 429.
+        /// When the last 2 s of requests were answered (not with a 429): the
+        /// rate the server actually granted, the ceiling a 429 reveals.
+        var answered: [Duration] = []
+        /// Start times of the last second's requests, when nothing is known yet.
         var recent: [Duration] = []
         var rateLimited = 0
     }
@@ -99,22 +102,26 @@ public final class RequestScheduler: Sendable {
         state.withLock { state in
             let now = clock.now()
             state.recent.removeAll { now - $0 > .seconds(1) }
+            state.answered.removeAll { now - $0 > .seconds(2) }
             switch outcome {
             case .answered:
+                state.answered.append(now)
                 guard var rate = state.rate else { return }
-                if let ceiling = state.ceiling, rate < ceiling * 0.9 {
-                    rate += (ceiling * 0.9 - rate) * 0.05
+                if let ceiling = state.ceiling, rate < ceiling * 0.95 {
+                    // Back quickly to just under what the server granted...
+                    rate += (ceiling * 0.95 - rate) * 0.1
                 } else {
-                    rate += 0.5 / max(rate, 1)
+                    // ...and above it only slowly: about +0.05 requests/s each second.
+                    rate += 0.05 / max(rate, 1)
                 }
                 state.rate = min(rate, settings.maxRPS ?? .infinity)
             case .rateLimited(let retryAfter):
                 state.rateLimited += 1
-                let observed = Double(max(state.recent.count, 1))
-                let current = state.rate ?? observed
                 // Several requests in flight see the same 429 window: halve once per pause.
                 if state.pausedUntil <= now {
-                    state.ceiling = current
+                    let granted = Double(state.answered.count) / 2
+                    let current = state.rate ?? Double(max(state.recent.count, 1))
+                    state.ceiling = max(settings.minRPS, granted > 0 ? min(current, granted) : current)
                     state.rate = max(settings.minRPS, current / 2)
                     state.tokens = 0
                     state.refilled = now

@@ -97,6 +97,9 @@ actor OperationWatcher {
           }
         }
         for (id, operation) in listed { receive(operation, id: id) }
+        // Everything the listing showed still running was just polled: align
+        // its next poll with this round instead of setting off rounds of its own.
+        for id in listed.keys where waiters[id] != nil && waiters[id]!.due > now { reschedule(id) }
         let missing = waiters.values.filter { $0.due <= now && listed[$0.reference.id] == nil }.map(\.reference)
         for reference in missing {
             singleFetches += 1
