@@ -3,6 +3,7 @@ import Foundation
 import PoolctlEngine
 import PoolctlManifest
 import PoolctlModel
+import PoolctlYAML
 
 /// `poolctl export --stack NAME`: writes manifests for the live pools, so an
 /// existing account comes under management by validate, plan and apply.
@@ -80,11 +81,18 @@ struct ExportCommand: ContextCommand {
         }
         report(exported, to: context.stderr)
         let desired = exported.desired
-        guard let directory else {
-            context.stdout.write(String(decoding: try ManifestWriter.stream(desired), as: UTF8.self))
-            return
+        do {
+            guard let directory else {
+                context.stdout.write(String(decoding: try ManifestWriter.stream(desired), as: UTF8.self))
+                return
+            }
+            try write(try ManifestWriter.files(desired), to: directory, context: context)
+        } catch let failure as YAMLEmitter.Failure {
+            throw CommandFailure(message: "poolctl: cannot write YAML: \(failure)", exitCode: .error)
         }
-        let files = try ManifestWriter.files(desired)
+    }
+
+    private func write(_ files: [ManifestWriter.File], to directory: URL, context: CommandContext) throws {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             for file in files {
