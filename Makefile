@@ -34,6 +34,7 @@ test: build
 	$(SWIFT) test --skip-build --parallel
 	$(PYTHON) Tests/schema/test_manifest_schema.py
 	$(PYTHON) Tests/e2e/test_cli.py $(BIN)
+	$(PYTHON) Tests/e2e/test_export.py $(BIN)
 	PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
 
 # The main job on a fresh machine: validate, start the emulator seeded for the
