@@ -6,7 +6,7 @@ RELEASE_SCRATCH := .build-release
 RELEASE_BIN := $(RELEASE_SCRATCH)/release/poolctl
 PYTHON ?= python3
 
-.PHONY: all deps build test demo bench bench-validate bench-plan-apply bench-rate clean format lint
+.PHONY: all deps build test demo bench bench-validate bench-plan-apply bench-rate bench-export clean format lint
 
 all: build
 
@@ -36,6 +36,7 @@ test: build
 	$(PYTHON) Tests/e2e/test_cli.py $(BIN)
 	$(PYTHON) Tests/e2e/test_lease.py $(BIN)
 	$(PYTHON) Tests/e2e/test_behaviors.py $(BIN)
+	$(PYTHON) Tests/e2e/test_export.py $(BIN)
 	PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
 
 # The main job on a fresh machine: validate, start the emulator seeded for the
@@ -64,7 +65,6 @@ bench-rate: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --product poolctl
 	$(PYTHON) Tests/bench/bench_rate.py $(RELEASE_BIN)
 
-bench: bench-validate bench-plan-apply bench-rate
 
 # Formatting is a habit, not a review topic: `make format` rewrites the tree
 # with the committed .swift-format; `make lint` checks it (CI runs it).
@@ -74,6 +74,13 @@ format:
 
 lint:
 	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
+# export of 5,000 unmanaged pools x 100 senders from the emulator: wall time,
+# peak memory (GNU time -v), calls next to the minimum.
+bench-export: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --product poolctl
+	$(PYTHON) Tests/bench/bench_export.py $(RELEASE_BIN)
+
+bench: bench-validate bench-plan-apply bench-rate bench-export
 
 clean:
 	rm -rf .build

@@ -59,7 +59,7 @@ let package = Package(
         ]),
         // Commands (swift-argument-parser) over an injected CommandContext. The only layer that prints.
         .target(name: "PoolctlCLI", dependencies: [
-            "PoolctlManifest", "PoolctlPlan", "PoolctlEngine", "PoolctlRender", "PoolctlAPI", "PoolctlAPIHTTP", "PoolctlEmulator",
+            "PoolctlManifest", "PoolctlYAML", "PoolctlPlan", "PoolctlEngine", "PoolctlRender", "PoolctlAPI", "PoolctlAPIHTTP", "PoolctlEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "poolctl", dependencies: ["PoolctlCLI"]),
