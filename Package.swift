@@ -5,7 +5,7 @@ let package = Package(
     name: "poolctl",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "poolctl", targets: ["poolctl"]),
+        .executable(name: "poolctl", targets: ["poolctl"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,44 +41,58 @@ let package = Package(
         // pagination and call counting. No networking.
         .target(name: "PoolctlAPI", dependencies: ["PoolctlModel"]),
         // The live CommsAPI over AsyncHTTPClient: auth, retries, deadlines.
-        .target(name: "PoolctlAPIHTTP", dependencies: [
-            "PoolctlAPI", "PoolctlModel",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-        ]),
+        .target(
+            name: "PoolctlAPIHTTP",
+            dependencies: [
+                "PoolctlAPI", "PoolctlModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         // The emulator: an in-memory CommsAPI store and its HTTP front (Hummingbird).
-        .target(name: "PoolctlEmulator", dependencies: [
-            "PoolctlAPI", "PoolctlYAML", "PoolctlModel",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "DequeModule", package: "swift-collections"),
-            .product(name: "Algorithms", package: "swift-algorithms"),
-        ]),
+        .target(
+            name: "PoolctlEmulator",
+            dependencies: [
+                "PoolctlAPI", "PoolctlYAML", "PoolctlModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Algorithms", package: "swift-algorithms"),
+            ]),
         // Commands (swift-argument-parser) over an injected CommandContext. The only layer that prints.
-        .target(name: "PoolctlCLI", dependencies: [
-            "PoolctlManifest", "PoolctlYAML", "PoolctlPlan", "PoolctlEngine", "PoolctlRender", "PoolctlAPI", "PoolctlAPIHTTP", "PoolctlEmulator",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "PoolctlCLI",
+            dependencies: [
+                "PoolctlManifest", "PoolctlYAML", "PoolctlPlan", "PoolctlEngine", "PoolctlRender", "PoolctlAPI", "PoolctlAPIHTTP",
+                "PoolctlEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(name: "poolctl", dependencies: ["PoolctlCLI"]),
         .testTarget(name: "PoolctlAPIHTTPTests", dependencies: ["PoolctlAPIHTTP", "PoolctlAPI", "PoolctlModel"]),
-        .testTarget(name: "PoolctlEmulatorTests", dependencies: ["PoolctlModel", 
-            "PoolctlEmulator", "PoolctlAPI",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .testTarget(
+            name: "PoolctlEmulatorTests",
+            dependencies: [
+                "PoolctlModel",
+                "PoolctlEmulator", "PoolctlAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The contract suite: the live client against the emulator on a socket.
-        .testTarget(name: "PoolctlContractTests", dependencies: [
-            "PoolctlModel", "PoolctlAPIHTTP", "PoolctlEmulator", "PoolctlAPI",
-            // Raw requests, to see bodies and statuses as they are on the wire.
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]),
+        .testTarget(
+            name: "PoolctlContractTests",
+            dependencies: [
+                "PoolctlModel", "PoolctlAPIHTTP", "PoolctlEmulator", "PoolctlAPI",
+                // Raw requests, to see bodies and statuses as they are on the wire.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         // Golden plans over fixtures, and plan -> apply -> plan, against the emulator.
-        .testTarget(name: "PoolctlEndToEndTests", dependencies: [
-            "PoolctlEmulator", "PoolctlEngine", "PoolctlPlan", "PoolctlRender", "PoolctlManifest", "PoolctlModel", "PoolctlAPI",
-        ]),
+        .testTarget(
+            name: "PoolctlEndToEndTests",
+            dependencies: [
+                "PoolctlEmulator", "PoolctlEngine", "PoolctlPlan", "PoolctlRender", "PoolctlManifest", "PoolctlModel", "PoolctlAPI",
+            ]),
         // The command layer in-process: injected streams and environment, the emulator on a loopback socket.
         .testTarget(name: "PoolctlCLITests", dependencies: ["PoolctlModel", "PoolctlCLI", "PoolctlEmulator", "PoolctlAPI"]),
         .testTarget(name: "PoolctlEngineTests", dependencies: ["PoolctlEngine", "PoolctlAPI", "PoolctlPlan", "PoolctlModel"]),

@@ -33,7 +33,9 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     /// How many attempts were made.
     public var attempts: Int
 
-    public init(kind: Kind, method: String = "", path: String = "", status: Int? = nil, code: Int? = nil, message: String, attempts: Int = 1) {
+    public init(
+        kind: Kind, method: String = "", path: String = "", status: Int? = nil, code: Int? = nil, message: String, attempts: Int = 1
+    ) {
         self.kind = kind
         self.method = method
         self.path = path

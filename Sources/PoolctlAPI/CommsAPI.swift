@@ -128,7 +128,9 @@ public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
                 finished = token == nil
                 // A token that comes back would page forever: stop with an error.
                 if let token, !seenTokens.insert(token).inserted {
-                    throw APIError(kind: .invalidResponse, message: "the API returned page token '\(token.prefix(40))' a second time; stopped paging to avoid an endless loop")
+                    throw APIError(
+                        kind: .invalidResponse,
+                        message: "the API returned page token '\(token.prefix(40))' a second time; stopped paging to avoid an endless loop")
                 }
             }
             defer { index += 1 }

@@ -3,7 +3,8 @@
 /// enums may grow), so a new channel never breaks a plan.
 
 /// A string enum that keeps values it does not know.
-public protocol OpenEnum: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral where RawValue == String {
+public protocol OpenEnum: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral
+where RawValue == String {
     init(rawValue: String)
 }
 
@@ -113,7 +114,10 @@ public struct Sender: Codable, Hashable, Sendable {
     public var createdAt: String
     public var updatedAt: String
 
-    public init(id: String, displayName: String?, address: String, channel: Channel, status: SenderStatus, tags: Tags, createdAt: String, updatedAt: String) {
+    public init(
+        id: String, displayName: String?, address: String, channel: Channel, status: SenderStatus, tags: Tags, createdAt: String,
+        updatedAt: String
+    ) {
         self.id = id
         self.displayName = displayName
         self.address = address
@@ -202,7 +206,8 @@ public struct SenderPoolOperation: Codable, Hashable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         status = try container.decode(OperationStatus.self, forKey: .status)
-        stats = try container.decodeIfPresent(OperationStats.self, forKey: .stats) ?? OperationStats(total: 0, queued: 0, created: 0, failed: 0)
+        stats =
+            try container.decodeIfPresent(OperationStats.self, forKey: .stats) ?? OperationStats(total: 0, queued: 0, created: 0, failed: 0)
         createdAt = try container.decodeIfPresent(String.self, forKey: .createdAt) ?? ""
         updatedAt = try container.decodeIfPresent(String.self, forKey: .updatedAt) ?? ""
     }
@@ -387,7 +392,9 @@ public struct SenderPoolQuery: Hashable, Sendable {
     public var pageSize: Int?
     public var pageToken: String?
 
-    public init(startDate: String? = nil, endDate: String? = nil, operationId: String? = nil, pageSize: Int? = nil, pageToken: String? = nil) {
+    public init(
+        startDate: String? = nil, endDate: String? = nil, operationId: String? = nil, pageSize: Int? = nil, pageToken: String? = nil
+    ) {
         self.startDate = startDate
         self.endDate = endDate
         self.operationId = operationId
@@ -405,7 +412,10 @@ public struct SenderQuery: Hashable, Sendable {
     public var pageSize: Int?
     public var pageToken: String?
 
-    public init(channel: Channel? = nil, status: SenderStatus? = nil, startDate: String? = nil, endDate: String? = nil, pageSize: Int? = nil, pageToken: String? = nil) {
+    public init(
+        channel: Channel? = nil, status: SenderStatus? = nil, startDate: String? = nil, endDate: String? = nil, pageSize: Int? = nil,
+        pageToken: String? = nil
+    ) {
         self.channel = channel
         self.status = status
         self.startDate = startDate
@@ -423,7 +433,9 @@ public struct OperationQuery: Hashable, Sendable {
     public var pageSize: Int?
     public var pageToken: String?
 
-    public init(status: OperationStatus? = nil, startDate: String? = nil, endDate: String? = nil, pageSize: Int? = nil, pageToken: String? = nil) {
+    public init(
+        status: OperationStatus? = nil, startDate: String? = nil, endDate: String? = nil, pageSize: Int? = nil, pageToken: String? = nil
+    ) {
         self.status = status
         self.startDate = startDate
         self.endDate = endDate

@@ -28,7 +28,8 @@ public enum OperationPath: Sendable, Hashable {
         if segments.count == 4, segments[0] == "v1", segments[1] == "SenderPools", segments[2] == "Operations" {
             self = .flat(operationID: segments[3])
         } else if segments.count == 6, segments[0] == "v1", segments[1] == "SenderPools", segments[3] == "Senders",
-                  segments[4] == "Operations" {
+            segments[4] == "Operations"
+        {
             self = .nested(poolID: segments[2], operationID: segments[5])
         } else {
             let query = components.percentEncodedQuery.map { "?" + $0 } ?? ""

@@ -50,8 +50,8 @@ public struct APIRequest: Sendable, Hashable {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "_"), UInt8(ascii: "~"):
                 result.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 let hex = Array("0123456789ABCDEF".utf8)
@@ -85,10 +85,12 @@ extension APIRequest {
 
     /// `GET /v1/SenderPools`
     public static func listSenderPools(_ q: SenderPoolQuery) -> APIRequest {
-        APIRequest(endpoint: .listSenderPools, path: "/v1/SenderPools", query: items([
-            ("startDate", q.startDate), ("endDate", q.endDate), ("operationId", q.operationId),
-            ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
-        ]))
+        APIRequest(
+            endpoint: .listSenderPools, path: "/v1/SenderPools",
+            query: items([
+                ("startDate", q.startDate), ("endDate", q.endDate), ("operationId", q.operationId),
+                ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
+            ]))
     }
 
     /// `POST /v1/SenderPools` with `{name?, tags?, senders?: [{senderId}]}`.
@@ -113,17 +115,20 @@ extension APIRequest {
 
     /// `GET /v1/SenderPools/{senderPoolId}/Senders`
     public static func listPoolSenders(poolID: String, _ q: SenderQuery) -> APIRequest {
-        APIRequest(endpoint: .listPoolSenders, path: "/v1/SenderPools/\(segment(poolID))/Senders", query: items([
-            ("channel", q.channel?.rawValue), ("status", q.status?.rawValue),
-            ("startDate", q.startDate), ("endDate", q.endDate),
-            ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
-        ]))
+        APIRequest(
+            endpoint: .listPoolSenders, path: "/v1/SenderPools/\(segment(poolID))/Senders",
+            query: items([
+                ("channel", q.channel?.rawValue), ("status", q.status?.rawValue),
+                ("startDate", q.startDate), ("endDate", q.endDate),
+                ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
+            ]))
     }
 
     /// `POST /v1/SenderPools/{senderPoolId}/Senders` with a top-level array of `{senderId}`.
     public static func addSenders(poolID: String, senderIDs: [String]) -> APIRequest {
-        APIRequest(endpoint: .addSenders, path: "/v1/SenderPools/\(segment(poolID))/Senders",
-                   body: encodeJSON(senderIDs.map(SenderReference.init(senderId:))))
+        APIRequest(
+            endpoint: .addSenders, path: "/v1/SenderPools/\(segment(poolID))/Senders",
+            body: encodeJSON(senderIDs.map(SenderReference.init(senderId:))))
     }
 
     /// `DELETE /v1/SenderPools/{senderPoolId}/Senders/{senderId}`
@@ -133,10 +138,12 @@ extension APIRequest {
 
     /// `GET /v1/SenderPools/Operations`
     public static func listOperations(_ q: OperationQuery) -> APIRequest {
-        APIRequest(endpoint: .listOperations, path: "/v1/SenderPools/Operations", query: items([
-            ("startDate", q.startDate), ("endDate", q.endDate), ("status", q.status?.rawValue),
-            ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
-        ]))
+        APIRequest(
+            endpoint: .listOperations, path: "/v1/SenderPools/Operations",
+            query: items([
+                ("startDate", q.startDate), ("endDate", q.endDate), ("status", q.status?.rawValue),
+                ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
+            ]))
     }
 
     /// `GET /v1/SenderPools/Operations/{operationId}`
@@ -147,16 +154,19 @@ extension APIRequest {
     /// `GET /v1/SenderPools/{senderPoolId}/Senders/Operations/{operationId}`:
     /// the `operationLocation` Add Senders returns.
     public static func fetchPoolSendersOperation(poolID: String, operationID: String) -> APIRequest {
-        APIRequest(endpoint: .fetchPoolSendersOperation,
-                   path: "/v1/SenderPools/\(segment(poolID))/Senders/Operations/\(segment(operationID))")
+        APIRequest(
+            endpoint: .fetchPoolSendersOperation,
+            path: "/v1/SenderPools/\(segment(poolID))/Senders/Operations/\(segment(operationID))")
     }
 
     /// `GET /v1/Senders`. The inventory has no date filters, so `startDate` and
     /// `endDate` are not sent (a server that ignores them would mislead).
     public static func listSenders(_ q: SenderQuery) -> APIRequest {
-        APIRequest(endpoint: .listSenders, path: "/v1/Senders", query: items([
-            ("channel", q.channel?.rawValue), ("status", q.status?.rawValue),
-            ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
-        ]))
+        APIRequest(
+            endpoint: .listSenders, path: "/v1/Senders",
+            query: items([
+                ("channel", q.channel?.rawValue), ("status", q.status?.rawValue),
+                ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
+            ]))
     }
 }

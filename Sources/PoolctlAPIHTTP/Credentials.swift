@@ -43,10 +43,12 @@ public struct Credentials: Sendable, Hashable {
             return Credentials(username: sid, secret: token, kind: .accountSID)
         }
         var message = "no Comms API credentials: set TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
-        let halfSet = [("TWILIO_API_KEY", "TWILIO_API_SECRET"), ("TWILIO_API_SECRET", "TWILIO_API_KEY"),
-                       ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"), ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID")]
-            .filter { value($0.0) != nil && value($0.1) == nil }
-            .map { "\($0.0) is set but \($0.1) is not" }
+        let halfSet = [
+            ("TWILIO_API_KEY", "TWILIO_API_SECRET"), ("TWILIO_API_SECRET", "TWILIO_API_KEY"),
+            ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"), ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"),
+        ]
+        .filter { value($0.0) != nil && value($0.1) == nil }
+        .map { "\($0.0) is set but \($0.1) is not" }
         if !halfSet.isEmpty { message += " (\(halfSet.joined(separator: "; ")))" }
         throw APIError(kind: .missingCredentials, message: message)
     }

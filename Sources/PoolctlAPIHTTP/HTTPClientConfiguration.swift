@@ -69,9 +69,10 @@ public struct HTTPClientConfiguration: Sendable {
         let trimmed = baseURL.trimmingCharacters(in: .whitespaces)
         // Never echo a URL that carries user info: it may hold a secret.
         guard let components = URLComponents(string: trimmed), components.user == nil, components.password == nil else {
-            throw invalid(trimmed.contains("@")
-                ? "API URL must not contain credentials; use TWILIO_API_KEY/TWILIO_API_SECRET"
-                : "API URL '\(trimmed)' is not a valid URL")
+            throw invalid(
+                trimmed.contains("@")
+                    ? "API URL must not contain credentials; use TWILIO_API_KEY/TWILIO_API_SECRET"
+                    : "API URL '\(trimmed)' is not a valid URL")
         }
         guard let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http" else {
             throw invalid("API URL '\(trimmed)' must start with https:// (or http:// for a loopback host)")
@@ -81,7 +82,9 @@ public struct HTTPClientConfiguration: Sendable {
             throw invalid("API URL '\(trimmed)' must not have a query or fragment")
         }
         if scheme == "http", !Self.isLoopback(host: host) {
-            throw invalid("refusing plain http:// to non-loopback host '\(host)': credentials would travel unencrypted; use https:// (http:// is allowed only for localhost, 127.0.0.0/8 and [::1])")
+            throw invalid(
+                "refusing plain http:// to non-loopback host '\(host)': credentials would travel unencrypted; use https:// (http:// is allowed only for localhost, 127.0.0.0/8 and [::1])"
+            )
         }
         var result = trimmed
         while result.hasSuffix("/") { result.removeLast() }

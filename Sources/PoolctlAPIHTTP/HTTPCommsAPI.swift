@@ -38,8 +38,10 @@ public struct HTTPCommsAPI: CommsAPI {
     }
 
     /// For tests: a scripted transport, a manual clock and fixed jitter.
-    init(configuration: HTTPClientConfiguration, callCounter: CallCounter = CallCounter(), transport: any HTTPTransport,
-         clock: PoolctlClock, random: @escaping @Sendable () -> Double = { 0.5 }) throws {
+    init(
+        configuration: HTTPClientConfiguration, callCounter: CallCounter = CallCounter(), transport: any HTTPTransport,
+        clock: PoolctlClock, random: @escaping @Sendable () -> Double = { 0.5 }
+    ) throws {
         self.configuration = configuration
         self.baseURL = try configuration.validatedBaseURL()
         self.callCounter = callCounter
@@ -149,7 +151,8 @@ public struct HTTPCommsAPI: CommsAPI {
     /// and `location` (the `Location` header) remains as the fallback.
     private func operationAccepted(_ request: APIRequest) async throws -> OperationAccepted {
         let (response, _) = try await perform(request)
-        var accepted = tolerantDecode(OperationAccepted.self, response, request) ?? OperationAccepted(operationId: nil, operationLocation: nil)
+        var accepted =
+            tolerantDecode(OperationAccepted.self, response, request) ?? OperationAccepted(operationId: nil, operationLocation: nil)
         accepted.location = response.header("Location")
         return accepted
     }
@@ -166,9 +169,10 @@ public struct HTTPCommsAPI: CommsAPI {
         do {
             return try JSONDecoder().decode(T.self, from: response.body)
         } catch {
-            throw redact(APIError(
-                kind: .invalidResponse, method: request.method, path: request.path, status: response.status,
-                message: "unexpected response body: \(Self.describe(error))", attempts: attempts))
+            throw redact(
+                APIError(
+                    kind: .invalidResponse, method: request.method, path: request.path, status: response.status,
+                    message: "unexpected response body: \(Self.describe(error))", attempts: attempts))
         }
     }
 
@@ -190,7 +194,8 @@ public struct HTTPCommsAPI: CommsAPI {
         case .keyNotFound(let key, let context): return "missing field '\(key.stringValue)' at \(at(context.codingPath))"
         case .typeMismatch(let type, let context): return "expected \(type) at \(at(context.codingPath))"
         case .valueNotFound(let type, let context): return "null where \(type) was expected at \(at(context.codingPath))"
-        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not valid JSON" : "invalid value at \(at(context.codingPath))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "invalid value at \(at(context.codingPath))"
         default: return "\(error)"
         }
     }
@@ -206,7 +211,8 @@ public struct HTTPCommsAPI: CommsAPI {
         var policy = RetryPolicy(
             method: request.method, maxAttempts: configuration.maxAttempts, deadline: configuration.callDeadline,
             backoffBase: configuration.backoffBase, backoffCap: configuration.backoffCap, random: random)
-        let outgoing = TransportRequest(method: request.method, url: baseURL + request.target, headers: headers(for: request), body: request.body)
+        let outgoing = TransportRequest(
+            method: request.method, url: baseURL + request.target, headers: headers(for: request), body: request.body)
         let isWrite = !policy.isIdempotent
 
         var lastError: APIError?
@@ -214,8 +220,9 @@ public struct HTTPCommsAPI: CommsAPI {
             do {
                 try await scheduler.start()
             } catch {
-                throw APIError(kind: isWrite ? .outcomeUnknown : .transport, method: request.method, path: request.path,
-                               message: "cancelled while waiting for a request slot", attempts: policy.attempts)
+                throw APIError(
+                    kind: isWrite ? .outcomeUnknown : .transport, method: request.method, path: request.path,
+                    message: "cancelled while waiting for a request slot", attempts: policy.attempts)
             }
             let began = start ?? clock.now()
             start = began
@@ -223,9 +230,12 @@ public struct HTTPCommsAPI: CommsAPI {
             if let lastError, remaining <= .zero {
                 scheduler.finished(.answered)
                 // Only after a retry wait overran the deadline (the policy leaves room for none).
-                throw redact(APIError(kind: .deadlineExceeded, method: request.method, path: request.path, status: lastError.status,
-                                      code: lastError.code, message: "no success within \(RetryPolicy.format(configuration.callDeadline)); last error: \(lastError.message)",
-                                      attempts: policy.attempts))
+                throw redact(
+                    APIError(
+                        kind: .deadlineExceeded, method: request.method, path: request.path, status: lastError.status,
+                        code: lastError.code,
+                        message: "no success within \(RetryPolicy.format(configuration.callDeadline)); last error: \(lastError.message)",
+                        attempts: policy.attempts))
             }
             callCounter.record(request.endpoint)
             log("→ \(request.method) \(request.target)")
@@ -253,12 +263,15 @@ public struct HTTPCommsAPI: CommsAPI {
                 case .maybeSent(let message): outcome = .maybeSent(transportError(message))
                 case .fatal(let message): outcome = .fatal(transportError(message))
                 case .invalidResponse(let message):
-                    throw redact(APIError(kind: isWrite ? .outcomeUnknown : .invalidResponse, method: request.method,
-                                          path: request.path, message: message, attempts: policy.attempts + 1))
+                    throw redact(
+                        APIError(
+                            kind: isWrite ? .outcomeUnknown : .invalidResponse, method: request.method,
+                            path: request.path, message: message, attempts: policy.attempts + 1))
                 case .cancelled:
-                    throw APIError(kind: isWrite ? .outcomeUnknown : .transport, method: request.method, path: request.path,
-                                   message: isWrite ? "cancelled while the request was in flight; it may have been processed" : "cancelled",
-                                   attempts: policy.attempts + 1)
+                    throw APIError(
+                        kind: isWrite ? .outcomeUnknown : .transport, method: request.method, path: request.path,
+                        message: isWrite ? "cancelled while the request was in flight; it may have been processed" : "cancelled",
+                        attempts: policy.attempts + 1)
                 }
             }
 
@@ -268,13 +281,16 @@ public struct HTTPCommsAPI: CommsAPI {
                 throw redact(error)
             case .retry(let delay):
                 callCounter.recordRetry()
-                log("… retrying \(request.method) \(request.path) in \(RetryPolicy.format(delay)) (attempt \(policy.attempts + 1) of \(configuration.maxAttempts))")
+                log(
+                    "… retrying \(request.method) \(request.path) in \(RetryPolicy.format(delay)) (attempt \(policy.attempts + 1) of \(configuration.maxAttempts))"
+                )
                 do {
                     // A 429's pause is the scheduler's, for every request at once.
                     if case .response(429, _, _) = outcome {} else { try await clock.sleep(delay) }
                 } catch {
-                    throw APIError(kind: .transport, method: request.method, path: request.path,
-                                   message: "cancelled while waiting to retry", attempts: policy.attempts)
+                    throw APIError(
+                        kind: .transport, method: request.method, path: request.path,
+                        message: "cancelled while waiting to retry", attempts: policy.attempts)
                 }
             }
         }

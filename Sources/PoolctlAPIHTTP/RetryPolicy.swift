@@ -161,14 +161,19 @@ public enum RetryAfter {
     /// forms that recipients must accept. Hand-written so no locale can interfere.
     public static func parseHTTPDate(_ text: String) -> Date? {
         let tokens = text.replacingOccurrences(of: ",", with: " ").split(separator: " ").map(String.init)
-        let day: Int?, month: Int?, year: Int?, time: String
+        let day: Int?
+        let month: Int?
+        let year: Int?
+        let time: String
         switch tokens.count {
         case 6 where tokens[5] == "GMT":  // IMF-fixdate
             (day, month, year, time) = (Int(tokens[1]), monthNumber(tokens[2]), Int(tokens[3]), tokens[4])
         case 4 where tokens[3] == "GMT":  // RFC 850
             let parts = tokens[1].split(separator: "-").map(String.init)
             guard parts.count == 3, let shortYear = Int(parts[2]) else { return nil }
-            (day, month, year, time) = (Int(parts[0]), monthNumber(parts[1]), shortYear < 70 ? 2000 + shortYear : 1900 + shortYear, tokens[2])
+            (day, month, year, time) = (
+                Int(parts[0]), monthNumber(parts[1]), shortYear < 70 ? 2000 + shortYear : 1900 + shortYear, tokens[2]
+            )
         case 5:  // asctime
             (day, month, year, time) = (Int(tokens[2]), monthNumber(tokens[1]), Int(tokens[4]), tokens[3])
         default:
@@ -176,7 +181,8 @@ public enum RetryAfter {
         }
         let clock = time.split(separator: ":").compactMap { Int($0) }
         guard let day, let month, let year, (1...31).contains(day), clock.count == 3,
-              (0...23).contains(clock[0]), (0...59).contains(clock[1]), (0...60).contains(clock[2]) else { return nil }
+            (0...23).contains(clock[0]), (0...59).contains(clock[1]), (0...60).contains(clock[2])
+        else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + clock[0] * 3600 + clock[1] * 60 + clock[2]))
     }

@@ -3,10 +3,11 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import PoolctlAPI
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A fully built HTTP request: absolute URL, headers (credentials included) and body.

@@ -4,9 +4,11 @@ import PoolctlEngine
 
 /// Options of every command that talks to the API.
 struct APIOptions: ParsableArguments {
-    @Option(name: .customLong("api-url"), help: ArgumentHelp(
-        "Base URL of the Comms API (default: $POOLCTL_API_URL, else https://comms.twilio.com). Plain http:// only for loopback hosts.",
-        valueName: "url"))
+    @Option(
+        name: .customLong("api-url"),
+        help: ArgumentHelp(
+            "Base URL of the Comms API (default: $POOLCTL_API_URL, else https://comms.twilio.com). Plain http:// only for loopback hosts.",
+            valueName: "url"))
     var apiURL: String?
 
     @Flag(help: "Log every HTTP request and response to stderr (credentials redacted).")
@@ -15,9 +17,11 @@ struct APIOptions: ParsableArguments {
     @Option(help: "API requests in flight at once (pools waiting on operations hold none).")
     var parallelism = 16
 
-    @Option(name: .customLong("max-rps"), help: ArgumentHelp(
-        "Requests per second at most. Without it the rate adapts to the server: a 429 halves it and pauses every request for Retry-After.",
-        valueName: "rate"))
+    @Option(
+        name: .customLong("max-rps"),
+        help: ArgumentHelp(
+            "Requests per second at most. Without it the rate adapts to the server: a 429 halves it and pauses every request for Retry-After.",
+            valueName: "rate"))
     var maxRPS: Double?
 
     func validate() throws {
@@ -53,7 +57,8 @@ struct APIOptions: ParsableArguments {
         let client = try makeClient(context: context, callDeadline: timeout)
         // Requests are bounded by the client's scheduler; pools waiting on
         // operations hold no request slot, so many more run at once.
-        var workflow = Workflow(api: client, calls: client.callCounter, parallelism: max(parallelism, Workflow.poolsAtOnce), timeout: timeout)
+        var workflow = Workflow(
+            api: client, calls: client.callCounter, parallelism: max(parallelism, Workflow.poolsAtOnce), timeout: timeout)
         workflow.refreshParallelism = parallelism
         workflow.maxBatch = maxBatch
         do {

@@ -42,14 +42,16 @@ struct ApplyCommand: ContextCommand {
     @Option(help: "Output format of the final report: text or json.")
     var format: ApplyFormat = .text
 
-    @Option(help: ArgumentHelp(
-        "Senders per Create or Add Senders request at most (default: the API's 10,000). A batch the API refuses with 400 is halved for the rest of the run anyway.",
-        valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Senders per Create or Add Senders request at most (default: the API's 10,000). A batch the API refuses with 400 is halved for the rest of the run anyway.",
+            valueName: "n"))
     var maxBatch: Int?
 
-    @Option(help: ArgumentHelp(
-        "changed: re-read members only where operations leave doubt or senders were removed; full: re-read every touched pool.",
-        valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "changed: re-read members only where operations leave doubt or senders were removed; full: re-read every touched pool.",
+            valueName: "mode"))
     var verify: VerifyMode = .changed
 
     enum VerifyMode: String, ExpressibleByArgument, CaseIterable {
@@ -73,7 +75,8 @@ struct ApplyCommand: ContextCommand {
             var workflow = base
             workflow.verifyFull = verify == .full
             guard lock.enabled else {
-                stderr.write("poolctl: warning: --lock=false: this apply holds no lease; an apply running at the same time may duplicate pools.\n")
+                stderr.write(
+                    "poolctl: warning: --lock=false: this apply holds no lease; an apply running at the same time may duplicate pools.\n")
                 return try await applyHoldingLease(nil, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context)
             }
             if context.ownsProcess { InterruptCleanup.shared.install() }
@@ -83,7 +86,9 @@ struct ApplyCommand: ContextCommand {
                 onHeld: { lease in
                     InterruptCleanup.shared.hold(lease)
                     let deleted = lease.staleDeleted.map { "\($0.holder) (\($0.poolID))" }
-                    if !deleted.isEmpty { stderr.write("poolctl: deleted stale lease\(deleted.count == 1 ? "" : "s") of \(deleted.joined(separator: ", "))\n") }
+                    if !deleted.isEmpty {
+                        stderr.write("poolctl: deleted stale lease\(deleted.count == 1 ? "" : "s") of \(deleted.joined(separator: ", "))\n")
+                    }
                 }
             ) { lease in
                 defer { InterruptCleanup.shared.hold(nil) }
@@ -129,7 +134,8 @@ struct ApplyCommand: ContextCommand {
             stdout.write(PlanRenderer.text(plan, color: context.wantsColor(stdout)))
         }
         if plan.hasConflicts {
-            throw CommandFailure(message: "poolctl: the plan has conflicts; resolve them and plan again. Nothing was written.", exitCode: .error)
+            throw CommandFailure(
+                message: "poolctl: the plan has conflicts; resolve them and plan again. Nothing was written.", exitCode: .error)
         }
         guard plan.hasChanges else {
             if format == .json {
@@ -149,13 +155,17 @@ struct ApplyCommand: ContextCommand {
     /// One argument that is a JSON file is a saved plan.
     private func savedPlanArgument() throws -> PlanFile? {
         guard paths.count == 1, let data = FileManager.default.contents(atPath: paths[0]),
-              data.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{") else { return nil }
+            data.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{")
+        else { return nil }
         return try readPlanFile(paths[0])
     }
 
     private static func confirm(_ context: CommandContext) throws {
         guard let readAnswer = context.readAnswer else {
-            throw CommandFailure(message: "poolctl: apply needs confirmation, and there is no terminal to ask on; pass --auto-approve to apply unattended. Nothing was written.", exitCode: .error)
+            throw CommandFailure(
+                message:
+                    "poolctl: apply needs confirmation, and there is no terminal to ask on; pass --auto-approve to apply unattended. Nothing was written.",
+                exitCode: .error)
         }
         context.stdout.write("\nDo you want to apply these changes? Only 'yes' is accepted: ")
         let answer = readAnswer()?.trimmingCharacters(in: .whitespaces)

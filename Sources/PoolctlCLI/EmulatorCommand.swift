@@ -46,18 +46,24 @@ struct EmulatorCommand: ContextCommand {
     @Option(name: .customLong("error-rate"), help: ArgumentHelp("Probability of a 500/503 before doing anything.", valueName: "p"))
     var errorRate = 0.0
 
-    @Option(name: .customLong("reset-after-write-rate"), help: ArgumentHelp("Probability of applying a write, then dropping the connection.", valueName: "p"))
+    @Option(
+        name: .customLong("reset-after-write-rate"),
+        help: ArgumentHelp("Probability of applying a write, then dropping the connection.", valueName: "p"))
     var resetAfterWriteRate = 0.0
 
-    @Option(name: .customLong("cancel-rate"), help: ArgumentHelp("Probability that an operation ends CANCELED without applying.", valueName: "p"))
+    @Option(
+        name: .customLong("cancel-rate"),
+        help: ArgumentHelp("Probability that an operation ends CANCELED without applying.", valueName: "p"))
     var cancelRate = 0.0
 
     @Option(name: .customLong("random-seed"), help: "Seed of the fault generator, for reproducible runs.")
     var randomSeed: UInt64 = 0
 
-    @Option(name: .customLong("behavior"), help: ArgumentHelp(
-        "An answer to an open API question, NAME=VALUE (repeatable): \(EmulatorBehaviors.names.map { "\($0.name)=\($0.values)" }.joined(separator: ", ")). See schema/API-DECISIONS.md.",
-        valueName: "name=value"))
+    @Option(
+        name: .customLong("behavior"),
+        help: ArgumentHelp(
+            "An answer to an open API question, NAME=VALUE (repeatable): \(EmulatorBehaviors.names.map { "\($0.name)=\($0.values)" }.joined(separator: ", ")). See schema/API-DECISIONS.md.",
+            valueName: "name=value"))
     var behavior: [String] = []
 
     func validate() throws {

@@ -23,11 +23,13 @@ enum ErrorReport {
         case let failure as CommandFailure:
             return (failure.message, failure.exitCode)
         case let locked as StackLocked:
-            return ("""
+            return (
+                """
                 poolctl: \(locked); nothing was written.
                 Wait and run apply again, pass --lock-timeout to wait for it, or, if that apply is known to be dead, \
                 run 'poolctl unlock \(locked.stack)'.
-                """, .stackLocked)
+                """, .stackLocked
+            )
         case let lost as LeaseLost:
             return ("poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left.", .partial)
         case let error as APIError:

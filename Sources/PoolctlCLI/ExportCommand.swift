@@ -37,12 +37,15 @@ struct ExportCommand: ContextCommand {
     @Option(help: ArgumentHelp("Write _stack.yaml and one KEY.yaml per pool into this directory instead of stdout.", valueName: "dir"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Export only pools whose name matches this regular expression (anywhere; anchor with ^ and $).", valueName: "regex"))
+    @Option(
+        help: ArgumentHelp(
+            "Export only pools whose name matches this regular expression (anywhere; anchor with ^ and $).", valueName: "regex"))
     var name: String?
 
-    @Option(help: ArgumentHelp(
-        "Export only pools with this tag; repeatable. Different keys must all match; values given for one key are alternatives.",
-        valueName: "key=value"))
+    @Option(
+        help: ArgumentHelp(
+            "Export only pools with this tag; repeatable. Different keys must all match; values given for one key are alternatives.",
+            valueName: "key=value"))
     var tag: [String] = []
 
     @Flag(help: "Write 'protect: false' for adopted pools (default: true, so poolctl never deletes a pool it did not make).")
@@ -101,7 +104,9 @@ struct ExportCommand: ContextCommand {
         } catch {
             throw CommandFailure(message: "poolctl: cannot write to \(directory.path): \(error.localizedDescription)", exitCode: .error)
         }
-        context.stdout.write("Wrote \(files.count) files to \(directory.path): \(ManifestWriter.stackFileName) and \(files.count - 1) pool\(files.count == 2 ? "" : "s").\n")
+        context.stdout.write(
+            "Wrote \(files.count) files to \(directory.path): \(ManifestWriter.stackFileName) and \(files.count - 1) pool\(files.count == 2 ? "" : "s").\n"
+        )
         context.stdout.write("Next: poolctl validate \(out!) && poolctl plan \(out!)\n")
     }
 
@@ -118,7 +123,8 @@ struct ExportCommand: ContextCommand {
         let manifests = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         guard manifests.isEmpty else {
             throw CommandFailure(
-                message: "poolctl: --out \(path) already holds \(manifests.count) manifest file\(manifests.count == 1 ? "" : "s") (\(manifests[0])…); export into an empty or new directory. Nothing was read",
+                message:
+                    "poolctl: --out \(path) already holds \(manifests.count) manifest file\(manifests.count == 1 ? "" : "s") (\(manifests[0])…); export into an empty or new directory. Nothing was read",
                 exitCode: .error)
         }
         return url
@@ -128,7 +134,9 @@ struct ExportCommand: ContextCommand {
     private func report(_ exported: Workflow.Exported, to stderr: Console) {
         let adopted = exported.desired.pools.filter { $0.adopt != nil }.count
         let owned = exported.desired.pools.count - adopted
-        stderr.write("Read \(exported.poolsRead) pool\(exported.poolsRead == 1 ? "" : "s") with \(exported.calls) API call\(exported.calls == 1 ? "" : "s"); exporting \(exported.desired.pools.count): \(adopted) to adopt, \(owned) already owned by stack '\(stack)'.\n")
+        stderr.write(
+            "Read \(exported.poolsRead) pool\(exported.poolsRead == 1 ? "" : "s") with \(exported.calls) API call\(exported.calls == 1 ? "" : "s"); exporting \(exported.desired.pools.count): \(adopted) to adopt, \(owned) already owned by stack '\(stack)'.\n"
+        )
         if exported.leases > 0 {
             stderr.write("Left out \(exported.leases) lease pool\(exported.leases == 1 ? "" : "s") (\(LeaseTag.tagKey)).\n")
         }

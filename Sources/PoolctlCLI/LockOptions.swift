@@ -6,16 +6,20 @@ import Synchronization
 /// How `apply` holds the stack's lease: an empty pool of its own, tagged
 /// `poolctl-lease`, from before its first read until after its last write.
 struct LockOptions: ParsableArguments {
-    @Option(name: .customLong("lock"), help: ArgumentHelp(
-        "Hold the stack's lease while applying. --lock=false opts out (concurrent applies may then duplicate pools).",
-        valueName: "bool"))
+    @Option(
+        name: .customLong("lock"),
+        help: ArgumentHelp(
+            "Hold the stack's lease while applying. --lock=false opts out (concurrent applies may then duplicate pools).",
+            valueName: "bool"))
     var enabled = true
 
     @Option(help: ArgumentHelp("How long to wait for another apply's lease, e.g. 3m. 0s fails at once with exit 5.", valueName: "duration"))
     var lockTimeout = DurationArgument(argument: "0s")!
 
-    @Option(name: .customLong("lock-ttl"), help: ArgumentHelp(
-        "How long the lease outlives a holder that stops renewing it (renewed every TTL/3), e.g. 2m.", valueName: "duration"))
+    @Option(
+        name: .customLong("lock-ttl"),
+        help: ArgumentHelp(
+            "How long the lease outlives a holder that stops renewing it (renewed every TTL/3), e.g. 2m.", valueName: "duration"))
     var lockTTL = DurationArgument(argument: "2m")!
 
     func validate() throws {
@@ -36,7 +40,10 @@ struct LockOptions: ParsableArguments {
         if let run = environment["GITHUB_RUN_ID"] {
             return "github \(run)" + (environment["GITHUB_RUN_ATTEMPT"].map { "/\($0)" } ?? "")
         }
-        for (key, name) in [("CI_PIPELINE_ID", "gitlab"), ("BUILDKITE_BUILD_NUMBER", "buildkite"), ("CIRCLE_BUILD_NUM", "circleci"), ("BUILD_ID", "jenkins")] {
+        for (key, name) in [
+            ("CI_PIPELINE_ID", "gitlab"), ("BUILDKITE_BUILD_NUMBER", "buildkite"), ("CIRCLE_BUILD_NUM", "circleci"),
+            ("BUILD_ID", "jenkins"),
+        ] {
             if let run = environment[key] { return "\(name) \(run)" }
         }
         return nil
@@ -61,7 +68,12 @@ final class InterruptCleanup: Sendable {
 
     /// Idempotent: the first call installs the handlers.
     func install() {
-        guard installed.withLock({ done in defer { done = true }; return !done }) else { return }
+        guard
+            installed.withLock({ done in
+                defer { done = true }
+                return !done
+            })
+        else { return }
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -70,7 +82,10 @@ final class InterruptCleanup: Sendable {
                 Task {
                     if let held {
                         try? await held.release()
-                        FileHandle.standardError.write(Data("\npoolctl: interrupted; released the lease of stack '\(held.stack)'. Run 'poolctl plan' to see what is left.\n".utf8))
+                        FileHandle.standardError.write(
+                            Data(
+                                "\npoolctl: interrupted; released the lease of stack '\(held.stack)'. Run 'poolctl plan' to see what is left.\n"
+                                    .utf8))
                     }
                     exit(128 + number)
                 }

@@ -11,7 +11,8 @@ func loadDesired(_ paths: [String], context: CommandContext) throws -> DesiredSt
     }
     guard let desired = result.desired else {
         let count = result.diagnostics.filter { $0.severity == .error }.count
-        throw CommandFailure(message: "poolctl: \(count) error\(count == 1 ? "" : "s") in the manifest set; nothing was read or changed", exitCode: .error)
+        throw CommandFailure(
+            message: "poolctl: \(count) error\(count == 1 ? "" : "s") in the manifest set; nothing was read or changed", exitCode: .error)
     }
     return desired
 }

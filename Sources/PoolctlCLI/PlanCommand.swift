@@ -43,7 +43,10 @@ struct PlanCommand: ContextCommand {
         try emit(plan, format: format, showAddresses: showAddresses, out: out, context: context)
         if plan.hasConflicts {
             let count = plan.summary.conflicts
-            throw CommandFailure(message: "poolctl: the plan has \(count) conflict\(count == 1 ? "" : "s"); no change is planned for \(count == 1 ? "that pool" : "those pools")", exitCode: .error)
+            throw CommandFailure(
+                message:
+                    "poolctl: the plan has \(count) conflict\(count == 1 ? "" : "s"); no change is planned for \(count == 1 ? "that pool" : "those pools")",
+                exitCode: .error)
         }
         if detailedExitcode, plan.hasChanges {
             throw CommandFailure(message: "", exitCode: .changes)

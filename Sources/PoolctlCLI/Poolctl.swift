@@ -13,7 +13,10 @@ public struct Poolctl: AsyncParsableCommand {
             of the API for CI rehearsals.
             """ + "\n\n" + ExitCode.help(ExitCode.allCases),
         version: PoolctlVersion.current,
-        subcommands: [ValidateCommand.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, ExportCommand.self, UnlockCommand.self, EmulatorCommand.self]
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, ExportCommand.self, UnlockCommand.self,
+            EmulatorCommand.self,
+        ]
     )
 
     public init() {}

@@ -17,7 +17,8 @@ final class ProgressPrinter: Sendable {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let time = String(format: "%.1fs", seconds)
         if live {
-            let line = "\r\u{1B}[2K[\(event.poolsDone)/\(event.poolsTotal) pools] senders +\(event.sendersAdded) -\(event.sendersRemoved)  \(time)  \(event.key): \(event.message)"
+            let line =
+                "\r\u{1B}[2K[\(event.poolsDone)/\(event.poolsTotal) pools] senders +\(event.sendersAdded) -\(event.sendersRemoved)  \(time)  \(event.key): \(event.message)"
             console.write(String(line.prefix(160)))
         } else {
             let stamp = ISO8601DateFormatter().string(from: Date())

@@ -42,9 +42,13 @@ struct UnlockCommand: ContextCommand {
             }
             if !autoApprove {
                 guard let readAnswer = context.readAnswer else {
-                    throw CommandFailure(message: "poolctl: unlock needs confirmation, and there is no terminal to ask on; pass --auto-approve. Nothing was deleted.", exitCode: .error)
+                    throw CommandFailure(
+                        message:
+                            "poolctl: unlock needs confirmation, and there is no terminal to ask on; pass --auto-approve. Nothing was deleted.",
+                        exitCode: .error)
                 }
-                context.stdout.write("Delete \(leases.count == 1 ? "this lease" : "these \(leases.count) leases")? Only 'yes' is accepted: ")
+                context.stdout.write(
+                    "Delete \(leases.count == 1 ? "this lease" : "these \(leases.count) leases")? Only 'yes' is accepted: ")
                 guard readAnswer()?.trimmingCharacters(in: .whitespaces) == "yes" else {
                     throw CommandFailure(message: "poolctl: unlock cancelled. Nothing was deleted.", exitCode: .error)
                 }

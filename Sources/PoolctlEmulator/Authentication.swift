@@ -18,7 +18,8 @@ struct BasicAuthentication: Sendable {
         guard let header, header.count > 6, header.prefix(6).lowercased() == "basic " else { return false }
         let encoded = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
         guard let bytes = Base64.decode(encoded, urlSafe: false), let pair = String(validating: bytes, as: UTF8.self),
-              let colon = pair.firstIndex(of: ":") else { return false }
+            let colon = pair.firstIndex(of: ":")
+        else { return false }
         let user = pair[..<colon]
         let password = pair[pair.index(after: colon)...]
         guard !user.isEmpty, !password.isEmpty else { return false }

@@ -2,8 +2,14 @@
 /// docs leave open, so tests can check the client against each plausible
 /// answer. The defaults are the decisions in `schema/API-DECISIONS.md`.
 public struct EmulatorBehaviors: Sendable, Hashable {
-    public enum OperationPaths: String, Sendable, CaseIterable { case both, nestedOnly = "nested-only" }
-    public enum CreateVisibility: String, Sendable, CaseIterable { case immediate, afterCompletion = "after-completion" }
+    public enum OperationPaths: String, Sendable, CaseIterable {
+        case both
+        case nestedOnly = "nested-only"
+    }
+    public enum CreateVisibility: String, Sendable, CaseIterable {
+        case immediate
+        case afterCompletion = "after-completion"
+    }
     public enum PatchTags: String, Sendable, CaseIterable { case replace, merge }
     public enum Writes: String, Sendable, CaseIterable { case sync, async }
     public enum OperationStatuses: String, Sendable, CaseIterable { case documented, extended }

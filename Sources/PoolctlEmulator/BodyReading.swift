@@ -15,10 +15,14 @@ enum BodyReading {
 
     static func bytes(of request: inout Request) async throws(APIError) -> Data {
         let contentType = request.headers[.contentType] ?? ""
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let mediaType =
+            contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard mediaType == "application/json" else {
-            throw APIError.http(400, contentType.isEmpty ? "Content-Type application/json is required"
-                                                         : "Content-Type must be application/json, got '\(FieldRules.clip(contentType))'")
+            throw APIError.http(
+                400,
+                contentType.isEmpty
+                    ? "Content-Type application/json is required"
+                    : "Content-Type must be application/json, got '\(FieldRules.clip(contentType))'")
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxSize {
             throw APIError.http(400, "request body is larger than 2 MiB")
@@ -59,8 +63,9 @@ enum BodyReading {
     /// `: ` and Foundation's description of a syntax error, when it has one.
     private static func detail(_ error: any Error) -> String {
         guard case .dataCorrupted(let context) = error as? DecodingError,
-              let underlying = context.underlyingError as? NSError,
-              let description = underlying.userInfo[NSDebugDescriptionErrorKey] as? String else { return "" }
+            let underlying = context.underlyingError as? NSError,
+            let description = underlying.userInfo[NSDebugDescriptionErrorKey] as? String
+        else { return "" }
         return ": " + description
     }
 }

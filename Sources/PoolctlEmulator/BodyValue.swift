@@ -49,7 +49,9 @@ struct BodyValue {
         var members: [String: BodyValue] = [:]
         for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
             if let allowed, !allowed.contains(key.stringValue) {
-                throw BodyProblem(message: "unknown property '\(FieldRules.clip(key.stringValue))' in \(what); allowed: \(allowed.joined(separator: ", "))")
+                throw BodyProblem(
+                    message:
+                        "unknown property '\(FieldRules.clip(key.stringValue))' in \(what); allowed: \(allowed.joined(separator: ", "))")
             }
             members[key.stringValue] = BodyValue(decoder: try container.superDecoder(forKey: key), what: key.stringValue)
         }

@@ -1,9 +1,9 @@
 import Synchronization
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Every option of `poolctl emulator`.
@@ -82,7 +82,9 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         if operationDelayMS < 0 { problems.append("--operation-delay must be >= 0") }
         if latencyMS < 0 { problems.append("--latency must be >= 0") }
         if let rateLimit, !(rateLimit > 0 && rateLimit.isFinite) { problems.append("--rate-limit must be a positive number") }
-        for (flag, value) in [("--error-rate", errorRate), ("--reset-after-write-rate", resetAfterWriteRate), ("--cancel-rate", cancelRate)]
+        for (flag, value) in [
+            ("--error-rate", errorRate), ("--reset-after-write-rate", resetAfterWriteRate), ("--cancel-rate", cancelRate),
+        ]
         where !(value >= 0 && value <= 1) {
             problems.append("\(flag) must be between 0 and 1")
         }
@@ -95,4 +97,3 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         return problems
     }
 }
-

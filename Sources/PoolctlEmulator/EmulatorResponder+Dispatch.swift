@@ -12,9 +12,10 @@ extension EmulatorResponder {
         switch endpoint {
         case .listSenderPools:
             let q = try queryString.known(["startDate", "endDate", "operationId", "pageToken", "pageSize"])
-            let page = try await store.listSenderPools(SenderPoolQuery(
-                startDate: q["startDate"], endDate: q["endDate"], operationId: q["operationId"],
-                pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
+            let page = try await store.listSenderPools(
+                SenderPoolQuery(
+                    startDate: q["startDate"], endDate: q["endDate"], operationId: q["operationId"],
+                    pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
             return Outcome(response: encoding.json(200, SenderPoolList(page)))
 
         case .createSenderPool:
@@ -36,9 +37,11 @@ extension EmulatorResponder {
 
         case .listPoolSenders:
             let q = try queryString.known(["channel", "status", "startDate", "endDate", "pageToken", "pageSize"])
-            let page = try await store.listPoolSenders(poolID: ids[0], SenderQuery(
-                channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
-                startDate: q["startDate"], endDate: q["endDate"], pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
+            let page = try await store.listPoolSenders(
+                poolID: ids[0],
+                SenderQuery(
+                    channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
+                    startDate: q["startDate"], endDate: q["endDate"], pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
             return Outcome(response: encoding.json(200, SenderList(page)))
 
         case .addSenders:
@@ -52,9 +55,10 @@ extension EmulatorResponder {
 
         case .listOperations:
             let q = try queryString.known(["status", "startDate", "endDate", "pageToken", "pageSize"])
-            let page = try await store.listOperations(OperationQuery(
-                status: q["status"].map(OperationStatus.init(rawValue:)), startDate: q["startDate"], endDate: q["endDate"],
-                pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
+            let page = try await store.listOperations(
+                OperationQuery(
+                    status: q["status"].map(OperationStatus.init(rawValue:)), startDate: q["startDate"], endDate: q["endDate"],
+                    pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
             return Outcome(response: encoding.json(200, OperationList(page)))
 
         case .fetchOperation:
@@ -65,9 +69,10 @@ extension EmulatorResponder {
 
         case .listSenders:
             let q = try queryString.known(["channel", "status", "pageToken", "pageSize"])
-            let page = try await store.listSenders(SenderQuery(
-                channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
-                pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
+            let page = try await store.listSenders(
+                SenderQuery(
+                    channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
+                    pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
             return Outcome(response: encoding.json(200, SenderList(page)))
         }
     }

@@ -60,8 +60,9 @@ public struct EmulatorResponder: HTTPResponder {
         switch Route.match(path) {
         case .admin(let admin):
             guard request.method == admin.method else {
-                return ResponseEncoding.plain.error(405, "method \(request.method.rawValue) is not allowed on \(path)",
-                                              headers: [.allow: admin.method.rawValue])
+                return ResponseEncoding.plain.error(
+                    405, "method \(request.method.rawValue) is not allowed on \(path)",
+                    headers: [.allow: admin.method.rawValue])
             }
             return await handleAdmin(admin)
 
@@ -74,8 +75,9 @@ public struct EmulatorResponder: HTTPResponder {
             guard let endpoint = apiPath.endpoint(request.method) else {
                 log.record(nil, status: 405)
                 await faults.delay()
-                return encoding.error(405, "method \(request.method.rawValue) is not allowed here; allowed: \(apiPath.allow)",
-                                              headers: [.allow: apiPath.allow])
+                return encoding.error(
+                    405, "method \(request.method.rawValue) is not allowed here; allowed: \(apiPath.allow)",
+                    headers: [.allow: apiPath.allow])
             }
             var request = request
             let outcome = await handle(endpoint, parameters: parameters, query: query, request: &request)
@@ -99,12 +101,16 @@ public struct EmulatorResponder: HTTPResponder {
 
     private func handle(_ endpoint: Endpoint, parameters: [String?], query: Substring?, request: inout Request) async -> Outcome {
         guard authentication.accepts(request.headers[.authorization]) else {
-            return Outcome(response: encoding.error(401, "missing or invalid HTTP Basic credentials",
-                                                            headers: [.wwwAuthenticate: "Basic realm=\"Twilio Comms API\""]))
+            return Outcome(
+                response: encoding.error(
+                    401, "missing or invalid HTTP Basic credentials",
+                    headers: [.wwwAuthenticate: "Basic realm=\"Twilio Comms API\""]))
         }
         if let fault = faults.fault() {
-            return Outcome(response: encoding.error(fault.status, fault.message,
-                                                            headers: fault.retryAfter.map { [.retryAfter: String($0)] } ?? [:]))
+            return Outcome(
+                response: encoding.error(
+                    fault.status, fault.message,
+                    headers: fault.retryAfter.map { [.retryAfter: String($0)] } ?? [:]))
         }
         do {
             return try await dispatch(endpoint, parameters: parameters, query: query, request: &request)

@@ -64,11 +64,13 @@ public func makeEmulatorApplication(
     onListening: @escaping @Sendable (String) -> Void = { _ in }
 ) -> Application<EmulatorResponder> {
     let responder = EmulatorResponder(configuration: configuration, store: store)
-    let logger = logger ?? {
-        var logger = Logger(label: "poolctl.emulator", factory: { StreamLogHandler.standardError(label: $0) })
-        logger.logLevel = .critical
-        return logger
-    }()
+    let logger =
+        logger
+        ?? {
+            var logger = Logger(label: "poolctl.emulator", factory: { StreamLogHandler.standardError(label: $0) })
+            logger.logLevel = .critical
+            return logger
+        }()
     return Application(
         responder: responder,
         configuration: ApplicationConfiguration(

@@ -4,8 +4,9 @@ import PoolctlAPI
 /// and code the HTTP front sends, and the checks that throw them.
 extension EmulatorStore {
     static func error(_ endpoint: Endpoint, _ status: Int, _ message: String) -> APIError {
-        APIError.http(status, message, method: endpoint.method, path: String(endpoint.rawValue.drop { $0 != " " }.dropFirst()),
-                      code: EmulatorErrors.code(for: status))
+        APIError.http(
+            status, message, method: endpoint.method, path: String(endpoint.rawValue.drop { $0 != " " }.dropFirst()),
+            code: EmulatorErrors.code(for: status))
     }
 
     static func badRequest(_ endpoint: Endpoint, _ message: String) -> APIError { error(endpoint, 400, message) }

@@ -5,18 +5,23 @@ import PoolctlAPI
 extension EmulatorStore {
     public func listSenders(_ query: SenderQuery) throws(APIError) -> Page<Sender> {
         let endpoint = Endpoint.listSenders
-        let parameters = try Self.listParameters(endpoint, kind: .sender, pageToken: query.pageToken, pageSize: query.pageSize,
-                                                 startDate: query.startDate, endDate: query.endDate)
+        let parameters = try Self.listParameters(
+            endpoint, kind: .sender, pageToken: query.pageToken, pageSize: query.pageSize,
+            startDate: query.startDate, endDate: query.endDate)
         try Self.checkSenderFilters(query, endpoint)
         let inventory = self.inventory
         let seconds = self.inventorySeconds
-        return Self.page(count: inventory.count, seconds: { seconds[$0] }, id: { inventory[$0].id }, parameters: parameters,
-                         include: Self.senderFilter(query, inventory: inventory, map: { $0 }), item: { inventory[$0] })
+        return Self.page(
+            count: inventory.count, seconds: { seconds[$0] }, id: { inventory[$0].id }, parameters: parameters,
+            include: Self.senderFilter(query, inventory: inventory, map: { $0 }), item: { inventory[$0] })
     }
 
     static func checkSenderFilters(_ query: SenderQuery, _ endpoint: Endpoint) throws(APIError) {
         if let channel = query.channel, !Channel.documented.contains(channel) {
-            throw badRequest(endpoint, "channel '\(FieldRules.clip(channel.rawValue))' is not one of \(Channel.documented.map(\.rawValue).joined(separator: ", "))")
+            throw badRequest(
+                endpoint,
+                "channel '\(FieldRules.clip(channel.rawValue))' is not one of \(Channel.documented.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         if let status = query.status, !SenderStatus.documented.contains(status) {
             throw badRequest(endpoint, "status '\(FieldRules.clip(status.rawValue))' is not one of ACTIVATED, DEACTIVATED")
@@ -30,7 +35,11 @@ extension EmulatorStore {
         case (nil, nil): return { _ in true }
         case (let channel?, nil): return { inventory[map($0)].channel == channel }
         case (nil, let status?): return { inventory[map($0)].status == status }
-        case (let channel?, let status?): return { let s = inventory[map($0)]; return s.channel == channel && s.status == status }
+        case (let channel?, let status?):
+            return {
+                let s = inventory[map($0)]
+                return s.channel == channel && s.status == status
+            }
         }
     }
 }

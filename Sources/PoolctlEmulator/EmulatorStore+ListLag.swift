@@ -12,7 +12,9 @@ extension EmulatorStore {
     /// A pool's first version, from when it became visible.
     nonisolated func rememberInitial(_ pool: PoolRecord) {
         guard listLag > 0 else { return }
-        pool.versions = [PoolVersion(at: pool.visibleFrom, name: pool.name, tags: pool.tags, updatedAt: pool.updatedAt, members: pool.members)]
+        pool.versions = [
+            PoolVersion(at: pool.visibleFrom, name: pool.name, tags: pool.tags, updatedAt: pool.updatedAt, members: pool.members)
+        ]
     }
 
     /// After a change that landed at `at`: a new version, and the versions

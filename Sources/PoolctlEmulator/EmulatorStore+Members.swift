@@ -5,8 +5,9 @@ extension EmulatorStore {
     public func listPoolSenders(poolID: String, _ query: SenderQuery) throws(APIError) -> Page<Sender> {
         let endpoint = Endpoint.listPoolSenders
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
-        let parameters = try Self.listParameters(endpoint, kind: .sender, pageToken: query.pageToken, pageSize: query.pageSize,
-                                                 startDate: query.startDate, endDate: query.endDate)
+        let parameters = try Self.listParameters(
+            endpoint, kind: .sender, pageToken: query.pageToken, pageSize: query.pageSize,
+            startDate: query.startDate, endDate: query.endDate)
         try Self.checkSenderFilters(query, endpoint)
         _ = tick()
         // Fetch decides whether the pool exists; under list-lag the members are those of listLag ago.
@@ -31,13 +32,16 @@ extension EmulatorStore {
     func addSenders(poolID: String, senderIDs: [String], origin: String) throws(APIError) -> OperationAccepted {
         let endpoint = Endpoint.addSenders
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
-        if let problem = FieldRules.senderListProblem(senderIDs, allowEmpty: false, limit: behaviors.addBatchLimit) { throw Self.badRequest(endpoint, problem) }
+        if let problem = FieldRules.senderListProblem(senderIDs, allowEmpty: false, limit: behaviors.addBatchLimit) {
+            throw Self.badRequest(endpoint, problem)
+        }
         let now = tick()
         let pool = try existingPool(poolID, endpoint)
         try requireIdle(pool, endpoint)
         let operation = startOperation(.addSenders, pool: pool, senderIDs: senderIDs, now: now)
-        return OperationAccepted(operationId: operation.id,
-                                 operationLocation: origin + "/v1/SenderPools/" + poolID + "/Senders/Operations/" + operation.id)
+        return OperationAccepted(
+            operationId: operation.id,
+            operationLocation: origin + "/v1/SenderPools/" + poolID + "/Senders/Operations/" + operation.id)
     }
 
     public func removeSender(poolID: String, senderID: String) throws(APIError) -> ResourceAccepted {

@@ -31,12 +31,15 @@ extension EmulatorStore {
 
     public func listOperations(_ query: OperationQuery) throws(APIError) -> Page<SenderPoolOperation> {
         let endpoint = Endpoint.listOperations
-        let parameters = try Self.listParameters(endpoint, kind: .operation, pageToken: query.pageToken, pageSize: query.pageSize,
-                                                 startDate: query.startDate, endDate: query.endDate)
-        let statuses = behaviors.operationStatuses == .extended
+        let parameters = try Self.listParameters(
+            endpoint, kind: .operation, pageToken: query.pageToken, pageSize: query.pageSize,
+            startDate: query.startDate, endDate: query.endDate)
+        let statuses =
+            behaviors.operationStatuses == .extended
             ? OperationStatus.documented + [.scheduled, .failed] : OperationStatus.documented
         if let status = query.status, !statuses.contains(status) {
-            throw Self.badRequest(endpoint, "status '\(FieldRules.clip(status.rawValue))' is not one of \(statuses.map(\.rawValue).joined(separator: ", "))")
+            throw Self.badRequest(
+                endpoint, "status '\(FieldRules.clip(status.rawValue))' is not one of \(statuses.map(\.rawValue).joined(separator: ", "))")
         }
         _ = tick()
         // Under list-lag the list shows the operations as they were listLag ago.
@@ -48,8 +51,9 @@ extension EmulatorStore {
             if nestedOnly && operation.kind == .addSenders { return false }
             return operation.startedAt <= t && (query.status.map { operation.status(at: t) == $0 } ?? true)
         }
-        return Self.page(count: order.count, seconds: { order[$0].seconds }, id: { order[$0].id },
-                         parameters: parameters, include: include, item: { order[$0].wire(at: t) })
+        return Self.page(
+            count: order.count, seconds: { order[$0].seconds }, id: { order[$0].id },
+            parameters: parameters, include: include, item: { order[$0].wire(at: t) })
     }
 
     public func fetchOperation(id: String) throws(APIError) -> SenderPoolOperation {

@@ -13,8 +13,10 @@ extension EmulatorStore {
         var upperSeconds: Int64?
     }
 
-    static func listParameters(_ endpoint: Endpoint, kind: EmulatorIDKind, pageToken: String?, pageSize: Int?,
-                               startDate: String?, endDate: String?) throws(APIError) -> ListParameters {
+    static func listParameters(
+        _ endpoint: Endpoint, kind: EmulatorIDKind, pageToken: String?, pageSize: Int?,
+        startDate: String?, endDate: String?
+    ) throws(APIError) -> ListParameters {
         var parameters = ListParameters(cursor: .start, pageSize: 50)
         if let pageSize {
             guard (1...1000).contains(pageSize) else { throw badRequest(endpoint, "pageSize must be between 1 and 1000, got \(pageSize)") }
@@ -44,8 +46,10 @@ extension EmulatorStore {
     /// One page of the items `0..<count` (sorted by seconds, then id) that
     /// pass `include`: binary searches for the start and end, then a scan that
     /// stops after pageSize + 1 matches.
-    static func page<Item>(count: Int, seconds: (Int) -> Int64, id: (Int) -> String, parameters: ListParameters,
-                           include: (Int) -> Bool, item: (Int) -> Item) -> Page<Item> {
+    static func page<Item>(
+        count: Int, seconds: (Int) -> Int64, id: (Int) -> String, parameters: ListParameters,
+        include: (Int) -> Bool, item: (Int) -> Item
+    ) -> Page<Item> {
         let all = 0..<count
         var lower = 0
         if let position = parameters.cursor.position {

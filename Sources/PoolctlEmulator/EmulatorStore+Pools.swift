@@ -5,8 +5,9 @@ import PoolctlAPI
 extension EmulatorStore {
     public func listSenderPools(_ query: SenderPoolQuery) throws(APIError) -> Page<SenderPool> {
         let endpoint = Endpoint.listSenderPools
-        let parameters = try Self.listParameters(endpoint, kind: .senderPool, pageToken: query.pageToken, pageSize: query.pageSize,
-                                                 startDate: query.startDate, endDate: query.endDate)
+        let parameters = try Self.listParameters(
+            endpoint, kind: .senderPool, pageToken: query.pageToken, pageSize: query.pageSize,
+            startDate: query.startDate, endDate: query.endDate)
         if let operationID = query.operationId {
             try requireID(operationID, .operation, endpoint, what: "operationId")
         }
@@ -15,14 +16,16 @@ extension EmulatorStore {
         let t = listTime
         // With an operationId, at most one pool: the one the operation was started against.
         let order = query.operationId.map { id in operations[id].map { [$0.pool] } ?? [] } ?? poolOrder
-        return Self.page(count: order.count, seconds: { order[$0].seconds }, id: { order[$0].id }, parameters: parameters,
-                         include: { self.listed(order[$0], at: t) != nil },
-                         item: { i in
-                             let pool = order[i]
-                             let version = self.listed(pool, at: t)!  // `include` let it through
-                             return SenderPool(id: pool.id, name: version.name, tags: version.tags, createdAt: pool.createdAt,
-                                               updatedAt: version.updatedAt)
-                         })
+        return Self.page(
+            count: order.count, seconds: { order[$0].seconds }, id: { order[$0].id }, parameters: parameters,
+            include: { self.listed(order[$0], at: t) != nil },
+            item: { i in
+                let pool = order[i]
+                let version = self.listed(pool, at: t)!  // `include` let it through
+                return SenderPool(
+                    id: pool.id, name: version.name, tags: version.tags, createdAt: pool.createdAt,
+                    updatedAt: version.updatedAt)
+            })
     }
 
     public func createSenderPool(_ request: CreateSenderPoolRequest) throws(APIError) -> OperationAccepted {
@@ -35,7 +38,8 @@ extension EmulatorStore {
         let tags = request.tags ?? [:]
         let senderIDs = (request.senders ?? []).map(\.senderId)
         if let problem = FieldRules.nameProblem(name) ?? FieldRules.tagsProblem(tags)
-            ?? FieldRules.senderListProblem(senderIDs, allowEmpty: true, limit: behaviors.addBatchLimit) {
+            ?? FieldRules.senderListProblem(senderIDs, allowEmpty: true, limit: behaviors.addBatchLimit)
+        {
             throw Self.badRequest(endpoint, problem)
         }
         let now = tick()
@@ -43,8 +47,9 @@ extension EmulatorStore {
         let stamp = Timestamp.format(seconds: seconds)
         // Under create-visibility=after-completion the pool appears when its operation completes.
         let hidden = behaviors.createVisibility == .afterCompletion
-        let pool = PoolRecord(id: EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now), seconds: seconds,
-                              createdAt: stamp, name: name, tags: tags, visibleFrom: hidden ? now + operationDelayMS : now)
+        let pool = PoolRecord(
+            id: EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now), seconds: seconds,
+            createdAt: stamp, name: name, tags: tags, visibleFrom: hidden ? now + operationDelayMS : now)
         let operation = startOperation(.create, pool: pool, senderIDs: senderIDs, now: now)
         if !hidden { reveal(pool) }
         return OperationAccepted(operationId: operation.id, operationLocation: origin + "/v1/SenderPools/Operations/" + operation.id)

@@ -20,8 +20,10 @@ extension EmulatorStore {
 
     /// The seed's pools with their ids (given or generated) and members, or
     /// every problem found.
-    static func seededState(_ seed: EmulatorSeed, inventoryIndex index: [String: Int32], configuration: EmulatorConfiguration,
-                            now: Int64) throws(EmulatorSeedError) -> SeededState {
+    static func seededState(
+        _ seed: EmulatorSeed, inventoryIndex index: [String: Int32], configuration: EmulatorConfiguration,
+        now: Int64
+    ) throws(EmulatorSeedError) -> SeededState {
         var ids = ULIDGenerator(seed: configuration.randomSeed ^ 0x1D5_0F_5EED)
         var problems: [EmulatorSeedError.Problem] = []
         var seededPools: [SeededPool] = []
@@ -65,8 +67,9 @@ extension EmulatorStore {
         var byID: [String: PoolRecord] = [:]
         var order: [PoolRecord] = []
         for pool in seeded.pools {
-            let record = PoolRecord(id: pool.id, seconds: Timestamp.floorDiv(seeded.now, 1000), createdAt: stamp,
-                                    name: pool.name, tags: pool.tags, visibleFrom: .min)
+            let record = PoolRecord(
+                id: pool.id, seconds: Timestamp.floorDiv(seeded.now, 1000), createdAt: stamp,
+                name: pool.name, tags: pool.tags, visibleFrom: .min)
             record.members = pool.members
             byID[pool.id] = record
             order.append(record)

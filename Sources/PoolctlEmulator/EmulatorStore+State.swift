@@ -8,8 +8,9 @@ extension EmulatorStore {
         _ = tick()
         let inventory = self.inventory
         let list = pools.values.map { pool in
-            EmulatorState.Pool(id: pool.id, name: pool.name, tags: pool.tags,
-                               senders: pool.members.map { inventory[Int($0)].id }.sorted())
+            EmulatorState.Pool(
+                id: pool.id, name: pool.name, tags: pool.tags,
+                senders: pool.members.map { inventory[Int($0)].id }.sorted())
         }
         return EmulatorState(pools: list.sorted { $0.id < $1.id })
     }

@@ -54,12 +54,15 @@ public actor EmulatorStore: CommsAPI {
 
     /// A store with an explicit seed. Uses `operationDelayMS`, `cancelRate`
     /// and `randomSeed` from `configuration`.
-    public init(seed: EmulatorSeed = .standard, configuration: EmulatorConfiguration = EmulatorConfiguration(), clock: PoolctlClock = .system) throws(EmulatorSeedError) {
+    public init(
+        seed: EmulatorSeed = .standard, configuration: EmulatorConfiguration = EmulatorConfiguration(), clock: PoolctlClock = .system
+    ) throws(EmulatorSeedError) {
         self.clock = clock
         self.operationDelayMS = Int64(max(0, configuration.operationDelayMS))
         self.cancelRate = configuration.cancelRate
         self.behaviors = configuration.behaviors
-        self.origin = configuration.behaviors.locations == .foreign
+        self.origin =
+            configuration.behaviors.locations == .foreign
             ? EmulatorBehaviors.foreignOrigin : EmulatorServer.baseURL(host: configuration.host, port: configuration.port)
 
         let inventory = try seed.inventory()

@@ -28,7 +28,9 @@ final class FaultInjector: Sendable {
     }
 
     private static func initialDice(_ configuration: EmulatorConfiguration) -> Dice {
-        Dice(rng: SplitMix64(seed: configuration.randomSeed &+ 0xFA07_FA07_0000_0001), limiter: configuration.rateLimit.map(RateLimiter.init))
+        Dice(
+            rng: SplitMix64(seed: configuration.randomSeed &+ 0xFA07_FA07_0000_0001), limiter: configuration.rateLimit.map(RateLimiter.init)
+        )
     }
 
     func reset() {
@@ -43,12 +45,14 @@ final class FaultInjector: Sendable {
         let now = rate == nil ? 0 : clock.milliseconds()
         return dice.withLock { dice in
             if let wait = dice.limiter?.take(at: now) {
-                return Fault(status: 429, message: "rate limit of \(Self.format(rate ?? 0)) requests per second exceeded (fault injection)",
-                             retryAfter: wait)
+                return Fault(
+                    status: 429, message: "rate limit of \(Self.format(rate ?? 0)) requests per second exceeded (fault injection)",
+                    retryAfter: wait)
             }
             guard dice.rng.chance(errorRate) else { return nil }
-            return dice.rng.chance(0.5) ? Fault(status: 500, message: "internal error (fault injection)")
-                                        : Fault(status: 503, message: "service unavailable (fault injection)")
+            return dice.rng.chance(0.5)
+                ? Fault(status: 500, message: "internal error (fault injection)")
+                : Fault(status: 503, message: "service unavailable (fault injection)")
         }
     }
 

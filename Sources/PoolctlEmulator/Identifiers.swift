@@ -61,7 +61,7 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
 struct ULIDGenerator: Sendable {
     var rng: SplitMix64
     var lastMS: UInt64 = 0
-    var randomHigh: UInt64 = 0 // 16 bits used
+    var randomHigh: UInt64 = 0  // 16 bits used
     var randomLow: UInt64 = 0
     var started = false
 
@@ -72,7 +72,7 @@ struct ULIDGenerator: Sendable {
         if !started || ms > lastMS {
             started = true
             lastMS = ms
-            randomHigh = rng.next() & 0x7FFF // leave headroom for increments
+            randomHigh = rng.next() & 0x7FFF  // leave headroom for increments
             randomLow = rng.next()
         } else {
             let (low, overflow) = randomLow.addingReportingOverflow(1)
@@ -90,7 +90,7 @@ struct ULIDGenerator: Sendable {
         // Character i (0-based) covers bits [127 - 5*i + 2 ... ] of a 130-bit
         // number with two leading zero bits.
         for i in 0..<26 {
-            let shift = 125 - 5 * i // position of the character's lowest bit
+            let shift = 125 - 5 * i  // position of the character's lowest bit
             var value: UInt64
             if shift >= 64 {
                 value = hi64 >> UInt64(shift - 64)

@@ -57,8 +57,9 @@ struct Cursor: Hashable, Sendable {
     /// Nil when the token does not decode to a cursor for ids of `kind`.
     static func decode(_ token: String, kind: EmulatorIDKind) -> Cursor? {
         guard !token.isEmpty, token.utf8.count <= 1024, let json = Base64.decode(token, urlSafe: true),
-              let body = try? JSONDecoder().decode(Body.self, from: json), body.v == 1,
-              DuplicateKeys.first(in: json) == nil else { return nil }
+            let body = try? JSONDecoder().decode(Body.self, from: json), body.v == 1,
+            DuplicateKeys.first(in: json) == nil
+        else { return nil }
         switch (body.createdAt, body.id) {
         case (nil, nil):
             return .start

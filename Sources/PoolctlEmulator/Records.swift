@@ -71,8 +71,10 @@ final class OperationRecord {
     let scheduledUntil: Int64?
     let cancel: Bool
 
-    init(id: String, kind: Kind, pool: PoolRecord, startedAt: Int64, total: Int, known: [Int32], deadline: Int64,
-         scheduledUntil: Int64?, cancel: Bool) {
+    init(
+        id: String, kind: Kind, pool: PoolRecord, startedAt: Int64, total: Int, known: [Int32], deadline: Int64,
+        scheduledUntil: Int64?, cancel: Bool
+    ) {
         self.id = id
         self.kind = kind
         self.pool = pool
@@ -101,10 +103,12 @@ final class OperationRecord {
         let shown = status(at: t)
         guard shown.isTerminal else {
             let changed = shown == .processing ? scheduledUntil.map { Timestamp.format(seconds: Timestamp.floorDiv($0, 1000)) } : nil
-            return SenderPoolOperation(id: id, status: shown, stats: OperationStats(total: total, queued: total, created: 0, failed: 0),
-                                       createdAt: createdAt, updatedAt: changed ?? createdAt)
+            return SenderPoolOperation(
+                id: id, status: shown, stats: OperationStats(total: total, queued: total, created: 0, failed: 0),
+                createdAt: createdAt, updatedAt: changed ?? createdAt)
         }
-        return SenderPoolOperation(id: id, status: shown, stats: OperationStats(total: total, queued: 0, created: created, failed: failed),
-                                   createdAt: createdAt, updatedAt: updatedAt)
+        return SenderPoolOperation(
+            id: id, status: shown, stats: OperationStats(total: total, queued: 0, created: created, failed: failed),
+            createdAt: createdAt, updatedAt: updatedAt)
     }
 }

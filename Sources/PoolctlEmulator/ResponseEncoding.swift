@@ -74,8 +74,9 @@ struct ResponseEncoding: Sendable {
         headers[.contentLength] = String(bytes.count)
         if let location { headers[.location] = location }
         headers.append(contentsOf: extra)
-        return Response(status: HTTPResponse.Status(code: status), headers: headers,
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// A status without a body (`delete-status=204`).

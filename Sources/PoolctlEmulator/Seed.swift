@@ -1,8 +1,7 @@
+import Foundation
 import PoolctlAPI
 import PoolctlModel
 import PoolctlYAML
-
-import Foundation
 
 /// The emulator's starting state: the account's sender inventory and any
 /// pre-existing pools. Read from YAML with `EmulatorSeed.load(path:)`:
@@ -50,7 +49,7 @@ public struct EmulatorSeed: Sendable, Hashable {
 
     /// `createdAt`/`updatedAt` of seeded senders that do not give one.
     public static let defaultSenderCreatedAt = "2024-01-01T00:00:00Z"
-    static let baseSeconds: Int64 = 1_704_067_200 // 2024-01-01T00:00:00Z
+    static let baseSeconds: Int64 = 1_704_067_200  // 2024-01-01T00:00:00Z
     static let maxGenerated = 1_000_000
 
     /// Reads and checks a seed file. Errors carry `file:line:column`.
@@ -84,7 +83,8 @@ public struct EmulatorSeed: Sendable, Hashable {
             seed = decoder.decodeSeed(root)
         }
         if !decoder.problems.isEmpty {
-            throw EmulatorSeedError(file: file, problems: decoder.problems.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) })
+            throw EmulatorSeedError(
+                file: file, problems: decoder.problems.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) })
         }
         return seed
     }
@@ -158,16 +158,17 @@ public struct EmulatorSeed: Sendable, Hashable {
                 address = "+1555" + pad(n, 7)
             }
             let stamp = Timestamp.format(seconds: seconds)
-            result.append(Sender(
-                id: EmulatorIDKind.sender.prefix + suffix,
-                displayName: "Synthetic \(channel.rawValue) \(n)",
-                address: address,
-                channel: channel,
-                status: n % 7 == 0 ? .deactivated : .activated,
-                tags: [:],
-                createdAt: stamp,
-                updatedAt: stamp
-            ))
+            result.append(
+                Sender(
+                    id: EmulatorIDKind.sender.prefix + suffix,
+                    displayName: "Synthetic \(channel.rawValue) \(n)",
+                    address: address,
+                    channel: channel,
+                    status: n % 7 == 0 ? .deactivated : .activated,
+                    tags: [:],
+                    createdAt: stamp,
+                    updatedAt: stamp
+                ))
         }
         return result
     }
@@ -259,8 +260,14 @@ struct SeedDecoder {
             ok = false
         }
         for pair in pairs {
-            guard let key = string(pair.key, what: "a tag key") else { ok = false; continue }
-            guard let value = string(pair.value, what: "the value of tag '\(key)'") else { ok = false; continue }
+            guard let key = string(pair.key, what: "a tag key") else {
+                ok = false
+                continue
+            }
+            guard let value = string(pair.value, what: "the value of tag '\(key)'") else {
+                ok = false
+                continue
+            }
             if let problem = FieldRules.tagTextProblem(key, what: "tag key", max: APIFormat.maxTagKeyLength) {
                 fail(pair.key.mark, problem)
                 ok = false
@@ -296,7 +303,8 @@ struct SeedDecoder {
                 guard let fields = mapping(value, what: "generate", keys: ["senders"]) else { continue }
                 for (_, _, countNode) in fields {
                     guard case .scalar(let scalar) = countNode, let count = scalar.int,
-                          count >= 0, count <= EmulatorSeed.maxGenerated else {
+                        count >= 0, count <= EmulatorSeed.maxGenerated
+                    else {
                         fail(countNode.mark, "generate.senders must be an integer between 0 and \(EmulatorSeed.maxGenerated)")
                         continue
                     }
@@ -327,7 +335,9 @@ struct SeedDecoder {
 
     mutating func decodeSender(_ node: YAMLNode) -> Sender? {
         let count = problems.count
-        guard let fields = mapping(node, what: "a sender", keys: ["id", "address", "channel", "status", "displayName", "tags", "createdAt"]) else { return nil }
+        guard
+            let fields = mapping(node, what: "a sender", keys: ["id", "address", "channel", "status", "displayName", "tags", "createdAt"])
+        else { return nil }
         var id: String?
         var address: String?
         var channel: Channel = .sms
@@ -339,28 +349,41 @@ struct SeedDecoder {
             switch key {
             case "id":
                 guard let text = string(value, what: "id") else { continue }
-                if let problem = FieldRules.idProblem(text, kind: .sender, what: "sender id") { fail(value.mark, problem) } else { id = text }
+                if let problem = FieldRules.idProblem(text, kind: .sender, what: "sender id") {
+                    fail(value.mark, problem)
+                } else {
+                    id = text
+                }
             case "address":
                 guard let text = string(value, what: "address") else { continue }
                 if text.isEmpty { fail(value.mark, "address must not be empty") } else { address = text }
             case "channel":
                 guard let text = string(value, what: "channel") else { continue }
                 let candidate = Channel(rawValue: text)
-                if Channel.documented.contains(candidate) { channel = candidate } else {
-                    fail(value.mark, "unknown channel '\(text)'; expected one of: \(Channel.documented.map(\.rawValue).joined(separator: ", "))")
+                if Channel.documented.contains(candidate) {
+                    channel = candidate
+                } else {
+                    fail(
+                        value.mark,
+                        "unknown channel '\(text)'; expected one of: \(Channel.documented.map(\.rawValue).joined(separator: ", "))")
                 }
             case "status":
                 guard let text = string(value, what: "status") else { continue }
                 let candidate = SenderStatus(rawValue: text)
-                if SenderStatus.documented.contains(candidate) { status = candidate } else {
+                if SenderStatus.documented.contains(candidate) {
+                    status = candidate
+                } else {
                     fail(value.mark, "unknown status '\(text)'; expected ACTIVATED or DEACTIVATED")
                 }
             case "displayName":
-                if case .scalar(let s) = value, s.isNull { displayName = nil; continue }
+                if case .scalar(let s) = value, s.isNull {
+                    displayName = nil
+                    continue
+                }
                 displayName = string(value, what: "displayName")
             case "tags":
                 if let parsed = self.tags(value, what: "tags") { tags = parsed }
-            default: // createdAt
+            default:  // createdAt
                 guard let text = string(value, what: "createdAt") else { continue }
                 guard let instant = Timestamp.parseRFC3339(text) else {
                     fail(value.mark, "createdAt '\(text)' is not an RFC 3339 date-time")
@@ -372,8 +395,9 @@ struct SeedDecoder {
         if id == nil, !fields.contains(where: { $0.key == "id" }) { fail(node.mark, "a sender needs an 'id'") }
         if address == nil, !fields.contains(where: { $0.key == "address" }) { fail(node.mark, "sender needs an 'address'") }
         guard problems.count == count, let id, let address else { return nil }
-        return Sender(id: id, displayName: displayName, address: address, channel: channel, status: status,
-                      tags: tags, createdAt: createdAt, updatedAt: createdAt)
+        return Sender(
+            id: id, displayName: displayName, address: address, channel: channel, status: status,
+            tags: tags, createdAt: createdAt, updatedAt: createdAt)
     }
 
     mutating func decodePool(_ node: YAMLNode, known: [String: Mark], seed: EmulatorSeed) -> EmulatorSeed.Pool? {
@@ -384,13 +408,17 @@ struct SeedDecoder {
             switch key {
             case "id":
                 guard let text = string(value, what: "id") else { continue }
-                if let problem = FieldRules.idProblem(text, kind: .senderPool, what: "pool id") { fail(value.mark, problem) } else { pool.id = text }
+                if let problem = FieldRules.idProblem(text, kind: .senderPool, what: "pool id") {
+                    fail(value.mark, problem)
+                } else {
+                    pool.id = text
+                }
             case "name":
                 guard let text = string(value, what: "name") else { continue }
                 if let problem = FieldRules.nameProblem(text) { fail(value.mark, problem) } else { pool.name = text }
             case "tags":
                 if let parsed = tags(value, what: "tags") { pool.tags = parsed }
-            default: // senders
+            default:  // senders
                 if case .scalar(let s) = value, s.isNull { continue }
                 guard let items = sequence(value, what: "senders") else { continue }
                 var seen = Set<String>()

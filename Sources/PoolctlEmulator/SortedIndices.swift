@@ -22,8 +22,16 @@ enum SortedIndices {
         var i = 0
         var j = 0
         while i < a.count, j < b.count {
-            if a[i] < b[j] { out.append(a[i]); i += 1 } else if b[j] < a[i] { out.append(b[j]); j += 1 } else {
-                out.append(a[i]); i += 1; j += 1
+            if a[i] < b[j] {
+                out.append(a[i])
+                i += 1
+            } else if b[j] < a[i] {
+                out.append(b[j])
+                j += 1
+            } else {
+                out.append(a[i])
+                i += 1
+                j += 1
             }
         }
         out.append(contentsOf: a[i...])

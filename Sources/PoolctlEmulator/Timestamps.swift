@@ -102,12 +102,14 @@ enum Timestamp {
                 return true
             }
             guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2),
-                  expect(84, 116), let hour = digits(2), expect(58), let minute = digits(2), expect(58),
-                  let second = digits(2) else { return nil }
+                expect(84, 116), let hour = digits(2), expect(58), let minute = digits(2), expect(58),
+                let second = digits(2)
+            else { return nil }
             guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
-                  hour <= 23, minute <= 59, second <= 60 else { return nil }
+                hour <= 23, minute <= 59, second <= 60
+            else { return nil }
             var hasFraction = false
-            if i < b.count, b[i] == 46 { // '.'
+            if i < b.count, b[i] == 46 {  // '.'
                 i += 1
                 let start = i
                 while i < b.count, b[i] >= 48, b[i] <= 57 {
@@ -119,9 +121,9 @@ enum Timestamp {
             var offset: Int64 = 0
             guard i < b.count else { return nil }
             switch b[i] {
-            case 90, 122: // Z z
+            case 90, 122:  // Z z
                 i += 1
-            case 43, 45: // + -
+            case 43, 45:  // + -
                 let sign: Int64 = b[i] == 45 ? -1 : 1
                 i += 1
                 guard let oh = digits(2), expect(58), let om = digits(2), oh <= 23, om <= 59 else { return nil }
@@ -138,7 +140,8 @@ enum Timestamp {
     /// Exactly `YYYY-MM-DDThh:mm:ssZ`, as the emulator renders it.
     static func parseCanonical(_ text: String) -> Int64? {
         guard text.utf8.count == 20, let instant = parseRFC3339(text), !instant.hasFraction,
-              format(seconds: instant.seconds) == text else { return nil }
+            format(seconds: instant.seconds) == text
+        else { return nil }
         return instant.seconds
     }
 }

@@ -27,11 +27,14 @@ enum FieldRules {
     }
 
     static func nameProblem(_ name: String) -> String? {
-        APIFormat.poolNameLength(name) > APIFormat.maxPoolNameLength ? "name must be at most \(APIFormat.maxPoolNameLength) characters" : nil
+        APIFormat.poolNameLength(name) > APIFormat.maxPoolNameLength
+            ? "name must be at most \(APIFormat.maxPoolNameLength) characters" : nil
     }
 
     static func idProblem(_ id: String, kind: EmulatorIDKind, what: String) -> String? {
-        kind.matches(id) ? nil : "\(what) '\(clip(id))' is not a valid \(kind.noun) id (expected \(kind.prefix) followed by 26-35 lowercase base32 characters)"
+        kind.matches(id)
+            ? nil
+            : "\(what) '\(clip(id))' is not a valid \(kind.noun) id (expected \(kind.prefix) followed by 26-35 lowercase base32 characters)"
     }
 
     /// Sender ids of Create's `senders` or of Add Senders.

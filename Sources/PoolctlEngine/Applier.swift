@@ -46,7 +46,10 @@ public struct Applier: Sendable {
     public var progress: @Sendable (ApplyEvent) -> Void
     let batchLimit: BatchLimit
 
-    public init(api: any CommsAPI, clock: PoolctlClock = .system, options: ApplyOptions = ApplyOptions(), progress: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) {
+    public init(
+        api: any CommsAPI, clock: PoolctlClock = .system, options: ApplyOptions = ApplyOptions(),
+        progress: @escaping @Sendable (ApplyEvent) -> Void = { _ in }
+    ) {
         self.api = api
         self.clock = clock
         self.options = options
@@ -62,16 +65,22 @@ public struct Applier: Sendable {
         let watcher = OperationWatcher(
             api: api, clock: clock, since: Self.operationsSince(api: api, clock: clock), useListing: options.pollByListing,
             report: { key, reference, status in
-                Task { await tracker.step(key, "operation \(reference.id) is \(status); polling until it is COMPLETED, CANCELED or FAILED", added: 0, removed: 0) }
+                Task {
+                    await tracker.step(
+                        key, "operation \(reference.id) is \(status); polling until it is COMPLETED, CANCELED or FAILED", added: 0,
+                        removed: 0)
+                }
             })
 
         // Phase 1: creates, patches and adds. Phase 2: removals. Phase 3: deletions.
         let first = work.filter { !$0.action.deletesPool }
-        var results = await runPools(first, deadline: deadline, tracker: tracker, finishes: { $0.removeSenders.isEmpty }) { change, result in
+        var results = await runPools(first, deadline: deadline, tracker: tracker, finishes: { $0.removeSenders.isEmpty }) {
+            change, result in
             try await self.createOrUpdate(change, &result, deadline: deadline, tracker: tracker, watcher: watcher)
         }
         let removing = first.filter { !$0.removeSenders.isEmpty }
-        let removed = await runPools(removing, deadline: deadline, tracker: tracker, prior: results, finishes: { _ in true }) { change, result in
+        let removed = await runPools(removing, deadline: deadline, tracker: tracker, prior: results, finishes: { _ in true }) {
+            change, result in
             guard result.status == .converged, let poolID = result.poolID else { return }
             try await self.removeSenders(change, poolID: poolID, &result, deadline: deadline, tracker: tracker)
         }
@@ -107,7 +116,9 @@ public struct Applier: Sendable {
                 if !work[index].action.deletesPool, listed != nil {
                     let ids = carriers[work[index].key] ?? []
                     if ids.count > 1 {
-                        remaining.append("\(ids.count) live pools carry its ownership (\(ids.joined(separator: ", "))); the next plan repairs the duplicates")
+                        remaining.append(
+                            "\(ids.count) live pools carry its ownership (\(ids.joined(separator: ", "))); the next plan repairs the duplicates"
+                        )
                     }
                 }
                 final[index].remaining = remaining
@@ -233,7 +244,8 @@ public struct Applier: Sendable {
                 result.sendersAdded += outcome.created
                 if outcome.status != OperationStatus.completed.rawValue || outcome.failed > 0 {
                     result.status = .failed
-                    result.error = "create operation \(outcome.id) ended \(outcome.status) with \(outcome.failed) of \(outcome.total) senders failed"
+                    result.error =
+                        "create operation \(outcome.id) ended \(outcome.status) with \(outcome.failed) of \(outcome.total) senders failed"
                 }
             }
             toAdd.removeAll { created.members.contains($0) }
@@ -261,7 +273,8 @@ public struct Applier: Sendable {
             await tracker.step(change.key, "added \(outcome.created) of \(sent.sent) senders to \(id)", added: outcome.created, removed: 0)
             if outcome.status != OperationStatus.completed.rawValue || outcome.failed > 0 {
                 result.status = .failed
-                result.error = "add-senders operation \(outcome.id) ended \(outcome.status) with \(outcome.failed) of \(outcome.total) senders failed"
+                result.error =
+                    "add-senders operation \(outcome.id) ended \(outcome.status) with \(outcome.failed) of \(outcome.total) senders failed"
             }
         }
     }
@@ -272,7 +285,9 @@ public struct Applier: Sendable {
     /// the run. When the POST's outcome is unknown, the members are re-read
     /// and only the missing ones are sent again (nil when none are missing),
     /// so nothing is added twice blindly and nothing is lost.
-    private func addBatch(_ batch: [String], to poolID: String, deadline: Duration) async throws -> (operation: OperationReference, consumed: Int, sent: Int)? {
+    private func addBatch(_ batch: [String], to poolID: String, deadline: Duration) async throws -> (
+        operation: OperationReference, consumed: Int, sent: Int
+    )? {
         var pending = batch
         // How many of `batch`, from its start, this call covers.
         var consumed = batch.count
@@ -284,7 +299,9 @@ public struct Applier: Sendable {
                     try await api.addSenders(poolID: poolID, senderIDs: pending)
                 }
                 guard let reference = OperationReference(accepted, poolID: poolID) else {
-                    throw APIError(kind: .invalidResponse, method: "POST", path: "/v1/SenderPools/\(poolID)/Senders", message: "the response named no operation")
+                    throw APIError(
+                        kind: .invalidResponse, method: "POST", path: "/v1/SenderPools/\(poolID)/Senders",
+                        message: "the response named no operation")
                 }
                 return (reference, consumed, pending.count)
             } catch let error as APIError where error.kind == .http && error.status == 400 && consumed > 1 {
@@ -333,7 +350,8 @@ public struct Applier: Sendable {
             do {
                 let accepted = try await api.createSenderPool(request)
                 guard let reference = OperationReference(accepted, poolID: nil) else {
-                    throw APIError(kind: .invalidResponse, method: "POST", path: "/v1/SenderPools", message: "the response named no operation")
+                    throw APIError(
+                        kind: .invalidResponse, method: "POST", path: "/v1/SenderPools", message: "the response named no operation")
                 }
                 // Poll first: an API may show the pool only once its operation completes.
                 let outcome = try await poll(reference, kind: .create, key: change.key, deadline: deadline, watcher: watcher)
@@ -368,7 +386,9 @@ public struct Applier: Sendable {
             if attempt < 4 { try await clock.sleep(.milliseconds(200 << attempt)) }
         }
         if let pool = try await findOwned(ownership) { return pool.id }
-        throw APIError(kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(operationID)", message: "no pool was found for create operation \(operationID)")
+        throw APIError(
+            kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(operationID)",
+            message: "no pool was found for create operation \(operationID)")
     }
 
     private func findOwned(_ ownership: Ownership) async throws -> SenderPool? {
@@ -380,7 +400,9 @@ public struct Applier: Sendable {
 
     /// Remove Sender is not an operation, so one pool's removals run at
     /// once, bounded here and by the client's request slots.
-    private func removeSenders(_ change: PoolChange, poolID: String, _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker) async throws {
+    private func removeSenders(
+        _ change: PoolChange, poolID: String, _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker
+    ) async throws {
         let api = self.api
         let clock = self.clock
         var removed = 0
@@ -416,7 +438,9 @@ public struct Applier: Sendable {
         await tracker.step(change.key, "removed \(removed) senders from \(poolID)", added: 0, removed: removed)
         if let firstError { throw firstError }
         if removed < change.removeSenders.count {
-            throw APIError(kind: .deadlineExceeded, message: "the apply timeout passed after removing \(removed) of \(change.removeSenders.count) senders")
+            throw APIError(
+                kind: .deadlineExceeded,
+                message: "the apply timeout passed after removing \(removed) of \(change.removeSenders.count) senders")
         }
     }
 
@@ -462,7 +486,8 @@ public struct Applier: Sendable {
         let kept = remaining.filter { $0.hasSuffix(": the API kept it after a PATCH that left it out") }
         guard !kept.isEmpty else { return nil }
         let keys = kept.compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
-        return "the API kept tag\(keys.count == 1 ? "" : "s") \(keys.joined(separator: ", ")) after a PATCH that sent the full tag map without \(keys.count == 1 ? "it" : "them"): it merges tags instead of replacing them, and the API has no call that removes a tag. Remove \(keys.count == 1 ? "it" : "them") another way (e.g. in the console); the next plan shows the difference until then"
+        return
+            "the API kept tag\(keys.count == 1 ? "" : "s") \(keys.joined(separator: ", ")) after a PATCH that sent the full tag map without \(keys.count == 1 ? "it" : "them"): it merges tags instead of replacing them, and the API has no call that removes a tag. Remove \(keys.count == 1 ? "it" : "them") another way (e.g. in the console); the next plan shows the difference until then"
     }
 
     /// Differences between the live pool and what the plan asked for.
@@ -481,7 +506,8 @@ public struct Applier: Sendable {
         return completed && result.operations.reduce(0) { $0 + $1.total } == change.addSenders.count
     }
 
-    private func verify(_ change: PoolChange, poolID: String?, livePools: [String: SenderPool]?, readMembers: Bool = true) async -> [String] {
+    private func verify(_ change: PoolChange, poolID: String?, livePools: [String: SenderPool]?, readMembers: Bool = true) async -> [String]
+    {
         guard let id = poolID else {
             return change.action == .create ? ["pool was not created"] : []
         }
@@ -514,16 +540,22 @@ public struct Applier: Sendable {
                 if change.desiredTags[key] == nil, change.patchesPool, let value = pool.tags[key] {
                     remaining.append("tag \(key) is still \"\(value)\": the API kept it after a PATCH that left it out")
                 } else {
-                    remaining.append("tag \(key) is \(pool.tags[key].map { "\"\($0)\"" } ?? "missing"), not \(change.desiredTags[key].map { "\"\($0)\"" } ?? "absent")")
+                    remaining.append(
+                        "tag \(key) is \(pool.tags[key].map { "\"\($0)\"" } ?? "missing"), not \(change.desiredTags[key].map { "\"\($0)\"" } ?? "absent")"
+                    )
                 }
             }
             let missing = change.addSenders.filter { !members.contains($0.id) }
             if !missing.isEmpty {
-                remaining.append("\(missing.count) \(missing.count == 1 ? "sender is not a member" : "senders are not members"): \(missing.prefix(5).map(\.id).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
+                remaining.append(
+                    "\(missing.count) \(missing.count == 1 ? "sender is not a member" : "senders are not members"): \(missing.prefix(5).map(\.id).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")"
+                )
             }
             let extra = change.removeSenders.filter { members.contains($0.id) }
             if !extra.isEmpty {
-                remaining.append("\(extra.count) \(extra.count == 1 ? "sender is still a member" : "senders are still members"): \(extra.prefix(5).map(\.id).joined(separator: ", "))\(extra.count > 5 ? ", …" : "")")
+                remaining.append(
+                    "\(extra.count) \(extra.count == 1 ? "sender is still a member" : "senders are still members"): \(extra.prefix(5).map(\.id).joined(separator: ", "))\(extra.count > 5 ? ", …" : "")"
+                )
             }
             return remaining
         } catch {
@@ -548,7 +580,9 @@ actor ProgressTracker {
     func step(_ key: String, _ message: String, added: Int, removed: Int) {
         self.added += added
         self.removed += removed
-        emit(ApplyEvent(key: key, message: message, poolsDone: done, poolsTotal: total, sendersAdded: self.added, sendersRemoved: self.removed))
+        emit(
+            ApplyEvent(
+                key: key, message: message, poolsDone: done, poolsTotal: total, sendersAdded: self.added, sendersRemoved: self.removed))
     }
 
     func poolFinished(_ key: String, _ result: PoolResult) {

@@ -73,7 +73,10 @@ public struct PoolResult: Sendable, Hashable {
 
 /// An asynchronous operation apply started and polled.
 public struct OperationResult: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable { case create, addSenders = "add-senders" }
+    public enum Kind: String, Sendable, Hashable {
+        case create
+        case addSenders = "add-senders"
+    }
 
     public var id: String
     public var kind: Kind

@@ -23,7 +23,9 @@ extension Workflow {
         let selection = ExportSelection.select(pools, stack: stack, filter: filter)
         let members = try await Refresher(api: api, parallelism: parallelism).readMembers(of: selection.pools.map(\.id))
         let read = selection.pools.map { pool in
-            LivePool(id: pool.id, name: pool.name, tags: pool.tags, createdAt: pool.createdAt, updatedAt: pool.updatedAt, members: members[pool.id] ?? [])
+            LivePool(
+                id: pool.id, name: pool.name, tags: pool.tags, createdAt: pool.createdAt, updatedAt: pool.updatedAt,
+                members: members[pool.id] ?? [])
         }
         return Exported(
             desired: ExportSelection.manifest(stack: stack, pools: read, protect: protect),

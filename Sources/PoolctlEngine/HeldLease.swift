@@ -33,8 +33,10 @@ public final class HeldLease: Sendable {
 
     private let state: Mutex<State>
 
-    init(api: any CommsAPI, clock: PoolctlClock, report: @escaping @Sendable (LeaseEvent) -> Void, calls: CallCounter,
-         poolID: String, name: String, tag: LeaseTag, heldFrom: Duration, staleDeleted: [LeaseInfo]) {
+    init(
+        api: any CommsAPI, clock: PoolctlClock, report: @escaping @Sendable (LeaseEvent) -> Void, calls: CallCounter,
+        poolID: String, name: String, tag: LeaseTag, heldFrom: Duration, staleDeleted: [LeaseInfo]
+    ) {
         self.api = api
         self.clock = clock
         self.report = report
@@ -83,7 +85,9 @@ public final class HeldLease: Sendable {
         if released { return }
         renewal?.cancel()
         await renewal?.value
-        let api = self.api, calls = self.calls, poolID = self.poolID
+        let api = self.api
+        let calls = self.calls
+        let poolID = self.poolID
         try await Task {
             calls.record(.deleteSenderPool)
             do {

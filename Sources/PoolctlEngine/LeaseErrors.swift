@@ -56,8 +56,10 @@ public struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch reason {
-        case .expired: "the lease on stack '\(stack)' (\(poolID)) expired: it was not renewed within its TTL; stopped so that no other apply overlaps"
-        case .deleted: "the lease on stack '\(stack)' (\(poolID)) was deleted by someone else (poolctl unlock?); stopped so that no other apply overlaps"
+        case .expired:
+            "the lease on stack '\(stack)' (\(poolID)) expired: it was not renewed within its TTL; stopped so that no other apply overlaps"
+        case .deleted:
+            "the lease on stack '\(stack)' (\(poolID)) was deleted by someone else (poolctl unlock?); stopped so that no other apply overlaps"
         case .released: "the lease on stack '\(stack)' (\(poolID)) was released"
         }
     }
@@ -80,7 +82,8 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
         func at(_ date: Date?) -> String { date.map(APITimestamp.formatRFC3339) ?? "an unknown time" }
         switch self {
         case .staleLeaseDeleted(let lease):
-            return "deleted a stale lease of stack '\(lease.stack)' held by \(lease.holder) (\(lease.poolID)); it expired at \(at(lease.expiresAt))"
+            return
+                "deleted a stale lease of stack '\(lease.stack)' held by \(lease.holder) (\(lease.poolID)); it expired at \(at(lease.expiresAt))"
         case .staleLeaseNotDeleted(let lease, let error):
             return "could not delete the stale lease \(lease.poolID) held by \(lease.holder) (\(error)); ignoring it"
         case .waiting(let lease, let wait):

@@ -41,8 +41,11 @@ actor OperationWatcher {
     private(set) var rounds = 0
     private(set) var singleFetches = 0
 
-    init(api: any CommsAPI, clock: PoolctlClock, since: String, useListing: Bool = true, budget: Duration = .seconds(300),
-         maximumWait: Duration = .seconds(5), report: @escaping @Sendable (String, OperationReference, OperationStatus) -> Void = { _, _, _ in }) {
+    init(
+        api: any CommsAPI, clock: PoolctlClock, since: String, useListing: Bool = true, budget: Duration = .seconds(300),
+        maximumWait: Duration = .seconds(5),
+        report: @escaping @Sendable (String, OperationReference, OperationStatus) -> Void = { _, _, _ in }
+    ) {
         self.api = api
         self.clock = clock
         self.since = since
@@ -75,7 +78,10 @@ actor OperationWatcher {
         while let next = waiters.values.map(\.due).min() {
             let now = clock.now()
             if next > now {
-                do { try await clock.sleep(next - now) } catch { fail(all: error); break }
+                do { try await clock.sleep(next - now) } catch {
+                    fail(all: error)
+                    break
+                }
             }
             await round()
         }
@@ -88,13 +94,13 @@ actor OperationWatcher {
         let now = clock.now()
         var listed: [String: SenderPoolOperation] = [:]
         if useListing {
-          do {
-            for try await operation in api.allOperations(OperationQuery(startDate: since)) where waiters[operation.id] != nil {
-                listed[operation.id] = operation
+            do {
+                for try await operation in api.allOperations(OperationQuery(startDate: since)) where waiters[operation.id] != nil {
+                    listed[operation.id] = operation
+                }
+            } catch {
+                // A failed listing is no verdict: the due ones are fetched one by one.
             }
-          } catch {
-            // A failed listing is no verdict: the due ones are fetched one by one.
-          }
         }
         for (id, operation) in listed { receive(operation, id: id) }
         // Everything the listing showed still running was just polled: align

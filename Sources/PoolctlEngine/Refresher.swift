@@ -25,11 +25,12 @@ public struct Refresher: Sendable {
             adopting.contains(pool.id) || Ownership(tags: pool.tags)?.stack == stack
         }
         let members = try await readMembers(of: relevant.map(\.id))
-        return LiveState(pools: pools.map { pool in
-            LivePool(
-                id: pool.id, name: pool.name, tags: pool.tags, createdAt: pool.createdAt, updatedAt: pool.updatedAt,
-                members: members[pool.id])
-        })
+        return LiveState(
+            pools: pools.map { pool in
+                LivePool(
+                    id: pool.id, name: pool.name, tags: pool.tags, createdAt: pool.createdAt, updatedAt: pool.updatedAt,
+                    members: members[pool.id])
+            })
     }
 
     public func read(for desired: DesiredState) async throws -> LiveState {

@@ -38,9 +38,11 @@ public struct StackLease: Sendable {
     /// The calls this lease made (logical calls; the client counts retries).
     public let calls: CallCounter
 
-    public init(api: any CommsAPI, clock: PoolctlClock = .system, options: LeaseOptions = LeaseOptions(),
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-                report: @escaping @Sendable (LeaseEvent) -> Void = { _ in }, calls: CallCounter = CallCounter()) {
+    public init(
+        api: any CommsAPI, clock: PoolctlClock = .system, options: LeaseOptions = LeaseOptions(),
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        report: @escaping @Sendable (LeaseEvent) -> Void = { _ in }, calls: CallCounter = CallCounter()
+    ) {
         self.api = api
         self.clock = clock
         self.options = options
@@ -53,7 +55,9 @@ public struct StackLease: Sendable {
     /// Throws `StackLocked` when another live lease still exists after
     /// `lockTimeout` (0: at once), `LeaseTag.Problem` for a bad stack, holder
     /// or TTL, and `APIError`.
-    public func acquire(stack: String, holder: LeaseHolder, ttl: Duration = .seconds(120), lockTimeout: Duration = .zero) async throws -> HeldLease {
+    public func acquire(stack: String, holder: LeaseHolder, ttl: Duration = .seconds(120), lockTimeout: Duration = .zero) async throws
+        -> HeldLease
+    {
         let tag = try LeaseTag(stack: stack, holder: holder.id, ttlSeconds: Self.wholeSeconds(ttl))
         let name = LeaseTag.poolName(stack: stack, host: holder.host, ciRun: holder.ciRun)
         let deadline = clock.now() + lockTimeout
@@ -109,7 +113,8 @@ public struct StackLease: Sendable {
         // renewed, so it goes stale after its TTL and the next apply deletes it.
         let accepted = try await api.createSenderPool(CreateSenderPoolRequest(name: name, tags: tag.tags))
         guard let reference = OperationReference(accepted, poolID: nil) else {
-            throw APIError(kind: .invalidResponse, method: "POST", path: "/v1/SenderPools", message: "the lease's create response named no operation")
+            throw APIError(
+                kind: .invalidResponse, method: "POST", path: "/v1/SenderPools", message: "the lease's create response named no operation")
         }
         // Any final status will do: a lease holds no senders, so only the
         // pool matters, and an operation that ended CANCELED or FAILED may
@@ -133,7 +138,9 @@ public struct StackLease: Sendable {
             case .done(let operation):
                 return operation
             case .timedOut:
-                throw APIError(kind: .deadlineExceeded, message: "the lease's create operation \(reference.id) had not finished after \(poller.polls) polls")
+                throw APIError(
+                    kind: .deadlineExceeded,
+                    message: "the lease's create operation \(reference.id) had not finished after \(poller.polls) polls")
             }
         }
     }
@@ -152,8 +159,9 @@ public struct StackLease: Sendable {
             let mine = pools.filter { $0.tags[LeaseTag.tagKey] == tag.tagValue && $0.name == name }
             if mine.count == 1 { return (mine[0].id, pools) }
         }
-        throw APIError(kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(operationID)",
-                       message: "no lease pool was found for create operation \(operationID); it expires after its TTL")
+        throw APIError(
+            kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(operationID)",
+            message: "no lease pool was found for create operation \(operationID); it expires after its TTL")
     }
 
     /// A listing of all pools that shows our own lease: the rule is only safe
@@ -166,8 +174,9 @@ public struct StackLease: Sendable {
             let pools = try await api.allSenderPools().collect()
             if pools.contains(where: { $0.id == ownID }) { return pools }
         }
-        throw APIError(kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
-                       message: "the listing does not show the completed lease pool \(ownID); the lease cannot be trusted")
+        throw APIError(
+            kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
+            message: "the listing does not show the completed lease pool \(ownID); the lease cannot be trusted")
     }
 
     /// The server's time: from the client's `Date` headers, else our own

@@ -110,7 +110,9 @@ public struct Workflow: Sendable {
     /// Executes the plan. The report counts the calls apply made, by endpoint.
     /// A plan without changes makes no call; its report counts the calls
     /// this workflow made to find that out.
-    public func apply(_ plan: Plan, lease: HeldLease? = nil, progress: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) async -> ApplyReport {
+    public func apply(_ plan: Plan, lease: HeldLease? = nil, progress: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) async
+        -> ApplyReport
+    {
         guard plan.hasChanges else {
             return ApplyReport(stack: plan.stack, pools: [], apiCalls: Self.byName(calls.calls), retries: calls.retries)
         }

@@ -41,7 +41,9 @@ struct ManifestDecoder {
                     if text.value == ManifestVersion.v1 {
                         result.apiVersion = text
                     } else {
-                        error("unsupported apiVersion '\(text.value)'; this version of poolctl reads '\(ManifestVersion.v1)'", at: pair.value.mark)
+                        error(
+                            "unsupported apiVersion '\(text.value)'; this version of poolctl reads '\(ManifestVersion.v1)'",
+                            at: pair.value.mark)
                     }
                 }
             case "stack":
@@ -145,7 +147,9 @@ struct ManifestDecoder {
                     if let membership = Membership(rawValue: text.value) {
                         spec.membership = Located(membership, at: text.location)
                     } else {
-                        error("invalid membership '\(text.value)': use 'exact' (remove undeclared members) or 'additive' (only add)", at: value.mark)
+                        error(
+                            "invalid membership '\(text.value)': use 'exact' (remove undeclared members) or 'additive' (only add)",
+                            at: value.mark)
                     }
                 }
             case "protect":
@@ -155,7 +159,9 @@ struct ManifestDecoder {
                     if APIFormat.isSenderPoolID(id.value) {
                         spec.adopt = id
                     } else {
-                        error("invalid pool id '\(id.value)' for adopt: expected '\(APIFormat.senderPoolPrefix)' followed by 26-35 lowercase Crockford base32 characters", at: value.mark)
+                        error(
+                            "invalid pool id '\(id.value)' for adopt: expected '\(APIFormat.senderPoolPrefix)' followed by 26-35 lowercase Crockford base32 characters",
+                            at: value.mark)
                     }
                 }
             default:
@@ -174,7 +180,9 @@ struct ManifestDecoder {
         }
         let userLimit = APIFormat.maxTags - 1
         if pairs.count > userLimit {
-            error("pool '\(pool)' has \(pairs.count) tags; at most \(userLimit) are allowed (poolctl keeps one of the API's \(APIFormat.maxTags) for its ownership tag)", at: node.mark)
+            error(
+                "pool '\(pool)' has \(pairs.count) tags; at most \(userLimit) are allowed (poolctl keeps one of the API's \(APIFormat.maxTags) for its ownership tag)",
+                at: node.mark)
         }
         var result: [(key: Located<String>, value: Located<String>)] = []
         for pair in pairs {
@@ -185,12 +193,16 @@ struct ManifestDecoder {
             }
             var valid = true
             if !APIFormat.isTagKey(key.text) {
-                error("invalid tag key '\(key.text)': use 1-\(APIFormat.maxTagKeyLength) characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'", at: key.mark)
+                error(
+                    "invalid tag key '\(key.text)': use 1-\(APIFormat.maxTagKeyLength) characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'",
+                    at: key.mark)
                 valid = false
             }
             guard let value = string(pair.value, field: "tag '\(key.text)'") else { continue }
             if !APIFormat.isTagValue(value.value) {
-                error("invalid value '\(value.value)' for tag '\(key.text)': use 1-\(APIFormat.maxTagValueLength) characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'", at: pair.value.mark)
+                error(
+                    "invalid value '\(value.value)' for tag '\(key.text)': use 1-\(APIFormat.maxTagValueLength) characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'",
+                    at: pair.value.mark)
                 valid = false
             }
             if valid {

@@ -122,7 +122,9 @@ public struct ManifestLoader: Sendable {
 
     /// Decodes one file's bytes. Public for tests and for inline YAML.
     /// `complete` is false when reading stopped early (a syntax error).
-    public static func decode(file: String, bytes: [UInt8], parser: YAMLParser = YAMLParser()) -> (documents: [ManifestDocument], diagnostics: [Diagnostic], complete: Bool) {
+    public static func decode(file: String, bytes: [UInt8], parser: YAMLParser = YAMLParser()) -> (
+        documents: [ManifestDocument], diagnostics: [Diagnostic], complete: Bool
+    ) {
         let parsed = parser.parse(bytes)
         var diagnostics = parsed.problems.map {
             Diagnostic.error($0.message, at: SourceLocation(file: file, line: $0.mark.line, column: $0.mark.column))

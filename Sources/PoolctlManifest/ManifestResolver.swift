@@ -30,16 +30,18 @@ public struct ManifestResolver {
         for document in manifest.documents {
             if let value = document.stack {
                 if let first = stack, first.value != value.value {
-                    error("stack '\(value.value)' differs from stack '\(first.value)' declared at \(first.location.description); every document of a set must name the same stack",
-                          at: value.location, notes: [.init(message: "stack first declared here", location: first.location)])
+                    error(
+                        "stack '\(value.value)' differs from stack '\(first.value)' declared at \(first.location.description); every document of a set must name the same stack",
+                        at: value.location, notes: [.init(message: "stack first declared here", location: first.location)])
                 } else if stack == nil {
                     stack = value
                 }
             }
             if let value = document.prune {
                 if let first = prune, first.value != value.value {
-                    error("prune: \(value.value) contradicts prune: \(first.value) at \(first.location.description); set it once, or identically",
-                          at: value.location, notes: [.init(message: "prune first set here", location: first.location)])
+                    error(
+                        "prune: \(value.value) contradicts prune: \(first.value) at \(first.location.description); set it once, or identically",
+                        at: value.location, notes: [.init(message: "prune first set here", location: first.location)])
                 } else if prune == nil {
                     prune = value
                 }
@@ -57,8 +59,9 @@ public struct ManifestResolver {
                 if let existing = aliases[entry.alias.value] {
                     if existing.value != entry.senderID.value {
                         let first = aliasLocations[entry.alias.value]!
-                        error("sender alias '\(entry.alias.value)' is already defined as \(existing.value) at \(first.description); an alias may repeat only with the same id",
-                              at: entry.alias.location, notes: [.init(message: "alias first defined here", location: first)])
+                        error(
+                            "sender alias '\(entry.alias.value)' is already defined as \(existing.value) at \(first.description); an alias may repeat only with the same id",
+                            at: entry.alias.location, notes: [.init(message: "alias first defined here", location: first)])
                     }
                 } else {
                     aliases[entry.alias.value] = entry.senderID
@@ -73,16 +76,18 @@ public struct ManifestResolver {
         for document in manifest.documents {
             for spec in document.pools {
                 if let first = keys[spec.key.value] {
-                    error("duplicate pool key '\(spec.key.value)': it is also declared at \(first.description); pool keys must be unique across the set",
-                          at: spec.key.location, notes: [.init(message: "pool '\(spec.key.value)' first declared here", location: first)])
+                    error(
+                        "duplicate pool key '\(spec.key.value)': it is also declared at \(first.description); pool keys must be unique across the set",
+                        at: spec.key.location, notes: [.init(message: "pool '\(spec.key.value)' first declared here", location: first)])
                     continue
                 }
                 keys[spec.key.value] = spec.key.location
 
                 if let adopt = spec.adopt {
                     if let other = adoptions[adopt.value] {
-                        error("pool '\(spec.key.value)' adopts \(adopt.value), which pool '\(other.key)' already adopts at \(other.location.description); a live pool can be adopted only once",
-                              at: adopt.location, notes: [.init(message: "first adopted here", location: other.location)])
+                        error(
+                            "pool '\(spec.key.value)' adopts \(adopt.value), which pool '\(other.key)' already adopts at \(other.location.description); a live pool can be adopted only once",
+                            at: adopt.location, notes: [.init(message: "first adopted here", location: other.location)])
                     } else {
                         adoptions[adopt.value] = (spec.key.value, adopt.location)
                     }
@@ -109,13 +114,16 @@ public struct ManifestResolver {
                         error("unknown sender alias '\(reference.value)'; did you mean '\(nearest)'?", at: reference.location)
                         continue
                     } else {
-                        error("unknown sender alias '\(reference.value)': define it in a top-level 'senders' table, or use a sender id", at: reference.location)
+                        error(
+                            "unknown sender alias '\(reference.value)': define it in a top-level 'senders' table, or use a sender id",
+                            at: reference.location)
                         continue
                     }
                     if let first = seen[id] {
                         let via = reference.value == id ? "" : " (alias '\(reference.value)')"
-                        error("sender \(id)\(via) is listed twice in pool '\(spec.key.value)'; first listed at line \(first.line), column \(first.column)",
-                              at: reference.location, notes: [.init(message: "first listed here", location: first)])
+                        error(
+                            "sender \(id)\(via) is listed twice in pool '\(spec.key.value)'; first listed at line \(first.line), column \(first.column)",
+                            at: reference.location, notes: [.init(message: "first listed here", location: first)])
                         continue
                     }
                     seen[id] = reference.location
@@ -124,16 +132,17 @@ public struct ManifestResolver {
 
                 var tags: [String: String] = [:]
                 for tag in spec.tags { tags[tag.key.value] = tag.value.value }
-                pools.append(DesiredPool(
-                    key: spec.key.value,
-                    name: spec.name?.value ?? spec.key.value,
-                    tags: tags,
-                    senders: senders,
-                    membership: spec.membership?.value ?? .exact,
-                    protect: spec.protect?.value ?? false,
-                    adopt: spec.adopt?.value,
-                    aliases: shownAliases,
-                    location: spec.key.location))
+                pools.append(
+                    DesiredPool(
+                        key: spec.key.value,
+                        name: spec.name?.value ?? spec.key.value,
+                        tags: tags,
+                        senders: senders,
+                        membership: spec.membership?.value ?? .exact,
+                        protect: spec.protect?.value ?? false,
+                        adopt: spec.adopt?.value,
+                        aliases: shownAliases,
+                        location: spec.key.location))
             }
         }
 

@@ -25,7 +25,8 @@ public struct LeaseTag: Sendable, Hashable {
         public var description: String {
             switch self {
             case .stack(let stack): "lease stack '\(stack)' is not a valid stack name: \(ResourceName.rule)"
-            case .holder(let holder): "lease holder '\(holder.prefix(120))' must be 1-\(LeaseTag.maxHolderLength) characters of a-z, A-Z, 0-9, '.', '_' and '-'"
+            case .holder(let holder):
+                "lease holder '\(holder.prefix(120))' must be 1-\(LeaseTag.maxHolderLength) characters of a-z, A-Z, 0-9, '.', '_' and '-'"
             case .ttl(let seconds): "lease TTL \(seconds)s must be between 1 and \(LeaseTag.maxTTLSeconds) seconds"
             }
         }
@@ -53,7 +54,8 @@ public struct LeaseTag: Sendable, Hashable {
         guard parts.count == 4, parts[0] == Self.version else { return nil }
         let ttl = parts[3]
         guard !ttl.isEmpty, ttl.utf8.count <= 9, ttl.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-              !ttl.hasPrefix("0"), let seconds = Int(ttl) else { return nil }
+            !ttl.hasPrefix("0"), let seconds = Int(ttl)
+        else { return nil }
         guard let lease = try? LeaseTag(stack: parts[1], holder: parts[2], ttlSeconds: seconds) else { return nil }
         self = lease
     }

@@ -20,7 +20,9 @@ public struct LivePool: Sendable, Hashable {
     /// Sorted by id, when read.
     public var members: [LiveMember]?
 
-    public init(id: String, name: String, tags: [String: String], createdAt: String = "", updatedAt: String = "", members: [LiveMember]? = nil) {
+    public init(
+        id: String, name: String, tags: [String: String], createdAt: String = "", updatedAt: String = "", members: [LiveMember]? = nil
+    ) {
         self.id = id
         self.name = name
         self.tags = tags

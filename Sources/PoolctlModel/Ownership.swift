@@ -31,7 +31,8 @@ public struct Ownership: Sendable, Hashable, Codable {
     public init?(tagValue: String) {
         let parts = tagValue.split(separator: "~", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3 || (parts.count == 4 && parts[3] == "protected"), parts[0] == Self.version,
-              ResourceName.isValid(parts[1]), ResourceName.isValid(parts[2]) else { return nil }
+            ResourceName.isValid(parts[1]), ResourceName.isValid(parts[2])
+        else { return nil }
         self.init(stack: parts[1], key: parts[2], protected: parts.count == 4)
     }
 
@@ -53,7 +54,9 @@ public enum ResourceName {
         let utf8 = text.utf8
         guard let first = utf8.first, utf8.count <= maxLength else { return false }
         guard isLowerAlnum(first) else { return false }
-        return utf8.dropFirst().allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        return utf8.dropFirst().allSatisfy {
+            isLowerAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
     }
 
     private static func isLowerAlnum(_ byte: UInt8) -> Bool {

@@ -18,7 +18,10 @@ public struct Plan: Sendable, Hashable {
     /// The API calls apply is expected to make, by endpoint.
     public var estimate: CallEstimate
 
-    public init(stack: String, prune: Bool, changes: [PoolChange], diagnostics: [PlanDiagnostic], fingerprints: [PoolFingerprint], estimate: CallEstimate) {
+    public init(
+        stack: String, prune: Bool, changes: [PoolChange], diagnostics: [PlanDiagnostic], fingerprints: [PoolFingerprint],
+        estimate: CallEstimate
+    ) {
         self.stack = stack
         self.prune = prune
         self.changes = changes

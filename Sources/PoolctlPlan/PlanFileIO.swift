@@ -7,7 +7,10 @@ extension PlanFile {
 
     /// Reads a saved plan, refusing other kinds and unknown versions.
     public static func decode(_ bytes: [UInt8]) throws(PlanFileError) -> PlanFile {
-        struct Header: Decodable { var formatVersion: Int?; var kind: String? }
+        struct Header: Decodable {
+            var formatVersion: Int?
+            var kind: String?
+        }
         let decoder = JSONDecoder()
         let data = Data(bytes)
         guard let header = try? decoder.decode(Header.self, from: data) else {
@@ -17,7 +20,9 @@ extension PlanFile {
             throw PlanFileError("not a poolctl plan (expected \"kind\": \"\(kindValue)\")")
         }
         guard header.formatVersion == currentFormatVersion else {
-            throw PlanFileError("plan formatVersion \(header.formatVersion.map(String.init) ?? "missing") is not supported; this poolctl reads version \(currentFormatVersion)")
+            throw PlanFileError(
+                "plan formatVersion \(header.formatVersion.map(String.init) ?? "missing") is not supported; this poolctl reads version \(currentFormatVersion)"
+            )
         }
         do {
             return try decoder.decode(PlanFile.self, from: data)

@@ -51,17 +51,20 @@ public struct Planner: Sendable {
                     // Keep the oldest; the others go, after everything else.
                     changes.append(diff(pool, keep, ownershipValue: ownershipValue, adopting: false))
                     for extra in extras {
-                        changes.append(PoolChange(
-                            key: pool.key, action: .deleteDuplicate, poolID: extra.id,
-                            name: ValueChange(before: extra.name, after: nil),
-                            membership: pool.membership, protect: pool.protect,
-                            membersBefore: extra.members?.count ?? 0, membersAfter: 0,
-                            reason: "duplicate of \(keep.id) (created \(keep.createdAt)); this one was created \(extra.createdAt) and holds \(extra.members?.count ?? 0) sender\((extra.members?.count ?? 0) == 1 ? "" : "s"), all declared",
-                            createdAt: extra.createdAt))
+                        changes.append(
+                            PoolChange(
+                                key: pool.key, action: .deleteDuplicate, poolID: extra.id,
+                                name: ValueChange(before: extra.name, after: nil),
+                                membership: pool.membership, protect: pool.protect,
+                                membersBefore: extra.members?.count ?? 0, membersAfter: 0,
+                                reason:
+                                    "duplicate of \(keep.id) (created \(keep.createdAt)); this one was created \(extra.createdAt) and holds \(extra.members?.count ?? 0) sender\((extra.members?.count ?? 0) == 1 ? "" : "s"), all declared",
+                                createdAt: extra.createdAt))
                     }
                 case .conflict(let message):
-                    diagnostics.append(PlanDiagnostic(
-                        severity: .error, key: pool.key, message: message, poolIDs: candidates.map(\.id), location: pool.location))
+                    diagnostics.append(
+                        PlanDiagnostic(
+                            severity: .error, key: pool.key, message: message, poolIDs: candidates.map(\.id), location: pool.location))
                     changes.append(conflict(pool))
                 }
                 continue
@@ -69,26 +72,31 @@ public struct Planner: Sendable {
 
             if let adoptID = pool.adopt {
                 guard let target = byID[adoptID] else {
-                    diagnostics.append(PlanDiagnostic(
-                        severity: .error, key: pool.key,
-                        message: "pool '\(pool.key)' adopts \(adoptID), which does not exist",
-                        poolIDs: [adoptID], location: pool.location))
+                    diagnostics.append(
+                        PlanDiagnostic(
+                            severity: .error, key: pool.key,
+                            message: "pool '\(pool.key)' adopts \(adoptID), which does not exist",
+                            poolIDs: [adoptID], location: pool.location))
                     changes.append(conflict(pool))
                     continue
                 }
                 if let ownership = target.ownership, ownership.identity != Ownership(stack: desired.stack, key: pool.key).identity {
-                    diagnostics.append(PlanDiagnostic(
-                        severity: .error, key: pool.key,
-                        message: "pool '\(pool.key)' adopts \(adoptID), which is already owned by '\(ownership.stack)/\(ownership.key)'",
-                        poolIDs: [adoptID], location: pool.location))
+                    diagnostics.append(
+                        PlanDiagnostic(
+                            severity: .error, key: pool.key,
+                            message:
+                                "pool '\(pool.key)' adopts \(adoptID), which is already owned by '\(ownership.stack)/\(ownership.key)'",
+                            poolIDs: [adoptID], location: pool.location))
                     changes.append(conflict(pool))
                     continue
                 }
                 if let other = candidates.first, other.id != adoptID {
-                    diagnostics.append(PlanDiagnostic(
-                        severity: .error, key: pool.key,
-                        message: "pool '\(pool.key)' adopts \(adoptID), but \(other.id) already carries its ownership; remove one of them",
-                        poolIDs: [adoptID, other.id], location: pool.location))
+                    diagnostics.append(
+                        PlanDiagnostic(
+                            severity: .error, key: pool.key,
+                            message:
+                                "pool '\(pool.key)' adopts \(adoptID), but \(other.id) already carries its ownership; remove one of them",
+                            poolIDs: [adoptID, other.id], location: pool.location))
                     changes.append(conflict(pool))
                     readPools[other.id] = pool.key
                     continue
@@ -107,20 +115,23 @@ public struct Planner: Sendable {
 
             // A create. Warn when an unmanaged pool already has the name.
             for existing in unmanagedByName[pool.name] ?? [] {
-                diagnostics.append(PlanDiagnostic(
-                    severity: .warning, key: pool.key,
-                    message: "pool \(existing.id) named '\(pool.name)' exists but is not managed; adopt it (adopt: \(existing.id)) or rename pool '\(pool.key)'",
-                    poolIDs: [existing.id], location: pool.location))
+                diagnostics.append(
+                    PlanDiagnostic(
+                        severity: .warning, key: pool.key,
+                        message:
+                            "pool \(existing.id) named '\(pool.name)' exists but is not managed; adopt it (adopt: \(existing.id)) or rename pool '\(pool.key)'",
+                        poolIDs: [existing.id], location: pool.location))
             }
             var tags = pool.tags
             tags[Ownership.tagKey] = ownershipValue
-            changes.append(PoolChange(
-                key: pool.key, action: .create, name: ValueChange(before: nil, after: pool.name),
-                tags: tags.keys.sorted().map { TagChange(key: $0, before: nil, after: tags[$0]) },
-                desiredTags: tags,
-                addSenders: pool.senders.map { MemberChange(id: $0, alias: pool.aliases[$0]) },
-                membership: pool.membership, protect: pool.protect,
-                membersBefore: 0, membersAfter: pool.senders.count))
+            changes.append(
+                PoolChange(
+                    key: pool.key, action: .create, name: ValueChange(before: nil, after: pool.name),
+                    tags: tags.keys.sorted().map { TagChange(key: $0, before: nil, after: tags[$0]) },
+                    desiredTags: tags,
+                    addSenders: pool.senders.map { MemberChange(id: $0, alias: pool.aliases[$0]) },
+                    membership: pool.membership, protect: pool.protect,
+                    membersBefore: 0, membersAfter: pool.senders.count))
         }
 
         // Owned pools that no manifest declares.
@@ -137,18 +148,20 @@ public struct Planner: Sendable {
                     reason = "not declared in any manifest; kept because prune is off"
                 } else if protected {
                     action = .deleteBlocked
-                    reason = "not declared in any manifest, but protected; remove its protection (declare it with protect: false and apply) to delete it"
+                    reason =
+                        "not declared in any manifest, but protected; remove its protection (declare it with protect: false and apply) to delete it"
                 } else {
                     action = .delete
                     reason = "not declared in any manifest; prune is on"
                 }
-                changes.append(PoolChange(
-                    key: key, action: action, poolID: pool.id,
-                    name: ValueChange(before: pool.name, after: action == .delete ? nil : pool.name),
-                    desiredTags: pool.tags,
-                    membership: .exact, protect: protected,
-                    membersBefore: members.count, membersAfter: action == .delete ? 0 : members.count,
-                    reason: reason))
+                changes.append(
+                    PoolChange(
+                        key: key, action: action, poolID: pool.id,
+                        name: ValueChange(before: pool.name, after: action == .delete ? nil : pool.name),
+                        desiredTags: pool.tags,
+                        membership: .exact, protect: protected,
+                        membersBefore: members.count, membersAfter: action == .delete ? 0 : members.count,
+                        reason: reason))
             }
         }
 
@@ -181,7 +194,8 @@ public struct Planner: Sendable {
         let desiredIDs = Set(pool.senders)
         let additions = pool.senders.filter { !liveIDs.contains($0) }
             .map { MemberChange(id: $0, alias: pool.aliases[$0]) }
-        let removals = pool.membership == .exact
+        let removals =
+            pool.membership == .exact
             ? members.filter { !desiredIDs.contains($0.id) }.map { MemberChange(id: $0.id, address: $0.address, channel: $0.channel) }
             : []
         let name = ValueChange(before: live.name, after: pool.name)
@@ -211,12 +225,16 @@ public struct Planner: Sendable {
         let declared = Set(pool.senders)
         let all = sorted.map(\.id).joined(separator: ", ")
         if pool.adopt != nil {
-            return .conflict("\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)), and it also adopts \(pool.adopt!); delete or untag the duplicates, then plan again")
+            return .conflict(
+                "\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)), and it also adopts \(pool.adopt!); delete or untag the duplicates, then plan again"
+            )
         }
         var holders: [String] = []
         for extra in extras {
             guard let members = extra.members else {
-                return .conflict("\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)); the members of \(extra.id) were not read, so it cannot be checked for undeclared senders")
+                return .conflict(
+                    "\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)); the members of \(extra.id) were not read, so it cannot be checked for undeclared senders"
+                )
             }
             let undeclared = members.map(\.id).filter { !declared.contains($0) }.sorted()
             if !undeclared.isEmpty {
@@ -225,7 +243,9 @@ public struct Planner: Sendable {
             }
         }
         if !holders.isEmpty {
-            return .conflict("\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)); poolctl keeps the oldest, \(keep.id), and deletes the others only when they hold no sender the manifest does not declare for this key, but \(holders.joined(separator: "; ")). Declare those senders, or move or delete the duplicates yourself, then plan again")
+            return .conflict(
+                "\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)); poolctl keeps the oldest, \(keep.id), and deletes the others only when they hold no sender the manifest does not declare for this key, but \(holders.joined(separator: "; ")). Declare those senders, or move or delete the duplicates yourself, then plan again"
+            )
         }
         return .repair(keep: keep, extras: extras)
     }

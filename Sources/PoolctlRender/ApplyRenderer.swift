@@ -21,7 +21,8 @@ public enum ApplyRenderer {
             }
             out += "\n"
             for operation in pool.operations {
-                out += "      operation \(operation.id) \(operation.kind.rawValue): \(operation.status), \(operation.created) created, \(operation.failed) failed of \(operation.total); \(operation.polls) poll\(operation.polls == 1 ? "" : "s")\n"
+                out +=
+                    "      operation \(operation.id) \(operation.kind.rawValue): \(operation.status), \(operation.created) created, \(operation.failed) failed of \(operation.total); \(operation.polls) poll\(operation.polls == 1 ? "" : "s")\n"
             }
             if pool.status != .converged, let error = pool.error {
                 out += "      error: \(error)\n"
@@ -47,9 +48,11 @@ public enum ApplyRenderer {
         let line: String
         switch report.outcome {
         case .converged:
-            line = "Apply complete: \(converged) of \(report.pools.count) pools converged in \(formatted(Double(report.durationMS) / 1000)) s."
+            line =
+                "Apply complete: \(converged) of \(report.pools.count) pools converged in \(formatted(Double(report.durationMS) / 1000)) s."
         case .partial:
-            line = "Apply PARTIAL: \(report.pools.count - converged) of \(report.pools.count) pools did not converge (listed above); run `poolctl plan` to see what is left, then apply again."
+            line =
+                "Apply PARTIAL: \(report.pools.count - converged) of \(report.pools.count) pools did not converge (listed above); run `poolctl plan` to see what is left, then apply again."
         }
         out += "\n" + style.bold(report.outcome == .converged ? style.green(line) : style.red(line)) + "\n"
         return out

@@ -47,7 +47,8 @@ public enum PlanRenderer {
         if s.adopt > 0 { line += ", \(grouped(s.adopt)) to adopt" }
         line += ", \(grouped(s.delete)) to delete"
         if s.deleteDuplicate > 0 { line += " (\(grouped(s.deleteDuplicate)) duplicate\(s.deleteDuplicate == 1 ? "" : "s"))" }
-        line += "; senders +\(grouped(s.addSenders)) -\(grouped(s.removeSenders)); \(grouped(s.apiCalls)) API call\(s.apiCalls == 1 ? "" : "s")"
+        line +=
+            "; senders +\(grouped(s.addSenders)) -\(grouped(s.removeSenders)); \(grouped(s.apiCalls)) API call\(s.apiCalls == 1 ? "" : "s")"
         if s.deleteBlocked > 0 { line += "; \(grouped(s.deleteBlocked)) delete blocked (protected)" }
         if s.conflicts > 0 { line += "; \(grouped(s.conflicts)) conflict\(s.conflicts == 1 ? "" : "s")" }
         return line
@@ -99,7 +100,8 @@ public enum PlanRenderer {
             break
         }
         if !change.addSenders.isEmpty || !change.removeSenders.isEmpty {
-            var line = "      senders: \(grouped(change.membersBefore)) -> \(grouped(change.membersAfter)) (+\(grouped(change.addSenders.count)) -\(grouped(change.removeSenders.count)))"
+            var line =
+                "      senders: \(grouped(change.membersBefore)) -> \(grouped(change.membersAfter)) (+\(grouped(change.addSenders.count)) -\(grouped(change.removeSenders.count)))"
             if change.membership == .additive { line += ", additive" }
             out += line + "\n"
             out += memberLines(change.addSenders, sign: "+", limit: textListLimit, indent: "        ", paint: style.green)
@@ -108,7 +110,9 @@ public enum PlanRenderer {
         return out
     }
 
-    private static func memberLines(_ members: [MemberChange], sign: String, limit: Int, indent: String, mask: Bool = false, paint: (String) -> String) -> String {
+    private static func memberLines(
+        _ members: [MemberChange], sign: String, limit: Int, indent: String, mask: Bool = false, paint: (String) -> String
+    ) -> String {
         var out = ""
         for member in members.prefix(limit) {
             out += paint("\(indent)\(sign) \(memberText(member, mask: mask))") + "\n"
@@ -140,7 +144,8 @@ public enum PlanRenderer {
         head += "### poolctl plan for stack `\(plan.stack)`\n\n"
         head += "| create | update | adopt | delete | delete blocked | senders added | senders removed | API calls |\n"
         head += "|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-        head += "| \(grouped(s.create)) | \(grouped(s.update)) | \(grouped(s.adopt)) | \(grouped(s.delete)) | \(grouped(s.deleteBlocked)) | +\(grouped(s.addSenders)) | -\(grouped(s.removeSenders)) | \(grouped(s.apiCalls)) |\n\n"
+        head +=
+            "| \(grouped(s.create)) | \(grouped(s.update)) | \(grouped(s.adopt)) | \(grouped(s.delete)) | \(grouped(s.deleteBlocked)) | +\(grouped(s.addSenders)) | -\(grouped(s.removeSenders)) | \(grouped(s.apiCalls)) |\n\n"
         head += "`\(summaryLine(plan))`\n\n"
         if !plan.hasChanges && s.conflicts == 0 {
             head += "**No changes.** The live pools match the manifests.\n"
@@ -163,11 +168,13 @@ public enum PlanRenderer {
                 case .delete:
                     text += "- **delete** pool `\(change.key)` (`\(change.poolID ?? "")`, \(grouped(change.membersBefore)) members)\n"
                 case .deleteDuplicate:
-                    text += "- **delete duplicate** of pool `\(change.key)` (`\(change.poolID ?? "")`, created \(change.createdAt ?? "?"), \(grouped(change.membersBefore)) members)\n"
+                    text +=
+                        "- **delete duplicate** of pool `\(change.key)` (`\(change.poolID ?? "")`, created \(change.createdAt ?? "?"), \(grouped(change.membersBefore)) members)\n"
                 case .deleteBlocked:
                     text += "- **delete blocked (protected)**: pool `\(change.key)` (`\(change.poolID ?? "")`)\n"
                 default:
-                    text += "- **remove \(grouped(change.removeSenders.count)) sender\(change.removeSenders.count == 1 ? "" : "s")** from `\(change.key)`\n"
+                    text +=
+                        "- **remove \(grouped(change.removeSenders.count)) sender\(change.removeSenders.count == 1 ? "" : "s")** from `\(change.key)`\n"
                 }
             }
             sections.append(text + "\n")
@@ -196,7 +203,8 @@ public enum PlanRenderer {
         if shown < sections.count {
             let left = sections.count - shown
             let poolsLeft = min(left, visible.count)
-            out += "\n> ✂️ Cut to stay under \(grouped(markdownLimit)) characters: \(grouped(left)) more section\(left == 1 ? "" : "s") (\(grouped(poolsLeft)) pool\(poolsLeft == 1 ? "" : "s")) not shown. Run `poolctl plan` or `poolctl show` for the full plan.\n"
+            out +=
+                "\n> ✂️ Cut to stay under \(grouped(markdownLimit)) characters: \(grouped(left)) more section\(left == 1 ? "" : "s") (\(grouped(poolsLeft)) pool\(poolsLeft == 1 ? "" : "s")) not shown. Run `poolctl plan` or `poolctl show` for the full plan.\n"
         }
         return out + footer
     }
@@ -213,7 +221,8 @@ public enum PlanRenderer {
         case .conflict: marker = "❌ conflict"
         case .noChange: marker = "no change"
         }
-        let counts = change.addSenders.isEmpty && change.removeSenders.isEmpty
+        let counts =
+            change.addSenders.isEmpty && change.removeSenders.isEmpty
             ? "" : " · senders +\(grouped(change.addSenders.count)) -\(grouped(change.removeSenders.count))"
         var out = "<details><summary><code>\(htmlEscape(change.key))</code> · \(marker)\(counts)</summary>\n\n"
         if let reason = change.reason { out += "_\(escape(reason))_\n\n" }
@@ -287,7 +296,8 @@ public enum PlanRenderer {
     }
 
     private static func htmlEscape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">", with: "&gt;")
     }
 }
 

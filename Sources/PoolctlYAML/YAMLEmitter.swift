@@ -21,11 +21,14 @@ public struct YAMLEmitter: Sendable {
         defer { emitter.deallocate() }
         guard yaml_emitter_initialize(emitter) == 1 else { throw Failure(description: "libyaml could not be initialised") }
         defer { yaml_emitter_delete(emitter) }
-        yaml_emitter_set_output(emitter, { data, buffer, size in
-            guard let data, let buffer else { return 0 }
-            Unmanaged<Output>.fromOpaque(data).takeUnretainedValue().bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
-            return 1
-        }, Unmanaged.passUnretained(output).toOpaque())
+        yaml_emitter_set_output(
+            emitter,
+            { data, buffer, size in
+                guard let data, let buffer else { return 0 }
+                Unmanaged<Output>.fromOpaque(data).takeUnretainedValue().bytes.append(
+                    contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+                return 1
+            }, Unmanaged.passUnretained(output).toOpaque())
         yaml_emitter_set_unicode(emitter, 1)
         yaml_emitter_set_indent(emitter, 2)
         // Unlimited width: libyaml never folds a long scalar across lines.

@@ -150,13 +150,18 @@ private struct TreeBuilder {
         case YAML_ALIAS_EVENT:
             let name = anchorName(event.data.alias.anchor) ?? ""
             guard let target = anchors[name] else {
-                problems.append(YAMLProblem(message: "unknown anchor '*\(name)': an alias must refer to an anchor defined before it", mark: mark))
+                problems.append(
+                    YAMLProblem(message: "unknown anchor '*\(name)': an alias must refer to an anchor defined before it", mark: mark))
                 add(.scalar(YAMLScalar(text: "", mark: mark)), weight: 1, anchor: nil)
                 return
             }
             expanded += target.weight
             if expanded > limits.aliasExpansion {
-                fail(YAMLProblem(message: "alias '*\(name)' expands the document beyond \(limits.aliasExpansion) nodes; refusing a possible \"billion laughs\" document", mark: mark))
+                fail(
+                    YAMLProblem(
+                        message:
+                            "alias '*\(name)' expands the document beyond \(limits.aliasExpansion) nodes; refusing a possible \"billion laughs\" document",
+                        mark: mark))
                 return
             }
             add(target.node, weight: target.weight, anchor: nil)
@@ -203,9 +208,10 @@ private struct TreeBuilder {
         top.pendingKey = nil
         if case .scalar(let scalar) = key {
             if let first = top.seen[scalar.text] {
-                problems.append(YAMLProblem(
-                    message: "duplicate key '\(scalar.text)' (first defined at line \(first.line), column \(first.column))",
-                    mark: scalar.mark))
+                problems.append(
+                    YAMLProblem(
+                        message: "duplicate key '\(scalar.text)' (first defined at line \(first.line), column \(first.column))",
+                        mark: scalar.mark))
                 return
             }
             top.seen[scalar.text] = scalar.mark
@@ -230,9 +236,11 @@ private struct TreeBuilder {
             return nil
         }
         let shown = tag.hasPrefix(prefix) ? "!!" + tag.dropFirst(prefix.count) : tag
-        problems.append(YAMLProblem(
-            message: "unsupported YAML tag '\(shown)': only the standard scalar tags !!str, !!int, !!float, !!bool and !!null are allowed",
-            mark: mark))
+        problems.append(
+            YAMLProblem(
+                message:
+                    "unsupported YAML tag '\(shown)': only the standard scalar tags !!str, !!int, !!float, !!bool and !!null are allowed",
+                mark: mark))
         return nil
     }
 }
@@ -248,7 +256,12 @@ enum UTF8Check {
         while index < count {
             let byte = bytes[index]
             if byte < 0x80 {
-                if byte == 0x0A { line += 1; column = 1 } else { column += 1 }
+                if byte == 0x0A {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
+                }
                 index += 1
                 continue
             }
@@ -256,9 +269,18 @@ enum UTF8Check {
             let minimum: UInt32
             var scalar: UInt32
             switch byte {
-            case 0xC2...0xDF: length = 2; minimum = 0x80; scalar = UInt32(byte & 0x1F)
-            case 0xE0...0xEF: length = 3; minimum = 0x800; scalar = UInt32(byte & 0x0F)
-            case 0xF0...0xF4: length = 4; minimum = 0x10000; scalar = UInt32(byte & 0x07)
+            case 0xC2...0xDF:
+                length = 2
+                minimum = 0x80
+                scalar = UInt32(byte & 0x1F)
+            case 0xE0...0xEF:
+                length = 3
+                minimum = 0x800
+                scalar = UInt32(byte & 0x0F)
+            case 0xF0...0xF4:
+                length = 4
+                minimum = 0x10000
+                scalar = UInt32(byte & 0x07)
             default: return invalid(byte, line, column)
             }
             guard index + length <= count else { return invalid(byte, line, column) }
@@ -278,6 +300,8 @@ enum UTF8Check {
 
     private static func invalid(_ byte: UInt8, _ line: Int, _ column: Int) -> YAMLProblem {
         let hex = String(byte, radix: 16, uppercase: true)
-        return YAMLProblem(message: "invalid UTF-8 (byte 0x\(hex.count == 1 ? "0" + hex : hex)); manifests must be UTF-8 text", mark: Mark(line: line, column: column))
+        return YAMLProblem(
+            message: "invalid UTF-8 (byte 0x\(hex.count == 1 ? "0" + hex : hex)); manifests must be UTF-8 text",
+            mark: Mark(line: line, column: column))
     }
 }

@@ -1,2 +1,3 @@
 import PoolctlCLI
+
 await PoolctlMain.main()

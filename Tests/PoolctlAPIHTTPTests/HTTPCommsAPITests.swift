@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlAPI
 import Testing
+
 @testable import PoolctlAPIHTTP
 
 @Suite struct HTTPCommsAPITests {
@@ -14,9 +15,13 @@ import Testing
     // MARK: Success paths
 
     @Test func listDecodesTolerantlyAndSendsTheRightRequest() async throws {
-        let h = try Harness([.respond(200, body: """
-            {"senderPools":[\(poolJSON)],"pagination":{"next":"eyJ2IjoxfQ","self":"eyJ2IjoxfQ"},"extra":true}
-            """)])
+        let h = try Harness([
+            .respond(
+                200,
+                body: """
+                    {"senderPools":[\(poolJSON)],"pagination":{"next":"eyJ2IjoxfQ","self":"eyJ2IjoxfQ"},"extra":true}
+                    """)
+        ])
         let page = try await h.api.listSenderPools(SenderPoolQuery(pageSize: 1000))
         #expect(page.items.map(\.id) == [poolID])
         #expect(page.items.first?.tags == ["poolctl": "marketing.sales"])
@@ -36,11 +41,15 @@ import Testing
     }
 
     @Test func unknownEnumValuesAreKept() async throws {
-        let h = try Harness([.respond(200, body: """
-            {"senders":[{"id":"comms_sender_01h9krwprkeee8fzqspvwy6nq9","displayName":null,"address":"x","channel":"CARRIER_PIGEON",
-              "status":"SUSPENDED","tags":{},"createdAt":"2024-01-15T09:30:00Z","updatedAt":"2024-01-15T09:30:00Z"}],
-             "pagination":{"next":null,"self":"abc"}}
-            """)])
+        let h = try Harness([
+            .respond(
+                200,
+                body: """
+                    {"senders":[{"id":"comms_sender_01h9krwprkeee8fzqspvwy6nq9","displayName":null,"address":"x","channel":"CARRIER_PIGEON",
+                      "status":"SUSPENDED","tags":{},"createdAt":"2024-01-15T09:30:00Z","updatedAt":"2024-01-15T09:30:00Z"}],
+                     "pagination":{"next":null,"self":"abc"}}
+                    """)
+        ])
         let page = try await h.api.listPoolSenders(poolID: poolID, SenderQuery())
         #expect(page.items.first?.channel.rawValue == "CARRIER_PIGEON")
         #expect(page.items.first?.status.rawValue == "SUSPENDED")
@@ -55,24 +64,29 @@ import Testing
     }
 
     @Test func paginatedInventoryFollowsNext() async throws {
-        let sender = #"{"id":"comms_sender_01h9krwprkeee8fzqspvwy6nq9","displayName":"A","address":"+1555","channel":"SMS","status":"ACTIVATED","tags":{},"createdAt":"2024-01-15T09:30:00Z","updatedAt":"2024-01-15T09:30:00Z"}"#
+        let sender =
+            #"{"id":"comms_sender_01h9krwprkeee8fzqspvwy6nq9","displayName":"A","address":"+1555","channel":"SMS","status":"ACTIVATED","tags":{},"createdAt":"2024-01-15T09:30:00Z","updatedAt":"2024-01-15T09:30:00Z"}"#
         let h = try Harness([
             .respond(200, body: #"{"senders":[\#(sender)],"pagination":{"next":"p2","self":"p1"}}"#),
             .respond(200, body: #"{"senders":[\#(sender)],"pagination":{"next":null,"self":"p2"}}"#),
         ])
         let all = try await h.api.allSenders(SenderQuery(channel: .sms)).collect()
         #expect(all.count == 2)
-        #expect(h.transport.sent.map(\.request.url) == [
-            "https://comms.example.test/v1/Senders?channel=SMS&pageSize=1000",
-            "https://comms.example.test/v1/Senders?channel=SMS&pageToken=p2&pageSize=1000",
-        ])
+        #expect(
+            h.transport.sent.map(\.request.url) == [
+                "https://comms.example.test/v1/Senders?channel=SMS&pageSize=1000",
+                "https://comms.example.test/v1/Senders?channel=SMS&pageToken=p2&pageSize=1000",
+            ])
         #expect(h.counter.calls == [.listSenders: 2])
     }
 
     @Test func createFillsLocationFromTheHeader() async throws {
         let location = "https://comms.example.test/v1/SenderPools/Operations/\(operationID)"
-        let h = try Harness([.respond(202, headers: [(name: "location", value: location)],
-                                      body: #"{"operationId":"\#(operationID)","operationLocation":"\#(location)","new":1}"#)])
+        let h = try Harness([
+            .respond(
+                202, headers: [(name: "location", value: location)],
+                body: #"{"operationId":"\#(operationID)","operationLocation":"\#(location)","new":1}"#)
+        ])
         let accepted = try await h.api.createSenderPool(CreateSenderPoolRequest(name: "Sales", tags: ["k": "v"]))
         #expect(accepted == OperationAccepted(operationId: operationID, operationLocation: location, location: location))
         let sent = try #require(h.transport.sent.first)
@@ -99,7 +113,9 @@ import Testing
     @Test func updateAndRemoveDecodeResourceAccepted() async throws {
         let location = "https://comms.example.test/v1/SenderPools/\(poolID)"
         let h = try Harness([
-            .respond(202, headers: [(name: "Location", value: location)], body: #"{"resourceId":"\#(poolID)","resourceLocation":"\#(location)"}"#),
+            .respond(
+                202, headers: [(name: "Location", value: location)], body: #"{"resourceId":"\#(poolID)","resourceLocation":"\#(location)"}"#
+            ),
             .respond(202, body: #"{"resourceId":"comms_sender_x"}"#),
         ])
         let updated = try await h.api.updateSenderPool(id: poolID, UpdateSenderPoolRequest(tags: [:]))
@@ -111,7 +127,8 @@ import Testing
     }
 
     @Test func fetchesDecodeSingleObjects() async throws {
-        let operation = #"{"id":"\#(operationID)","status":"COMPLETED","stats":{"total":1,"queued":0,"created":1,"failed":0},"createdAt":"a","updatedAt":"b"}"#
+        let operation =
+            #"{"id":"\#(operationID)","status":"COMPLETED","stats":{"total":1,"queued":0,"created":1,"failed":0},"createdAt":"a","updatedAt":"b"}"#
         let h = try Harness([.respond(200, body: poolJSON), .respond(200, body: operation), .respond(200, body: operation)])
         #expect(try await h.api.fetchSenderPool(id: poolID).name == "Sales")
         #expect(try await h.api.fetchOperation(id: operationID).status == .completed)

@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlAPI
 import Testing
+
 @testable import PoolctlAPIHTTP
 
 @Suite struct RequestBuildingTests {
@@ -24,8 +25,10 @@ import Testing
             (.removeSender(poolID: pool, senderID: sender), "DELETE", "/v1/SenderPools/\(pool)/Senders/\(sender)", .removeSender),
             (.listOperations(OperationQuery()), "GET", "/v1/SenderPools/Operations", .listOperations),
             (.fetchOperation(id: operation), "GET", "/v1/SenderPools/Operations/\(operation)", .fetchOperation),
-            (.fetchPoolSendersOperation(poolID: pool, operationID: operation), "GET",
-             "/v1/SenderPools/\(pool)/Senders/Operations/\(operation)", .fetchPoolSendersOperation),
+            (
+                .fetchPoolSendersOperation(poolID: pool, operationID: operation), "GET",
+                "/v1/SenderPools/\(pool)/Senders/Operations/\(operation)", .fetchPoolSendersOperation
+            ),
             (.listSenders(SenderQuery()), "GET", "/v1/Senders", .listSenders),
         ]
         for (request, method, path, endpoint) in cases {
@@ -40,11 +43,13 @@ import Testing
     }
 
     @Test func listSenderPoolsQuery() {
-        let request = APIRequest.listSenderPools(SenderPoolQuery(
-            startDate: "2024-01-15T09:30:00+02:00", endDate: "2024-02-15T09:30:00Z", operationId: operation,
-            pageSize: 1000, pageToken: "eyJ2IjoxfQ=="))
-        #expect(request.target == "/v1/SenderPools?startDate=2024-01-15T09%3A30%3A00%2B02%3A00&endDate=2024-02-15T09%3A30%3A00Z"
-            + "&operationId=\(operation)&pageToken=eyJ2IjoxfQ%3D%3D&pageSize=1000")
+        let request = APIRequest.listSenderPools(
+            SenderPoolQuery(
+                startDate: "2024-01-15T09:30:00+02:00", endDate: "2024-02-15T09:30:00Z", operationId: operation,
+                pageSize: 1000, pageToken: "eyJ2IjoxfQ=="))
+        #expect(
+            request.target == "/v1/SenderPools?startDate=2024-01-15T09%3A30%3A00%2B02%3A00&endDate=2024-02-15T09%3A30%3A00Z"
+                + "&operationId=\(operation)&pageToken=eyJ2IjoxfQ%3D%3D&pageSize=1000")
     }
 
     @Test func plusIsNeverSentRaw() {
@@ -54,11 +59,14 @@ import Testing
     }
 
     @Test func poolSendersQuery() {
-        let request = APIRequest.listPoolSenders(poolID: pool, SenderQuery(
-            channel: .sms, status: .activated, startDate: "2024-01-01T00:00:00Z", endDate: "2024-12-31T00:00:00-01:00",
-            pageSize: 50, pageToken: "a b/c"))
-        #expect(request.target == "/v1/SenderPools/\(pool)/Senders?channel=SMS&status=ACTIVATED"
-            + "&startDate=2024-01-01T00%3A00%3A00Z&endDate=2024-12-31T00%3A00%3A00-01%3A00&pageToken=a%20b%2Fc&pageSize=50")
+        let request = APIRequest.listPoolSenders(
+            poolID: pool,
+            SenderQuery(
+                channel: .sms, status: .activated, startDate: "2024-01-01T00:00:00Z", endDate: "2024-12-31T00:00:00-01:00",
+                pageSize: 50, pageToken: "a b/c"))
+        #expect(
+            request.target == "/v1/SenderPools/\(pool)/Senders?channel=SMS&status=ACTIVATED"
+                + "&startDate=2024-01-01T00%3A00%3A00Z&endDate=2024-12-31T00%3A00%3A00-01%3A00&pageToken=a%20b%2Fc&pageSize=50")
     }
 
     @Test func operationsQuery() {
@@ -67,7 +75,8 @@ import Testing
     }
 
     @Test func inventoryQuerySendsNoDateFilters() {
-        let request = APIRequest.listSenders(SenderQuery(channel: "FUTURE", status: .deactivated, startDate: "2024-01-01T00:00:00Z", pageSize: 1000))
+        let request = APIRequest.listSenders(
+            SenderQuery(channel: "FUTURE", status: .deactivated, startDate: "2024-01-01T00:00:00Z", pageSize: 1000))
         #expect(request.target == "/v1/Senders?channel=FUTURE&status=DEACTIVATED&pageSize=1000")
     }
 
@@ -84,10 +93,14 @@ import Testing
     }
 
     @Test func createBody() {
-        let request = APIRequest.createSenderPool(CreateSenderPoolRequest(
-            name: "Sales Leads - APAC", tags: ["region": "APAC", "poolctl": "marketing.sales"],
-            senders: [SenderReference(senderId: sender)]))
-        #expect(json(request) == #"{"name":"Sales Leads - APAC","senders":[{"senderId":"\#(sender)"}],"tags":{"poolctl":"marketing.sales","region":"APAC"}}"#)
+        let request = APIRequest.createSenderPool(
+            CreateSenderPoolRequest(
+                name: "Sales Leads - APAC", tags: ["region": "APAC", "poolctl": "marketing.sales"],
+                senders: [SenderReference(senderId: sender)]))
+        #expect(
+            json(request)
+                == #"{"name":"Sales Leads - APAC","senders":[{"senderId":"\#(sender)"}],"tags":{"poolctl":"marketing.sales","region":"APAC"}}"#
+        )
         #expect(json(.createSenderPool(CreateSenderPoolRequest())) == "{}")
         #expect(json(.createSenderPool(CreateSenderPoolRequest(name: "a/b"))) == #"{"name":"a/b"}"#)
     }
@@ -100,6 +113,7 @@ import Testing
     @Test func patchBody() {
         #expect(json(.updateSenderPool(id: pool, UpdateSenderPoolRequest(name: "New"))) == #"{"name":"New"}"#)
         #expect(json(.updateSenderPool(id: pool, UpdateSenderPoolRequest(tags: [:]))) == #"{"tags":{}}"#)
-        #expect(json(.updateSenderPool(id: pool, UpdateSenderPoolRequest(name: "N", tags: ["k": "v"]))) == #"{"name":"N","tags":{"k":"v"}}"#)
+        #expect(
+            json(.updateSenderPool(id: pool, UpdateSenderPoolRequest(name: "N", tags: ["k": "v"]))) == #"{"name":"N","tags":{"k":"v"}}"#)
     }
 }

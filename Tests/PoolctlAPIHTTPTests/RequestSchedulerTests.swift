@@ -1,6 +1,7 @@
 import PoolctlAPI
 import PoolctlModel
 import Testing
+
 @testable import PoolctlAPIHTTP
 
 /// The shared scheduler on a manual clock: its waits are recorded, never slept.

@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlAPI
 import Testing
+
 @testable import PoolctlAPIHTTP
 
 /// What a decision should be, without the details of the error.
@@ -27,8 +28,10 @@ func response(_ status: Int, retryAfter: Duration? = nil) -> RetryPolicy.Outcome
     .response(status: status, retryAfter: retryAfter, error: .http(status, "status \(status)", method: "X", path: "/v1/SenderPools"))
 }
 
-let notSent = RetryPolicy.Outcome.notSent(APIError(kind: .transport, method: "POST", path: "/v1/SenderPools", message: "connection refused"))
-let maybeSent = RetryPolicy.Outcome.maybeSent(APIError(kind: .transport, method: "POST", path: "/v1/SenderPools", message: "no response within 30 s"))
+let notSent = RetryPolicy.Outcome.notSent(
+    APIError(kind: .transport, method: "POST", path: "/v1/SenderPools", message: "connection refused"))
+let maybeSent = RetryPolicy.Outcome.maybeSent(
+    APIError(kind: .transport, method: "POST", path: "/v1/SenderPools", message: "no response within 30 s"))
 let fatal = RetryPolicy.Outcome.fatal(APIError(kind: .transport, message: "TLS handshake failed"))
 
 struct PolicyCase: CustomTestStringConvertible, Sendable {
@@ -44,79 +47,108 @@ struct PolicyCase: CustomTestStringConvertible, Sendable {
 
 // Base 500 ms, cap 10 s, random 0.5: backoff waits are 250 ms, 500 ms, 1 s, 2 s, 4 s, 5 s (cap/2), …
 let policyCases: [PolicyCase] = [
-    PolicyCase(name: "429 with Retry-After is honoured, even for POST", method: "POST",
-               steps: [(response(429, retryAfter: .seconds(7)), .seconds(1))], expected: [.retry(.seconds(7))]),
-    PolicyCase(name: "429 with Retry-After 0 retries at once", method: "GET",
-               steps: [(response(429, retryAfter: .zero), .zero)], expected: [.retry(.zero)]),
-    PolicyCase(name: "429 without Retry-After backs off exponentially with jitter", method: "POST",
-               steps: [(response(429), .zero), (response(429), .seconds(1)), (response(429), .seconds(2))],
-               expected: [.retry(.milliseconds(250)), .retry(.milliseconds(500)), .retry(.seconds(1))]),
-    PolicyCase(name: "503 on GET is retried", method: "GET",
-               steps: [(response(503), .zero)], expected: [.retry(.milliseconds(250))]),
-    PolicyCase(name: "503 with Retry-After on GET waits as asked", method: "GET",
-               steps: [(response(503, retryAfter: .seconds(3)), .zero)], expected: [.retry(.seconds(3))]),
-    PolicyCase(name: "500, 502, 504 on GET are retried", method: "GET",
-               steps: [(response(500), .zero), (response(502), .zero), (response(504), .zero)],
-               expected: [.retry(.milliseconds(250)), .retry(.milliseconds(500)), .retry(.seconds(1))]),
-    PolicyCase(name: "503 on PATCH and DELETE is retried", method: "PATCH",
-               steps: [(response(503), .zero)], expected: [.retry(.milliseconds(250))]),
-    PolicyCase(name: "503 on POST: outcome unknown, never repeated", method: "POST",
-               steps: [(response(503), .zero)], expected: [.fail(.outcomeUnknown, status: 503, attempts: 1)]),
-    PolicyCase(name: "500 on POST after a 429: outcome unknown at attempt 2", method: "POST",
-               steps: [(response(429), .zero), (response(500), .seconds(1))],
-               expected: [.retry(.milliseconds(250)), .fail(.outcomeUnknown, status: 500, attempts: 2)]),
-    PolicyCase(name: "connection refused on POST is retried", method: "POST",
-               steps: [(notSent, .zero), (notSent, .zero)], expected: [.retry(.milliseconds(250)), .retry(.milliseconds(500))]),
-    PolicyCase(name: "timeout or reset on POST: outcome unknown", method: "POST",
-               steps: [(maybeSent, .seconds(30))], expected: [.fail(.outcomeUnknown, status: nil, attempts: 1)]),
-    PolicyCase(name: "timeout on GET is retried", method: "GET",
-               steps: [(maybeSent, .seconds(30))], expected: [.retry(.milliseconds(250))]),
-    PolicyCase(name: "timeout on DELETE is retried", method: "DELETE",
-               steps: [(maybeSent, .seconds(30))], expected: [.retry(.milliseconds(250))]),
-    PolicyCase(name: "4xx is final", method: "GET",
-               steps: [(response(400), .zero)], expected: [.fail(.http, status: 400, attempts: 1)]),
-    PolicyCase(name: "404 is final", method: "DELETE",
-               steps: [(response(404), .zero)], expected: [.fail(.http, status: 404, attempts: 1)]),
-    PolicyCase(name: "409 on POST is a definite answer, not outcome unknown", method: "POST",
-               steps: [(response(409), .zero)], expected: [.fail(.http, status: 409, attempts: 1)]),
-    PolicyCase(name: "501 is not transient", method: "GET",
-               steps: [(response(501), .zero)], expected: [.fail(.http, status: 501, attempts: 1)]),
-    PolicyCase(name: "fatal transport failure is not retried", method: "GET",
-               steps: [(fatal, .zero)], expected: [.fail(.transport, status: nil, attempts: 1)]),
-    PolicyCase(name: "attempts are bounded: the last error, with attempts", method: "GET", maxAttempts: 3,
-               steps: [(response(503), .zero), (response(503), .seconds(1)), (response(503), .seconds(2))],
-               expected: [.retry(.milliseconds(250)), .retry(.milliseconds(500)), .fail(.http, status: 503, attempts: 3)]),
-    PolicyCase(name: "attempts bound applies to POST connect failures too", method: "POST", maxAttempts: 2,
-               steps: [(notSent, .zero), (notSent, .zero)],
-               expected: [.retry(.milliseconds(250)), .fail(.transport, status: nil, attempts: 2)]),
-    PolicyCase(name: "maxAttempts 1 never retries", method: "GET", maxAttempts: 1,
-               steps: [(response(503), .zero)], expected: [.fail(.http, status: 503, attempts: 1)]),
-    PolicyCase(name: "a wait past the deadline: deadline exceeded", method: "GET", deadline: .seconds(120),
-               steps: [(response(503), .milliseconds(119_900))], expected: [.fail(.deadlineExceeded, status: 503, attempts: 1)]),
-    PolicyCase(name: "Retry-After beyond the deadline: deadline exceeded", method: "POST",
-               steps: [(response(429, retryAfter: .seconds(600)), .seconds(1))],
-               expected: [.fail(.deadlineExceeded, status: 429, attempts: 1)]),
-    PolicyCase(name: "deadline after several timeouts", method: "GET", deadline: .seconds(60),
-               steps: [(maybeSent, .seconds(30)), (maybeSent, .milliseconds(60_100))],
-               expected: [.retry(.milliseconds(250)), .fail(.deadlineExceeded, status: nil, attempts: 2)]),
+    PolicyCase(
+        name: "429 with Retry-After is honoured, even for POST", method: "POST",
+        steps: [(response(429, retryAfter: .seconds(7)), .seconds(1))], expected: [.retry(.seconds(7))]),
+    PolicyCase(
+        name: "429 with Retry-After 0 retries at once", method: "GET",
+        steps: [(response(429, retryAfter: .zero), .zero)], expected: [.retry(.zero)]),
+    PolicyCase(
+        name: "429 without Retry-After backs off exponentially with jitter", method: "POST",
+        steps: [(response(429), .zero), (response(429), .seconds(1)), (response(429), .seconds(2))],
+        expected: [.retry(.milliseconds(250)), .retry(.milliseconds(500)), .retry(.seconds(1))]),
+    PolicyCase(
+        name: "503 on GET is retried", method: "GET",
+        steps: [(response(503), .zero)], expected: [.retry(.milliseconds(250))]),
+    PolicyCase(
+        name: "503 with Retry-After on GET waits as asked", method: "GET",
+        steps: [(response(503, retryAfter: .seconds(3)), .zero)], expected: [.retry(.seconds(3))]),
+    PolicyCase(
+        name: "500, 502, 504 on GET are retried", method: "GET",
+        steps: [(response(500), .zero), (response(502), .zero), (response(504), .zero)],
+        expected: [.retry(.milliseconds(250)), .retry(.milliseconds(500)), .retry(.seconds(1))]),
+    PolicyCase(
+        name: "503 on PATCH and DELETE is retried", method: "PATCH",
+        steps: [(response(503), .zero)], expected: [.retry(.milliseconds(250))]),
+    PolicyCase(
+        name: "503 on POST: outcome unknown, never repeated", method: "POST",
+        steps: [(response(503), .zero)], expected: [.fail(.outcomeUnknown, status: 503, attempts: 1)]),
+    PolicyCase(
+        name: "500 on POST after a 429: outcome unknown at attempt 2", method: "POST",
+        steps: [(response(429), .zero), (response(500), .seconds(1))],
+        expected: [.retry(.milliseconds(250)), .fail(.outcomeUnknown, status: 500, attempts: 2)]),
+    PolicyCase(
+        name: "connection refused on POST is retried", method: "POST",
+        steps: [(notSent, .zero), (notSent, .zero)], expected: [.retry(.milliseconds(250)), .retry(.milliseconds(500))]),
+    PolicyCase(
+        name: "timeout or reset on POST: outcome unknown", method: "POST",
+        steps: [(maybeSent, .seconds(30))], expected: [.fail(.outcomeUnknown, status: nil, attempts: 1)]),
+    PolicyCase(
+        name: "timeout on GET is retried", method: "GET",
+        steps: [(maybeSent, .seconds(30))], expected: [.retry(.milliseconds(250))]),
+    PolicyCase(
+        name: "timeout on DELETE is retried", method: "DELETE",
+        steps: [(maybeSent, .seconds(30))], expected: [.retry(.milliseconds(250))]),
+    PolicyCase(
+        name: "4xx is final", method: "GET",
+        steps: [(response(400), .zero)], expected: [.fail(.http, status: 400, attempts: 1)]),
+    PolicyCase(
+        name: "404 is final", method: "DELETE",
+        steps: [(response(404), .zero)], expected: [.fail(.http, status: 404, attempts: 1)]),
+    PolicyCase(
+        name: "409 on POST is a definite answer, not outcome unknown", method: "POST",
+        steps: [(response(409), .zero)], expected: [.fail(.http, status: 409, attempts: 1)]),
+    PolicyCase(
+        name: "501 is not transient", method: "GET",
+        steps: [(response(501), .zero)], expected: [.fail(.http, status: 501, attempts: 1)]),
+    PolicyCase(
+        name: "fatal transport failure is not retried", method: "GET",
+        steps: [(fatal, .zero)], expected: [.fail(.transport, status: nil, attempts: 1)]),
+    PolicyCase(
+        name: "attempts are bounded: the last error, with attempts", method: "GET", maxAttempts: 3,
+        steps: [(response(503), .zero), (response(503), .seconds(1)), (response(503), .seconds(2))],
+        expected: [.retry(.milliseconds(250)), .retry(.milliseconds(500)), .fail(.http, status: 503, attempts: 3)]),
+    PolicyCase(
+        name: "attempts bound applies to POST connect failures too", method: "POST", maxAttempts: 2,
+        steps: [(notSent, .zero), (notSent, .zero)],
+        expected: [.retry(.milliseconds(250)), .fail(.transport, status: nil, attempts: 2)]),
+    PolicyCase(
+        name: "maxAttempts 1 never retries", method: "GET", maxAttempts: 1,
+        steps: [(response(503), .zero)], expected: [.fail(.http, status: 503, attempts: 1)]),
+    PolicyCase(
+        name: "a wait past the deadline: deadline exceeded", method: "GET", deadline: .seconds(120),
+        steps: [(response(503), .milliseconds(119_900))], expected: [.fail(.deadlineExceeded, status: 503, attempts: 1)]),
+    PolicyCase(
+        name: "Retry-After beyond the deadline: deadline exceeded", method: "POST",
+        steps: [(response(429, retryAfter: .seconds(600)), .seconds(1))],
+        expected: [.fail(.deadlineExceeded, status: 429, attempts: 1)]),
+    PolicyCase(
+        name: "deadline after several timeouts", method: "GET", deadline: .seconds(60),
+        steps: [(maybeSent, .seconds(30)), (maybeSent, .milliseconds(60_100))],
+        expected: [.retry(.milliseconds(250)), .fail(.deadlineExceeded, status: nil, attempts: 2)]),
 ]
 
 @Suite struct RetryPolicyTests {
     @Test(arguments: policyCases)
     func decisions(_ row: PolicyCase) {
-        var policy = RetryPolicy(method: row.method, maxAttempts: row.maxAttempts, deadline: row.deadline,
-                                 backoffBase: .milliseconds(500), backoffCap: .seconds(10), random: { 0.5 })
+        var policy = RetryPolicy(
+            method: row.method, maxAttempts: row.maxAttempts, deadline: row.deadline,
+            backoffBase: .milliseconds(500), backoffCap: .seconds(10), random: { 0.5 })
         let actual = row.steps.map { Expect(policy.decide(for: $0.0, elapsed: $0.elapsed)) }
         #expect(actual == row.expected)
         #expect(policy.attempts == row.steps.count)
     }
 
     @Test func backoffIsCappedAndJittered() {
-        var top = RetryPolicy(method: "GET", maxAttempts: 50, deadline: .seconds(10_000),
-                              backoffBase: .milliseconds(500), backoffCap: .seconds(10), random: { 0.999_999 })
+        var top = RetryPolicy(
+            method: "GET", maxAttempts: 50, deadline: .seconds(10_000),
+            backoffBase: .milliseconds(500), backoffCap: .seconds(10), random: { 0.999_999 })
         var delays: [Duration] = []
         for _ in 0..<40 {
-            guard case .retry(let delay) = top.decide(for: response(503), elapsed: .zero) else { Issue.record("no retry"); return }
+            guard case .retry(let delay) = top.decide(for: response(503), elapsed: .zero) else {
+                Issue.record("no retry")
+                return
+            }
             delays.append(delay)
         }
         #expect(delays.allSatisfy { $0 < .seconds(10) })
@@ -146,12 +178,16 @@ let policyCases: [PolicyCase] = [
     @Test func deadlineErrorNamesTheLastError() {
         var policy = RetryPolicy(method: "GET", deadline: .seconds(1))
         let error = APIError.http(503, "Service Unavailable", method: "GET", path: "/v1/SenderPools")
-        guard case .fail(let result) = policy.decide(for: .response(status: 503, retryAfter: .seconds(5), error: error), elapsed: .zero) else {
+        guard case .fail(let result) = policy.decide(for: .response(status: 503, retryAfter: .seconds(5), error: error), elapsed: .zero)
+        else {
             Issue.record("expected a failure")
             return
         }
         #expect(result.kind == .deadlineExceeded)
-        #expect(result.description == "GET /v1/SenderPools: deadline exceeded: no success within 1.0 s (next try would wait 5.0 s); last error: HTTP 503: Service Unavailable")
+        #expect(
+            result.description
+                == "GET /v1/SenderPools: deadline exceeded: no success within 1.0 s (next try would wait 5.0 s); last error: HTTP 503: Service Unavailable"
+        )
     }
 }
 

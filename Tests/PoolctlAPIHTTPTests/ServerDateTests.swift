@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlAPI
 import Testing
+
 @testable import PoolctlAPIHTTP
 
 @Suite struct ServerDateTests {

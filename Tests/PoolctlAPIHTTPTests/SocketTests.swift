@@ -3,11 +3,13 @@ import PoolctlAPI
 import PoolctlModel
 import Synchronization
 import Testing
+
 @testable import PoolctlAPIHTTP
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The real AsyncHTTPClient transport on loopback sockets: what goes on the
@@ -45,11 +47,14 @@ import Darwin
 
     @Test func requestOnTheWire() async throws {
         let location = "http://127.0.0.1/v1/SenderPools/Operations/comms_operation_01h9krwprkeee8fzqspvwy6nq8"
-        let server = try CannedServer([.http(202, headers: ["Location: \(location)"], body: #"{"operationId":"comms_operation_01h9krwprkeee8fzqspvwy6nq8"}"#),
-                                       .http(200, body: #"{"senderPools":[],"pagination":{"next":null,"self":"s"}}"#)])
+        let server = try CannedServer([
+            .http(202, headers: ["Location: \(location)"], body: #"{"operationId":"comms_operation_01h9krwprkeee8fzqspvwy6nq8"}"#),
+            .http(200, body: #"{"senderPools":[],"pagination":{"next":null,"self":"s"}}"#),
+        ])
         defer { server.stop() }
         try await withLiveAPI("http://127.0.0.1:\(server.port)") { api, _ in
-            let accepted = try await api.createSenderPool(CreateSenderPoolRequest(name: "Sales", senders: [SenderReference(senderId: "comms_sender_x")]))
+            let accepted = try await api.createSenderPool(
+                CreateSenderPoolRequest(name: "Sales", senders: [SenderReference(senderId: "comms_sender_x")]))
             #expect(accepted.location == location)
             #expect(accepted.resolvedOperationID == "comms_operation_01h9krwprkeee8fzqspvwy6nq8")
             _ = try await api.listSenderPools(SenderPoolQuery(startDate: "2024-01-15T09:30:00+02:00", pageSize: 5))
@@ -69,7 +74,8 @@ import Darwin
         let server = try CannedServer([.close])
         defer { server.stop() }
         try await withLiveAPI("http://127.0.0.1:\(server.port)") { api, counter in
-            let error = try #require(await apiError { _ = try await api.addSenders(poolID: "comms_senderpool_x", senderIDs: ["comms_sender_x"]) })
+            let error = try #require(
+                await apiError { _ = try await api.addSenders(poolID: "comms_senderpool_x", senderIDs: ["comms_sender_x"]) })
             #expect(error.kind == .outcomeUnknown, "\(error)")
             #expect(counter.total == 1)
         }
@@ -127,7 +133,11 @@ final class CannedServer: Sendable {
                 let request = Self.readRequest(connection)
                 requests.withLock { $0.append(request) }
                 if case .http(let status, let headers, let body) = reply {
-                    let head = (["HTTP/1.1 \(status) X", "Content-Type: application/json", "Content-Length: \(body.utf8.count)", "Connection: close"] + headers)
+                    let head =
+                        ([
+                            "HTTP/1.1 \(status) X", "Content-Type: application/json", "Content-Length: \(body.utf8.count)",
+                            "Connection: close",
+                        ] + headers)
                         .joined(separator: "\r\n")
                     let bytes = Array((head + "\r\n\r\n" + body).utf8)
                     _ = bytes.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -149,7 +159,8 @@ final class CannedServer: Sendable {
             let text = String(decoding: data, as: UTF8.self)
             if let end = text.range(of: "\r\n\r\n") {
                 let head = text[..<end.lowerBound].lowercased()
-                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                let length =
+                    head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
                 if text.utf8.count - text[..<end.upperBound].utf8.count >= length { return text }
             }

@@ -2,6 +2,7 @@ import Foundation
 import PoolctlAPI
 import PoolctlModel
 import Synchronization
+
 @testable import PoolctlAPIHTTP
 
 /// Secrets used by every test; asserted absent from all output.
@@ -86,7 +87,8 @@ struct Harness {
         var configuration = HTTPClientConfiguration(credentials: testCredentials, baseURL: "https://comms.example.test")
         configuration.debugLog = logs.log
         configure(&configuration)
-        api = try HTTPCommsAPI(configuration: configuration, callCounter: counter, transport: transport, clock: clock.clock, random: { 0.5 })
+        api = try HTTPCommsAPI(
+            configuration: configuration, callCounter: counter, transport: transport, clock: clock.clock, random: { 0.5 })
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlAPI
 import Testing
+
 @testable import PoolctlAPIHTTP
 
 /// The client survives answers the public docs leave open (issue 10).
@@ -10,11 +11,13 @@ import Testing
 
     @Test func poolsWithNullOrMissingFieldsAndMissingArraysStillList() async throws {
         let h = try Harness([
-            .respond(200, body: """
-                {"senderPools":[{"id":"\(poolID)","name":null,"tags":null},
-                                {"id":"comms_senderpool_01h9krwprkeee8fzqspvwy6nq9","tags":{"a":"1","b":null}}],
-                 "pagination":{"next":null,"self":null}}
-                """),
+            .respond(
+                200,
+                body: """
+                    {"senderPools":[{"id":"\(poolID)","name":null,"tags":null},
+                                    {"id":"comms_senderpool_01h9krwprkeee8fzqspvwy6nq9","tags":{"a":"1","b":null}}],
+                     "pagination":{"next":null,"self":null}}
+                    """),
             .respond(200, body: #"{"pagination":{"next":null}}"#),
         ])
         let page = try await h.api.listSenderPools(SenderPoolQuery())
@@ -44,12 +47,17 @@ import Testing
     }
 
     @Test func aForeignLocationIsPolledOnOurOwnBaseURL() async throws {
-        let h = try Harness([.respond(200, body: #"{"id":"\#(operationID)","status":"COMPLETED","stats":{"total":1,"queued":0,"created":1,"failed":0}}"#)])
+        let h = try Harness([
+            .respond(200, body: #"{"id":"\#(operationID)","status":"COMPLETED","stats":{"total":1,"queued":0,"created":1,"failed":0}}"#)
+        ])
         let reference = OperationReference(
-            id: operationID, location: "https://comms.twilio.com/v1/SenderPools/\(poolID)/Senders/Operations/\(operationID)", poolID: poolID)
+            id: operationID, location: "https://comms.twilio.com/v1/SenderPools/\(poolID)/Senders/Operations/\(operationID)", poolID: poolID
+        )
         let operation = try await h.api.fetchOperation(reference)
         #expect(operation.status == .completed)
-        #expect(h.transport.sent.map(\.request.url) == ["https://comms.example.test/v1/SenderPools/\(poolID)/Senders/Operations/\(operationID)"])
+        #expect(
+            h.transport.sent.map(\.request.url) == ["https://comms.example.test/v1/SenderPools/\(poolID)/Senders/Operations/\(operationID)"]
+        )
         #expect(h.counter.calls == [.fetchPoolSendersOperation: 1])
     }
 
@@ -58,12 +66,14 @@ import Testing
             .respond(404, body: #"{"code":20404,"message":"not found","moreInfo":"x","status":404}"#),
             .respond(200, body: #"{"id":"\#(operationID)","status":"PROCESSING"}"#),
         ])
-        let reference = OperationReference(id: operationID, location: "/v1/SenderPools/\(poolID)/Senders/Operations/\(operationID)", poolID: poolID)
+        let reference = OperationReference(
+            id: operationID, location: "/v1/SenderPools/\(poolID)/Senders/Operations/\(operationID)", poolID: poolID)
         _ = try await h.api.fetchOperation(reference)
-        #expect(h.transport.sent.map(\.request.url) == [
-            "https://comms.example.test/v1/SenderPools/\(poolID)/Senders/Operations/\(operationID)",
-            "https://comms.example.test/v1/SenderPools/Operations/\(operationID)",
-        ])
+        #expect(
+            h.transport.sent.map(\.request.url) == [
+                "https://comms.example.test/v1/SenderPools/\(poolID)/Senders/Operations/\(operationID)",
+                "https://comms.example.test/v1/SenderPools/Operations/\(operationID)",
+            ])
     }
 
     @Test func a429IsNeverFinalWhileTheDeadlineAllowsWaiting() async throws {

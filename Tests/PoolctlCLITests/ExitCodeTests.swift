@@ -53,7 +53,9 @@ import Testing
                 let outcome = await poolctl(["plan", directory.path, "--debug"], environment: environment)
                 #expect(outcome.code == .error, "\(outcome)")
                 #expect(outcome.stderr.contains("HTTP 401"), "\(outcome)")
-                #expect(outcome.stderr.contains("Check TWILIO_API_KEY/TWILIO_API_SECRET or TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN, and --api-url."))
+                #expect(
+                    outcome.stderr.contains(
+                        "Check TWILIO_API_KEY/TWILIO_API_SECRET or TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN, and --api-url."))
                 for secret in [wrongToken, authToken] {
                     #expect(!outcome.stdout.contains(secret) && !outcome.stderr.contains(secret))
                 }

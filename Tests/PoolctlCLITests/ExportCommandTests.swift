@@ -6,13 +6,14 @@ import Testing
 /// `poolctl export` in-process against the emulator on a loopback socket:
 /// its output, its refusals, and that it never writes.
 @Suite struct ExportCommandTests {
-    static let seed = twoSenders + """
+    static let seed =
+        twoSenders + """
 
-        pools:
-          - {name: "yes", tags: {v: "007"}, senders: [\(s1)]}
-          - {name: "Theirs", tags: {poolctl: v1~other~t}, senders: []}
+            pools:
+              - {name: "yes", tags: {v: "007"}, senders: [\(s1)]}
+              - {name: "Theirs", tags: {poolctl: v1~other~t}, senders: []}
 
-        """
+            """
 
     @Test func printsOneManifestThatValidatesAndListsOtherStacksOnStderr() async throws {
         try await withEmulator(seed: Self.seed) { emulator in

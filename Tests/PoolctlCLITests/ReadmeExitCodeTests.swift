@@ -9,7 +9,8 @@ import Testing
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("README.md")
         let text = try String(contentsOf: readme, encoding: .utf8)
-        let section = try #require(text.components(separatedBy: "\n## Exit codes\n").dropFirst().first)
+        let section =
+            try #require(text.components(separatedBy: "\n## Exit codes\n").dropFirst().first)
             .components(separatedBy: "\n## ").first ?? ""
         let rows = section.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| code") && !$0.hasPrefix("| ---") }
         let table = rows.map { row in

@@ -17,14 +17,17 @@ struct BehaviorTests {
 
     /// A seeded pool with a known id, s1 and s2 as members.
     static let seededPoolID = "comms_senderpool_01h9krwprkeee8fzqspvwy6aa1"
-    static let seedWithPool = EmulatorSeed(senders: knownSenders, generatedSenders: 20, pools: [
-        EmulatorSeed.Pool(id: seededPoolID, name: "Seeded", tags: ["team": "ops"], senders: [s1, s2]),
-    ])
+    static let seedWithPool = EmulatorSeed(
+        senders: knownSenders, generatedSenders: 20,
+        pools: [
+            EmulatorSeed.Pool(id: seededPoolID, name: "Seeded", tags: ["team": "ops"], senders: [s1, s2])
+        ])
 
     /// Creates a pool with `senders` and lets its operation complete.
     static func completedPool(_ c: Contract, senders: [String] = [s1], tags: Tags = [:]) async throws -> String {
-        let accepted = try await c.api.createSenderPool(CreateSenderPoolRequest(
-            name: "p", tags: tags, senders: senders.map(SenderReference.init(senderId:))))
+        let accepted = try await c.api.createSenderPool(
+            CreateSenderPoolRequest(
+                name: "p", tags: tags, senders: senders.map(SenderReference.init(senderId:))))
         c.advance(seconds: 1)
         return try await c.poolID(createdBy: accepted)
     }
@@ -199,7 +202,8 @@ struct BehaviorTests {
             #expect(int(error["status"]) == 404)
             let added = try #require(try await raw(c, "POST", "/v1/SenderPools/\(pool)/Senders", body: "[{\"senderId\":\"\(s3)\"}]").object)
             expectExtras(added)
-            let operation = try #require(try await raw(c, "GET", "/v1/SenderPools/Operations/\(added["operationId"] as? String ?? "")").object)
+            let operation = try #require(
+                try await raw(c, "GET", "/v1/SenderPools/Operations/\(added["operationId"] as? String ?? "")").object)
             expectExtras(try #require(operation["stats"] as? [String: Any]))
 
             // The client ignores them.

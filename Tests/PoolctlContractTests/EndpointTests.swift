@@ -9,9 +9,10 @@ struct EndpointTests {
     @Test func poolLifecycleThroughEveryEndpoint() async throws {
         try await withContract { c in
             // POST /v1/SenderPools: 202, operationLocation on the flat path, Location equal to it.
-            let created = try await c.api.createSenderPool(CreateSenderPoolRequest(
-                name: "Sales Leads - APAC", tags: ["team": "sales", "region": "APAC"],
-                senders: [s2, strangerID, s1].map(SenderReference.init(senderId:))))
+            let created = try await c.api.createSenderPool(
+                CreateSenderPoolRequest(
+                    name: "Sales Leads - APAC", tags: ["team": "sales", "region": "APAC"],
+                    senders: [s2, strangerID, s1].map(SenderReference.init(senderId:))))
             let createOp = try #require(created.operationId)
             #expect(createOp.hasPrefix("comms_operation_"))
             #expect(created.operationLocation == "\(c.url)/v1/SenderPools/Operations/\(createOp)")
@@ -58,7 +59,8 @@ struct EndpointTests {
 
             // PATCH /v1/SenderPools/{id}: tags replaced, name changed, updatedAt bumped.
             c.advance(seconds: 2)
-            let updated = try await c.api.updateSenderPool(id: pool.id, UpdateSenderPoolRequest(name: "Sales Leads - EMEA", tags: ["team": "emea"]))
+            let updated = try await c.api.updateSenderPool(
+                id: pool.id, UpdateSenderPoolRequest(name: "Sales Leads - EMEA", tags: ["team": "emea"]))
             #expect(updated.resourceId == pool.id)
             #expect(updated.resourceLocation == "\(c.url)/v1/SenderPools/\(pool.id)")
             let afterPatch = try await c.api.fetchSenderPool(id: pool.id)
@@ -87,8 +89,9 @@ struct EndpointTests {
             #expect(nested.stats == OperationStats(total: 3, queued: 0, created: 2, failed: 1))
             expectConsistent(nested)
             #expect(try await c.api.fetchOperation(id: addOp) == nested, "the flat path serves the same body")
-            #expect(try await c.api.listSenderPools(SenderPoolQuery(operationId: addOp)).items.map(\.id) == [pool.id],
-                    "operationId matches Add Senders operations too")
+            #expect(
+                try await c.api.listSenderPools(SenderPoolQuery(operationId: addOp)).items.map(\.id) == [pool.id],
+                "operationId matches Add Senders operations too")
 
             // Membership changes do not bump the pool's updatedAt.
             #expect(try await c.api.fetchSenderPool(id: pool.id).updatedAt == stamp(afterStart: 3))
@@ -125,10 +128,12 @@ struct EndpointTests {
                 _ = try await c.api.listPoolSenders(poolID: pool.id, SenderQuery())
             }
             #expect(try await c.api.listSenderPools(SenderPoolQuery()).items.isEmpty)
-            #expect(try await c.api.listSenderPools(SenderPoolQuery(operationId: createOp)).items.isEmpty,
-                    "operationId of a deleted pool: an empty page, not 404")
-            #expect(try await c.api.fetchPoolSendersOperation(poolID: pool.id, operationID: addOp) == nested,
-                    "the nested path does not need the pool to exist")
+            #expect(
+                try await c.api.listSenderPools(SenderPoolQuery(operationId: createOp)).items.isEmpty,
+                "operationId of a deleted pool: an empty page, not 404")
+            #expect(
+                try await c.api.fetchPoolSendersOperation(poolID: pool.id, operationID: addOp) == nested,
+                "the nested path does not need the pool to exist")
             #expect(try await c.api.listOperations(OperationQuery()).items.count == 2)
             #expect(await c.store.state().pools.isEmpty)
 
@@ -229,7 +234,8 @@ struct EndpointTests {
                 return "comms_sender_7" + String(repeating: "z", count: 25 - digits.count) + digits
             }
             let ids = inventory.map(\.id) + strangers
-            let accepted = try await c.api.createSenderPool(CreateSenderPoolRequest(name: "max", senders: ids.map(SenderReference.init(senderId:))))
+            let accepted = try await c.api.createSenderPool(
+                CreateSenderPoolRequest(name: "max", senders: ids.map(SenderReference.init(senderId:))))
             let id = try await c.poolID(createdBy: accepted)
             c.advance(seconds: 1)
             let operation = try await c.api.fetchOperation(id: try #require(accepted.operationId))
@@ -247,8 +253,10 @@ struct EndpointTests {
 
     @Test func sameSenderInSeveralPools() async throws {
         try await withContract { c in
-            let a = try await c.poolID(createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: "a", senders: [SenderReference(senderId: s1)])))
-            let b = try await c.poolID(createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: "b", senders: [SenderReference(senderId: s1)])))
+            let a = try await c.poolID(
+                createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: "a", senders: [SenderReference(senderId: s1)])))
+            let b = try await c.poolID(
+                createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: "b", senders: [SenderReference(senderId: s1)])))
             c.advance(seconds: 1)
             #expect(try await c.api.listPoolSenders(poolID: a, SenderQuery()).items.map(\.id) == [s1])
             #expect(try await c.api.listPoolSenders(poolID: b, SenderQuery()).items.map(\.id) == [s1])
@@ -295,13 +303,18 @@ struct EndpointTests {
     @Test func poolMemberFiltersUseTheSendersOwnFields() async throws {
         try await withContract { c in
             let ids = [s1, s2, s3] + syntheticSenders.map(\.id)
-            let id = try await c.poolID(createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: "all", senders: ids.map(SenderReference.init(senderId:)))))
+            let id = try await c.poolID(
+                createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: "all", senders: ids.map(SenderReference.init(senderId:)))))
             c.advance(seconds: 1)
             let expected = knownSenders + syntheticSenders
             #expect(try await c.api.allPoolSenders(poolID: id).collect() == expected)
-            #expect(try await c.api.listPoolSenders(poolID: id, SenderQuery(channel: .email)).items == expected.filter { $0.channel == .email })
-            #expect(try await c.api.listPoolSenders(poolID: id, SenderQuery(status: .deactivated)).items == expected.filter { $0.status == .deactivated })
-            #expect(try await c.api.listPoolSenders(poolID: id, SenderQuery(channel: .sms, status: .activated)).items
+            #expect(
+                try await c.api.listPoolSenders(poolID: id, SenderQuery(channel: .email)).items == expected.filter { $0.channel == .email })
+            #expect(
+                try await c.api.listPoolSenders(poolID: id, SenderQuery(status: .deactivated)).items
+                    == expected.filter { $0.status == .deactivated })
+            #expect(
+                try await c.api.listPoolSenders(poolID: id, SenderQuery(channel: .sms, status: .activated)).items
                     == expected.filter { $0.channel == .sms && $0.status == .activated })
         }
     }

@@ -15,15 +15,27 @@ struct Call: Sendable, CustomTestStringConvertible {
 func everyEndpoint(poolID: String, operationID: String, senderID: String = s1) -> [Call] {
     [
         Call(endpoint: .listSenderPools, path: "/v1/SenderPools") { _ = try await $0.listSenderPools(SenderPoolQuery()) },
-        Call(endpoint: .createSenderPool, path: "/v1/SenderPools") { _ = try await $0.createSenderPool(CreateSenderPoolRequest(name: "x")) },
+        Call(endpoint: .createSenderPool, path: "/v1/SenderPools") {
+            _ = try await $0.createSenderPool(CreateSenderPoolRequest(name: "x"))
+        },
         Call(endpoint: .fetchSenderPool, path: "/v1/SenderPools/\(poolID)") { _ = try await $0.fetchSenderPool(id: poolID) },
-        Call(endpoint: .updateSenderPool, path: "/v1/SenderPools/\(poolID)") { _ = try await $0.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: "y")) },
+        Call(endpoint: .updateSenderPool, path: "/v1/SenderPools/\(poolID)") {
+            _ = try await $0.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: "y"))
+        },
         Call(endpoint: .deleteSenderPool, path: "/v1/SenderPools/\(poolID)") { _ = try await $0.deleteSenderPool(id: poolID) },
-        Call(endpoint: .listPoolSenders, path: "/v1/SenderPools/\(poolID)/Senders") { _ = try await $0.listPoolSenders(poolID: poolID, SenderQuery()) },
-        Call(endpoint: .addSenders, path: "/v1/SenderPools/\(poolID)/Senders") { _ = try await $0.addSenders(poolID: poolID, senderIDs: [s2]) },
-        Call(endpoint: .removeSender, path: "/v1/SenderPools/\(poolID)/Senders/\(senderID)") { _ = try await $0.removeSender(poolID: poolID, senderID: senderID) },
+        Call(endpoint: .listPoolSenders, path: "/v1/SenderPools/\(poolID)/Senders") {
+            _ = try await $0.listPoolSenders(poolID: poolID, SenderQuery())
+        },
+        Call(endpoint: .addSenders, path: "/v1/SenderPools/\(poolID)/Senders") {
+            _ = try await $0.addSenders(poolID: poolID, senderIDs: [s2])
+        },
+        Call(endpoint: .removeSender, path: "/v1/SenderPools/\(poolID)/Senders/\(senderID)") {
+            _ = try await $0.removeSender(poolID: poolID, senderID: senderID)
+        },
         Call(endpoint: .listOperations, path: "/v1/SenderPools/Operations") { _ = try await $0.listOperations(OperationQuery()) },
-        Call(endpoint: .fetchOperation, path: "/v1/SenderPools/Operations/\(operationID)") { _ = try await $0.fetchOperation(id: operationID) },
+        Call(endpoint: .fetchOperation, path: "/v1/SenderPools/Operations/\(operationID)") {
+            _ = try await $0.fetchOperation(id: operationID)
+        },
         Call(endpoint: .fetchPoolSendersOperation, path: "/v1/SenderPools/\(poolID)/Senders/Operations/\(operationID)") {
             _ = try await $0.fetchPoolSendersOperation(poolID: poolID, operationID: operationID)
         },
@@ -53,8 +65,10 @@ struct ErrorTests {
                 let log = LogLines()
                 try await c.withClient(credentials, log: log) { wrong in
                     for call in calls {
-                        let error = await expectHTTPError(401, call.endpoint.method, call.path,
-                                                          messageContains: "missing or invalid HTTP Basic credentials") { try await call.run(wrong) }
+                        let error = await expectHTTPError(
+                            401, call.endpoint.method, call.path,
+                            messageContains: "missing or invalid HTTP Basic credentials"
+                        ) { try await call.run(wrong) }
                         #expect(error?.kind == .http, "a 401 on a write is a definite no, not an unknown outcome")
                     }
                     #expect(wrong.callCounter.total == calls.count, "401 is never retried")
@@ -63,7 +77,9 @@ struct ErrorTests {
                 // Auth comes before validation: a malformed id with bad credentials is a 401.
                 try await c.withClient(credentials) { wrong in
                     await expectHTTPError(401, "GET", "/v1/SenderPools/bad") { _ = try await wrong.fetchSenderPool(id: "bad") }
-                    await expectHTTPError(401, "POST", "/v1/SenderPools/\(poolID)/Senders") { _ = try await wrong.addSenders(poolID: poolID, senderIDs: []) }
+                    await expectHTTPError(401, "POST", "/v1/SenderPools/\(poolID)/Senders") {
+                        _ = try await wrong.addSenders(poolID: poolID, senderIDs: [])
+                    }
                 }
                 let challenges = responseHeaders(log, status: 401, "GET", "/v1/SenderPools")
                 #expect(challenges.count == 1)
@@ -85,11 +101,19 @@ struct ErrorTests {
             await expectHTTPError(400, "GET", "/v1/SenderPools/\(badPool)", messageContains: "senderPoolId") {
                 _ = try await c.api.fetchSenderPool(id: badPool)
             }
-            await expectHTTPError(400, "PATCH", "/v1/SenderPools/\(badPool)") { _ = try await c.api.updateSenderPool(id: badPool, UpdateSenderPoolRequest(name: "x")) }
+            await expectHTTPError(400, "PATCH", "/v1/SenderPools/\(badPool)") {
+                _ = try await c.api.updateSenderPool(id: badPool, UpdateSenderPoolRequest(name: "x"))
+            }
             await expectHTTPError(400, "DELETE", "/v1/SenderPools/\(badPool)") { _ = try await c.api.deleteSenderPool(id: badPool) }
-            await expectHTTPError(400, "GET", "/v1/SenderPools/\(badPool)/Senders") { _ = try await c.api.listPoolSenders(poolID: badPool, SenderQuery()) }
-            await expectHTTPError(400, "POST", "/v1/SenderPools/\(badPool)/Senders") { _ = try await c.api.addSenders(poolID: badPool, senderIDs: [s1]) }
-            await expectHTTPError(400, "DELETE", "/v1/SenderPools/\(badPool)/Senders/\(s1)") { _ = try await c.api.removeSender(poolID: badPool, senderID: s1) }
+            await expectHTTPError(400, "GET", "/v1/SenderPools/\(badPool)/Senders") {
+                _ = try await c.api.listPoolSenders(poolID: badPool, SenderQuery())
+            }
+            await expectHTTPError(400, "POST", "/v1/SenderPools/\(badPool)/Senders") {
+                _ = try await c.api.addSenders(poolID: badPool, senderIDs: [s1])
+            }
+            await expectHTTPError(400, "DELETE", "/v1/SenderPools/\(badPool)/Senders/\(s1)") {
+                _ = try await c.api.removeSender(poolID: badPool, senderID: s1)
+            }
             await expectHTTPError(400, "DELETE", "/v1/SenderPools/\(unknownPoolID)/Senders/comms_sender_x", messageContains: "senderId") {
                 _ = try await c.api.removeSender(poolID: unknownPoolID, senderID: "comms_sender_x")
             }
@@ -108,10 +132,13 @@ struct ErrorTests {
             // Ids that need encoding stay one segment: a 400 for the id, never a route miss (404).
             await expectHTTPError(400, "GET", "/v1/SenderPools/a%2Fb") { _ = try await c.api.fetchSenderPool(id: "a/b") }
             await expectHTTPError(400, "GET", "/v1/SenderPools/%2E%2E") { _ = try await c.api.fetchSenderPool(id: "..") }
-            await expectHTTPError(400, "GET", "/v1/SenderPools/comms_senderpool_%C3%A9%20x%3F") { _ = try await c.api.fetchSenderPool(id: "comms_senderpool_é x?") }
+            await expectHTTPError(400, "GET", "/v1/SenderPools/comms_senderpool_%C3%A9%20x%3F") {
+                _ = try await c.api.fetchSenderPool(id: "comms_senderpool_é x?")
+            }
             // Malformed sender ids in bodies reject the whole request.
             await expectHTTPError(400, "POST", "/v1/SenderPools", messageContains: "senderId") {
-                _ = try await c.api.createSenderPool(CreateSenderPoolRequest(senders: [SenderReference(senderId: s1), SenderReference(senderId: "nope")]))
+                _ = try await c.api.createSenderPool(
+                    CreateSenderPoolRequest(senders: [SenderReference(senderId: s1), SenderReference(senderId: "nope")]))
             }
             #expect(await c.store.state().pools.isEmpty)
         }
@@ -120,9 +147,15 @@ struct ErrorTests {
     @Test func pageSizeOutOfRangeIs400OnEveryList() async throws {
         try await withContract { c in
             for size in [0, 1001, -1] {
-                await expectHTTPError(400, "GET", "/v1/SenderPools", messageContains: "pageSize") { _ = try await c.api.listSenderPools(SenderPoolQuery(pageSize: size)) }
-                await expectHTTPError(400, "GET", "/v1/SenderPools/Operations", messageContains: "pageSize") { _ = try await c.api.listOperations(OperationQuery(pageSize: size)) }
-                await expectHTTPError(400, "GET", "/v1/Senders", messageContains: "pageSize") { _ = try await c.api.listSenders(SenderQuery(pageSize: size)) }
+                await expectHTTPError(400, "GET", "/v1/SenderPools", messageContains: "pageSize") {
+                    _ = try await c.api.listSenderPools(SenderPoolQuery(pageSize: size))
+                }
+                await expectHTTPError(400, "GET", "/v1/SenderPools/Operations", messageContains: "pageSize") {
+                    _ = try await c.api.listOperations(OperationQuery(pageSize: size))
+                }
+                await expectHTTPError(400, "GET", "/v1/Senders", messageContains: "pageSize") {
+                    _ = try await c.api.listSenders(SenderQuery(pageSize: size))
+                }
                 await expectHTTPError(400, "GET", "/v1/SenderPools/\(unknownPoolID)/Senders", messageContains: "pageSize") {
                     _ = try await c.api.listPoolSenders(poolID: unknownPoolID, SenderQuery(pageSize: size))
                 }
@@ -155,15 +188,21 @@ struct ErrorTests {
                     _ = try await c.api.listSenderPools(SenderPoolQuery(pageToken: token))
                 }
                 await expectHTTPError(400, "GET", "/v1/Senders") { _ = try await c.api.listSenders(SenderQuery(pageToken: token)) }
-                await expectHTTPError(400, "GET", "/v1/SenderPools/Operations") { _ = try await c.api.listOperations(OperationQuery(pageToken: token)) }
+                await expectHTTPError(400, "GET", "/v1/SenderPools/Operations") {
+                    _ = try await c.api.listOperations(OperationQuery(pageToken: token))
+                }
             }
         }
     }
 
     @Test func badFiltersAre400() async throws {
         try await withContract { c in
-            await expectHTTPError(400, "GET", "/v1/Senders", messageContains: "channel") { _ = try await c.api.listSenders(SenderQuery(channel: "FAX")) }
-            await expectHTTPError(400, "GET", "/v1/Senders", messageContains: "status") { _ = try await c.api.listSenders(SenderQuery(status: "activated")) }
+            await expectHTTPError(400, "GET", "/v1/Senders", messageContains: "channel") {
+                _ = try await c.api.listSenders(SenderQuery(channel: "FAX"))
+            }
+            await expectHTTPError(400, "GET", "/v1/Senders", messageContains: "status") {
+                _ = try await c.api.listSenders(SenderQuery(status: "activated"))
+            }
             await expectHTTPError(400, "GET", "/v1/SenderPools/Operations", messageContains: "status") {
                 _ = try await c.api.listOperations(OperationQuery(status: "DONE"))
             }
@@ -207,7 +246,8 @@ struct ErrorTests {
 
     @Test func badBodiesAre400() async throws {
         try await withContract { c in
-            let id = try await c.poolID(createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: "p", senders: [SenderReference(senderId: s1)])))
+            let id = try await c.poolID(
+                createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: "p", senders: [SenderReference(senderId: s1)])))
             c.advance(seconds: 1)
             await expectHTTPError(400, "POST", "/v1/SenderPools", messageContains: "more than once") {
                 _ = try await c.api.createSenderPool(CreateSenderPoolRequest(senders: [s1, s2, s1].map(SenderReference.init(senderId:))))
@@ -221,7 +261,9 @@ struct ErrorTests {
             await expectHTTPError(400, "POST", "/v1/SenderPools/\(id)/Senders", messageContains: "senderId") {
                 _ = try await c.api.addSenders(poolID: id, senderIDs: [s2, "comms_sender_"])
             }
-            await expectHTTPError(400, "PATCH", "/v1/SenderPools/\(id)") { _ = try await c.api.updateSenderPool(id: id, UpdateSenderPoolRequest()) }
+            await expectHTTPError(400, "PATCH", "/v1/SenderPools/\(id)") {
+                _ = try await c.api.updateSenderPool(id: id, UpdateSenderPoolRequest())
+            }
             await expectHTTPError(400, "PATCH", "/v1/SenderPools/\(id)", messageContains: "name") {
                 _ = try await c.api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: String(repeating: "n", count: 257)))
             }
@@ -257,12 +299,22 @@ struct ErrorTests {
             c.advance(seconds: 1)
 
             let pool = unknownPoolID
-            await expectHTTPError(404, "GET", "/v1/SenderPools/\(pool)", messageContains: pool) { _ = try await c.api.fetchSenderPool(id: pool) }
-            await expectHTTPError(404, "PATCH", "/v1/SenderPools/\(pool)") { _ = try await c.api.updateSenderPool(id: pool, UpdateSenderPoolRequest(name: "x")) }
+            await expectHTTPError(404, "GET", "/v1/SenderPools/\(pool)", messageContains: pool) {
+                _ = try await c.api.fetchSenderPool(id: pool)
+            }
+            await expectHTTPError(404, "PATCH", "/v1/SenderPools/\(pool)") {
+                _ = try await c.api.updateSenderPool(id: pool, UpdateSenderPoolRequest(name: "x"))
+            }
             await expectHTTPError(404, "DELETE", "/v1/SenderPools/\(pool)") { _ = try await c.api.deleteSenderPool(id: pool) }
-            await expectHTTPError(404, "GET", "/v1/SenderPools/\(pool)/Senders") { _ = try await c.api.listPoolSenders(poolID: pool, SenderQuery()) }
-            await expectHTTPError(404, "POST", "/v1/SenderPools/\(pool)/Senders") { _ = try await c.api.addSenders(poolID: pool, senderIDs: [s1]) }
-            await expectHTTPError(404, "DELETE", "/v1/SenderPools/\(pool)/Senders/\(s1)") { _ = try await c.api.removeSender(poolID: pool, senderID: s1) }
+            await expectHTTPError(404, "GET", "/v1/SenderPools/\(pool)/Senders") {
+                _ = try await c.api.listPoolSenders(poolID: pool, SenderQuery())
+            }
+            await expectHTTPError(404, "POST", "/v1/SenderPools/\(pool)/Senders") {
+                _ = try await c.api.addSenders(poolID: pool, senderIDs: [s1])
+            }
+            await expectHTTPError(404, "DELETE", "/v1/SenderPools/\(pool)/Senders/\(s1)") {
+                _ = try await c.api.removeSender(poolID: pool, senderID: s1)
+            }
             await expectHTTPError(404, "GET", "/v1/SenderPools/Operations/\(unknownOperationID)", messageContains: unknownOperationID) {
                 _ = try await c.api.fetchOperation(id: unknownOperationID)
             }
@@ -293,7 +345,8 @@ struct ErrorTests {
     @Test func writesWhileAnOperationIsProcessingAre409() async throws {
         // Operations stay PROCESSING for a minute unless the test moves the clock.
         try await withContract(EmulatorConfiguration(accountSID: accountSID, authToken: authToken, operationDelayMS: 60_000)) { c in
-            let accepted = try await c.api.createSenderPool(CreateSenderPoolRequest(name: "busy", senders: [s1, s2].map(SenderReference.init(senderId:))))
+            let accepted = try await c.api.createSenderPool(
+                CreateSenderPoolRequest(name: "busy", senders: [s1, s2].map(SenderReference.init(senderId:))))
             let id = try await c.poolID(createdBy: accepted)
             let operationID = try #require(accepted.operationId)
             c.advance(seconds: 59)
@@ -308,16 +361,24 @@ struct ErrorTests {
                     _ = try await c.api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: "x"))
                 },
                 await expectHTTPError(409, "DELETE", "/v1/SenderPools/\(id)") { _ = try await c.api.deleteSenderPool(id: id) },
-                await expectHTTPError(409, "POST", "/v1/SenderPools/\(id)/Senders") { _ = try await c.api.addSenders(poolID: id, senderIDs: [s3]) },
+                await expectHTTPError(409, "POST", "/v1/SenderPools/\(id)/Senders") {
+                    _ = try await c.api.addSenders(poolID: id, senderIDs: [s3])
+                },
                 // For Remove, the 409 comes before the membership check (s3 is not a member).
-                await expectHTTPError(409, "DELETE", "/v1/SenderPools/\(id)/Senders/\(s3)") { _ = try await c.api.removeSender(poolID: id, senderID: s3) },
+                await expectHTTPError(409, "DELETE", "/v1/SenderPools/\(id)/Senders/\(s3)") {
+                    _ = try await c.api.removeSender(poolID: id, senderID: s3)
+                },
             ]
             #expect(conflicts.allSatisfy { $0?.isConflict == true })
             #expect(c.counter.total == before + 4, "409 is not retried by the client")
             #expect(c.requestLog.byStatus["409"] == 4)
             // Validation comes before the conflict check: a bad body is a 400.
-            await expectHTTPError(400, "PATCH", "/v1/SenderPools/\(id)") { _ = try await c.api.updateSenderPool(id: id, UpdateSenderPoolRequest(tags: ["bad key": "v"])) }
-            await expectHTTPError(400, "POST", "/v1/SenderPools/\(id)/Senders") { _ = try await c.api.addSenders(poolID: id, senderIDs: [s3, s3]) }
+            await expectHTTPError(400, "PATCH", "/v1/SenderPools/\(id)") {
+                _ = try await c.api.updateSenderPool(id: id, UpdateSenderPoolRequest(tags: ["bad key": "v"]))
+            }
+            await expectHTTPError(400, "POST", "/v1/SenderPools/\(id)/Senders") {
+                _ = try await c.api.addSenders(poolID: id, senderIDs: [s3, s3])
+            }
             // Existence comes first: an unknown pool is 404, not 409.
             await expectHTTPError(404, "PATCH", "/v1/SenderPools/\(unknownPoolID)") {
                 _ = try await c.api.updateSenderPool(id: unknownPoolID, UpdateSenderPoolRequest(name: "x"))
@@ -328,7 +389,9 @@ struct ErrorTests {
             #expect(try await c.api.listOperations(OperationQuery(status: .processing)).items.map(\.id) == [operationID])
             // A pool created without senders is busy with its own (empty) create operation.
             let other = try await c.poolID(createdBy: c.api.createSenderPool(CreateSenderPoolRequest(name: "free")))
-            await expectHTTPError(409, "PATCH", "/v1/SenderPools/\(other)") { _ = try await c.api.updateSenderPool(id: other, UpdateSenderPoolRequest(name: "y")) }
+            await expectHTTPError(409, "PATCH", "/v1/SenderPools/\(other)") {
+                _ = try await c.api.updateSenderPool(id: other, UpdateSenderPoolRequest(name: "y"))
+            }
 
             // Once the operation is done, the same writes go through.
             c.advance(seconds: 1)
@@ -340,7 +403,8 @@ struct ErrorTests {
             let add = try await c.api.addSenders(poolID: id, senderIDs: [s3])
             await expectHTTPError(409, "DELETE", "/v1/SenderPools/\(id)") { _ = try await c.api.deleteSenderPool(id: id) }
             c.advance(seconds: 60)
-            #expect(try await c.api.fetchPoolSendersOperation(poolID: id, operationID: try #require(add.operationId)).stats
+            #expect(
+                try await c.api.fetchPoolSendersOperation(poolID: id, operationID: try #require(add.operationId)).stats
                     == OperationStats(total: 1, queued: 0, created: 1, failed: 0))
             _ = try await c.api.deleteSenderPool(id: id)
             #expect(await c.store.state().pools.map(\.name) == ["free"])

@@ -18,10 +18,12 @@ struct PaginationTests {
     static let manySenders = EmulatorSeed.syntheticSenders(count: 2600)
 
     /// 2,600 senders; pool "big" holds the first 2,500, pool "even" exactly 2,000.
-    static let bigSeed = EmulatorSeed(generatedSenders: 2600, pools: [
-        EmulatorSeed.Pool(name: "big", tags: ["size": "2500"], senders: manySenders.prefix(2500).map(\.id)),
-        EmulatorSeed.Pool(name: "even", senders: manySenders.suffix(2000).map(\.id)),
-    ])
+    static let bigSeed = EmulatorSeed(
+        generatedSenders: 2600,
+        pools: [
+            EmulatorSeed.Pool(name: "big", tags: ["size": "2500"], senders: manySenders.prefix(2500).map(\.id)),
+            EmulatorSeed.Pool(name: "even", senders: manySenders.suffix(2000).map(\.id)),
+        ])
 
     @Test func twoThousandFiveHundredMembersInThreePages() async throws {
         try await withContract(seed: Self.bigSeed) { c in
@@ -53,8 +55,12 @@ struct PaginationTests {
             #expect(third.pagination.next == nil)
             #expect(first.items + second.items + third.items == expected)
             // Re-reading a page with its own `self` gives the same page, the first one included.
-            #expect(try await c.api.listPoolSenders(poolID: big, SenderQuery(pageSize: 1000, pageToken: first.pagination.current)).items == first.items)
-            #expect(try await c.api.listPoolSenders(poolID: big, SenderQuery(pageSize: 1000, pageToken: second.pagination.current)).items == second.items)
+            #expect(
+                try await c.api.listPoolSenders(poolID: big, SenderQuery(pageSize: 1000, pageToken: first.pagination.current)).items
+                    == first.items)
+            #expect(
+                try await c.api.listPoolSenders(poolID: big, SenderQuery(pageSize: 1000, pageToken: second.pagination.current)).items
+                    == second.items)
 
             // Exactly 2,000 members: two full pages and no empty trailing page.
             let even = try #require(pools.last).id
@@ -79,7 +85,8 @@ struct PaginationTests {
 
             // Date filters on pool members use the Sender's own createdAt,
             // and also travel with every page (here 10 per page).
-            let from = Self.manySenders[100].createdAt, to = Self.manySenders[135].createdAt
+            let from = Self.manySenders[100].createdAt
+            let to = Self.manySenders[135].createdAt
             let dated = try await c.api.allPoolSenders(poolID: big, SenderQuery(startDate: from, endDate: to, pageSize: 10)).collect()
             #expect(dated == Array(Self.manySenders[100..<135]), "startDate inclusive, endDate exclusive")
             let datedTargets = sentTargets(c.log, path: "/v1/SenderPools/\(big)/Senders").dropFirst(2)
@@ -104,7 +111,7 @@ struct PaginationTests {
             // Same createdAt everywhere: ties are broken by id.
             #expect(zip(pools, pools.dropFirst()).allSatisfy { $0.id < $1.id })
             #expect(c.counter.calls == [.listSenderPools: 3])
-            #expect(sentTargets(c.log, path: "/v1/SenderPools") .allSatisfy { $0.hasSuffix("pageSize=1000") })
+            #expect(sentTargets(c.log, path: "/v1/SenderPools").allSatisfy { $0.hasSuffix("pageSize=1000") })
 
             // Small pages: 2100 / 700 = 3 pages exactly, and no empty fourth one.
             let paged = try await c.api.allSenderPools(SenderPoolQuery(pageSize: 700)).collect()
@@ -151,17 +158,25 @@ struct PaginationTests {
             #expect(try await names(SenderPoolQuery(startDate: stamp(afterStart: 14))) == ["t14"])
             #expect(try await names(SenderPoolQuery(endDate: stamp(afterStart: 11))) == ["t10"])
             // Offsets (the client must send `+` as %2B), lowercase t/z and fractions.
-            #expect(try await names(SenderPoolQuery(startDate: "2025-01-01T01:00:11+01:00", endDate: "2024-12-31T19:00:13-05:00")) == ["t11", "t12"])
+            #expect(
+                try await names(SenderPoolQuery(startDate: "2025-01-01T01:00:11+01:00", endDate: "2024-12-31T19:00:13-05:00")) == [
+                    "t11", "t12",
+                ])
             #expect(try await names(SenderPoolQuery(startDate: "2025-01-01t00:00:11z")) == ["t11", "t12", "t13", "t14"])
-            #expect(try await names(SenderPoolQuery(startDate: "2025-01-01T00:00:10.5Z", endDate: "2025-01-01T00:00:12.5Z")) == ["t11", "t12"])
+            #expect(
+                try await names(SenderPoolQuery(startDate: "2025-01-01T00:00:10.5Z", endDate: "2025-01-01T00:00:12.5Z")) == ["t11", "t12"])
             #expect(c.log.lines.contains { $0.contains("startDate=2025-01-01T01%3A00%3A11%2B01%3A00") })
             // startDate >= endDate: an empty page, not an error.
             let empty = try await c.api.listSenderPools(SenderPoolQuery(startDate: stamp(afterStart: 12), endDate: stamp(afterStart: 12)))
             #expect(empty.items.isEmpty && empty.pagination.next == nil)
-            #expect(try await c.api.listSenderPools(SenderPoolQuery(startDate: stamp(afterStart: 13), endDate: stamp(afterStart: 11))).items.isEmpty)
+            #expect(
+                try await c.api.listSenderPools(SenderPoolQuery(startDate: stamp(afterStart: 13), endDate: stamp(afterStart: 11))).items
+                    .isEmpty)
 
             // Filters repeated on every page, 1 item per page.
-            let filtered = try await c.api.allSenderPools(SenderPoolQuery(startDate: stamp(afterStart: 11), endDate: stamp(afterStart: 14), pageSize: 1)).collect()
+            let filtered = try await c.api.allSenderPools(
+                SenderPoolQuery(startDate: stamp(afterStart: 11), endDate: stamp(afterStart: 14), pageSize: 1)
+            ).collect()
             #expect(filtered.map(\.name) == ["t11", "t12", "t13"])
             let pageTargets = sentTargets(c.log, path: "/v1/SenderPools").suffix(3)
             #expect(pageTargets.allSatisfy { $0.contains("startDate=") && $0.contains("endDate=") && $0.hasSuffix("pageSize=1") })
@@ -180,10 +195,17 @@ struct PaginationTests {
             // The last one is still PROCESSING.
             let window = try await c.api.listOperations(OperationQuery(startDate: stamp(afterStart: 1), endDate: stamp(afterStart: 3)))
             #expect(window.items.map(\.id) == Array(operationIDs[0..<2]))
-            #expect(window.items.allSatisfy { $0.status == .completed && $0.stats == OperationStats(total: 1, queued: 0, created: 1, failed: 0) })
-            let completed = try await c.api.allOperations(OperationQuery(status: .completed, startDate: stamp(afterStart: 1), pageSize: 1)).collect()
+            #expect(
+                window.items.allSatisfy {
+                    $0.status == .completed && $0.stats == OperationStats(total: 1, queued: 0, created: 1, failed: 0)
+                })
+            let completed = try await c.api.allOperations(OperationQuery(status: .completed, startDate: stamp(afterStart: 1), pageSize: 1))
+                .collect()
             #expect(completed.map(\.id) == Array(operationIDs[0..<3]))
-            #expect(sentTargets(c.log, path: "/v1/SenderPools/Operations").suffix(3).allSatisfy { $0.contains("startDate=") && $0.contains("status=COMPLETED") })
+            #expect(
+                sentTargets(c.log, path: "/v1/SenderPools/Operations").suffix(3).allSatisfy {
+                    $0.contains("startDate=") && $0.contains("status=COMPLETED")
+                })
             let processing = try await c.api.listOperations(OperationQuery(status: .processing))
             #expect(processing.items.map(\.id) == [operationIDs[3]])
             c.advance(seconds: 1)

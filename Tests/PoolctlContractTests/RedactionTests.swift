@@ -33,7 +33,9 @@ struct RedactionTests {
             let log = LogLines()
             var errors: [APIError] = []
             func capture(_ body: () async throws -> Void) async {
-                do { try await body() } catch let error as APIError { errors.append(error) } catch { Issue.record("not an APIError: \(error)") }
+                do { try await body() } catch let error as APIError { errors.append(error) } catch {
+                    Issue.record("not an APIError: \(error)")
+                }
             }
 
             try await c.withClient(Self.good.credentials, log: log) { api in
@@ -69,15 +71,21 @@ struct RedactionTests {
 
             // Transport failures (reset after a write) and injected 5xx/429 carry NIO and
             // server text; none of it may hold a secret.
-            try await withContract(EmulatorConfiguration(accountSID: Self.good.username, authToken: Self.good.secret,
-                                                         errorRate: 1, resetAfterWriteRate: 1)) { faulty in
+            try await withContract(
+                EmulatorConfiguration(
+                    accountSID: Self.good.username, authToken: Self.good.secret,
+                    errorRate: 1, resetAfterWriteRate: 1)
+            ) { faulty in
                 try await faulty.withClient(Self.good.credentials, maxAttempts: 2, log: log) { api in
                     await capture { _ = try await api.listSenderPools(SenderPoolQuery(startDate: Self.good.secret)) }
                     await capture { _ = try await api.createSenderPool(CreateSenderPoolRequest(name: Self.good.secret)) }
                 }
             }
-            try await withContract(EmulatorConfiguration(accountSID: Self.good.username, authToken: Self.good.secret,
-                                                         resetAfterWriteRate: 1)) { resetting in
+            try await withContract(
+                EmulatorConfiguration(
+                    accountSID: Self.good.username, authToken: Self.good.secret,
+                    resetAfterWriteRate: 1)
+            ) { resetting in
                 try await resetting.withClient(Self.good.credentials, log: log) { api in
                     await capture { _ = try await api.createSenderPool(CreateSenderPoolRequest(name: Self.good.secret)) }
                 }
@@ -116,7 +124,8 @@ struct RedactionTests {
     /// `dump` is included: the client's mirror shows only its base URL and
     /// redacted credentials, never its transport.
     @Test func clientValueRendersWithoutTheSecret() async throws {
-        let api = try HTTPCommsAPI(configuration: HTTPClientConfiguration(credentials: Self.good.credentials, baseURL: "http://127.0.0.1:1"))
+        let api = try HTTPCommsAPI(
+            configuration: HTTPClientConfiguration(credentials: Self.good.credentials, baseURL: "http://127.0.0.1:1"))
         try await withShutdown(api) {
             var dumped = ""
             dump(api, to: &dumped)

@@ -85,8 +85,9 @@ struct RetryTests {
                 let failures = hastyLog.lines.filter { $0.hasPrefix("← failed POST /v1/SenderPools") }
                 #expect(failures.count == write.attempts)
                 #expect(hasty.callCounter.calls[.createSenderPool] == write.attempts)
-                #expect(failures.dropLast().allSatisfy { $0.contains("could not connect") || $0.contains("no connection became available") },
-                        "only attempts that never reached the server are repeated: \(failures)")
+                #expect(
+                    failures.dropLast().allSatisfy { $0.contains("could not connect") || $0.contains("no connection became available") },
+                    "only attempts that never reached the server are repeated: \(failures)")
             }
             // The client gave up before the emulator answered, and possibly before it
             // even read the request (under load): wait until the emulator has logged
@@ -106,7 +107,8 @@ struct RetryTests {
     @Test func canceledOperationsApplyNothing() async throws {
         let configuration = EmulatorConfiguration(accountSID: accountSID, authToken: authToken, cancelRate: 1)
         try await withContract(configuration) { c in
-            let accepted = try await c.api.createSenderPool(CreateSenderPoolRequest(name: "c", senders: [s1, s2, strangerID].map(SenderReference.init(senderId:))))
+            let accepted = try await c.api.createSenderPool(
+                CreateSenderPoolRequest(name: "c", senders: [s1, s2, strangerID].map(SenderReference.init(senderId:))))
             let id = try await c.poolID(createdBy: accepted)
             let operationID = try #require(accepted.operationId)
             #expect(try await c.api.fetchOperation(id: operationID).status == .processing)
@@ -121,7 +123,9 @@ struct RetryTests {
             #expect(try await c.api.listPoolSenders(poolID: id, SenderQuery()).items.isEmpty)
             let add = try #require(try await c.api.addSenders(poolID: id, senderIDs: [s3]).operationId)
             c.advance(seconds: 1)
-            #expect(try await c.api.fetchPoolSendersOperation(poolID: id, operationID: add).stats == OperationStats(total: 1, queued: 0, created: 0, failed: 1))
+            #expect(
+                try await c.api.fetchPoolSendersOperation(poolID: id, operationID: add).stats
+                    == OperationStats(total: 1, queued: 0, created: 0, failed: 1))
             #expect(try await c.api.listOperations(OperationQuery(status: .canceled)).items.map(\.id) == [operationID, add])
             #expect(try await c.api.listOperations(OperationQuery(status: .completed)).items.isEmpty)
             #expect(await c.store.state().pools.first?.senders == [])
@@ -190,7 +194,8 @@ struct RetryTests {
             #expect(malformed.kind == .http && (malformed.status == 500 || malformed.status == 503) && malformed.attempts == 4)
 
             // PATCH and DELETE are idempotent: retried like reads.
-            let patch = try #require(await apiError { _ = try await c.api.updateSenderPool(id: unknownPoolID, UpdateSenderPoolRequest(name: "n")) })
+            let patch = try #require(
+                await apiError { _ = try await c.api.updateSenderPool(id: unknownPoolID, UpdateSenderPoolRequest(name: "n")) })
             #expect(patch.kind == .http && patch.attempts == 4)
             let delete = try #require(await apiError { _ = try await c.api.removeSender(poolID: unknownPoolID, senderID: s1) })
             #expect(delete.kind == .http && delete.attempts == 4)
@@ -199,7 +204,10 @@ struct RetryTests {
             #expect(await c.store.state().pools.isEmpty)
             #expect(try await c.store.listOperations(OperationQuery()).items.isEmpty)
             #expect(byEndpoint(c.requestLog) == c.counter.calls)
-            #expect(c.counter.calls == [.listSenderPools: 4, .createSenderPool: 1, .addSenders: 1, .fetchSenderPool: 4, .updateSenderPool: 4, .removeSender: 4])
+            #expect(
+                c.counter.calls == [
+                    .listSenderPools: 4, .createSenderPool: 1, .addSenders: 1, .fetchSenderPool: 4, .updateSenderPool: 4, .removeSender: 4,
+                ])
         }
     }
 
@@ -208,7 +216,11 @@ struct RetryTests {
         let configuration = EmulatorConfiguration(accountSID: accountSID, authToken: authToken, resetAfterWriteRate: 1)
         try await withContract(configuration, maxAttempts: 3) { c in
             // POST: not repeated, reported as unknown; the pool was created.
-            let create = try #require(await apiError { _ = try await c.api.createSenderPool(CreateSenderPoolRequest(name: "ghost", tags: ["k": "v"], senders: [SenderReference(senderId: s1)])) })
+            let create = try #require(
+                await apiError {
+                    _ = try await c.api.createSenderPool(
+                        CreateSenderPoolRequest(name: "ghost", tags: ["k": "v"], senders: [SenderReference(senderId: s1)]))
+                })
             #expect(create.kind == .outcomeUnknown, "\(create)")
             #expect(create.attempts == 1)
             #expect(create.status == nil)
@@ -234,7 +246,8 @@ struct RetryTests {
             #expect(try await c.api.listPoolSenders(poolID: pool.id, SenderQuery()).items.map(\.id) == [s1, s2])
 
             // PATCH is idempotent: retried, applied every time, and reported as a transport failure.
-            let patch = try #require(await apiError { _ = try await c.api.updateSenderPool(id: pool.id, UpdateSenderPoolRequest(name: "renamed")) })
+            let patch = try #require(
+                await apiError { _ = try await c.api.updateSenderPool(id: pool.id, UpdateSenderPoolRequest(name: "renamed")) })
             #expect(patch.kind == .transport, "\(patch)")
             #expect(patch.attempts == 3)
             #expect(try await c.api.fetchSenderPool(id: pool.id).name == "renamed")

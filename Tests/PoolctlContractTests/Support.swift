@@ -1,8 +1,8 @@
-import PoolctlModel
 import Foundation
 import PoolctlAPI
 import PoolctlAPIHTTP
 import PoolctlEmulator
+import PoolctlModel
 import Synchronization
 import Testing
 
@@ -17,12 +17,15 @@ let goodCredentials = Credentials(username: accountSID, secret: authToken, kind:
 
 /// Three explicit senders: s1 and s2 share a second (tie broken by id), s3 is later.
 let knownSenders: [Sender] = [
-    Sender(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq1", displayName: "One", address: "+14155550101", channel: .sms,
-           status: .activated, tags: [:], createdAt: "2023-06-01T00:00:00Z", updatedAt: "2023-06-01T00:00:00Z"),
-    Sender(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq2", displayName: nil, address: "two@example.com", channel: .email,
-           status: .activated, tags: ["team": "mail"], createdAt: "2023-06-01T00:00:00Z", updatedAt: "2023-06-02T00:00:00Z"),
-    Sender(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq3", displayName: "Three", address: "+14155550103", channel: .sms,
-           status: .deactivated, tags: [:], createdAt: "2023-06-05T12:00:00Z", updatedAt: "2023-06-05T12:00:00Z"),
+    Sender(
+        id: "comms_sender_01h9krwprkeee8fzqspvwy6nq1", displayName: "One", address: "+14155550101", channel: .sms,
+        status: .activated, tags: [:], createdAt: "2023-06-01T00:00:00Z", updatedAt: "2023-06-01T00:00:00Z"),
+    Sender(
+        id: "comms_sender_01h9krwprkeee8fzqspvwy6nq2", displayName: nil, address: "two@example.com", channel: .email,
+        status: .activated, tags: ["team": "mail"], createdAt: "2023-06-01T00:00:00Z", updatedAt: "2023-06-02T00:00:00Z"),
+    Sender(
+        id: "comms_sender_01h9krwprkeee8fzqspvwy6nq3", displayName: "Three", address: "+14155550103", channel: .sms,
+        status: .deactivated, tags: [:], createdAt: "2023-06-05T12:00:00Z", updatedAt: "2023-06-05T12:00:00Z"),
 ]
 let s1 = knownSenders[0].id
 let s2 = knownSenders[1].id
@@ -58,11 +61,14 @@ struct Contract: Sendable {
 
     /// A second client on the same emulator (e.g. with other credentials);
     /// `withClient` shuts it down.
-    func withClient(_ credentials: Credentials, maxAttempts: Int = 5, requestTimeout: Duration = .seconds(10),
-                    callDeadline: Duration = .seconds(20), log: LogLines? = nil,
-                    _ body: (HTTPCommsAPI) async throws -> Void) async throws {
-        let client = try makeClient(url, credentials: credentials, maxAttempts: maxAttempts, requestTimeout: requestTimeout,
-                                    callDeadline: callDeadline, log: log ?? LogLines())
+    func withClient(
+        _ credentials: Credentials, maxAttempts: Int = 5, requestTimeout: Duration = .seconds(10),
+        callDeadline: Duration = .seconds(20), log: LogLines? = nil,
+        _ body: (HTTPCommsAPI) async throws -> Void
+    ) async throws {
+        let client = try makeClient(
+            url, credentials: credentials, maxAttempts: maxAttempts, requestTimeout: requestTimeout,
+            callDeadline: callDeadline, log: log ?? LogLines())
         try await withShutdown(client) { try await body(client) }
     }
 
@@ -90,8 +96,10 @@ final class LogLines: Sendable {
     var lines: [String] { storage.withLock { $0 } }
 }
 
-func makeClient(_ url: String, credentials: Credentials = goodCredentials, maxAttempts: Int = 5,
-                requestTimeout: Duration = .seconds(10), callDeadline: Duration = .seconds(20), log: LogLines) throws -> HTTPCommsAPI {
+func makeClient(
+    _ url: String, credentials: Credentials = goodCredentials, maxAttempts: Int = 5,
+    requestTimeout: Duration = .seconds(10), callDeadline: Duration = .seconds(20), log: LogLines
+) throws -> HTTPCommsAPI {
     let configuration = HTTPClientConfiguration(
         credentials: credentials, baseURL: url,
         requestTimeout: requestTimeout, callDeadline: callDeadline, maxAttempts: maxAttempts,
@@ -188,8 +196,10 @@ func withContract(
 
 /// The `APIError` thrown by `body`, or nil (with an issue) when it succeeds
 /// or throws something else.
-func apiError(_ comment: Comment? = nil, sourceLocation: Testing.SourceLocation = #_sourceLocation,
-              _ body: () async throws -> Void) async -> APIError? {
+func apiError(
+    _ comment: Comment? = nil, sourceLocation: Testing.SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async -> APIError? {
     do {
         try await body()
         Issue.record("expected an APIError\(comment.map { ": \($0)" } ?? "")", sourceLocation: sourceLocation)
@@ -209,7 +219,9 @@ func expectHTTPError(
     sourceLocation: Testing.SourceLocation = #_sourceLocation,
     _ body: () async throws -> Void
 ) async -> APIError? {
-    guard let error = await apiError("\(method) \(path) should fail with \(status)", sourceLocation: sourceLocation, body) else { return nil }
+    guard let error = await apiError("\(method) \(path) should fail with \(status)", sourceLocation: sourceLocation, body) else {
+        return nil
+    }
     #expect(error.kind == .http, "\(error)", sourceLocation: sourceLocation)
     #expect(error.status == status, "\(error)", sourceLocation: sourceLocation)
     #expect(error.code == EmulatorErrors.code(for: status), "\(error)", sourceLocation: sourceLocation)
@@ -220,8 +232,9 @@ func expectHTTPError(
     if let messageContains {
         #expect(error.message.contains(messageContains), "message: \(error.message)", sourceLocation: sourceLocation)
     }
-    #expect(error.description.hasPrefix("\(method) \(path): HTTP \(status) (code \(EmulatorErrors.code(for: status))): "),
-            sourceLocation: sourceLocation)
+    #expect(
+        error.description.hasPrefix("\(method) \(path): HTTP \(status) (code \(EmulatorErrors.code(for: status))): "),
+        sourceLocation: sourceLocation)
     return error
 }
 

@@ -1,10 +1,12 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import PoolctlAPI
-@testable import PoolctlEmulator
 import Testing
+
+@testable import PoolctlEmulator
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A keep-alive HTTP/1.1 connection with blocking sockets (bench only).
 final class BlockingConnection {
@@ -72,7 +74,8 @@ struct BenchTests {
         var poolIDs: [String] = []
         for i in 0..<10_000 {
             let members = (0..<200).map { inventory[(i * 37 + $0 * 13) % inventory.count] }
-            let accepted = try await store.createSenderPool(CreateSenderPoolRequest(name: "pool-\(i)", senders: Array(Set(members)).map(SenderReference.init)))
+            let accepted = try await store.createSenderPool(
+                CreateSenderPoolRequest(name: "pool-\(i)", senders: Array(Set(members)).map(SenderReference.init)))
             poolIDs.append(try await store.listSenderPools(SenderPoolQuery(operationId: accepted.operationId)).items[0].id)
         }
         _ = await store.state()
@@ -86,7 +89,12 @@ struct BenchTests {
 
         let scenarios: [(String, @Sendable (Int) -> String)] = [
             ("fetch pool", { @Sendable (i: Int) in "/v1/SenderPools/\(ids[i % ids.count])" }),
-            ("list pools page 50", { @Sendable (i: Int) in i % 2 == 0 ? "/v1/SenderPools?pageSize=50" : "/v1/SenderPools?pageSize=50&startDate=2020-01-01T00:00:00Z" }),
+            (
+                "list pools page 50",
+                { @Sendable (i: Int) in
+                    i % 2 == 0 ? "/v1/SenderPools?pageSize=50" : "/v1/SenderPools?pageSize=50&startDate=2020-01-01T00:00:00Z"
+                }
+            ),
             ("list members page 50", { @Sendable (i: Int) in "/v1/SenderPools/\(ids[(i * 7919) % ids.count])/Senders?pageSize=50" }),
         ]
         for (label, path) in scenarios {
@@ -98,13 +106,14 @@ struct BenchTests {
                     group.addTask {
                         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                             Thread {
-                                continuation.resume(with: Result {
-                                    let connection = try BlockingConnection(port: port)
-                                    for i in 0..<perClient {
-                                        let (status, _) = try connection.get(path(c * perClient + i), auth: auth)
-                                        guard status == 200 else { throw SocketError(message: "status \(status)") }
-                                    }
-                                })
+                                continuation.resume(
+                                    with: Result {
+                                        let connection = try BlockingConnection(port: port)
+                                        for i in 0..<perClient {
+                                            let (status, _) = try connection.get(path(c * perClient + i), auth: auth)
+                                            guard status == 200 else { throw SocketError(message: "status \(status)") }
+                                        }
+                                    })
                             }.start()
                         }
                     }

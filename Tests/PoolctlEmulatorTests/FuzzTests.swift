@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import PoolctlAPI
-@testable import PoolctlEmulator
 import Testing
+
+@testable import PoolctlEmulator
 
 /// Serves the emulator (quickstart seed, Basic ACfuzz:fuzz-token) on the port
 /// given in POOLCTL_EMULATOR_SERVE for POOLCTL_EMULATOR_SERVE_SECONDS (default
@@ -15,9 +16,10 @@ struct ServeForFuzzing {
     @Test func serve() async throws {
         let environment = ProcessInfo.processInfo.environment
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        var configuration = EmulatorConfiguration(port: Int(environment["POOLCTL_EMULATOR_SERVE"]!) ?? 0,
-                                                  seedPath: root.appendingPathComponent("examples/seeds/quickstart.yaml").path,
-                                                  accountSID: "ACfuzz", authToken: "fuzz-token", operationDelayMS: 50)
+        var configuration = EmulatorConfiguration(
+            port: Int(environment["POOLCTL_EMULATOR_SERVE"]!) ?? 0,
+            seedPath: root.appendingPathComponent("examples/seeds/quickstart.yaml").path,
+            accountSID: "ACfuzz", authToken: "fuzz-token", operationDelayMS: 50)
         configuration.host = "127.0.0.1"
         let store = try EmulatorStore(configuration: configuration)
         var logger = Logger(label: "emulator", factory: { StreamLogHandler.standardError(label: $0) })
@@ -36,8 +38,9 @@ struct ServeForFuzzing {
 struct FuzzTests {
     @Test func theEmulatorConformsToTheSpec() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let configuration = EmulatorConfiguration(port: 0, seedPath: root.appendingPathComponent("examples/seeds/quickstart.yaml").path,
-                                                  accountSID: "ACfuzz", authToken: "fuzz-token", operationDelayMS: 50)
+        let configuration = EmulatorConfiguration(
+            port: 0, seedPath: root.appendingPathComponent("examples/seeds/quickstart.yaml").path,
+            accountSID: "ACfuzz", authToken: "fuzz-token", operationDelayMS: 50)
         let store = try EmulatorStore(configuration: configuration)
         let (url, task) = try await startServer(configuration, store: store)
         defer { task.cancel() }
@@ -52,12 +55,15 @@ struct FuzzTests {
         // - object_level_authorization: one account only.
         // The coverage phase is left out: generating 10,000-item unique arrays
         // (Create/Add Senders maxItems) takes schemathesis forever.
-        process.arguments = ["schemathesis", "run", root.appendingPathComponent("schema/comms-senderpools.openapi.yaml").path,
-                             "--url", url, "--auth", "ACfuzz:fuzz-token", "--checks", "all",
-                             "--exclude-checks",
-                             "positive_data_acceptance,negative_data_rejection,ensure_resource_availability,object_level_authorization",
-                             "--phases", "examples,fuzzing,stateful", "--max-examples", "50",
-                             "--suppress-health-check", "all", "--no-color"] + extra
+        process.arguments =
+            [
+                "schemathesis", "run", root.appendingPathComponent("schema/comms-senderpools.openapi.yaml").path,
+                "--url", url, "--auth", "ACfuzz:fuzz-token", "--checks", "all",
+                "--exclude-checks",
+                "positive_data_acceptance,negative_data_rejection,ensure_resource_availability,object_level_authorization",
+                "--phases", "examples,fuzzing,stateful", "--max-examples", "50",
+                "--suppress-health-check", "all", "--no-color",
+            ] + extra
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch { continuation.resume(throwing: error) }

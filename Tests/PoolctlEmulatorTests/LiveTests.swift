@@ -1,11 +1,13 @@
 import Foundation
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
 import PoolctlAPI
-@testable import PoolctlEmulator
 import Testing
+
+@testable import PoolctlEmulator
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Sends raw bytes to 127.0.0.1:port and reads until the server closes the
 /// connection. Runs on its own thread, since the socket calls block.
@@ -45,15 +47,20 @@ func blockingExchange(port: Int, _ request: String) throws -> [UInt8] {
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n > 0 { received += buffer[0..<n]; continue }
-        if n == 0 { return received } // orderly close
+        if n > 0 {
+            received += buffer[0..<n]
+            continue
+        }
+        if n == 0 { return received }  // orderly close
         if errno == ECONNRESET { return received }
         throw SocketError(message: "recv errno \(errno)")
     }
 }
 
 /// Starts the emulator on a free port; returns the base URL and the task serving it.
-func startServer(_ configuration: EmulatorConfiguration, store: EmulatorStore, logger: Logger? = nil) async throws -> (url: String, task: Task<Void, any Error>) {
+func startServer(_ configuration: EmulatorConfiguration, store: EmulatorStore, logger: Logger? = nil) async throws -> (
+    url: String, task: Task<Void, any Error>
+) {
     let (stream, continuation) = AsyncStream.makeStream(of: String.self)
     let task = Task {
         try await EmulatorServer.run(configuration, store: store, logger: logger) { url in
@@ -80,12 +87,16 @@ struct LiveTests {
         let auth = "Authorization: " + basic("AC1", "tok")
 
         // A read is answered normally, with locations on the client's Host.
-        let get = try await rawExchange(port: port, "GET /v1/SenderPools HTTP/1.1\r\nHost: emu.test:1234\r\n\(auth)\r\nConnection: close\r\n\r\n")
+        let get = try await rawExchange(
+            port: port, "GET /v1/SenderPools HTTP/1.1\r\nHost: emu.test:1234\r\n\(auth)\r\nConnection: close\r\n\r\n")
         #expect(String(decoding: get, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
 
         // A write is applied, then the connection closes with no response at all.
         let payload = #"{"name":"reset-me"}"#
-        let post = try await rawExchange(port: port, "POST /v1/SenderPools HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)\r\nContent-Type: application/json\r\nContent-Length: \(payload.utf8.count)\r\n\r\n\(payload)")
+        let post = try await rawExchange(
+            port: port,
+            "POST /v1/SenderPools HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)\r\nContent-Type: application/json\r\nContent-Length: \(payload.utf8.count)\r\n\r\n\(payload)"
+        )
         #expect(post.isEmpty, "got \(String(decoding: post, as: UTF8.self))")
         #expect(await store.state().pools.map(\.name) == ["reset-me"])
 
@@ -107,7 +118,10 @@ struct LiveTests {
         let port = try #require(Int(url.split(separator: ":").last!))
         #expect(await store.origin == url)
         let payload = "{}"
-        let response = try await rawExchange(port: port, "POST /v1/SenderPools HTTP/1.1\r\nHost: emu.test:1234\r\nAuthorization: \(basic("u", "p"))\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n\(payload)")
+        let response = try await rawExchange(
+            port: port,
+            "POST /v1/SenderPools HTTP/1.1\r\nHost: emu.test:1234\r\nAuthorization: \(basic("u", "p"))\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n\(payload)"
+        )
         let text = String(decoding: response, as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 202"))
         #expect(text.lowercased().contains("location: http://emu.test:1234/v1/senderpools/operations/comms_operation_"))

@@ -1,10 +1,11 @@
-import PoolctlModel
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import PoolctlAPI
-@testable import PoolctlEmulator
+import PoolctlModel
 import Testing
+
+@testable import PoolctlEmulator
 
 let credentials = EmulatorConfiguration(accountSID: "AC123", authToken: "secret", operationDelayMS: 200)
 
@@ -54,7 +55,8 @@ struct RouterTests {
             let missing = try await client.execute(uri: "/v1/SenderPools", method: .get)
             missing.expectError(401)
             #expect(missing.headers[.wwwAuthenticate] == "Basic realm=\"Twilio Comms API\"")
-            try await client.execute(uri: "/v1/SenderPools", method: .get, headers: [.authorization: basic("AC123", "wrong")]).expectError(401)
+            try await client.execute(uri: "/v1/SenderPools", method: .get, headers: [.authorization: basic("AC123", "wrong")]).expectError(
+                401)
             try await client.execute(uri: "/v1/SenderPools", method: .get, headers: [.authorization: "Bearer x"]).expectError(401)
             try await client.execute(uri: "/v1/Senders", method: .get, headers: [.authorization: "Basic !!!"]).expectError(401)
             let ok = try await client.execute(uri: "/v1/SenderPools", method: .get, headers: authHeaders)
@@ -63,7 +65,8 @@ struct RouterTests {
         }
         // Without configured credentials any non-empty pair works.
         try await withEmulator(EmulatorConfiguration()) { client, _ in
-            #expect(try await client.execute(uri: "/v1/Senders", method: .get, headers: [.authorization: basic("anyone", "x")]).status == .ok)
+            #expect(
+                try await client.execute(uri: "/v1/Senders", method: .get, headers: [.authorization: basic("anyone", "x")]).status == .ok)
             try await client.execute(uri: "/v1/Senders", method: .get, headers: [.authorization: basic("anyone", "")]).expectError(401)
             try await client.execute(uri: "/v1/Senders", method: .get, headers: [.authorization: basic("", "x")]).expectError(401)
         }
@@ -125,12 +128,20 @@ struct RouterTests {
                 response.expectError(400)
             }
             // Unknown query parameters are ignored; percent-encoded offsets work.
-            #expect(try await client.execute(uri: "/v1/SenderPools?foo=bar&startDate=2025-01-01T01:00:00%2B01:00", method: .get, headers: authHeaders).status == .ok)
+            #expect(
+                try await client.execute(
+                    uri: "/v1/SenderPools?foo=bar&startDate=2025-01-01T01:00:00%2B01:00", method: .get, headers: authHeaders
+                ).status == .ok)
             // Body checks come before existence checks.
-            try await client.execute(uri: "/v1/SenderPools/\(unknownPoolID)", method: .patch, headers: jsonHeaders, body: body(#"{"nope":1}"#)).expectError(400)
-            try await client.execute(uri: "/v1/SenderPools/\(unknownPoolID)", method: .patch, headers: jsonHeaders, body: body(#"{"name":"x"}"#)).expectError(404)
+            try await client.execute(
+                uri: "/v1/SenderPools/\(unknownPoolID)", method: .patch, headers: jsonHeaders, body: body(#"{"nope":1}"#)
+            ).expectError(400)
+            try await client.execute(
+                uri: "/v1/SenderPools/\(unknownPoolID)", method: .patch, headers: jsonHeaders, body: body(#"{"name":"x"}"#)
+            ).expectError(404)
             try await client.execute(uri: "/v1/SenderPools/\(unknownPoolID)", method: .get, headers: authHeaders).expectError(404)
-            try await client.execute(uri: "/v1/SenderPools/Operations/\(unknownOperationID)", method: .get, headers: authHeaders).expectError(404)
+            try await client.execute(uri: "/v1/SenderPools/Operations/\(unknownOperationID)", method: .get, headers: authHeaders)
+                .expectError(404)
         }
     }
 
@@ -157,8 +168,9 @@ struct RouterTests {
                 response.expectError(400)
                 #expect((response.json["message"] as? String)?.hasPrefix(message) == true, "\(text) -> \(response.text)")
             }
-            let add = try await client.execute(uri: "/v1/SenderPools/\(unknownPoolID)/Senders", method: .post, headers: jsonHeaders,
-                                               body: body(#"[{"senderId":"\#(s1)","x":1}]"#))
+            let add = try await client.execute(
+                uri: "/v1/SenderPools/\(unknownPoolID)/Senders", method: .post, headers: jsonHeaders,
+                body: body(#"[{"senderId":"\#(s1)","x":1}]"#))
             #expect(add.json["message"] as? String == "unknown property 'x' in item[0]; allowed: senderId")
         }
     }
@@ -174,15 +186,17 @@ struct RouterTests {
             let encoded = unknownPoolID.replacingOccurrences(of: "_", with: "%5F")
             try await client.execute(uri: "/v1/SenderPools/\(encoded)", method: .get, headers: authHeaders).expectError(404)
             // Bodies on GET and DELETE are ignored.
-            try await client.execute(uri: "/v1/SenderPools/\(unknownPoolID)", method: .delete, headers: authHeaders, body: body("junk")).expectError(404)
+            try await client.execute(uri: "/v1/SenderPools/\(unknownPoolID)", method: .delete, headers: authHeaders, body: body("junk"))
+                .expectError(404)
         }
     }
 
     @Test func acceptedResponsesCarryLocations() async throws {
         let clock = ManualClock()
         try await withEmulator(clock: clock) { client, _ in
-            let create = try await client.execute(uri: "/v1/SenderPools", method: .post, headers: jsonHeaders,
-                                                  body: body(#"{"name":"Sales","tags":{"region":"APAC"},"senders":[{"senderId":"\#(s1)"}]}"#))
+            let create = try await client.execute(
+                uri: "/v1/SenderPools", method: .post, headers: jsonHeaders,
+                body: body(#"{"name":"Sales","tags":{"region":"APAC"},"senders":[{"senderId":"\#(s1)"}]}"#))
             #expect(create.status == .accepted)
             let accepted = create.json
             #expect(Set(accepted.keys) == ["operationId", "operationLocation"])
@@ -200,22 +214,27 @@ struct RouterTests {
             #expect(pagination["self"] as? String == "eyJ2IjoxfQ")
 
             // 409 while PROCESSING.
-            try await client.execute(uri: "/v1/SenderPools/\(poolID)", method: .patch, headers: jsonHeaders, body: body(#"{"name":"x"}"#)).expectError(409)
-            let operation = try await client.execute(uri: "/v1/SenderPools/Operations/\(operationID)", method: .get, headers: authHeaders).json
+            try await client.execute(uri: "/v1/SenderPools/\(poolID)", method: .patch, headers: jsonHeaders, body: body(#"{"name":"x"}"#))
+                .expectError(409)
+            let operation = try await client.execute(uri: "/v1/SenderPools/Operations/\(operationID)", method: .get, headers: authHeaders)
+                .json
             #expect(Set(operation.keys) == ["id", "status", "stats", "createdAt", "updatedAt"])
             #expect(operation["status"] as? String == "PROCESSING")
             clock.advance(milliseconds: 200)
 
-            let update = try await client.execute(uri: "/v1/SenderPools/\(poolID)", method: .patch, headers: [
-                .authorization: basic("AC123", "secret"), .contentType: "application/json; charset=utf-8",
-            ], body: body(#"{"tags":{}}"#))
+            let update = try await client.execute(
+                uri: "/v1/SenderPools/\(poolID)", method: .patch,
+                headers: [
+                    .authorization: basic("AC123", "secret"), .contentType: "application/json; charset=utf-8",
+                ], body: body(#"{"tags":{}}"#))
             #expect(update.status == .accepted)
             #expect(update.json["resourceId"] as? String == poolID)
             #expect(update.json["resourceLocation"] as? String == "http://localhost/v1/SenderPools/\(poolID)")
             #expect(update.headers[.location] == "http://localhost/v1/SenderPools/\(poolID)")
 
-            let add = try await client.execute(uri: "/v1/SenderPools/\(poolID)/Senders", method: .post, headers: jsonHeaders,
-                                               body: body(#"[{"senderId":"\#(s2)"},{"senderId":"\#(strangerID)"}]"#))
+            let add = try await client.execute(
+                uri: "/v1/SenderPools/\(poolID)/Senders", method: .post, headers: jsonHeaders,
+                body: body(#"[{"senderId":"\#(s2)"},{"senderId":"\#(strangerID)"}]"#))
             #expect(add.status == .accepted)
             let addID = try #require(add.json["operationId"] as? String)
             let nested = "http://localhost/v1/SenderPools/\(poolID)/Senders/Operations/\(addID)"
@@ -227,7 +246,9 @@ struct RouterTests {
                 #expect(op["status"] as? String == "COMPLETED")
                 #expect(op["stats"] as? [String: Int] == ["total": 2, "queued": 0, "created": 1, "failed": 1])
             }
-            try await client.execute(uri: "/v1/SenderPools/\(unknownPoolID)/Senders/Operations/\(addID)", method: .get, headers: authHeaders).expectError(404)
+            try await client.execute(
+                uri: "/v1/SenderPools/\(unknownPoolID)/Senders/Operations/\(addID)", method: .get, headers: authHeaders
+            ).expectError(404)
 
             let members = try await client.execute(uri: "/v1/SenderPools/\(poolID)/Senders", method: .get, headers: authHeaders).json
             let senders = try #require(members["senders"] as? [[String: Any]])
@@ -251,7 +272,8 @@ struct RouterTests {
     }
 
     @Test func adminEndpointsAndRequestCounting() async throws {
-        let seed = EmulatorSeed(senders: knownSenders, pools: [EmulatorSeed.Pool(name: "Legacy", tags: ["team": "ops"], senders: [s2, s1])])
+        let seed = EmulatorSeed(
+            senders: knownSenders, pools: [EmulatorSeed.Pool(name: "Legacy", tags: ["team": "ops"], senders: [s2, s1])])
         let clock = ManualClock()
         try await withEmulator(seed: seed, clock: clock) { client, store in
             let state = try await client.execute(uri: "/_emulator/state", method: .get)
@@ -273,11 +295,13 @@ struct RouterTests {
             let log = try await client.execute(uri: "/_emulator/requests", method: .get)
             #expect(log.status == .ok)
             let decoded = try JSONDecoder().decode(EmulatorRequestLog.self, from: Data(log.body.readableBytesView))
-            #expect(decoded == EmulatorRequestLog(
-                total: 6,
-                byEndpoint: ["GET /v1/SenderPools": 2, "GET /v1/SenderPools/{senderPoolId}": 1, "POST /v1/SenderPools": 1],
-                byStatus: ["200": 2, "202": 1, "401": 1, "404": 1, "405": 1]
-            ))
+            #expect(
+                decoded
+                    == EmulatorRequestLog(
+                        total: 6,
+                        byEndpoint: ["GET /v1/SenderPools": 2, "GET /v1/SenderPools/{senderPoolId}": 1, "POST /v1/SenderPools": 1],
+                        byStatus: ["200": 2, "202": 1, "401": 1, "404": 1, "405": 1]
+                    ))
             #expect(log.text.hasPrefix(#"{"byEndpoint":{"GET /v1/SenderPools":2,"#))
 
             let reset = try await client.execute(uri: "/_emulator/reset", method: .post)
@@ -339,7 +363,9 @@ struct RouterTests {
                 ids += senders.compactMap { $0["id"] as? String }
                 token = (page["pagination"] as? [String: Any])?["next"] as? String
             } while token != nil
-            let expected = knownSenders.filter { $0.channel == .sms }.count + EmulatorSeed.syntheticSenders(count: 20).filter { $0.channel == .sms }.count
+            let expected =
+                knownSenders.filter { $0.channel == .sms }.count
+                + EmulatorSeed.syntheticSenders(count: 20).filter { $0.channel == .sms }.count
             #expect(ids.count == expected)
             #expect(Set(ids).count == ids.count)
         }

@@ -1,16 +1,19 @@
-import PoolctlModel
 import Foundation
 import PoolctlAPI
-@testable import PoolctlEmulator
+import PoolctlModel
 import Testing
+
+@testable import PoolctlEmulator
 
 @Suite("EmulatorStore")
 struct StoreTests {
     @Test func createIsVisibleAtOnceAndSendersAttachWhenTheOperationCompletes() async throws {
         let clock = ManualClock()
         let store = try makeStore(clock: clock)
-        let accepted = try await store.createSenderPool(CreateSenderPoolRequest(name: "Sales", tags: ["region": "APAC"],
-                                                                                senders: [.init(senderId: s1), .init(senderId: s2)]))
+        let accepted = try await store.createSenderPool(
+            CreateSenderPoolRequest(
+                name: "Sales", tags: ["region": "APAC"],
+                senders: [.init(senderId: s1), .init(senderId: s2)]))
         let operationID = try #require(accepted.operationId)
         #expect(EmulatorIDKind.operation.matches(operationID))
         #expect(accepted.operationLocation == "http://127.0.0.1:0/v1/SenderPools/Operations/\(operationID)")
@@ -144,8 +147,10 @@ struct StoreTests {
         #expect(await status { _ = try await store.addSenders(poolID: unknownPoolID, senderIDs: [s1]) } == 404)
         let tooManyTags = Dictionary(uniqueKeysWithValues: (0..<11).map { ("k\($0)", "v") })
         #expect(await status { _ = try await store.createSenderPool(CreateSenderPoolRequest(tags: tooManyTags)) } == 400)
-        #expect(await status { _ = try await store.createSenderPool(CreateSenderPoolRequest(name: String(repeating: "é", count: 257))) } == 400)
-        #expect(await status { _ = try await store.createSenderPool(CreateSenderPoolRequest(name: String(repeating: "é", count: 256))) } == nil)
+        #expect(
+            await status { _ = try await store.createSenderPool(CreateSenderPoolRequest(name: String(repeating: "é", count: 257))) } == 400)
+        #expect(
+            await status { _ = try await store.createSenderPool(CreateSenderPoolRequest(name: String(repeating: "é", count: 256))) } == nil)
     }
 
     @Test func paginationWalksEveryPageInOrderWithFiltersAndDateBounds() async throws {
@@ -169,7 +174,7 @@ struct StoreTests {
             pages += 1
         } while token != nil
         #expect(seen == created)
-        #expect(pages == 3) // 3 + 3 + 1, no empty trailing page
+        #expect(pages == 3)  // 3 + 3 + 1, no empty trailing page
 
         // startDate inclusive, endDate exclusive.
         let window = try await store.listSenderPools(SenderPoolQuery(startDate: "2025-01-01T00:00:02Z", endDate: "2025-01-01T00:00:05Z"))
@@ -185,10 +190,12 @@ struct StoreTests {
         // Date bounds combine with the cursor.
         let first = try await store.listSenderPools(SenderPoolQuery(startDate: "2025-01-01T00:00:01Z", pageSize: 2))
         #expect(first.items.map(\.id) == Array(created[1..<3]))
-        let second = try await store.listSenderPools(SenderPoolQuery(startDate: "2025-01-01T00:00:01Z", pageSize: 2, pageToken: first.pagination.next))
+        let second = try await store.listSenderPools(
+            SenderPoolQuery(startDate: "2025-01-01T00:00:01Z", pageSize: 2, pageToken: first.pagination.next))
         #expect(second.items.map(\.id) == Array(created[3..<5]))
         // Re-fetching `self` gives the same page.
-        let again = try await store.listSenderPools(SenderPoolQuery(startDate: "2025-01-01T00:00:01Z", pageSize: 2, pageToken: second.pagination.current))
+        let again = try await store.listSenderPools(
+            SenderPoolQuery(startDate: "2025-01-01T00:00:01Z", pageSize: 2, pageToken: second.pagination.current))
         #expect(again.items == second.items)
         // operationId filter: no match is an empty page.
         #expect(try await store.listSenderPools(SenderPoolQuery(operationId: unknownOperationID)).items.isEmpty)
@@ -209,7 +216,8 @@ struct StoreTests {
         var members: [Sender] = []
         var token: String?
         repeat {
-            let page = try await store.listPoolSenders(poolID: poolID, SenderQuery(channel: .sms, status: .activated, pageSize: 4, pageToken: token))
+            let page = try await store.listPoolSenders(
+                poolID: poolID, SenderQuery(channel: .sms, status: .activated, pageSize: 4, pageToken: token))
             #expect(page.items.count <= 4)
             members += page.items
             token = page.pagination.next
@@ -227,12 +235,14 @@ struct StoreTests {
         let store = try makeStore(clock: clock)
         _ = try await createCompletedPool(store, clock: clock)
         let page = try await store.listSenderPools(SenderPoolQuery(pageSize: 1))
-        #expect(page.pagination.current == "eyJ2IjoxfQ") // {"v":1}
-        for token in ["", "!!!", "bm90IGpzb24", forgedToken(#"{"v":2}"#),
-                      forgedToken(#"{"v":1,"extra":true}"#),
-                      forgedToken(#"{"v":1,"createdAt":"2025-01-01T00:00:00Z"}"#),
-                      // an id of the wrong kind for this list
-                      forgedToken(#"{"v":1,"createdAt":"2025-01-01T00:00:00Z","id":"comms_sender_01h9krwprkeee8fzqspvwy6nq1"}"#)] {
+        #expect(page.pagination.current == "eyJ2IjoxfQ")  // {"v":1}
+        for token in [
+            "", "!!!", "bm90IGpzb24", forgedToken(#"{"v":2}"#),
+            forgedToken(#"{"v":1,"extra":true}"#),
+            forgedToken(#"{"v":1,"createdAt":"2025-01-01T00:00:00Z"}"#),
+            // an id of the wrong kind for this list
+            forgedToken(#"{"v":1,"createdAt":"2025-01-01T00:00:00Z","id":"comms_sender_01h9krwprkeee8fzqspvwy6nq1"}"#),
+        ] {
             #expect(await status { _ = try await store.listSenderPools(SenderPoolQuery(pageToken: token)) } == 400, "token \(token)")
         }
         #expect(await status { _ = try await store.listSenderPools(SenderPoolQuery(pageToken: "eyJ2IjoxfQ==")) } == nil)
@@ -258,8 +268,10 @@ struct StoreTests {
         let next = try #require(try await store.listSenderPools(SenderPoolQuery(pageSize: 1)).pagination.next)
         #expect(try await store.listSenderPools(SenderPoolQuery(pageToken: next)).items.map(\.id) == [second])
         #expect(try await store.listSenderPools(SenderPoolQuery(pageToken: forgedToken(#"{"v":1}"#))).items.map(\.id) == [first, second])
-        for token in [forgedToken(#"{"v":1,"v":1}"#), forgedToken(#"{"v":1,"createdAt":null,"id":null}"#),
-                      forgedToken(#"{"v":"1"}"#), "eyJ2IjoxfR", "eyJ2IjoxfQ=", "eyJ2IjoxfQ+"] {
+        for token in [
+            forgedToken(#"{"v":1,"v":1}"#), forgedToken(#"{"v":1,"createdAt":null,"id":null}"#),
+            forgedToken(#"{"v":"1"}"#), "eyJ2IjoxfR", "eyJ2IjoxfQ=", "eyJ2IjoxfQ+",
+        ] {
             #expect(await status { _ = try await store.listSenderPools(SenderPoolQuery(pageToken: token)) } == 400, "token \(token)")
         }
     }
@@ -281,7 +293,8 @@ struct StoreTests {
             let store = try makeStore(configuration: EmulatorConfiguration(cancelRate: 0.5, randomSeed: 42), clock: clock)
             var statuses: [OperationStatus] = []
             for _ in 0..<16 {
-                let accepted = try await store.createSenderPool(CreateSenderPoolRequest(senders: [.init(senderId: s1), .init(senderId: strangerID)]))
+                let accepted = try await store.createSenderPool(
+                    CreateSenderPoolRequest(senders: [.init(senderId: s1), .init(senderId: strangerID)]))
                 let poolID = try await store.listSenderPools(SenderPoolQuery(operationId: accepted.operationId)).items[0].id
                 clock.advance(milliseconds: 200)
                 let operation = try await store.fetchOperation(id: accepted.operationId!)
@@ -335,7 +348,8 @@ struct StoreTests {
 
     @Test func resetRestoresTheSeededState() async throws {
         let clock = ManualClock()
-        let seed = EmulatorSeed(senders: knownSenders, pools: [EmulatorSeed.Pool(name: "Legacy", tags: ["team": "ops"], senders: [s3, s1])])
+        let seed = EmulatorSeed(
+            senders: knownSenders, pools: [EmulatorSeed.Pool(name: "Legacy", tags: ["team": "ops"], senders: [s3, s1])])
         let store = try makeStore(seed: seed, clock: clock)
         let before = await store.state()
         #expect(before.pools.count == 1)

@@ -1,17 +1,21 @@
-import PoolctlModel
 import Foundation
 import PoolctlAPI
-@testable import PoolctlEmulator
+import PoolctlModel
 import Testing
+
+@testable import PoolctlEmulator
 
 /// Three explicit senders plus 20 synthetic ones; no pools.
 let knownSenders: [Sender] = [
-    Sender(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq1", displayName: "One", address: "+14155550101", channel: .sms,
-           status: .activated, tags: [:], createdAt: "2024-01-01T00:00:00Z", updatedAt: "2024-01-01T00:00:00Z"),
-    Sender(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq2", displayName: nil, address: "two@example.com", channel: .email,
-           status: .activated, tags: ["team": "mail"], createdAt: "2024-01-01T00:00:00Z", updatedAt: "2024-01-01T00:00:00Z"),
-    Sender(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq3", displayName: "Three", address: "+14155550103", channel: .sms,
-           status: .deactivated, tags: [:], createdAt: "2024-01-01T00:00:00Z", updatedAt: "2024-01-01T00:00:00Z"),
+    Sender(
+        id: "comms_sender_01h9krwprkeee8fzqspvwy6nq1", displayName: "One", address: "+14155550101", channel: .sms,
+        status: .activated, tags: [:], createdAt: "2024-01-01T00:00:00Z", updatedAt: "2024-01-01T00:00:00Z"),
+    Sender(
+        id: "comms_sender_01h9krwprkeee8fzqspvwy6nq2", displayName: nil, address: "two@example.com", channel: .email,
+        status: .activated, tags: ["team": "mail"], createdAt: "2024-01-01T00:00:00Z", updatedAt: "2024-01-01T00:00:00Z"),
+    Sender(
+        id: "comms_sender_01h9krwprkeee8fzqspvwy6nq3", displayName: "Three", address: "+14155550103", channel: .sms,
+        status: .deactivated, tags: [:], createdAt: "2024-01-01T00:00:00Z", updatedAt: "2024-01-01T00:00:00Z"),
 ]
 
 let s1 = knownSenders[0].id
@@ -44,8 +48,11 @@ func status(_ body: () async throws -> Void) async -> Int? {
 }
 
 /// Creates a pool and completes its operation; returns the pool id.
-func createCompletedPool(_ store: EmulatorStore, clock: ManualClock, name: String = "p", tags: Tags = [:], senders: [String] = []) async throws -> String {
-    let accepted = try await store.createSenderPool(CreateSenderPoolRequest(name: name, tags: tags, senders: senders.map(SenderReference.init)))
+func createCompletedPool(_ store: EmulatorStore, clock: ManualClock, name: String = "p", tags: Tags = [:], senders: [String] = [])
+    async throws -> String
+{
+    let accepted = try await store.createSenderPool(
+        CreateSenderPoolRequest(name: name, tags: tags, senders: senders.map(SenderReference.init)))
     let page = try await store.listSenderPools(SenderPoolQuery(operationId: accepted.operationId))
     clock.advance(milliseconds: 1000)
     return try #require(page.items.first?.id)

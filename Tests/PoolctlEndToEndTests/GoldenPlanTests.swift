@@ -16,7 +16,10 @@ import Testing
     }
 
     @Test func theRequiredCasesExist() {
-        let required = ["create", "update", "membership", "additive", "adopt", "prune", "protected", "duplicates", "unmanaged-same-name", "markdown-cap"]
+        let required = [
+            "create", "update", "membership", "additive", "adopt", "prune", "protected", "duplicates", "unmanaged-same-name",
+            "markdown-cap",
+        ]
         #expect(Set(required).isSubset(of: Set(Self.cases)))
     }
 
@@ -64,7 +67,9 @@ import Testing
         let state = await rig.store.state()
         for pool in desired.pools {
             let owners = state.pools.filter { $0.tags["poolctl"]?.hasPrefix("v1~\(desired.stack)~\(pool.key)") == true }
-            let exact = owners.filter { $0.tags["poolctl"] == "v1~\(desired.stack)~\(pool.key)" || $0.tags["poolctl"] == "v1~\(desired.stack)~\(pool.key)~protected" }
+            let exact = owners.filter {
+                $0.tags["poolctl"] == "v1~\(desired.stack)~\(pool.key)" || $0.tags["poolctl"] == "v1~\(desired.stack)~\(pool.key)~protected"
+            }
             #expect(exact.count == 1, "pool \(pool.key) has \(exact.count) live pools")
         }
     }

@@ -25,9 +25,10 @@ import Testing
         rig.clock.advance(seconds: 5)
         _ = try await rig.store.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: "Renamed", tags: nil))
         let check = try await rig.workflow().checkSavedPlan(plan)
-        #expect(check.differences == [
-            "pool 'alpha' (\(poolID)): name \"Old name\" -> \"Renamed\", updatedAt 2025-01-01T00:00:00Z -> 2025-01-01T00:00:05Z",
-        ])
+        #expect(
+            check.differences == [
+                "pool 'alpha' (\(poolID)): name \"Old name\" -> \"Renamed\", updatedAt 2025-01-01T00:00:00Z -> 2025-01-01T00:00:05Z"
+            ])
     }
 
     @Test func aDeletedPoolMakesThePlanStale() async throws {

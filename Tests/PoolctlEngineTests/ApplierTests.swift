@@ -19,7 +19,10 @@ private let onePollPerOperation: ApplyOptions = {
 }()
 
 private func operation(_ status: OperationStatus, total: Int, created: Int, failed: Int = 0) -> SenderPoolOperation {
-    SenderPoolOperation(id: opID, status: status, stats: OperationStats(total: total, queued: status == .processing ? total : 0, created: created, failed: failed), createdAt: "", updatedAt: "")
+    SenderPoolOperation(
+        id: opID, status: status,
+        stats: OperationStats(total: total, queued: status == .processing ? total : 0, created: created, failed: failed), createdAt: "",
+        updatedAt: "")
 }
 
 private func pool(tags: [String: String] = ["poolctl": ownership]) -> SenderPool {
@@ -84,14 +87,18 @@ private func createPlan(senders: [String]) -> Plan {
     }
 
     @Test func aCanceledOperationLeavesThePoolNotConverged() async {
-        let api = ScriptedAPI([
-            (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
-            (.fetchOperation(opID), .operation(operation(.canceled, total: 1, created: 0, failed: 1))),
-        ] + Array(repeating: [
-            // Verification re-reads what is in doubt with backoff, 4 rounds within the settle budget.
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([])),
-        ], count: 5).flatMap { $0 })
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.canceled, total: 1, created: 0, failed: 1))),
+            ]
+                + Array(
+                    repeating: [
+                        // Verification re-reads what is in doubt with backoff, 4 rounds within the settle budget.
+                        (.listSenderPools(operationId: nil), .pools([pool()])),
+                        (.listPoolSenders(poolID), .senders([])),
+                    ], count: 5
+                ).flatMap { $0 })
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .partial)
         #expect(report.pools.first?.remaining == ["1 sender is not a member: \(s1)"])
@@ -126,10 +133,14 @@ private func createPlan(senders: [String]) -> Plan {
     }
 
     @Test func anAddIsPolledAtItsNestedLocationOnOurOwnOrigin() async {
-        let plan = updatePlan(live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
-                              desired: DesiredPool(key: "a", name: "A", senders: [s1]))
+        let plan = updatePlan(
+            live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
+            desired: DesiredPool(key: "a", name: "A", senders: [s1]))
         let api = ScriptedAPI([
-            (.addSenders(poolID, [s1]), .operationAcceptedAt(opID, location: "https://comms.twilio.com/v1/SenderPools/\(poolID)/Senders/Operations/\(opID)")),
+            (
+                .addSenders(poolID, [s1]),
+                .operationAcceptedAt(opID, location: "https://comms.twilio.com/v1/SenderPools/\(poolID)/Senders/Operations/\(opID)")
+            ),
             (.fetchPoolSendersOperation(poolID, opID), .operation(operation(.completed, total: 1, created: 1))),
             (.listSenderPools(operationId: nil), .pools([pool()])),
         ])
@@ -139,8 +150,9 @@ private func createPlan(senders: [String]) -> Plan {
     }
 
     @Test func aFlatPollThatIs404FallsBackToTheNestedPath() async {
-        let plan = updatePlan(live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
-                              desired: DesiredPool(key: "a", name: "A", senders: [s1]))
+        let plan = updatePlan(
+            live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
+            desired: DesiredPool(key: "a", name: "A", senders: [s1]))
         let api = ScriptedAPI([
             (.addSenders(poolID, [s1]), .operationAccepted(opID)),
             (.fetchOperation(opID), .error(.http(404, "not found"))),
@@ -154,8 +166,9 @@ private func createPlan(senders: [String]) -> Plan {
 
     @Test func aRefusedBatchIsHalvedAndTheSmallerSizeKept() async {
         let s3 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v03"
-        let plan = updatePlan(live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
-                              desired: DesiredPool(key: "a", name: "A", senders: [s1, s2, s3]))
+        let plan = updatePlan(
+            live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
+            desired: DesiredPool(key: "a", name: "A", senders: [s1, s2, s3]))
         let tooMany = APIError.http(400, "at most 1 senders are allowed, got 3")
         let api = ScriptedAPI([
             (.addSenders(poolID, [s1, s2, s3]), .error(tooMany)),
@@ -175,8 +188,9 @@ private func createPlan(senders: [String]) -> Plan {
     }
 
     @Test func aWriteThatShowsUpLaterIsReReadBeforeItIsCalledFailed() async {
-        let plan = updatePlan(live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
-                              desired: DesiredPool(key: "a", name: "B"))
+        let plan = updatePlan(
+            live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
+            desired: DesiredPool(key: "a", name: "B"))
         let renamed = SenderPool(id: poolID, name: "B", tags: ["poolctl": ownership], createdAt: "", updatedAt: "")
         let api = ScriptedAPI([
             (.updateSenderPool(poolID), .resourceAccepted(poolID)),
@@ -195,14 +209,16 @@ private func createPlan(senders: [String]) -> Plan {
         let live = LivePool(id: poolID, name: "A", tags: ["poolctl": ownership, "team": "ops"], members: [])
         let plan = updatePlan(live: live, desired: DesiredPool(key: "a", name: "A"))
         let merged = SenderPool(id: poolID, name: "A", tags: ["poolctl": ownership, "team": "ops"], createdAt: "", updatedAt: "")
-        let api = ScriptedAPI([
-            (.updateSenderPool(poolID), .resourceAccepted(poolID)),
-        ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([merged])), count: 5))
+        let api = ScriptedAPI(
+            [
+                (.updateSenderPool(poolID), .resourceAccepted(poolID))
+            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([merged])), count: 5))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .partial)
         let result = report.pools.first
         #expect(result?.remaining == ["tag team is still \"ops\": the API kept it after a PATCH that left it out"])
-        #expect(result?.error?.hasPrefix("the API kept tag team after a PATCH that sent the full tag map without it: it merges tags") == true)
+        #expect(
+            result?.error?.hasPrefix("the API kept tag team after a PATCH that sent the full tag map without it: it merges tags") == true)
         // One PATCH only: poolctl does not loop on a tag it cannot remove.
         #expect(api.calls.filter { if case .updateSenderPool = $0 { true } else { false } }.count == 1)
         #expect(api.unanswered == 0)

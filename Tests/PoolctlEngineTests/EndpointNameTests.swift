@@ -22,17 +22,21 @@ import Testing
     @Test func everyEstimatedCallIsAnEndpoint() {
         let endpoints = Set(Endpoint.allCases.map(\.rawValue))
         let live = LiveState(pools: [
-            LivePool(id: "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8", name: "old", tags: [Ownership.tagKey: "v1~s~gone"],
-                     createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z",
-                     members: [LiveMember(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq8", address: "+1", channel: "SMS")]),
-            LivePool(id: "comms_senderpool_01h9krwprkeee8fzqspvwy6nq9", name: "keep", tags: [Ownership.tagKey: "v1~s~keep"],
-                     createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z",
-                     members: [LiveMember(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq8", address: "+1", channel: "SMS")]),
+            LivePool(
+                id: "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8", name: "old", tags: [Ownership.tagKey: "v1~s~gone"],
+                createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z",
+                members: [LiveMember(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq8", address: "+1", channel: "SMS")]),
+            LivePool(
+                id: "comms_senderpool_01h9krwprkeee8fzqspvwy6nq9", name: "keep", tags: [Ownership.tagKey: "v1~s~keep"],
+                createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z",
+                members: [LiveMember(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq8", address: "+1", channel: "SMS")]),
         ])
-        let desired = DesiredState(stack: "s", prune: true, pools: [
-            DesiredPool(key: "new", name: "new", tags: [:], senders: ["comms_sender_01h9krwprkeee8fzqspvwy6nq9"]),
-            DesiredPool(key: "keep", name: "renamed", tags: [:], senders: ["comms_sender_01h9krwprkeee8fzqspvwy6nqa"]),
-        ])
+        let desired = DesiredState(
+            stack: "s", prune: true,
+            pools: [
+                DesiredPool(key: "new", name: "new", tags: [:], senders: ["comms_sender_01h9krwprkeee8fzqspvwy6nq9"]),
+                DesiredPool(key: "keep", name: "renamed", tags: [:], senders: ["comms_sender_01h9krwprkeee8fzqspvwy6nqa"]),
+            ])
         let plan = Planner().plan(desired: desired, live: live)
         #expect(plan.estimate.byEndpoint.count >= 6)
         for name in plan.estimate.byEndpoint.keys.sorted() {

@@ -3,7 +3,9 @@ import PoolctlModel
 import Testing
 
 @Suite struct ExportSelectionTests {
-    static func id(_ n: Int) -> String { "comms_senderpool_01h9krwprkeee8fzqspvwy6n" + String(format: "%02d", n).replacingOccurrences(of: "0", with: "a") }
+    static func id(_ n: Int) -> String {
+        "comms_senderpool_01h9krwprkeee8fzqspvwy6n" + String(format: "%02d", n).replacingOccurrences(of: "0", with: "a")
+    }
     static let s1 = "comms_sender_01h9krwprkeee8fzqspvwy6nq1"
     static let s2 = "comms_sender_01h9krwprkeee8fzqspvwy6nq2"
 
@@ -23,11 +25,12 @@ import Testing
         let selection = ExportSelection.select(Self.pools.reversed(), stack: "web", filter: try ExportFilter())
         #expect(selection.pools.map(\.id) == [Self.id(1), Self.id(2), Self.id(3), Self.id(7), Self.id(9)])
         #expect(selection.leases == 1)
-        #expect(selection.skipped == [
-            .init(id: Self.id(4), name: "Theirs", reason: .ownedByOtherStack(Ownership(stack: "other", key: "x"))),
-            .init(id: Self.id(6), name: "Crowded", reason: .tooManyTags(10)),
-            .init(id: Self.id(8), name: "Mine too", reason: .duplicateOwnership(key: "kept", exportedID: Self.id(3))),
-        ])
+        #expect(
+            selection.skipped == [
+                .init(id: Self.id(4), name: "Theirs", reason: .ownedByOtherStack(Ownership(stack: "other", key: "x"))),
+                .init(id: Self.id(6), name: "Crowded", reason: .tooManyTags(10)),
+                .init(id: Self.id(8), name: "Mine too", reason: .duplicateOwnership(key: "kept", exportedID: Self.id(3))),
+            ])
     }
 
     @Test func filtersByNameAndTags() throws {
@@ -37,7 +40,8 @@ import Testing
         #expect(byTag.pools.map(\.id) == [Self.id(1), Self.id(3), Self.id(7)])
         let either = ExportSelection.select(Self.pools, stack: "web", filter: try ExportFilter(tags: [("team", "a"), ("team", "b")]))
         #expect(either.pools.map(\.id) == [Self.id(1), Self.id(2), Self.id(3), Self.id(7)])
-        let both = ExportSelection.select(Self.pools, stack: "web", filter: try ExportFilter(namePattern: "ales", tags: [("team", "a"), ("n", "007")]))
+        let both = ExportSelection.select(
+            Self.pools, stack: "web", filter: try ExportFilter(namePattern: "ales", tags: [("team", "a"), ("n", "007")]))
         #expect(both.pools.map(\.id) == [Self.id(1)])
         // Only matching pools of other stacks are reported.
         #expect(both.skipped.isEmpty)
@@ -52,14 +56,17 @@ import Testing
         }
         let desired = ExportSelection.manifest(stack: "web", pools: selected, protect: true)
         #expect(desired.stack == "web" && desired.prune == false)
-        #expect(desired.pools == [
-            // The older "sales" keeps "sales-2": "sales" is the owned pool's key.
-            DesiredPool(key: "broken-owner-tag", name: "Broken owner tag", tags: ["team": "a"], protect: true, adopt: Self.id(7)),
-            DesiredPool(key: "kept", name: "Mine", tags: ["team": "a"], protect: true),
-            DesiredPool(key: "sales", name: "Sales", protect: false),
-            DesiredPool(key: "sales-2", name: "sales", tags: ["team": "b"], protect: true, adopt: Self.id(2)),
-            DesiredPool(key: "sales-3", name: "Sales", tags: ["team": "a", "n": "007"], senders: [Self.s1, Self.s2], protect: true, adopt: Self.id(1)),
-        ])
+        #expect(
+            desired.pools == [
+                // The older "sales" keeps "sales-2": "sales" is the owned pool's key.
+                DesiredPool(key: "broken-owner-tag", name: "Broken owner tag", tags: ["team": "a"], protect: true, adopt: Self.id(7)),
+                DesiredPool(key: "kept", name: "Mine", tags: ["team": "a"], protect: true),
+                DesiredPool(key: "sales", name: "Sales", protect: false),
+                DesiredPool(key: "sales-2", name: "sales", tags: ["team": "b"], protect: true, adopt: Self.id(2)),
+                DesiredPool(
+                    key: "sales-3", name: "Sales", tags: ["team": "a", "n": "007"], senders: [Self.s1, Self.s2], protect: true,
+                    adopt: Self.id(1)),
+            ])
         let unprotected = ExportSelection.manifest(stack: "web", pools: selected, protect: false)
         #expect(unprotected.pools.map(\.protect) == [false, true, false, false, false])
         // The same live state in another order gives the same manifest.

@@ -50,6 +50,7 @@ import Testing
 
     @Test func theSameNamesAlwaysGiveTheSameKeys() {
         let names = (0..<500).map { "Pool \($0 % 37) – ünïcode" }
-        #expect(PoolKeyDerivation.assign(names, reserved: ["pool-1-unicode"]) == PoolKeyDerivation.assign(names, reserved: ["pool-1-unicode"]))
+        #expect(
+            PoolKeyDerivation.assign(names, reserved: ["pool-1-unicode"]) == PoolKeyDerivation.assign(names, reserved: ["pool-1-unicode"]))
     }
 }

@@ -74,7 +74,8 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
 
     func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted {
         bodies.withLock { $0.creates.append(request) }
-        guard case .operationAccepted(let id) = try answer(.createSenderPool(name: request.name, senders: request.senders?.count ?? 0)) else { throw wrong() }
+        guard case .operationAccepted(let id) = try answer(.createSenderPool(name: request.name, senders: request.senders?.count ?? 0))
+        else { throw wrong() }
         return OperationAccepted(operationId: id, operationLocation: nil)
     }
 

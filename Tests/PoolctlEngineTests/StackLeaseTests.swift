@@ -20,17 +20,21 @@ private let nameB = "poolctl lease: web (runner-b, CI run 77)"
 
 private func date(_ text: String) -> Date { APITimestamp.parseRFC3339(text)! }
 
-private func lease(_ id: String, holder: String, stack: String = "web", ttl: Int = 120,
-                   createdAt: String = "2025-03-01T12:00:00Z", updatedAt: String? = nil) -> SenderPool {
-    SenderPool(id: id, name: "poolctl lease: \(stack)", tags: ["poolctl-lease": "v1~\(stack)~\(holder)~\(ttl)"],
-               createdAt: createdAt, updatedAt: updatedAt ?? createdAt)
+private func lease(
+    _ id: String, holder: String, stack: String = "web", ttl: Int = 120,
+    createdAt: String = "2025-03-01T12:00:00Z", updatedAt: String? = nil
+) -> SenderPool {
+    SenderPool(
+        id: id, name: "poolctl lease: \(stack)", tags: ["poolctl-lease": "v1~\(stack)~\(holder)~\(ttl)"],
+        createdAt: createdAt, updatedAt: updatedAt ?? createdAt)
 }
 
 private let ownA = lease(leaseA, holder: "runner-a.101")
 private let ownB = lease(leaseB, holder: "runner-b.202", createdAt: "2025-03-01T11:59:30Z")
 
 private func completed(_ id: String) -> SenderPoolOperation {
-    SenderPoolOperation(id: id, status: .completed, stats: OperationStats(total: 0, queued: 0, created: 0, failed: 0), createdAt: "", updatedAt: "")
+    SenderPoolOperation(
+        id: id, status: .completed, stats: OperationStats(total: 0, queued: 0, created: 0, failed: 0), createdAt: "", updatedAt: "")
 }
 
 /// Create, one poll, find by operationId: the start of every attempt.
@@ -88,14 +92,16 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
 
 @Suite struct StackLeaseTests {
     @Test func twoContendersThatSeeEachOtherBothBackOff() async throws {
-        let apiA = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
-            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-        ])
-        let apiB = ScriptedAPI(created(nameB, op: op2, pool: ownB) + [
-            (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
-            (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
-        ])
+        let apiA = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
+        let apiB = ScriptedAPI(
+            created(nameB, op: op2, pool: ownB) + [
+                (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+                (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
+            ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         async let lockedA = stackLocked { _ = try await locker(apiA, clock).acquire(stack: "web", holder: hostA) }
         async let lockedB = stackLocked { _ = try await locker(apiB, clock).acquire(stack: "web", holder: hostB) }
@@ -109,15 +115,17 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
     }
 
     @Test func onlyTheContenderThatSeesTheOtherYields() async throws {
-        let apiA = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
-            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-        ])
+        let apiA = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
         // B's listing does not show A yet: B proceeds.
-        let apiB = ScriptedAPI(created(nameB, op: op2, pool: ownB) + [
-            (.listSenderPools(operationId: nil), .pools([ownB])),
-            (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
-        ])
+        let apiB = ScriptedAPI(
+            created(nameB, op: op2, pool: ownB) + [
+                (.listSenderPools(operationId: nil), .pools([ownB])),
+                (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
+            ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let locked = await stackLocked { _ = try await locker(apiA, clock).acquire(stack: "web", holder: hostA) }
         #expect(locked?.poolID == leaseB)
@@ -133,15 +141,21 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
 
     @Test func lockTimeoutZeroFailsAtOnceNamingTheHolderSinceAndExpiry() async throws {
         let other = lease(leaseB, holder: "runner-b.202", ttl: 300, createdAt: "2025-03-01T11:40:00Z", updatedAt: "2025-03-01T11:59:00Z")
-        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .pools([ownA, other])),
-            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-        ])
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownA, other])),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let locked = await stackLocked { _ = try await locker(api, clock).acquire(stack: "web", holder: hostA) }
-        #expect(locked == StackLocked(stack: "web", holder: "runner-b.202", poolID: leaseB,
-                                      since: date("2025-03-01T11:40:00Z"), expiresAt: date("2025-03-01T12:04:00Z")))
-        #expect(locked?.description == "the stack is locked by runner-b.202 since 2025-03-01T11:40:00Z; the lease expires at 2025-03-01T12:04:00Z")
+        #expect(
+            locked
+                == StackLocked(
+                    stack: "web", holder: "runner-b.202", poolID: leaseB,
+                    since: date("2025-03-01T11:40:00Z"), expiresAt: date("2025-03-01T12:04:00Z")))
+        #expect(
+            locked?.description
+                == "the stack is locked by runner-b.202 since 2025-03-01T11:40:00Z; the lease expires at 2025-03-01T12:04:00Z")
         // Only the create's poll waited: no backoff.
         #expect(clock.sleeps == [.milliseconds(100)])
         #expect(api.unanswered == 0)
@@ -149,13 +163,14 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
 
     @Test func lockTimeoutRetriesWithBackoffUntilTheOtherLeaseIsGone() async throws {
         let ownA2 = lease(leaseA2, holder: "runner-a.101", createdAt: "2025-03-01T12:00:02Z")
-        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
-            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-        ] + created(nameA, op: op2, pool: ownA2) + [
-            (.listSenderPools(operationId: nil), .pools([ownA2])),
-            (.deleteSenderPool(leaseA2), .resourceAccepted(leaseA2)),
-        ])
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ] + created(nameA, op: op2, pool: ownA2) + [
+                (.listSenderPools(operationId: nil), .pools([ownA2])),
+                (.deleteSenderPool(leaseA2), .resourceAccepted(leaseA2)),
+            ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let events = Events()
         let lock = StackLease(api: api, clock: clock.clock, random: { 0.9 }, report: events.report)
@@ -177,18 +192,22 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         // Expired at 11:52; our own lease says the server's time is 12:00.
         let stale = lease(staleID, holder: "dead-host.9", createdAt: "2025-03-01T11:00:00Z", updatedAt: "2025-03-01T11:50:00Z")
         let otherStack = lease(leaseB, holder: "runner-b.202", stack: "other")
-        let owned = SenderPool(id: ownedPool, name: "web pool", tags: ["poolctl": "v1~web~a"], createdAt: "2025-03-01T11:00:00Z", updatedAt: "2025-03-01T11:00:00Z")
-        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .pools([stale, otherStack, owned, ownA])),
-            (.deleteSenderPool(staleID), .resourceAccepted(staleID)),
-            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-        ])
+        let owned = SenderPool(
+            id: ownedPool, name: "web pool", tags: ["poolctl": "v1~web~a"], createdAt: "2025-03-01T11:00:00Z",
+            updatedAt: "2025-03-01T11:00:00Z")
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([stale, otherStack, owned, ownA])),
+                (.deleteSenderPool(staleID), .resourceAccepted(staleID)),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
         let events = Events()
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: hostA)
         #expect(held.staleDeleted.map(\.poolID) == [staleID])
-        #expect(events.all.map(\.description) == [
-            "deleted a stale lease of stack 'web' held by dead-host.9 (\(staleID)); it expired at 2025-03-01T11:52:00Z",
-        ])
+        #expect(
+            events.all.map(\.description) == [
+                "deleted a stale lease of stack 'web' held by dead-host.9 (\(staleID)); it expired at 2025-03-01T11:52:00Z"
+            ])
         try await held.release()
         #expect(api.unanswered == 0)
     }
@@ -196,11 +215,12 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
     @Test func theServersDateDecidesStalenessNotOurOwnLease() async throws {
         // Live by our own lease's updatedAt (12:00 < 12:01), stale by the server's Date (12:05).
         let other = lease(leaseB, holder: "runner-b.202", createdAt: "2025-03-01T11:59:00Z")
-        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .pools([other, ownA])),
-            (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
-            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-        ])
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([other, ownA])),
+                (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
         api.setServerTime(date("2025-03-01T12:05:00Z"))
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).acquire(stack: "web", holder: hostA)
         #expect(held.staleDeleted.map(\.poolID) == [leaseB])
@@ -209,13 +229,14 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
     }
 
     @Test func renewalPatchesEveryThirdOfTheTTL() async throws {
-        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .pools([ownA])),
-            (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
-            (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
-            (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
-            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-        ])
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownA])),
+                (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
+                (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
+                (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let held = try await locker(api, clock).acquire(stack: "web", holder: hostA, ttl: .seconds(120))
         #expect(await clock.parked() == .seconds(40))
@@ -238,11 +259,12 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
 
     @Test func aFailedRenewalIsReportedAndOnlyExpiryStopsTheHolder() async throws {
         let unavailable = APIError.http(503, "unavailable", method: "PATCH", path: "/v1/SenderPools/\(leaseA)")
-        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .pools([ownA])),
-        ] + Array(repeating: (ScriptedAPI.Call.updateSenderPool(leaseA), ScriptedAPI.Answer.error(unavailable)), count: 4) + [
-            (.deleteSenderPool(leaseA), .error(.http(404, "not found"))),
-        ])
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownA]))
+            ] + Array(repeating: (ScriptedAPI.Call.updateSenderPool(leaseA), ScriptedAPI.Answer.error(unavailable)), count: 4) + [
+                (.deleteSenderPool(leaseA), .error(.http(404, "not found")))
+            ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(1))
         let events = Events()
         let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA, ttl: .seconds(120))
@@ -264,10 +286,11 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
     }
 
     @Test func aDeletedLeaseIsLostAtTheNextRenewal() async throws {
-        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .pools([ownA])),
-            (.updateSenderPool(leaseA), .error(.http(404, "not found"))),
-        ])
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownA])),
+                (.updateSenderPool(leaseA), .error(.http(404, "not found"))),
+            ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let events = Events()
         let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA)
@@ -280,10 +303,11 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
 
     @Test func theLeaseIsReleasedAfterAnErrorOnceAndOnlyOnce() async throws {
         struct WorkFailed: Error {}
-        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .pools([ownA])),
-            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-        ])
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownA])),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).acquire(stack: "web", holder: hostA)
         do {
             try held.ensureHeld()
@@ -299,11 +323,14 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
 
     @Test func aFailedListingDeletesTheNewLeaseBeforeItThrows() async throws {
         let down = APIError(kind: .transport, method: "GET", path: "/v1/SenderPools", message: "connection refused")
-        let api = ScriptedAPI(created(nameA, op: op1, pool: ownA) + [
-            (.listSenderPools(operationId: nil), .error(down)),
-            (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-        ])
-        await #expect(throws: down) { _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).acquire(stack: "web", holder: hostA) }
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .error(down)),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
+        await #expect(throws: down) {
+            _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).acquire(stack: "web", holder: hostA)
+        }
         #expect(api.unanswered == 0)
     }
 

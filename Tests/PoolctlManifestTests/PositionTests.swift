@@ -6,7 +6,8 @@ import Testing
 /// or value.
 @Suite struct PositionTests {
     @Test func unknownKeysSuggestTheNearestValidKey() {
-        let yaml = MarkedYAML("""
+        let yaml = MarkedYAML(
+            """
             apiVersion: poolctl/v1
             stack: web
             ⟨1⟩pool:
@@ -18,16 +19,18 @@ import Testing
 
             """)
         let result = load(yaml.text)
-        #expect(lines(result.diagnostics) == [
-            "\(yaml.at(1)): error: unknown top-level key 'pool'; did you mean 'pools'?",
-            "\(yaml.at(2)): error: unknown key 'tag' in pool 'b'; did you mean 'tags'?",
-            "\(yaml.at(3)): error: unknown key 'colour' in pool 'b'; valid keys are adopt, membership, name, protect, senders, tags",
-        ])
+        #expect(
+            lines(result.diagnostics) == [
+                "\(yaml.at(1)): error: unknown top-level key 'pool'; did you mean 'pools'?",
+                "\(yaml.at(2)): error: unknown key 'tag' in pool 'b'; did you mean 'tags'?",
+                "\(yaml.at(3)): error: unknown key 'colour' in pool 'b'; valid keys are adopt, membership, name, protect, senders, tags",
+            ])
         #expect(result.desired == nil)
     }
 
     @Test func valuesAreLocatedAtTheValue() {
-        let yaml = MarkedYAML("""
+        let yaml = MarkedYAML(
+            """
             apiVersion: poolctl/v1
             stack: ⟨1⟩Web
             prune: ⟨2⟩yes
@@ -44,21 +47,23 @@ import Testing
 
             """)
         let result = load(yaml.text)
-        #expect(lines(result.diagnostics) == [
-            "\(yaml.at(1)): error: invalid stack 'Web': use \(ResourceName.rule)",
-            "\(yaml.at(2)): error: 'prune' must be true or false, not 'yes'",
-            "\(yaml.at(3)): error: invalid membership 'full': use 'exact' (remove undeclared members) or 'additive' (only add)",
-            "\(yaml.at(4)): error: 'protect' must be true or false, not a list",
-            "\(yaml.at(5)): error: 'name' must be 1-256 characters, not 0",
-            "\(yaml.at(6)): error: invalid pool id 'comms_senderpool_9xyz' for adopt: expected 'comms_senderpool_' followed by 26-35 lowercase Crockford base32 characters",
-            "\(yaml.at(7)): error: tag key 'poolctl' is reserved for poolctl's ownership tag",
-            "\(yaml.at(8)): error: invalid tag key 'bad key': use 1-128 characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'",
-            "\(yaml.at(9)): error: invalid value 'a/b' for tag 'region': use 1-256 characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'",
-        ])
+        #expect(
+            lines(result.diagnostics) == [
+                "\(yaml.at(1)): error: invalid stack 'Web': use \(ResourceName.rule)",
+                "\(yaml.at(2)): error: 'prune' must be true or false, not 'yes'",
+                "\(yaml.at(3)): error: invalid membership 'full': use 'exact' (remove undeclared members) or 'additive' (only add)",
+                "\(yaml.at(4)): error: 'protect' must be true or false, not a list",
+                "\(yaml.at(5)): error: 'name' must be 1-256 characters, not 0",
+                "\(yaml.at(6)): error: invalid pool id 'comms_senderpool_9xyz' for adopt: expected 'comms_senderpool_' followed by 26-35 lowercase Crockford base32 characters",
+                "\(yaml.at(7)): error: tag key 'poolctl' is reserved for poolctl's ownership tag",
+                "\(yaml.at(8)): error: invalid tag key 'bad key': use 1-128 characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'",
+                "\(yaml.at(9)): error: invalid value 'a/b' for tag 'region': use 1-256 characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'",
+            ])
     }
 
     @Test func sendersAreResolvedWithSuggestionsAndDuplicates() {
-        let yaml = MarkedYAML("""
+        let yaml = MarkedYAML(
+            """
             apiVersion: poolctl/v1
             stack: web
             senders:
@@ -74,17 +79,19 @@ import Testing
 
             """)
         let result = load(yaml.text)
-        #expect(lines(result.diagnostics) == [
-            "\(yaml.at(1)): error: unknown sender alias 'apac-sms1'; did you mean 'apac-sms-1'?",
-            "\(yaml.at(2)): error: sender comms_sender_01h9krwprkeee8fzqspvwy6nq8 is listed twice in pool 'p'; first listed at line 8, column 9",
-            "\(yaml.at(3)): error: invalid sender id 'comms_sender_0I': expected 'comms_sender_' followed by 26-35 lowercase Crockford base32 characters",
-            "\(yaml.at(4)): error: unknown sender alias 'nothing-like-it': define it in a top-level 'senders' table, or use a sender id",
-        ])
+        #expect(
+            lines(result.diagnostics) == [
+                "\(yaml.at(1)): error: unknown sender alias 'apac-sms1'; did you mean 'apac-sms-1'?",
+                "\(yaml.at(2)): error: sender comms_sender_01h9krwprkeee8fzqspvwy6nq8 is listed twice in pool 'p'; first listed at line 8, column 9",
+                "\(yaml.at(3)): error: invalid sender id 'comms_sender_0I': expected 'comms_sender_' followed by 26-35 lowercase Crockford base32 characters",
+                "\(yaml.at(4)): error: unknown sender alias 'nothing-like-it': define it in a top-level 'senders' table, or use a sender id",
+            ])
         #expect(result.diagnostics[1].notes.first?.location == SourceLocation(file: "m.yaml", line: 8, column: 9))
     }
 
     @Test func duplicateKeysAreErrorsThatLibyamlMisses() {
-        let yaml = MarkedYAML("""
+        let yaml = MarkedYAML(
+            """
             apiVersion: poolctl/v1
             stack: web
             pools:
@@ -93,10 +100,11 @@ import Testing
               ⟨2⟩b: {}
 
             """)
-        #expect(lines(load(yaml.text).diagnostics) == [
-            "\(yaml.at(1)): error: duplicate key 'name' (first defined at line 4, column 7)",
-            "\(yaml.at(2)): error: duplicate key 'b' (first defined at line 5, column 3)",
-        ])
+        #expect(
+            lines(load(yaml.text).diagnostics) == [
+                "\(yaml.at(1)): error: duplicate key 'name' (first defined at line 4, column 7)",
+                "\(yaml.at(2)): error: duplicate key 'b' (first defined at line 5, column 3)",
+            ])
     }
 
     @Test func duplicatePoolKeysAcrossFilesReportBothLocations() {
@@ -104,10 +112,11 @@ import Testing
             ("a.yaml", "apiVersion: poolctl/v1\nstack: web\npools:\n  shared: {}\n"),
             ("b.yaml", "apiVersion: poolctl/v1\nstack: other\npools:\n  shared: {}\n"),
         ])
-        #expect(lines(result.diagnostics) == [
-            "b.yaml:2:8: error: stack 'other' differs from stack 'web' declared at a.yaml:2:8; every document of a set must name the same stack",
-            "b.yaml:4:3: error: duplicate pool key 'shared': it is also declared at a.yaml:4:3; pool keys must be unique across the set",
-        ])
+        #expect(
+            lines(result.diagnostics) == [
+                "b.yaml:2:8: error: stack 'other' differs from stack 'web' declared at a.yaml:2:8; every document of a set must name the same stack",
+                "b.yaml:4:3: error: duplicate pool key 'shared': it is also declared at a.yaml:4:3; pool keys must be unique across the set",
+            ])
         #expect(result.diagnostics[1].notes.map(\.location) == [SourceLocation(file: "a.yaml", line: 4, column: 3)])
     }
 
@@ -129,14 +138,16 @@ import Testing
 
     @Test func wrongApiVersionAndMissingApiVersion() {
         let result = load("apiVersion: poolctl/v2\nstack: web\n---\nstack: web\n")
-        #expect(lines(result.diagnostics) == [
-            "m.yaml:1:13: error: unsupported apiVersion 'poolctl/v2'; this version of poolctl reads 'poolctl/v1'",
-            "m.yaml:4:1: error: missing apiVersion: every document must declare 'apiVersion: poolctl/v1'",
-        ])
+        #expect(
+            lines(result.diagnostics) == [
+                "m.yaml:1:13: error: unsupported apiVersion 'poolctl/v2'; this version of poolctl reads 'poolctl/v1'",
+                "m.yaml:4:1: error: missing apiVersion: every document must declare 'apiVersion: poolctl/v1'",
+            ])
     }
 
     @Test func foreignTagsAreRejectedAndStandardOnesAccepted() {
-        let yaml = MarkedYAML("""
+        let yaml = MarkedYAML(
+            """
             apiVersion: poolctl/v1
             stack: web
             pools:
@@ -146,10 +157,11 @@ import Testing
                 protect: ⟨1⟩!custom yes
 
             """)
-        #expect(lines(load(yaml.text).diagnostics) == [
-            "\(yaml.at(1)): error: 'protect' must be true or false, not 'yes'",
-            "\(yaml.at(1)): error: unsupported YAML tag '!custom': only the standard scalar tags !!str, !!int, !!float, !!bool and !!null are allowed",
-        ])
+        #expect(
+            lines(load(yaml.text).diagnostics) == [
+                "\(yaml.at(1)): error: 'protect' must be true or false, not 'yes'",
+                "\(yaml.at(1)): error: unsupported YAML tag '!custom': only the standard scalar tags !!str, !!int, !!float, !!bool and !!null are allowed",
+            ])
     }
 
     @Test func billionLaughsFailsFast() {
@@ -165,7 +177,8 @@ import Testing
     }
 
     @Test func scalarsKeepTheirLiteralTextAndAnchorsWork() throws {
-        let result = load("""
+        let result = load(
+            """
             apiVersion: poolctl/v1
             stack: web
             senders:
@@ -198,10 +211,11 @@ import Testing
             ("b.yaml", "apiVersion: poolctl/v1\npools:\n  x: {nme: a}\n"),
             ("a.yaml", "apiVersion: poolctl/v1\nstack: web\npools:\n  y: {tags: [1]}\n  Z: {}\n"),
         ])
-        #expect(lines(result.diagnostics) == [
-            "a.yaml:4:13: error: 'tags' must be a mapping of tag key to value, not a list",
-            "a.yaml:5:3: error: invalid pool key 'Z': use \(ResourceName.rule)",
-            "b.yaml:3:7: error: unknown key 'nme' in pool 'x'; did you mean 'name'?",
-        ])
+        #expect(
+            lines(result.diagnostics) == [
+                "a.yaml:4:13: error: 'tags' must be a mapping of tag key to value, not a list",
+                "a.yaml:5:3: error: invalid pool key 'Z': use \(ResourceName.rule)",
+                "b.yaml:3:7: error: unknown key 'nme' in pool 'x'; did you mean 'name'?",
+            ])
     }
 }

@@ -32,13 +32,19 @@ struct MarkedYAML {
         while index < marked.endIndex {
             let character = marked[index]
             if character == "⟨", let close = marked[index...].firstIndex(of: "⟩"),
-               let number = Int(marked[marked.index(after: index)..<close]) {
+                let number = Int(marked[marked.index(after: index)..<close])
+            {
                 marks[number] = (line, column)
                 index = marked.index(after: close)
                 continue
             }
             text.append(character)
-            if character == "\n" { line += 1; column = 1 } else { column += 1 }
+            if character == "\n" {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
             index = marked.index(after: index)
         }
         self.text = text

@@ -43,8 +43,9 @@ import Testing
         let yaml = String(decoding: bytes, as: UTF8.self)
         #expect(result.problems.isEmpty, "\(result.problems)\n\(yaml)")
         guard result.documents.count == 1, case .mapping(let pairs, _)? = result.documents[0].root, pairs.count == 2,
-              case .scalar(let key) = pairs[0].key, case .scalar(let value) = pairs[0].value,
-              case .sequence(let items, _) = pairs[1].value, items.count == 2 else {
+            case .scalar(let key) = pairs[0].key, case .scalar(let value) = pairs[0].value,
+            case .sequence(let items, _) = pairs[1].value, items.count == 2
+        else {
             Issue.record("unexpected shape:\n\(yaml)")
             return
         }
@@ -80,7 +81,10 @@ import Testing
 
     @Test func writesBooleansCollectionsAndDocumentsInOrder() throws {
         let bytes = try YAMLEmitter().emit([
-            .mapping([YAMLValuePair("b", .bool(true)), YAMLValuePair("a", .bool(false)), YAMLValuePair("e", .sequence([])), YAMLValuePair("m", .mapping([]))]),
+            .mapping([
+                YAMLValuePair("b", .bool(true)), YAMLValuePair("a", .bool(false)), YAMLValuePair("e", .sequence([])),
+                YAMLValuePair("m", .mapping([])),
+            ]),
             .mapping([YAMLValuePair("s", .sequence([.string("x"), .string("y")]))]),
         ])
         // `y` is a YAML 1.1 boolean, so it is quoted.

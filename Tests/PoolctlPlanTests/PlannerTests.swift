@@ -147,9 +147,11 @@ let plannerCases: [PlannerCase] = [
     }
 
     @Test func createCarriesTheOwnershipTagAndAliases() throws {
-        let desired = DesiredState(stack: "web", prune: false, pools: [
-            DesiredPool(key: "a", name: "A", tags: ["t": "1"], senders: [s1], protect: true, aliases: [s1: "main"]),
-        ])
+        let desired = DesiredState(
+            stack: "web", prune: false,
+            pools: [
+                DesiredPool(key: "a", name: "A", tags: ["t": "1"], senders: [s1], protect: true, aliases: [s1: "main"])
+            ])
         let change = try #require(Planner().plan(desired: desired, live: LiveState(pools: [])).changes.first)
         #expect(change.desiredTags == ["t": "1", "poolctl": "v1~web~a~protected"])
         #expect(change.addSenders == [MemberChange(id: s1, alias: "main")])
@@ -159,11 +161,12 @@ let plannerCases: [PlannerCase] = [
         let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", tags: ["x": "2", "new": "n"])])
         let live = LiveState(pools: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a"), "x": "1", "gone": "g"], members: [])])
         let change = try #require(Planner().plan(desired: desired, live: live).changes.first)
-        #expect(change.tags == [
-            TagChange(key: "gone", before: "g", after: nil),
-            TagChange(key: "new", before: nil, after: "n"),
-            TagChange(key: "x", before: "1", after: "2"),
-        ])
+        #expect(
+            change.tags == [
+                TagChange(key: "gone", before: "g", after: nil),
+                TagChange(key: "new", before: nil, after: "n"),
+                TagChange(key: "x", before: "1", after: "2"),
+            ])
     }
 
     @Test func bigCreatesAndAddsAreBatched() {
@@ -175,13 +178,15 @@ let plannerCases: [PlannerCase] = [
         let plan = Planner().plan(desired: desired, live: LiveState(pools: []))
         // 1 create with 10,000 inline, 1 lookup of its id for the 2 add
         // batches, 1 poll round for the 3 operations, 1 verification listing.
-        #expect(plan.estimate.byEndpoint == [
-            Planner.Calls.create: 1, Planner.Calls.findCreated: 2, Planner.Calls.add: 2, Planner.Calls.pollRound: 1,
-        ])
+        #expect(
+            plan.estimate.byEndpoint == [
+                Planner.Calls.create: 1, Planner.Calls.findCreated: 2, Planner.Calls.add: 2, Planner.Calls.pollRound: 1,
+            ])
     }
 
     @Test func fingerprintsCoverEveryPoolReadAndChangeWithMembers() {
-        let pool = LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], updatedAt: "2026-01-01T00:00:00Z", members: [LiveMember(id: s1)])
+        let pool = LivePool(
+            id: p1, name: "A", tags: ["poolctl": owned("a")], updatedAt: "2026-01-01T00:00:00Z", members: [LiveMember(id: s1)])
         let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1])])
         let plan = Planner().plan(desired: desired, live: LiveState(pools: [pool]))
         #expect(plan.fingerprints.map(\.poolID) == [p1])
