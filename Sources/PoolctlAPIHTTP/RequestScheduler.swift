@@ -18,6 +18,10 @@ public final class RequestScheduler: Sendable {
         public var maxRPS: Double?
         /// The rate never drops below this.
         public var minRPS: Double = 0.5
+        /// Without a cap, the rate starts here and grows 10% per answer
+        /// until the first 429 ("slow start"): a burst of `maxInFlight`
+        /// requests into an unknown limit would draw a burst of 429s.
+        public var startRPS: Double = 10
 
         public init(maxInFlight: Int = 16, maxRPS: Double? = nil) {
             self.maxInFlight = max(1, maxInFlight)
@@ -28,6 +32,9 @@ public final class RequestScheduler: Sendable {
     private struct State {
         /// Requests per second now; nil while nothing limits the rate.
         var rate: Double?
+        /// Growing fast until the first 429.
+        var slowStart: Bool
+        var firstAnswer: Duration?
         /// The rate that last drew a 429: recovery aims just under it.
         var ceiling: Double?
         var tokens = 1.0
@@ -51,7 +58,7 @@ public final class RequestScheduler: Sendable {
     public init(settings: Settings = Settings(), clock: PoolctlClock = .system) {
         self.settings = settings
         self.clock = clock
-        state = Mutex(State(rate: settings.maxRPS))
+        state = Mutex(State(rate: settings.maxRPS ?? settings.startRPS, slowStart: settings.maxRPS == nil))
     }
 
     /// The current rate limit, nil for none.
@@ -106,7 +113,13 @@ public final class RequestScheduler: Sendable {
             switch outcome {
             case .answered:
                 state.answered.append(now)
+                if state.firstAnswer == nil { state.firstAnswer = now }
                 guard var rate = state.rate else { return }
+                if state.slowStart {
+                    // Past anything a server would plausibly grant: stop limiting.
+                    state.rate = rate * 1.1 > 10_000 ? nil : rate * 1.1
+                    return
+                }
                 if let ceiling = state.ceiling, rate < ceiling * 0.95 {
                     // Back quickly to just under what the server granted...
                     rate += (ceiling * 0.95 - rate) * 0.1
@@ -119,10 +132,15 @@ public final class RequestScheduler: Sendable {
                 state.rateLimited += 1
                 // Several requests in flight see the same 429 window: halve once per pause.
                 if state.pausedUntil <= now {
-                    let granted = Double(state.answered.count) / 2
+                    state.slowStart = false
                     let current = state.rate ?? Double(max(state.recent.count, 1))
-                    state.ceiling = max(settings.minRPS, granted > 0 ? min(current, granted) : current)
-                    state.rate = max(settings.minRPS, current / 2)
+                    // What the server granted over the last 2 s, once there are 2 s to look at.
+                    var ceiling = current
+                    if let first = state.firstAnswer, now - first >= .seconds(2), !state.answered.isEmpty {
+                        ceiling = min(current, Double(state.answered.count) / 2)
+                    }
+                    state.ceiling = max(settings.minRPS, ceiling)
+                    state.rate = max(settings.minRPS, min(current / 2, ceiling))
                     state.tokens = 0
                     state.refilled = now
                 }

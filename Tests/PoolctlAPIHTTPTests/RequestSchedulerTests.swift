@@ -1,3 +1,4 @@
+import Foundation
 import PoolctlAPI
 import PoolctlModel
 import Testing
@@ -32,14 +33,24 @@ import Testing
         #expect(clock.sleeps == [.milliseconds(100), .seconds(3)])
     }
 
-    @Test func withoutACapTheFirst429SetsHalfTheObservedRate() async throws {
+    @Test func withoutACapTheRateStartsSlowGrowsFastAndHalvesOnTheFirst429() async throws {
         let clock = ManualClock()
         let scheduler = RequestScheduler(settings: .init(maxInFlight: 64), clock: clock.clock)
-        for _ in 0..<20 { try await scheduler.start() }
-        #expect(clock.sleeps.isEmpty)
-        #expect(scheduler.rate == nil)
-        scheduler.finished(.rateLimited(retryAfter: nil))
         #expect(scheduler.rate == 10)
+        for _ in 0..<10 {
+            try await scheduler.start()
+            scheduler.finished(.answered)
+        }
+        // 10% more per answer: 10 * 1.1^10.
+        let grown = try #require(scheduler.rate)
+        #expect(abs(grown - 10 * pow(1.1, 10)) < 0.001)
+        try await scheduler.start()
+        scheduler.finished(.rateLimited(retryAfter: nil))
+        #expect(scheduler.rate == grown / 2)
+        // No more slow start: answers no longer grow the rate by 10%.
+        try await scheduler.start()
+        scheduler.finished(.answered)
+        #expect((scheduler.rate ?? 0) < grown / 2 * 1.1)
     }
 
     @Test func theRateClimbsBackFastToJustUnderTheGrantedRateThenProbesSlowly() async throws {
