@@ -107,7 +107,8 @@ struct ExportCommand: ContextCommand {
         context.stdout.write(
             "Wrote \(files.count) files to \(directory.path): \(ManifestWriter.stackFileName) and \(files.count - 1) pool\(files.count == 2 ? "" : "s").\n"
         )
-        context.stdout.write("Next: poolctl validate \(out!) && poolctl plan \(out!)\n")
+        let shown = out ?? directory.path
+        context.stdout.write("Next: poolctl validate \(shown) && poolctl plan \(shown)\n")
     }
 
     /// DIR may not exist yet, or hold no manifest: a stale pool file left

@@ -6,7 +6,9 @@ public enum ScalarStyleChoice: Sendable, Hashable {
     case plain, singleQuoted, doubleQuoted
 
     public static func choose(for text: String) -> ScalarStyleChoice {
-        if text.unicodeScalars.contains(where: needsEscape) { return .doubleQuoted }
+        // Printable ASCII never needs an escape; only other text is checked scalar by scalar.
+        let printableASCII = text.utf8.allSatisfy { (0x20...0x7E).contains($0) }
+        if !printableASCII, text.unicodeScalars.contains(where: needsEscape) { return .doubleQuoted }
         return isPlainSafe(text) ? .plain : .singleQuoted
     }
 
@@ -29,24 +31,37 @@ public enum ScalarStyleChoice: Sendable, Hashable {
     ]
 
     /// Characters that start YAML syntax when they begin a plain scalar.
-    static let leadingIndicators: Set<Unicode.Scalar> = [
-        "-", "?", ":", ",", "[", "]", "{", "}", "#", "&", "*", "!", "|", ">", "'", "\"", "%", "@", "`",
-    ]
+    static let leadingIndicators: Set<UInt8> = Set("-?:,[]{}#&*!|>'\"%@`".utf8)
 
+    /// Byte by byte: this runs for every scalar written, a million sender ids included.
     static func isPlainSafe(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return false }
-        if reservedWords.contains(text.lowercased()) { return false }
-        if leadingIndicators.contains(first) || first == " " || last == " " || last == ":" { return false }
-        if text.contains(": ") || text.contains(" #") { return false }
+        let utf8 = text.utf8
+        guard let first = utf8.first, let last = utf8.last else { return false }
+        if utf8.count <= 5, reservedWords.contains(text.lowercased()) { return false }
+        if leadingIndicators.contains(first) || first == space || last == space || last == colon { return false }
+        var previous: UInt8 = 0
+        for byte in utf8 {
+            // ": " starts a mapping value and " #" a comment.
+            if (previous == colon && byte == space) || (previous == space && byte == hash) { return false }
+            previous = byte
+        }
         // Anything that may be a number, a date or a sexagesimal in some
         // schema starts with a digit, or with a sign or dot before a digit.
-        let scalars = Array(text.unicodeScalars.prefix(2))
         if isDigit(first) { return false }
-        if first == "+" || first == ".", scalars.count > 1, isDigit(scalars[1]) || scalars[1] == "." { return false }
+        if first == plus || first == dot, utf8.count > 1 {
+            let second = utf8[utf8.index(after: utf8.startIndex)]
+            if isDigit(second) || second == dot { return false }
+        }
         return true
     }
 
-    private static func isDigit(_ scalar: Unicode.Scalar) -> Bool {
-        ("0"..."9").contains(scalar)
+    private static let space = UInt8(ascii: " ")
+    private static let colon = UInt8(ascii: ":")
+    private static let hash = UInt8(ascii: "#")
+    private static let plus = UInt8(ascii: "+")
+    private static let dot = UInt8(ascii: ".")
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 }

@@ -100,13 +100,15 @@ private struct EventWriter {
         case .singleQuoted: style = YAML_SINGLE_QUOTED_SCALAR_STYLE
         case .doubleQuoted: style = YAML_DOUBLE_QUOTED_SCALAR_STYLE
         }
-        var utf8 = Array(text.utf8)
-        let count = Int32(utf8.count)
-        // libyaml copies the value, so the buffer need not outlive the call;
-        // the terminator gives even an empty string a non-null pointer.
-        utf8.append(0)
-        try utf8.withUnsafeMutableBufferPointer { buffer throws(YAMLEmitter.Failure) in
-            try send { yaml_scalar_event_initialize(&$0, nil, nil, buffer.baseAddress, count, 1, 1, style) }
+        let count = Int32(text.utf8.count)
+        // libyaml copies the value, so the pointer need not outlive the call;
+        // withCString gives even an empty string a valid pointer.
+        try send { event in
+            text.withCString { pointer in
+                pointer.withMemoryRebound(to: UInt8.self, capacity: Int(count) + 1) {
+                    yaml_scalar_event_initialize(&event, nil, nil, $0, count, 1, 1, style)
+                }
+            }
         }
     }
 }

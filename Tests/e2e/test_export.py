@@ -83,12 +83,18 @@ def read_dir(path):
 
 
 def check_other_readers_agree(path, live_by_id):
-    """Every file read with PyYAML (YAML 1.1) gives the live names and tag values as strings."""
+    """Every file read with PyYAML (YAML 1.1) gives the live names and tag values as strings,
+    and matches the editor schema (schema/manifest.schema.json)."""
     if yaml is None:
         print("  (PyYAML not installed: skipped the YAML 1.1 reader check)")
         return
+    import jsonschema  # installed by `make deps`
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "schema", "manifest.schema.json")) as f:
+        schema = json.load(f)
     for name, data in read_dir(path).items():
         doc = yaml.safe_load(data.decode("utf-8"))
+        jsonschema.validate(doc, schema)
         for key, pool in (doc.get("pools") or {}).items():
             assert isinstance(key, str), f"{name}: key {key!r} is not a string"
             if "adopt" not in pool:
