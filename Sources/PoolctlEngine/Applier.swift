@@ -146,17 +146,6 @@ public struct Applier: Sendable {
         return ApplyReport(stack: plan.stack, pools: final, durationMS: Self.milliseconds(elapsed))
     }
 
-    /// Live pool ids by the key whose ownership they carry, for one stack.
-    static func ownershipCarriers(_ pools: [SenderPool], stack: String) -> [String: [String]] {
-        var carriers: [String: [String]] = [:]
-        for pool in pools {
-            if let ownership = Ownership(tags: pool.tags), ownership.stack == stack {
-                carriers[ownership.key, default: []].append(pool.id)
-            }
-        }
-        return carriers.mapValues { $0.sorted() }
-    }
-
     /// `startDate` for listing this run's operations: the server's time now
     /// (from the latest `Date` header) less a margin, or the local clock less
     /// a wider one when the server's time is unknown.
@@ -479,89 +468,6 @@ public struct Applier: Sendable {
             created: operation.stats.created, failed: operation.stats.failed, polls: watched.polls)
     }
 
-    /// The explanation when the only thing left is tags the API kept after a
-    /// PATCH without them: the API merges tags instead of replacing them, and
-    /// poolctl has no call that removes a tag. Said once, never retried.
-    static func keptTags(_ change: PoolChange, remaining: [String]) -> String? {
-        let kept = remaining.filter { $0.hasSuffix(": the API kept it after a PATCH that left it out") }
-        guard !kept.isEmpty else { return nil }
-        let keys = kept.compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
-        return
-            "the API kept tag\(keys.count == 1 ? "" : "s") \(keys.joined(separator: ", ")) after a PATCH that sent the full tag map without \(keys.count == 1 ? "it" : "them"): it merges tags instead of replacing them, and the API has no call that removes a tag. Remove \(keys.count == 1 ? "it" : "them") another way (e.g. in the console); the next plan shows the difference until then"
-    }
-
-    /// Differences between the live pool and what the plan asked for.
-    /// `livePools` is the listing taken after all writes (nil if it failed,
-    /// and then the pool is fetched on its own).
-    /// Whether the operations alone show every planned member in place: no
-    /// removals, and completed operations whose stats account for every
-    /// sender the plan adds (`created == total`, `failed == 0`). A pool in
-    /// any doubt has its members re-read.
-    static func operationsProveMembers(_ change: PoolChange, _ result: PoolResult) -> Bool {
-        guard change.removeSenders.isEmpty, result.error == nil else { return false }
-        if change.addSenders.isEmpty { return true }
-        let completed = result.operations.allSatisfy {
-            $0.status == OperationStatus.completed.rawValue && $0.failed == 0 && $0.created == $0.total
-        }
-        return completed && result.operations.reduce(0) { $0 + $1.total } == change.addSenders.count
-    }
-
-    private func verify(_ change: PoolChange, poolID: String?, livePools: [String: SenderPool]?, readMembers: Bool = true) async -> [String]
-    {
-        guard let id = poolID else {
-            return change.action == .create ? ["pool was not created"] : []
-        }
-        do {
-            let pool: SenderPool
-            if let livePools {
-                guard let listed = livePools[id] else {
-                    return change.action.deletesPool ? [] : ["pool \(id) does not exist"]
-                }
-                pool = listed
-            } else {
-                do {
-                    pool = try await api.fetchSenderPool(id: id)
-                } catch let error as APIError where error.isNotFound {
-                    return change.action.deletesPool ? [] : ["pool \(id) does not exist"]
-                }
-            }
-            if change.action.deletesPool { return ["pool \(id) still exists"] }
-            let members: Set<String>
-            if readMembers {
-                members = Set(try await api.allPoolSenders(poolID: id).collect().map(\.id))
-            } else {
-                members = Set(change.addSenders.map(\.id))
-            }
-            var remaining: [String] = []
-            if let name = change.name.after, pool.name != name {
-                remaining.append("name is \"\(pool.name)\", not \"\(name)\"")
-            }
-            for key in Set(pool.tags.keys).union(change.desiredTags.keys).sorted() where pool.tags[key] != change.desiredTags[key] {
-                if change.desiredTags[key] == nil, change.patchesPool, let value = pool.tags[key] {
-                    remaining.append("tag \(key) is still \"\(value)\": the API kept it after a PATCH that left it out")
-                } else {
-                    remaining.append(
-                        "tag \(key) is \(pool.tags[key].map { "\"\($0)\"" } ?? "missing"), not \(change.desiredTags[key].map { "\"\($0)\"" } ?? "absent")"
-                    )
-                }
-            }
-            let missing = change.addSenders.filter { !members.contains($0.id) }
-            if !missing.isEmpty {
-                remaining.append(
-                    "\(missing.count) \(missing.count == 1 ? "sender is not a member" : "senders are not members"): \(missing.prefix(5).map(\.id).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")"
-                )
-            }
-            let extra = change.removeSenders.filter { members.contains($0.id) }
-            if !extra.isEmpty {
-                remaining.append(
-                    "\(extra.count) \(extra.count == 1 ? "sender is still a member" : "senders are still members"): \(extra.prefix(5).map(\.id).joined(separator: ", "))\(extra.count > 5 ? ", …" : "")"
-                )
-            }
-            return remaining
-        } catch {
-            return ["could not verify: \(error)"]
-        }
-    }
 }
 
 /// Counts finished pools and senders for progress lines.
