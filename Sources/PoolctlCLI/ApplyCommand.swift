@@ -16,14 +16,19 @@ struct ApplyCommand: ContextCommand {
         discussion: """
             poolctl apply PATH...   plans, shows the plan and asks for 'yes' (on a terminal; \
             elsewhere --auto-approve is required).
-            poolctl apply PLANFILE  applies a plan saved with 'plan --out'. It first re-reads every \
-            pool the plan depends on and refuses, changing nothing, if any of them changed.
+            poolctl apply PLANFILE  applies a plan saved with 'plan --out', with no prompt: the saved \
+            plan is the reviewed artifact, as with Terraform. It first re-reads every pool the plan \
+            depends on and refuses, changing nothing, if any of them changed.
+
+            apply holds the stack's lease (a pool tagged poolctl-lease) from before its first read \
+            until after its last write, so two applies of one stack never run at once; see \
+            --lock-timeout, --lock-ttl and 'poolctl unlock'.
 
             Creates, patches and additions run first, then removals, then deletions, so a sender \
             moving between pools never leaves service. Every create carries the ownership tag; \
             when a create's outcome is unknown, poolctl looks for the pool before it retries, so \
             a pool is never duplicated. Killing apply and running it again converges.
-            """ + "\n\n" + ExitCode.help([.success, .error, .partial, .stalePlan])
+            """ + "\n\n" + ExitCode.help([.success, .error, .partial, .stalePlan, .stackLocked])
     )
 
     @Argument(help: "Manifest files or directories, or one saved plan file.")
@@ -33,7 +38,7 @@ struct ApplyCommand: ContextCommand {
 
     @OptionGroup(title: "Stack lease") var lock: LockOptions
 
-    @Flag(help: "Apply without asking for confirmation (required without a terminal).")
+    @Flag(help: "Apply PATH without asking for confirmation (required without a terminal). A saved plan never asks.")
     var autoApprove = false
 
     @Option(help: ArgumentHelp("Overall time limit, e.g. 90s, 15m, 1h.", valueName: "duration"))
@@ -143,7 +148,8 @@ struct ApplyCommand: ContextCommand {
             }
             return nil
         }
-        if !autoApprove {
+        // A saved plan was reviewed when it was made: only `apply PATH` asks.
+        if !autoApprove, savedPlan == nil {
             try Self.confirm(context)
         }
         let progress = ProgressPrinter(console: context.stderr)

@@ -127,6 +127,26 @@ import Testing
         }
     }
 
+    @Test func aSavedPlanAppliesWithNoTerminalAndNoFlag() async throws {
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]"])]) { directory in
+                let planFile = directory.appendingPathComponent("plan.json").path
+                let planned = await poolctl(["plan", directory.path, "--out", planFile], environment: emulator.environment)
+                #expect(planned.code == .success, "\(planned)")
+                // No terminal and no --auto-approve: the saved plan is the review.
+                let applied = await poolctl(["apply", planFile], environment: emulator.environment)
+                #expect(applied.code == .success, "\(applied)")
+                #expect(await emulator.store.state().pools.filter { $0.tags["poolctl"] == "v1~web~a" }.count == 1)
+            }
+            // apply PATH still asks, and refuses without a terminal.
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1), \(s2)]"])]) { directory in
+                let unattended = await poolctl(["apply", directory.path], environment: emulator.environment)
+                #expect(unattended.code == .error, "\(unattended)")
+                #expect(unattended.stderr.contains("pass --auto-approve"), "\(unattended)")
+            }
+        }
+    }
+
     @Test func aStaleSavedPlanExits4AndWritesNothing() async throws {
         try await withEmulator { emulator in
             try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]"])]) { directory in
