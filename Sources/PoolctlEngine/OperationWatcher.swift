@@ -39,6 +39,8 @@ actor OperationWatcher {
     /// How long this run's operations took to finish, as observed.
     private var observed: [Duration] = []
     private(set) var rounds = 0
+    /// Operations still open.
+    var pending: Int { waiters.count }
     private(set) var singleFetches = 0
 
     init(

@@ -31,6 +31,7 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
         case operationAcceptedAt(String, location: String)
         case resourceAccepted(String)
         case operation(SenderPoolOperation)
+        case operations([SenderPoolOperation])
         case error(APIError)
     }
 
@@ -117,8 +118,8 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
     }
 
     func listOperations(_ query: OperationQuery) async throws -> Page<SenderPoolOperation> {
-        _ = try answer(.listOperations)
-        throw wrong()
+        guard case .operations(let operations) = try answer(.listOperations) else { throw wrong() }
+        return Page(items: operations, pagination: Pagination(next: nil, current: "o0"))
     }
 
     func fetchOperation(id: String) async throws -> SenderPoolOperation {

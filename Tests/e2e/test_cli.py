@@ -248,6 +248,24 @@ def faults_still_converge_with_one_pool_per_key():
 
 
 @test
+def apply_under_a_rate_limit_of_5_converges_in_one_run():
+    keys = {f"r{i:02d}": [sender_id(i * 3 + j) for j in range(3)] for i in range(20)}
+    emu = Emulator(inventory(80), "--rate-limit", "5", "--operation-delay", "300")
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "rate", keys)
+        p = emu.run("apply", m, "--auto-approve")
+        assert p.returncode == 0, p.stdout[-1500:] + p.stderr[-1500:]
+        one_pool_per_key(emu.state(), "rate", keys)
+        statuses = emu.requests()["byStatus"]
+        total = sum(statuses.values())
+        # The scheduler prevents 429s rather than retrying them.
+        assert statuses.get("429", 0) <= 0.1 * total, statuses
+        assert emu.run("plan", m, "--detailed-exitcode").returncode == 0
+    finally:
+        emu.stop()
+
+
+@test
 def kill_in_the_middle_then_rerun_converges():
     keys = {f"k-{i:02d}": [sender_id(i * 5 + j) for j in range(5)] for i in range(30)}
     emu = Emulator(inventory(200), "--operation-delay", "400", "--latency", "60")
