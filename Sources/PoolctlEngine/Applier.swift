@@ -62,8 +62,9 @@ public struct Applier: Sendable {
         let deadline = started + options.timeout
         let work = plan.changes.filter { $0.action.isChange }
         let tracker = ProgressTracker(total: work.count, emit: progress)
+        let since = Self.operationsSince(api: api, clock: clock)
         let watcher = OperationWatcher(
-            api: api, clock: clock, since: Self.operationsSince(api: api, clock: clock), useListing: options.pollByListing,
+            api: api, clock: clock, since: since, useListing: options.pollByListing,
             report: { key, reference, status in
                 Task {
                     await tracker.step(
@@ -71,12 +72,13 @@ public struct Applier: Sendable {
                         removed: 0)
                 }
             })
+        let run = ApplyRun(watcher: watcher, finder: CreatedPoolFinder(api: api, since: since))
 
         // Phase 1: creates, patches and adds. Phase 2: removals. Phase 3: deletions.
         let first = work.filter { !$0.action.deletesPool }
         var results = await runPools(first, deadline: deadline, tracker: tracker, finishes: { $0.removeSenders.isEmpty }) {
             change, result in
-            try await self.createOrUpdate(change, &result, deadline: deadline, tracker: tracker, watcher: watcher)
+            try await self.createOrUpdate(change, &result, deadline: deadline, tracker: tracker, run: run)
         }
         let removing = first.filter { !$0.removeSenders.isEmpty }
         let removed = await runPools(removing, deadline: deadline, tracker: tracker, prior: results, finishes: { _ in true }) {
@@ -156,6 +158,13 @@ public struct Applier: Sendable {
         return APITimestamp.formatRFC3339(clock.date.addingTimeInterval(-900))
     }
 
+    /// What one apply shares across its pools: the operation poller and the
+    /// batched lookup of created pools.
+    struct ApplyRun: Sendable {
+        let watcher: OperationWatcher
+        let finder: CreatedPoolFinder
+    }
+
     static func id(_ change: PoolChange) -> String { change.key + "\u{0}" + (change.poolID ?? "") }
 
     static func milliseconds(_ duration: Duration) -> Int {
@@ -220,12 +229,12 @@ public struct Applier: Sendable {
     // MARK: - Steps
 
     private func createOrUpdate(
-        _ change: PoolChange, _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker, watcher: OperationWatcher
+        _ change: PoolChange, _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker, run: ApplyRun
     ) async throws {
         var poolID = change.poolID
         var toAdd = change.addSenders.map(\.id)
         if change.action == .create {
-            let created = try await create(change, senders: toAdd, &result, deadline: deadline, tracker: tracker, watcher: watcher)
+            let created = try await create(change, senders: toAdd, &result, deadline: deadline, tracker: tracker, run: run)
             poolID = created.poolID
             result.poolID = created.poolID
             if let outcome = created.operation {
@@ -256,7 +265,7 @@ public struct Applier: Sendable {
                 continue
             }
             pending = pending.dropFirst(sent.consumed)
-            let outcome = try await poll(sent.operation, kind: .addSenders, key: change.key, deadline: deadline, watcher: watcher)
+            let outcome = try await poll(sent.operation, kind: .addSenders, key: change.key, deadline: deadline, run: run)
             result.operations.append(outcome)
             result.sendersAdded += outcome.created
             await tracker.step(change.key, "added \(outcome.created) of \(sent.sent) senders to \(id)", added: outcome.created, removed: 0)
@@ -324,7 +333,7 @@ public struct Applier: Sendable {
     /// after a definite "not processed" (400) or after looking for the pool.
     private func create(
         _ change: PoolChange, senders: [String], _ result: inout PoolResult, deadline: Duration, tracker: ProgressTracker,
-        watcher: OperationWatcher
+        run: ApplyRun
     ) async throws -> Created {
         guard let ownership = change.desiredTags[Ownership.tagKey].flatMap(Ownership.init(tagValue:)) else {
             throw APIError(kind: .invalidConfiguration, message: "the plan's create for '\(change.key)' carries no ownership tag")
@@ -343,12 +352,12 @@ public struct Applier: Sendable {
                         kind: .invalidResponse, method: "POST", path: "/v1/SenderPools", message: "the response named no operation")
                 }
                 // Poll first: an API may show the pool only once its operation completes.
-                let outcome = try await poll(reference, kind: .create, key: change.key, deadline: deadline, watcher: watcher)
+                let outcome = try await poll(reference, kind: .create, key: change.key, deadline: deadline, run: run)
                 guard inline.count < senders.count else {
                     return Created(poolID: nil, operation: outcome, members: Set(inline))
                 }
                 // More senders follow in Add Senders calls, which need the id now.
-                let id = try await findCreated(operationID: reference.id, ownership: ownership, deadline: deadline)
+                let id = try await findCreated(operationID: reference.id, ownership: ownership, deadline: deadline, finder: run.finder)
                 return Created(poolID: id, operation: outcome, members: Set(inline))
             } catch let error as APIError where error.kind == .http && error.status == 400 && inline.count > 1 {
                 // Not processed, so no pool was made: retry with a smaller batch.
@@ -367,13 +376,16 @@ public struct Applier: Sendable {
     /// The pool a create made: by the `operationId` filter, which is how the
     /// API documents it, and by the ownership tag as a fallback. Retried with
     /// backoff, since a listing may show a write a moment after it happened.
-    private func findCreated(operationID: String, ownership: Ownership, deadline: Duration) async throws -> String {
-        for attempt in 0..<5 {
-            let page = try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1000))
-            if let pool = page.items.first { return pool.id }
-            if attempt == 1, let pool = try await findOwned(ownership) { return pool.id }
-            if attempt < 4 { try await clock.sleep(.milliseconds(200 << attempt)) }
+    private func findCreated(
+        operationID: String, ownership: Ownership, deadline: Duration, finder: CreatedPoolFinder
+    ) async throws -> String {
+        for attempt in 0..<3 {
+            if let id = await finder.find(ownership) { return id }
+            try await clock.sleep(.milliseconds(200 << attempt))
         }
+        // The batch listing did not show it: ask by operation, then by tag.
+        let page = try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1000))
+        if let pool = page.items.first { return pool.id }
         if let pool = try await findOwned(ownership) { return pool.id }
         throw APIError(
             kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(operationID)",
@@ -459,9 +471,9 @@ public struct Applier: Sendable {
     }
 
     private func poll(
-        _ reference: OperationReference, kind: OperationResult.Kind, key: String, deadline: Duration, watcher: OperationWatcher
+        _ reference: OperationReference, kind: OperationResult.Kind, key: String, deadline: Duration, run: ApplyRun
     ) async throws -> OperationResult {
-        let watched = try await watcher.wait(for: reference, key: key, deadline: deadline)
+        let watched = try await run.watcher.wait(for: reference, key: key, deadline: deadline)
         let operation = watched.operation
         return OperationResult(
             id: operation.id, kind: kind, status: operation.status.rawValue, total: operation.stats.total,
