@@ -33,7 +33,8 @@ public struct HTTPCommsAPI: CommsAPI {
         _ = try configuration.validatedBaseURL()
         try self.init(
             configuration: configuration, callCounter: callCounter,
-            transport: AsyncHTTPClientTransport(requestTimeout: configuration.requestTimeout),
+            transport: AsyncHTTPClientTransport(
+                requestTimeout: configuration.requestTimeout, connections: configuration.scheduling.maxInFlight),
             clock: clock, random: { Double.random(in: 0..<1) })
     }
 

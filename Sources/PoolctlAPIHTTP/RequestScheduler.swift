@@ -18,7 +18,7 @@ public final class RequestScheduler: Sendable {
         public var maxRPS: Double?
         /// The rate never drops below this.
         public var minRPS: Double = 0.5
-        /// Without a cap, the rate starts here and grows 10% per answer
+        /// Without a cap, the rate starts here and grows 30% per answer
         /// until the first 429 ("slow start"): a burst of `maxInFlight`
         /// requests into an unknown limit would draw a burst of 429s.
         public var startRPS: Double = 10
@@ -117,7 +117,7 @@ public final class RequestScheduler: Sendable {
                 guard var rate = state.rate else { return }
                 if state.slowStart {
                     // Past anything a server would plausibly grant: stop limiting.
-                    state.rate = rate * 1.1 > 10_000 ? nil : rate * 1.1
+                    state.rate = rate * 1.3 > 10_000 ? nil : rate * 1.3
                     return
                 }
                 if let ceiling = state.ceiling, rate < ceiling * 0.95 {

@@ -57,8 +57,11 @@ struct AsyncHTTPClientTransport: HTTPTransport {
 
     let client: HTTPClient
 
-    init(requestTimeout: Duration) {
+    /// `connections`: HTTP/1 connections to the API at once; the scheduler's
+    /// request slots, so that a slot is never stuck behind the pool's default 8.
+    init(requestTimeout: Duration, connections: Int = 8) {
         var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, connections)
         // Never follow redirects: the Authorization header must not go to another host.
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: TimeAmount(min(requestTimeout, .seconds(10))), read: TimeAmount(requestTimeout))
