@@ -18,7 +18,7 @@ public final class RequestScheduler: Sendable {
         public var maxRPS: Double?
         /// The rate never drops below this.
         public var minRPS: Double = 0.5
-        /// Without a cap, the rate starts here and grows 30% per answer
+        /// Without a cap, the rate starts here and grows 10% per answer
         /// until the first 429 ("slow start"): a burst of `maxInFlight`
         /// requests into an unknown limit would draw a burst of 429s.
         public var startRPS: Double = 10
@@ -117,7 +117,7 @@ public final class RequestScheduler: Sendable {
                 guard var rate = state.rate else { return }
                 if state.slowStart {
                     // Past anything a server would plausibly grant: stop limiting.
-                    state.rate = rate * 1.3 > 10_000 ? nil : rate * 1.3
+                    state.rate = rate * 1.1 > 10_000 ? nil : rate * 1.1
                     return
                 }
                 if let ceiling = state.ceiling, rate < ceiling * 0.95 {
@@ -134,10 +134,11 @@ public final class RequestScheduler: Sendable {
                 if state.pausedUntil <= now {
                     state.slowStart = false
                     let current = state.rate ?? Double(max(state.recent.count, 1))
-                    // What the server granted over the last 2 s, once there are 2 s to look at.
+                    // What the server granted over the last 2 s (or since the first answer).
                     var ceiling = current
-                    if let first = state.firstAnswer, now - first >= .seconds(2), !state.answered.isEmpty {
-                        ceiling = min(current, Double(state.answered.count) / 2)
+                    if let first = state.firstAnswer, !state.answered.isEmpty {
+                        let window = max(0.5, Self.seconds(min(now - first, .seconds(2))))
+                        ceiling = min(current, Double(state.answered.count) / window)
                     }
                     state.ceiling = max(settings.minRPS, ceiling)
                     state.rate = max(settings.minRPS, min(current / 2, ceiling))

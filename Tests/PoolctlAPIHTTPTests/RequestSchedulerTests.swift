@@ -41,16 +41,16 @@ import Testing
             try await scheduler.start()
             scheduler.finished(.answered)
         }
-        // 30% more per answer: 10 * 1.3^10.
+        // 10% more per answer: 10 * 1.1^10.
         let grown = try #require(scheduler.rate)
-        #expect(abs(grown - 10 * pow(1.3, 10)) < 0.001)
+        #expect(abs(grown - 10 * pow(1.1, 10)) < 0.001)
         try await scheduler.start()
         scheduler.finished(.rateLimited(retryAfter: nil))
         #expect(scheduler.rate == grown / 2)
-        // No more slow start: answers no longer grow the rate by 30%.
+        // No more slow start: answers no longer grow the rate by 10%.
         try await scheduler.start()
         scheduler.finished(.answered)
-        #expect((scheduler.rate ?? 0) < grown / 2 * 1.3)
+        #expect((scheduler.rate ?? 0) < grown / 2 * 1.1)
     }
 
     @Test func theRateClimbsBackFastToJustUnderTheGrantedRateThenProbesSlowly() async throws {
