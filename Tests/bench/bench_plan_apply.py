@@ -151,13 +151,13 @@ def bench_apply(work):
         ops = [o for p in report["pools"] for o in p["operations"]]
         print(f"\n== apply (a): 1,000 new pools x 100 senders, --latency 5 --operation-delay 200 (exit {code}, {report['outcome']})")
         print(f"  wall time {wall:.2f} s, peak memory {peak:.1f} MiB, polls per operation {sum(o['polls'] for o in ops) / max(1, len(ops)):.2f}")
-        # Minimum: refresh 1; per pool a create, the operationId lookup the API
-        # requires to learn the new id, one poll; verification: 1 listing
-        # plus the members of each pool.
+        # Minimum: the refresh listing; 1,000 creates; one poll round (1,000
+        # operations in one listing); the verification listing; the stack
+        # lease (create, a poll, its lookup, a listing, the delete).
         report_calls(calls, {
-            "GET /v1/SenderPools": 1 + 1000 + 1, "POST /v1/SenderPools": 1000,
-            "GET /v1/SenderPools/Operations/{operationId}": 1000,
-            "GET /v1/SenderPools/{senderPoolId}/Senders": 1000,
+            "GET /v1/SenderPools": 1 + 1 + 2, "POST /v1/SenderPools": 1000 + 1,
+            "GET /v1/SenderPools/Operations": 1, "GET /v1/SenderPools/Operations/{operationId}": 1,
+            "DELETE /v1/SenderPools/{senderPoolId}": 1,
         })
     finally:
         emu.stop()
@@ -177,13 +177,15 @@ def bench_apply(work):
         removed = sum(p["sendersRemoved"] for p in report["pools"])
         print(f"\n== apply (b): 5% membership change across 2,000 pools x 100 senders (exit {code}, {report['outcome']})")
         print(f"  wall time {wall:.2f} s, peak memory {peak:.1f} MiB, polls per operation {sum(o['polls'] for o in ops) / max(1, len(ops)):.2f}")
-        # Minimum: refresh (2 + 2,000), one add and one poll per pool, one
-        # call per removed sender; verification: 2 listings + 2,000 member reads.
+        # Minimum: refresh (2 + 2,000); one add per pool, polled in rounds of
+        # 1,000 operations; one call per removed sender; verification: 2
+        # listings and a member re-read of each pool that had removals; the lease.
         report_calls(calls, {
-            "GET /v1/SenderPools": 2 + 2, "GET /v1/SenderPools/{senderPoolId}/Senders": 2000 + 2000,
+            "GET /v1/SenderPools": 2 + 2 + 2, "GET /v1/SenderPools/{senderPoolId}/Senders": 2000 + 2000,
             "POST /v1/SenderPools/{senderPoolId}/Senders": 2000,
-            "GET /v1/SenderPools/Operations/{operationId}": 2000,
+            "GET /v1/SenderPools/Operations": 2, "GET /v1/SenderPools/Operations/{operationId}": 1,
             "DELETE /v1/SenderPools/{senderPoolId}/Senders/{senderId}": removed,
+            "POST /v1/SenderPools": 1, "DELETE /v1/SenderPools/{senderPoolId}": 1,
         })
     finally:
         emu.stop()
