@@ -13,7 +13,6 @@ public struct ApplyOptions: Sendable {
     /// How often a create whose outcome is unknown is retried after
     /// checking that it did not happen.
     public var createRetries: Int = 3
-    public var poller = OperationPoller()
     /// Senders per Create or Add Senders request at most (`--max-batch`);
     /// nil for the documented 10,000. Halved further on a 400.
     public var maxBatch: Int?
