@@ -12,11 +12,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import BIN, Emulator, inventory, sender_id  # noqa: E402
+from test_cli import BIN, Emulator, inventory, run_tests, sender_id  # noqa: E402
 
 STACK = "mx"
 ADOPT_ID = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v01"
@@ -204,26 +202,5 @@ def converges_with_every_compatible_behaviour_and_faults_within_three_applies():
         emu.stop()
 
 
-def main():
-    only = os.environ.get("E2E_ONLY")
-    passed = failed = 0
-    began = time.monotonic()
-    for fn in TESTS:
-        if only and only not in fn.__name__:
-            continue
-        started = time.monotonic()
-        try:
-            fn()
-            passed += 1
-            print(f"ok   {fn.behavior}: {fn.__name__} ({time.monotonic() - started:.1f}s)")
-        except Exception:
-            failed += 1
-            print(f"FAIL {fn.behavior}: {fn.__name__} ({time.monotonic() - started:.1f}s)")
-            traceback.print_exc()
-    print(f"behaviour matrix took {time.monotonic() - began:.1f}s")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    run_tests(TESTS, label=lambda fn: f"{fn.behavior}: {fn.__name__}")

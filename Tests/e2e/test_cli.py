@@ -276,9 +276,7 @@ def kill_in_the_middle_then_rerun_converges():
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # An event, not a timer: kill once 5 of the 30 pools exist (one
         # request in flight, so the creates arrive one by one).
-        deadline = time.monotonic() + 60
-        while len([p for p in emu.state()["pools"] if "poolctl" in p["tags"]]) < 5 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: len([p for p in emu.state()["pools"] if "poolctl" in p["tags"]]) >= 5, "5 pools")
         proc.kill()
         proc.wait()
         partial = len([p for p in emu.state()["pools"] if "poolctl" in p["tags"]])
@@ -392,24 +390,38 @@ def apply_asks_on_a_terminal_and_only_yes_applies():
         emu.stop()
 
 
-def main():
+def wait_for(predicate, what, timeout=60):
+    """Polls until `predicate` holds: an event, not a timer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def run_tests(tests, label=lambda fn: fn.__name__):
+    """Runs each test (E2E_ONLY=substring picks some), prints 'N passed, N
+    failed' and exits 1 on any failure. Every e2e script ends here."""
     only = os.environ.get("E2E_ONLY")
     passed = failed = 0
-    for fn in TESTS:
+    began = time.monotonic()
+    for fn in tests:
         if only and only not in fn.__name__:
             continue
         started = time.monotonic()
         try:
             fn()
             passed += 1
-            print(f"ok   {fn.__name__} ({time.monotonic() - started:.1f}s)")
+            print(f"ok   {label(fn)} ({time.monotonic() - started:.1f}s)")
         except Exception:
             failed += 1
-            print(f"FAIL {fn.__name__} ({time.monotonic() - started:.1f}s)")
+            print(f"FAIL {label(fn)} ({time.monotonic() - started:.1f}s)")
             traceback.print_exc()
+    print(f"took {time.monotonic() - began:.1f}s")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
-    main()
+    run_tests(TESTS)

@@ -14,11 +14,9 @@ import math
 import os
 import sys
 import tempfile
-import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import Emulator, inventory, sender_id  # noqa: E402
+from test_cli import Emulator, inventory, run_tests, sender_id  # noqa: E402
 
 try:
     import yaml  # PyYAML reads YAML 1.1, where yes/no/on/off are booleans
@@ -243,24 +241,5 @@ def seed_text_small(pools):
     return inventory(5, "pools:\n" + "".join("  - " + json.dumps(p, ensure_ascii=False) + "\n" for p in pools))
 
 
-def main():
-    only = os.environ.get("E2E_ONLY")
-    passed = failed = 0
-    for fn in TESTS:
-        if only and only not in fn.__name__:
-            continue
-        started = time.monotonic()
-        try:
-            fn()
-            passed += 1
-            print(f"ok   {fn.__name__} ({time.monotonic() - started:.1f}s)")
-        except Exception:
-            failed += 1
-            print(f"FAIL {fn.__name__} ({time.monotonic() - started:.1f}s)")
-            traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    run_tests(TESTS)

@@ -11,10 +11,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import BIN, Emulator, inventory, manifest, one_pool_per_key, sender_id  # noqa: E402
+from test_cli import BIN, Emulator, inventory, manifest, one_pool_per_key, run_tests, sender_id, wait_for  # noqa: E402
 
 LEASE_TAG = "poolctl-lease"
 
@@ -30,16 +29,6 @@ def owned(state, stack):
 def start_apply(emu, directory, *flags):
     return subprocess.Popen([BIN, "apply", directory, "--auto-approve", *flags], env=emu.env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
-
-
-def wait_for(predicate, what, timeout=30):
-    """Polls the emulator's state until `predicate` holds: an event, not a timer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 TESTS = []
@@ -201,24 +190,5 @@ def duplicates_are_repaired_keeping_the_oldest_unless_one_holds_an_undeclared_se
         emu.stop()
 
 
-def main():
-    only = os.environ.get("E2E_ONLY")
-    passed = failed = 0
-    for fn in TESTS:
-        if only and only not in fn.__name__:
-            continue
-        started = time.monotonic()
-        try:
-            fn()
-            passed += 1
-            print(f"ok   {fn.__name__} ({time.monotonic() - started:.1f}s)")
-        except Exception:
-            failed += 1
-            print(f"FAIL {fn.__name__} ({time.monotonic() - started:.1f}s)")
-            traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    run_tests(TESTS)
