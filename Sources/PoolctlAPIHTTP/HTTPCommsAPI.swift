@@ -30,9 +30,9 @@ public struct HTTPCommsAPI: CommsAPI {
     /// backoff waits and reads `Retry-After` dates; tests pass a manual one.
     public init(configuration: HTTPClientConfiguration, callCounter: CallCounter = CallCounter(), clock: PoolctlClock = .system) throws {
         // Validate before making the HTTP client: one that is never shut down traps.
-        _ = try configuration.validatedBaseURL()
-        try self.init(
-            configuration: configuration, callCounter: callCounter,
+        let baseURL = try configuration.validatedBaseURL()
+        self.init(
+            configuration: configuration, baseURL: baseURL, callCounter: callCounter,
             transport: AsyncHTTPClientTransport(
                 requestTimeout: configuration.requestTimeout, connections: configuration.scheduling.maxInFlight),
             clock: clock, random: { Double.random(in: 0..<1) })
@@ -43,8 +43,17 @@ public struct HTTPCommsAPI: CommsAPI {
         configuration: HTTPClientConfiguration, callCounter: CallCounter = CallCounter(), transport: any HTTPTransport,
         clock: PoolctlClock, random: @escaping @Sendable () -> Double = { 0.5 }
     ) throws {
+        self.init(
+            configuration: configuration, baseURL: try configuration.validatedBaseURL(), callCounter: callCounter,
+            transport: transport, clock: clock, random: random)
+    }
+
+    private init(
+        configuration: HTTPClientConfiguration, baseURL: String, callCounter: CallCounter, transport: any HTTPTransport,
+        clock: PoolctlClock, random: @escaping @Sendable () -> Double
+    ) {
         self.configuration = configuration
-        self.baseURL = try configuration.validatedBaseURL()
+        self.baseURL = baseURL
         self.callCounter = callCounter
         self.transport = transport
         self.clock = clock
