@@ -192,10 +192,17 @@ def saved_plan_show_and_stale_refusal():
         delta = {k: writes_after.get(k, 0) - writes_before.get(k, 0) for k in set(writes_after) | set(writes_before)}
         assert {k: v for k, v in delta.items() if v} == lease, f"a stale plan wrote something: {delta}"
         assert emu.state() == state_before, "a stale plan changed a pool"
-        # A fresh plan applies.
+        # A fresh plan applies with no terminal and no flag: the saved plan is the review.
         p = emu.run("plan", m, "--out", plan_file)
-        assert emu.run("apply", plan_file, "--auto-approve").returncode == 0
+        p = emu.run("apply", plan_file)
+        assert p.returncode == 0 and "converged" in p.stdout + p.stderr, (p.returncode, p.stdout, p.stderr)
         assert emu.run("plan", m, "--detailed-exitcode").returncode == 0
+        # On a terminal too, a saved plan asks nothing.
+        m3 = manifest(d + "/m3", "saved", {"a": [sender_id(0), sender_id(1), sender_id(2)]})
+        assert emu.run("plan", m3, "--out", plan_file).returncode == 0
+        code, out, answered = run_on_tty(emu, ["apply", plan_file], "yes")
+        assert code == 0 and not answered and "Only 'yes'" not in out, (code, out)
+        assert emu.run("plan", m3, "--detailed-exitcode").returncode == 0
     finally:
         emu.stop()
 
