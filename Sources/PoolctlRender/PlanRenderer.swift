@@ -83,7 +83,7 @@ public enum PlanRenderer {
         switch change.action {
         case .create:
             out += "      name: \(quoted(change.name.after))\n"
-            for tag in change.tags { out += "      tags.\(tag.key): \(quoted(tag.after))\n" }
+            for tag in change.tags { out += "      tags.\(tag.key): \(quoted(tag.after))\(createOnly(change, tag))\n" }
         case .update, .adopt, .move:
             if change.name.changed {
                 out += style.yellow("      ~ name: \(quoted(change.name.before)) -> \(quoted(change.name.after))") + "\n"
@@ -111,6 +111,11 @@ public enum PlanRenderer {
             out += memberLines(change.removeSenders, sign: "-", limit: textListLimit, indent: "        ", paint: style.red)
         }
         return out
+    }
+
+    /// An ignored tag is written by the create and never again.
+    private static func createOnly(_ change: PoolChange, _ tag: TagChange) -> String {
+        change.ignoredTags.contains(tag.key) ? "  # ignored after create" : ""
     }
 
     /// Only where the live pool has an ignored tag: the PATCH sends it back as is.
@@ -246,7 +251,7 @@ public enum PlanRenderer {
         switch change.action {
         case .create:
             out += "+ name: \(quoted(change.name.after))\n"
-            for tag in change.tags { out += "+ tags.\(tag.key): \(quoted(tag.after))\n" }
+            for tag in change.tags { out += "+ tags.\(tag.key): \(quoted(tag.after))\(createOnly(change, tag))\n" }
         case .update, .adopt, .move:
             if let id = change.poolID { out += "  id: \(id)\n" }
             if change.name.changed {
