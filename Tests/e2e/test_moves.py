@@ -74,8 +74,12 @@ def a_renamed_key_with_moved_from_keeps_the_pool():
         assert "POST /v1/SenderPools" not in plan["apiCalls"] and "DELETE /v1/SenderPools/{senderPoolId}" not in plan["apiCalls"]
 
         writes_before = emu.requests()["byEndpoint"]
-        p = emu.run("apply", d, "--auto-approve")
+        p = emu.run("apply", d, "--auto-approve", "--format", "json")
         assert p.returncode == 0, (p.stdout, p.stderr)
+        report = json.loads(p.stdout)
+        assert [(r["key"], r["action"], r["status"]) for r in report["pools"]] == [("sales-emea", "move", "converged")], report
+        # The plan's estimate is exact: a PATCH, an add and its poll, a removal, its re-read, the verification listing.
+        assert report["apiCalls"] == plan["apiCalls"], (report["apiCalls"], plan["apiCalls"])
         writes_after = emu.requests()["byEndpoint"]
         # One create and one delete: the stack lease's own, nothing for the pool.
         for endpoint in ("POST /v1/SenderPools", "DELETE /v1/SenderPools/{senderPoolId}"):
