@@ -36,7 +36,7 @@ extension Planner {
                 PlanDiagnostic(
                     severity: .warning, key: pool.key,
                     message:
-                        "pool '\(pool.key)' already carries its own ownership (\(ids)), so the move from '\(old)' is done: remove 'movedFrom: \(old)'\(leftover)",
+                        "a live pool already carries the ownership of '\(pool.key)' (\(ids)), so the move from '\(old)' is done: remove 'movedFrom: \(old)'\(leftover)",
                     poolIDs: candidates.map(\.id) + oldPools.map(\.id), location: pool.location))
         }
         switch oldPools.count {
