@@ -9,6 +9,10 @@ struct PlanCommand: ContextCommand {
             Reads every pool (pages of 1,000), then the members of only the pools this stack \
             owns or adopts, and diffs them against the manifests. Nothing is changed.
 
+            Markers: + create, ~ update, ⇐ adopt, → move (a key renamed with movedFrom: the \
+            old key's pool is re-tagged, never deleted and created again), - delete. Tags named \
+            in ignoreTags are not diffed after create; a PATCH keeps their live values.
+
             Credentials come from the environment: TWILIO_API_KEY and TWILIO_API_SECRET, or \
             else TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
             """ + "\n\n" + ExitCode.help([.success, .error, .changes])

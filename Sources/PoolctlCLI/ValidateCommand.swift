@@ -17,6 +17,10 @@ struct ValidateCommand: ContextCommand {
 
             Every problem in the set is reported in one run, as path:line:column: error: message. \
             When GITHUB_ACTIONS=true, GitHub ::error annotations are printed as well.
+
+            Rules across the set are checked too: one stack, unique pool keys and adoptions, \
+            and unambiguous moves (movedFrom names neither the pool's own key nor a key still \
+            declared, and no two pools move from one key).
             """ + "\n\n" + ExitCode.help([.success, .error])
     )
 

@@ -71,7 +71,10 @@ extension Applier {
             if let name = change.name.after, pool.name != name {
                 remaining.append("name is \"\(pool.name)\", not \"\(name)\"")
             }
-            for key in Set(pool.tags.keys).union(change.desiredTags.keys).sorted() where pool.tags[key] != change.desiredTags[key] {
+            // Another tool may rewrite an ignored tag at any time: not a difference.
+            let ignored = Set(change.ignoredTags)
+            for key in Set(pool.tags.keys).union(change.desiredTags.keys).sorted()
+            where pool.tags[key] != change.desiredTags[key] && !ignored.contains(key) {
                 if change.desiredTags[key] == nil, change.patchesPool, let value = pool.tags[key] {
                     remaining.append("tag \(key) is still \"\(value)\": the API kept it after a PATCH that left it out")
                 } else {

@@ -251,7 +251,14 @@ public struct Applier: Sendable {
             try await withConflictRetry(deadline: deadline) {
                 _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: change.name.after, tags: change.desiredTags))
             }
-            await tracker.step(change.key, change.action == .adopt ? "adopted \(id)" : "updated name/tags of \(id)", added: 0, removed: 0)
+            let message: String
+            switch change.action {
+            case .adopt: message = "adopted \(id)"
+            // From here on the pool carries the new key's ownership, which verification looks for.
+            case .move: message = "moved \(id) from '\(change.movedFrom ?? "?")'"
+            default: message = "updated name/tags of \(id)"
+            }
+            await tracker.step(change.key, message, added: 0, removed: 0)
         }
         guard let id = poolID else { return }
         var pending = toAdd[...]

@@ -4,7 +4,9 @@ import PoolctlModel
 /// Finds the ids of pools this apply created, in batches: one listing of
 /// the pools created since the apply started (`startDate`, 1,000 per call)
 /// serves every create waiting at that moment, matched by ownership tag.
-/// Creates that arrive during a listing wait for the next one.
+/// Creates that arrive during a listing wait for the next one. A move in
+/// the same apply cannot be mistaken for a create: it re-tags an older pool
+/// to a key no create of the plan has, and its old key is declared nowhere.
 actor CreatedPoolFinder {
     private let api: any CommsAPI
     private let since: String

@@ -30,6 +30,16 @@ enum StalePlanCheck {
                 out.append("pool '\(ownership.key)' now exists (\(pool.id)); the plan would create it again")
             }
         }
+        // A move re-tags its pool to the new key: another pool now carrying that key would become its duplicate.
+        let moves = Dictionary(
+            plan.changes.filter { $0.action == .move }.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        for pool in live.pools {
+            if let ownership = pool.ownership, ownership.stack == plan.stack, let move = moves[ownership.key], move.poolID != pool.id {
+                out.append(
+                    "pool '\(ownership.key)' now exists (\(pool.id)); the plan would move '\(move.movedFrom ?? "?")' (\(move.poolID ?? "?")) onto the same key"
+                )
+            }
+        }
         return out.sorted()
     }
 }

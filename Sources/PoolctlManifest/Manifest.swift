@@ -33,6 +33,8 @@ public struct ManifestDocument: Sendable {
     public var apiVersion: Located<String>?
     public var stack: Located<String>?
     public var prune: Located<Bool>?
+    /// Top-level `ignoreTags:`, located at the list.
+    public var ignoreTags: Located<[Located<String>]>?
     public var senderAliases: [SenderAlias]
     public var pools: [PoolSpec]
 
@@ -61,11 +63,15 @@ public struct PoolSpec: Sendable {
     public var membership: Located<Membership>?
     public var protect: Located<Bool>?
     public var adopt: Located<String>?
+    public var movedFrom: Located<String>?
+    /// Tag keys in source order.
+    public var ignoreTags: [Located<String>]
 
     public init(key: Located<String>) {
         self.key = key
         self.tags = []
         self.senders = []
+        self.ignoreTags = []
     }
 }
 

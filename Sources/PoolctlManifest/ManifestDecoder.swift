@@ -4,8 +4,8 @@ import PoolctlYAML
 /// Maps located YAML nodes of one document onto a typed `ManifestDocument`,
 /// collecting every problem instead of stopping at the first.
 struct ManifestDecoder {
-    static let topLevelKeys = ["apiVersion", "stack", "prune", "senders", "pools"]
-    static let poolKeys = ["name", "tags", "senders", "membership", "protect", "adopt"]
+    static let topLevelKeys = ["apiVersion", "stack", "prune", "ignoreTags", "senders", "pools"]
+    static let poolKeys = ["name", "tags", "senders", "membership", "protect", "adopt", "movedFrom", "ignoreTags"]
 
     let file: String
     var diagnostics: [Diagnostic] = []
@@ -56,6 +56,8 @@ struct ManifestDecoder {
                 }
             case "prune":
                 result.prune = bool(pair.value, field: "prune")
+            case "ignoreTags":
+                result.ignoreTags = Located(ignoredTagKeys(pair.value), at: location(pair.value.mark))
             case "senders":
                 result.senderAliases = aliases(pair.value)
             case "pools":
@@ -164,6 +166,16 @@ struct ManifestDecoder {
                             at: value.mark)
                     }
                 }
+            case "movedFrom":
+                if let old = string(value, field: "movedFrom") {
+                    if ResourceName.isValid(old.value) {
+                        spec.movedFrom = old
+                    } else {
+                        error("invalid pool key '\(old.value)' for movedFrom: use \(ResourceName.rule)", at: value.mark)
+                    }
+                }
+            case "ignoreTags":
+                spec.ignoreTags = ignoredTagKeys(value)
             default:
                 unknownKey(field, valid: Self.poolKeys) { "unknown key '\($0)' in pool '\(key.value)'" }
             }
@@ -208,6 +220,46 @@ struct ManifestDecoder {
             if valid {
                 result.append((Located(key.text, at: location(key.mark)), value))
             }
+        }
+        return result
+    }
+
+    /// An `ignoreTags:` list: tag keys, each at most once, never the ownership key.
+    private mutating func ignoredTagKeys(_ node: YAMLNode) -> [Located<String>] {
+        guard case .sequence(let items, _) = node else {
+            if !isNull(node) {
+                error("'ignoreTags' must be a list of tag keys, not \(node.kindDescription)", at: node.mark)
+            }
+            return []
+        }
+        var result: [Located<String>] = []
+        var seen: [String: SourceLocation] = [:]
+        for item in items {
+            guard case .scalar(let scalar) = item, !scalar.isNull else {
+                error("each entry of 'ignoreTags' must be a tag key, not \(item.kindDescription)", at: item.mark)
+                continue
+            }
+            let key = scalar.text
+            if key == Ownership.tagKey {
+                error(
+                    "tag key '\(Ownership.tagKey)' cannot be ignored: it is poolctl's ownership tag, which poolctl always writes",
+                    at: scalar.mark)
+                continue
+            }
+            guard APIFormat.isTagKey(key) else {
+                error(
+                    "invalid tag key '\(key)' in ignoreTags: use 1-\(APIFormat.maxTagKeyLength) characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'",
+                    at: scalar.mark)
+                continue
+            }
+            if let first = seen[key] {
+                error(
+                    "tag key '\(key)' is listed twice in ignoreTags; first listed at line \(first.line), column \(first.column)",
+                    at: scalar.mark, notes: [.init(message: "first listed here", location: first)])
+                continue
+            }
+            seen[key] = location(scalar.mark)
+            result.append(Located(key, at: location(scalar.mark)))
         }
         return result
     }

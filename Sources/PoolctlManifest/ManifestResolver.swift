@@ -27,6 +27,7 @@ public struct ManifestResolver {
         // One stack and one prune setting for the whole set.
         var stack: Located<String>?
         var prune: Located<Bool>?
+        var ignoreTags: Located<[Located<String>]>?
         for document in manifest.documents {
             if let value = document.stack {
                 if let first = stack, first.value != value.value {
@@ -46,7 +47,20 @@ public struct ManifestResolver {
                     prune = value
                 }
             }
+            if let value = document.ignoreTags {
+                if let first = ignoreTags, Set(first.value.map(\.value)) != Set(value.value.map(\.value)) {
+                    func shown(_ list: Located<[Located<String>]>) -> String {
+                        "[\(list.value.map(\.value).sorted().joined(separator: ", "))]"
+                    }
+                    error(
+                        "ignoreTags: \(shown(value)) differs from ignoreTags: \(shown(first)) at \(first.location.description); set it once, or identically",
+                        at: value.location, notes: [.init(message: "ignoreTags first set here", location: first.location)])
+                } else if ignoreTags == nil {
+                    ignoreTags = value
+                }
+            }
         }
+        let ignoredEverywhere = ignoreTags?.value.map(\.value) ?? []
         if stack == nil, !incomplete {
             error("no stack declared: add 'stack: NAME' to at least one document of the set", at: firstDocument.location)
         }
@@ -73,6 +87,7 @@ public struct ManifestResolver {
         var pools: [DesiredPool] = []
         var keys: [String: SourceLocation] = [:]
         var adoptions: [String: (key: String, location: SourceLocation)] = [:]
+        var moves: [PoolSpec] = []
         for document in manifest.documents {
             for spec in document.pools {
                 if let first = keys[spec.key.value] {
@@ -92,6 +107,7 @@ public struct ManifestResolver {
                         adoptions[adopt.value] = (spec.key.value, adopt.location)
                     }
                 }
+                if spec.movedFrom != nil { moves.append(spec) }
 
                 var senders: [String] = []
                 senders.reserveCapacity(spec.senders.count)
@@ -142,9 +158,12 @@ public struct ManifestResolver {
                         protect: spec.protect?.value ?? false,
                         adopt: spec.adopt?.value,
                         aliases: shownAliases,
-                        location: spec.key.location))
+                        location: spec.key.location,
+                        movedFrom: spec.movedFrom?.value,
+                        ignoreTags: ignoredEverywhere + spec.ignoreTags.map(\.value)))
             }
         }
+        diagnostics += MoveRules.check(moves, declared: keys)
 
         guard let stack, !diagnostics.hasErrors else { return (nil, diagnostics) }
         return (DesiredState(stack: stack.value, prune: prune?.value ?? false, pools: pools), diagnostics)

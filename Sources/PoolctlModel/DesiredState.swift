@@ -42,6 +42,12 @@ public struct DesiredPool: Sendable, Hashable {
     public var protect: Bool
     /// A live pool id to take over.
     public var adopt: String?
+    /// The key this pool was declared under before: its live pool is
+    /// re-tagged instead of being deleted and created again.
+    public var movedFrom: String?
+    /// Tag keys another tool owns: never diffed after create, and their live
+    /// values are kept in every PATCH. Sorted; the top level's and the pool's.
+    public var ignoreTags: [String]
     /// The manifest alias of each sender that was written as an alias, for display.
     public var aliases: [String: String]
     /// Where the pool is declared.
@@ -50,7 +56,7 @@ public struct DesiredPool: Sendable, Hashable {
     public init(
         key: String, name: String, tags: [String: String] = [:], senders: [String] = [],
         membership: Membership = .exact, protect: Bool = false, adopt: String? = nil,
-        aliases: [String: String] = [:], location: SourceLocation? = nil
+        aliases: [String: String] = [:], location: SourceLocation? = nil, movedFrom: String? = nil, ignoreTags: [String] = []
     ) {
         self.key = key
         self.name = name
@@ -61,5 +67,7 @@ public struct DesiredPool: Sendable, Hashable {
         self.adopt = adopt
         self.aliases = aliases
         self.location = location
+        self.movedFrom = movedFrom
+        self.ignoreTags = Array(Set(ignoreTags)).sorted()
     }
 }

@@ -44,6 +44,10 @@ public enum PlanAction: String, Sendable, Hashable, CaseIterable {
     /// Take over an existing pool: it gets the ownership tag, and any other
     /// difference is changed with it.
     case adopt
+    /// A declared pool whose key was renamed (`movedFrom`): the live pool of
+    /// the old key gets the new ownership tag, and any other difference is
+    /// changed with it. No create, no delete.
+    case move
     case delete
     /// A second live pool carrying a key's ownership: the oldest is kept,
     /// this one is deleted (see `Planner.repairDuplicates`).
@@ -59,7 +63,7 @@ public enum PlanAction: String, Sendable, Hashable, CaseIterable {
 
     public var isChange: Bool {
         switch self {
-        case .create, .update, .adopt, .delete, .deleteDuplicate: return true
+        case .create, .update, .adopt, .move, .delete, .deleteDuplicate: return true
         case .deleteBlocked, .conflict, .noChange: return false
         }
     }
@@ -88,12 +92,17 @@ public struct PoolChange: Sendable, Hashable {
     public var reason: String?
     /// The live pool's `createdAt`, shown for a duplicate to delete.
     public var createdAt: String?
+    /// For a move: the key whose ownership the live pool carries now.
+    public var movedFrom: String?
+    /// Tag keys left out of the diff (`ignoreTags`), sorted; `desiredTags`
+    /// carries their live values, and verification does not compare them.
+    public var ignoredTags: [String]
 
     public init(
         key: String, action: PlanAction, poolID: String? = nil, name: ValueChange, tags: [TagChange] = [],
         desiredTags: [String: String] = [:], addSenders: [MemberChange] = [], removeSenders: [MemberChange] = [],
         membership: Membership = .exact, protect: Bool = false, membersBefore: Int = 0, membersAfter: Int = 0, reason: String? = nil,
-        createdAt: String? = nil
+        createdAt: String? = nil, movedFrom: String? = nil, ignoredTags: [String] = []
     ) {
         self.key = key
         self.action = action
@@ -109,6 +118,14 @@ public struct PoolChange: Sendable, Hashable {
         self.membersAfter = membersAfter
         self.reason = reason
         self.createdAt = createdAt
+        self.movedFrom = movedFrom
+        self.ignoredTags = ignoredTags.sorted()
+    }
+
+    /// The ignored tags the live pool carries, which the PATCH sends back
+    /// unchanged: the only ones worth a note.
+    public var liveIgnoredTags: [String] {
+        action == .create ? [] : ignoredTags.filter { desiredTags[$0] != nil }
     }
 
     /// Whether the PATCH body has anything to send.
@@ -248,6 +265,7 @@ public struct PlanSummary: Sendable, Hashable {
     public var update: Int
     public var delete: Int
     public var adopt: Int
+    public var move: Int
     public var addSenders: Int
     public var removeSenders: Int
     public var apiCalls: Int
@@ -266,6 +284,7 @@ public struct PlanSummary: Sendable, Hashable {
         delete = count(.delete) + count(.deleteDuplicate)
         deleteDuplicate = count(.deleteDuplicate)
         adopt = count(.adopt)
+        move = count(.move)
         deleteBlocked = count(.deleteBlocked)
         addSenders = plan.changes.reduce(0) { $0 + $1.addSenders.count }
         removeSenders = plan.changes.reduce(0) { $0 + $1.removeSenders.count }

@@ -55,6 +55,8 @@ public struct PlanFile: Sendable, Hashable, Codable {
         public var update: Int
         public var delete: Int
         public var adopt: Int
+        /// Left out when there is no move, so plans without moves read as before.
+        public var move: Int?
         public var addSenders: Int
         public var removeSenders: Int
         public var apiCalls: Int
@@ -68,6 +70,7 @@ public struct PlanFile: Sendable, Hashable, Codable {
             update = summary.update
             delete = summary.delete
             adopt = summary.adopt
+            move = summary.move > 0 ? summary.move : nil
             addSenders = summary.addSenders
             removeSenders = summary.removeSenders
             apiCalls = summary.apiCalls
@@ -95,6 +98,10 @@ public struct PlanFile: Sendable, Hashable, Codable {
         public var reason: String?
         /// Only for `delete-duplicate`: when the duplicate was created.
         public var createdAt: String?
+        /// Only for `move`: the key whose ownership the pool carries now.
+        public var movedFrom: String?
+        /// The pool's `ignoreTags`, sorted; left out when there are none.
+        public var ignoredTags: [String]?
 
         init(_ change: PoolChange) {
             key = change.key
@@ -111,6 +118,8 @@ public struct PlanFile: Sendable, Hashable, Codable {
             membersAfter = change.membersAfter
             reason = change.reason
             createdAt = change.createdAt
+            movedFrom = change.movedFrom
+            ignoredTags = change.ignoredTags.isEmpty ? nil : change.ignoredTags
         }
 
         var poolChange: PoolChange {
@@ -120,13 +129,14 @@ public struct PlanFile: Sendable, Hashable, Codable {
                 tags: tags.map { TagChange(key: $0.key, before: $0.before, after: $0.after) },
                 desiredTags: desiredTags, addSenders: addSenders.map(\.memberChange), removeSenders: removeSenders.map(\.memberChange),
                 membership: membership.membership, protect: protect,
-                membersBefore: membersBefore, membersAfter: membersAfter, reason: reason, createdAt: createdAt)
+                membersBefore: membersBefore, membersAfter: membersAfter, reason: reason, createdAt: createdAt,
+                movedFrom: movedFrom, ignoredTags: ignoredTags ?? [])
         }
     }
 
     /// What will happen to a pool; also the `action` of the apply report.
     public enum Action: String, Sendable, Hashable, Codable {
-        case create, update, adopt, delete
+        case create, update, adopt, move, delete
         case deleteDuplicate = "delete-duplicate"
         case deleteBlocked = "delete-blocked"
         case conflict
@@ -137,6 +147,7 @@ public struct PlanFile: Sendable, Hashable, Codable {
             case .create: self = .create
             case .update: self = .update
             case .adopt: self = .adopt
+            case .move: self = .move
             case .delete: self = .delete
             case .deleteDuplicate: self = .deleteDuplicate
             case .deleteBlocked: self = .deleteBlocked
@@ -150,6 +161,7 @@ public struct PlanFile: Sendable, Hashable, Codable {
             case .create: return .create
             case .update: return .update
             case .adopt: return .adopt
+            case .move: return .move
             case .delete: return .delete
             case .deleteDuplicate: return .deleteDuplicate
             case .deleteBlocked: return .deleteBlocked

@@ -40,16 +40,48 @@ public struct Planner: Sendable {
             unmanagedByName[pool.name, default: []].append(pool)
         }
 
+        // Old keys whose pools a `movedFrom` accounts for: never pruned.
+        var movedKeys = Set<String>()
+        // A declared pool against its live match, unless its tags would not fit.
+        func matched(_ pool: DesiredPool, _ live: LivePool, ownershipValue: String, adopting: Bool, movedFrom: String? = nil) {
+            let change = diff(pool, live, ownershipValue: ownershipValue, adopting: adopting, movedFrom: movedFrom)
+            if let overflow = Self.tagOverflow(pool, change) {
+                diagnostics.append(overflow)
+                changes.append(conflict(pool))
+            } else {
+                changes.append(change)
+            }
+        }
+
         for pool in desired.pools {
             let candidates = owned[pool.key] ?? []
             let ownershipValue = Ownership(stack: desired.stack, key: pool.key, protected: pool.protect).tagValue
+
+            if let old = pool.movedFrom, pool.adopt == nil {
+                let outcome = Self.move(pool, from: old, stack: desired.stack, candidates: candidates, oldPools: owned[old] ?? [])
+                if let warning = outcome.diagnostic { diagnostics.append(warning) }
+                switch outcome {
+                case .move(let source):
+                    movedKeys.insert(old)
+                    readPools[source.id] = pool.key
+                    matched(pool, source, ownershipValue: ownershipValue, adopting: false, movedFrom: old)
+                    continue
+                case .ambiguous(let sources, _):
+                    movedKeys.insert(old)
+                    sources.forEach { readPools[$0.id] = old }
+                    changes.append(conflict(pool))
+                    continue
+                case .done, .nothingToMove:
+                    break
+                }
+            }
 
             if candidates.count > 1 {
                 candidates.forEach { readPools[$0.id] = pool.key }
                 switch Self.repairDuplicates(candidates, of: pool) {
                 case .repair(let keep, let extras):
                     // Keep the oldest; the others go, after everything else.
-                    changes.append(diff(pool, keep, ownershipValue: ownershipValue, adopting: false))
+                    matched(pool, keep, ownershipValue: ownershipValue, adopting: false)
                     for extra in extras {
                         changes.append(
                             PoolChange(
@@ -103,13 +135,13 @@ public struct Planner: Sendable {
                 }
                 readPools[target.id] = pool.key
                 let adopting = target.ownership == nil
-                changes.append(diff(pool, target, ownershipValue: ownershipValue, adopting: adopting))
+                matched(pool, target, ownershipValue: ownershipValue, adopting: adopting)
                 continue
             }
 
             if let match = candidates.first {
                 readPools[match.id] = pool.key
-                changes.append(diff(pool, match, ownershipValue: ownershipValue, adopting: false))
+                matched(pool, match, ownershipValue: ownershipValue, adopting: false)
                 continue
             }
 
@@ -131,12 +163,12 @@ public struct Planner: Sendable {
                     desiredTags: tags,
                     addSenders: pool.senders.map { MemberChange(id: $0, alias: pool.aliases[$0]) },
                     membership: pool.membership, protect: pool.protect,
-                    membersBefore: 0, membersAfter: pool.senders.count))
+                    membersBefore: 0, membersAfter: pool.senders.count, ignoredTags: pool.ignoreTags))
         }
 
         // Owned pools that no manifest declares.
         let declared = Set(desired.pools.map(\.key))
-        for (key, pools) in owned where !declared.contains(key) {
+        for (key, pools) in owned where !declared.contains(key) && !movedKeys.contains(key) {
             for pool in pools {
                 readPools[pool.id] = key
                 let members = pool.members ?? []
@@ -182,8 +214,14 @@ public struct Planner: Sendable {
     }
 
     /// Name, tags and members of a declared pool against its live match.
-    private func diff(_ pool: DesiredPool, _ live: LivePool, ownershipValue: String, adopting: Bool) -> PoolChange {
-        var tags = pool.tags
+    /// Ignored tag keys keep their live values (and are left out when the
+    /// live pool has none), so they never differ and the PATCH sends them back.
+    private func diff(_ pool: DesiredPool, _ live: LivePool, ownershipValue: String, adopting: Bool, movedFrom: String? = nil)
+        -> PoolChange
+    {
+        let ignored = Set(pool.ignoreTags)
+        var tags = pool.tags.filter { !ignored.contains($0.key) }
+        for key in pool.ignoreTags { tags[key] = live.tags[key] }
         tags[Ownership.tagKey] = ownershipValue
         var tagChanges: [TagChange] = []
         for key in Set(tags.keys).union(live.tags.keys).sorted() where tags[key] != live.tags[key] {
@@ -200,12 +238,16 @@ public struct Planner: Sendable {
             : []
         let name = ValueChange(before: live.name, after: pool.name)
         let changed = name.changed || !tagChanges.isEmpty || !additions.isEmpty || !removals.isEmpty
-        let action: PlanAction = adopting ? .adopt : (changed ? .update : .noChange)
+        let action: PlanAction = adopting ? .adopt : movedFrom != nil ? .move : (changed ? .update : .noChange)
+        let reason: String? =
+            adopting
+            ? "adopted: gets poolctl's ownership tag"
+            : movedFrom.map { "moved from key '\($0)': its pool gets the ownership tag of '\(pool.key)'; no create, no delete" }
         return PoolChange(
             key: pool.key, action: action, poolID: live.id, name: name, tags: tagChanges, desiredTags: tags,
             addSenders: additions, removeSenders: removals, membership: pool.membership, protect: pool.protect,
             membersBefore: members.count, membersAfter: members.count + additions.count - removals.count,
-            reason: adopting ? "adopted: gets poolctl's ownership tag" : nil)
+            reason: reason, movedFrom: movedFrom, ignoredTags: pool.ignoreTags)
     }
 
     enum DuplicateRepair {
@@ -272,7 +314,7 @@ public struct Planner: Sendable {
                 if addBatches > 0 { calls[Calls.findCreated, default: 0] += 1 }
                 calls[Calls.add, default: 0] += addBatches
                 operations += 1 + addBatches
-            case .update, .adopt:
+            case .update, .adopt, .move:
                 if change.patchesPool { calls[Calls.update, default: 0] += 1 }
                 let addBatches = batches(change.addSenders.count, maxSendersPerAdd)
                 calls[Calls.add, default: 0] += addBatches

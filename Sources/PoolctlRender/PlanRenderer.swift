@@ -45,6 +45,7 @@ public enum PlanRenderer {
         let s = plan.summary
         var line = "Plan: \(grouped(s.create)) to create, \(grouped(s.update)) to update"
         if s.adopt > 0 { line += ", \(grouped(s.adopt)) to adopt" }
+        if s.move > 0 { line += ", \(grouped(s.move)) to move" }
         line += ", \(grouped(s.delete)) to delete"
         if s.deleteDuplicate > 0 { line += " (\(grouped(s.deleteDuplicate)) duplicate\(s.deleteDuplicate == 1 ? "" : "s"))" }
         line +=
@@ -68,6 +69,7 @@ public enum PlanRenderer {
         case .create: out = style.green("  + \(change.key)") + " will be created\n"
         case .update: out = style.yellow("  ~ \(change.key)") + "\(id) will be updated in place\n"
         case .adopt: out = style.cyan("  ⇐ \(change.key)") + "\(id) will be adopted\n"
+        case .move: out = style.cyan("  → \(change.key)") + "\(id) will be moved from '\(change.movedFrom ?? "?")'\n"
         case .delete: out = style.red("  - \(change.key)") + "\(id) will be deleted\n"
         case .deleteDuplicate: out = style.red("  - \(change.key)") + "\(id) will be deleted (duplicate)\n"
         case .deleteBlocked: out = style.red("  ! \(change.key)") + "\(id) delete blocked (protected)\n"
@@ -77,11 +79,12 @@ public enum PlanRenderer {
         if let reason = change.reason, change.action != .conflict {
             out += "      # \(reason)\n"
         }
+        if let note = ignoredNote(change) { out += "      # \(note)\n" }
         switch change.action {
         case .create:
             out += "      name: \(quoted(change.name.after))\n"
-            for tag in change.tags { out += "      tags.\(tag.key): \(quoted(tag.after))\n" }
-        case .update, .adopt:
+            for tag in change.tags { out += "      tags.\(tag.key): \(quoted(tag.after))\(createOnly(change, tag))\n" }
+        case .update, .adopt, .move:
             if change.name.changed {
                 out += style.yellow("      ~ name: \(quoted(change.name.before)) -> \(quoted(change.name.after))") + "\n"
             }
@@ -108,6 +111,19 @@ public enum PlanRenderer {
             out += memberLines(change.removeSenders, sign: "-", limit: textListLimit, indent: "        ", paint: style.red)
         }
         return out
+    }
+
+    /// An ignored tag is written by the create and never again.
+    private static func createOnly(_ change: PoolChange, _ tag: TagChange) -> String {
+        change.ignoredTags.contains(tag.key) ? "  # ignored after create" : ""
+    }
+
+    /// Only where the live pool has an ignored tag: the PATCH sends it back as is.
+    private static func ignoredNote(_ change: PoolChange) -> String? {
+        let keys = change.liveIgnoredTags
+        guard !keys.isEmpty, change.action.isChange else { return nil }
+        let shown = keys.map { "\($0)=\(quoted(change.desiredTags[$0]))" }.joined(separator: ", ")
+        return "ignored tag\(keys.count == 1 ? "" : "s") kept as live: \(shown)"
     }
 
     private static func memberLines(
@@ -142,10 +158,13 @@ public enum PlanRenderer {
         let s = plan.summary
         var head = "<!-- poolctl-plan:\(plan.stack) -->\n"
         head += "### poolctl plan for stack `\(plan.stack)`\n\n"
-        head += "| create | update | adopt | delete | delete blocked | senders added | senders removed | API calls |\n"
-        head += "|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        // The move column appears only when there are moves, so other plans read as before.
+        let moves = s.move > 0
         head +=
-            "| \(grouped(s.create)) | \(grouped(s.update)) | \(grouped(s.adopt)) | \(grouped(s.delete)) | \(grouped(s.deleteBlocked)) | +\(grouped(s.addSenders)) | -\(grouped(s.removeSenders)) | \(grouped(s.apiCalls)) |\n\n"
+            "| create | update | adopt |\(moves ? " move |" : "") delete | delete blocked | senders added | senders removed | API calls |\n"
+        head += "|---:|---:|---:|\(moves ? "---:|" : "")---:|---:|---:|---:|---:|\n"
+        head +=
+            "| \(grouped(s.create)) | \(grouped(s.update)) | \(grouped(s.adopt)) |\(moves ? " \(grouped(s.move)) |" : "") \(grouped(s.delete)) | \(grouped(s.deleteBlocked)) | +\(grouped(s.addSenders)) | -\(grouped(s.removeSenders)) | \(grouped(s.apiCalls)) |\n\n"
         head += "`\(summaryLine(plan))`\n\n"
         if !plan.hasChanges && s.conflicts == 0 {
             head += "**No changes.** The live pools match the manifests.\n"
@@ -215,6 +234,7 @@ public enum PlanRenderer {
         case .create: marker = "➕ create"
         case .update: marker = "✏️ update"
         case .adopt: marker = "📥 adopt"
+        case .move: marker = "🔀 move from <code>\(htmlEscape(change.movedFrom ?? "?"))</code>"
         case .delete: marker = "🗑️ delete"
         case .deleteDuplicate: marker = "🗑️ delete duplicate"
         case .deleteBlocked: marker = "🔒 delete blocked"
@@ -226,12 +246,13 @@ public enum PlanRenderer {
             ? "" : " · senders +\(grouped(change.addSenders.count)) -\(grouped(change.removeSenders.count))"
         var out = "<details><summary><code>\(htmlEscape(change.key))</code> · \(marker)\(counts)</summary>\n\n"
         if let reason = change.reason { out += "_\(escape(reason))_\n\n" }
+        if let note = ignoredNote(change) { out += "_\(escape(note))_\n\n" }
         out += "```diff\n"
         switch change.action {
         case .create:
             out += "+ name: \(quoted(change.name.after))\n"
-            for tag in change.tags { out += "+ tags.\(tag.key): \(quoted(tag.after))\n" }
-        case .update, .adopt:
+            for tag in change.tags { out += "+ tags.\(tag.key): \(quoted(tag.after))\(createOnly(change, tag))\n" }
+        case .update, .adopt, .move:
             if let id = change.poolID { out += "  id: \(id)\n" }
             if change.name.changed {
                 out += "- name: \(quoted(change.name.before))\n+ name: \(quoted(change.name.after))\n"

@@ -18,7 +18,7 @@ import Testing
     @Test func theRequiredCasesExist() {
         let required = [
             "create", "update", "membership", "additive", "adopt", "prune", "protected", "duplicates", "unmanaged-same-name",
-            "markdown-cap",
+            "markdown-cap", "move", "ignore-tags",
         ]
         #expect(Set(required).isSubset(of: Set(Self.cases)))
     }

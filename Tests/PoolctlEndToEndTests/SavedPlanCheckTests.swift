@@ -40,4 +40,22 @@ import Testing
         let check = try await rig.workflow().checkSavedPlan(plan)
         #expect(check.differences == ["pool 'alpha' (\(poolID)) no longer exists"])
     }
+
+    @Test func aPoolThatAppearsUnderAMovesNewKeyMakesThePlanStale() async throws {
+        let directory = GoldenPlanTests.directory.appendingPathComponent("move")
+        let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
+        let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
+        let plan = try await rig.plan(desired)
+        let move = try #require(plan.changes.first { $0.action == .move })
+        #expect(try await rig.workflow().checkSavedPlan(plan).differences == [])
+        _ = try await rig.store.createSenderPool(
+            CreateSenderPoolRequest(name: "Sales - EMEA", tags: ["poolctl": "v1~web~sales-emea~protected"], senders: nil))
+        let differences = try await rig.workflow().checkSavedPlan(plan).differences
+        #expect(differences.count == 1)
+        #expect(
+            differences.first.map {
+                $0.hasPrefix("pool 'sales-emea' now exists (comms_senderpool_")
+                    && $0.hasSuffix("); the plan would move 'sales' (\(move.poolID ?? "")) onto the same key")
+            } == true, "\(differences)")
+    }
 }

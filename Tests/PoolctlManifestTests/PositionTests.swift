@@ -23,7 +23,7 @@ import Testing
             lines(result.diagnostics) == [
                 "\(yaml.at(1)): error: unknown top-level key 'pool'; did you mean 'pools'?",
                 "\(yaml.at(2)): error: unknown key 'tag' in pool 'b'; did you mean 'tags'?",
-                "\(yaml.at(3)): error: unknown key 'colour' in pool 'b'; valid keys are adopt, membership, name, protect, senders, tags",
+                "\(yaml.at(3)): error: unknown key 'colour' in pool 'b'; valid keys are adopt, ignoreTags, membership, movedFrom, name, protect, senders, tags",
             ])
         #expect(result.desired == nil)
     }

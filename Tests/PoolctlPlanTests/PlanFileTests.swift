@@ -30,7 +30,7 @@ private let goldenPlans: [URL] = {
 
     @Test func everyActionKeepsItsPublicName() {
         let names = PlanAction.allCases.map { PlanFile.Action($0).rawValue }
-        #expect(names == ["create", "update", "adopt", "delete", "delete-duplicate", "delete-blocked", "conflict", "no-change"])
+        #expect(names == ["create", "update", "adopt", "move", "delete", "delete-duplicate", "delete-blocked", "conflict", "no-change"])
     }
 
     @Test(arguments: [

@@ -19,6 +19,7 @@ NOT_EXPRESSIBLE = {
     "billion-laughs": "alias expansion is a YAML-reader limit",
     "conflicting-alias": "spans two documents",
     "custom-tag": "YAML tags are not JSON",
+    "ambiguous-move": "movedFrom uniqueness and declared keys span pools",
     "duplicate-adopt": "uniqueness across pools",
     "duplicate-mapping-key": "YAML readers keep one of the keys",
     "duplicate-sender-via-alias": "needs alias resolution",
@@ -65,6 +66,19 @@ def main():
         docs = documents(path)
         rejected = any(not VALIDATOR.is_valid(doc) for doc in docs)
         check(rejected, f"invalid fixture {name} fails the schema")
+    # movedFrom and ignoreTags (issue 14), document by document.
+    base = {"apiVersion": "poolctl/v1", "stack": "web"}
+    inline = [
+        (True, {**base, "ignoreTags": ["owner", "cost.center"], "pools": {"b": {"movedFrom": "a", "ignoreTags": ["x"]}}}),
+        (False, {**base, "pools": {"b": {"movedFrom": "a", "adopt": "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8"}}}),
+        (False, {**base, "pools": {"b": {"movedFrom": "Not_A_Key"}}}),
+        (False, {**base, "ignoreTags": ["poolctl"]}),
+        (False, {**base, "pools": {"b": {"ignoreTags": ["owner", "owner"]}}}),
+        (False, {**base, "pools": {"b": {"ignoreTags": "owner"}}}),
+    ]
+    for valid, doc in inline:
+        check(VALIDATOR.is_valid(doc) == valid, f"{'accepts' if valid else 'rejects'} {json.dumps(doc)}")
+
     for name in NOT_EXPRESSIBLE:
         check(os.path.exists(os.path.join(ROOT, "Tests", "Fixtures", "invalid", name + ".yaml")), f"listed fixture {name} exists")
 

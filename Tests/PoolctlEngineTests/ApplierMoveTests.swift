@@ -1,0 +1,73 @@
+import PoolctlAPI
+import PoolctlEngine
+import PoolctlModel
+import PoolctlPlan
+import Testing
+
+private let poolID = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v01"
+private let opID = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v01"
+private let s1 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01"
+private let s2 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v02"
+
+private let onePollPerOperation: ApplyOptions = {
+    var options = ApplyOptions()
+    options.pollByListing = false
+    return options
+}()
+
+private func plan(_ desired: DesiredPool, live: LivePool) -> Plan {
+    Planner().plan(desired: DesiredState(stack: "web", prune: true, pools: [desired]), live: LiveState(pools: [live]))
+}
+
+/// A move re-tags its pool in the one PATCH; ignored tags ride along with their live values.
+@Suite struct ApplierMoveTests {
+    @Test func aMoveSendsTheNewOwnershipAndTheLiveIgnoredTagsInOnePatch() async throws {
+        let live = LivePool(
+            id: poolID, name: "A", tags: ["poolctl": "v1~web~old~protected", "owner": "billing-bot", "team": "a"],
+            members: [LiveMember(id: s1)])
+        let desired = DesiredPool(
+            key: "new", name: "B", tags: ["team": "b", "owner": "ops"], senders: [s1, s2], protect: true, movedFrom: "old",
+            ignoreTags: ["owner"])
+        let moved = plan(desired, live: live)
+        #expect(moved.changes.map(\.action) == [.move])
+        // By verification time another tool has rewritten the ignored tag: not a difference.
+        let after = SenderPool(
+            id: poolID, name: "B", tags: ["poolctl": "v1~web~new~protected", "owner": "billing-bot-2", "team": "b"], createdAt: "",
+            updatedAt: "")
+        let api = ScriptedAPI([
+            (.updateSenderPool(poolID), .resourceAccepted(poolID)),
+            (.addSenders(poolID, [s2]), .operationAccepted(opID)),
+            (
+                .fetchOperation(opID),
+                .operation(
+                    SenderPoolOperation(
+                        id: opID, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0), createdAt: "",
+                        updatedAt: ""))
+            ),
+            (.listSenderPools(operationId: nil), .pools([after])),
+        ])
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(moved)
+        #expect(report.outcome == .converged, "\(report.pools.map(\.remaining))")
+        #expect(report.pools.map(\.poolID) == [poolID])
+        let patch = try #require(api.updateRequests.first)
+        #expect(api.updateRequests.count == 1)
+        #expect(patch.name == "B")
+        #expect(patch.tags == ["poolctl": "v1~web~new~protected", "owner": "billing-bot", "team": "b"])
+        // No create and no delete.
+        #expect(api.createRequests.isEmpty)
+        #expect(!api.calls.contains { if case .deleteSenderPool = $0 { true } else { false } })
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aMoveWhosePatchDidNotLandIsNotConverged() async {
+        let live = LivePool(id: poolID, name: "A", tags: ["poolctl": "v1~web~old"], members: [])
+        let moved = plan(DesiredPool(key: "new", name: "A", movedFrom: "old"), live: live)
+        let unchanged = SenderPool(id: poolID, name: "A", tags: ["poolctl": "v1~web~old"], createdAt: "", updatedAt: "")
+        let api = ScriptedAPI(
+            [(.updateSenderPool(poolID), .resourceAccepted(poolID))]
+                + Array(repeating: (.listSenderPools(operationId: nil), .pools([unchanged])), count: 5))
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(moved)
+        #expect(report.outcome == .partial)
+        #expect(report.pools.first?.remaining == ["tag poolctl is \"v1~web~old\", not \"v1~web~new\""])
+    }
+}
