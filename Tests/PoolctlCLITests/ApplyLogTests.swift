@@ -1,0 +1,73 @@
+import Foundation
+import PoolctlCLI
+import Testing
+
+/// `apply --log-format ndjson` in-process against the emulator on a loopback
+/// socket: stderr holds only JSON events, and never a credential.
+@Suite struct ApplyLogTests {
+    /// Every stderr line as a JSON object; records an issue for any other line.
+    func events(_ stderr: String) -> [[String: Any]] {
+        #expect(stderr.hasSuffix("\n"), "stderr must end with a whole line")
+        return stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().compactMap { line in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object != nil, "not a JSON object: \(line)")
+            #expect(object?["v"] as? Int == 1, "no version: \(line)")
+            return object
+        }
+    }
+
+    func kinds(_ events: [[String: Any]]) -> [String] { events.compactMap { $0["event"] as? String } }
+
+    @Test func anApplyUnderARateLimitLogsOnlyEventsAndNoSecret() async throws {
+        // 2 requests/s: the scheduler starts at 10, so 429s and retries are certain.
+        try await withEmulator(configure: { $0.rateLimit = 2 }) { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]", "b": "senders: [\(s2)]"])]) { directory in
+                let outcome = await poolctl(
+                    ["apply", directory.path, "--auto-approve", "--log-format", "ndjson"], environment: emulator.environment)
+                #expect(outcome.code == .success, "\(outcome)")
+                let basic = Data("\(accountSID):\(authToken)".utf8).base64EncodedString()
+                for secret in [authToken, basic, "Basic "] {
+                    #expect(!outcome.stderr.contains(secret) && !outcome.stdout.contains(secret), "\(secret) leaked")
+                }
+                // stdout is unchanged: the plan and the report as text.
+                #expect(outcome.stdout.contains("Apply complete: 2 of 2 pools converged"), "\(outcome)")
+                let events = events(outcome.stderr)
+                let seen = Set(kinds(events))
+                for kind in ["plan", "lease", "request", "retry", "operation-poll", "step", "pool-result", "apply-result"] {
+                    #expect(seen.contains(kind), "no \(kind) event: \(outcome.stderr)")
+                }
+                #expect(events.contains { $0["event"] as? String == "retry" && $0["reason"] as? String == "429" })
+                #expect(
+                    events.filter { $0["event"] as? String == "pool-result" }.compactMap { $0["key"] as? String }.sorted() == ["a", "b"])
+                let last = try #require(events.last)
+                #expect(last["event"] as? String == "apply-result" && last["outcome"] as? String == "converged")
+                #expect(last["exitCode"] as? Int == 0)
+                #expect(last["apiCalls"] as? Int == events.filter { $0["event"] as? String == "request" }.count)
+            }
+        }
+    }
+
+    @Test func failuresAreEventsToo() async throws {
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]"])]) { directory in
+                var environment = emulator.environment
+                environment["TWILIO_AUTH_TOKEN"] = "wrong-secret-5be07a"
+                let outcome = await poolctl(
+                    ["apply", directory.path, "--auto-approve", "--log-format", "ndjson"], environment: environment)
+                #expect(outcome.code == .error, "\(outcome)")
+                #expect(!outcome.stderr.contains("wrong-secret-5be07a"))
+                let events = events(outcome.stderr)
+                #expect(Array(kinds(events).suffix(2)) == ["error", "apply-result"], "\(outcome)")
+                #expect((events.first { $0["event"] as? String == "error" }?["message"] as? String)?.contains("HTTP 401") == true)
+                #expect(events.last?["stack"] as? String == "web")
+
+                let unlocked = await poolctl(
+                    ["apply", directory.path, "--auto-approve", "--log-format", "ndjson", "--lock=false"], environment: emulator.environment
+                )
+                #expect(unlocked.code == .success, "\(unlocked)")
+                let warnings = self.events(unlocked.stderr).filter { $0["event"] as? String == "warning" }
+                #expect((warnings.first?["message"] as? String)?.hasPrefix("--lock=false") == true, "\(unlocked)")
+            }
+        }
+    }
+}
