@@ -109,7 +109,10 @@ struct ApplyCommand: ContextCommand {
                 return try await applyHoldingLease(
                     nil, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context, log: log)
             }
-            if context.ownsProcess { InterruptCleanup.shared.install() }
+            if context.ownsProcess {
+                InterruptCleanup.shared.install()
+                if let log { InterruptCleanup.shared.notify { log.interrupted($0, exitCode: $1) } }
+            }
             let settings = lock.settings(context.environment)
             return try await workflow.withLease(
                 stack: stack, settings,

@@ -57,7 +57,7 @@ final class ApplyLog: Sendable {
     func finished(_ report: ApplyReport?) {
         let outcome = report.map { $0.outcome == .partial ? "partial" : "converged" } ?? "no-changes"
         let code: ExitCode = report?.outcome == .partial ? .partial : .success
-        result(outcome: outcome, code: code, report: report)
+        result(outcome: outcome, exitCode: code.rawValue, report: report)
     }
 
     /// An error becomes an `error` line (unless the text mode would print
@@ -66,17 +66,23 @@ final class ApplyLog: Sendable {
         let (message, code) = ErrorReport.describe(error, context: context)
         let trimmed = message.trimmingCharacters(in: .newlines)
         if !trimmed.isEmpty { emit(.error(trimmed, exitCode: code.rawValue)) }
-        result(outcome: "error", code: code, report: nil)
+        result(outcome: "error", exitCode: code.rawValue, report: nil)
         return code
     }
 
-    private func result(outcome: String, code: ExitCode, report: ApplyReport?) {
+    /// SIGINT or SIGTERM: the process exits with `exitCode` right after.
+    func interrupted(_ message: String?, exitCode: Int32) {
+        emit(.error("poolctl: " + (message ?? "interrupted"), exitCode: exitCode))
+        result(outcome: "interrupted", exitCode: exitCode, report: nil)
+    }
+
+    private func result(outcome: String, exitCode: Int32, report: ApplyReport?) {
         let elapsed = ContinuousClock.now - started
         let milliseconds = Int(elapsed.components.seconds) * 1000 + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
         let (requests, retries) = state.withLock { ($0.requests, $0.retries) }
         emit(
             .applyResult(
-                stack: stack, outcome: outcome, exitCode: code.rawValue, apiCalls: requests, retries: retries, durationMS: milliseconds,
+                stack: stack, outcome: outcome, exitCode: exitCode, apiCalls: requests, retries: retries, durationMS: milliseconds,
                 report: report))
     }
 }

@@ -257,6 +257,16 @@ extension ApplyLogEvent {
                 "severity": .string(diagnostic.severity.rawValue), "message": .string(diagnostic.message),
                 "file": .text(diagnostic.location?.file), "line": .number(diagnostic.location?.line),
                 "column": .number(diagnostic.location?.column),
+                "notes": diagnostic.notes.isEmpty
+                    ? nil
+                    : .array(
+                        diagnostic.notes.map { note in
+                            .object(
+                                [
+                                    "message": .string(note.message), "file": .text(note.location?.file),
+                                    "line": .number(note.location?.line), "column": .number(note.location?.column),
+                                ].compactMapValues { $0 })
+                        }),
             ])
     }
 

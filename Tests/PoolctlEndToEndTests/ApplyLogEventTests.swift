@@ -143,6 +143,12 @@ import Testing
             line(.diagnostic(diagnostic))
                 == #"{"column":5,"event":"diagnostic","file":"m/a.yaml","line":5,"message":"unknown key 'tag'","severity":"error",\#(stamp)}"#
                 + "\n")
+        let duplicate = Diagnostic(
+            .error, "duplicate pool key 'a'", at: SourceLocation(file: "b.yaml", line: 4, column: 3),
+            notes: [Diagnostic.Note(message: "first defined here", location: SourceLocation(file: "a.yaml", line: 2, column: 3))])
+        #expect(
+            line(.diagnostic(duplicate)).contains(
+                #""notes":[{"column":3,"file":"a.yaml","line":2,"message":"first defined here"}],"severity":"error""#))
         #expect(line(.warning("w")) == #"{"event":"warning","message":"w",\#(stamp)}"# + "\n")
     }
 

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -89,7 +90,7 @@ def test(fn):
 @test
 def events_parse_and_match_the_plan_under_retries():
     keys = {f"p{i:02d}": [sender_id(i * 3 + j) for j in range(3)] for i in range(12)}
-    emu = emulator("--rate-limit", "20", "--error-rate", "0.15", "--random-seed", "7", "--operation-delay", "100")
+    emu = emulator("--rate-limit", "8", "--error-rate", "0.15", "--random-seed", "7", "--operation-delay", "100")
     try:
         m = manifest(tempfile.mkdtemp() + "/m", STACK, keys, prune=True)
         planned = run(emu, "plan", m, "--format", "json")
@@ -134,8 +135,11 @@ def events_parse_and_match_the_plan_under_retries():
             assert ("status" in r) != ("error" in r) and r["attempt"] >= 1 and r["durationMS"] >= 0, r
             assert set(r) <= {"v", "time", "event", "method", "endpoint", "poolID", "attempt", "status", "error",
                               "durationMS"}, r
+        # The rate limit (8/s, under the client's starting 10/s) draws 429s; the
+        # seeded error rate draws 5xx.
         statuses = {r.get("status") for r in requests}
-        assert 429 in statuses or any(s and s >= 500 for s in statuses), statuses
+        assert 429 in statuses and any(s and s >= 500 for s in statuses), statuses
+        assert "429" in {r["reason"] for r in of(events, "retry")}, of(events, "retry")
         for r in of(events, "retry"):
             assert r["endpoint"] in ENDPOINTS and r["attempt"] >= 2 and r["delayMS"] >= 0, r
             assert r["reason"] in ("429", "5xx", "timeout", "connection"), r
@@ -182,6 +186,35 @@ def errors_are_events_and_stderr_stays_parseable():
 
         p = run(emu, "apply", m, "--log-format", "ndjson", "--debug")
         assert p.returncode == 1 and "--debug cannot be combined" in p.stderr, p.stderr
+    finally:
+        emu.stop()
+
+
+@test
+def an_interrupt_ends_the_stream_with_an_event():
+    # Lease and pool creates each take 3 s: the interrupt lands while the pool is polled.
+    emu = emulator("--operation-delay", "3000")
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", STACK, {"a": [sender_id(0)]})
+        proc = subprocess.Popen([BIN, "apply", m, "--auto-approve", "--log-format", "ndjson"], env=env_of(emu),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        # An event, not a timer: interrupt once the pool's create is being polled.
+        lines = []
+        while True:
+            line = proc.stderr.readline()
+            assert line, f"stderr ended early: {lines}"
+            lines.append(line)
+            if json.loads(line)["event"] == "operation-poll":
+                break
+        proc.send_signal(signal.SIGINT)
+        out, rest = proc.communicate(timeout=60)
+        assert proc.returncode == 130, (proc.returncode, rest)
+        events = events_of("".join(lines) + rest)
+        assert [e["event"] for e in events[-2:]] == ["error", "apply-result"], events[-3:]
+        assert "released the lease of stack 'ndjson'" in events[-2]["message"], events[-2]
+        assert events[-1]["outcome"] == "interrupted" and events[-1]["exitCode"] == 130, events[-1]
+        assert_no_secrets(out, "".join(lines) + rest)
+        assert not [p for p in emu.state()["pools"] if "poolctl-lease" in p["tags"]], "the lease was not released"
     finally:
         emu.stop()
 
