@@ -28,6 +28,10 @@ struct ApplyCommand: ContextCommand {
             moving between pools never leaves service. Every create carries the ownership tag; \
             when a create's outcome is unknown, poolctl looks for the pool before it retries, so \
             a pool is never duplicated. Killing apply and running it again converges.
+
+            --log-format ndjson writes one JSON event per line to stderr and nothing else (plan, \
+            lease, request, retry, operation-poll, step, pool-result, diagnostic, warning, error, \
+            apply-result; each with "v":1, "time" and "event"); see README.md, "Machine-readable logs".
             """ + "\n\n" + ExitCode.help([.success, .error, .partial, .stalePlan, .stackLocked])
     )
 

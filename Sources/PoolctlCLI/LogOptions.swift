@@ -12,7 +12,7 @@ struct LogOptions: ParsableArguments {
     @Option(
         name: .customLong("log-format"),
         help: ArgumentHelp(
-            "stderr while applying: text (progress for people) or ndjson (one JSON event per line, and nothing else: plan, lease, request, retry, operation-poll, step, pool-result, apply-result, error; each with \"v\":1).",
+            "stderr while applying: text (progress for people) or ndjson (one JSON event per line and nothing else; see below).",
             valueName: "format"))
     var format: LogFormat = .text
 }
