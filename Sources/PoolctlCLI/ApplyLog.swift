@@ -11,8 +11,9 @@ final class ApplyLog: Sendable {
     private let console: Console
     private let now: @Sendable () -> Date
     private let started = ContinuousClock.now
-    /// Requests and retries seen, for `apply-result`; the lock also orders writes.
-    private let state = Mutex<(requests: Int, retries: Int)>((0, 0))
+    /// Requests and retries seen, for `apply-result`, and whether it was
+    /// written; the lock also orders writes.
+    private let state = Mutex<(requests: Int, retries: Int, closed: Bool)>((0, 0, false))
     private let stackName = Mutex<String?>(nil)
 
     /// The stack once known (nil before the manifests or plan are read).
@@ -26,11 +27,15 @@ final class ApplyLog: Sendable {
         self.now = now
     }
 
+    /// Nothing follows `apply-result`: not the partial run's exit, nor the
+    /// requests of a run still going when a signal's handler ends it.
     func emit(_ event: ApplyLogEvent) {
         let line = event.line(at: now())
         state.withLock { state in
+            guard !state.closed else { return }
             if event.kind == .request { state.requests += 1 }
             if event.kind == .retry { state.retries += 1 }
+            if event.kind == .applyResult { state.closed = true }
             console.write(line)
         }
     }
@@ -64,6 +69,8 @@ final class ApplyLog: Sendable {
     /// nothing) and the last line; returns the exit code it maps to.
     func failed(_ error: Error, context: CommandContext) -> ExitCode {
         let (message, code) = ErrorReport.describe(error, context: context)
+        // A partial run's exit code comes after its result line.
+        if state.withLock({ $0.closed }) { return code }
         let trimmed = message.trimmingCharacters(in: .newlines)
         if !trimmed.isEmpty { emit(.error(trimmed, exitCode: code.rawValue)) }
         result(outcome: "error", exitCode: code.rawValue, report: nil)

@@ -47,6 +47,28 @@ import Testing
         }
     }
 
+    @Test func aPartialApplyEndsWithOneResultLineAndExit3() async throws {
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["good": "senders: [\(s1)]", "bad": "senders: [\(s2), \(strangerID)]"])]) { directory in
+                let outcome = await poolctl(
+                    ["apply", directory.path, "--auto-approve", "--log-format", "ndjson", "--format", "json"],
+                    environment: emulator.environment)
+                #expect(outcome.code == .partial, "\(outcome)")
+                let events = events(outcome.stderr)
+                #expect(kinds(events).filter { $0 == "apply-result" || $0 == "error" } == ["apply-result"], "\(outcome)")
+                #expect(events.last?["outcome"] as? String == "partial" && events.last?["exitCode"] as? Int == 3)
+                #expect(events.last?["pools"] as? Int == 2 && events.last?["converged"] as? Int == 1)
+                let results = Dictionary(
+                    uniqueKeysWithValues: events.filter { $0["event"] as? String == "pool-result" }.map {
+                        ($0["key"] as? String ?? "", $0["outcome"] as? String ?? "")
+                    })
+                #expect(results == ["good": "converged", "bad": "failed"], "\(outcome)")
+                // stdout is the JSON report, as without the flag.
+                #expect(outcome.stdout.hasPrefix("{"), "\(outcome)")
+            }
+        }
+    }
+
     @Test func failuresAreEventsToo() async throws {
         try await withEmulator { emulator in
             try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]"])]) { directory in
