@@ -1,6 +1,8 @@
 import Foundation
-import PoolctlCLI
+import PoolctlRender
 import Testing
+
+@testable import PoolctlCLI
 
 /// `apply --log-format ndjson` in-process against the emulator on a loopback
 /// socket: stderr holds only JSON events, and never a credential.
@@ -67,6 +69,27 @@ import Testing
                 #expect(outcome.stdout.hasPrefix("{"), "\(outcome)")
             }
         }
+    }
+
+    @Test func linesFromConcurrentTasksNeverInterleave() async throws {
+        // A console that takes each write in pieces, as a pipe may: only the log's lock keeps lines whole.
+        let stderr = Captured()
+        let console = Console { text in
+            for piece in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init).enumerated() {
+                stderr.console.write(piece.offset == 0 ? piece.element : "," + piece.element)
+            }
+        }
+        let log = ApplyLog(console: console)
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    for n in 0..<100 { log.emit(.warning("task \(task), line \(n), " + String(repeating: "x,", count: 50))) }
+                }
+            }
+        }
+        let events = events(stderr.value)
+        #expect(events.count == 800)
+        #expect(Set(events.compactMap { $0["message"] as? String }).count == 800)
     }
 
     @Test func failuresAreEventsToo() async throws {
