@@ -12,6 +12,8 @@ public struct APIRequest: Sendable, Hashable {
     public var query: [QueryItem]
     /// JSON body, for POST and PATCH.
     public var body: Data?
+    /// The pool the path names, for logs that must not show the path's other ids.
+    public var poolID: String?
 
     public struct QueryItem: Sendable, Hashable {
         public var name: String
@@ -24,11 +26,12 @@ public struct APIRequest: Sendable, Hashable {
 
     public var method: String { endpoint.method }
 
-    public init(endpoint: Endpoint, path: String, query: [QueryItem] = [], body: Data? = nil) {
+    public init(endpoint: Endpoint, path: String, query: [QueryItem] = [], body: Data? = nil, poolID: String? = nil) {
         self.endpoint = endpoint
         self.path = path
         self.query = query
         self.body = body
+        self.poolID = poolID
     }
 
     /// The encoded query string, without `?`; empty when there is none.
@@ -100,17 +103,17 @@ extension APIRequest {
 
     /// `GET /v1/SenderPools/{senderPoolId}`
     public static func fetchSenderPool(id: String) -> APIRequest {
-        APIRequest(endpoint: .fetchSenderPool, path: "/v1/SenderPools/\(segment(id))")
+        APIRequest(endpoint: .fetchSenderPool, path: "/v1/SenderPools/\(segment(id))", poolID: id)
     }
 
     /// `PATCH /v1/SenderPools/{senderPoolId}` with `{name?, tags?}`.
     public static func updateSenderPool(id: String, _ body: UpdateSenderPoolRequest) -> APIRequest {
-        APIRequest(endpoint: .updateSenderPool, path: "/v1/SenderPools/\(segment(id))", body: encodeJSON(body))
+        APIRequest(endpoint: .updateSenderPool, path: "/v1/SenderPools/\(segment(id))", body: encodeJSON(body), poolID: id)
     }
 
     /// `DELETE /v1/SenderPools/{senderPoolId}`
     public static func deleteSenderPool(id: String) -> APIRequest {
-        APIRequest(endpoint: .deleteSenderPool, path: "/v1/SenderPools/\(segment(id))")
+        APIRequest(endpoint: .deleteSenderPool, path: "/v1/SenderPools/\(segment(id))", poolID: id)
     }
 
     /// `GET /v1/SenderPools/{senderPoolId}/Senders`
@@ -121,19 +124,20 @@ extension APIRequest {
                 ("channel", q.channel?.rawValue), ("status", q.status?.rawValue),
                 ("startDate", q.startDate), ("endDate", q.endDate),
                 ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
-            ]))
+            ]), poolID: poolID)
     }
 
     /// `POST /v1/SenderPools/{senderPoolId}/Senders` with a top-level array of `{senderId}`.
     public static func addSenders(poolID: String, senderIDs: [String]) -> APIRequest {
         APIRequest(
             endpoint: .addSenders, path: "/v1/SenderPools/\(segment(poolID))/Senders",
-            body: encodeJSON(senderIDs.map(SenderReference.init(senderId:))))
+            body: encodeJSON(senderIDs.map(SenderReference.init(senderId:))), poolID: poolID)
     }
 
     /// `DELETE /v1/SenderPools/{senderPoolId}/Senders/{senderId}`
     public static func removeSender(poolID: String, senderID: String) -> APIRequest {
-        APIRequest(endpoint: .removeSender, path: "/v1/SenderPools/\(segment(poolID))/Senders/\(segment(senderID))")
+        APIRequest(
+            endpoint: .removeSender, path: "/v1/SenderPools/\(segment(poolID))/Senders/\(segment(senderID))", poolID: poolID)
     }
 
     /// `GET /v1/SenderPools/Operations`
@@ -156,7 +160,7 @@ extension APIRequest {
     public static func fetchPoolSendersOperation(poolID: String, operationID: String) -> APIRequest {
         APIRequest(
             endpoint: .fetchPoolSendersOperation,
-            path: "/v1/SenderPools/\(segment(poolID))/Senders/Operations/\(segment(operationID))")
+            path: "/v1/SenderPools/\(segment(poolID))/Senders/Operations/\(segment(operationID))", poolID: poolID)
     }
 
     /// `GET /v1/Senders`. The inventory has no date filters, so `startDate` and

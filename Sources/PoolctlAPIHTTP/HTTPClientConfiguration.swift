@@ -22,6 +22,8 @@ public struct HTTPClientConfiguration: Sendable {
     public var backoffCap: Duration
     /// Receives one line per request, response, failure and retry; never credentials.
     public var debugLog: (@Sendable (String) -> Void)?
+    /// Receives one observation per attempt and per retry (`--log-format ndjson`).
+    public var observer: RequestObserver?
     public var userAgent: String
     /// Requests in flight at once and the rate cap, shared by every call of
     /// one client (see `RequestScheduler`).

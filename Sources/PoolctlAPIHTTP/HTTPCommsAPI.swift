@@ -253,17 +253,21 @@ public struct HTTPCommsAPI: CommsAPI {
 
             let sent = clock.now()
             let outcome: RetryPolicy.Outcome
+            var failed: FailureClass?
             do throws(TransportFailure) {
                 let response = try await transport.send(outgoing, timeout: min(configuration.requestTimeout, remaining))
                 let retryAfter = RetryAfter.parse(response.header("Retry-After"), now: clock.date)
                 scheduler.finished(response.status == 429 ? .rateLimited(retryAfter: retryAfter) : .answered)
                 serverDate.record(response.header("Date"), arrived: clock.now())
+                observe(request, attempt: policy.attempts + 1, status: response.status, failure: nil, since: sent)
                 log("← \(response.status) \(request.method) \(request.path) (\((clock.now() - sent).milliseconds) ms)")
                 for header in response.headers { log("  \(header.name): \(Self.loggable(header))") }
                 if (200..<300).contains(response.status) { return (response, policy.attempts + 1) }
                 outcome = .response(status: response.status, retryAfter: retryAfter, error: httpError(response, request))
             } catch let failure {
                 scheduler.finished(.answered)
+                failed = failure.failureClass
+                observe(request, attempt: policy.attempts + 1, status: nil, failure: failed, since: sent)
                 log("← failed \(request.method) \(request.path) (\((clock.now() - sent).milliseconds) ms): \(failure.summary)")
                 func transportError(_ message: String) -> APIError {
                     APIError(kind: .transport, method: request.method, path: request.path, message: message)
@@ -291,6 +295,7 @@ public struct HTTPCommsAPI: CommsAPI {
                 throw redact(error)
             case .retry(let delay):
                 callCounter.recordRetry()
+                observeRetry(request, outcome: outcome, failed: failed, attempt: policy.attempts + 1, delay: delay)
                 log(
                     "… retrying \(request.method) \(request.path) in \(RetryPolicy.format(delay)) (attempt \(policy.attempts + 1) of \(configuration.maxAttempts))"
                 )
@@ -335,6 +340,35 @@ public struct HTTPCommsAPI: CommsAPI {
         return APIError(
             kind: .http, method: request.method, path: request.path, status: response.status, code: body.code,
             message: body.message ?? (reason.isEmpty ? "HTTP \(response.status)" : reason))
+    }
+
+    private func observe(_ request: APIRequest, attempt: Int, status: Int?, failure: FailureClass?, since sent: Duration) {
+        guard let observer = configuration.observer else { return }
+        observer(
+            .attempt(
+                AttemptRecord(
+                    endpoint: request.endpoint, poolID: request.poolID, attempt: attempt, status: status, failure: failure,
+                    durationMS: (clock.now() - sent).milliseconds)))
+    }
+
+    private func observeRetry(_ request: APIRequest, outcome: RetryPolicy.Outcome, failed: FailureClass?, attempt: Int, delay: Duration) {
+        guard let observer = configuration.observer else { return }
+        let reason: RetryRecord.Reason
+        var status: Int?
+        var retryAfter: Duration?
+        switch outcome {
+        case .response(let code, let after, _):
+            reason = code == 429 ? .rateLimited : .serverError
+            status = code
+            retryAfter = after
+        case .notSent, .maybeSent, .fatal:
+            reason = failed == .timeout ? .timeout : .connection
+        }
+        observer(
+            .retry(
+                RetryRecord(
+                    endpoint: request.endpoint, poolID: request.poolID, attempt: attempt, reason: reason, status: status,
+                    delayMS: delay.milliseconds, retryAfterMS: retryAfter?.milliseconds)))
     }
 
     private func log(_ line: @autoclosure () -> String) {

@@ -35,7 +35,8 @@ struct APIOptions: ParsableArguments {
 
     /// The live client, from the context's credentials and API URL.
     /// `callDeadline`: how long one call may wait out 429s (apply passes its timeout).
-    func makeClient(context: CommandContext, callDeadline: Duration? = nil) throws -> HTTPCommsAPI {
+    /// `observer`: receives every attempt and retry (`apply --log-format ndjson`).
+    func makeClient(context: CommandContext, callDeadline: Duration? = nil, observer: RequestObserver? = nil) throws -> HTTPCommsAPI {
         let credentials = try Credentials.fromEnvironment(context.environment)
         let baseURL = apiURL ?? context.environment["POOLCTL_API_URL"] ?? HTTPClientConfiguration.defaultBaseURL
         var log: (@Sendable (String) -> Void)?
@@ -44,6 +45,7 @@ struct APIOptions: ParsableArguments {
             log = { @Sendable line in stderr.write("debug: \(line)\n") }
         }
         var configuration = HTTPClientConfiguration(credentials: credentials, baseURL: baseURL, debugLog: log)
+        configuration.observer = observer
         configuration.scheduling = RequestScheduler.Settings(maxInFlight: parallelism, maxRPS: maxRPS)
         if let callDeadline { configuration.callDeadline = max(configuration.callDeadline, callDeadline) }
         return try HTTPCommsAPI(configuration: configuration)
@@ -52,9 +54,10 @@ struct APIOptions: ParsableArguments {
     /// Runs `body` with a workflow over the live client, which counts its
     /// calls, and always shuts the client down.
     func withWorkflow<T>(
-        context: CommandContext, timeout: Duration = ApplyOptions().timeout, maxBatch: Int? = nil, _ body: (Workflow) async throws -> T
+        context: CommandContext, timeout: Duration = ApplyOptions().timeout, maxBatch: Int? = nil, observer: RequestObserver? = nil,
+        _ body: (Workflow) async throws -> T
     ) async throws -> T {
-        let client = try makeClient(context: context, callDeadline: timeout)
+        let client = try makeClient(context: context, callDeadline: timeout, observer: observer)
         // Requests are bounded by the client's scheduler; pools waiting on
         // operations hold no request slot, so many more run at once.
         var workflow = Workflow(

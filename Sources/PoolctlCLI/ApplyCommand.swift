@@ -28,6 +28,10 @@ struct ApplyCommand: ContextCommand {
             moving between pools never leaves service. Every create carries the ownership tag; \
             when a create's outcome is unknown, poolctl looks for the pool before it retries, so \
             a pool is never duplicated. Killing apply and running it again converges.
+
+            --log-format ndjson writes one JSON event per line to stderr and nothing else (plan, \
+            lease, request, retry, operation-poll, step, pool-result, diagnostic, warning, error, \
+            apply-result; each with "v":1, "time" and "event"); see README.md, "Machine-readable logs".
             """ + "\n\n" + ExitCode.help([.success, .error, .partial, .stalePlan, .stackLocked])
     )
 
@@ -47,6 +51,8 @@ struct ApplyCommand: ContextCommand {
     @Option(help: "Output format of the final report: text or json.")
     var format: ApplyFormat = .text
 
+    @OptionGroup var logging: LogOptions
+
     @Option(
         help: ArgumentHelp(
             "Senders per Create or Add Senders request at most (default: the API's 10,000). A batch the API refuses with 400 is halved for the rest of the run anyway.",
@@ -64,32 +70,69 @@ struct ApplyCommand: ContextCommand {
     }
 
     func validate() throws {
+        if logging.format == .ndjson, api.debug {
+            // Debug lines are raw HTTP (paths, queries, header names): not a format to parse, nor safe to promise.
+            throw ValidationError("--debug cannot be combined with --log-format ndjson, whose request and retry events log each call")
+        }
         if let maxBatch, !(1...10_000).contains(maxBatch) {
             throw ValidationError("--max-batch must be between 1 and 10000")
         }
     }
 
     func run(in context: CommandContext) async throws {
+        guard logging.format == .ndjson else {
+            return try await run(in: context, log: nil)
+        }
+        // stderr stays parseable to the end: the error and the exit code are events too.
+        let log = ApplyLog(console: context.stderr)
+        do {
+            try await run(in: context, log: log)
+        } catch {
+            let code = log.failed(error, context: context)
+            throw CommandFailure(message: "", exitCode: code)
+        }
+    }
+
+    private func run(in context: CommandContext, log: ApplyLog?) async throws {
         let savedPlan = try savedPlanArgument()
         // Manifests are read offline before the lease, so a typo never takes the lock.
-        let desired = savedPlan == nil ? try loadDesired(paths, context: context) : nil
+        let desired = savedPlan == nil ? try loadDesired(paths, context: context, log: log) : nil
         let stack = savedPlan?.plan.stack ?? desired?.stack ?? ""
+        log?.stack = stack
         let stdout = context.stdout
         let stderr = context.stderr
-        let report: ApplyReport? = try await api.withWorkflow(context: context, timeout: timeout.duration, maxBatch: maxBatch) { base in
+        let report: ApplyReport? = try await api.withWorkflow(
+            context: context, timeout: timeout.duration, maxBatch: maxBatch, observer: log?.observer
+        ) { base in
             var workflow = base
             workflow.verifyFull = verify == .full
+            if let log { workflow.onOperationPoll = { log.emit(.operationPoll($0)) } }
             guard lock.enabled else {
-                stderr.write(
-                    "poolctl: warning: --lock=false: this apply holds no lease; an apply running at the same time may duplicate pools.\n")
-                return try await applyHoldingLease(nil, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context)
+                let warning = "--lock=false: this apply holds no lease; an apply running at the same time may duplicate pools."
+                if let log { log.emit(.warning(warning)) } else { stderr.write("poolctl: warning: \(warning)\n") }
+                return try await applyHoldingLease(
+                    nil, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context, log: log)
             }
-            if context.ownsProcess { InterruptCleanup.shared.install() }
+            if context.ownsProcess {
+                InterruptCleanup.shared.install()
+                if let log { InterruptCleanup.shared.notify { log.interrupted($0, exitCode: $1) } }
+            }
+            let settings = lock.settings(context.environment)
             return try await workflow.withLease(
-                stack: stack, lock.settings(context.environment),
-                report: { stderr.write("poolctl: \($0)\n") },
+                stack: stack, settings,
+                report: { event in
+                    if let log {
+                        log.emit(.lease(event, stack: stack))
+                    } else if !event.isRoutine {
+                        stderr.write("poolctl: \(event)\n")
+                    }
+                },
                 onHeld: { lease in
                     InterruptCleanup.shared.hold(lease)
+                    if let log {
+                        log.emit(.leaseAcquired(stack: stack, poolID: lease.poolID, holder: settings.holder.id))
+                        return
+                    }
                     let deleted = lease.staleDeleted.map { "\($0.holder) (\($0.poolID))" }
                     if !deleted.isEmpty {
                         stderr.write("poolctl: deleted stale lease\(deleted.count == 1 ? "" : "s") of \(deleted.joined(separator: ", "))\n")
@@ -97,9 +140,11 @@ struct ApplyCommand: ContextCommand {
                 }
             ) { lease in
                 defer { InterruptCleanup.shared.hold(nil) }
-                return try await applyHoldingLease(lease, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context)
+                return try await applyHoldingLease(
+                    lease, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context, log: log)
             }
         }
+        log?.finished(report)
         guard let report else {
             if format == .text { stdout.write("Nothing to apply.\n") }
             return
@@ -116,7 +161,7 @@ struct ApplyCommand: ContextCommand {
     /// Plans (or checks the saved plan), asks, and applies: everything after
     /// the lease is held, so the plan reflects what no other apply is changing.
     private func applyHoldingLease(
-        _ lease: HeldLease?, workflow: Workflow, savedPlan: PlanFile?, desired: DesiredState?, context: CommandContext
+        _ lease: HeldLease?, workflow: Workflow, savedPlan: PlanFile?, desired: DesiredState?, context: CommandContext, log: ApplyLog?
     ) async throws -> ApplyReport? {
         let stdout = context.stdout
         let plan: Plan
@@ -138,6 +183,7 @@ struct ApplyCommand: ContextCommand {
         if format == .text {
             stdout.write(PlanRenderer.text(plan, color: context.wantsColor(stdout)))
         }
+        log?.emit(.plan(plan, source: savedPlan == nil ? "manifests" : "saved-plan"))
         if plan.hasConflicts {
             throw CommandFailure(
                 message: "poolctl: the plan has conflicts; resolve them and plan again. Nothing was written.", exitCode: .error)
@@ -151,6 +197,11 @@ struct ApplyCommand: ContextCommand {
         // A saved plan was reviewed when it was made: only `apply PATH` asks.
         if !autoApprove, savedPlan == nil {
             try Self.confirm(context)
+        }
+        if let log {
+            let report = await workflow.apply(plan, lease: lease) { log.emit(.step($0)) }
+            for pool in report.pools { log.emit(.poolResult(pool)) }
+            return report
         }
         let progress = ProgressPrinter(console: context.stderr)
         let report = await workflow.apply(plan, lease: lease) { progress.handle($0) }

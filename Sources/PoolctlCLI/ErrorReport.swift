@@ -18,7 +18,7 @@ enum ErrorReport {
         return code
     }
 
-    private static func describe(_ error: Error, context: CommandContext) -> (message: String, code: ExitCode) {
+    static func describe(_ error: Error, context: CommandContext) -> (message: String, code: ExitCode) {
         switch error {
         case let failure as CommandFailure:
             return (failure.message, failure.exitCode)

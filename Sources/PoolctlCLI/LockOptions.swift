@@ -64,6 +64,14 @@ final class InterruptCleanup: Sendable {
         lease.withLock { $0 = held }
     }
 
+    /// Says what happened instead of the text line (`--log-format ndjson`):
+    /// the message (nil when no lease was held) and the exit code.
+    private let notice = Mutex<(@Sendable (String?, Int32) -> Void)?>(nil)
+
+    func notify(_ body: @escaping @Sendable (String?, Int32) -> Void) {
+        notice.withLock { $0 = body }
+    }
+
     private let installed = Mutex(false)
 
     /// Idempotent: the first call installs the handlers.
@@ -79,13 +87,17 @@ final class InterruptCleanup: Sendable {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [self] in
                 let held = lease.withLock { $0 }
+                let notify = notice.withLock { $0 }
                 Task {
+                    var message: String?
                     if let held {
                         try? await held.release()
-                        FileHandle.standardError.write(
-                            Data(
-                                "\npoolctl: interrupted; released the lease of stack '\(held.stack)'. Run 'poolctl plan' to see what is left.\n"
-                                    .utf8))
+                        message = "interrupted; released the lease of stack '\(held.stack)'. Run 'poolctl plan' to see what is left."
+                    }
+                    if let notify {
+                        notify(message, 128 + number)
+                    } else if let message {
+                        FileHandle.standardError.write(Data("\npoolctl: \(message)\n".utf8))
                     }
                     exit(128 + number)
                 }

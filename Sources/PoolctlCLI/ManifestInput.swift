@@ -2,10 +2,15 @@ import PoolctlManifest
 import PoolctlModel
 import PoolctlRender
 
-/// Loads manifests, printing every diagnostic; throws exit 1 when invalid.
-func loadDesired(_ paths: [String], context: CommandContext) throws -> DesiredState {
+/// Loads manifests, printing every diagnostic (as events with `log`);
+/// throws exit 1 when invalid.
+func loadDesired(_ paths: [String], context: CommandContext, log: ApplyLog? = nil) throws -> DesiredState {
     let result = ManifestLoader().load(paths: paths)
-    context.stderr.write(DiagnosticRenderer.text(result.diagnostics, sources: result.sources))
+    if let log {
+        for diagnostic in result.diagnostics { log.emit(.diagnostic(diagnostic)) }
+    } else {
+        context.stderr.write(DiagnosticRenderer.text(result.diagnostics, sources: result.sources))
+    }
     if context.onGitHubActions {
         context.stdout.write(DiagnosticRenderer.githubAnnotations(result.diagnostics))
     }

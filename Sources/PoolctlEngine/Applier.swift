@@ -30,6 +30,8 @@ public struct ApplyOptions: Sendable {
     /// Called before each pool's work starts; throws when apply must stop
     /// writing (the stack lease was lost).
     public var mayWrite: @Sendable () throws -> Void = {}
+    /// Called for each operation each poll sees (`--log-format ndjson`).
+    public var operationPolled: @Sendable (OperationPoll) -> Void = { _ in }
 
     public init() {}
 }
@@ -70,7 +72,7 @@ public struct Applier: Sendable {
                         key, "operation \(reference.id) is \(status); polling until it is COMPLETED, CANCELED or FAILED", added: 0,
                         removed: 0)
                 }
-            })
+            }, observe: options.operationPolled)
         let run = ApplyRun(watcher: watcher, finder: CreatedPoolFinder(api: api, since: since))
 
         // Phase 1: creates, patches and adds. Phase 2: removals. Phase 3: deletions.

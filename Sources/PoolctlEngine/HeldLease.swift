@@ -97,6 +97,7 @@ public final class HeldLease: Sendable {
             }
         }.value
         state.withLock { $0.released = true }
+        report(.released(poolID: poolID))
     }
 
     // MARK: Renewal
@@ -117,6 +118,7 @@ public final class HeldLease: Sendable {
                 calls.record(.updateSenderPool)
                 _ = try await api.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: name, tags: tag.tags))
                 state.withLock { $0.heldFrom = max($0.heldFrom, sent) }
+                report(.renewed(poolID: poolID))
                 wait = renewalInterval
             } catch {
                 if Task.isCancelled { return }

@@ -77,6 +77,19 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     case renewalFailed(error: String)
     /// The lease is lost; `ensureHeld()` throws from now on.
     case lost(LeaseLost)
+    /// A renewal PATCH succeeded.
+    case renewed(poolID: String)
+    /// The lease was deleted at the end (or was already gone).
+    case released(poolID: String)
+
+    /// Renewals and the release are routine: the text progress leaves them
+    /// out, machine-readable logs keep them.
+    public var isRoutine: Bool {
+        switch self {
+        case .renewed, .released: true
+        case .staleLeaseDeleted, .staleLeaseNotDeleted, .waiting, .renewalFailed, .lost: false
+        }
+    }
 
     public var description: String {
         func at(_ date: Date?) -> String { date.map(APITimestamp.formatRFC3339) ?? "an unknown time" }
@@ -92,6 +105,10 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
             return "renewing the lease failed (\(error)); still held, retrying"
         case .lost(let lost):
             return lost.description
+        case .renewed(let poolID):
+            return "renewed the lease \(poolID)"
+        case .released(let poolID):
+            return "released the lease \(poolID)"
         }
     }
 

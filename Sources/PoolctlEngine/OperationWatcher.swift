@@ -34,6 +34,7 @@ actor OperationWatcher {
     /// False: no listing, every due operation is fetched on its own.
     private let useListing: Bool
     private let report: @Sendable (String, OperationReference, OperationStatus) -> Void
+    private let observe: @Sendable (OperationPoll) -> Void
     private var waiters: [String: Waiter] = [:]
     private var loop: Task<Void, Never>?
     /// How long this run's operations took to finish, as observed.
@@ -46,7 +47,8 @@ actor OperationWatcher {
     init(
         api: any CommsAPI, clock: PoolctlClock, since: String, useListing: Bool = true, budget: Duration = .seconds(300),
         maximumWait: Duration = .seconds(5),
-        report: @escaping @Sendable (String, OperationReference, OperationStatus) -> Void = { _, _, _ in }
+        report: @escaping @Sendable (String, OperationReference, OperationStatus) -> Void = { _, _, _ in },
+        observe: @escaping @Sendable (OperationPoll) -> Void = { _ in }
     ) {
         self.api = api
         self.clock = clock
@@ -55,6 +57,7 @@ actor OperationWatcher {
         self.budget = budget
         self.maximumWait = maximumWait
         self.report = report
+        self.observe = observe
     }
 
     /// Waits until the operation ends (COMPLETED, CANCELED or FAILED).
@@ -104,7 +107,7 @@ actor OperationWatcher {
                 // A failed listing is no verdict: the due ones are fetched one by one.
             }
         }
-        for (id, operation) in listed { receive(operation, id: id) }
+        for (id, operation) in listed { receive(operation, id: id, via: .listing) }
         // Everything the listing showed still running was just polled: align
         // its next poll with this round instead of setting off rounds of its own.
         for id in listed.keys where waiters[id] != nil && waiters[id]!.due > now { reschedule(id) }
@@ -112,7 +115,7 @@ actor OperationWatcher {
         for reference in missing {
             singleFetches += 1
             do {
-                receive(try await api.fetchOperation(reference), id: reference.id)
+                receive(try await api.fetchOperation(reference), id: reference.id, via: .fetch)
             } catch let error as APIError where error.isNotFound {
                 reschedule(reference.id)  // Not visible yet: try again later.
             } catch {
@@ -123,9 +126,13 @@ actor OperationWatcher {
         for id in waiters.keys where waiters[id]!.due <= now { reschedule(id) }
     }
 
-    private func receive(_ operation: SenderPoolOperation, id: String) {
+    private func receive(_ operation: SenderPoolOperation, id: String, via: OperationPoll.Via) {
         guard var waiter = waiters[id] else { return }
         waiter.polls += 1
+        observe(
+            OperationPoll(
+                operationID: id, key: waiter.key, poolID: waiter.reference.poolID,
+                status: operation.status.rawValue, via: via))
         if operation.status.isTerminal {
             observed.append(clock.now() - waiter.registered)
             waiters[id] = waiter
@@ -157,6 +164,32 @@ actor OperationWatcher {
 
     private func fail(all error: any Error) {
         for id in Array(waiters.keys) { finish(id, .failure(error)) }
+    }
+}
+
+/// One poll's view of one operation, for machine-readable logs.
+public struct OperationPoll: Sendable, Hashable {
+    public enum Via: String, Sendable, Hashable {
+        /// The round's listing of this run's operations.
+        case listing
+        /// A fetch of the operation alone, at its location.
+        case fetch
+    }
+
+    public var operationID: String
+    /// The pool key of the plan the operation belongs to.
+    public var key: String
+    public var poolID: String?
+    /// The API's status, e.g. `PROCESSING`.
+    public var status: String
+    public var via: Via
+
+    public init(operationID: String, key: String, poolID: String?, status: String, via: Via) {
+        self.operationID = operationID
+        self.key = key
+        self.poolID = poolID
+        self.status = status
+        self.via = via
     }
 }
 

@@ -26,6 +26,8 @@ public struct Workflow: Sendable {
     public var maxBatch: Int?
     /// Re-read every touched pool's members at the end (`--verify full`).
     public var verifyFull = false
+    /// Called for each operation each poll of an apply sees.
+    public var onOperationPoll: @Sendable (OperationPoll) -> Void = { _ in }
     public var clock: PoolctlClock
 
     public init(
@@ -121,6 +123,7 @@ public struct Workflow: Sendable {
         options.timeout = timeout
         options.maxBatch = maxBatch
         options.verifyFull = verifyFull
+        options.operationPolled = onOperationPoll
         if let lease { options.mayWrite = { try lease.ensureHeld() } }
         let before = calls.calls
         var report = await Applier(api: api, clock: clock, options: options, progress: progress).apply(plan)

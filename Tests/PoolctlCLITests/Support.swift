@@ -74,8 +74,12 @@ struct EmulatorDidNotStart: Error {}
 
 /// Starts the emulator in-process on 127.0.0.1:0 (operations finish at
 /// once), waits for its URL without sleeping, runs `body`, and stops it.
-func withEmulator(seed: String = twoSenders, _ body: (Emulator) async throws -> Void) async throws {
-    let configuration = EmulatorConfiguration(host: "127.0.0.1", port: 0, accountSID: accountSID, authToken: authToken, operationDelayMS: 0)
+/// `configure` injects faults (rate limit, errors).
+func withEmulator(
+    seed: String = twoSenders, configure: (inout EmulatorConfiguration) -> Void = { _ in }, _ body: (Emulator) async throws -> Void
+) async throws {
+    var configuration = EmulatorConfiguration(host: "127.0.0.1", port: 0, accountSID: accountSID, authToken: authToken, operationDelayMS: 0)
+    configure(&configuration)
     let store = try EmulatorStore(seed: EmulatorSeed.parse(Array(seed.utf8)), configuration: configuration, clock: .system)
     let (urls, continuation) = AsyncStream.makeStream(of: String.self)
     let app = makeEmulatorApplication(configuration, store: store) { url in

@@ -1,5 +1,6 @@
 import PoolctlAPI
 import PoolctlModel
+import Synchronization
 import Testing
 
 @testable import PoolctlEngine
@@ -28,7 +29,9 @@ private func operation(_ id: String, _ status: OperationStatus) -> SenderPoolOpe
         ])
         // Every sleep parks until the test moves time: all three are registered first.
         let clock = ManualClock(autoAdvanceBelow: .nanoseconds(1))
-        let watcher = OperationWatcher(api: api, clock: clock.clock, since: "2025-01-01T00:00:00Z")
+        let polls = Mutex<[OperationPoll]>([])
+        let watcher = OperationWatcher(
+            api: api, clock: clock.clock, since: "2025-01-01T00:00:00Z", observe: { poll in polls.withLock { $0.append(poll) } })
         let deadline = Duration.seconds(60)
         async let first = watcher.wait(for: OperationReference(id: op1), key: "a", deadline: deadline)
         async let second = watcher.wait(for: OperationReference(id: op2), key: "b", deadline: deadline)
@@ -46,6 +49,16 @@ private func operation(_ id: String, _ status: OperationStatus) -> SenderPoolOpe
         #expect(await watcher.rounds == 2)
         #expect(await watcher.singleFetches == 2)
         #expect(api.unanswered == 0)
+        // Every poll is reported (for `--log-format ndjson`), with how it was seen;
+        // op1, done in round 1, is not reported again from round 2's listing.
+        let seen = polls.withLock { $0 }.map { [$0.operationID, $0.key, $0.poolID ?? "-", $0.status, $0.via.rawValue] }
+        #expect(
+            Set(seen) == [
+                [op1, "a", "-", "COMPLETED", "listing"], [op2, "b", "-", "PROCESSING", "listing"],
+                [op3, "c", pool, "SCHEDULED", "fetch"], [op2, "b", "-", "COMPLETED", "listing"],
+                [op3, "c", pool, "COMPLETED", "fetch"],
+            ])
+        #expect(seen.count == 5)
     }
 
     @Test func theFirstPollWaitsAsLongAsThisRunsOperationsHaveTaken() async throws {
