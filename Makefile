@@ -128,9 +128,16 @@ DEB_DEPENDS_FALLBACK := libc6, libgcc-s1, libstdc++6, zlib1g, libyaml-0-2
 
 .PHONY: deps-libyaml dist install uninstall deb test-deb clean-dist
 
-# The release binary with the Swift runtime linked in.
-dist: deps-libyaml
+# The release binary with the Swift runtime linked in. A file target that
+# depends on the sources, so `make dist && sudo make install` compiles nothing
+# as root (root's PATH may not even have swift); touch, because swift build
+# leaves the binary alone when nothing changed.
+DIST_SOURCES := Package.swift $(shell find Sources -type f 2>/dev/null)
+$(DIST_BIN): $(DIST_SOURCES) | deps-libyaml
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(DIST_SCRATCH) --product poolctl
+	touch $@
+
+dist: $(DIST_BIN)
 	@test "$$($(DIST_BIN) --version)" = "$(VERSION)" || \
 	  { echo "$(DIST_BIN) --version does not print $(VERSION) (PoolctlVersion.current)" >&2; exit 1; }
 
