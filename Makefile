@@ -95,7 +95,8 @@ clean:
 # (--static-swift-stdlib), so the binary needs only system libraries: libc,
 # libstdc++, libgcc, zlib and Debian's libyaml (README "Install"). It builds in
 # a scratch path of its own so it never invalidates .build (debug, tests) or
-# .build-release (benchmarks). Everything it writes stays under .build-dist/,
+# .build-release (benchmarks), and without the $ORIGIN run path SwiftPM adds
+# by default. Everything it writes stays under .build-dist/,
 # except the .deb, written to the top of the tree (ignored by git).
 DIST_SCRATCH := .build-dist
 DIST_BIN := $(DIST_SCRATCH)/release/poolctl
@@ -108,6 +109,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
+# The installed binary is stripped (159 MB -> 82 MB); STRIP=true keeps symbols.
+STRIP ?= strip
 BASH_COMPLETION_DIR ?= $(DATADIR)/bash-completion/completions
 ZSH_COMPLETION_DIR ?= $(DATADIR)/zsh/site-functions
 FISH_COMPLETION_DIR ?= $(DATADIR)/fish/vendor_completions.d
@@ -132,9 +135,10 @@ DEB_DEPENDS_FALLBACK := libc6, libgcc-s1, libstdc++6, zlib1g, libyaml-0-2
 # depends on the sources, so `make dist && sudo make install` compiles nothing
 # as root (root's PATH may not even have swift); touch, because swift build
 # leaves the binary alone when nothing changed.
-DIST_SOURCES := Package.swift $(shell find Sources -type f 2>/dev/null)
+DIST_SOURCES := Makefile Package.swift $(shell find Sources -type f 2>/dev/null)
 $(DIST_BIN): $(DIST_SOURCES) | deps-libyaml
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(DIST_SCRATCH) --product poolctl
+	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath \
+	  --scratch-path $(DIST_SCRATCH) --product poolctl
 	touch $@
 
 dist: $(DIST_BIN)
@@ -147,6 +151,7 @@ install: dist
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(DATADIR)/poolctl" \
 	  "$(DESTDIR)$(BASH_COMPLETION_DIR)" "$(DESTDIR)$(ZSH_COMPLETION_DIR)" "$(DESTDIR)$(FISH_COMPLETION_DIR)"
 	install -m 0755 $(DIST_BIN) "$(DESTDIR)$(BINDIR)/poolctl"
+	$(STRIP) "$(DESTDIR)$(BINDIR)/poolctl"
 	install -m 0644 schema/manifest.schema.json "$(DESTDIR)$(DATADIR)/poolctl/manifest.schema.json"
 	mkdir -p $(DIST_SCRATCH)/completions
 	$(DIST_BIN) --generate-completion-script bash > $(DIST_SCRATCH)/completions/poolctl.bash

@@ -93,6 +93,14 @@ ok "no Swift runtime library, no run path"
 
 if [[ $CAN_HIDE == 1 ]]; then
   echo "the toolchain's $TOOLCHAIN_LIB is hidden (empty tmpfs) from here on"
+  # A control: a debug build (the toolchain's libraries via its run path) must
+  # fail to start in the same isolation, or the isolation proves nothing.
+  if [[ -x $REPO/.build/debug/poolctl ]]; then
+    if isolated "$REPO/.build/debug/poolctl" --version >/dev/null 2>&1; then
+      fail "the isolation does not hide the toolchain: .build/debug/poolctl still runs"
+    fi
+    ok "control: .build/debug/poolctl cannot start without the toolchain"
+  fi
 else
   echo "note: cannot hide the toolchain (no private mount namespace): running with env -i only"
 fi
