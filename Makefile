@@ -103,7 +103,7 @@ DIST_BIN := $(DIST_SCRATCH)/release/poolctl
 # The one source of truth for the version: PoolctlVersion.current.
 VERSION := $(shell sed -n 's/^ *public static let current = "\(.*\)"$$/\1/p' Sources/PoolctlCLI/Poolctl.swift)
 
-# GNU-style install locations; `make install PREFIX=$$HOME/.local` needs no root,
+# GNU-style install locations; `make install PREFIX=$HOME/.local` needs no root,
 # and DESTDIR stages the whole tree elsewhere (the .deb uses it).
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -142,6 +142,7 @@ $(DIST_BIN): $(DIST_SOURCES) | deps-libyaml
 	touch $@
 
 dist: $(DIST_BIN)
+	@test -n "$(VERSION)" || { echo "cannot read PoolctlVersion.current in Sources/PoolctlCLI/Poolctl.swift" >&2; exit 1; }
 	@test "$$($(DIST_BIN) --version)" = "$(VERSION)" || \
 	  { echo "$(DIST_BIN) --version does not print $(VERSION) (PoolctlVersion.current)" >&2; exit 1; }
 
@@ -182,7 +183,7 @@ deb: dist
 	{ echo "poolctl: $(DEB_HOMEPAGE)"; echo "Copyright: the poolctl contributors."; echo; \
 	  echo "The poolctl binary statically links the Swift runtime, Foundation and Dispatch"; \
 	  echo "(Apache License 2.0 with Runtime Library Exception, https://swift.org/LICENSE.txt)"; \
-	  echo "and these Swift packages, whose licences follow:"; \
+	  echo "and the Swift packages it was built with, whose licences follow:"; \
 	  for d in $(DIST_SCRATCH)/checkouts/*/; do \
 	    for f in "$$d"LICENSE "$$d"LICENSE.txt "$$d"LICENSE.md; do \
 	      [ -f "$$f" ] || continue; \
