@@ -25,7 +25,10 @@ struct ApplyCommand: ContextCommand {
             --lock-timeout, --lock-ttl and 'poolctl unlock'.
 
             Creates, patches and additions run first, then removals, then deletions, so a sender \
-            moving between pools never leaves service. Every create carries the ownership tag; \
+            moving between pools never leaves service.
+            A plan blocked by the destructive-change guard (see 'poolctl plan --help') is refused \
+            before any pool is changed, exit 1; --allow-destructive lifts the guard, also for a \
+            saved plan. --target and --exclude apply to PATH only: a saved plan keeps its own. Every create carries the ownership tag; \
             when a create's outcome is unknown, poolctl looks for the pool before it retries, so \
             a pool is never duplicated. Killing apply and running it again converges.
             """ + "\n\n" + ExitCode.help([.success, .error, .partial, .stalePlan, .stackLocked])
@@ -43,6 +46,11 @@ struct ApplyCommand: ContextCommand {
 
     @Option(help: ArgumentHelp("Overall time limit, e.g. 90s, 15m, 1h.", valueName: "duration"))
     var timeout: DurationArgument = DurationArgument(argument: "15m")!
+
+    @OptionGroup(title: "Targeting (apply PATH only)") var target: TargetOptions
+
+    @Flag(help: "Lift the destructive-change guard for this run, also for a saved plan it blocked.")
+    var allowDestructive = false
 
     @Option(help: "Output format of the final report: text or json.")
     var format: ApplyFormat = .text
@@ -70,11 +78,25 @@ struct ApplyCommand: ContextCommand {
     }
 
     func run(in context: CommandContext) async throws {
-        let savedPlan = try savedPlanArgument()
+        let savedPlan = try savedPlanArgument()?.plan
+        if savedPlan != nil, !target.selection.isEmpty {
+            throw CommandFailure(
+                message:
+                    "poolctl: --target and --exclude select pools from manifests; a saved plan keeps the targets it was made with. Nothing was read or changed.",
+                exitCode: .error)
+        }
         // Manifests are read offline before the lease, so a typo never takes the lock.
         let desired = savedPlan == nil ? try loadDesired(paths, context: context) : nil
-        let stack = savedPlan?.plan.stack ?? desired?.stack ?? ""
+        let stack = savedPlan?.stack ?? desired?.stack ?? ""
         let stdout = context.stdout
+        // A saved plan the guard blocked is refused before the lease: no write at all.
+        if var saved = savedPlan {
+            saved.destructiveGuard.lifted = saved.destructiveGuard.lifted || allowDestructive
+            if saved.destructiveGuard.blocks {
+                if format == .text { stdout.write(PlanRenderer.text(saved, color: context.wantsColor(stdout))) }
+                throw guardFailure(saved, action: "nothing was read or written")
+            }
+        }
         let stderr = context.stderr
         let report: ApplyReport? = try await api.withWorkflow(context: context, timeout: timeout.duration, maxBatch: maxBatch) { base in
             var workflow = base
@@ -116,12 +138,13 @@ struct ApplyCommand: ContextCommand {
     /// Plans (or checks the saved plan), asks, and applies: everything after
     /// the lease is held, so the plan reflects what no other apply is changing.
     private func applyHoldingLease(
-        _ lease: HeldLease?, workflow: Workflow, savedPlan: PlanFile?, desired: DesiredState?, context: CommandContext
+        _ lease: HeldLease?, workflow: Workflow, savedPlan: Plan?, desired: DesiredState?, context: CommandContext
     ) async throws -> ApplyReport? {
         let stdout = context.stdout
-        let plan: Plan
+        var plan: Plan
         if let saved = savedPlan {
-            plan = saved.plan
+            plan = saved
+            plan.destructiveGuard.lifted = plan.destructiveGuard.lifted || allowDestructive
             let check = try await workflow.checkSavedPlan(plan)
             if check.isStale {
                 throw CommandFailure(
@@ -131,7 +154,7 @@ struct ApplyCommand: ContextCommand {
                     exitCode: .stalePlan)
             }
         } else if let desired {
-            plan = try await workflow.plan(desired: desired).plan
+            plan = try await workflow.plan(desired: desired, selection: target.selection, allowDestructive: allowDestructive).plan
         } else {
             return nil
         }
@@ -141,6 +164,9 @@ struct ApplyCommand: ContextCommand {
         if plan.hasConflicts {
             throw CommandFailure(
                 message: "poolctl: the plan has conflicts; resolve them and plan again. Nothing was written.", exitCode: .error)
+        }
+        if plan.destructiveGuard.blocks {
+            throw guardFailure(plan, action: "no pool was changed")
         }
         guard plan.hasChanges else {
             if format == .json {

@@ -33,6 +33,8 @@ public struct ManifestDocument: Sendable {
     public var apiVersion: Located<String>?
     public var stack: Located<String>?
     public var prune: Located<Bool>?
+    /// `guard:`; located at the mapping, so a contradiction points at it.
+    public var guardPolicy: Located<GuardPolicy>?
     public var senderAliases: [SenderAlias]
     public var pools: [PoolSpec]
 
