@@ -37,6 +37,7 @@ test: build
 	$(PYTHON) Tests/e2e/test_lease.py $(BIN)
 	$(PYTHON) Tests/e2e/test_behaviors.py $(BIN)
 	$(PYTHON) Tests/e2e/test_export.py $(BIN)
+	$(PYTHON) Tests/e2e/test_guard.py $(BIN)
 	PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
 
 # The main job on a fresh machine: validate, start the emulator seeded for the

@@ -22,6 +22,7 @@ NOT_EXPRESSIBLE = {
     "duplicate-adopt": "uniqueness across pools",
     "duplicate-mapping-key": "YAML readers keep one of the keys",
     "duplicate-sender-via-alias": "needs alias resolution",
+    "guard-contradiction": "spans two documents",
     "invalid-utf8": "not text",
     "missing-stack": "stack is required once per set, not per document",
     "syntax-error": "not YAML",
@@ -65,6 +66,16 @@ def main():
         docs = documents(path)
         rejected = any(not VALIDATOR.is_valid(doc) for doc in docs)
         check(rejected, f"invalid fixture {name} fails the schema")
+    # guard: its bounds and types, accepted and rejected like poolctl does.
+    base = {"apiVersion": "poolctl/v1", "stack": "web"}
+    for guard, valid in [
+        ({}, True), ({"maxDeletedPools": 0}, True), ({"maxDeletedPools": 3, "maxRemovedFraction": 0.25}, True),
+        ({"maxRemovedFraction": 1}, True), ({"maxRemovedFraction": 0}, True),
+        ({"maxDeletedPools": -1}, False), ({"maxDeletedPools": 2.5}, False), ({"maxDeletedPools": "2"}, False),
+        ({"maxRemovedFraction": 1.5}, False), ({"maxRemovedFraction": "half"}, False), ({"maxDeletedPool": 2}, False),
+        (None, False), (0.5, False),
+    ]:
+        check(VALIDATOR.is_valid({**base, "guard": guard}) == valid, f"guard: {guard!r} is {'valid' if valid else 'invalid'}")
     for name in NOT_EXPRESSIBLE:
         check(os.path.exists(os.path.join(ROOT, "Tests", "Fixtures", "invalid", name + ".yaml")), f"listed fixture {name} exists")
 
