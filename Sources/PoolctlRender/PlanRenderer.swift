@@ -54,9 +54,20 @@ public enum PlanRenderer {
         } else {
             out += style.yellow("Destructive-change guard: lifted by --allow-destructive; it would have blocked this plan:") + "\n"
         }
-        for violation in verdict.violations { out += "   - \(violation.message)\n" }
+        for line in guardLines(verdict) { out += "   - \(line)\n" }
         if verdict.blocks { out += "   \(guardAdvice)\n" }
         return out
+    }
+
+    /// One sentence per broken rule, cut after `keyListLimit` with an exact
+    /// count: a plan emptying 2,000 pools must still fit a PR comment.
+    public static func guardLines(_ verdict: GuardResult) -> [String] {
+        var lines = verdict.violations.prefix(keyListLimit).map(\.message)
+        let more = verdict.violations.count - lines.count
+        if more > 0 {
+            lines.append("… and \(grouped(more)) more pool\(more == 1 ? "" : "s") over the limit (the JSON plan lists every one)")
+        }
+        return lines
     }
 
     /// What to do about a blocked plan, in every format and in apply's refusal.
@@ -199,7 +210,7 @@ public enum PlanRenderer {
                 verdict.blocks
                 ? "> [!CAUTION]\n> **Blocked by the destructive-change guard.** `poolctl plan` exits 1 and `poolctl apply` refuses this plan:\n"
                 : "> [!NOTE]\n> **Destructive-change guard lifted** by `--allow-destructive`; it would have blocked this plan:\n"
-            for violation in verdict.violations { head += "> - \(escape(violation.message))\n" }
+            for line in guardLines(verdict) { head += "> - \(escape(line))\n" }
             if verdict.blocks { head += ">\n> \(escape(guardAdvice))\n" }
             head += "\n"
         }

@@ -1,5 +1,6 @@
 import PoolctlModel
 import PoolctlPlan
+import PoolctlRender
 import Testing
 
 private func deleting(_ key: String, id: String? = nil, action: PlanAction = .delete) -> PoolChange {
@@ -135,5 +136,30 @@ private func rules(_ result: GuardResult) -> [String] {
             desired: desired, live: live, targeting: Targeting(targets: ["b"], excludes: [], leftOut: ["a", "c"]))
         #expect(targeted.changes.map(\.key) == ["b"])
         #expect(targeted.destructiveGuard.ownedPools == 3 && targeted.destructiveGuard.violations.isEmpty)
+    }
+}
+
+@Suite struct GuardRenderingTests {
+    /// 30 pools emptied: every format names 20 and counts the rest exactly.
+    @Test func longViolationListsAreCutWithExactCounts() {
+        let changes = (0..<30).map { removing(10, of: 10, key: "pool-\($0 < 10 ? "0" : "")\($0)") }
+        var plan = Plan(
+            stack: "web", prune: false, changes: changes, diagnostics: [], fingerprints: [], estimate: CallEstimate())
+        plan.destructiveGuard = DestructiveGuard.evaluate(changes: changes, ownedPools: 30, policy: GuardPolicy())
+        #expect(plan.destructiveGuard.violations.count == 30 && plan.destructiveGuard.blocks)
+        let markdown = PlanRenderer.markdown(plan)
+        #expect(markdown.hasPrefix("<!-- poolctl-plan:web -->\n> [!CAUTION]\n"))
+        #expect(markdown.components(separatedBy: "> - would remove").count - 1 == 20)
+        #expect(markdown.contains("> - … and 10 more pools over the limit (the JSON plan lists every one)"))
+        let text = PlanRenderer.text(plan)
+        #expect(text.components(separatedBy: "   - would remove").count - 1 == 20)
+        #expect(text.contains("!! Destructive-change guard: BLOCKED"))
+        #expect(text.hasSuffix("; blocked by the destructive-change guard\n"))
+        #expect(PlanFile(plan: plan, poolctlVersion: "test").guard.violations.count == 30)
+    }
+
+    @Test func aGuardWithoutViolationsShowsNothing() {
+        let plan = Plan(stack: "web", prune: false, changes: [], diagnostics: [], fingerprints: [], estimate: CallEstimate())
+        #expect(!PlanRenderer.text(plan).contains("guard") && !PlanRenderer.markdown(plan).contains("guard"))
     }
 }
