@@ -25,12 +25,12 @@ struct ApplyCommand: ContextCommand {
             --lock-timeout, --lock-ttl and 'poolctl unlock'.
 
             Creates, patches and additions run first, then removals, then deletions, so a sender \
-            moving between pools never leaves service.
-            A plan blocked by the destructive-change guard (see 'poolctl plan --help') is refused \
-            before any pool is changed, exit 1; --allow-destructive lifts the guard, also for a \
-            saved plan. --target and --exclude apply to PATH only: a saved plan keeps its own. Every create carries the ownership tag; \
+            moving between pools never leaves service. Every create carries the ownership tag; \
             when a create's outcome is unknown, poolctl looks for the pool before it retries, so \
             a pool is never duplicated. Killing apply and running it again converges.
+            A plan blocked by the destructive-change guard (see 'poolctl plan --help') is refused \
+            before any pool is changed, exit 1; --allow-destructive lifts the guard, also for a \
+            saved plan. --target and --exclude work with PATH only: a saved plan keeps its own.
             """ + "\n\n" + ExitCode.help([.success, .error, .partial, .stalePlan, .stackLocked])
     )
 
@@ -78,7 +78,7 @@ struct ApplyCommand: ContextCommand {
     }
 
     func run(in context: CommandContext) async throws {
-        let savedPlan = try savedPlanArgument()?.plan
+        var savedPlan = try savedPlanArgument()?.plan
         if savedPlan != nil, !target.selection.isEmpty {
             throw CommandFailure(
                 message:
@@ -89,14 +89,13 @@ struct ApplyCommand: ContextCommand {
         let desired = savedPlan == nil ? try loadDesired(paths, context: context) : nil
         let stack = savedPlan?.stack ?? desired?.stack ?? ""
         let stdout = context.stdout
+        if allowDestructive { savedPlan?.destructiveGuard.lifted = true }
         // A saved plan the guard blocked is refused before the lease: no write at all.
-        if var saved = savedPlan {
-            saved.destructiveGuard.lifted = saved.destructiveGuard.lifted || allowDestructive
-            if saved.destructiveGuard.blocks {
-                if format == .text { stdout.write(PlanRenderer.text(saved, color: context.wantsColor(stdout))) }
-                throw guardFailure(saved, action: "nothing was read or written")
-            }
+        if let saved = savedPlan, saved.destructiveGuard.blocks {
+            if format == .text { stdout.write(PlanRenderer.text(saved, color: context.wantsColor(stdout))) }
+            throw guardFailure(saved, action: "nothing was read or written")
         }
+        let savedPlanToApply = savedPlan
         let stderr = context.stderr
         let report: ApplyReport? = try await api.withWorkflow(context: context, timeout: timeout.duration, maxBatch: maxBatch) { base in
             var workflow = base
@@ -104,7 +103,7 @@ struct ApplyCommand: ContextCommand {
             guard lock.enabled else {
                 stderr.write(
                     "poolctl: warning: --lock=false: this apply holds no lease; an apply running at the same time may duplicate pools.\n")
-                return try await applyHoldingLease(nil, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context)
+                return try await applyHoldingLease(nil, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, context: context)
             }
             if context.ownsProcess { InterruptCleanup.shared.install() }
             return try await workflow.withLease(
@@ -119,7 +118,8 @@ struct ApplyCommand: ContextCommand {
                 }
             ) { lease in
                 defer { InterruptCleanup.shared.hold(nil) }
-                return try await applyHoldingLease(lease, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context)
+                return try await applyHoldingLease(
+                    lease, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, context: context)
             }
         }
         guard let report else {
@@ -141,10 +141,9 @@ struct ApplyCommand: ContextCommand {
         _ lease: HeldLease?, workflow: Workflow, savedPlan: Plan?, desired: DesiredState?, context: CommandContext
     ) async throws -> ApplyReport? {
         let stdout = context.stdout
-        var plan: Plan
+        let plan: Plan
         if let saved = savedPlan {
             plan = saved
-            plan.destructiveGuard.lifted = plan.destructiveGuard.lifted || allowDestructive
             let check = try await workflow.checkSavedPlan(plan)
             if check.isStale {
                 throw CommandFailure(

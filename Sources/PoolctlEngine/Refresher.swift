@@ -46,10 +46,6 @@ public struct Refresher: Sendable {
             })
     }
 
-    public func read(for desired: DesiredState) async throws -> LiveState {
-        try await read(stack: desired.stack, adopting: Set(desired.pools.compactMap(\.adopt)))
-    }
-
     /// Members of each pool, `parallelism` pools at a time.
     public func readMembers(of poolIDs: [String]) async throws -> [String: [LiveMember]] {
         let api = self.api
