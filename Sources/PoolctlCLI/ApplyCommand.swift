@@ -29,6 +29,10 @@ struct ApplyCommand: ContextCommand {
             when a create's outcome is unknown, poolctl looks for the pool before it retries, so \
             a pool is never duplicated. Killing apply and running it again converges.
 
+            A plan blocked by the destructive-change guard (see 'poolctl plan --help') is refused \
+            before any pool is changed, exit 1; --allow-destructive lifts the guard, also for a \
+            saved plan. --target and --exclude work with PATH only: a saved plan keeps its own.
+
             --log-format ndjson writes one JSON event per line to stderr and nothing else (plan, \
             lease, request, retry, operation-poll, step, pool-result, diagnostic, warning, error, \
             apply-result; each with "v":1, "time" and "event"); see README.md, "Machine-readable logs".
@@ -47,6 +51,11 @@ struct ApplyCommand: ContextCommand {
 
     @Option(help: ArgumentHelp("Overall time limit, e.g. 90s, 15m, 1h.", valueName: "duration"))
     var timeout: DurationArgument = DurationArgument(argument: "15m")!
+
+    @OptionGroup(title: "Targeting (apply PATH only)") var target: TargetOptions
+
+    @Flag(help: "Lift the destructive-change guard for this run, also for a saved plan it blocked.")
+    var allowDestructive = false
 
     @Option(help: "Output format of the final report: text or json.")
     var format: ApplyFormat = .text
@@ -94,12 +103,25 @@ struct ApplyCommand: ContextCommand {
     }
 
     private func run(in context: CommandContext, log: ApplyLog?) async throws {
-        let savedPlan = try savedPlanArgument()
+        var savedPlan = try savedPlanArgument()?.plan
+        if savedPlan != nil, !target.selection.isEmpty {
+            throw CommandFailure(
+                message:
+                    "poolctl: --target and --exclude select pools from manifests; a saved plan keeps the targets it was made with. Nothing was read or changed.",
+                exitCode: .error)
+        }
         // Manifests are read offline before the lease, so a typo never takes the lock.
         let desired = savedPlan == nil ? try loadDesired(paths, context: context, log: log) : nil
-        let stack = savedPlan?.plan.stack ?? desired?.stack ?? ""
+        let stack = savedPlan?.stack ?? desired?.stack ?? ""
         log?.stack = stack
         let stdout = context.stdout
+        if allowDestructive { savedPlan?.destructiveGuard.lifted = true }
+        // A saved plan the guard blocked is refused before the lease: no write at all.
+        if let saved = savedPlan, saved.destructiveGuard.blocks {
+            if format == .text { stdout.write(PlanRenderer.text(saved, color: context.wantsColor(stdout))) }
+            throw guardFailure(saved, action: "nothing was read or written")
+        }
+        let savedPlanToApply = savedPlan
         let stderr = context.stderr
         let report: ApplyReport? = try await api.withWorkflow(
             context: context, timeout: timeout.duration, maxBatch: maxBatch, observer: log?.observer
@@ -111,7 +133,7 @@ struct ApplyCommand: ContextCommand {
                 let warning = "--lock=false: this apply holds no lease; an apply running at the same time may duplicate pools."
                 if let log { log.emit(.warning(warning)) } else { stderr.write("poolctl: warning: \(warning)\n") }
                 return try await applyHoldingLease(
-                    nil, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context, log: log)
+                    nil, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, context: context, log: log)
             }
             if context.ownsProcess {
                 InterruptCleanup.shared.install()
@@ -141,7 +163,7 @@ struct ApplyCommand: ContextCommand {
             ) { lease in
                 defer { InterruptCleanup.shared.hold(nil) }
                 return try await applyHoldingLease(
-                    lease, workflow: workflow, savedPlan: savedPlan, desired: desired, context: context, log: log)
+                    lease, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, context: context, log: log)
             }
         }
         log?.finished(report)
@@ -161,12 +183,12 @@ struct ApplyCommand: ContextCommand {
     /// Plans (or checks the saved plan), asks, and applies: everything after
     /// the lease is held, so the plan reflects what no other apply is changing.
     private func applyHoldingLease(
-        _ lease: HeldLease?, workflow: Workflow, savedPlan: PlanFile?, desired: DesiredState?, context: CommandContext, log: ApplyLog?
+        _ lease: HeldLease?, workflow: Workflow, savedPlan: Plan?, desired: DesiredState?, context: CommandContext, log: ApplyLog?
     ) async throws -> ApplyReport? {
         let stdout = context.stdout
         let plan: Plan
         if let saved = savedPlan {
-            plan = saved.plan
+            plan = saved
             let check = try await workflow.checkSavedPlan(plan)
             if check.isStale {
                 throw CommandFailure(
@@ -176,7 +198,7 @@ struct ApplyCommand: ContextCommand {
                     exitCode: .stalePlan)
             }
         } else if let desired {
-            plan = try await workflow.plan(desired: desired).plan
+            plan = try await workflow.plan(desired: desired, selection: target.selection, allowDestructive: allowDestructive).plan
         } else {
             return nil
         }
@@ -187,6 +209,9 @@ struct ApplyCommand: ContextCommand {
         if plan.hasConflicts {
             throw CommandFailure(
                 message: "poolctl: the plan has conflicts; resolve them and plan again. Nothing was written.", exitCode: .error)
+        }
+        if plan.destructiveGuard.blocks {
+            throw guardFailure(plan, action: "no pool was changed")
         }
         guard plan.hasChanges else {
             if format == .json {

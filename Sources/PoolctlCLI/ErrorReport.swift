@@ -1,6 +1,7 @@
 import ArgumentParser
 import PoolctlAPI
 import PoolctlEngine
+import PoolctlPlan
 
 /// An error the command has already explained; carries the exit code.
 struct CommandFailure: Error {
@@ -30,6 +31,9 @@ enum ErrorReport {
                 run 'poolctl unlock \(locked.stack)'.
                 """, .stackLocked
             )
+        case let targeting as TargetingError:
+            // Raised after the pool listing, before any member is read or anything written.
+            return (targeting.problems.map { "poolctl: \($0)" }.joined(separator: "\n") + "\nNothing was changed.", .error)
         case let lost as LeaseLost:
             return ("poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left.", .partial)
         case let error as APIError:

@@ -13,6 +13,15 @@ struct PlanCommand: ContextCommand {
             old key's pool is re-tagged, never deleted and created again), - delete. Tags named \
             in ignoreTags are not diffed after create; a PATCH keeps their live values.
 
+            The destructive-change guard blocks a plan that deletes more than half of the \
+            stack's owned pools (when it owns at least 2) or removes more than half of the \
+            members of a pool of at least 10; tune it with guard: in the manifests. A blocked \
+            plan is shown in full (and saved with --out) and exits 1; --allow-destructive \
+            lifts the guard for one run.
+
+            --target and --exclude make a partial plan, which says so at the top and keeps its \
+            targets when saved.
+
             Credentials come from the environment: TWILIO_API_KEY and TWILIO_API_SECRET, or \
             else TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
             """ + "\n\n" + ExitCode.help([.success, .error, .changes])
@@ -35,9 +44,18 @@ struct PlanCommand: ContextCommand {
     @Flag(help: "Show sender addresses in Markdown instead of masking them.")
     var showAddresses = false
 
+    @OptionGroup(title: "Targeting") var target: TargetOptions
+
+    @Flag(help: "Lift the destructive-change guard for this plan; a saved plan records it, and apply then applies it.")
+    var allowDestructive = false
+
     func run(in context: CommandContext) async throws {
         let desired = try loadDesired(paths, context: context)
-        let planned = try await api.withWorkflow(context: context) { try await $0.plan(desired: desired) }
+        let selection = target.selection
+        let allowDestructive = allowDestructive
+        let planned = try await api.withWorkflow(context: context) {
+            try await $0.plan(desired: desired, selection: selection, allowDestructive: allowDestructive)
+        }
         let plan = planned.plan
         context.stderr.write("Read the live state with \(planned.calls) API call\(planned.calls == 1 ? "" : "s").\n")
         for lease in planned.leases {
@@ -51,6 +69,9 @@ struct PlanCommand: ContextCommand {
                 message:
                     "poolctl: the plan has \(count) conflict\(count == 1 ? "" : "s"); no change is planned for \(count == 1 ? "that pool" : "those pools")",
                 exitCode: .error)
+        }
+        if plan.destructiveGuard.blocks {
+            throw guardFailure(plan, action: "plan exits 1 and apply will refuse it")
         }
         if detailedExitcode, plan.hasChanges {
             throw CommandFailure(message: "", exitCode: .changes)

@@ -34,3 +34,11 @@ func readPlanFile(_ path: String) throws -> PlanFile {
         throw CommandFailure(message: "poolctl: \(error)", exitCode: .error)
     }
 }
+
+/// Why a plan is refused: the guard's sentences and what to do, for stderr.
+func guardFailure(_ plan: Plan, action: String) -> CommandFailure {
+    CommandFailure(
+        message: "poolctl: the destructive-change guard blocked this plan; \(action).\n"
+            + PlanRenderer.guardLines(plan.destructiveGuard).map { "  - \($0)\n" }.joined() + PlanRenderer.guardAdvice,
+        exitCode: .error)
+}

@@ -19,10 +19,23 @@ public struct Refresher: Sendable {
 
     /// The live state for a stack, with members read for its pools and for
     /// the given adopt targets.
-    public func read(stack: String, adopting: Set<String>) async throws -> LiveState {
-        let pools = try await api.allSenderPools().collect()
+    public func read(stack: String, adopting: Set<String>, including: (String) -> Bool = { _ in true }) async throws -> LiveState {
+        try await read(pools: try await listPools(), stack: stack, adopting: adopting, including: including)
+    }
+
+    /// Every pool, without members.
+    public func listPools() async throws -> [SenderPool] {
+        try await api.allSenderPools().collect()
+    }
+
+    /// The live state from an existing listing: members are read for the
+    /// adopt targets and the stack's pools whose key is included (a targeted
+    /// plan reads only its own pools).
+    public func read(pools: [SenderPool], stack: String, adopting: Set<String>, including: (String) -> Bool) async throws -> LiveState {
         let relevant = pools.filter { pool in
-            adopting.contains(pool.id) || Ownership(tags: pool.tags)?.stack == stack
+            if adopting.contains(pool.id) { return true }
+            guard let ownership = Ownership(tags: pool.tags), ownership.stack == stack else { return false }
+            return including(ownership.key)
         }
         let members = try await readMembers(of: relevant.map(\.id))
         return LiveState(
@@ -31,10 +44,6 @@ public struct Refresher: Sendable {
                     id: pool.id, name: pool.name, tags: pool.tags, createdAt: pool.createdAt, updatedAt: pool.updatedAt,
                     members: members[pool.id])
             })
-    }
-
-    public func read(for desired: DesiredState) async throws -> LiveState {
-        try await read(stack: desired.stack, adopting: Set(desired.pools.compactMap(\.adopt)))
     }
 
     /// Members of each pool, `parallelism` pools at a time.

@@ -50,12 +50,25 @@ public struct Workflow: Sendable {
     }
 
     /// Reads the live state the manifests need and diffs it against them.
-    public func plan(desired: DesiredState) async throws -> Planned {
+    /// With a selection, members are read only for the selected keys' pools;
+    /// a selected key the stack does not have throws `TargetingError` before
+    /// any member is read. `allowDestructive` lifts the guard for this plan.
+    public func plan(desired: DesiredState, selection: KeySelection = KeySelection(), allowDestructive: Bool = false) async throws
+        -> Planned
+    {
         let before = calls.total
-        let live = try await refresher.read(for: desired)
-        let pools = live.pools.map { SenderPool(id: $0.id, name: $0.name, tags: $0.tags, createdAt: $0.createdAt, updatedAt: $0.updatedAt) }
+        let refresher = self.refresher
+        let pools = try await refresher.listPools()
+        let owned = pools.compactMap { pool in Ownership(tags: pool.tags).flatMap { $0.stack == desired.stack ? $0.key : nil } }
+        let moves = Dictionary(
+            desired.pools.compactMap { pool in pool.movedFrom.map { (pool.key, $0) } }, uniquingKeysWith: { first, _ in first })
+        let targeting = try selection.resolve(declared: desired.pools.map(\.key), owned: owned, moves: moves)
+        let included = { (key: String) in targeting?.includes(key) ?? true }
+        let adopting = Set(desired.pools.filter { included($0.key) }.compactMap(\.adopt))
+        let live = try await refresher.read(pools: pools, stack: desired.stack, adopting: adopting, including: included)
         let leases = LeaseInfo.liveLeases(of: desired.stack, in: pools, serverNow: (api as? ServerClock)?.estimatedServerTime())
-        return Planned(plan: Planner().plan(desired: desired, live: live), calls: calls.total - before, leases: leases)
+        let plan = Planner().plan(desired: desired, live: live, targeting: targeting, allowDestructive: allowDestructive)
+        return Planned(plan: plan, calls: calls.total - before, leases: leases)
     }
 
     /// How `apply` holds the stack's lease (`--lock`, `--lock-timeout`, `--lock-ttl`).
@@ -105,7 +118,9 @@ public struct Workflow: Sendable {
     public func checkSavedPlan(_ plan: Plan) async throws -> SavedPlanCheck {
         let before = calls.total
         let adopting = Set(plan.changes.filter { $0.action == .adopt }.compactMap(\.poolID))
-        let live = try await refresher.read(stack: plan.stack, adopting: adopting)
+        // A partial plan depends only on its own pools: read only their members.
+        let targeting = plan.targeting
+        let live = try await refresher.read(stack: plan.stack, adopting: adopting) { targeting?.includes($0) ?? true }
         return SavedPlanCheck(differences: StalePlanCheck.differences(plan: plan, live: live), calls: calls.total - before)
     }
 

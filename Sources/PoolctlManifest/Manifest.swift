@@ -35,6 +35,8 @@ public struct ManifestDocument: Sendable {
     public var prune: Located<Bool>?
     /// Top-level `ignoreTags:`, located at the list.
     public var ignoreTags: Located<[Located<String>]>?
+    /// `guard:`; located at the mapping, so a contradiction points at it.
+    public var guardPolicy: Located<GuardPolicy>?
     public var senderAliases: [SenderAlias]
     public var pools: [PoolSpec]
 

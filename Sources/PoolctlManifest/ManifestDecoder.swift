@@ -4,7 +4,8 @@ import PoolctlYAML
 /// Maps located YAML nodes of one document onto a typed `ManifestDocument`,
 /// collecting every problem instead of stopping at the first.
 struct ManifestDecoder {
-    static let topLevelKeys = ["apiVersion", "stack", "prune", "ignoreTags", "senders", "pools"]
+    static let topLevelKeys = ["apiVersion", "stack", "prune", "guard", "ignoreTags", "senders", "pools"]
+    static let guardKeys = ["maxDeletedPools", "maxRemovedFraction"]
     static let poolKeys = ["name", "tags", "senders", "membership", "protect", "adopt", "movedFrom", "ignoreTags"]
 
     let file: String
@@ -58,6 +59,8 @@ struct ManifestDecoder {
                 result.prune = bool(pair.value, field: "prune")
             case "ignoreTags":
                 result.ignoreTags = Located(ignoredTagKeys(pair.value), at: location(pair.value.mark))
+            case "guard":
+                result.guardPolicy = guardPolicy(pair.value)
             case "senders":
                 result.senderAliases = aliases(pair.value)
             case "pools":
@@ -96,6 +99,45 @@ struct ManifestDecoder {
             result.append(SenderAlias(alias: Located(key.text, at: location(key.mark)), senderID: id))
         }
         return result
+    }
+
+    /// `guard: {maxDeletedPools: N, maxRemovedFraction: F}`. Nil when it has
+    /// an error, so a half-read setting never loosens the guard.
+    private mutating func guardPolicy(_ node: YAMLNode) -> Located<GuardPolicy>? {
+        guard case .mapping(let pairs, _) = node else {
+            error(
+                "'guard' must be a mapping with maxDeletedPools and/or maxRemovedFraction, not \(shown(node))", at: node.mark)
+            return nil
+        }
+        var policy = GuardPolicy()
+        var valid = true
+        for pair in pairs {
+            guard let field = scalarKey(pair.key) else {
+                valid = false
+                continue
+            }
+            let value = pair.value
+            switch field.text {
+            case "maxDeletedPools":
+                if case .scalar(let scalar) = value, let count = scalar.int, count >= 0 {
+                    policy.maxDeletedPools = count
+                } else {
+                    error("'maxDeletedPools' must be a whole number of pools, 0 or more, not \(shown(value))", at: value.mark)
+                    valid = false
+                }
+            case "maxRemovedFraction":
+                if case .scalar(let scalar) = value, let fraction = number(scalar), (0...1).contains(fraction) {
+                    policy.maxRemovedFraction = fraction
+                } else {
+                    error("'maxRemovedFraction' must be a number from 0 to 1, such as 0.25, not \(shown(value))", at: value.mark)
+                    valid = false
+                }
+            default:
+                unknownKey(field, valid: Self.guardKeys) { "unknown key '\($0)' in guard" }
+                valid = false
+            }
+        }
+        return valid ? Located(policy, at: location(node.mark)) : nil
     }
 
     private mutating func pools(_ node: YAMLNode) -> [PoolSpec] {
@@ -310,6 +352,19 @@ struct ManifestDecoder {
             return nil
         }
         return Located(scalar.text, at: location(scalar.mark))
+    }
+
+    /// A plain (or `!!int`/`!!float`) scalar that is a finite number.
+    private func number(_ scalar: YAMLScalar) -> Double? {
+        if let tag = scalar.tag, tag != .int, tag != .float { return nil }
+        guard scalar.style == .plain || scalar.tag != nil, let value = Double(scalar.text), value.isFinite else { return nil }
+        return value
+    }
+
+    /// A value as an error message shows it: scalars quoted, others by kind.
+    private func shown(_ node: YAMLNode) -> String {
+        if case .scalar(let scalar) = node, !scalar.isNull { return "'\(scalar.text)'" }
+        return node.kindDescription
     }
 
     private mutating func bool(_ node: YAMLNode, field: String) -> Located<Bool>? {

@@ -28,6 +28,7 @@ public struct ManifestResolver {
         var stack: Located<String>?
         var prune: Located<Bool>?
         var ignoreTags: Located<[Located<String>]>?
+        var guardPolicy: Located<GuardPolicy>?
         for document in manifest.documents {
             if let value = document.stack {
                 if let first = stack, first.value != value.value {
@@ -57,6 +58,15 @@ public struct ManifestResolver {
                         at: value.location, notes: [.init(message: "ignoreTags first set here", location: first.location)])
                 } else if ignoreTags == nil {
                     ignoreTags = value
+                }
+            }
+            if let value = document.guardPolicy {
+                if let first = guardPolicy, first.value != value.value {
+                    error(
+                        "guard: \(Self.describe(value.value)) contradicts guard: \(Self.describe(first.value)) at \(first.location.description); set it once, or identically",
+                        at: value.location, notes: [.init(message: "guard first set here", location: first.location)])
+                } else if guardPolicy == nil {
+                    guardPolicy = value
                 }
             }
         }
@@ -166,6 +176,17 @@ public struct ManifestResolver {
         diagnostics += MoveRules.check(moves, declared: keys)
 
         guard let stack, !diagnostics.hasErrors else { return (nil, diagnostics) }
-        return (DesiredState(stack: stack.value, prune: prune?.value ?? false, pools: pools), diagnostics)
+        return (
+            DesiredState(stack: stack.value, prune: prune?.value ?? false, pools: pools, guardPolicy: guardPolicy?.value ?? GuardPolicy()),
+            diagnostics
+        )
+    }
+
+    /// `{maxDeletedPools: 2}`, as written, for a contradiction's message.
+    static func describe(_ policy: GuardPolicy) -> String {
+        var fields: [String] = []
+        if let count = policy.maxDeletedPools { fields.append("maxDeletedPools: \(count)") }
+        if let fraction = policy.maxRemovedFraction { fields.append("maxRemovedFraction: \(fraction)") }
+        return "{" + fields.joined(separator: ", ") + "}"
     }
 }

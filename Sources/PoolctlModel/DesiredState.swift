@@ -14,11 +14,14 @@ public struct DesiredState: Sendable, Hashable {
     public var prune: Bool
     /// Sorted by key.
     public var pools: [DesiredPool]
+    /// The destructive-change guard's settings; defaults when not set.
+    public var guardPolicy: GuardPolicy
 
-    public init(stack: String, prune: Bool, pools: [DesiredPool]) {
+    public init(stack: String, prune: Bool, pools: [DesiredPool], guardPolicy: GuardPolicy = GuardPolicy()) {
         self.stack = stack
         self.prune = prune
         self.pools = pools.sorted { $0.key < $1.key }
+        self.guardPolicy = guardPolicy
     }
 
     /// Distinct sender ids over all pools.

@@ -17,10 +17,14 @@ public struct Plan: Sendable, Hashable {
     public var fingerprints: [PoolFingerprint]
     /// The API calls apply is expected to make, by endpoint.
     public var estimate: CallEstimate
+    /// The destructive-change guard's verdict (`DestructiveGuard`).
+    public var destructiveGuard: GuardResult
+    /// Set for a partial plan (`--target`, `--exclude`).
+    public var targeting: Targeting?
 
     public init(
         stack: String, prune: Bool, changes: [PoolChange], diagnostics: [PlanDiagnostic], fingerprints: [PoolFingerprint],
-        estimate: CallEstimate
+        estimate: CallEstimate, destructiveGuard: GuardResult = GuardResult(), targeting: Targeting? = nil
     ) {
         self.stack = stack
         self.prune = prune
@@ -28,6 +32,8 @@ public struct Plan: Sendable, Hashable {
         self.diagnostics = diagnostics
         self.fingerprints = fingerprints
         self.estimate = estimate
+        self.destructiveGuard = destructiveGuard
+        self.targeting = targeting
     }
 
     /// True when applying would change something.

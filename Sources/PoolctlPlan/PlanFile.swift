@@ -1,7 +1,7 @@
 import Foundation
 import PoolctlModel
 
-/// The saved plan, a public format (`formatVersion: 1`): what
+/// The saved plan, a public format (`formatVersion: 2`): what
 /// `plan --format json` prints, `plan --out FILE` saves, and `apply FILE` and
 /// `show FILE` read. It holds everything apply needs (full member lists, the
 /// tags to send, the fingerprints), so no manifests are needed at hand.
@@ -11,7 +11,9 @@ import PoolctlModel
 /// `formatVersion` on any change that would break a consumer; readers
 /// refuse versions they do not know.
 public struct PlanFile: Sendable, Hashable, Codable {
-    public static let currentFormatVersion = 1
+    /// 2: `guard` and `targeting`; a version-1 reader must not apply a
+    /// blocked or partial plan as if it were whole and allowed.
+    public static let currentFormatVersion = 2
     public static let kindValue = "poolctl-plan"
 
     public var formatVersion: Int
@@ -26,6 +28,10 @@ public struct PlanFile: Sendable, Hashable, Codable {
     public var conflicts: [Diagnostic]
     public var warnings: [Diagnostic]
     public var fingerprints: [Fingerprint]
+    /// The destructive-change guard's verdict.
+    public var `guard`: Guard
+    /// Only for a partial plan.
+    public var targeting: Scope?
 
     public init(plan: Plan, poolctlVersion: String) {
         formatVersion = Self.currentFormatVersion
@@ -39,6 +45,8 @@ public struct PlanFile: Sendable, Hashable, Codable {
         conflicts = plan.diagnostics.filter { $0.severity == .error }.map(Diagnostic.init)
         warnings = plan.diagnostics.filter { $0.severity != .error }.map(Diagnostic.init)
         fingerprints = plan.fingerprints.map(Fingerprint.init)
+        `guard` = Guard(plan.destructiveGuard)
+        targeting = plan.targeting.map(Scope.init)
     }
 
     /// The plan this file holds. The summary is recomputed from the changes.
@@ -46,7 +54,8 @@ public struct PlanFile: Sendable, Hashable, Codable {
         Plan(
             stack: stack, prune: prune, changes: changes.map(\.poolChange),
             diagnostics: (conflicts + warnings).map(\.planDiagnostic),
-            fingerprints: fingerprints.map(\.poolFingerprint), estimate: CallEstimate(byEndpoint: apiCalls))
+            fingerprints: fingerprints.map(\.poolFingerprint), estimate: CallEstimate(byEndpoint: apiCalls),
+            destructiveGuard: `guard`.result, targeting: targeting?.targeting)
     }
 
     /// The counts a reviewer reads first.

@@ -21,7 +21,14 @@ public struct Planner: Sendable {
 
     public init() {}
 
-    public func plan(desired: DesiredState, live: LiveState) -> Plan {
+    /// `targeting` restricts the plan to its keys, declared and owned alike,
+    /// so prune deletes only targeted keys; `allowDestructive` records that
+    /// the guard is lifted for this run.
+    public func plan(desired fullDesired: DesiredState, live: LiveState, targeting: Targeting? = nil, allowDestructive: Bool = false)
+        -> Plan
+    {
+        var desired = fullDesired
+        if let targeting { desired.pools = desired.pools.filter { targeting.includes($0.key) } }
         var changes: [PoolChange] = []
         var diagnostics: [PlanDiagnostic] = []
         var readPools: [String: String?] = [:]  // pool id -> key, for fingerprints
@@ -29,9 +36,11 @@ public struct Planner: Sendable {
         let byID = Dictionary(live.pools.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         // Pools this stack owns, by key.
         var owned: [String: [LivePool]] = [:]
+        var ownedKeys = Set<String>()
         for pool in live.pools {
             if let ownership = pool.ownership, ownership.stack == desired.stack {
-                owned[ownership.key, default: []].append(pool)
+                ownedKeys.insert(ownership.key)
+                if targeting?.includes(ownership.key) ?? true { owned[ownership.key, default: []].append(pool) }
             }
         }
         let desiredNames = Set(desired.pools.map(\.name))
@@ -201,9 +210,11 @@ public struct Planner: Sendable {
         diagnostics.sort { ($0.key ?? "", $0.severity, $0.message) < ($1.key ?? "", $1.severity, $1.message) }
         let fingerprints = readPools.compactMap { id, key in byID[id].map { PoolFingerprint(pool: $0, key: key) } }
             .sorted { $0.poolID < $1.poolID }
+        let verdict = DestructiveGuard.evaluate(
+            changes: changes, ownedPools: ownedKeys.count, policy: desired.guardPolicy, lifted: allowDestructive)
         return Plan(
             stack: desired.stack, prune: desired.prune, changes: changes, diagnostics: diagnostics,
-            fingerprints: fingerprints, estimate: Self.estimate(changes))
+            fingerprints: fingerprints, estimate: Self.estimate(changes), destructiveGuard: verdict, targeting: targeting)
     }
 
     private func conflict(_ pool: DesiredPool) -> PoolChange {

@@ -9,12 +9,16 @@ public enum PlanRenderer {
     public static let textListLimit = 20
     public static let markdownListLimit = 50
     public static let markdownLimit = 60_000
+    /// How many keys a partial plan's notice names before it is cut.
+    public static let keyListLimit = 20
 
     // MARK: - Text
 
     public static func text(_ plan: Plan, color: Bool = false) -> String {
         let style = Style(enabled: color)
-        var out = "poolctl plan for stack \"\(plan.stack)\" (prune: \(plan.prune ? "on" : "off"))\n"
+        // A partial plan says so before anything else.
+        var out = targetingLines(plan).map { style.yellow("! " + $0) + "\n" }.joined()
+        out += "poolctl plan for stack \"\(plan.stack)\" (prune: \(plan.prune ? "on" : "off"))\n"
         let visible = plan.changes.filter { $0.action != .noChange }
         let unchanged = plan.changes.count - visible.count
         if visible.isEmpty {
@@ -36,8 +40,61 @@ public enum PlanRenderer {
             out += "\n" + style.yellow("Warnings:") + "\n"
             for item in warnings { out += "  ! \(diagnosticText(item))\n" }
         }
+        out += guardText(plan.destructiveGuard, style: style)
         out += "\n" + style.bold(summaryLine(plan)) + "\n"
         return out
+    }
+
+    /// The guard's block: nothing when no rule is broken.
+    private static func guardText(_ verdict: GuardResult, style: Style) -> String {
+        guard !verdict.violations.isEmpty else { return "" }
+        var out = "\n"
+        if verdict.blocks {
+            out += style.red("!! Destructive-change guard: BLOCKED. plan exits 1 and apply refuses this plan:") + "\n"
+        } else {
+            out += style.yellow("Destructive-change guard: lifted by --allow-destructive; it would have blocked this plan:") + "\n"
+        }
+        for line in guardLines(verdict) { out += "   - \(line)\n" }
+        if verdict.blocks { out += "   \(guardAdvice)\n" }
+        return out
+    }
+
+    /// One sentence per broken rule, cut after `keyListLimit` with an exact
+    /// count: a plan emptying 2,000 pools must still fit a PR comment.
+    public static func guardLines(_ verdict: GuardResult) -> [String] {
+        var lines = verdict.violations.prefix(keyListLimit).map(\.message)
+        let more = verdict.violations.count - lines.count
+        if more > 0 {
+            lines.append("… and \(grouped(more)) more pool\(more == 1 ? "" : "s") over the limit (the JSON plan lists every one)")
+        }
+        return lines
+    }
+
+    /// What to do about a blocked plan, in every format and in apply's refusal.
+    public static let guardAdvice =
+        "If this is intended, run again with --allow-destructive, or raise the limits with guard: in the manifests."
+
+    /// A partial plan's notice: what it covers and what it left out, with
+    /// long key lists cut with exact counts.
+    public static func targetingLines(_ plan: Plan) -> [String] {
+        guard let targeting = plan.targeting else { return [] }
+        var scope: [String] = []
+        if !targeting.targets.isEmpty { scope.append("--target " + keyList(targeting.targets)) }
+        if !targeting.excludes.isEmpty { scope.append("--exclude " + keyList(targeting.excludes)) }
+        let count = targeting.leftOut.count
+        let leftOut =
+            count == 0
+            ? "No other pool key was left out."
+            : "Left out, not planned: \(grouped(count)) pool key\(count == 1 ? "" : "s") (\(keyList(targeting.leftOut)))."
+        return [
+            "Partial plan (\(scope.joined(separator: "; "))): other pool keys are neither planned nor pruned.", leftOut,
+        ]
+    }
+
+    private static func keyList(_ keys: [String]) -> String {
+        var text = keys.prefix(keyListLimit).joined(separator: ", ")
+        if keys.count > keyListLimit { text += ", … and \(grouped(keys.count - keyListLimit)) more" }
+        return text
     }
 
     /// `Plan: 2 to create, 1 to update, 0 to delete; senders +120 -4; 37 API calls`
@@ -52,6 +109,7 @@ public enum PlanRenderer {
             "; senders +\(grouped(s.addSenders)) -\(grouped(s.removeSenders)); \(grouped(s.apiCalls)) API call\(s.apiCalls == 1 ? "" : "s")"
         if s.deleteBlocked > 0 { line += "; \(grouped(s.deleteBlocked)) delete blocked (protected)" }
         if s.conflicts > 0 { line += "; \(grouped(s.conflicts)) conflict\(s.conflicts == 1 ? "" : "s")" }
+        if plan.destructiveGuard.blocks { line += "; blocked by the destructive-change guard" }
         return line
     }
 
@@ -157,6 +215,21 @@ public enum PlanRenderer {
         let mask = !showAddresses
         let s = plan.summary
         var head = "<!-- poolctl-plan:\(plan.stack) -->\n"
+        // The marker stays first; then what a reviewer must not miss.
+        let scope = targetingLines(plan)
+        if !scope.isEmpty {
+            head += "> [!WARNING]\n> **" + escape(scope[0]) + "**\n>\n> " + escape(scope[1]) + "\n\n"
+        }
+        let verdict = plan.destructiveGuard
+        if !verdict.violations.isEmpty {
+            head +=
+                verdict.blocks
+                ? "> [!CAUTION]\n> **Blocked by the destructive-change guard.** `poolctl plan` exits 1 and `poolctl apply` refuses this plan:\n"
+                : "> [!NOTE]\n> **Destructive-change guard lifted** by `--allow-destructive`; it would have blocked this plan:\n"
+            for line in guardLines(verdict) { head += "> - \(escape(line))\n" }
+            if verdict.blocks { head += ">\n> \(escape(guardAdvice))\n" }
+            head += "\n"
+        }
         head += "### poolctl plan for stack `\(plan.stack)`\n\n"
         // The move column appears only when there are moves, so other plans read as before.
         let moves = s.move > 0

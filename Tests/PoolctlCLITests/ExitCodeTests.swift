@@ -174,7 +174,44 @@ import Testing
             let path = directory.appendingPathComponent("plan.json").path
             let outcome = await poolctl(["show", path])
             #expect(outcome.code == .error, "\(outcome)")
-            #expect(outcome.stderr == "poolctl: \(path): plan formatVersion 9 is not supported; this poolctl reads version 1\n")
+            #expect(outcome.stderr == "poolctl: \(path): plan formatVersion 9 is not supported; this poolctl reads version 2\n")
+        }
+    }
+
+    @Test func aBlockedPlanExits1EvenWithDetailedExitcodeAndApplyWritesNothing() async throws {
+        try await withEmulator { emulator in
+            for key in ["a", "b", "c"] {
+                _ = try await emulator.store.createSenderPool(
+                    CreateSenderPoolRequest(name: key, tags: ["poolctl": "v1~web~\(key)"], senders: []))
+            }
+            // prune: true and only a is left: 2 of 3 owned pools deleted.
+            try await withFiles(["m.yaml": "prune: true\n" + manifest(["a": "senders: []"])]) { directory in
+                let before = await emulator.store.state()
+                for arguments in [["plan", directory.path, "--detailed-exitcode"], ["apply", directory.path, "--auto-approve"]] {
+                    let outcome = await poolctl(arguments, environment: emulator.environment)
+                    #expect(outcome.code == .error, "\(outcome)")
+                    #expect(outcome.stderr.contains("would delete 2 of the stack's 3 owned pools"), "\(outcome)")
+                }
+                #expect(await emulator.store.state() == before, "a blocked apply changed a pool")
+                let lifted = await poolctl(
+                    ["plan", directory.path, "--detailed-exitcode", "--allow-destructive"], environment: emulator.environment)
+                #expect(lifted.code == .changes, "\(lifted)")
+            }
+        }
+    }
+
+    @Test func targetingASavedPlanIsAUsageError() async throws {
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]"])]) { directory in
+                let planFile = directory.appendingPathComponent("plan.json").path
+                #expect(await poolctl(["plan", directory.path, "--out", planFile], environment: emulator.environment).code == .success)
+                let outcome = await poolctl(["apply", planFile, "--exclude", "a"], environment: emulator.environment)
+                #expect(outcome.code == .error, "\(outcome)")
+                #expect(outcome.stderr.contains("a saved plan keeps the targets it was made with"), "\(outcome)")
+                #expect(await emulator.store.state().pools.isEmpty)
+                let unknown = await poolctl(["plan", directory.path, "--target", "b"], environment: emulator.environment)
+                #expect(unknown.code == .error && unknown.stderr.contains("--target 'b' is neither declared"), "\(unknown)")
+            }
         }
     }
 }

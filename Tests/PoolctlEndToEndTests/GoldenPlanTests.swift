@@ -18,7 +18,7 @@ import Testing
     @Test func theRequiredCasesExist() {
         let required = [
             "create", "update", "membership", "additive", "adopt", "prune", "protected", "duplicates", "unmanaged-same-name",
-            "markdown-cap", "move", "ignore-tags",
+            "markdown-cap", "move", "ignore-tags", "guard-blocked", "targeted",
         ]
         #expect(Set(required).isSubset(of: Set(Self.cases)))
     }
@@ -29,7 +29,7 @@ import Testing
         let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
         let loaded = try await loadFixtureManifests(directory, store: rig.store)
         let desired = try #require(loaded.desired, "manifests of \(name) must be valid: \(loaded.diagnostics)")
-        let plan = try await rig.plan(desired)
+        let plan = try await rig.plan(desired, options: try FixtureOptions.load(directory))
         let outputs = [
             ("plan.txt", PlanRenderer.text(plan)),
             ("plan.json", PlanFile(plan: plan, poolctlVersion: "test").json()),
@@ -52,20 +52,29 @@ import Testing
         let directory = Self.directory.appendingPathComponent(name)
         let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
         let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
-        let plan = try await rig.plan(desired)
+        let options = try FixtureOptions.load(directory)
+        let plan = try await rig.plan(desired, options: options)
         if plan.hasConflicts {
             // Conflicts block apply; the next plan reports the same conflicts.
-            let again = try await rig.plan(desired)
+            let again = try await rig.plan(desired, options: options)
             #expect(again.summary.conflicts == plan.summary.conflicts)
             return
         }
         let report = await rig.apply(plan)
         #expect(report.outcome == .converged, "\(ApplyRenderer.text(report))")
+        // (The guard is the CLI's to enforce; a blocked plan still applies cleanly here.)
         let after = try await rig.plan(desired)
-        #expect(!after.hasChanges, "\(PlanRenderer.text(after))")
-        // Exactly one live pool per declared key.
+        if let targeting = plan.targeting {
+            // The targeted keys converged; the keys left out were not touched.
+            let changed = Set(after.changes.filter(\.action.isChange).map(\.key))
+            #expect(changed.allSatisfy { !targeting.includes($0) }, "\(PlanRenderer.text(after))")
+            #expect(changed == Set(targeting.leftOut).intersection(changed) && !changed.isEmpty)
+        } else {
+            #expect(!after.hasChanges, "\(PlanRenderer.text(after))")
+        }
+        // Exactly one live pool per declared key (per targeted key for a partial plan).
         let state = await rig.store.state()
-        for pool in desired.pools {
+        for pool in desired.pools where plan.targeting?.includes(pool.key) ?? true {
             let owners = state.pools.filter { $0.tags["poolctl"]?.hasPrefix("v1~\(desired.stack)~\(pool.key)") == true }
             let exact = owners.filter {
                 $0.tags["poolctl"] == "v1~\(desired.stack)~\(pool.key)" || $0.tags["poolctl"] == "v1~\(desired.stack)~\(pool.key)~protected"

@@ -31,8 +31,8 @@ struct Rig {
         Workflow(api: store, parallelism: parallelism, clock: applyClock)
     }
 
-    func plan(_ desired: DesiredState) async throws -> Plan {
-        try await workflow().plan(desired: desired).plan
+    func plan(_ desired: DesiredState, options: FixtureOptions = FixtureOptions()) async throws -> Plan {
+        try await workflow().plan(desired: desired, selection: options.selection, allowDestructive: options.allowDestructive).plan
     }
 
     func apply(_ plan: Plan) async -> ApplyReport {
@@ -55,6 +55,34 @@ func loadFixtureManifests(_ directory: URL, store: EmulatorStore) async throws -
         contents.append(("manifests/\(name)", Array(text.utf8)))
     }
     return ManifestLoader().load(contents: contents)
+}
+
+/// A fixture's `options.json`, the flags its plan is made with:
+/// `{"targets": [...], "excludes": [...], "allowDestructive": true}`, all optional.
+struct FixtureOptions: Decodable {
+    var targets: [String]? = nil
+    var excludes: [String]? = nil
+    var allowDestructive = false
+
+    var selection: KeySelection { KeySelection(targets: targets ?? [], excludes: excludes ?? []) }
+
+    static func load(_ directory: URL) throws -> FixtureOptions {
+        guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("options.json").path) else {
+            return FixtureOptions()
+        }
+        return try JSONDecoder().decode(FixtureOptions.self, from: data)
+    }
+
+    enum CodingKeys: CodingKey { case targets, excludes, allowDestructive }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        targets = try container.decodeIfPresent([String].self, forKey: .targets)
+        excludes = try container.decodeIfPresent([String].self, forKey: .excludes)
+        allowDestructive = try container.decodeIfPresent(Bool.self, forKey: .allowDestructive) ?? false
+    }
 }
 
 /// Compares with a golden file, or rewrites it under RECORD_GOLDEN=1.

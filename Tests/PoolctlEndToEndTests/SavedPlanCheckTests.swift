@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlAPI
 import PoolctlEngine
+import PoolctlPlan
 import Testing
 
 /// `Workflow.checkSavedPlan` against the emulator: a plan holds until a
@@ -57,5 +58,24 @@ import Testing
                 $0.hasPrefix("pool 'sales-emea' now exists (comms_senderpool_")
                     && $0.hasSuffix("); the plan would move 'sales' (\(move.poolID ?? "")) onto the same key")
             } == true, "\(differences)")
+    }
+
+    /// A targeted plan depends only on its own pools: the check reads only
+    /// their members, and a change to a pool left out does not make it stale.
+    @Test func aTargetedPlanIsCheckedAgainstItsOwnPoolsOnly() async throws {
+        let targeted = GoldenPlanTests.directory.appendingPathComponent("targeted")
+        let rig = try Rig(seedPath: targeted.appendingPathComponent("seed.yaml").path)
+        let desired = try #require(try await loadFixtureManifests(targeted, store: rig.store).desired)
+        let api = CountingAPI(base: rig.store)
+        let workflow = Workflow(api: api, calls: api.counter, parallelism: 4, clock: rig.applyClock)
+        let plan = try await workflow.plan(desired: desired, selection: KeySelection(targets: ["alpha", "retired-1"])).plan
+        // One listing and the members of alpha and retired-1, not of all five owned pools.
+        #expect(api.counter.total == 3)
+        let beta = try #require(try await rig.store.allSenderPools().collect().first { $0.name == "beta" })
+        rig.clock.advance(seconds: 5)
+        _ = try await rig.store.updateSenderPool(id: beta.id, UpdateSenderPoolRequest(name: "Beta renamed", tags: nil))
+        let check = try await workflow.checkSavedPlan(PlanFile.decode(Array(PlanFile(plan: plan, poolctlVersion: "test").json().utf8)).plan)
+        #expect(!check.isStale, "\(check.differences)")
+        #expect(check.calls == 3)
     }
 }

@@ -36,8 +36,10 @@ private let goldenPlans: [URL] = {
     @Test(arguments: [
         ("[1]", "not a JSON document"),
         (#"{"formatVersion": 1, "kind": "terraform-plan"}"#, #"not a poolctl plan (expected "kind": "poolctl-plan")"#),
-        (#"{"formatVersion": 2, "kind": "poolctl-plan"}"#, "plan formatVersion 2 is not supported; this poolctl reads version 1"),
-        (#"{"kind": "poolctl-plan"}"#, "plan formatVersion missing is not supported; this poolctl reads version 1"),
+        // Version 1 has no guard and no targeting: applying it as a whole, allowed plan could be wrong.
+        (#"{"formatVersion": 1, "kind": "poolctl-plan"}"#, "plan formatVersion 1 is not supported; this poolctl reads version 2"),
+        (#"{"formatVersion": 3, "kind": "poolctl-plan"}"#, "plan formatVersion 3 is not supported; this poolctl reads version 2"),
+        (#"{"kind": "poolctl-plan"}"#, "plan formatVersion missing is not supported; this poolctl reads version 2"),
     ])
     func aReaderRefusesOtherKindsAndVersions(text: String, message: String) {
         do {

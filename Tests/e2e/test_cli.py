@@ -127,7 +127,7 @@ def plan_reads_with_the_minimum_number_of_calls():
         assert after["total"] - before == minimum, f"{after['total'] - before} calls, minimum {minimum}: {after['byEndpoint']}"
         doc = json.loads(p.stdout)
         s = doc["summary"]
-        assert doc["formatVersion"] == 1 and (s["create"], s["addSenders"], s["removeSenders"], s["update"]) == (0, 0, 0, 3), s
+        assert doc["formatVersion"] == 2 and (s["create"], s["addSenders"], s["removeSenders"], s["update"]) == (0, 0, 0, 3), s
     finally:
         emu.stop()
 
@@ -334,17 +334,34 @@ def every_fixture_case_plans_applies_and_plans_clean_over_a_socket():
                 for index, pool_id in enumerate(ids):
                     text = text.replace("{{seed-pool-%d}}" % index, pool_id)
                 open(os.path.join(work, name), "w").write(text)
-            plan = emu.run("plan", work, "--format", "json")
+            # options.json: the flags the golden plan is made with (--target, --exclude).
+            flags = []
+            options_path = os.path.join(directory, "options.json")
+            if os.path.exists(options_path):
+                options = json.load(open(options_path))
+                flags += [f for key in options.get("targets", []) for f in ("--target", key)]
+                flags += [f for key in options.get("excludes", []) for f in ("--exclude", key)]
+            plan = emu.run("plan", work, "--format", "json", *flags)
             doc = json.loads(plan.stdout)
+            if doc["guard"]["blocked"]:
+                # Refused with nothing written; --allow-destructive applies it (test_guard.py covers the rest).
+                assert plan.returncode == 1, (case, plan.returncode)
+                before = emu.state()
+                p = emu.run("apply", work, "--auto-approve", *flags)
+                assert p.returncode == 1 and "destructive-change guard" in p.stderr and emu.state() == before, (case, p.stderr)
+                flags.append("--allow-destructive")
             if doc["summary"]["conflicts"]:
                 assert plan.returncode == 1, (case, plan.returncode)
                 p = emu.run("apply", work, "--auto-approve")
                 assert p.returncode == 1 and "conflicts" in p.stderr, (case, p.returncode, p.stderr)
                 continue
-            assert plan.returncode == 0, (case, plan.stderr)
-            p = emu.run("apply", work, "--auto-approve")
+            assert plan.returncode == (1 if doc["guard"]["blocked"] else 0), (case, plan.stderr)
+            p = emu.run("apply", work, "--auto-approve", *flags)
             assert p.returncode == 0, (case, p.stdout[-3000:], p.stderr[-2000:])
-            p = emu.run("plan", work, "--detailed-exitcode")
+            # A partial plan converges only its keys: plan them again, minus the ones it deleted.
+            deleted = {c["key"] for c in doc["changes"] if c["action"] == "delete"}
+            again = [f for i, f in enumerate(flags) if f not in deleted and not (f == "--target" and flags[i + 1] in deleted)]
+            p = emu.run("plan", work, "--detailed-exitcode", *again)
             assert p.returncode == 0, (case, p.stdout)
         finally:
             emu.stop()

@@ -64,7 +64,9 @@ def two_different_manifests_end_as_exactly_one_of_them():
     try:
         a = manifest(tempfile.mkdtemp() + "/a", "mix", {f"a{i}": [sender_id(i)] for i in range(5)}, prune=True)
         b = manifest(tempfile.mkdtemp() + "/b", "mix", {f"b{i}": [sender_id(20 + i)] for i in range(5)}, prune=True)
-        procs = [start_apply(emu, a, "--lock-timeout", "3m"), start_apply(emu, b, "--lock-timeout", "3m")]
+        # The second apply replaces all 5 pools of the first: the destructive-change guard would
+        # rightly block it, so both lift it; this test is about the lease.
+        procs = [start_apply(emu, m, "--lock-timeout", "3m", "--allow-destructive") for m in (a, b)]
         outs = [p.communicate(timeout=240) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], [o[1][-600:] for o in outs]
         keys = sorted(p["tags"]["poolctl"].split("~")[2] for p in owned(emu.state(), "mix"))

@@ -23,6 +23,7 @@ NOT_EXPRESSIBLE = {
     "duplicate-adopt": "uniqueness across pools",
     "duplicate-mapping-key": "YAML readers keep one of the keys",
     "duplicate-sender-via-alias": "needs alias resolution",
+    "guard-contradiction": "spans two documents",
     "invalid-utf8": "not text",
     "missing-stack": "stack is required once per set, not per document",
     "syntax-error": "not YAML",
@@ -79,6 +80,15 @@ def main():
     for valid, doc in inline:
         check(VALIDATOR.is_valid(doc) == valid, f"{'accepts' if valid else 'rejects'} {json.dumps(doc)}")
 
+    # guard: its bounds and types, accepted and rejected like poolctl does.
+    for guard, valid in [
+        ({}, True), ({"maxDeletedPools": 0}, True), ({"maxDeletedPools": 3, "maxRemovedFraction": 0.25}, True),
+        ({"maxRemovedFraction": 1}, True), ({"maxRemovedFraction": 0}, True),
+        ({"maxDeletedPools": -1}, False), ({"maxDeletedPools": 2.5}, False), ({"maxDeletedPools": "2"}, False),
+        ({"maxRemovedFraction": 1.5}, False), ({"maxRemovedFraction": "half"}, False), ({"maxDeletedPool": 2}, False),
+        (None, False), (0.5, False),
+    ]:
+        check(VALIDATOR.is_valid({**base, "guard": guard}) == valid, f"guard: {guard!r} is {'valid' if valid else 'invalid'}")
     for name in NOT_EXPRESSIBLE:
         check(os.path.exists(os.path.join(ROOT, "Tests", "Fixtures", "invalid", name + ".yaml")), f"listed fixture {name} exists")
 

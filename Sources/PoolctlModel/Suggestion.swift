@@ -1,8 +1,8 @@
 /// "Did you mean …?" for unknown keys and aliases.
-enum Suggestion {
+public enum Suggestion {
     /// The candidate nearest to `text` by edit distance, when it is close
     /// enough to be a plausible typo.
-    static func nearest(to text: String, in candidates: some Sequence<String>) -> String? {
+    public static func nearest(to text: String, in candidates: some Sequence<String>) -> String? {
         let limit = max(2, text.count / 3)
         var best: (String, Int)?
         for candidate in candidates {
@@ -15,7 +15,7 @@ enum Suggestion {
     }
 
     /// Levenshtein distance, cut short once it exceeds `limit`.
-    static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
+    public static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
         let a = Array(a.unicodeScalars)
         let b = Array(b.unicodeScalars)
         if abs(a.count - b.count) > limit { return limit + 1 }
