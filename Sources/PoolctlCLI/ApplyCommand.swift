@@ -234,12 +234,24 @@ struct ApplyCommand: ContextCommand {
         return report
     }
 
-    /// One argument that is a JSON file is a saved plan.
+    /// One argument that is a JSON file is a saved plan; a saved plan beside
+    /// other arguments is refused rather than read as a manifest.
     private func savedPlanArgument() throws -> PlanFile? {
-        guard paths.count == 1, let data = FileManager.default.contents(atPath: paths[0]),
-            data.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{")
-        else { return nil }
+        let plans = paths.filter(Self.looksLikeSavedPlan)
+        guard !plans.isEmpty else { return nil }
+        guard paths.count == 1 else {
+            throw CommandFailure(
+                message:
+                    "poolctl: \(plans.joined(separator: ", ")) \(plans.count == 1 ? "is a saved plan" : "are saved plans"); apply takes one saved plan alone, or manifest files and directories. Nothing was read or changed.",
+                exitCode: .error)
+        }
         return try readPlanFile(paths[0])
+    }
+
+    /// A JSON object: manifests are YAML, and a YAML document does not start with '{'.
+    private static func looksLikeSavedPlan(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 4096) else { return false }
+        return head.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{")
     }
 
     private static func confirm(_ context: CommandContext) throws {

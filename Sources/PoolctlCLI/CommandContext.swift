@@ -53,9 +53,11 @@ public struct Console: Sendable {
         self.sink = sink
     }
 
-    /// A process stream. The only place that touches them.
+    /// A process stream. The only place that touches them. A reader that
+    /// went away (EPIPE) loses the rest of the output; it must not stop the
+    /// command, which may be in the middle of an apply.
     init(handle: FileHandle) {
-        self.init(isTerminal: isatty(handle.fileDescriptor) == 1) { handle.write(Data($0.utf8)) }
+        self.init(isTerminal: isatty(handle.fileDescriptor) == 1) { try? handle.write(contentsOf: Data($0.utf8)) }
     }
 
     public func write(_ text: String) {

@@ -31,6 +31,10 @@ public enum PoolctlVersion {
 public enum PoolctlMain {
     /// Runs poolctl on the process's arguments and streams, then exits.
     public static func main() async -> Never {
+        // `poolctl plan | head` must not kill an apply half-way (and leave its
+        // lease behind): a closed reader becomes a write error, which the
+        // console ignores, and the command runs to its end.
+        signal(SIGPIPE, SIG_IGN)
         let code = await run(arguments: Array(CommandLine.arguments.dropFirst()), context: .process)
         exit(code.rawValue)
     }

@@ -7,7 +7,8 @@ public enum Suggestion {
         var best: (String, Int)?
         for candidate in candidates {
             let distance = editDistance(text, candidate, limit: limit)
-            if distance <= limit, best == nil || distance < best!.1 || (distance == best!.1 && candidate < best!.0) {
+            // A suggestion must keep something of what was typed: 'zz' is not a typo of 'x'.
+            if distance <= limit, distance < text.count, best == nil || distance < best!.1 || (distance == best!.1 && candidate < best!.0) {
                 best = (candidate, distance)
             }
         }

@@ -24,22 +24,34 @@ public struct KeySelection: Sendable, Hashable {
         -> Targeting?
     {
         guard !isEmpty else { return nil }
-        let known = Set(declared).union(owned)
-        let unknown = (targets.map { ("--target", $0) } + excludes.map { ("--exclude", $0) }).filter { !known.contains($0.1) }
-        if !unknown.isEmpty {
-            throw TargetingError(
-                problems: unknown.map { option, key in
-                    var text = "\(option) '\(key)' is neither declared in the manifests nor an owned pool of the stack"
-                    if let nearest = Suggestion.nearest(to: key, in: known.sorted()) { text += "; did you mean '\(nearest)'?" }
-                    return text
-                })
+        // Both keys of a move are the stack's, even before or after the
+        // pool changes hands.
+        let known = Set(declared).union(owned).union(moves.keys).union(moves.values)
+        let given = targets.map { ("--target", $0) } + excludes.map { ("--exclude", $0) }
+        var problems: [String] = []
+        for (option, key) in given where !known.contains(key) {
+            if !ResourceName.isValid(key) {
+                problems.append("\(option) '\(key)' is not a pool key: a key is \(ResourceName.rule)")
+                continue
+            }
+            var text = "\(option) '\(key)' is neither declared in the manifests nor an owned pool of the stack"
+            if let nearest = Suggestion.nearest(to: key, in: known.sorted()) { text += "; did you mean '\(nearest)'?" }
+            problems.append(text)
         }
+        if !problems.isEmpty { throw TargetingError(problems: problems) }
         func withMovePartners(_ keys: [String]) -> [String] {
             var all = Set(keys)
             for (new, old) in moves where all.contains(new) || all.contains(old) { all.formUnion([new, old]) }
             return all.sorted()
         }
         let targeting = Targeting(targets: withMovePartners(targets), excludes: withMovePartners(excludes), leftOut: [])
+        // A selection that covers nothing would print "No changes" and exit 0:
+        // in CI that reads as "in sync".
+        if !known.contains(where: targeting.includes) {
+            throw TargetingError(problems: [
+                "--target and --exclude leave no pool key to plan (\(given.map { "\($0.0) \($0.1)" }.joined(separator: ", "))); nothing would be planned or applied"
+            ])
+        }
         return Targeting(
             targets: targeting.targets, excludes: targeting.excludes, leftOut: known.filter { !targeting.includes($0) }.sorted())
     }

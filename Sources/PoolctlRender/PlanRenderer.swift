@@ -87,7 +87,7 @@ public enum PlanRenderer {
             ? "No other pool key was left out."
             : "Left out, not planned: \(grouped(count)) pool key\(count == 1 ? "" : "s") (\(keyList(targeting.leftOut)))."
         return [
-            "Partial plan (\(scope.joined(separator: "; "))): other pool keys are neither planned nor pruned.", leftOut,
+            "Partial plan (\(scope.joined(separator: "; "))): the keys left out are neither planned nor pruned.", leftOut,
         ]
     }
 

@@ -214,4 +214,41 @@ import Testing
             }
         }
     }
+
+    /// A saved plan beside manifests (or a second plan) was read as a manifest
+    /// and drowned in "unknown key" errors; it is one clear refusal now.
+    @Test func aSavedPlanWithOtherArgumentsIsRefused() async throws {
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]"])]) { directory in
+                let planFile = directory.appendingPathComponent("plan.json").path
+                #expect(
+                    await poolctl(
+                        ["plan", directory.appendingPathComponent("m.yaml").path, "--out", planFile], environment: emulator.environment
+                    ).code == .success)
+                for extra in [[planFile], [directory.appendingPathComponent("m.yaml").path]] {
+                    let outcome = await poolctl(["apply", planFile] + extra + ["--auto-approve"], environment: emulator.environment)
+                    #expect(outcome.code == .error, "\(outcome)")
+                    #expect(outcome.stderr.contains("apply takes one saved plan alone"), "\(outcome)")
+                    #expect(!outcome.stderr.contains("unknown top-level key"), "\(outcome)")
+                }
+                #expect(await emulator.store.state().pools.isEmpty)
+            }
+        }
+    }
+
+    /// A selection that covers nothing must not report "No changes" and exit 0.
+    @Test func targetsThatSelectNothingAreAnError() async throws {
+        try await withEmulator { emulator in
+            try await withFiles(["m.yaml": manifest(["a": "senders: [\(s1)]", "b": "name: B"])]) { directory in
+                let outcome = await poolctl(
+                    ["plan", directory.path, "--target", "a", "--exclude", "a", "--detailed-exitcode"], environment: emulator.environment)
+                #expect(outcome.code == .error, "\(outcome)")
+                #expect(outcome.stderr.contains("leave no pool key to plan"), "\(outcome)")
+                let invalid = await poolctl(["plan", directory.path, "--target", "Bad Key"], environment: emulator.environment)
+                #expect(invalid.code == .error && invalid.stderr.contains("'Bad Key' is not a pool key"), "\(invalid)")
+                let far = await poolctl(["plan", directory.path, "--target", "zz"], environment: emulator.environment)
+                #expect(far.code == .error && !far.stderr.contains("did you mean"), "\(far)")
+            }
+        }
+    }
 }

@@ -82,4 +82,19 @@ import Testing
         #expect(excluded.leftOut == ["new", "old"])
         #expect(Planner().plan(desired: desired, live: live, targeting: excluded).changes.map(\.key) == ["beta"])
     }
+
+    /// The old key of a move stays a key of the stack after its pool changed
+    /// hands (or before it exists), so naming it is not an error.
+    @Test func aMovesOldKeyIsKnownWithoutALivePool() throws {
+        let targeting = try #require(
+            try KeySelection(targets: ["gone"]).resolve(declared: ["new", "beta"], owned: ["new", "beta"], moves: ["new": "gone"]))
+        #expect(targeting.targets == ["gone", "new"])
+        #expect(targeting.leftOut == ["beta"])
+    }
+
+    @Test func suggestionsKeepSomethingOfWhatWasTyped() {
+        #expect(Suggestion.nearest(to: "zz", in: ["x", "ab"]) == nil)
+        #expect(Suggestion.nearest(to: "", in: ["x"]) == nil)
+        #expect(Suggestion.nearest(to: "alpah", in: ["alpha", "beta"]) == "alpha")
+    }
 }

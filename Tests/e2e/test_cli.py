@@ -367,6 +367,32 @@ def every_fixture_case_plans_applies_and_plans_clean_over_a_socket():
             emu.stop()
 
 
+@test
+def a_reader_that_goes_away_does_not_stop_an_apply():
+    """`poolctl apply … | head -1`: the rest of the output is lost, but the
+    apply runs to its end and releases its lease (it used to trap on EPIPE)."""
+    emu = Emulator(inventory(20))
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "pipe", {f"k{i}": [sender_id(i)] for i in range(20)})
+        proc = subprocess.Popen([BIN, "apply", m, "--auto-approve"], env=emu.env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.readline()
+        proc.stdout.close()  # the reader goes away while poolctl still has a plan and a report to print
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=120)
+        assert code == 0, (code, err)
+        assert "Fatal error" not in err, err
+        state = emu.state()
+        one_pool_per_key(state, "pipe", [f"k{i}" for i in range(20)])
+        assert not [p for p in state["pools"] if "poolctl-lease" in (p.get("tags") or {})], "the lease was left behind"
+        # plan and validate too exit normally into a closed pipe.
+        for args in (["plan", m], ["validate", m]):
+            p = subprocess.run(f"'{BIN}' {' '.join(args)} | true", shell=True, env=emu.env(), capture_output=True, text=True)
+            assert "Fatal error" not in p.stderr, p.stderr
+    finally:
+        emu.stop()
+
+
 def run_on_tty(emu, args, answer):
     """Runs poolctl with a terminal as stdin/stdout and answers its prompt."""
     import pty
