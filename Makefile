@@ -101,6 +101,9 @@ clean:
 # .build-release (benchmarks), and without the $ORIGIN run path SwiftPM adds
 # by default. Everything it writes stays under .build-dist/,
 # except the .deb, written to the top of the tree (ignored by git).
+# `make install` and `make deb` write nothing into the build tree (the .deb
+# aside), so `make dist && sudo make install` or `sudo make test-deb` leaves no
+# root-owned file there for a later `make deb` or `make install` to trip on.
 DIST_SCRATCH := .build-dist
 DIST_BIN := $(DIST_SCRATCH)/release/poolctl
 # The one source of truth for the version: PoolctlVersion.current.
@@ -123,7 +126,9 @@ FISH_COMPLETION_DIR ?= $(DATADIR)/fish/vendor_completions.d
 DEB_VERSION := $(subst -,~,$(VERSION))
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
 DEB := poolctl_$(DEB_VERSION)_$(DEB_ARCH).deb
-DEB_WORK := $(DIST_SCRATCH)/deb
+# The staging tree: a fresh `mktemp -d` directory for each `make deb`, removed
+# afterwards (deb passes it to deb-package as DEB_WORK).
+DEB_WORK ?=
 # debhelper's layout: dpkg-shlibdeps, run in DEB_WORK, finds debian/control there.
 DEB_ROOT := $(DEB_WORK)/debian/poolctl
 DEB_MAINTAINER ?= poolctl maintainers <maintainers@users.noreply.b-seed-c7916edf.example>
@@ -132,7 +137,7 @@ DEB_HOMEPAGE ?= https://github.com/poolctl/poolctl
 # `objdump -p .build-dist/release/poolctl | grep NEEDED` shows.
 DEB_DEPENDS_FALLBACK := libc6, libgcc-s1, libstdc++6, zlib1g, libyaml-0-2
 
-.PHONY: deps-libyaml dist install uninstall deb test-deb clean-dist
+.PHONY: deps-libyaml dist install uninstall deb deb-package test-deb clean-dist
 
 # The release binary with the Swift runtime linked in. A file target that
 # depends on the sources, so `make dist && sudo make install` compiles nothing
@@ -157,26 +162,47 @@ install: dist
 	install -m 0755 $(DIST_BIN) "$(DESTDIR)$(BINDIR)/poolctl"
 	$(STRIP) "$(DESTDIR)$(BINDIR)/poolctl"
 	install -m 0644 schema/manifest.schema.json "$(DESTDIR)$(DATADIR)/poolctl/manifest.schema.json"
-	mkdir -p $(DIST_SCRATCH)/completions
-	$(DIST_BIN) --generate-completion-script bash > $(DIST_SCRATCH)/completions/poolctl.bash
-	$(DIST_BIN) --generate-completion-script zsh > $(DIST_SCRATCH)/completions/_poolctl
-	$(DIST_BIN) --generate-completion-script fish > $(DIST_SCRATCH)/completions/poolctl.fish
-	install -m 0644 $(DIST_SCRATCH)/completions/poolctl.bash "$(DESTDIR)$(BASH_COMPLETION_DIR)/poolctl"
-	install -m 0644 $(DIST_SCRATCH)/completions/_poolctl "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_poolctl"
-	install -m 0644 $(DIST_SCRATCH)/completions/poolctl.fish "$(DESTDIR)$(FISH_COMPLETION_DIR)/poolctl.fish"
+# The completions are generated in a temporary directory, not the build tree
+# (install often runs as root), then installed with mode 0644.
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(DIST_BIN) --generate-completion-script bash > "$$tmp/poolctl.bash" && \
+	  $(DIST_BIN) --generate-completion-script zsh > "$$tmp/_poolctl" && \
+	  $(DIST_BIN) --generate-completion-script fish > "$$tmp/poolctl.fish" && \
+	  install -m 0644 "$$tmp/poolctl.bash" "$(DESTDIR)$(BASH_COMPLETION_DIR)/poolctl" && \
+	  install -m 0644 "$$tmp/_poolctl" "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_poolctl" && \
+	  install -m 0644 "$$tmp/poolctl.fish" "$(DESTDIR)$(FISH_COMPLETION_DIR)/poolctl.fish"
 
-# Removes exactly what install wrote (same PREFIX and DESTDIR).
+# Removes exactly what install wrote (same PREFIX and DESTDIR): the files,
+# then the directories install may have created, each only if it is empty now:
+# share/poolctl, the three completion directories, and the parent of each one
+# removed (share/bash-completion, share/zsh, share/fish), never bin, share or
+# PREFIX themselves. rmdir, never rm -rf: these directories are shared.
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/poolctl" "$(DESTDIR)$(DATADIR)/poolctl/manifest.schema.json" \
 	  "$(DESTDIR)$(BASH_COMPLETION_DIR)/poolctl" "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_poolctl" \
 	  "$(DESTDIR)$(FISH_COMPLETION_DIR)/poolctl.fish"
-	-rmdir "$(DESTDIR)$(DATADIR)/poolctl" 2>/dev/null
+	for d in "$(DESTDIR)$(DATADIR)/poolctl" \
+	  "$(DESTDIR)$(BASH_COMPLETION_DIR)" "$(DESTDIR)$(ZSH_COMPLETION_DIR)" "$(DESTDIR)$(FISH_COMPLETION_DIR)"; do \
+	  if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; \
+	done
+	for d in "$(DESTDIR)$(BASH_COMPLETION_DIR)" "$(DESTDIR)$(ZSH_COMPLETION_DIR)" "$(DESTDIR)$(FISH_COMPLETION_DIR)"; do \
+	  [ -d "$$d" ] && continue; p=$$(dirname "$$d"); \
+	  case $$p in "$(DESTDIR)$(DATADIR)" | "$(DESTDIR)$(PREFIX)" | "$(DESTDIR)$(BINDIR)" | / | .) continue ;; esac; \
+	  if [ -d "$$p" ]; then rmdir --ignore-fail-on-non-empty "$$p"; fi; \
+	done
 
 # The Debian package: `make install` into a staging tree with PREFIX=/usr (zsh
 # completions where Debian's zsh looks for packaged ones), a copyright file,
 # then DEBIAN/control and md5sums, and dpkg-deb. Files are owned by root.
+# The staging tree is a fresh temporary directory (removed on exit), so a
+# root-owned tree left by an earlier `sudo make test-deb` cannot get in the way.
 deb: dist
-	rm -rf $(DEB_WORK) $(DEB)
+	rm -f $(DEB)
+	work=$$(mktemp -d) && trap 'rm -rf "$$work"' EXIT && \
+	  $(MAKE) --no-print-directory deb-package DEB_WORK="$$work"
+
+deb-package:
+	@test -n "$(DEB_WORK)" && test -d "$(DEB_WORK)" || { echo "deb-package is run by 'make deb' (needs DEB_WORK)" >&2; exit 1; }
 	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr \
 	  ZSH_COMPLETION_DIR=/usr/share/zsh/vendor-completions
 	install -d $(DEB_ROOT)/usr/share/doc/poolctl $(DEB_ROOT)/DEBIAN

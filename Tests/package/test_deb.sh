@@ -32,29 +32,46 @@ fail() {
 }
 step() { printf '\n==> %s\n' "$*"; }
 
-# The toolchain's own libraries (libswiftCore, libFoundation, libdispatch...),
-# to hide while the installed binary runs.
+# The toolchain's Swift runtime (libswiftCore, libFoundation, libdispatch... in
+# <toolchain>/usr/lib/swift/linux), to hide while the installed binary runs.
+# Only that swift/ directory is hidden, never the lib directory above it: where
+# Swift is installed under /usr (the swift:*-bookworm images) that is /usr/lib,
+# and hiding it would hide libc too (/lib -> usr/lib), so every isolated run
+# would fail and the control below would pass for the wrong reason. The static
+# archives in lib/swift_static are never loaded at run time: nothing to hide.
 TOOLCHAIN_LIB=""
+HIDE_DIR=""
 if command -v swift >/dev/null 2>&1; then
   TOOLCHAIN_LIB=$(readlink -f "$(dirname "$(readlink -f "$(command -v swift)")")/../lib")
+  if [[ -d $TOOLCHAIN_LIB/swift ]]; then
+    HIDE_DIR=$(readlink -f "$TOOLCHAIN_LIB/swift")
+    case ${HIDE_DIR%/} in
+      "" | / | /usr | /lib | /lib32 | /lib64 | /libx32 | /usr/lib | /usr/lib32 | /usr/lib64 | /usr/libx32 \
+        | /usr/local/lib | /lib/*-linux-gnu* | /usr/lib/*-linux-gnu*)
+        fail "refusing to hide $HIDE_DIR (from swift at $(command -v swift)): it is a system library directory, and hiding it would hide libc as well"
+        ;;
+    esac
+    compgen -G "$HIDE_DIR/*/libswiftCore.so*" >/dev/null \
+      || fail "no libswiftCore.so under $HIDE_DIR/*/: cannot tell where this toolchain keeps the Swift runtime"
+  fi
 fi
 
 # Runs "$@" as a user without the toolchain would: an empty environment with
 # PATH=/usr/bin:/bin and, when we may use a private mount namespace, the
-# toolchain's lib directory covered by an empty tmpfs. Every step execs the
-# next, so with EXEC=exec in a background subshell, $! is poolctl's pid.
+# toolchain's Swift runtime directory covered by an empty tmpfs. Every step
+# execs the next, so with EXEC=exec in a background subshell, $! is poolctl's pid.
 EXEC=""
 isolated() {
   if [[ $CAN_HIDE == 1 ]]; then
-    $EXEC $SUDO unshare -m sh -c 'mount -t tmpfs none "$0" && exec "$@"' "$TOOLCHAIN_LIB" \
+    $EXEC $SUDO unshare -m sh -c 'mount -t tmpfs none "$0" && exec "$@"' "$HIDE_DIR" \
       env -i PATH=/usr/bin:/bin HOME="$WORK" "$@"
   else
     $EXEC env -i PATH=/usr/bin:/bin HOME="$WORK" "$@"
   fi
 }
 CAN_HIDE=0
-if [[ -n $TOOLCHAIN_LIB && -d $TOOLCHAIN_LIB ]] \
-  && $SUDO unshare -m sh -c 'mount -t tmpfs none "$0"' "$TOOLCHAIN_LIB" 2>/dev/null; then
+if [[ -n $HIDE_DIR ]] \
+  && $SUDO unshare -m sh -c 'mount -t tmpfs none "$0"' "$HIDE_DIR" 2>/dev/null; then
   CAN_HIDE=1
 fi
 
@@ -92,17 +109,33 @@ fi
 ok "no Swift runtime library, no run path"
 
 if [[ $CAN_HIDE == 1 ]]; then
-  echo "the toolchain's $TOOLCHAIN_LIB is hidden (empty tmpfs) from here on"
+  echo "the toolchain's Swift runtime $HIDE_DIR is hidden (empty tmpfs) from here on"
+  # The isolation must leave the system's libraries alone: a dynamically
+  # linked system program still runs in it.
+  isolated /bin/sh -c true || fail "the isolation breaks /bin/sh: hiding $HIDE_DIR hides system libraries"
+  isolated /bin/sh -c 'for f in "$1"/*/libswiftCore.so*; do [ -e "$f" ] && exit 1; done; exit 0' sh "$HIDE_DIR" \
+    || fail "the isolation does not hide libswiftCore.so under $HIDE_DIR"
+  ok "isolation: libswiftCore.so hidden, /bin/sh still runs"
   # A control: a debug build (the toolchain's libraries via its run path) must
-  # fail to start in the same isolation, or the isolation proves nothing.
+  # start without the isolation, and fail to start in it because libswiftCore
+  # is missing, or the isolation proves nothing.
   if [[ -x $REPO/.build/debug/poolctl ]]; then
-    if isolated "$REPO/.build/debug/poolctl" --version >/dev/null 2>&1; then
+    env -i PATH=/usr/bin:/bin HOME="$WORK" "$REPO/.build/debug/poolctl" --version >/dev/null 2>&1 \
+      || fail "control: .build/debug/poolctl does not run even with the toolchain in reach"
+    if isolated "$REPO/.build/debug/poolctl" --version >/dev/null 2>"$WORK/control.err"; then
       fail "the isolation does not hide the toolchain: .build/debug/poolctl still runs"
     fi
-    ok "control: .build/debug/poolctl cannot start without the toolchain"
+    # The loader names the first library it cannot find (libswiftSwiftOnoneSupport.so
+    # before libswiftCore.so for a debug build): it must be one of the hidden runtime's.
+    missing=$(sed -n 's/.*error while loading shared libraries: \([^:]*\): .*/\1/p' "$WORK/control.err" | head -1)
+    if [[ -z $missing ]] || ! compgen -G "$HIDE_DIR/*/$missing" >/dev/null; then
+      cat "$WORK/control.err" >&2
+      fail "control: .build/debug/poolctl failed in the isolation, but not for want of a Swift runtime library from $HIDE_DIR"
+    fi
+    ok "control: .build/debug/poolctl cannot start without the toolchain ($missing hidden)"
   fi
 else
-  echo "note: cannot hide the toolchain (no private mount namespace): running with env -i only"
+  echo "note: cannot hide the toolchain's Swift runtime (no toolchain, or no private mount namespace): running with env -i only"
 fi
 
 step "poolctl --version"
