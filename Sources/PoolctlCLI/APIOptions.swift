@@ -14,7 +14,10 @@ struct APIOptions: ParsableArguments {
     @Flag(help: "Log every HTTP request and response to stderr (credentials redacted).")
     var debug = false
 
-    @Option(help: "API requests in flight at once (pools waiting on operations hold none).")
+    @Option(
+        help:
+            "API requests in flight at most (plan and export: pools' member lists read at once; apply: its reads and writes, and a pool waiting on an operation holds none)."
+    )
     var parallelism = 16
 
     @Option(

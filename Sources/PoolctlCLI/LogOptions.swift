@@ -12,7 +12,7 @@ struct LogOptions: ParsableArguments {
     @Option(
         name: .customLong("log-format"),
         help: ArgumentHelp(
-            "stderr while applying: text (progress for people) or ndjson (one JSON event per line and nothing else; see below).",
+            "stderr while applying: text (progress for people) or ndjson (one JSON event per line and nothing else; see README, Machine-readable logs).",
             valueName: "format"))
     var format: LogFormat = .text
 }

@@ -101,17 +101,30 @@ public enum LogValue: Sendable, Hashable, Encodable {
 
 extension ApplyLogEvent {
     /// The plan about to be applied (`source`: `manifests` or `saved-plan`).
+    /// `guard` is the destructive-change guard's verdict (`violations`: the
+    /// rules broken; `blocked`: apply refuses); `targeting` is there only for
+    /// a partial plan (`leftOut`: how many keys it does not cover).
     public static func plan(_ plan: Plan, source: String) -> ApplyLogEvent {
         let summary = plan.summary
+        let verdict = plan.destructiveGuard
         return ApplyLogEvent(
             .plan,
             [
                 "stack": .string(plan.stack), "source": .string(source), "create": .int(summary.create),
                 "update": .int(summary.update), "delete": .int(summary.delete), "adopt": .int(summary.adopt),
-                "deleteBlocked": .int(summary.deleteBlocked), "addSenders": .int(summary.addSenders),
-                "removeSenders": .int(summary.removeSenders), "conflicts": .int(summary.conflicts),
-                "warnings": .int(summary.warnings), "estimatedApiCalls": .int(summary.apiCalls),
-                "hasChanges": .bool(summary.hasChanges),
+                "move": .int(summary.move), "deleteBlocked": .int(summary.deleteBlocked),
+                "addSenders": .int(summary.addSenders), "removeSenders": .int(summary.removeSenders),
+                "conflicts": .int(summary.conflicts), "warnings": .int(summary.warnings),
+                "estimatedApiCalls": .int(summary.apiCalls), "hasChanges": .bool(summary.hasChanges),
+                "guard": .object([
+                    "blocked": .bool(verdict.blocks), "lifted": .bool(verdict.lifted), "violations": .int(verdict.violations.count),
+                ]),
+                "targeting": plan.targeting.map { targeting in
+                    .object([
+                        "targets": .array(targeting.targets.map(LogValue.string)),
+                        "excludes": .array(targeting.excludes.map(LogValue.string)), "leftOut": .int(targeting.leftOut.count),
+                    ])
+                },
             ])
     }
 

@@ -38,8 +38,60 @@ import Testing
             estimate: CallEstimate(byEndpoint: ["POST /v1/SenderPools": 1, "DELETE /v1/SenderPools/{senderPoolId}": 1]))
         #expect(
             line(.plan(plan, source: "manifests"))
-                == #"{"addSenders":1,"adopt":0,"conflicts":0,"create":1,"delete":1,"deleteBlocked":0,"estimatedApiCalls":2,"event":"plan","hasChanges":true,"removeSenders":0,"source":"manifests","stack":"web","time":"2025-01-01T12:34:56.789Z","update":0,"v":1,"warnings":0}"#
+                == #"{"addSenders":1,"adopt":0,"conflicts":0,"create":1,"delete":1,"deleteBlocked":0,"estimatedApiCalls":2,"event":"plan","guard":{"blocked":false,"lifted":false,"violations":0},"hasChanges":true,"move":0,"removeSenders":0,"source":"manifests","stack":"web","time":"2025-01-01T12:34:56.789Z","update":0,"v":1,"warnings":0}"#
                 + "\n")
+    }
+
+    /// A renamed key is a move: counted as one, not as nothing.
+    @Test func planLineCountsMoves() {
+        let move = PoolChange(
+            key: "new", action: .move, poolID: pool, name: ValueChange(before: "old", after: "new"),
+            tags: [TagChange(key: "poolctl", before: "web/old", after: "web/new")], movedFrom: "old")
+        let plan = Plan(
+            stack: "web", prune: false, changes: [move], diagnostics: [], fingerprints: [],
+            estimate: CallEstimate(byEndpoint: ["PATCH /v1/SenderPools/{senderPoolId}": 1]))
+        #expect(
+            line(.plan(plan, source: "saved-plan"))
+                == #"{"addSenders":0,"adopt":0,"conflicts":0,"create":0,"delete":0,"deleteBlocked":0,"estimatedApiCalls":1,"event":"plan","guard":{"blocked":false,"lifted":false,"violations":0},"hasChanges":true,"move":1,"removeSenders":0,"source":"saved-plan","stack":"web","time":"2025-01-01T12:34:56.789Z","update":0,"v":1,"warnings":0}"#
+                + "\n")
+    }
+
+    /// The guard's verdict, as `DestructiveGuard` gives it: blocked, then lifted.
+    @Test func planLineCarriesTheGuardsVerdict() {
+        let deletes = ["a", "b", "c"].map { key in
+            PoolChange(key: key, action: .delete, poolID: "comms_senderpool_\(key)", name: ValueChange(before: key, after: nil))
+        }
+        var verdict = DestructiveGuard.evaluate(changes: deletes, ownedPools: 4, policy: GuardPolicy())
+        #expect(verdict.blocks && verdict.violations.count == 1)
+        var plan = Plan(
+            stack: "web", prune: true, changes: deletes, diagnostics: [], fingerprints: [],
+            estimate: CallEstimate(byEndpoint: ["DELETE /v1/SenderPools/{senderPoolId}": 3]), destructiveGuard: verdict)
+        #expect(
+            line(.plan(plan, source: "manifests"))
+                == #"{"addSenders":0,"adopt":0,"conflicts":0,"create":0,"delete":3,"deleteBlocked":0,"estimatedApiCalls":3,"event":"plan","guard":{"blocked":true,"lifted":false,"violations":1},"hasChanges":true,"move":0,"removeSenders":0,"source":"manifests","stack":"web","time":"2025-01-01T12:34:56.789Z","update":0,"v":1,"warnings":0}"#
+                + "\n")
+        verdict.lifted = true
+        plan.destructiveGuard = verdict
+        #expect(line(.plan(plan, source: "manifests")).contains(#""guard":{"blocked":false,"lifted":true,"violations":1}"#))
+    }
+
+    /// A partial plan says so; a full plan has no `targeting`.
+    @Test func planLineCarriesTheTargeting() {
+        let change = PoolChange(key: "a", action: .update, poolID: pool, name: ValueChange(before: "a", after: "A"))
+        let plan = Plan(
+            stack: "web", prune: true, changes: [change], diagnostics: [], fingerprints: [],
+            estimate: CallEstimate(byEndpoint: ["PATCH /v1/SenderPools/{senderPoolId}": 1]),
+            targeting: Targeting(targets: [], excludes: ["b", "c"], leftOut: ["b", "c"]))
+        #expect(
+            line(.plan(plan, source: "manifests"))
+                == #"{"addSenders":0,"adopt":0,"conflicts":0,"create":0,"delete":0,"deleteBlocked":0,"estimatedApiCalls":1,"event":"plan","guard":{"blocked":false,"lifted":false,"violations":0},"hasChanges":true,"move":0,"removeSenders":0,"source":"manifests","stack":"web","targeting":{"excludes":["b","c"],"leftOut":2,"targets":[]},"time":"2025-01-01T12:34:56.789Z","update":1,"v":1,"warnings":0}"#
+                + "\n")
+        var targeted = plan
+        targeted.targeting = Targeting(targets: ["a"], excludes: [], leftOut: ["b", "c", "d"])
+        #expect(line(.plan(targeted, source: "manifests")).contains(#""targeting":{"excludes":[],"leftOut":3,"targets":["a"]}"#))
+        var full = plan
+        full.targeting = nil
+        #expect(!line(.plan(full, source: "manifests")).contains("targeting"))
     }
 
     @Test func leaseLines() throws {

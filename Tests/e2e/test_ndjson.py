@@ -121,6 +121,8 @@ def events_parse_and_match_the_plan_under_retries():
         summary = of(events, "plan")
         assert len(summary) == 1 and summary[0]["create"] == 12 and summary[0]["delete"] == 1, summary
         assert summary[0]["stack"] == STACK and summary[0]["source"] == "manifests", summary
+        assert summary[0]["move"] == 0 and "targeting" not in summary[0], summary
+        assert summary[0]["guard"] == {"blocked": False, "lifted": False, "violations": 0}, summary
         results = of(events, "pool-result")
         assert sorted(r["key"] for r in results) == changing, results
         for r in results:
