@@ -98,12 +98,17 @@ def one_pool_per_key(state, stack, keys):
         assert len(owners) == 1, f"{key}: {len(owners)} live pools"
 
 
-TESTS = []
+def registry():
+    """A script's list of tests and the decorator that adds to it."""
+    tests = []
+
+    def test(fn):
+        tests.append(fn)
+        return fn
+    return tests, test
 
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, test = registry()
 
 
 @test

@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import Emulator, inventory, run_tests, sender_id  # noqa: E402
+from test_cli import Emulator, inventory, registry, run_tests, sender_id  # noqa: E402
 
 try:
     import yaml  # PyYAML reads YAML 1.1, where yes/no/on/off are booleans
@@ -104,12 +104,7 @@ def check_other_readers_agree(path, live_by_id):
             assert pool["senders"] == live["senders"], f"{name}: senders differ"
 
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, test = registry()
 
 
 @test

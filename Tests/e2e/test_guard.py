@@ -15,14 +15,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import Emulator, inventory, manifest, run_tests, sender_id  # noqa: E402
+from test_cli import Emulator, inventory, manifest, registry, run_tests, sender_id  # noqa: E402
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, test = registry()
 
 
 def guard_seed():

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import BIN, Emulator, inventory, manifest, one_pool_per_key, run_tests, sender_id, wait_for  # noqa: E402
+from test_cli import BIN, Emulator, inventory, manifest, one_pool_per_key, registry, run_tests, sender_id, wait_for  # noqa: E402
 
 LEASE_TAG = "poolctl-lease"
 
@@ -31,12 +31,7 @@ def start_apply(emu, directory, *flags):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
 
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, test = registry()
 
 
 @test

@@ -14,14 +14,9 @@ import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import TOKEN, Emulator, inventory, manifest, one_pool_per_key, run_tests, sender_id, wait_for  # noqa: E402
+from test_cli import TOKEN, Emulator, inventory, manifest, one_pool_per_key, registry, run_tests, sender_id, wait_for  # noqa: E402
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, test = registry()
 
 
 def write(dirname, text):

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import BIN, TOKEN, Emulator, inventory, manifest, run_tests, sender_id  # noqa: E402
+from test_cli import BIN, TOKEN, Emulator, inventory, manifest, registry, run_tests, sender_id  # noqa: E402
 
 EVENTS = {"plan", "lease", "request", "retry", "operation-poll", "step", "pool-result", "apply-result",
           "diagnostic", "warning", "error"}
@@ -79,12 +79,7 @@ def run(emu, *args):
     return subprocess.run([BIN, *args], env=env_of(emu), capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
 
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
+TESTS, test = registry()
 
 
 @test
