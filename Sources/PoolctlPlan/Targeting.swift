@@ -44,16 +44,16 @@ public struct KeySelection: Sendable, Hashable {
             for (new, old) in moves where all.contains(new) || all.contains(old) { all.formUnion([new, old]) }
             return all.sorted()
         }
-        let targeting = Targeting(targets: withMovePartners(targets), excludes: withMovePartners(excludes), leftOut: [])
+        var targeting = Targeting(targets: withMovePartners(targets), excludes: withMovePartners(excludes), leftOut: [])
+        targeting.leftOut = known.filter { !targeting.includes($0) }.sorted()
         // A selection that covers nothing would print "No changes" and exit 0:
         // in CI that reads as "in sync".
-        if !known.contains(where: targeting.includes) {
+        if targeting.leftOut.count == known.count {
             throw TargetingError(problems: [
                 "--target and --exclude leave no pool key to plan (\(given.map { "\($0.0) \($0.1)" }.joined(separator: ", "))); nothing would be planned or applied"
             ])
         }
-        return Targeting(
-            targets: targeting.targets, excludes: targeting.excludes, leftOut: known.filter { !targeting.includes($0) }.sorted())
+        return targeting
     }
 }
 
