@@ -6,7 +6,7 @@ RELEASE_SCRATCH := .build-release
 RELEASE_BIN := $(RELEASE_SCRATCH)/release/poolctl
 PYTHON ?= python3
 
-.PHONY: all deps build test demo bench bench-validate bench-plan-apply bench-rate bench-export clean format lint
+.PHONY: all deps build test soak demo bench bench-validate bench-plan-apply bench-rate bench-export clean format lint
 
 all: build
 
@@ -44,6 +44,15 @@ test: build
 	$(PYTHON) Tests/e2e/test_ndjson.py $(BIN)
 	$(PYTHON) Tests/e2e/test_guard.py $(BIN)
 	PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
+	$(PYTHON) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SHORT)
+
+# The randomized stateful test (issue 19) at length: SOAK_SCHEDULES schedules
+# of concurrent, killed and faulted applies; prints its seed for replay
+# (SOAK_SEED=S replays). `make test` runs SOAK_SHORT of them.
+SOAK_SCHEDULES ?= 200
+SOAK_SHORT ?= 3
+soak: build
+	$(PYTHON) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SCHEDULES) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 # The main job on a fresh machine: validate, start the emulator seeded for the
 # quickstart, plan, apply, then plan again, which must report no changes.
