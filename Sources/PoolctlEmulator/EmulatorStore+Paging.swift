@@ -25,7 +25,9 @@ extension EmulatorStore {
         var parameters = ListParameters(
             cursor: offset ? .offset(OffsetToken(page: 0)) : .keyset(Cursor(position: nil, style: timestampStyle)), pageSize: 50)
         if let pageSize {
-            guard (1...1000).contains(pageSize) else { throw Self.badRequest(endpoint, "pageSize must be between 1 and 1000, got \(pageSize)") }
+            guard (1...1000).contains(pageSize) else {
+                throw Self.badRequest(endpoint, "pageSize must be between 1 and 1000, got \(pageSize)")
+            }
             parameters.pageSize = pageSize
         }
         parameters.pageSize = min(parameters.pageSize, behaviors.maxPageSize)

@@ -118,7 +118,8 @@ extension EmulatorStore {
         let pool = try existingPool(id, endpoint)
         try requireIdle(pool, endpoint)
         perform(.delete(pool), now: now)
-        logWrite(.deleteSenderPool, source: source, poolID: id, status: behaviors.deleteStatus, tagsBefore: pool.tags, tagsAfter: nil, at: now)
+        logWrite(
+            .deleteSenderPool, source: source, poolID: id, status: behaviors.deleteStatus, tagsBefore: pool.tags, tagsAfter: nil, at: now)
         return ResourceAccepted(resourceId: id, resourceLocation: origin + "/v1/SenderPools/" + id)
     }
 

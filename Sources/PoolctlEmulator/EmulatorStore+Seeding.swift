@@ -98,15 +98,19 @@ public struct EmulatorSeedSummary: Sendable, Hashable, CustomStringConvertible {
     public var pools: Int
     /// Up to three ACTIVATED sender ids from the inventory.
     public var sampleSenderIDs: [String]
+    /// The background writer's pools at the start (`--background-writes`).
+    public var backgroundPools: Int
 
-    public init(senders: Int, pools: Int, sampleSenderIDs: [String]) {
+    public init(senders: Int, pools: Int, sampleSenderIDs: [String], backgroundPools: Int = 0) {
         self.senders = senders
         self.pools = pools
         self.sampleSenderIDs = sampleSenderIDs
+        self.backgroundPools = backgroundPools
     }
 
     public var description: String {
         var text = "\(senders) sender\(senders == 1 ? "" : "s") in the inventory, \(pools) pool\(pools == 1 ? "" : "s")"
+        if backgroundPools > 0 { text += " and \(backgroundPools) of the background writer" }
         if !sampleSenderIDs.isEmpty { text += "; e.g. " + sampleSenderIDs.joined(separator: ", ") }
         return text
     }

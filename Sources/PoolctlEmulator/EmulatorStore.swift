@@ -106,7 +106,8 @@ public actor EmulatorStore: CommsAPI {
         self.summary = EmulatorSeedSummary(
             senders: inventory.count,
             pools: seeded.pools.count,
-            sampleSenderIDs: Array(inventory.lazy.filter { $0.status == .activated }.prefix(3).map(\.id))
+            sampleSenderIDs: Array(inventory.lazy.filter { $0.status == .activated }.prefix(3).map(\.id)),
+            backgroundPools: seeded.background.count
         )
         // Actor state is fully initialised: build the records.
         let built = Self.buildPools(seeded, style: style)

@@ -115,7 +115,9 @@ struct AnswerTests {
         for pool in try await store.listSenderPools(SenderPoolQuery()).items { stamps += [pool.createdAt, pool.updatedAt] }
         for operation in try await store.listOperations(OperationQuery()).items { stamps += [operation.createdAt, operation.updatedAt] }
         for sender in try await store.allSenders() { stamps += [sender.createdAt, sender.updatedAt] }
-        for sender in try await store.listPoolSenders(poolID: first.id, SenderQuery()).items { stamps += [sender.createdAt, sender.updatedAt] }
+        for sender in try await store.listPoolSenders(poolID: first.id, SenderQuery()).items {
+            stamps += [sender.createdAt, sender.updatedAt]
+        }
         #expect(stamps.count > 50)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

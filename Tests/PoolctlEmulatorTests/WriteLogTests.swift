@@ -34,7 +34,8 @@ struct WriteLogTests {
                 try await client.execute(uri: legacy, method: .patch, headers: headers, body: body(#"{"tags":{"team":"ops","b":"2"}}"#))
                     .status == .accepted)
             #expect(
-                try await client.execute(uri: legacy + "/Senders", method: .post, headers: headers, body: body(#"[{"senderId":"\#(s3)"}]"#)).status
+                try await client.execute(uri: legacy + "/Senders", method: .post, headers: headers, body: body(#"[{"senderId":"\#(s3)"}]"#))
+                    .status
                     == .accepted)
             // Writes that did not take effect are not logged: 409, 400, 404, 401.
             try await client.execute(uri: legacy, method: .patch, headers: headers, body: body(#"{"name":"x"}"#)).expectError(409)
@@ -54,7 +55,9 @@ struct WriteLogTests {
             #expect(Set(json.keys) == ["writes"])
             let entries = try #require(json["writes"] as? [[String: Any]])
             #expect(entries.count == 7)
-            let common: Set<String> = ["seq", "time", "actor", "method", "endpoint", "poolId", "status", "tagsBefore", "tagsAfter", "userAgent"]
+            let common: Set<String> = [
+                "seq", "time", "actor", "method", "endpoint", "poolId", "status", "tagsBefore", "tagsAfter", "userAgent",
+            ]
             for (i, entry) in entries.enumerated() {
                 let keys = Set(entry.keys)
                 let members = [2, 3].contains(i)
@@ -82,8 +85,15 @@ struct WriteLogTests {
                 #expect(got.0 == want.0 && got.1 == want.1 && got.2 == want.2 && got.3 == want.3, "\(got) != \(want)")
             }
             #expect(log.map(\.method) == ["POST", "PATCH", "POST", "DELETE", "DELETE", "POST", "PATCH"])
-            #expect(log.map(\.tagsBefore) == [nil, ["team": "ops"], ["team": "ops", "b": "2"], ["team": "ops", "b": "2"], ["a": "1"], nil, ["team": "ops", "b": "2"]])
-            #expect(log.map(\.tagsAfter) == [["a": "1"], ["team": "ops", "b": "2"], ["team": "ops", "b": "2"], ["team": "ops", "b": "2"], nil, ["team": "background"], ["team": "ops", "b": "2"]])
+            #expect(
+                log.map(\.tagsBefore) == [
+                    nil, ["team": "ops"], ["team": "ops", "b": "2"], ["team": "ops", "b": "2"], ["a": "1"], nil, ["team": "ops", "b": "2"],
+                ])
+            #expect(
+                log.map(\.tagsAfter) == [
+                    ["a": "1"], ["team": "ops", "b": "2"], ["team": "ops", "b": "2"], ["team": "ops", "b": "2"], nil,
+                    ["team": "background"], ["team": "ops", "b": "2"],
+                ])
             #expect(log.map(\.senderIds) == [nil, nil, [s3], [s1], nil, nil, nil])
             #expect(log.map(\.userAgent) == ["poolctl-test/1", "poolctl-test/1", "poolctl-test/1", "poolctl-test/1", nil, nil, nil])
             #expect(log[5].poolId?.hasPrefix("comms_senderpool_") == true)
