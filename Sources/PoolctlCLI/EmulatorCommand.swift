@@ -11,7 +11,9 @@ struct EmulatorCommand: ContextCommand {
             TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN (or exactly --account-sid/--auth-token when given).
 
             Admin endpoints (no auth, never faulted): GET /_emulator/state, POST /_emulator/reset, \
-            GET /_emulator/requests. Behaviour where the public docs are silent: schema/API-DECISIONS.md.
+            GET /_emulator/requests, GET /_emulator/writes (every write that took effect, with its actor \
+            and the target pool's tags before and after). Behaviour where the public docs are silent: \
+            schema/API-DECISIONS.md.
 
             Exit codes:
               \(ExitCode.success.rawValue)  stopped by SIGINT or SIGTERM
@@ -56,8 +58,15 @@ struct EmulatorCommand: ContextCommand {
         help: ArgumentHelp("Probability that an operation ends CANCELED without applying.", valueName: "p"))
     var cancelRate = 0.0
 
-    @Option(name: .customLong("random-seed"), help: "Seed of the fault generator, for reproducible runs.")
+    @Option(name: .customLong("random-seed"), help: "Seed of the fault generator and background writer, for reproducible runs.")
     var randomSeed: UInt64 = 0
+
+    @Option(
+        name: .customLong("background-writes"),
+        help: ArgumentHelp(
+            "Another user's automation: on average RATE creates and deletes of its own foreign pools (bg-NNNN) before each /v1 request (0..100).",
+            valueName: "rate"))
+    var backgroundWrites = 0.0
 
     @Option(
         name: .customLong("behavior"),
@@ -83,7 +92,7 @@ struct EmulatorCommand: ContextCommand {
             host: host, port: port, seedPath: seed, accountSID: accountSID, authToken: authToken,
             operationDelayMS: operationDelay, latencyMS: latency, rateLimit: rateLimit, errorRate: errorRate,
             resetAfterWriteRate: resetAfterWriteRate, cancelRate: cancelRate, randomSeed: randomSeed,
-            behaviors: behaviors)
+            backgroundWrites: backgroundWrites, behaviors: behaviors)
         let problems = configuration.problems()
         guard problems.isEmpty else {
             throw CommandFailure(message: problems.map { "poolctl emulator: \($0)" }.joined(separator: "\n"), exitCode: .error)

@@ -14,6 +14,11 @@ public struct EmulatorBehaviors: Sendable, Hashable {
     public enum Writes: String, Sendable, CaseIterable { case sync, async }
     public enum OperationStatuses: String, Sendable, CaseIterable { case documented, extended }
     public enum Locations: String, Sendable, CaseIterable { case own, foreign }
+    public enum Paging: String, Sendable, CaseIterable { case keyset, offset }
+    public enum Filters: String, Sendable, CaseIterable { case honoured, ignored }
+    public enum Timestamps: String, Sendable, CaseIterable { case whole, fractional }
+    public enum DateHeader: String, Sendable, CaseIterable { case present, absent }
+    public enum NoopPatch: String, Sendable, CaseIterable { case bump, unchanged }
 
     /// Add Senders operations only at their nested `operationLocation`.
     public var operationPaths = OperationPaths.both
@@ -37,6 +42,20 @@ public struct EmulatorBehaviors: Sendable, Hashable {
     public var locations = Locations.own
     /// How far the list endpoints trail Fetch, in milliseconds.
     public var listLagMS = 0
+    /// Keyset cursors over the oldest-first order, or `{"page":N}` offsets
+    /// over the newest-first order (repeats and skips under concurrent writes).
+    public var paging = Paging.keyset
+    /// The most items a page holds, whatever `pageSize` asks for.
+    public var maxPageSize = 1000
+    /// `operationId`, `startDate` and `endDate` applied, or ignored on List
+    /// SenderPools and List Operations.
+    public var filters = Filters.honoured
+    /// `…:ssZ`, or `…:ss.ffffff+00:00` in every response.
+    public var timestamps = Timestamps.whole
+    /// Whether responses carry a `Date` header.
+    public var dateHeader = DateHeader.present
+    /// Whether a PATCH that changes nothing bumps `updatedAt`.
+    public var noopPatch = NoopPatch.bump
 
     /// The origin of `locations=foreign`.
     public static let foreignOrigin = "https://comms.twilio.com"
@@ -56,6 +75,12 @@ public struct EmulatorBehaviors: Sendable, Hashable {
         ("operation-statuses", "documented|extended"),
         ("locations", "own|foreign"),
         ("list-lag", "0..600000 (ms)"),
+        ("paging", "keyset|offset"),
+        ("max-page-size", "1..1000"),
+        ("filters", "honoured|ignored"),
+        ("timestamps", "whole|fractional"),
+        ("date-header", "present|absent"),
+        ("noop-patch", "bump|unchanged"),
     ]
 
     /// `NAME=VALUE` items, each name at most once; the error names what is valid.
@@ -108,6 +133,12 @@ public struct EmulatorBehaviors: Sendable, Hashable {
         case "operation-statuses": operationStatuses = try choice(OperationStatuses.self)
         case "locations": locations = try choice(Locations.self)
         case "list-lag": listLagMS = try number(0...600_000)
+        case "paging": paging = try choice(Paging.self)
+        case "max-page-size": maxPageSize = try number(1...1000)
+        case "filters": filters = try choice(Filters.self)
+        case "timestamps": timestamps = try choice(Timestamps.self)
+        case "date-header": dateHeader = try choice(DateHeader.self)
+        case "noop-patch": noopPatch = try choice(NoopPatch.self)
         default:
             throw EmulatorBehaviorError(message: "--behavior: unknown name '\(FieldRules.clip(name))'; \(Self.validNames)")
         }

@@ -32,8 +32,12 @@ public struct EmulatorConfiguration: Sendable, Hashable {
     public var resetAfterWriteRate: Double
     /// Probability that an operation ends CANCELED without applying anything.
     public var cancelRate: Double
-    /// Seeds every random choice (ids, faults), so runs are reproducible.
+    /// Seeds every random choice (ids, faults, background writes), so runs
+    /// are reproducible.
     public var randomSeed: UInt64
+    /// Another user's automation: the expected number of foreign pool
+    /// creates and deletes before each `/v1` request (Poisson, 0..100).
+    public var backgroundWrites: Double
     /// Answers to the questions the docs leave open (`--behavior`).
     public var behaviors: EmulatorBehaviors
 
@@ -50,6 +54,7 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         resetAfterWriteRate: Double = 0,
         cancelRate: Double = 0,
         randomSeed: UInt64 = 0,
+        backgroundWrites: Double = 0,
         behaviors: EmulatorBehaviors = EmulatorBehaviors()
     ) {
         self.host = host
@@ -64,6 +69,7 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         self.resetAfterWriteRate = resetAfterWriteRate
         self.cancelRate = cancelRate
         self.randomSeed = randomSeed
+        self.backgroundWrites = backgroundWrites
         self.behaviors = behaviors
     }
 
@@ -88,12 +94,16 @@ public struct EmulatorConfiguration: Sendable, Hashable {
         where !(value >= 0 && value <= 1) {
             problems.append("\(flag) must be between 0 and 1")
         }
+        if !(backgroundWrites >= 0 && backgroundWrites <= EmulatorBackground.maxRate) {
+            problems.append("--background-writes must be between 0 and \(Int(EmulatorBackground.maxRate))")
+        }
         // Set in code rather than parsed from --behavior: the same ranges.
         if ![200, 202, 204].contains(behaviors.deleteStatus) { problems.append("--behavior delete-status must be 202, 204 or 200") }
         if !(1...FieldRules.maxSenders).contains(behaviors.addBatchLimit) {
             problems.append("--behavior add-batch-limit must be between 1 and \(FieldRules.maxSenders)")
         }
         if !(0...600_000).contains(behaviors.listLagMS) { problems.append("--behavior list-lag must be between 0 and 600000") }
+        if !(1...1000).contains(behaviors.maxPageSize) { problems.append("--behavior max-page-size must be between 1 and 1000") }
         return problems
     }
 }

@@ -1,7 +1,7 @@
 import Hummingbird
 
-/// `/_emulator/…`: the state, a reset, and the request log. No auth, never
-/// faulted, not logged.
+/// `/_emulator/…`: the state, a reset, the request log and the write log.
+/// No auth, never faulted, not logged.
 extension EmulatorResponder {
     func handleAdmin(_ admin: Route.AdminPath) async -> Response {
         switch admin {
@@ -14,6 +14,8 @@ extension EmulatorResponder {
             return ResponseEncoding.plain.json(200, ["reset": true])
         case .requests:
             return ResponseEncoding.plain.json(200, requestLog)
+        case .writes:
+            return ResponseEncoding.plain.json(200, await store.writes())
         }
     }
 }

@@ -8,6 +8,7 @@ extension EmulatorResponder {
         let ids = try Self.pathIDs(endpoint, parameters)
         let queryString = QueryString(query)
         let origin = origins.origin(authority: request.head.authority)
+        let source = WriteSource(actor: .client, userAgent: request.headers[.userAgent])
 
         switch endpoint {
         case .listSenderPools:
@@ -20,7 +21,7 @@ extension EmulatorResponder {
 
         case .createSenderPool:
             let body = try await BodyReading.read(CreateBody.self, from: &request)
-            let accepted = try await store.createSenderPool(body.request, origin: origin)
+            let accepted = try await store.createSenderPool(body.request, origin: origin, source: source)
             return Outcome(response: encoding.json(202, accepted, location: accepted.operationLocation), applied: true)
 
         case .fetchSenderPool:
@@ -28,11 +29,11 @@ extension EmulatorResponder {
 
         case .updateSenderPool:
             let body = try await BodyReading.read(UpdateBody.self, from: &request)
-            let accepted = try await store.updateSenderPool(id: ids[0], body.request, origin: origin)
+            let accepted = try await store.updateSenderPool(id: ids[0], body.request, origin: origin, source: source)
             return Outcome(response: encoding.json(202, accepted, location: accepted.resourceLocation), applied: true)
 
         case .deleteSenderPool:
-            let accepted = try await store.deleteSenderPool(id: ids[0], origin: origin)
+            let accepted = try await store.deleteSenderPool(id: ids[0], origin: origin, source: source)
             return Outcome(response: deleted(accepted), applied: true)
 
         case .listPoolSenders:
@@ -46,11 +47,11 @@ extension EmulatorResponder {
 
         case .addSenders:
             let body = try await BodyReading.read(AddSendersBody.self, from: &request)
-            let accepted = try await store.addSenders(poolID: ids[0], senderIDs: body.senderIDs, origin: origin)
+            let accepted = try await store.addSenders(poolID: ids[0], senderIDs: body.senderIDs, origin: origin, source: source)
             return Outcome(response: encoding.json(202, accepted, location: accepted.operationLocation), applied: true)
 
         case .removeSender:
-            let accepted = try await store.removeSender(poolID: ids[0], senderID: ids[1], origin: origin)
+            let accepted = try await store.removeSender(poolID: ids[0], senderID: ids[1], origin: origin, source: source)
             return Outcome(response: deleted(accepted), applied: true)
 
         case .listOperations:

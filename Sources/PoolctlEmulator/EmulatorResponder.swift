@@ -17,10 +17,11 @@ public struct EmulatorRequestContext: RequestContext {
     public var maxUploadSize: Int { BodyReading.maxSize }
 }
 
-/// The emulator's HTTP front. Each request goes: route (404) → method (405)
-/// → auth (401) → injected faults → the endpoint (`+Dispatch`), which ends
-/// in the shared `EmulatorStore`; then the request log and the latency.
-/// The admin endpoints (`+Admin`) skip auth, faults and the log.
+/// The emulator's HTTP front. Each request goes: route (404) → background
+/// writes (`--background-writes`, `/v1` paths only) → method (405) → auth
+/// (401) → injected faults → the endpoint (`+Dispatch`), which ends in the
+/// shared `EmulatorStore`; then the request log and the latency. The admin
+/// endpoints (`+Admin`) skip auth, faults and the log.
 public struct EmulatorResponder: HTTPResponder {
     public typealias Context = EmulatorRequestContext
 
@@ -72,6 +73,8 @@ public struct EmulatorResponder: HTTPResponder {
             return encoding.error(404, "no route for \(request.method.rawValue) \(FieldRules.clip(String(path)))")
 
         case .api(let apiPath, let parameters):
+            // Another user's automation gets in first.
+            if store.backgroundRate > 0 { await store.backgroundWrites() }
             guard let endpoint = apiPath.endpoint(request.method) else {
                 log.record(nil, status: 405)
                 await faults.delay()

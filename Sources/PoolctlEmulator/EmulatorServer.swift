@@ -1,6 +1,9 @@
+import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import ServiceLifecycle
 
 /// Runs the emulator over HTTP.
@@ -71,8 +74,14 @@ public func makeEmulatorApplication(
             logger.logLevel = .critical
             return logger
         }()
+    // Hummingbird sets `Date` on every response after the responder; under
+    // date-header=absent a handler takes it off again on the way out.
+    let server: HTTPServerBuilder =
+        configuration.behaviors.dateHeader == .absent
+        ? .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [DropDateHeader()])) : .http1()
     return Application(
         responder: responder,
+        server: server,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil
@@ -86,4 +95,19 @@ public func makeEmulatorApplication(
         },
         logger: logger
     )
+}
+
+/// `date-header=absent`: removes `Date` from every response head.
+final class DropDateHeader: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        var part = unwrapOutboundIn(data)
+        if case .head(var head) = part {
+            head.headerFields[.date] = nil
+            part = .head(head)
+        }
+        context.write(wrapOutboundOut(part), promise: promise)
+    }
 }

@@ -5,14 +5,14 @@ import PoolctlAPI
 extension EmulatorStore {
     public func listSenders(_ query: SenderQuery) throws(APIError) -> Page<Sender> {
         let endpoint = Endpoint.listSenders
-        let parameters = try Self.listParameters(
+        let parameters = try listParameters(
             endpoint, kind: .sender, pageToken: query.pageToken, pageSize: query.pageSize,
             startDate: query.startDate, endDate: query.endDate)
         try Self.checkSenderFilters(query, endpoint)
         let inventory = self.inventory
-        let seconds = self.inventorySeconds
+        let micros = self.inventoryMicros
         return Self.page(
-            count: inventory.count, seconds: { seconds[$0] }, id: { inventory[$0].id }, parameters: parameters,
+            count: inventory.count, micros: { micros[$0] }, id: { inventory[$0].id }, parameters: parameters,
             include: Self.senderFilter(query, inventory: inventory, map: { $0 }), item: { inventory[$0] })
     }
 

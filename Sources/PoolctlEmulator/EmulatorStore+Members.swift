@@ -5,7 +5,7 @@ extension EmulatorStore {
     public func listPoolSenders(poolID: String, _ query: SenderQuery) throws(APIError) -> Page<Sender> {
         let endpoint = Endpoint.listPoolSenders
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
-        let parameters = try Self.listParameters(
+        let parameters = try listParameters(
             endpoint, kind: .sender, pageToken: query.pageToken, pageSize: query.pageSize,
             startDate: query.startDate, endDate: query.endDate)
         try Self.checkSenderFilters(query, endpoint)
@@ -14,10 +14,10 @@ extension EmulatorStore {
         let pool = try existingPool(poolID, endpoint)
         let members = listed(pool, at: listTime)?.members ?? []
         let inventory = self.inventory
-        let seconds = self.inventorySeconds
+        let micros = self.inventoryMicros
         return Self.page(
             count: members.count,
-            seconds: { seconds[Int(members[$0])] },
+            micros: { micros[Int(members[$0])] },
             id: { inventory[Int(members[$0])].id },
             parameters: parameters,
             include: Self.senderFilter(query, inventory: inventory, map: { Int(members[$0]) }),
@@ -26,10 +26,10 @@ extension EmulatorStore {
     }
 
     public func addSenders(poolID: String, senderIDs: [String]) throws(APIError) -> OperationAccepted {
-        try addSenders(poolID: poolID, senderIDs: senderIDs, origin: origin)
+        try addSenders(poolID: poolID, senderIDs: senderIDs, origin: origin, source: .client)
     }
 
-    func addSenders(poolID: String, senderIDs: [String], origin: String) throws(APIError) -> OperationAccepted {
+    func addSenders(poolID: String, senderIDs: [String], origin: String, source: WriteSource) throws(APIError) -> OperationAccepted {
         let endpoint = Endpoint.addSenders
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
         if let problem = FieldRules.senderListProblem(senderIDs, allowEmpty: false, limit: behaviors.addBatchLimit) {
@@ -39,16 +39,19 @@ extension EmulatorStore {
         let pool = try existingPool(poolID, endpoint)
         try requireIdle(pool, endpoint)
         let operation = startOperation(.addSenders, pool: pool, senderIDs: senderIDs, now: now)
+        logWrite(
+            .addSenders, source: source, poolID: poolID, senderIDs: senderIDs, status: 202, tagsBefore: pool.tags,
+            tagsAfter: pool.tags, at: now)
         return OperationAccepted(
             operationId: operation.id,
             operationLocation: origin + "/v1/SenderPools/" + poolID + "/Senders/Operations/" + operation.id)
     }
 
     public func removeSender(poolID: String, senderID: String) throws(APIError) -> ResourceAccepted {
-        try removeSender(poolID: poolID, senderID: senderID, origin: origin)
+        try removeSender(poolID: poolID, senderID: senderID, origin: origin, source: .client)
     }
 
-    func removeSender(poolID: String, senderID: String, origin: String) throws(APIError) -> ResourceAccepted {
+    func removeSender(poolID: String, senderID: String, origin: String, source: WriteSource) throws(APIError) -> ResourceAccepted {
         let endpoint = Endpoint.removeSender
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
         try requireID(senderID, .sender, endpoint, what: "senderId")
@@ -59,6 +62,9 @@ extension EmulatorStore {
             throw Self.error(endpoint, 404, "Sender \(senderID) is not a member of SenderPool \(poolID)")
         }
         perform(.removeSender(pool, index), now: now)
+        logWrite(
+            .removeSender, source: source, poolID: poolID, senderIDs: [senderID], status: behaviors.deleteStatus,
+            tagsBefore: pool.tags, tagsAfter: pool.tags, at: now)
         return ResourceAccepted(resourceId: senderID, resourceLocation: origin + "/v1/SenderPools/" + poolID + "/Senders/" + senderID)
     }
 

@@ -10,16 +10,21 @@ extension EmulatorStore {
             if let index = inventoryIndex[id] { known.append(index) }
         }
         known.sort()
+        let micros = stamp(now)
+        // operation-statuses=extended: SCHEDULED for the first half of the delay.
+        let scheduledUntil = behaviors.operationStatuses == .extended ? now + operationDelayMS / 2 : nil
         let operation = OperationRecord(
             id: EmulatorIDKind.operation.prefix + ids.next(milliseconds: now),
             kind: kind,
             pool: pool,
             startedAt: now,
+            micros: micros,
+            createdAt: timestampStyle.render(micros: micros),
             total: senderIDs.count,
             known: SortedIndices.uniqued(known),
             deadline: now + operationDelayMS,
-            // operation-statuses=extended: SCHEDULED for the first half of the delay.
-            scheduledUntil: behaviors.operationStatuses == .extended ? now + operationDelayMS / 2 : nil,
+            scheduledUntil: scheduledUntil,
+            processingSince: scheduledUntil.map { timestampStyle.render(micros: max(micros, timestampStyle.micros(atMS: $0))) },
             cancel: rng.chance(cancelRate)
         )
         pool.activeOperation = operation
@@ -31,9 +36,11 @@ extension EmulatorStore {
 
     public func listOperations(_ query: OperationQuery) throws(APIError) -> Page<SenderPoolOperation> {
         let endpoint = Endpoint.listOperations
-        let parameters = try Self.listParameters(
+        // filters=ignored: the date bounds are neither checked nor applied.
+        let honoured = behaviors.filters == .honoured
+        let parameters = try listParameters(
             endpoint, kind: .operation, pageToken: query.pageToken, pageSize: query.pageSize,
-            startDate: query.startDate, endDate: query.endDate)
+            startDate: honoured ? query.startDate : nil, endDate: honoured ? query.endDate : nil)
         let statuses =
             behaviors.operationStatuses == .extended
             ? OperationStatus.documented + [.scheduled, .failed] : OperationStatus.documented
@@ -52,7 +59,7 @@ extension EmulatorStore {
             return operation.startedAt <= t && (query.status.map { operation.status(at: t) == $0 } ?? true)
         }
         return Self.page(
-            count: order.count, seconds: { order[$0].seconds }, id: { order[$0].id },
+            count: order.count, micros: { order[$0].micros }, id: { order[$0].id },
             parameters: parameters, include: include, item: { order[$0].wire(at: t) })
     }
 

@@ -1,77 +1,117 @@
 import Algorithms
 import PoolctlAPI
 
-/// Keyset pagination shared by the four lists: the query's page size,
-/// token and date bounds, and one page over a collection sorted by
-/// (`createdAt` seconds, `id`).
+/// Pagination shared by the four lists: the query's page size, token and
+/// date bounds, and one page over a collection sorted by (`createdAt`
+/// microseconds, `id`). By default a keyset cursor over that ascending
+/// order; under `paging=offset` page numbers over the reverse order, newest
+/// first, so that a create lands before every cursor.
 extension EmulatorStore {
     struct ListParameters {
-        var cursor: Cursor
+        var cursor: PageCursor
         var pageSize: Int
-        /// Items need `seconds >= lowerSeconds` and `seconds < upperSeconds`.
-        var lowerSeconds: Int64?
-        var upperSeconds: Int64?
+        /// Items need `micros >= lowerMicros` and `micros < upperMicros`.
+        var lowerMicros: Int64?
+        var upperMicros: Int64?
     }
 
-    static func listParameters(
+    /// The page size a request gets: its own (1..1000, default 50), capped
+    /// silently at `max-page-size`.
+    nonisolated func listParameters(
         _ endpoint: Endpoint, kind: EmulatorIDKind, pageToken: String?, pageSize: Int?,
         startDate: String?, endDate: String?
     ) throws(APIError) -> ListParameters {
-        var parameters = ListParameters(cursor: .start, pageSize: 50)
+        let offset = behaviors.paging == .offset
+        var parameters = ListParameters(
+            cursor: offset ? .offset(OffsetToken(page: 0)) : .keyset(Cursor(position: nil, style: timestampStyle)), pageSize: 50)
         if let pageSize {
-            guard (1...1000).contains(pageSize) else { throw badRequest(endpoint, "pageSize must be between 1 and 1000, got \(pageSize)") }
+            guard (1...1000).contains(pageSize) else {
+                throw Self.badRequest(endpoint, "pageSize must be between 1 and 1000, got \(pageSize)")
+            }
             parameters.pageSize = pageSize
         }
+        parameters.pageSize = min(parameters.pageSize, behaviors.maxPageSize)
         if let pageToken {
-            guard let cursor = Cursor.decode(pageToken, kind: kind) else {
-                throw badRequest(endpoint, "pageToken is not a valid page token for this list")
+            if offset {
+                guard let token = OffsetToken.decode(pageToken) else {
+                    throw Self.badRequest(endpoint, "pageToken is not a valid page token for this list")
+                }
+                parameters.cursor = .offset(token)
+            } else {
+                guard let cursor = Cursor.decode(pageToken, kind: kind, style: timestampStyle) else {
+                    throw Self.badRequest(endpoint, "pageToken is not a valid page token for this list")
+                }
+                parameters.cursor = .keyset(cursor)
             }
-            parameters.cursor = cursor
         }
         if let startDate {
             guard let instant = Timestamp.parseRFC3339(startDate) else {
-                throw badRequest(endpoint, "startDate '\(FieldRules.clip(startDate))' is not an RFC 3339 date-time")
+                throw Self.badRequest(endpoint, "startDate '\(FieldRules.clip(startDate))' is not an RFC 3339 date-time")
             }
-            parameters.lowerSeconds = instant.ceilingSeconds
+            parameters.lowerMicros = instant.ceilingMicros
         }
         if let endDate {
             guard let instant = Timestamp.parseRFC3339(endDate) else {
-                throw badRequest(endpoint, "endDate '\(FieldRules.clip(endDate))' is not an RFC 3339 date-time")
+                throw Self.badRequest(endpoint, "endDate '\(FieldRules.clip(endDate))' is not an RFC 3339 date-time")
             }
-            parameters.upperSeconds = instant.ceilingSeconds
+            parameters.upperMicros = instant.ceilingMicros
         }
         return parameters
     }
 
-    /// One page of the items `0..<count` (sorted by seconds, then id) that
-    /// pass `include`: binary searches for the start and end, then a scan that
-    /// stops after pageSize + 1 matches.
+    /// One page of the items `0..<count` (sorted by micros, then id) that
+    /// pass `include`: binary searches for the date bounds (and the keyset
+    /// cursor), then a scan that stops after pageSize + 1 matches. Under
+    /// `paging=offset` the scan runs backwards and first skips page × pageSize
+    /// matches.
     static func page<Item>(
-        count: Int, seconds: (Int) -> Int64, id: (Int) -> String, parameters: ListParameters,
+        count: Int, micros: (Int) -> Int64, id: (Int) -> String, parameters: ListParameters,
         include: (Int) -> Bool, item: (Int) -> Item
     ) -> Page<Item> {
         let all = 0..<count
-        var lower = 0
-        if let position = parameters.cursor.position {
-            lower = all.partitioningIndex { i in
-                let s = seconds(i)
-                return s != position.seconds ? s > position.seconds : id(i) >= position.id
-            }
-        }
-        if let lowerSeconds = parameters.lowerSeconds {
-            lower = max(lower, all.partitioningIndex { seconds($0) >= lowerSeconds })
-        }
-        let upper = parameters.upperSeconds.map { bound in all.partitioningIndex { seconds($0) >= bound } } ?? count
+        var lower = parameters.lowerMicros.map { bound in all.partitioningIndex { micros($0) >= bound } } ?? 0
+        let upper = parameters.upperMicros.map { bound in all.partitioningIndex { micros($0) >= bound } } ?? count
         var items: [Item] = []
         items.reserveCapacity(min(parameters.pageSize + 1, max(0, upper - lower)))
-        var next: Cursor?
-        for i in lower..<max(lower, upper) where include(i) {
-            if items.count == parameters.pageSize {
-                next = Cursor(position: .init(seconds: seconds(i), id: id(i)))
-                break
+
+        switch parameters.cursor {
+        case .keyset(let cursor):
+            if let position = cursor.position {
+                lower = max(
+                    lower,
+                    all.partitioningIndex { i in
+                        let t = micros(i)
+                        return t != position.micros ? t > position.micros : id(i) >= position.id
+                    })
             }
-            items.append(item(i))
+            var next: Cursor?
+            for i in lower..<max(lower, upper) where include(i) {
+                if items.count == parameters.pageSize {
+                    next = Cursor(position: .init(micros: micros(i), id: id(i)), style: cursor.style)
+                    break
+                }
+                items.append(item(i))
+            }
+            return Page(items: items, pagination: Pagination(next: next?.token, current: cursor.token))
+
+        case .offset(let token):
+            // page <= OffsetToken.maxPage and pageSize <= 1000: no overflow.
+            var skip = token.page * parameters.pageSize
+            var more = false
+            for i in stride(from: upper - 1, through: lower, by: -1) where include(i) {
+                if skip > 0 {
+                    skip -= 1
+                    continue
+                }
+                if items.count == parameters.pageSize {
+                    more = true
+                    break
+                }
+                items.append(item(i))
+            }
+            return Page(
+                items: items,
+                pagination: Pagination(next: more ? OffsetToken(page: token.page + 1).token : nil, current: token.token))
         }
-        return Page(items: items, pagination: Pagination(next: next?.token, current: parameters.cursor.token))
     }
 }

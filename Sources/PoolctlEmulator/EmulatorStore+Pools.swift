@@ -5,7 +5,14 @@ import PoolctlAPI
 extension EmulatorStore {
     public func listSenderPools(_ query: SenderPoolQuery) throws(APIError) -> Page<SenderPool> {
         let endpoint = Endpoint.listSenderPools
-        let parameters = try Self.listParameters(
+        // filters=ignored: operationId and the date bounds are neither checked nor applied.
+        var query = query
+        if behaviors.filters == .ignored {
+            query.operationId = nil
+            query.startDate = nil
+            query.endDate = nil
+        }
+        let parameters = try listParameters(
             endpoint, kind: .senderPool, pageToken: query.pageToken, pageSize: query.pageSize,
             startDate: query.startDate, endDate: query.endDate)
         if let operationID = query.operationId {
@@ -17,7 +24,7 @@ extension EmulatorStore {
         // With an operationId, at most one pool: the one the operation was started against.
         let order = query.operationId.map { id in operations[id].map { [$0.pool] } ?? [] } ?? poolOrder
         return Self.page(
-            count: order.count, seconds: { order[$0].seconds }, id: { order[$0].id }, parameters: parameters,
+            count: order.count, micros: { order[$0].micros }, id: { order[$0].id }, parameters: parameters,
             include: { self.listed(order[$0], at: t) != nil },
             item: { i in
                 let pool = order[i]
@@ -29,10 +36,19 @@ extension EmulatorStore {
     }
 
     public func createSenderPool(_ request: CreateSenderPoolRequest) throws(APIError) -> OperationAccepted {
-        try createSenderPool(request, origin: origin)
+        try createSenderPool(request, origin: origin, source: .client)
     }
 
-    func createSenderPool(_ request: CreateSenderPoolRequest, origin: String) throws(APIError) -> OperationAccepted {
+    func createSenderPool(_ request: CreateSenderPoolRequest, origin: String, source: WriteSource) throws(APIError)
+        -> OperationAccepted
+    {
+        try create(request, origin: origin, source: source).accepted
+    }
+
+    /// Create, returning the new pool's record too (hidden ones included).
+    func create(_ request: CreateSenderPoolRequest, origin: String, source: WriteSource) throws(APIError) -> (
+        accepted: OperationAccepted, pool: PoolRecord
+    ) {
         let endpoint = Endpoint.createSenderPool
         let name = request.name ?? ""
         let tags = request.tags ?? [:]
@@ -43,16 +59,18 @@ extension EmulatorStore {
             throw Self.badRequest(endpoint, problem)
         }
         let now = tick()
-        let seconds = Timestamp.floorDiv(now, 1000)
-        let stamp = Timestamp.format(seconds: seconds)
+        let micros = stamp(now)
         // Under create-visibility=after-completion the pool appears when its operation completes.
         let hidden = behaviors.createVisibility == .afterCompletion
         let pool = PoolRecord(
-            id: EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now), seconds: seconds,
-            createdAt: stamp, name: name, tags: tags, visibleFrom: hidden ? now + operationDelayMS : now)
+            id: EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now), micros: micros,
+            createdAt: timestampStyle.render(micros: micros), name: name, tags: tags, visibleFrom: hidden ? now + operationDelayMS : now)
         let operation = startOperation(.create, pool: pool, senderIDs: senderIDs, now: now)
         if !hidden { reveal(pool) }
-        return OperationAccepted(operationId: operation.id, operationLocation: origin + "/v1/SenderPools/Operations/" + operation.id)
+        logWrite(.createSenderPool, source: source, poolID: pool.id, status: 202, tagsBefore: nil, tagsAfter: tags, at: now)
+        let accepted = OperationAccepted(
+            operationId: operation.id, operationLocation: origin + "/v1/SenderPools/Operations/" + operation.id)
+        return (accepted, pool)
     }
 
     public func fetchSenderPool(id: String) throws(APIError) -> SenderPool {
@@ -63,10 +81,12 @@ extension EmulatorStore {
     }
 
     public func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest) throws(APIError) -> ResourceAccepted {
-        try updateSenderPool(id: id, request, origin: origin)
+        try updateSenderPool(id: id, request, origin: origin, source: .client)
     }
 
-    func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest, origin: String) throws(APIError) -> ResourceAccepted {
+    func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest, origin: String, source: WriteSource) throws(APIError)
+        -> ResourceAccepted
+    {
         let endpoint = Endpoint.updateSenderPool
         try requireID(id, .senderPool, endpoint, what: "senderPoolId")
         if request.name == nil && request.tags == nil { throw Self.badRequest(endpoint, "give at least one of name and tags") }
@@ -79,34 +99,46 @@ extension EmulatorStore {
             let merged = pool.tags.merging(tags) { $1 }
             if let problem = FieldRules.tagsProblem(merged) { throw Self.badRequest(endpoint, "after merging: \(problem)") }
         }
+        let tagsBefore = pool.tags
         perform(.update(pool, name: request.name, tags: request.tags), now: now)
+        logWrite(
+            .updateSenderPool, source: source, poolID: id, status: 202, tagsBefore: tagsBefore,
+            tagsAfter: request.tags.map { patchedTags(tagsBefore, $0) } ?? tagsBefore, at: now)
         return ResourceAccepted(resourceId: id, resourceLocation: origin + "/v1/SenderPools/" + id)
     }
 
     public func deleteSenderPool(id: String) throws(APIError) -> ResourceAccepted {
-        try deleteSenderPool(id: id, origin: origin)
+        try deleteSenderPool(id: id, origin: origin, source: .client)
     }
 
-    func deleteSenderPool(id: String, origin: String) throws(APIError) -> ResourceAccepted {
+    func deleteSenderPool(id: String, origin: String, source: WriteSource) throws(APIError) -> ResourceAccepted {
         let endpoint = Endpoint.deleteSenderPool
         try requireID(id, .senderPool, endpoint, what: "senderPoolId")
         let now = tick()
         let pool = try existingPool(id, endpoint)
         try requireIdle(pool, endpoint)
         perform(.delete(pool), now: now)
+        logWrite(
+            .deleteSenderPool, source: source, poolID: id, status: behaviors.deleteStatus, tagsBefore: pool.tags, tagsAfter: nil, at: now)
         return ResourceAccepted(resourceId: id, resourceLocation: origin + "/v1/SenderPools/" + id)
     }
 
-    /// PATCH's effect: `tags` replaces the map, or under `patch-tags=merge`
-    /// sets the given keys and keeps the others. Bumps `updatedAt` even when
-    /// nothing changed.
+    /// A PATCH's `tags` applied to `current`: replaced, or under
+    /// `patch-tags=merge` the given keys set and the others kept.
+    nonisolated func patchedTags(_ current: Tags, _ tags: Tags) -> Tags {
+        behaviors.patchTags == .merge ? current.merging(tags) { $1 } : tags
+    }
+
+    /// PATCH's effect (`patchedTags`). Bumps `updatedAt` even when nothing
+    /// changed, except under `noop-patch=unchanged`.
     func applyUpdate(_ pool: PoolRecord, name: String?, tags: Tags?, at: Int64) {
         guard pool.deletedAt == nil else { return }
-        if let name { pool.name = name }
-        if let tags {
-            pool.tags = behaviors.patchTags == .merge ? pool.tags.merging(tags) { $1 } : tags
-        }
-        pool.updatedAt = Timestamp.format(seconds: Timestamp.floorDiv(at, 1000))
+        let newName = name ?? pool.name
+        let newTags = tags.map { patchedTags(pool.tags, $0) } ?? pool.tags
+        if behaviors.noopPatch == .unchanged && newName == pool.name && newTags == pool.tags { return }
+        pool.name = newName
+        pool.tags = newTags
+        pool.updatedAt = timestampStyle.render(micros: stamp(at))
         changed(pool, at: at)
     }
 

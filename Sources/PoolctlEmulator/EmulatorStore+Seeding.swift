@@ -13,6 +13,9 @@ extension EmulatorStore {
     /// What `reset()` goes back to.
     struct SeededState {
         var pools: [SeededPool]
+        /// The background writer's pools that exist from the start
+        /// (`--background-writes` above 0).
+        var background: [SeededPool] = []
         var ids: ULIDGenerator
         var rng: SplitMix64
         var now: Int64
@@ -58,17 +61,27 @@ extension EmulatorStore {
             seededPools.append(SeededPool(id: id, name: pool.name, tags: pool.tags, members: SortedIndices.uniqued(members)))
         }
         if !problems.isEmpty { throw EmulatorSeedError(file: nil, problems: problems) }
+        var background: [SeededPool] = []
+        if configuration.backgroundWrites > 0 {
+            for n in 1...EmulatorBackground.initialPopulation {
+                background.append(
+                    SeededPool(
+                        id: EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now), name: EmulatorBackground.name(n),
+                        tags: EmulatorBackground.tags, members: []))
+            }
+        }
         let rng = SplitMix64(seed: configuration.randomSeed &+ 0xCA9C_E15E_ED00_0001)
-        return SeededState(pools: seededPools, ids: ids, rng: rng, now: now)
+        return SeededState(pools: seededPools, background: background, ids: ids, rng: rng, now: now)
     }
 
-    static func buildPools(_ seeded: SeededState) -> ([String: PoolRecord], [PoolRecord]) {
-        let stamp = Timestamp.format(seconds: Timestamp.floorDiv(seeded.now, 1000))
+    static func buildPools(_ seeded: SeededState, style: TimestampStyle) -> ([String: PoolRecord], [PoolRecord]) {
+        let micros = style.micros(atMS: seeded.now)
+        let stamp = style.render(micros: micros)
         var byID: [String: PoolRecord] = [:]
         var order: [PoolRecord] = []
-        for pool in seeded.pools {
+        for pool in seeded.pools + seeded.background {
             let record = PoolRecord(
-                id: pool.id, seconds: Timestamp.floorDiv(seeded.now, 1000), createdAt: stamp,
+                id: pool.id, micros: micros, createdAt: stamp,
                 name: pool.name, tags: pool.tags, visibleFrom: .min)
             record.members = pool.members
             byID[pool.id] = record
@@ -85,15 +98,19 @@ public struct EmulatorSeedSummary: Sendable, Hashable, CustomStringConvertible {
     public var pools: Int
     /// Up to three ACTIVATED sender ids from the inventory.
     public var sampleSenderIDs: [String]
+    /// The background writer's pools at the start (`--background-writes`).
+    public var backgroundPools: Int
 
-    public init(senders: Int, pools: Int, sampleSenderIDs: [String]) {
+    public init(senders: Int, pools: Int, sampleSenderIDs: [String], backgroundPools: Int = 0) {
         self.senders = senders
         self.pools = pools
         self.sampleSenderIDs = sampleSenderIDs
+        self.backgroundPools = backgroundPools
     }
 
     public var description: String {
         var text = "\(senders) sender\(senders == 1 ? "" : "s") in the inventory, \(pools) pool\(pools == 1 ? "" : "s")"
+        if backgroundPools > 0 { text += " and \(backgroundPools) of the background writer" }
         if !sampleSenderIDs.isEmpty { text += "; e.g. " + sampleSenderIDs.joined(separator: ", ") }
         return text
     }

@@ -37,7 +37,7 @@ extension EmulatorStore {
 
     private func complete(_ operation: OperationRecord) {
         let at = operation.deadline
-        operation.updatedAt = Timestamp.format(seconds: Timestamp.floorDiv(at, 1000))
+        operation.updatedAt = timestampStyle.render(micros: max(operation.micros, stamp(at)))
         let pool = operation.pool
         if pool.activeOperation === operation { pool.activeOperation = nil }
         // Under create-visibility=after-completion the pool appears now, with its members.

@@ -19,10 +19,15 @@ public actor EmulatorStore: CommsAPI {
     nonisolated let cancelRate: Double
     /// The `--behavior` answers to the open API questions.
     public nonisolated let behaviors: EmulatorBehaviors
+    /// How responses render times (`timestamps`).
+    nonisolated let timestampStyle: TimestampStyle
+    /// `--background-writes`: expected foreign writes before each `/v1` request.
+    public nonisolated let backgroundRate: Double
 
     /// The account's senders, sorted by `createdAt` then `id` (never changes).
     nonisolated let inventory: [Sender]
-    nonisolated let inventorySeconds: [Int64]
+    /// Each sender's `createdAt` in microseconds (`Timestamp`).
+    nonisolated let inventoryMicros: [Int64]
     nonisolated let inventoryIndex: [String: Int32]
 
     /// `scheme://host:port` used in locations returned to in-process callers.
@@ -42,6 +47,12 @@ public actor EmulatorStore: CommsAPI {
     var ids: ULIDGenerator
     var rng: SplitMix64
     var lastNow: Int64
+    /// The latest record time handed out, in microseconds (`stamp`).
+    var lastStamp: Int64 = .min
+    /// Another user's automation (`--background-writes`).
+    var background: EmulatorBackground
+    /// `GET /_emulator/writes`: the latest writes that took effect.
+    var writeLog = WriteLog()
 
     let seeded: SeededState
 
@@ -61,13 +72,27 @@ public actor EmulatorStore: CommsAPI {
         self.operationDelayMS = Int64(max(0, configuration.operationDelayMS))
         self.cancelRate = configuration.cancelRate
         self.behaviors = configuration.behaviors
+        let style: TimestampStyle = configuration.behaviors.timestamps == .fractional ? .fractional : .whole
+        self.timestampStyle = style
+        self.backgroundRate = configuration.backgroundWrites
+        self.background = EmulatorBackground(configuration: configuration)
         self.origin =
             configuration.behaviors.locations == .foreign
             ? EmulatorBehaviors.foreignOrigin : EmulatorServer.baseURL(host: configuration.host, port: configuration.port)
 
-        let inventory = try seed.inventory()
+        var inventory = try seed.inventory()
+        let inventoryMicros = inventory.map { (Timestamp.parseCanonical($0.createdAt) ?? 0) * Timestamp.microsPerSecond }
+        self.inventoryMicros = inventoryMicros
+        if style == .fractional {
+            // Every response renders times alike, the inventory's included.
+            for i in inventory.indices {
+                let created = inventoryMicros[i]
+                inventory[i].createdAt = style.render(micros: created)
+                let updated = Timestamp.parseRFC3339(inventory[i].updatedAt)?.ceilingMicros ?? created
+                inventory[i].updatedAt = style.render(micros: updated)
+            }
+        }
         self.inventory = inventory
-        self.inventorySeconds = inventory.map { Timestamp.parseCanonical($0.createdAt) ?? 0 }
         var index: [String: Int32] = [:]
         index.reserveCapacity(inventory.count)
         for (i, sender) in inventory.enumerated() { index[sender.id] = Int32(i) }
@@ -81,10 +106,13 @@ public actor EmulatorStore: CommsAPI {
         self.summary = EmulatorSeedSummary(
             senders: inventory.count,
             pools: seeded.pools.count,
-            sampleSenderIDs: Array(inventory.lazy.filter { $0.status == .activated }.prefix(3).map(\.id))
+            sampleSenderIDs: Array(inventory.lazy.filter { $0.status == .activated }.prefix(3).map(\.id)),
+            backgroundPools: seeded.background.count
         )
         // Actor state is fully initialised: build the records.
-        (pools, poolOrder) = Self.buildPools(seeded)
+        let built = Self.buildPools(seeded, style: style)
+        (pools, poolOrder) = built
+        background.reset(initial: seeded.background.compactMap { built.0[$0.id] })
         poolOrder.forEach(rememberInitial)
     }
 
@@ -95,9 +123,10 @@ public actor EmulatorStore: CommsAPI {
     }
 
     /// Back to the seeded state: seeded pools with their ids, no operations,
-    /// the id generator and fault dice as they were after seeding.
+    /// the id generator, fault dice and background writer as they were after
+    /// seeding, and an empty write log.
     public func reset() {
-        (pools, poolOrder) = Self.buildPools(seeded)
+        (pools, poolOrder) = Self.buildPools(seeded, style: timestampStyle)
         poolOrder.forEach(rememberInitial)
         operations = [:]
         operationOrder = []
@@ -106,5 +135,18 @@ public actor EmulatorStore: CommsAPI {
         ids = seeded.ids
         rng = seeded.rng
         lastNow = max(lastNow, seeded.now)
+        writeLog = WriteLog()
+        background.reset(initial: seeded.background.compactMap { pools[$0.id] })
+    }
+
+    /// The record time (microseconds) of an event at `ms`, now: its whole
+    /// second by default. Under `timestamps=fractional` the millisecond, and
+    /// events within one millisecond get successive microseconds, so every
+    /// write has its own real time.
+    func stamp(_ ms: Int64) -> Int64 {
+        var micros = timestampStyle.micros(atMS: ms)
+        if timestampStyle == .fractional, lastStamp >= micros, lastStamp < micros + 999 { micros = lastStamp + 1 }
+        lastStamp = max(lastStamp, micros)
+        return micros
     }
 }

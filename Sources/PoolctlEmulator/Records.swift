@@ -4,7 +4,8 @@ import PoolctlAPI
 /// the operation that blocks writes, if any.
 final class PoolRecord {
     let id: String
-    let seconds: Int64
+    /// `createdAt` in microseconds (`Timestamp`): the list order.
+    let micros: Int64
     let createdAt: String
     var name: String
     var tags: Tags
@@ -20,9 +21,9 @@ final class PoolRecord {
     /// first (`EmulatorStore+ListLag`).
     var versions: [PoolVersion] = []
 
-    init(id: String, seconds: Int64, createdAt: String, name: String, tags: Tags, visibleFrom: Int64) {
+    init(id: String, micros: Int64, createdAt: String, name: String, tags: Tags, visibleFrom: Int64) {
         self.id = id
-        self.seconds = seconds
+        self.micros = micros
         self.createdAt = createdAt
         self.name = name
         self.tags = tags
@@ -30,7 +31,7 @@ final class PoolRecord {
         self.visibleFrom = visibleFrom
     }
 
-    var position: Cursor.Position { Cursor.Position(seconds: seconds, id: id) }
+    var position: Cursor.Position { Cursor.Position(micros: micros, id: id) }
 
     var wire: SenderPool {
         SenderPool(id: id, name: name, tags: tags, createdAt: createdAt, updatedAt: updatedAt)
@@ -54,7 +55,8 @@ final class OperationRecord {
     let id: String
     let kind: Kind
     let pool: PoolRecord
-    let seconds: Int64
+    /// `createdAt` in microseconds (`Timestamp`): the list order.
+    let micros: Int64
     let createdAt: String
     var updatedAt: String
     /// PROCESSING until it settles; then its final status.
@@ -69,23 +71,26 @@ final class OperationRecord {
     let deadline: Int64
     /// Under `operation-statuses=extended`: SCHEDULED before this (ms).
     let scheduledUntil: Int64?
+    /// `updatedAt` once PROCESSING, under `operation-statuses=extended`.
+    let processingSince: String?
     let cancel: Bool
 
     init(
-        id: String, kind: Kind, pool: PoolRecord, startedAt: Int64, total: Int, known: [Int32], deadline: Int64,
-        scheduledUntil: Int64?, cancel: Bool
+        id: String, kind: Kind, pool: PoolRecord, startedAt: Int64, micros: Int64, createdAt: String, total: Int, known: [Int32],
+        deadline: Int64, scheduledUntil: Int64?, processingSince: String?, cancel: Bool
     ) {
         self.id = id
         self.kind = kind
         self.pool = pool
-        self.seconds = Timestamp.floorDiv(startedAt, 1000)
-        self.createdAt = Timestamp.format(seconds: seconds)
+        self.micros = micros
+        self.createdAt = createdAt
         self.updatedAt = createdAt
         self.total = total
         self.known = known
         self.startedAt = startedAt
         self.deadline = deadline
         self.scheduledUntil = scheduledUntil
+        self.processingSince = processingSince
         self.cancel = cancel
     }
 
@@ -102,7 +107,7 @@ final class OperationRecord {
     func wire(at t: Int64) -> SenderPoolOperation {
         let shown = status(at: t)
         guard shown.isTerminal else {
-            let changed = shown == .processing ? scheduledUntil.map { Timestamp.format(seconds: Timestamp.floorDiv($0, 1000)) } : nil
+            let changed = shown == .processing ? processingSince : nil
             return SenderPoolOperation(
                 id: id, status: shown, stats: OperationStats(total: total, queued: total, created: 0, failed: 0),
                 createdAt: createdAt, updatedAt: changed ?? createdAt)

@@ -43,7 +43,7 @@ enum Route {
     }
 
     enum AdminPath {
-        case state, reset, requests
+        case state, reset, requests, writes
 
         var method: HTTPRequest.Method { self == .reset ? .post : .get }
     }
@@ -62,6 +62,7 @@ enum Route {
             case "state": return .admin(.state)
             case "reset": return .admin(.reset)
             case "requests": return .admin(.requests)
+            case "writes": return .admin(.writes)
             default: return .notFound
             }
         default:

@@ -1,6 +1,11 @@
 /// Timestamps: the emulator renders `YYYY-MM-DDThh:mm:ssZ` (whole seconds,
-/// UTC) and accepts any RFC 3339 date-time in query filters.
+/// UTC), or under `timestamps=fractional` `YYYY-MM-DDThh:mm:ss.ffffff+00:00`,
+/// and accepts any RFC 3339 date-time in query filters. Internally a record's
+/// time is microseconds since the epoch (`micros`): whole seconds times
+/// 1,000,000 by default, so comparisons are exact in both renderings.
 enum Timestamp {
+    static let microsPerSecond: Int64 = 1_000_000
+
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
     static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
@@ -59,6 +64,33 @@ enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// `YYYY-MM-DDThh:mm:ss.ffffffZ`-style, but with `+00:00`:
+    /// `2026-12-04T16:41:02.123456+00:00`.
+    static func formatFractional(micros: Int64) -> String {
+        let seconds = floorDiv(micros, microsPerSecond)
+        let fraction = micros - seconds * microsPerSecond
+        var text = format(seconds: seconds)
+        text.removeLast()  // the Z
+        var digits = [UInt8](repeating: 48, count: 6)
+        var rest = fraction
+        for i in stride(from: 5, through: 0, by: -1) {
+            digits[i] = UInt8(48 + rest % 10)
+            rest /= 10
+        }
+        return text + "." + String(decoding: digits, as: UTF8.self) + "+00:00"
+    }
+
+    /// `YYYY-MM-DDThh:mm:ss.mmmZ` for milliseconds since the epoch (the
+    /// admin write log).
+    static func formatMillis(_ ms: Int64) -> String {
+        let seconds = floorDiv(ms, 1000)
+        let fraction = ms - seconds * 1000
+        var text = format(seconds: seconds)
+        text.removeLast()
+        let digits = String(fraction)
+        return text + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+    }
+
     static func daysInMonth(year: Int64, month: Int64) -> Int64 {
         switch month {
         case 1, 3, 5, 7, 8, 10, 12: return 31
@@ -69,14 +101,22 @@ enum Timestamp {
         }
     }
 
-    /// An instant parsed from RFC 3339: whole seconds, and whether a non-zero
-    /// fraction followed (enough to compare with whole-second timestamps).
+    /// An instant parsed from RFC 3339: whole seconds, the first six digits
+    /// of the fraction as microseconds, and whether any digit after those is
+    /// non-zero (enough to compare exactly with microsecond timestamps).
     struct Instant: Hashable, Sendable {
         var seconds: Int64
         var hasFraction: Bool
+        /// The fraction's first six digits, in microseconds.
+        var micros: Int64 = 0
+        /// A non-zero digit after the sixth.
+        var beyondMicros = false
 
         /// The smallest whole second at or after this instant.
         var ceilingSeconds: Int64 { hasFraction ? seconds + 1 : seconds }
+
+        /// The smallest whole microsecond at or after this instant.
+        var ceilingMicros: Int64 { seconds * Timestamp.microsPerSecond + micros + (beyondMicros ? 1 : 0) }
     }
 
     /// Any RFC 3339 `date-time`: `T`/`t` (or a space is NOT accepted),
@@ -109,14 +149,21 @@ enum Timestamp {
                 hour <= 23, minute <= 59, second <= 60
             else { return nil }
             var hasFraction = false
+            var micros: Int64 = 0
+            var beyondMicros = false
             if i < b.count, b[i] == 46 {  // '.'
                 i += 1
                 let start = i
                 while i < b.count, b[i] >= 48, b[i] <= 57 {
-                    if b[i] != 48 { hasFraction = true }
+                    if b[i] != 48 {
+                        hasFraction = true
+                        if i - start >= 6 { beyondMicros = true }
+                    }
+                    if i - start < 6 { micros = micros * 10 + Int64(b[i] - 48) }
                     i += 1
                 }
                 guard i > start else { return nil }
+                for _ in min(6, i - start)..<6 { micros *= 10 }
             }
             var offset: Int64 = 0
             guard i < b.count else { return nil }
@@ -133,7 +180,7 @@ enum Timestamp {
             }
             guard i == b.count else { return nil }
             let seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second - offset
-            return Instant(seconds: seconds, hasFraction: hasFraction)
+            return Instant(seconds: seconds, hasFraction: hasFraction, micros: micros, beyondMicros: beyondMicros)
         }
     }
 
@@ -143,5 +190,43 @@ enum Timestamp {
             format(seconds: instant.seconds) == text
         else { return nil }
         return instant.seconds
+    }
+
+    /// Exactly `YYYY-MM-DDThh:mm:ss.ffffff+00:00`, as `formatFractional`
+    /// renders it, in microseconds.
+    static func parseCanonicalFractional(_ text: String) -> Int64? {
+        guard text.utf8.count == 32, let instant = parseRFC3339(text), !instant.beyondMicros else { return nil }
+        let micros = instant.ceilingMicros
+        return formatFractional(micros: micros) == text ? micros : nil
+    }
+}
+
+/// How the `/v1` responses render times (`--behavior timestamps=…`), and the
+/// microsecond time a record keeps for an event at a millisecond.
+enum TimestampStyle: Sendable, Hashable {
+    case whole, fractional
+
+    /// The record time of an event at `ms`: its whole second (in
+    /// microseconds), or the millisecond itself under `fractional`.
+    func micros(atMS ms: Int64) -> Int64 {
+        switch self {
+        case .whole: return Timestamp.floorDiv(ms, 1000) * Timestamp.microsPerSecond
+        case .fractional: return ms * 1000
+        }
+    }
+
+    func render(micros: Int64) -> String {
+        switch self {
+        case .whole: return Timestamp.format(seconds: Timestamp.floorDiv(micros, Timestamp.microsPerSecond))
+        case .fractional: return Timestamp.formatFractional(micros: micros)
+        }
+    }
+
+    /// A time this style renders, back to microseconds; nil for any other text.
+    func parse(_ text: String) -> Int64? {
+        switch self {
+        case .whole: return Timestamp.parseCanonical(text).map { $0 * Timestamp.microsPerSecond }
+        case .fractional: return Timestamp.parseCanonicalFractional(text)
+        }
     }
 }
