@@ -236,11 +236,44 @@ def schedule(number, seed):
         emu.stop()
 
 
+def sequential(count, seed):
+    """`count` sequential applies of a 20-pool stack, alternating two versions,
+    under 10% 500/503 and 10% resets after writes: every one exits 0 and none
+    leaves a lease; no client write outside the stack."""
+    rng = random.Random(seed)
+    work = tempfile.mkdtemp(prefix="poolctl-soak-seq-")
+    keys = [f"k{i:02d}" for i in range(20)]
+    versions = []
+    for v in range(2):
+        version = {k: {"name": f"{k} v{v}", "tags": {"team": f"v{v}"}, "senders": sorted(rng.sample(range(INVENTORY), 5))}
+                   for k in keys}
+        versions.append((version, write_version(os.path.join(work, f"v{v}"), version)))
+    emu = Emulator(seed_text(rng), "--operation-delay", "20", "--error-rate", "0.1", "--reset-after-write-rate", "0.1",
+                   "--random-seed", str(seed))
+    try:
+        codes, problems = [], []
+        for i in range(count):
+            proc = start_apply(emu, versions[i % 2][1])
+            out, _ = proc.communicate(timeout=400)
+            codes.append(proc.returncode)
+            leases = [p["id"] for p in emu.state()["pools"] if lease_stack(p["tags"]) == STACK]
+            if proc.returncode != 0 or leases:
+                problems.append(f"apply {i}: exit {proc.returncode}, leases left {leases}\n{out[-2000:]}")
+        problems += check_writes(emu.get("/_emulator/writes")["writes"], set())
+        if not problems:
+            problems += check_final(emu.state(), versions[(count - 1) % 2][0])
+        print(f"soak: {count} sequential applies under 10% 5xx + 10% resets: exit codes {codes}")
+        assert not problems, f"sequential (seed {seed}):\n  " + "\n  ".join(problems)
+    finally:
+        emu.stop()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary", nargs="?")
     parser.add_argument("--schedules", type=int, default=int(os.environ.get("SOAK_SCHEDULES", "3")))
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--sequential", type=int, default=0, help="also run N sequential applies under faults")
     args = parser.parse_args()
     if args.binary:
         test_cli.BIN = os.path.abspath(args.binary)
@@ -256,6 +289,13 @@ def main():
             schedule(n, s)
         run.__name__ = f"schedule_{n}_seed_{s}"
         tests.append(run)
+    if args.sequential:
+        s = master.randrange(1, 2**31)
+
+        def run_sequential(s=s):
+            sequential(args.sequential, s)
+        run_sequential.__name__ = f"sequential_{args.sequential}_applies_under_faults_seed_{s}"
+        tests.append(run_sequential)
     try:
         run_tests(tests)
     finally:
