@@ -5,7 +5,9 @@ that creates a pool of 2,500 senders, adopts a pool and prunes one, then adds
 400 senders, removes 50, renames the pool and changes its tags. The live state
 must be exact afterwards and the last plan clean. Under patch-tags=merge apply
 must instead exit 3 and name the tag the API kept. A last run combines every
-compatible behaviour with injected errors and resets.
+compatible behaviour with injected errors, resets and a background writer.
+Every case also reads the emulator's write log: no client write may touch a
+pool outside the stack (the adopt's tagging PATCH aside).
 
 Usage: test_behaviors.py [path/to/poolctl]. Prints 'N passed, N failed'."""
 import os
@@ -104,6 +106,25 @@ EVIDENCE = {
 }
 
 
+def belongs_to_stack(tags):
+    """Tags of a pool this stack owns, or of one of its leases."""
+    tags = tags or {}
+    return tags.get("poolctl", "").split("~")[1:2] == [STACK] or tags.get("poolctl-lease", "").split("~")[1:2] == [STACK]
+
+
+def assert_no_write_outside_the_stack(emu):
+    """The write log: every client write hits a pool of the stack (its tags
+    just before the write), creates one, or is the adopt's tagging PATCH."""
+    for w in emu.get("/_emulator/writes")["writes"]:
+        if w["actor"] != "client":
+            continue
+        if w["endpoint"] == "POST /v1/SenderPools":
+            assert belongs_to_stack(w["tagsAfter"]), f"a create outside the stack: {w}"
+        elif not belongs_to_stack(w["tagsBefore"]):
+            adopting = w["poolId"] == ADOPT_ID and w["method"] == "PATCH" and belongs_to_stack(w["tagsAfter"])
+            assert adopting, f"a write to a pool outside the stack: {w}"
+
+
 def run_case(*flags):
     emu = emulator(*flags)
     try:
@@ -117,6 +138,7 @@ def run_case(*flags):
             p = emu.run("plan", d, "--detailed-exitcode")
             assert p.returncode == 0, f"step {n}: plan after apply has changes:\n{p.stdout[-1500:]}"
             assert_exact(emu.state(), pools)
+        assert_no_write_outside_the_stack(emu)
         for value in flags[1::2]:
             if value in EVIDENCE:
                 assert EVIDENCE[value](emu.requests()), f"{value} left no sign in {emu.requests()}"
@@ -153,11 +175,19 @@ def converges_by_default():
 
 for value in ["operation-paths=nested-only", "create-visibility=after-completion", "writes=async", "delete-status=204",
               "delete-status=200", "add-batch-limit=1000", "unknown-fields=on", "nulls=on", "operation-statuses=extended",
-              "locations=foreign", "list-lag=300"]:
+              "locations=foreign", "list-lag=300", "paging=offset", "max-page-size=50", "filters=ignored",
+              "timestamps=fractional", "date-header=absent", "noop-patch=unchanged"]:
     def case(value=value):
         run_case("--behavior", value)
     case.__name__ = "converges_under_" + value.replace("=", "_").replace("-", "_")
     behavior(value)(case)
+
+
+@behavior("paging=offset, max-page-size=50, --background-writes 1")
+def converges_while_another_user_writes_between_offset_pages():
+    # Pages of 50 shift under the writer's creates and deletes: the listings
+    # repeat and skip pools, and apply must neither duplicate nor delete one.
+    run_case("--behavior", "paging=offset", "--behavior", "max-page-size=50", "--background-writes", "1", "--random-seed", "5")
 
 
 @behavior("patch-tags=merge")
@@ -186,9 +216,11 @@ def converges_with_every_compatible_behaviour_and_faults_within_three_applies():
     flags = []
     for value in ["operation-paths=nested-only", "create-visibility=after-completion", "writes=async", "delete-status=204",
                   "add-batch-limit=1000", "unknown-fields=on", "nulls=on", "operation-statuses=extended",
-                  "locations=foreign", "list-lag=300"]:
+                  "locations=foreign", "list-lag=300", "paging=offset", "max-page-size=50", "filters=ignored",
+                  "timestamps=fractional", "date-header=absent", "noop-patch=unchanged"]:
         flags += ["--behavior", value]
-    emu = emulator(*flags, "--error-rate", "0.1", "--reset-after-write-rate", "0.1", "--random-seed", "11")
+    emu = emulator(*flags, "--error-rate", "0.1", "--reset-after-write-rate", "0.1", "--random-seed", "11",
+                   "--background-writes", "1")
     try:
         root = tempfile.mkdtemp(prefix="poolctl-combined-")
         for n, pools in enumerate(STEPS):
@@ -198,6 +230,7 @@ def converges_with_every_compatible_behaviour_and_faults_within_three_applies():
             assert_exact(emu.state(), pools)
             p = emu.run("plan", d, "--detailed-exitcode")
             assert p.returncode == 0, f"step {n}: plan after apply has changes:\n{p.stdout[-1500:]}"
+        assert_no_write_outside_the_stack(emu)
     finally:
         emu.stop()
 
