@@ -126,7 +126,8 @@ final class InterruptCleanup: Sendable {
         }
         do {
             try await held.release()
-            return "interrupted; stopped writing, waited for operations in flight and released the lease of stack '\(held.stack)'. Run 'poolctl plan' to see what is left."
+            return
+                "interrupted; stopped writing, waited for operations in flight and released the lease of stack '\(held.stack)'. Run 'poolctl plan' to see what is left."
         } catch {
             return "interrupted; stopped writing, but \(error)"
         }

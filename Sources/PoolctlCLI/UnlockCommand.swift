@@ -83,7 +83,8 @@ struct UnlockCommand: ContextCommand {
         guard !autoApprove else { return }
         guard let readAnswer = context.readAnswer else {
             throw CommandFailure(
-                message: "poolctl: unlock needs confirmation, and there is no terminal to ask on; pass --auto-approve. Nothing was deleted.",
+                message:
+                    "poolctl: unlock needs confirmation, and there is no terminal to ask on; pass --auto-approve. Nothing was deleted.",
                 exitCode: .error)
         }
         context.stdout.write("Delete \(count == 1 ? "this lease" : "these \(count) leases")? Only 'yes' is accepted: ")

@@ -102,7 +102,8 @@ public struct Workflow: Sendable {
             } catch let failed as LeaseReleaseFailed {
                 report(.releaseFailed(failed))
             } catch {
-                report(.releaseFailed(LeaseReleaseFailed(stack: stack, poolID: lease.poolID, expiresAt: lease.expiresAt, error: "\(error)")))
+                report(
+                    .releaseFailed(LeaseReleaseFailed(stack: stack, poolID: lease.poolID, expiresAt: lease.expiresAt, error: "\(error)")))
             }
         }
         do {

@@ -204,7 +204,8 @@ private func locker(_ api: ScriptedAPI, _ clock: ManualClock = ManualClock(autoA
         let clock = ManualClock(autoAdvanceBelow: .seconds(2))
         let held = try await locker(api, clock).acquire(stack: "web", holder: holder)
         let guarded = LeaseGuardedAPI(base: api, lease: held)
-        _ = try await guarded.createSenderPool(CreateSenderPoolRequest(name: "web pool", senders: [SenderReference(senderId: "comms_sender_01")]))
+        _ = try await guarded.createSenderPool(
+            CreateSenderPoolRequest(name: "web pool", senders: [SenderReference(senderId: "comms_sender_01")]))
         held.stopWrites()
         await #expect(throws: LeaseLost(stack: "web", poolID: ownID, reason: .interrupted)) {
             _ = try await guarded.updateSenderPool(id: foreignID, UpdateSenderPoolRequest(name: "x"))

@@ -25,7 +25,8 @@ private func lease(
     createdAt: String = "2025-03-01T12:00:00Z", updatedAt: String? = nil, name: String? = nil
 ) -> SenderPool {
     SenderPool(
-        id: id, name: name ?? "poolctl lease: \(stack) (\(holder.prefix { $0 != "." }))", tags: ["poolctl-lease": "v1~\(stack)~\(holder)~\(ttl)"],
+        id: id, name: name ?? "poolctl lease: \(stack) (\(holder.prefix { $0 != "." }))",
+        tags: ["poolctl-lease": "v1~\(stack)~\(holder)~\(ttl)"],
         createdAt: createdAt, updatedAt: updatedAt ?? createdAt)
 }
 
@@ -284,7 +285,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
                 (.listSenderPools(operationId: nil), .pools([ownA]))
             ] + Array(repeating: (ScriptedAPI.Call.updateSenderPool(leaseA), ScriptedAPI.Answer.error(unavailable)), count: 3) + [
                 (.fetchSenderPool(leaseA), .pool(ownA)),
-                (.deleteSenderPool(leaseA), .error(.http(404, "not found")))
+                (.deleteSenderPool(leaseA), .error(.http(404, "not found"))),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(1))
         let events = Events()
@@ -348,11 +349,11 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
     @Test func aFailedListingDeletesTheNewLeaseBeforeItThrows() async throws {
         let down = APIError(kind: .transport, method: "GET", path: "/v1/SenderPools", message: "connection refused")
         let api = ScriptedAPI(
-            created(nameA, op: op1, pool: ownA) + [
-            ] + Array(repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.error(down)), count: 5) + [
-                (.fetchSenderPool(leaseA), .pool(ownA)),
-                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-            ])
+            created(nameA, op: op1, pool: ownA) + []
+                + Array(repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.error(down)), count: 5) + [
+                    (.fetchSenderPool(leaseA), .pool(ownA)),
+                    (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+                ])
         await #expect(throws: down) {
             _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).acquire(stack: "web", holder: hostA)
         }
