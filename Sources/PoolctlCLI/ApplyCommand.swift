@@ -169,6 +169,7 @@ struct ApplyCommand: ContextCommand {
                 do {
                     let report = try await applyHoldingLease(
                         lease, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, context: context, log: log)
+                    if context.ownsProcess { await InterruptCleanup.shared.yieldToSignalHandler() }
                     lostLease.withLock { $0 = lease.lost }
                     return report
                 } catch let error as APIError {

@@ -115,6 +115,13 @@ final class InterruptCleanup: Sendable {
         }
     }
 
+    /// After a signal the handler owns the ending (release or keep, then exit
+    /// 128 + signal): a run that finishes meanwhile waits for it here.
+    func yieldToSignalHandler() async {
+        guard handling.withLock({ $0 }) else { return }
+        while true { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
     /// Waits for operations in flight, then releases or keeps the lease; returns what to say.
     private static func finish(_ held: HeldLease) async -> String {
         let running = await held.waitForOperations(grace: grace)
