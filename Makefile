@@ -38,6 +38,7 @@ test: build
 	$(PYTHON) Tests/schema/test_manifest_schema.py
 	$(PYTHON) Tests/e2e/test_cli.py $(BIN)
 	$(PYTHON) Tests/e2e/test_lease.py $(BIN)
+	$(PYTHON) Tests/e2e/test_lease_faults.py $(BIN)
 	$(PYTHON) Tests/e2e/test_behaviors.py $(BIN)
 	$(PYTHON) Tests/e2e/test_export.py $(BIN)
 	$(PYTHON) Tests/e2e/test_moves.py $(BIN)

@@ -14,6 +14,9 @@ public struct HTTPClientConfiguration: Sendable {
     public var requestTimeout: Duration
     /// Limit for one call, retries and waits included.
     public var callDeadline: Duration
+    /// The longest `Retry-After` honoured (`--max-retry-after`): a longer one
+    /// is cut to this. The wait still counts against `callDeadline`.
+    public var maxRetryAfter: Duration = .seconds(60)
     /// Attempts per call, the first included.
     public var maxAttempts: Int
     /// Exponential backoff: the n-th retry waits a random time in
@@ -66,6 +69,7 @@ public struct HTTPClientConfiguration: Sendable {
         func invalid(_ message: String) -> APIError { APIError(kind: .invalidConfiguration, message: message) }
         guard maxAttempts >= 1 else { throw invalid("maxAttempts must be at least 1") }
         guard requestTimeout > .zero, callDeadline > .zero else { throw invalid("timeouts must be positive") }
+        guard maxRetryAfter >= .zero else { throw invalid("maxRetryAfter must not be negative") }
         guard backoffBase >= .zero, backoffCap >= backoffBase else { throw invalid("backoff must satisfy 0 <= base <= cap") }
 
         let trimmed = baseURL.trimmingCharacters(in: .whitespaces)

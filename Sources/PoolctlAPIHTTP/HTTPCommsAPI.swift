@@ -224,11 +224,12 @@ public struct HTTPCommsAPI: CommsAPI {
         let outgoing = TransportRequest(
             method: request.method, url: baseURL + request.target, headers: headers(for: request), body: request.body)
         let isWrite = !policy.isIdempotent
+        let lane = RequestLane.current
 
         var lastError: APIError?
         while true {
             do {
-                try await scheduler.start()
+                try await scheduler.start(lane: lane)
             } catch {
                 throw APIError(
                     kind: isWrite ? .outcomeUnknown : .transport, method: request.method, path: request.path,
@@ -238,7 +239,7 @@ public struct HTTPCommsAPI: CommsAPI {
             start = began
             let remaining = configuration.callDeadline - (clock.now() - began)
             if let lastError, remaining <= .zero {
-                scheduler.finished(.answered)
+                scheduler.finished(.answered, lane: lane)
                 // Only after a retry wait overran the deadline (the policy leaves room for none).
                 throw redact(
                     APIError(
@@ -256,8 +257,11 @@ public struct HTTPCommsAPI: CommsAPI {
             var failed: FailureClass?
             do throws(TransportFailure) {
                 let response = try await transport.send(outgoing, timeout: min(configuration.requestTimeout, remaining))
-                let retryAfter = RetryAfter.parse(response.header("Retry-After"), now: clock.date)
-                scheduler.finished(response.status == 429 ? .rateLimited(retryAfter: retryAfter) : .answered)
+                // Capped (`--max-retry-after`): a server asking for hours must not wedge a pipeline.
+                let retryAfter = RetryAfter.parse(response.header("Retry-After"), now: clock.date).map {
+                    min($0, configuration.maxRetryAfter)
+                }
+                scheduler.finished(response.status == 429 ? .rateLimited(retryAfter: retryAfter) : .answered, lane: lane)
                 serverDate.record(response.header("Date"), arrived: clock.now())
                 observe(request, attempt: policy.attempts + 1, status: response.status, failure: nil, since: sent)
                 log("← \(response.status) \(request.method) \(request.path) (\((clock.now() - sent).milliseconds) ms)")
@@ -265,7 +269,7 @@ public struct HTTPCommsAPI: CommsAPI {
                 if (200..<300).contains(response.status) { return (response, policy.attempts + 1) }
                 outcome = .response(status: response.status, retryAfter: retryAfter, error: httpError(response, request))
             } catch let failure {
-                scheduler.finished(.answered)
+                scheduler.finished(.answered, lane: lane)
                 failed = failure.failureClass
                 observe(request, attempt: policy.attempts + 1, status: nil, failure: failed, since: sent)
                 log("← failed \(request.method) \(request.path) (\((clock.now() - sent).milliseconds) ms): \(failure.summary)")

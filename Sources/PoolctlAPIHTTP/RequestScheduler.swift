@@ -1,3 +1,4 @@
+import PoolctlAPI
 import PoolctlModel
 import Synchronization
 
@@ -10,6 +11,11 @@ import Synchronization
 /// retrying them: on a 429 it halves the rate and pauses *every* request for
 /// the `Retry-After`; it then climbs back quickly to just under the rate that
 /// drew the 429, and probes above it slowly. `maxRPS` caps the rate up front.
+///
+/// Requests in the `.lease` lane (`RequestLane.current`) skip the queue: they
+/// take a slot beyond `maxInFlight` rather than wait for one, and borrow the
+/// next token (the bucket goes negative, so the queued requests pay it back
+/// and the rate holds). A `Retry-After` pause holds them too.
 public final class RequestScheduler: Sendable {
     public struct Settings: Sendable, Hashable {
         /// Requests in flight at once (`--parallelism`).
@@ -66,9 +72,14 @@ public final class RequestScheduler: Sendable {
     /// How many 429s it has seen.
     public var rateLimitedCount: Int { state.withLock { $0.rateLimited } }
 
-    /// Waits for a slot and a token; call `finished(_:)` once the attempt is over.
-    public func start() async throws {
-        await takeSlot()
+    /// Waits for a slot and a token; call `finished(_:lane:)` with the same
+    /// lane once the attempt is over.
+    public func start(lane: RequestLane = .normal) async throws {
+        if lane == .lease {
+            state.withLock { $0.inFlight += 1 }
+        } else {
+            await takeSlot()
+        }
         do {
             while true {
                 let wait: Duration? = state.withLock { state in
@@ -82,18 +93,20 @@ public final class RequestScheduler: Sendable {
                         state.tokens = min(1, state.tokens + Self.seconds(now - last) * rate)
                     }
                     state.refilled = now
-                    if state.tokens >= 1 {
+                    // The lease borrows a token down to -1: at most one request ahead of the rate.
+                    let needed: Double = lane == .lease ? 0 : 1
+                    if state.tokens >= needed {
                         state.tokens -= 1
                         state.recent.append(now)
                         return nil
                     }
-                    return .milliseconds(Int64(((1 - state.tokens) / rate * 1000).rounded(.up)))
+                    return .milliseconds(Int64(((needed - state.tokens) / rate * 1000).rounded(.up)))
                 }
                 guard let wait else { return }
                 try await clock.sleep(wait)
             }
         } catch {
-            releaseSlot()
+            releaseSlot(lane: lane)
             throw error
         }
     }
@@ -105,7 +118,7 @@ public final class RequestScheduler: Sendable {
     }
 
     /// Ends an attempt: frees its slot and adapts the rate.
-    public func finished(_ outcome: Outcome) {
+    public func finished(_ outcome: Outcome, lane: RequestLane = .normal) {
         state.withLock { state in
             let now = clock.now()
             state.recent.removeAll { now - $0 > .seconds(1) }
@@ -148,7 +161,7 @@ public final class RequestScheduler: Sendable {
                 state.pausedUntil = max(state.pausedUntil, now + (retryAfter ?? .seconds(1)))
             }
         }
-        releaseSlot()
+        releaseSlot(lane: lane)
     }
 
     private func takeSlot() async {
@@ -165,9 +178,10 @@ public final class RequestScheduler: Sendable {
         }
     }
 
-    private func releaseSlot() {
+    private func releaseSlot(lane: RequestLane) {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiting.isEmpty {
+            // A lease request's slot was extra: it is not handed on.
+            if state.waiting.isEmpty || lane == .lease {
                 state.inFlight -= 1
                 return nil
             }

@@ -27,6 +27,13 @@ struct APIOptions: ParsableArguments {
             valueName: "rate"))
     var maxRPS: Double?
 
+    @Option(
+        name: .customLong("max-retry-after"),
+        help: ArgumentHelp(
+            "The longest Retry-After honoured on a 429 or 503, e.g. 30s (longer ones are cut to it); the wait still counts against the call's deadline (apply: --timeout).",
+            valueName: "duration"))
+    var maxRetryAfter = DurationArgument(argument: "60s")!
+
     func validate() throws {
         guard parallelism >= 1, parallelism <= 256 else {
             throw ValidationError("--parallelism must be between 1 and 256")
@@ -50,6 +57,7 @@ struct APIOptions: ParsableArguments {
         var configuration = HTTPClientConfiguration(credentials: credentials, baseURL: baseURL, debugLog: log)
         configuration.observer = observer
         configuration.scheduling = RequestScheduler.Settings(maxInFlight: parallelism, maxRPS: maxRPS)
+        configuration.maxRetryAfter = maxRetryAfter.duration
         if let callDeadline { configuration.callDeadline = max(configuration.callDeadline, callDeadline) }
         return try HTTPCommsAPI(configuration: configuration)
     }

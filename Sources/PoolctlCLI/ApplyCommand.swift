@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import PoolctlAPI
 import PoolctlEngine
 import PoolctlModel
 import PoolctlPlan
 import PoolctlRender
+import Synchronization
 
 enum ApplyFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
@@ -36,7 +38,7 @@ struct ApplyCommand: ContextCommand {
             --log-format ndjson writes one JSON event per line to stderr and nothing else (plan, \
             lease, request, retry, operation-poll, step, pool-result, diagnostic, warning, error, \
             apply-result; each with "v":1, "time" and "event"); see README.md, "Machine-readable logs".
-            """ + "\n\n" + ExitCode.help([.success, .error, .partial, .stalePlan, .stackLocked])
+            """ + "\n\n" + ExitCode.help([.success, .error, .partial, .stalePlan, .stackLocked, .leaseLost])
     )
 
     @Argument(help: "Manifest files or directories, or one saved plan file.")
@@ -123,6 +125,8 @@ struct ApplyCommand: ContextCommand {
         }
         let savedPlanToApply = savedPlan
         let stderr = context.stderr
+        // Set when the lease was lost mid-apply: the report is still printed, then exit 6.
+        let lostLease = Mutex<LeaseLost?>(nil)
         let report: ApplyReport? = try await api.withWorkflow(
             context: context, timeout: timeout.duration, maxBatch: maxBatch, observer: log?.observer
         ) { base in
@@ -162,9 +166,33 @@ struct ApplyCommand: ContextCommand {
                 }
             ) { lease in
                 defer { InterruptCleanup.shared.hold(nil) }
-                return try await applyHoldingLease(
-                    lease, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, context: context, log: log)
+                do {
+                    let report = try await applyHoldingLease(
+                        lease, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, context: context, log: log)
+                    if context.ownsProcess { await InterruptCleanup.shared.yieldToSignalHandler() }
+                    lostLease.withLock { $0 = lease.lost }
+                    return report
+                } catch let error as APIError {
+                    // A read failed because the lease is gone: that is the cause to report.
+                    if let lost = lease.lost { throw lost }
+                    throw error
+                }
             }
+        }
+        if let lost = lostLease.withLock({ $0 }) {
+            if let report {
+                switch format {
+                case .text: stdout.write("\n" + ApplyRenderer.text(report, color: context.wantsColor(stdout)))
+                case .json: stdout.write(ApplyRenderer.json(report))
+                }
+            }
+            let message = "poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left."
+            if let log {
+                log.emit(.error(message, exitCode: ExitCode.leaseLost.rawValue))
+                log.finished(report, exitCode: .leaseLost, outcome: "lease-lost")
+                throw CommandFailure(message: "", exitCode: .leaseLost)
+            }
+            throw CommandFailure(message: message, exitCode: .leaseLost)
         }
         log?.finished(report)
         guard let report else {

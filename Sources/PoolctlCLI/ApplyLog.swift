@@ -59,9 +59,10 @@ final class ApplyLog: Sendable {
     }
 
     /// The last line of a run that ended without an error.
-    func finished(_ report: ApplyReport?) {
-        let outcome = report.map { $0.outcome == .partial ? "partial" : "converged" } ?? "no-changes"
-        let code: ExitCode = report?.outcome == .partial ? .partial : .success
+    /// `exitCode` and `outcome` override the report's (a lost lease: 6, `lease-lost`).
+    func finished(_ report: ApplyReport?, exitCode: ExitCode? = nil, outcome: String? = nil) {
+        let outcome = outcome ?? report.map { $0.outcome == .partial ? "partial" : "converged" } ?? "no-changes"
+        let code: ExitCode = exitCode ?? (report?.outcome == .partial ? .partial : .success)
         result(outcome: outcome, exitCode: code.rawValue, report: report)
     }
 

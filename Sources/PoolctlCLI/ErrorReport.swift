@@ -35,7 +35,7 @@ enum ErrorReport {
             // Raised after the pool listing, before any member is read or anything written.
             return (targeting.problems.map { "poolctl: \($0)" }.joined(separator: "\n") + "\nNothing was changed.", .error)
         case let lost as LeaseLost:
-            return ("poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left.", .partial)
+            return ("poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left.", .leaseLost)
         case let error as APIError:
             // Before any write for plan and validate; apply reports its own partial state.
             var message = "poolctl: \(error)"

@@ -9,6 +9,7 @@ public enum ExitCode: Int32, CaseIterable, Sendable {
     case partial = 3
     case stalePlan = 4
     case stackLocked = 5
+    case leaseLost = 6
 
     /// One line, short enough for an 80-column `--help`.
     public var meaning: String {
@@ -19,6 +20,7 @@ public enum ExitCode: Int32, CaseIterable, Sendable {
         case .partial: return "apply partial: some pools did not converge; each is listed"
         case .stalePlan: return "apply PLANFILE: the saved plan is stale; nothing was written"
         case .stackLocked: return "apply: another apply holds the stack's lease; nothing was written"
+        case .leaseLost: return "apply: the lease was lost (not renewed in time, or deleted); writes stopped"
         }
     }
 

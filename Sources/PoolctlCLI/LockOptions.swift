@@ -50,11 +50,17 @@ struct LockOptions: ParsableArguments {
     }
 }
 
-/// Releases the held lease when the process is interrupted (SIGINT, SIGTERM),
-/// then exits 128 + the signal. Installed by the process entry point only,
+/// On SIGINT or SIGTERM: stops writes (the lease's guard refuses every new
+/// one), waits up to `grace` for the API operations in flight to finish,
+/// then releases the lease and exits 128 + the signal. If a create is still
+/// running when the grace period ends, the lease is kept and left to expire:
+/// its pool may not be visible yet, and a rival apply could duplicate it. A
+/// second signal exits at once. Installed by the process entry point only,
 /// never in in-process tests.
 final class InterruptCleanup: Sendable {
     static let shared = InterruptCleanup()
+    /// How long a signal waits for operations in flight (README, "Stack lease").
+    static let grace: Duration = .seconds(30)
     private let lease = Mutex<HeldLease?>(nil)
     /// Written once, by `install()` at start-up, and kept only so the
     /// sources stay alive: never read concurrently.
@@ -73,6 +79,7 @@ final class InterruptCleanup: Sendable {
     }
 
     private let installed = Mutex(false)
+    private let handling = Mutex(false)
 
     /// Idempotent: the first call installs the handlers.
     func install() {
@@ -88,22 +95,57 @@ final class InterruptCleanup: Sendable {
             source.setEventHandler { [self] in
                 let held = lease.withLock { $0 }
                 let notify = notice.withLock { $0 }
+                let second = handling.withLock { busy in
+                    defer { busy = true }
+                    return busy
+                }
+                if second {
+                    let expiry = held.map { " The lease \($0.poolID) expires at \(LeaseReleaseFailed.rfc3339($0.expiresAt))." } ?? ""
+                    Self.say("second signal: exiting without waiting.\(expiry)", code: 128 + number, notify: notify)
+                }
+                held?.stopWrites()
                 Task {
                     var message: String?
-                    if let held {
-                        try? await held.release()
-                        message = "interrupted; released the lease of stack '\(held.stack)'. Run 'poolctl plan' to see what is left."
-                    }
-                    if let notify {
-                        notify(message, 128 + number)
-                    } else if let message {
-                        FileHandle.standardError.write(Data("\npoolctl: \(message)\n".utf8))
-                    }
-                    exit(128 + number)
+                    if let held { message = await Self.finish(held) }
+                    Self.say(message, code: 128 + number, notify: notify)
                 }
             }
             source.resume()
             Self.sources.append(source)
         }
+    }
+
+    /// After a signal the handler owns the ending (release or keep, then exit
+    /// 128 + signal): a run that finishes meanwhile waits for it here.
+    func yieldToSignalHandler() async {
+        guard handling.withLock({ $0 }) else { return }
+        while true { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// Waits for operations in flight, then releases or keeps the lease; returns what to say.
+    private static func finish(_ held: HeldLease) async -> String {
+        let running = await held.waitForOperations(grace: grace)
+        guard running.isEmpty else {
+            await held.abandon()
+            let ids = running.map(\.reference.id).joined(separator: ", ")
+            return
+                "interrupted; create operation\(running.count == 1 ? "" : "s") \(ids) still running after \(grace), so the lease \(held.poolID) of stack '\(held.stack)' is kept: another apply could otherwise duplicate a pool that is not visible yet. It expires at \(LeaseReleaseFailed.rfc3339(held.expiresAt)); run 'poolctl plan' after that."
+        }
+        do {
+            try await held.release()
+            return
+                "interrupted; stopped writing, waited for operations in flight and released the lease of stack '\(held.stack)'. Run 'poolctl plan' to see what is left."
+        } catch {
+            return "interrupted; stopped writing, but \(error)"
+        }
+    }
+
+    private static func say(_ message: String?, code: Int32, notify: (@Sendable (String?, Int32) -> Void)?) -> Never {
+        if let notify {
+            notify(message, code)
+        } else if let message {
+            FileHandle.standardError.write(Data("\npoolctl: \(message)\n".utf8))
+        }
+        exit(code)
     }
 }

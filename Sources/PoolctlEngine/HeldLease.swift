@@ -4,10 +4,12 @@ import PoolctlModel
 import Synchronization
 
 /// A stack lease this process holds: renewed with a PATCH every TTL/3 until
-/// `release()`. The applier calls `ensureHeld()` before each write.
+/// `release()`. Writes go through `LeaseGuardedAPI`, which calls
+/// `ensureHeld()` before each one.
 ///
 /// The renewal task keeps the lease alive (and this object) until
-/// `release()`; call it at the end, after an error, and on a signal.
+/// `release()` or `abandon()`; call one at the end, after an error, and on a
+/// signal.
 public final class HeldLease: Sendable {
     public let stack: String
     public let poolID: String
@@ -16,36 +18,53 @@ public final class HeldLease: Sendable {
     public var ttl: Duration { .seconds(tag.ttlSeconds) }
     /// Stale leases deleted while acquiring this one.
     public let staleDeleted: [LeaseInfo]
+    /// The listings of all pools taken once our lease was visible (two when
+    /// the first took several pages). The plan may reuse them: they were
+    /// read under the lease.
+    public let listings: [PoolListing]
+    /// Operations that writes under this lease started and that have not
+    /// been seen finished (`LeaseGuardedAPI` keeps it).
+    public let operations = InFlightOperations()
 
     private let api: any CommsAPI
     private let clock: PoolctlClock
+    private let options: LeaseOptions
+    private let random: @Sendable () -> Double
     private let report: @Sendable (LeaseEvent) -> Void
-    private let calls: CallCounter
+    /// A create of this run had an unknown outcome: a lease that it made may
+    /// become visible late, so release looks for extras once more.
+    private let sweepOwnExtras: Bool
 
     private struct State {
         /// Local monotonic time at which the latest acknowledged write of the
         /// lease (its create or a renewal) was sent.
         var heldFrom: Duration
         var lost: LeaseLost?
+        var stopped = false
         var released = false
+        var renewals = 0
         var renewal: Task<Void, Never>?
     }
 
     private let state: Mutex<State>
 
     init(
-        api: any CommsAPI, clock: PoolctlClock, report: @escaping @Sendable (LeaseEvent) -> Void, calls: CallCounter,
-        poolID: String, name: String, tag: LeaseTag, heldFrom: Duration, staleDeleted: [LeaseInfo]
+        api: any CommsAPI, clock: PoolctlClock, options: LeaseOptions, random: @escaping @Sendable () -> Double,
+        report: @escaping @Sendable (LeaseEvent) -> Void, poolID: String, name: String, tag: LeaseTag, heldFrom: Duration,
+        staleDeleted: [LeaseInfo], listings: [PoolListing], sweepOwnExtras: Bool
     ) {
         self.api = api
         self.clock = clock
+        self.options = options
+        self.random = random
         self.report = report
-        self.calls = calls
         self.stack = tag.stack
         self.poolID = poolID
         self.name = name
         self.tag = tag
         self.staleDeleted = staleDeleted
+        self.listings = listings
+        self.sweepOwnExtras = sweepOwnExtras
         self.state = Mutex(State(heldFrom: heldFrom))
         let renewal = Task { await self.renew() }
         state.withLock { $0.renewal = renewal }
@@ -55,28 +74,94 @@ public final class HeldLease: Sendable {
     public var renewalInterval: Duration { ttl / 3 }
     /// The wait after a failed renewal: more chances before the TTL runs out.
     public var retryInterval: Duration { ttl / 6 }
+    /// Writes stop this long before the TTL runs out without a renewal.
+    public var safetyMargin: Duration { Self.safetyMargin(ttl: ttl) }
 
-    /// Throws `LeaseLost` once the lease may have expired by the server's
-    /// clock or is gone. The server's `updatedAt` is no earlier than the
-    /// moment we sent the write that set it, so "sent + TTL" in local
-    /// monotonic time is the earliest moment any contender can call the lease
-    /// stale, with no wall clock involved.
+    /// max(1 s, TTL/4): a write sent just before the lease is given up must
+    /// still reach the server before any contender may call the lease stale.
+    /// A quarter of the TTL leaves TTL/3 → TTL*3/4 for a renewal and its
+    /// retries at the smallest TTL (3 s: renewal at 1 s, writes stop at 2 s);
+    /// the second bounds the time one request may take to arrive.
+    public static func safetyMargin(ttl: Duration) -> Duration { max(.seconds(1), ttl / 4) }
+
+    /// Throws `LeaseLost` once the lease may be about to expire by the
+    /// server's clock, is gone, or writes were stopped (a signal). The
+    /// server's `updatedAt` is no earlier than the moment we sent the write
+    /// that set it, so "sent + TTL" in local monotonic time is the earliest
+    /// moment any contender can call the lease stale, with no wall clock
+    /// involved; writes stop `safetyMargin` before it.
     public func ensureHeld() throws(LeaseLost) {
-        let now = clock.now()
-        let lost = state.withLock { state -> LeaseLost? in
-            if let lost = state.lost { return lost }
-            if state.released { return LeaseLost(stack: stack, poolID: poolID, reason: .released) }
-            if now - state.heldFrom >= ttl {
-                state.lost = LeaseLost(stack: stack, poolID: poolID, reason: .expired)
-            }
-            return state.lost
-        }
-        if let lost { throw lost }
+        if let lost = check(interrupting: true) { throw lost }
     }
 
-    /// Stops renewing and deletes the lease; a lease already gone (404)
-    /// counts as released. Safe to call more than once, and from a cancelled
-    /// task: the delete still goes out.
+    private func check(interrupting: Bool) -> LeaseLost? {
+        let now = clock.now()
+        return state.withLock { state -> LeaseLost? in
+            if let lost = state.lost { return lost }
+            if state.released { return LeaseLost(stack: stack, poolID: poolID, reason: .released) }
+            if now - state.heldFrom >= ttl - safetyMargin {
+                state.lost = LeaseLost(stack: stack, poolID: poolID, reason: .expired)
+                return state.lost
+            }
+            return interrupting && state.stopped ? LeaseLost(stack: stack, poolID: poolID, reason: .interrupted) : nil
+        }
+    }
+
+    /// Why the lease was lost while held (expired or deleted), if it was: the
+    /// apply then exits 6.
+    public var lost: LeaseLost? {
+        _ = check(interrupting: false)
+        return state.withLock { $0.lost }
+    }
+
+    /// The lease's expiry by the local clock if it is not renewed again.
+    public var expiresAt: Date {
+        let (now, heldFrom) = (clock.now(), state.withLock { $0.heldFrom })
+        return clock.date.addingTimeInterval(StackLease.seconds(heldFrom + ttl - now))
+    }
+
+    /// A signal: from now on `ensureHeld()` refuses every write. Renewal goes
+    /// on until `release()` or `abandon()`.
+    public func stopWrites() {
+        state.withLock { $0.stopped = true }
+    }
+
+    /// Polls the operations still in flight until all are finished or
+    /// `grace` passes; returns the creates still unfinished.
+    public func waitForOperations(grace: Duration) async -> [InFlightOperations.Entry] {
+        let end = clock.now() + grace
+        while true {
+            let pending = operations.pending
+            if pending.isEmpty { return [] }
+            if clock.now() >= end { return pending.filter(\.isCreate) }
+            for entry in pending {
+                if let operation = try? await api.fetchOperation(entry.reference) { operations.observed(operation) }
+            }
+            if operations.pending.isEmpty { return [] }
+            try? await clock.sleep(min(.seconds(1), max(.zero, end - clock.now())))
+        }
+    }
+
+    /// Stops renewing without deleting: the lease expires after its TTL.
+    /// For a signal that arrives while a create is still running, whose pool
+    /// a rival could otherwise not see and duplicate.
+    public func abandon() async {
+        let renewal = state.withLock { state in
+            defer {
+                state.renewal = nil
+                state.released = true
+            }
+            return state.renewal
+        }
+        renewal?.cancel()
+        await renewal?.value
+    }
+
+    /// Stops renewing and deletes the lease, after a GET shows it still
+    /// carries our tag value; a lease already gone (404) counts as released.
+    /// Transient failures are retried with backoff for `releaseDeadline`,
+    /// then it throws `LeaseReleaseFailed`. Safe to call more than once, and
+    /// from a cancelled task: the delete still goes out.
     public func release() async throws {
         let (released, renewal) = state.withLock { state in
             defer { state.renewal = nil }
@@ -85,19 +170,45 @@ public final class HeldLease: Sendable {
         if released { return }
         renewal?.cancel()
         await renewal?.value
-        let api = self.api
-        let calls = self.calls
-        let poolID = self.poolID
-        try await Task {
-            calls.record(.deleteSenderPool)
-            do {
-                _ = try await api.deleteSenderPool(id: poolID)
-            } catch let error as APIError where error.isNotFound {
-                // Already gone: released.
-            }
-        }.value
+        let release = Task { [self] in
+            try await RequestLane.$current.withValue(.lease) { try await deleteOwn() }
+        }
+        try await release.value
         state.withLock { $0.released = true }
         report(.released(poolID: poolID))
+    }
+
+    private func deleteOwn() async throws {
+        let deadline = clock.now() + options.releaseDeadline
+        var wait = options.stepBackoff
+        let tag = self.tag
+        while true {
+            do {
+                if try await StackLease.deleteChecked(api, poolID, expect: { StackLease.isExactly($0, tag: tag) }) { break }
+                // Someone else's pool under our id cannot happen; never delete it.
+                break
+            } catch {
+                let transient = (error as? APIError)?.isTransient ?? false
+                let pause = wait * (0.5 + random())
+                guard transient, clock.now() + pause < deadline else {
+                    throw LeaseReleaseFailed(stack: stack, poolID: poolID, expiresAt: expiresAt, error: "\(error)")
+                }
+                try? await clock.sleep(pause)
+                wait = min(wait * 2, options.stepBackoffCap)
+            }
+        }
+        guard sweepOwnExtras else { return }
+        // A lease of ours whose create had an unknown outcome may have
+        // surfaced since: best effort, it expires after its TTL anyway.
+        let lease = StackLease(api: api, clock: clock, options: options, random: random)
+        guard let listing = try? await lease.retrying({ try await PoolListing.read(api) }) else { return }
+        for extra in listing.pools where extra.id != poolID && StackLease.isExactly(extra, tag: tag) {
+            if (try? await lease.retrying({ try await lease.deleteChecked(extra.id, expect: { StackLease.isExactly($0, tag: tag) }) }))
+                == true
+            {
+                report(.extraLeaseDeleted(poolID: extra.id))
+            }
+        }
     }
 
     // MARK: Renewal
@@ -107,17 +218,23 @@ public final class HeldLease: Sendable {
         while true {
             do { try await clock.sleep(wait) } catch { return }
             if Task.isCancelled { return }
-            // A lease past its TTL is never renewed: a contender may already
-            // have judged it stale, and renewing would let both proceed.
-            if (try? ensureHeld()) == nil {
-                if let lost = state.withLock({ $0.lost }) { report(.lost(lost)) }
+            // A lease past its TTL minus the margin is never renewed: a
+            // contender may judge it stale before the renewal lands. Stopped
+            // writes (a signal) still renew while operations finish.
+            if let lost = check(interrupting: false) {
+                if lost.reason != .released { report(.lost(lost)) }
                 return
             }
             let sent = clock.now()
+            let count = state.withLock { $0.renewals } + 1
             do {
-                calls.record(.updateSenderPool)
-                _ = try await api.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: name, tags: tag.tags))
-                state.withLock { $0.heldFrom = max($0.heldFrom, sent) }
+                // A new count each time: the PATCH changes the pool, so `updatedAt` moves.
+                let request = UpdateSenderPoolRequest(name: name, tags: tag.tags(renewal: count))
+                _ = try await RequestLane.$current.withValue(.lease) { try await api.updateSenderPool(id: poolID, request) }
+                state.withLock {
+                    $0.heldFrom = max($0.heldFrom, sent)
+                    $0.renewals = max($0.renewals, count)
+                }
                 report(.renewed(poolID: poolID))
                 wait = renewalInterval
             } catch {

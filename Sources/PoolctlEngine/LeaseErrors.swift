@@ -42,6 +42,9 @@ public struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
         case deleted
         /// `release()` was called.
         case released
+        /// SIGINT or SIGTERM: writes stopped, the lease is released once
+        /// operations in flight end.
+        case interrupted
     }
 
     public var stack: String
@@ -61,7 +64,25 @@ public struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
         case .deleted:
             "the lease on stack '\(stack)' (\(poolID)) was deleted by someone else (poolctl unlock?); stopped so that no other apply overlaps"
         case .released: "the lease on stack '\(stack)' (\(poolID)) was released"
+        case .interrupted: "apply was interrupted; no further write is made"
         }
+    }
+}
+
+/// `release()` gave up after its deadline. The apply's own outcome stands;
+/// the lease blocks the stack until it expires or is unlocked.
+public struct LeaseReleaseFailed: Error, Sendable, Hashable, CustomStringConvertible {
+    public var stack: String
+    public var poolID: String
+    /// By the local clock, if nobody renews it.
+    public var expiresAt: Date
+    public var error: String
+
+    public var expiresAtText: String { Self.rfc3339(expiresAt) }
+    public static func rfc3339(_ date: Date) -> String { APITimestamp.formatRFC3339(date) }
+
+    public var description: String {
+        "could not release the lease \(poolID) of stack '\(stack)' (\(error)); it expires at \(APITimestamp.formatRFC3339(expiresAt)). Once no apply of the stack is running, 'poolctl unlock \(stack)' removes it now"
     }
 }
 
@@ -81,13 +102,24 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     case renewed(poolID: String)
     /// The lease was deleted at the end (or was already gone).
     case released(poolID: String)
+    /// Creating our lease failed transiently (unknown outcome, 5xx, reset);
+    /// it is looked up by its tag and tried again.
+    case createRetried(error: String)
+    /// A second lease of this run (a create whose outcome was unknown did
+    /// happen) was deleted.
+    case extraLeaseDeleted(poolID: String)
+    /// Release gave up; the lease stays until it expires or is unlocked.
+    case releaseFailed(LeaseReleaseFailed)
+    /// A signal arrived while a create was running: the lease is kept so that
+    /// no rival duplicates a pool not yet visible; it expires at its TTL.
+    case keptForRunningCreates(operationIDs: [String], expiresAt: Date)
 
     /// Renewals and the release are routine: the text progress leaves them
     /// out, machine-readable logs keep them.
     public var isRoutine: Bool {
         switch self {
-        case .renewed, .released: true
-        case .staleLeaseDeleted, .staleLeaseNotDeleted, .waiting, .renewalFailed, .lost: false
+        case .renewed, .released, .createRetried, .extraLeaseDeleted: true
+        case .staleLeaseDeleted, .staleLeaseNotDeleted, .waiting, .renewalFailed, .lost, .releaseFailed, .keptForRunningCreates: false
         }
     }
 
@@ -109,6 +141,15 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
             return "renewed the lease \(poolID)"
         case .released(let poolID):
             return "released the lease \(poolID)"
+        case .createRetried(let error):
+            return "creating the lease failed (\(error)); looking for it by its tag and trying again"
+        case .extraLeaseDeleted(let poolID):
+            return "deleted an extra lease of this run (\(poolID)) left by a create whose outcome was unknown"
+        case .releaseFailed(let failed):
+            return "warning: \(failed)"
+        case .keptForRunningCreates(let operations, let expiresAt):
+            return
+                "kept the lease: create operation\(operations.count == 1 ? "" : "s") \(operations.joined(separator: ", ")) still running, and a pool not yet visible could be duplicated by another apply; it expires at \(at(expiresAt))"
         }
     }
 

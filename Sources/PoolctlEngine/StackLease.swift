@@ -10,24 +10,44 @@ public struct LeaseOptions: Sendable {
     public var poller = OperationPoller(initial: .milliseconds(100), maximum: .seconds(1), budget: .seconds(60))
     /// Listings that must show our own completed lease before we trust them.
     public var listingAttempts = 4
+    /// Tries of each step (create, poll, find, list, delete) when the API
+    /// fails transiently (`APIError.isTransient`): a run that gives up on a
+    /// 503 leaves the stack locked, or fails a pipeline, for nothing.
+    public var stepAttempts = 5
+    /// The first wait before trying a step again; doubles up to `stepBackoffCap`.
+    public var stepBackoff: Duration = .milliseconds(250)
+    public var stepBackoffCap: Duration = .seconds(4)
+    /// How long `release()` keeps trying before it warns and gives up.
+    public var releaseDeadline: Duration = .seconds(30)
 
     public init() {}
 }
 
 /// A per-stack lease held through the API, since poolctl has no lock
-/// service: an empty pool tagged `poolctl-lease: v1~STACK~HOLDER~TTL`.
+/// service: an empty pool tagged `poolctl-lease: v1~STACK~HOLDER~TTL`,
+/// HOLDER unique to the run.
 ///
-/// Acquire: create the lease and wait for its operation, list the pools,
-/// delete stale leases of the stack, and if any other live lease of the
-/// stack remains, delete ours and try again after a jittered backoff until
+/// Acquire: create the lease and wait for its operation, find it, list the
+/// pools until a listing shows it, and if that listing took several pages,
+/// list once more with other page boundaries (offset paging under other
+/// users' writes can skip a pool; two listings with different boundaries do
+/// not skip the same one). Then delete extra leases of this run (a create
+/// whose outcome was unknown that did happen) and stale leases of the
+/// stack, and if any other live lease of the stack remains in either
+/// listing, delete ours and try again after a jittered backoff until
 /// `lockTimeout`. Yielding to *any* other live lease, not only an older one,
 /// keeps two contenders from both proceeding as long as a completed create
 /// is visible to a listing (schema/API-DECISIONS.md, "Stack lease").
 ///
+/// Every DELETE is preceded by a GET of the pool that shows it is still the
+/// lease we mean; a pool found by the `operationId` filter counts as ours
+/// only with our exact tag value and name.
+///
 /// Calls: acquisition adds 1 create + its polls (usually 1) + 1 find
-/// (`operationId` filter) + 1 listing per 1,000 pools, plus 1 delete per
-/// stale lease; each retry adds those and 1 delete of our own lease. Holding
-/// adds 1 PATCH per TTL/3, release 1 delete. `calls` counts them.
+/// (`operationId` filter) + 1 listing per 1,000 pools (twice past 1,000
+/// pools), plus per stale lease 1 List Senders, 1 GET and 1 DELETE; each
+/// retry adds those and a GET and a DELETE of our own lease. Holding adds 1
+/// PATCH per TTL/3, release 1 GET and 1 DELETE. `calls` counts them.
 public struct StackLease: Sendable {
     public var api: any CommsAPI
     public var clock: PoolctlClock
@@ -43,7 +63,7 @@ public struct StackLease: Sendable {
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         report: @escaping @Sendable (LeaseEvent) -> Void = { _ in }, calls: CallCounter = CallCounter()
     ) {
-        self.api = api
+        self.api = CountingAPI(base: api, calls: calls)
         self.clock = clock
         self.options = options
         self.random = random
@@ -54,7 +74,7 @@ public struct StackLease: Sendable {
     /// Holds the stack's lease, renewing it every TTL/3 until `release()`.
     /// Throws `StackLocked` when another live lease still exists after
     /// `lockTimeout` (0: at once), `LeaseTag.Problem` for a bad stack, holder
-    /// or TTL, and `APIError`.
+    /// or TTL, and `APIError` once a step failed `stepAttempts` times.
     public func acquire(stack: String, holder: LeaseHolder, ttl: Duration = .seconds(120), lockTimeout: Duration = .zero) async throws
         -> HeldLease
     {
@@ -63,28 +83,42 @@ public struct StackLease: Sendable {
         let deadline = clock.now() + lockTimeout
         var backoff = options.initialBackoff
         var staleDeleted: [LeaseInfo] = []
+        var uncertain = false
         while true {
+            // Before the create is sent: the server's `updatedAt` can only be later.
             let created = clock.now()
-            let (ownID, pools) = try await createAndList(name: name, tag: tag)
-            let others = try await withCleanup(of: ownID) { () async throws -> [LeaseInfo] in
-                let serverNow = serverTime(own: pools.first { $0.id == ownID }, listedAt: clock.now())
-                var live: [LeaseInfo] = []
-                for lease in LeaseInfo.leases(of: stack, in: pools) where lease.poolID != ownID {
-                    if lease.isStale(serverNow: serverNow) {
-                        if try await deleteStale(lease) { staleDeleted.append(lease) }
-                    } else {
-                        live.append(lease)
+            let own = try await createOwn(name: name, tag: tag)
+            uncertain = uncertain || own.uncertain
+            let (listings, others) = try await withCleanup(of: own.id, tag: tag) { () async throws -> ([PoolListing], [LeaseInfo]) in
+                let listings = try await listingsShowing(own.id, first: own.listing)
+                let pools = PoolSightings(listings).pools
+                for extra in pools where extra.id != own.id && extra.tags[LeaseTag.tagKey] == tag.tagValue {
+                    if try await deleteChecked(extra.id, expect: { Self.isExactly($0, tag: tag) }) {
+                        report(.extraLeaseDeleted(poolID: extra.id))
                     }
                 }
-                return live
+                let serverNow = serverTime(own: pools.first { $0.id == own.id }, listedAt: clock.now())
+                var live: [LeaseInfo] = []
+                for lease in LeaseInfo.leases(of: stack, in: pools) where lease.tag != tag {
+                    guard lease.isStale(serverNow: serverNow) else {
+                        live.append(lease)
+                        continue
+                    }
+                    switch await deleteStale(lease, serverNow: serverNow) {
+                    case .deleted: staleDeleted.append(lease)
+                    case .renewed(let fresh): live.append(fresh)
+                    case .kept: break
+                    }
+                }
+                return (listings, live)
             }
             guard let blocker = others.first else {
                 return HeldLease(
-                    api: api, clock: clock, report: report, calls: calls, poolID: ownID, name: name, tag: tag,
-                    heldFrom: created, staleDeleted: staleDeleted)
+                    api: api, clock: clock, options: options, random: random, report: report, poolID: own.id, name: name, tag: tag,
+                    heldFrom: created, staleDeleted: staleDeleted, listings: listings, sweepOwnExtras: uncertain)
             }
             // Yield to any other live lease: ours goes before anything else happens.
-            try await delete(ownID)
+            try await retrying { _ = try await deleteChecked(own.id, expect: { Self.isExactly($0, tag: tag) }) }
             let now = clock.now()
             guard now < deadline else { throw StackLocked(blocker) }
             let wait = min(backoff * (0.5 + random()), deadline - now)
@@ -94,36 +128,120 @@ public struct StackLease: Sendable {
         }
     }
 
-    /// Deletes every lease of `stack`, live or not (`poolctl unlock`), and
-    /// returns what it deleted. A lease already gone counts as deleted.
-    public func unlock(stack: String) async throws -> [LeaseInfo] {
-        calls.record(.listSenderPools)
-        let leases = LeaseInfo.leases(of: stack, in: try await api.allSenderPools().collect())
-        for lease in leases { try await delete(lease.poolID) }
-        return leases
+    /// The leases of `stack`, live or not, from one listing: what `unlock` shows.
+    public func leases(of stack: String) async throws -> [LeaseInfo] {
+        LeaseInfo.leases(of: stack, in: try await retrying { try await PoolListing.read(api) }.pools)
+    }
+
+    /// What `unlock` did with one lease it showed.
+    public enum UnlockResult: Sendable, Hashable {
+        case deleted
+        /// Gone before the delete.
+        case gone
+        /// Renewed since it was shown (its `updatedAt` moved): its holder may
+        /// be alive. Not deleted; ask again with the fresh data.
+        case renewed(LeaseInfo)
+        /// No longer a lease of the stack, or it holds senders: not deleted.
+        case refused(String)
+    }
+
+    /// Deletes exactly the leases `shown` (`poolctl unlock`), each only if a
+    /// GET just before the delete shows it unchanged since it was shown and
+    /// it holds no senders.
+    public func unlock(_ shown: [LeaseInfo]) async throws -> [(LeaseInfo, UnlockResult)] {
+        var results: [(LeaseInfo, UnlockResult)] = []
+        for lease in shown {
+            let pool: SenderPool
+            do {
+                pool = try await retrying { try await api.fetchSenderPool(id: lease.poolID) }
+            } catch let error as APIError where error.isNotFound {
+                results.append((lease, .gone))
+                continue
+            }
+            guard let fresh = LeaseInfo(pool: pool), fresh.stack == lease.stack else {
+                results.append((lease, .refused("\(lease.poolID) no longer carries a lease tag of stack '\(lease.stack)'")))
+                continue
+            }
+            if fresh.updatedAt != lease.updatedAt || fresh.tag != lease.tag {
+                results.append((lease, .renewed(fresh)))
+                continue
+            }
+            if try await holdsSenders(lease.poolID) {
+                results.append((lease, .refused("\(lease.poolID) holds senders, so it is not a lease poolctl made; not deleted")))
+                continue
+            }
+            do {
+                _ = try await retrying { try await api.deleteSenderPool(id: lease.poolID) }
+                results.append((lease, .deleted))
+            } catch let error as APIError where error.isNotFound {
+                results.append((lease, .gone))
+            }
+        }
+        return results
     }
 
     // MARK: Steps
 
-    /// Creates our lease, waits for its operation, finds its id, and returns
-    /// it with a listing of all pools that shows it.
-    private func createAndList(name: String, tag: LeaseTag) async throws -> (String, [SenderPool]) {
-        calls.record(.createSenderPool)
-        // An unknown outcome is thrown as is: a lease we cannot find is never
-        // renewed, so it goes stale after its TTL and the next apply deletes it.
-        let accepted = try await api.createSenderPool(CreateSenderPoolRequest(name: name, tags: tag.tags))
-        guard let reference = OperationReference(accepted, poolID: nil) else {
-            throw APIError(
-                kind: .invalidResponse, method: "POST", path: "/v1/SenderPools", message: "the lease's create response named no operation")
+    struct OwnLease {
+        var id: String
+        /// A listing that already shows it, when finding it took one.
+        var listing: PoolListing?
+        /// A create's outcome was unknown: another lease of this run may exist.
+        var uncertain: Bool
+    }
+
+    /// Creates our lease, waits for its operation and finds its id. A create
+    /// whose outcome is unknown (5xx, reset, timeout) may have made the
+    /// pool: before creating again, look for this run's unique tag value;
+    /// a second lease that this makes anyway is deleted as an extra.
+    func createOwn(name: String, tag: LeaseTag) async throws -> OwnLease {
+        var uncertain = false
+        var lastError: APIError?
+        var wait = options.stepBackoff
+        for attempt in 0..<options.stepAttempts {
+            if attempt > 0 {
+                try await clock.sleep(wait * (0.5 + random()))
+                wait = min(wait * 2, options.stepBackoffCap)
+            }
+            if uncertain, let found = try? await findByTag(tag, name: name) {
+                return OwnLease(id: found.0, listing: found.1, uncertain: true)
+            }
+            let accepted: OperationAccepted
+            do {
+                accepted = try await api.createSenderPool(CreateSenderPoolRequest(name: name, tags: tag.tags))
+            } catch let error as APIError where error.isTransient {
+                uncertain = true
+                lastError = error
+                report(.createRetried(error: error.description))
+                continue
+            }
+            guard let reference = OperationReference(accepted, poolID: nil) else {
+                // Accepted, so it exists: find it by its tag.
+                uncertain = true
+                continue
+            }
+            // Any final status will do: a lease holds no senders, so only the
+            // pool matters, and an operation that ended CANCELED or FAILED may
+            // still have made it. `find` tells.
+            do {
+                _ = try await poll(reference)
+                if let found = try await find(operationID: reference.id, tag: tag, name: name) {
+                    return OwnLease(id: found.0, listing: found.1, uncertain: uncertain)
+                }
+            } catch let error as APIError where error.isTransient {
+                lastError = error
+            }
+            uncertain = true
         }
-        // Any final status will do: a lease holds no senders, so only the
-        // pool matters, and an operation that ended CANCELED or FAILED may
-        // still have made it. `find` fails if it did not.
-        _ = try await poll(reference)
-        let (ownID, listing) = try await find(operationID: reference.id, tag: tag, name: name)
-        return try await withCleanup(of: ownID) {
-            (ownID, try await listingShowing(ownID, first: listing))
+        if uncertain, let found = try? await findByTag(tag, name: name) {
+            return OwnLease(id: found.0, listing: found.1, uncertain: true)
         }
+        // A lease we made but never found is never renewed: it goes stale
+        // after its TTL and the next apply deletes it.
+        throw lastError
+            ?? APIError(
+                kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
+                message: "no lease pool tagged \(LeaseTag.tagKey)=\(tag.tagValue) was found after \(options.stepAttempts) creates")
     }
 
     private func poll(_ reference: OperationReference) async throws -> SenderPoolOperation {
@@ -133,50 +251,65 @@ public struct StackLease: Sendable {
             switch action {
             case .wait(let duration):
                 try await clock.sleep(duration)
-                calls.record(.fetchOperation)
-                action = poller.received(try await api.fetchOperation(reference))
+                action = poller.received(try await retrying { try await api.fetchOperation(reference) })
             case .done(let operation):
                 return operation
             case .timedOut:
                 throw APIError(
-                    kind: .deadlineExceeded,
+                    kind: .deadlineExceeded, method: "GET", path: "/v1/SenderPools/Operations/\(reference.id)",
                     message: "the lease's create operation \(reference.id) had not finished after \(poller.polls) polls")
             }
         }
     }
 
-    /// Our lease's id: by the `operationId` filter, else by its exact tag and
-    /// name in a full listing (which is then reused).
-    private func find(operationID: String, tag: LeaseTag, name: String) async throws -> (String, [SenderPool]?) {
+    /// Our lease's id: by the `operationId` filter if the pool it returns
+    /// carries our exact tag value and name (an API that ignores the filter
+    /// returns someone else's pool), else by tag and name in a full listing
+    /// (which is then reused). Nil when neither shows it yet.
+    private func find(operationID: String, tag: LeaseTag, name: String) async throws -> (String, PoolListing?)? {
         for attempt in 0..<3 {
             if attempt > 0 { try await clock.sleep(.milliseconds(200 << attempt)) }
-            calls.record(.listSenderPools)
-            if let pool = try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1)).items.first {
+            let page = try await retrying { try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1)) }
+            if let pool = page.items.first, Self.isExactly(pool, tag: tag), pool.name == name {
                 return (pool.id, nil)
             }
-            calls.record(.listSenderPools)
-            let pools = try await api.allSenderPools().collect()
-            let mine = pools.filter { $0.tags[LeaseTag.tagKey] == tag.tagValue && $0.name == name }
-            if mine.count == 1 { return (mine[0].id, pools) }
+            if let found = try await findByTag(tag, name: name) { return found }
         }
-        throw APIError(
-            kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(operationID)",
-            message: "no lease pool was found for create operation \(operationID); it expires after its TTL")
+        return nil
     }
 
-    /// A listing of all pools that shows our own lease: the rule is only safe
-    /// on a listing that already shows completed creates.
-    private func listingShowing(_ ownID: String, first: [SenderPool]?) async throws -> [SenderPool] {
-        if let first, first.contains(where: { $0.id == ownID }) { return first }
-        for attempt in 0..<options.listingAttempts {
+    /// The oldest pool with our exact tag value and name in a full listing.
+    private func findByTag(_ tag: LeaseTag, name: String) async throws -> (String, PoolListing)? {
+        let listing = try await retrying { try await PoolListing.read(api) }
+        let mine = listing.pools.filter { Self.isExactly($0, tag: tag) && $0.name == name }
+            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        return mine.first.map { ($0.id, listing) }
+    }
+
+    /// Listings that show our own lease: the rule is only safe on listings
+    /// that already show completed creates. One listing when it was a single
+    /// page; else a second with other page boundaries, since paging under
+    /// other users' writes can skip a rival's lease.
+    private func listingsShowing(_ ownID: String, first: PoolListing?) async throws -> [PoolListing] {
+        var showing = first.flatMap { $0.contains(id: ownID) ? $0 : nil }
+        var attempt = 0
+        while showing == nil {
+            guard attempt < options.listingAttempts else {
+                throw APIError(
+                    kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
+                    message: "the listing does not show the completed lease pool \(ownID); the lease cannot be trusted")
+            }
             if attempt > 0 { try await clock.sleep(.milliseconds(200 << attempt)) }
-            calls.record(.listSenderPools)
-            let pools = try await api.allSenderPools().collect()
-            if pools.contains(where: { $0.id == ownID }) { return pools }
+            attempt += 1
+            let listing = try await retrying { try await PoolListing.read(api) }
+            if listing.contains(id: ownID) { showing = listing }
         }
-        throw APIError(
-            kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
-            message: "the listing does not show the completed lease pool \(ownID); the lease cannot be trusted")
+        var sightings = PoolSightings([showing!])
+        if !sightings.confirmsAbsence {
+            let pageSize = sightings.nextPageSize
+            sightings.add(try await retrying { try await PoolListing.read(api, pageSize: pageSize) })
+        }
+        return sightings.listings
     }
 
     /// The server's time: from the client's `Date` headers, else our own
@@ -187,36 +320,100 @@ public struct StackLease: Sendable {
         return updated.addingTimeInterval(Self.seconds(clock.now() - listedAt))
     }
 
-    /// True when deleted (or already gone). A stale lease that cannot be
-    /// deleted stays stale, so it is reported and ignored.
-    private func deleteStale(_ lease: LeaseInfo) async throws -> Bool {
+    enum StaleOutcome {
+        case deleted
+        /// Renewed since the listing: live after all.
+        case renewed(LeaseInfo)
+        /// Not deleted: not a lease in every respect, or the delete failed.
+        case kept
+    }
+
+    /// Deletes a stale lease only if it is a lease in every respect: the
+    /// lease name prefix, a lease tag of the stack, no senders (1 List
+    /// Senders), and a GET just before the delete that shows it still stale.
+    private func deleteStale(_ lease: LeaseInfo, serverNow: Date?) async -> StaleOutcome {
         do {
-            try await delete(lease.poolID)
+            guard lease.name.hasPrefix(LeaseTag.poolNamePrefix(stack: lease.stack)) else {
+                report(.staleLeaseNotDeleted(lease, error: "its name does not start with '\(LeaseTag.poolNamePrefix(stack: lease.stack))'"))
+                return .kept
+            }
+            guard try await !holdsSenders(lease.poolID) else {
+                report(.staleLeaseNotDeleted(lease, error: "it holds senders"))
+                return .kept
+            }
+            var renewed: LeaseInfo?
+            let deleted = try await retrying {
+                try await deleteChecked(lease.poolID) { pool in
+                    guard let fresh = LeaseInfo(pool: pool), fresh.stack == lease.stack else { return false }
+                    if !fresh.isStale(serverNow: serverNow) || fresh.updatedAt != lease.updatedAt {
+                        renewed = fresh
+                        return false
+                    }
+                    return true
+                }
+            }
+            if let renewed { return .renewed(renewed) }
+            guard deleted else {
+                report(.staleLeaseNotDeleted(lease, error: "a read just before the delete no longer shows it as a lease of the stack"))
+                return .kept
+            }
             report(.staleLeaseDeleted(lease))
-            return true
-        } catch let error as APIError {
-            report(.staleLeaseNotDeleted(lease, error: error.description))
-            return false
+            return .deleted
+        } catch {
+            report(.staleLeaseNotDeleted(lease, error: "\(error)"))
+            return .kept
         }
     }
 
-    private func delete(_ poolID: String) async throws {
-        calls.record(.deleteSenderPool)
+    /// One List Senders call of page size 1.
+    private func holdsSenders(_ poolID: String) async throws -> Bool {
+        try await retrying { try await api.listPoolSenders(poolID: poolID, SenderQuery(pageSize: 1)) }.items.isEmpty == false
+    }
+
+    /// Deletes `poolID` only if a GET just before the call shows a pool that
+    /// `expect` accepts. True when deleted or already gone.
+    func deleteChecked(_ poolID: String, expect: (SenderPool) -> Bool) async throws -> Bool {
+        try await Self.deleteChecked(api, poolID, expect: expect)
+    }
+
+    static func deleteChecked(_ api: any CommsAPI, _ poolID: String, expect: (SenderPool) -> Bool) async throws -> Bool {
         do {
+            guard expect(try await api.fetchSenderPool(id: poolID)) else { return false }
             _ = try await api.deleteSenderPool(id: poolID)
         } catch let error as APIError where error.isNotFound {
             // Already gone.
+        }
+        return true
+    }
+
+    /// The pool carries exactly this run's lease tag value.
+    static func isExactly(_ pool: SenderPool, tag: LeaseTag) -> Bool { pool.tags[LeaseTag.tagKey] == tag.tagValue }
+
+    /// Runs `body` again after a transient failure, `stepAttempts` times at most.
+    func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        var wait = options.stepBackoff
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as APIError where error.isTransient && attempt < options.stepAttempts {
+                attempt += 1
+                try await clock.sleep(wait * (0.5 + random()))
+                wait = min(wait * 2, options.stepBackoffCap)
+            }
         }
     }
 
     /// Runs `body`; if it throws, deletes our lease first (even when the task
     /// is cancelled) so a failed acquisition leaves nothing behind.
-    private func withCleanup<T: Sendable>(of ownID: String, _ body: () async throws -> T) async throws -> T {
+    private func withCleanup<T: Sendable>(of ownID: String, tag: LeaseTag, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch {
             let lease = self
-            _ = await Task { try? await lease.delete(ownID) }.value
+            _ = await Task {
+                try? await lease.retrying { _ = try await lease.deleteChecked(ownID, expect: { Self.isExactly($0, tag: tag) }) }
+            }.value
             throw error
         }
     }

@@ -86,7 +86,9 @@ public struct Workflow: Sendable {
     /// Runs `body` while holding the stack's lease, from before its first read
     /// until after its last write, and releases it whether `body` succeeds or
     /// throws. `onHeld` receives the lease as soon as it is held, so that a
-    /// signal handler can release it too.
+    /// signal handler can release it too. A release that finally fails does
+    /// not change the outcome: it is reported (`.releaseFailed`, naming the
+    /// lease, its expiry and `poolctl unlock`).
     public func withLease<T: Sendable>(
         stack: String, _ settings: LockSettings, report: @escaping @Sendable (LeaseEvent) -> Void = { _ in },
         onHeld: @Sendable (HeldLease) -> Void = { _ in }, _ body: (HeldLease) async throws -> T
@@ -94,12 +96,22 @@ public struct Workflow: Sendable {
         let lease = try await StackLease(api: api, clock: clock, report: report)
             .acquire(stack: stack, holder: settings.holder, ttl: settings.ttl, lockTimeout: settings.timeout)
         onHeld(lease)
+        func release() async {
+            do {
+                try await lease.release()
+            } catch let failed as LeaseReleaseFailed {
+                report(.releaseFailed(failed))
+            } catch {
+                report(
+                    .releaseFailed(LeaseReleaseFailed(stack: stack, poolID: lease.poolID, expiresAt: lease.expiresAt, error: "\(error)")))
+            }
+        }
         do {
             let value = try await body(lease)
-            try await lease.release()
+            await release()
             return value
         } catch {
-            try? await lease.release()
+            await release()
             throw error
         }
     }
@@ -141,6 +153,8 @@ public struct Workflow: Sendable {
         options.operationPolled = onOperationPoll
         if let lease { options.mayWrite = { try lease.ensureHeld() } }
         let before = calls.calls
+        // Under a lease every write asks it first (expiry, deletion, a signal).
+        let api: any CommsAPI = lease.map { LeaseGuardedAPI(base: self.api, lease: $0) } ?? self.api
         var report = await Applier(api: api, clock: clock, options: options, progress: progress).apply(plan)
         var made = calls.calls
         for (endpoint, count) in before { made[endpoint, default: 0] -= count }

@@ -47,6 +47,20 @@ public struct LeaseTag: Sendable, Hashable {
     /// The lease's one tag.
     public var tags: [String: String] { [Self.tagKey: tagValue] }
 
+    /// A second reserved key that each renewal sets to a new count, so every
+    /// renewal PATCH changes the pool and moves `updatedAt` even on an API
+    /// that ignores a PATCH with identical values. A separate key keeps the
+    /// `poolctl-lease` value's grammar, so older versions still read leases.
+    public static let renewalKey = "poolctl-lease-renewal"
+
+    /// The tags of the `count`-th renewal (1, 2, ...).
+    public func tags(renewal count: Int) -> [String: String] {
+        [Self.tagKey: tagValue, Self.renewalKey: String(count)]
+    }
+
+    /// The start of every lease pool's name for `stack`.
+    public static func poolNamePrefix(stack: String) -> String { "poolctl lease: \(stack) (" }
+
     /// Reads a tag value; nil when it is not a value poolctl writes. Only the
     /// canonical form is read (no sign, no leading zero), so render(parse(x)) == x.
     public init?(tagValue: String) {
@@ -97,7 +111,7 @@ public struct LeaseTag: Sendable, Hashable {
         func cut(_ text: String, _ limit: Int) -> String {
             String(String.UnicodeScalarView(text.unicodeScalars.prefix(max(0, limit))))
         }
-        let head = "poolctl lease: \(stack) ("
+        let head = poolNamePrefix(stack: stack)
         var room = APIFormat.maxPoolNameLength - APIFormat.poolNameLength(head) - 1
         let run = ciRun.map(clean).map { ", CI run " + cut($0, 64) } ?? ""
         room -= APIFormat.poolNameLength(run)

@@ -167,6 +167,22 @@ extension ApplyLogEvent {
         case .released(let poolID):
             state = "released"
             fields["poolID"] = .string(poolID)
+        case .createRetried(let error):
+            state = "create-retried"
+            fields["message"] = .string(error)
+        case .extraLeaseDeleted(let poolID):
+            state = "extra-deleted"
+            fields["poolID"] = .string(poolID)
+        case .releaseFailed(let failed):
+            state = "release-failed"
+            fields["poolID"] = .string(failed.poolID)
+            fields["expiresAt"] = .string(failed.expiresAtText)
+            fields["message"] = .string(failed.description)
+        case .keptForRunningCreates(let operations, let expiresAt):
+            state = "kept"
+            fields["operationIDs"] = .array(operations.map(LogValue.string))
+            fields["expiresAt"] = .string(LeaseReleaseFailed.rfc3339(expiresAt))
+            fields["message"] = .string(event.description)
         }
         fields["state"] = .string(state)
         return ApplyLogEvent(.lease, fields)

@@ -292,7 +292,11 @@ import Testing
             .respond(200, body: "not json \(echo)"),
             .fail(.invalidResponse(echo)),
             .respond(429, headers: [(name: "Retry-After", value: "9999")], body: echo),
-        ]) { $0.maxAttempts = 1 }
+        ]) {
+            $0.maxAttempts = 1
+            // Shorter than the capped Retry-After (60 s).
+            $0.callDeadline = .seconds(30)
+        }
         var errors: [APIError] = []
         func capture(_ body: () async throws -> Void) async {
             if let error = await apiError(body) { errors.append(error) }
@@ -318,7 +322,9 @@ import Testing
     }
 
     @Test func deadlineAndMissingCredentialErrorsAreClean() async throws {
-        let h = try Harness([.respond(429, headers: [(name: "Retry-After", value: "9999")], body: "\(testSecret)")])
+        let h = try Harness([.respond(429, headers: [(name: "Retry-After", value: "9999")], body: "\(testSecret)")]) {
+            $0.callDeadline = .seconds(30)
+        }
         let error = try #require(await apiError { _ = try await h.api.listSenderPools(SenderPoolQuery()) })
         #expect(error.kind == .deadlineExceeded)
         for text in allRenderings(error) { #expect(!leaks(text)) }

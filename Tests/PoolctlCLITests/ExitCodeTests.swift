@@ -26,9 +26,11 @@ import Testing
     @Test func applyHelpListsApplysExitCodes() async {
         let outcome = await poolctl(["apply", "--help"])
         #expect(outcome.code == .success, "\(outcome)")
-        for code: PoolctlCLI.ExitCode in [.success, .error, .partial, .stalePlan] {
+        for code: PoolctlCLI.ExitCode in [.success, .error, .partial, .stalePlan, .stackLocked, .leaseLost] {
             #expect(outcome.stdout.contains("  \(code.rawValue)  \(code.meaning)\n"), "\(code)")
         }
+        #expect(PoolctlCLI.ExitCode.leaseLost.rawValue == 6)
+        #expect(outcome.stdout.contains("--max-retry-after <duration>"))
         #expect(!outcome.stdout.contains(PoolctlCLI.ExitCode.changes.meaning))
     }
 

@@ -24,6 +24,8 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
 
     enum Answer: Sendable {
         case pools([SenderPool])
+        /// One page of a listing with a next-page token.
+        case poolsPage([SenderPool], next: String)
         case pool(SenderPool)
         case senders([String])
         case operationAccepted(String)
@@ -69,8 +71,11 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
     }
 
     func listSenderPools(_ query: SenderPoolQuery) async throws -> Page<SenderPool> {
-        guard case .pools(let pools) = try answer(.listSenderPools(operationId: query.operationId)) else { throw wrong() }
-        return Page(items: pools, pagination: Pagination(next: nil, current: "p0"))
+        switch try answer(.listSenderPools(operationId: query.operationId)) {
+        case .pools(let pools): return Page(items: pools, pagination: Pagination(next: nil, current: "p0"))
+        case .poolsPage(let pools, let next): return Page(items: pools, pagination: Pagination(next: next, current: "p0"))
+        default: throw wrong()
+        }
     }
 
     func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted {

@@ -22,15 +22,16 @@ private func date(_ text: String) -> Date { APITimestamp.parseRFC3339(text)! }
 
 private func lease(
     _ id: String, holder: String, stack: String = "web", ttl: Int = 120,
-    createdAt: String = "2025-03-01T12:00:00Z", updatedAt: String? = nil
+    createdAt: String = "2025-03-01T12:00:00Z", updatedAt: String? = nil, name: String? = nil
 ) -> SenderPool {
     SenderPool(
-        id: id, name: "poolctl lease: \(stack)", tags: ["poolctl-lease": "v1~\(stack)~\(holder)~\(ttl)"],
+        id: id, name: name ?? "poolctl lease: \(stack) (\(holder.prefix { $0 != "." }))",
+        tags: ["poolctl-lease": "v1~\(stack)~\(holder)~\(ttl)"],
         createdAt: createdAt, updatedAt: updatedAt ?? createdAt)
 }
 
 private let ownA = lease(leaseA, holder: "runner-a.101")
-private let ownB = lease(leaseB, holder: "runner-b.202", createdAt: "2025-03-01T11:59:30Z")
+private let ownB = lease(leaseB, holder: "runner-b.202", createdAt: "2025-03-01T11:59:30Z", name: nameB)
 
 private func completed(_ id: String) -> SenderPoolOperation {
     SenderPoolOperation(
@@ -95,11 +96,13 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         let apiA = ScriptedAPI(
             created(nameA, op: op1, pool: ownA) + [
                 (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
                 (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
             ])
         let apiB = ScriptedAPI(
             created(nameB, op: op2, pool: ownB) + [
                 (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+                (.fetchSenderPool(leaseB), .pool(ownB)),
                 (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
@@ -118,12 +121,14 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         let apiA = ScriptedAPI(
             created(nameA, op: op1, pool: ownA) + [
                 (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
                 (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
             ])
         // B's listing does not show A yet: B proceeds.
         let apiB = ScriptedAPI(
             created(nameB, op: op2, pool: ownB) + [
                 (.listSenderPools(operationId: nil), .pools([ownB])),
+                (.fetchSenderPool(leaseB), .pool(ownB)),
                 (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
@@ -144,6 +149,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         let api = ScriptedAPI(
             created(nameA, op: op1, pool: ownA) + [
                 (.listSenderPools(operationId: nil), .pools([ownA, other])),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
                 (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
@@ -166,9 +172,11 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         let api = ScriptedAPI(
             created(nameA, op: op1, pool: ownA) + [
                 (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
                 (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
             ] + created(nameA, op: op2, pool: ownA2) + [
                 (.listSenderPools(operationId: nil), .pools([ownA2])),
+                (.fetchSenderPool(leaseA2), .pool(ownA2)),
                 (.deleteSenderPool(leaseA2), .resourceAccepted(leaseA2)),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
@@ -184,7 +192,8 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         }
         #expect(blocker.holder == "runner-b.202" && wait == .milliseconds(1400))
         try await held.release()
-        #expect(lock.calls.calls == [.createSenderPool: 2, .fetchOperation: 2, .listSenderPools: 4, .deleteSenderPool: 2])
+        #expect(
+            lock.calls.calls == [.createSenderPool: 2, .fetchOperation: 2, .listSenderPools: 4, .fetchSenderPool: 2, .deleteSenderPool: 2])
         #expect(api.unanswered == 0)
     }
 
@@ -198,7 +207,11 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         let api = ScriptedAPI(
             created(nameA, op: op1, pool: ownA) + [
                 (.listSenderPools(operationId: nil), .pools([stale, otherStack, owned, ownA])),
+                // A lease in every respect: no senders, and still stale when read again.
+                (.listPoolSenders(staleID), .senders([])),
+                (.fetchSenderPool(staleID), .pool(stale)),
                 (.deleteSenderPool(staleID), .resourceAccepted(staleID)),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
                 (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
             ])
         let events = Events()
@@ -218,7 +231,10 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         let api = ScriptedAPI(
             created(nameA, op: op1, pool: ownA) + [
                 (.listSenderPools(operationId: nil), .pools([other, ownA])),
+                (.listPoolSenders(leaseB), .senders([])),
+                (.fetchSenderPool(leaseB), .pool(other)),
                 (.deleteSenderPool(leaseB), .resourceAccepted(leaseB)),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
                 (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
             ])
         api.setServerTime(date("2025-03-01T12:05:00Z"))
@@ -235,6 +251,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
                 (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
                 (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
                 (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
                 (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
@@ -243,10 +260,14 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         #expect(api.updateRequests.isEmpty)
         clock.advance(by: .seconds(40))
         #expect(await clock.parked() == .seconds(40))
-        #expect(api.updateRequests == [UpdateSenderPoolRequest(name: nameA, tags: ["poolctl-lease": "v1~web~runner-a.101~120"])])
+        // Each renewal sets a new count, so the PATCH changes the pool even where an identical one would not.
+        #expect(
+            api.updateRequests == [
+                UpdateSenderPoolRequest(name: nameA, tags: ["poolctl-lease": "v1~web~runner-a.101~120", "poolctl-lease-renewal": "1"])
+            ])
         clock.advance(by: .seconds(40))
         #expect(await clock.parked() == .seconds(40))
-        #expect(api.updateRequests.count == 2)
+        #expect(api.updateRequests.map { $0.tags?["poolctl-lease-renewal"] } == ["1", "2"])
         clock.advance(by: .seconds(40))
         #expect(await clock.parked() == .seconds(40))
         // Past the TTL since the create: held only because the renewals moved it on.
@@ -262,8 +283,9 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         let api = ScriptedAPI(
             created(nameA, op: op1, pool: ownA) + [
                 (.listSenderPools(operationId: nil), .pools([ownA]))
-            ] + Array(repeating: (ScriptedAPI.Call.updateSenderPool(leaseA), ScriptedAPI.Answer.error(unavailable)), count: 4) + [
-                (.deleteSenderPool(leaseA), .error(.http(404, "not found")))
+            ] + Array(repeating: (ScriptedAPI.Call.updateSenderPool(leaseA), ScriptedAPI.Answer.error(unavailable)), count: 3) + [
+                (.fetchSenderPool(leaseA), .pool(ownA)),
+                (.deleteSenderPool(leaseA), .error(.http(404, "not found"))),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(1))
         let events = Events()
@@ -271,13 +293,15 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         // Held from the create at 0 s: renewals at 40 s, then every 20 s after a failure.
         #expect(await clock.parked() == .seconds(40))
         clock.advance(by: .seconds(40))
-        for _ in 0..<4 {
+        for _ in 0..<3 {
             #expect(await events.next() == .renewalFailed(error: "\(unavailable)"))
             try held.ensureHeld()
             #expect(await clock.parked() == .seconds(20))
             clock.advance(by: .seconds(20))
         }
-        // 120 s after the create with no renewal: lost, and no PATCH is tried.
+        // 100 s after the create with no renewal, past TTL minus its margin
+        // (120 - 30 = 90 s): lost, and no PATCH is tried.
+        #expect(held.safetyMargin == .seconds(30))
         #expect(await events.next() == .lost(LeaseLost(stack: "web", poolID: leaseA, reason: .expired)))
         #expect(throws: LeaseLost(stack: "web", poolID: leaseA, reason: .expired)) { try held.ensureHeld() }
         // Release still deletes; 404 counts as released.
@@ -306,6 +330,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         let api = ScriptedAPI(
             created(nameA, op: op1, pool: ownA) + [
                 (.listSenderPools(operationId: nil), .pools([ownA])),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
                 (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
             ])
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).acquire(stack: "web", holder: hostA)
@@ -324,27 +349,50 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
     @Test func aFailedListingDeletesTheNewLeaseBeforeItThrows() async throws {
         let down = APIError(kind: .transport, method: "GET", path: "/v1/SenderPools", message: "connection refused")
         let api = ScriptedAPI(
-            created(nameA, op: op1, pool: ownA) + [
-                (.listSenderPools(operationId: nil), .error(down)),
-                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
-            ])
+            created(nameA, op: op1, pool: ownA) + []
+                + Array(repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.error(down)), count: 5) + [
+                    (.fetchSenderPool(leaseA), .pool(ownA)),
+                    (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+                ])
         await #expect(throws: down) {
             _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).acquire(stack: "web", holder: hostA)
         }
         #expect(api.unanswered == 0)
     }
 
-    @Test func unlockDeletesEveryLeaseOfTheStackOnly() async throws {
+    @Test func unlockDeletesOnlyTheLeasesItShowedAndReasksForARenewedOne() async throws {
         let stale = lease(staleID, holder: "dead-host.9", createdAt: "2025-03-01T11:00:00Z")
         let otherStack = lease(leaseB, holder: "runner-b.202", stack: "other")
+        let renewedA = lease(leaseA, holder: "runner-a.101", updatedAt: "2025-03-01T12:01:00Z")
         let api = ScriptedAPI([
             (.listSenderPools(operationId: nil), .pools([ownA, otherStack, stale])),
+            (.fetchSenderPool(staleID), .pool(stale)),
+            (.listPoolSenders(staleID), .senders([])),
             (.deleteSenderPool(staleID), .resourceAccepted(staleID)),
-            (.deleteSenderPool(leaseA), .error(.http(404, "gone already"))),
+            // Renewed while the prompt waited: not deleted.
+            (.fetchSenderPool(leaseA), .pool(renewedA)),
         ])
-        let deleted = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).unlock(stack: "web")
-        #expect(deleted.map(\.poolID) == [staleID, leaseA])
+        let locks = locker(api, ManualClock(autoAdvanceBelow: .seconds(30)))
+        let shown = try await locks.leases(of: "web")
+        #expect(shown.map(\.poolID) == [staleID, leaseA])
+        let results = try await locks.unlock(shown)
+        #expect(results.map(\.1) == [.deleted, .renewed(try #require(LeaseInfo(pool: renewedA)))])
+        #expect(api.calls.filter(isWrite) == [.deleteSenderPool(staleID)])
         #expect(api.unanswered == 0)
+    }
+
+    @Test func unlockRefusesAPoolWithSenders() async throws {
+        let api = ScriptedAPI([
+            (.fetchSenderPool(leaseA), .pool(ownA)),
+            (.listPoolSenders(leaseA), .senders(["comms_sender_01"])),
+        ])
+        let results = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).unlock([try #require(LeaseInfo(pool: ownA))])
+        guard case .refused(let reason)? = results.first?.1 else {
+            Issue.record("expected a refusal, got \(results)")
+            return
+        }
+        #expect(reason.contains("holds senders"))
+        #expect(api.calls.filter(isWrite).isEmpty)
     }
 
     @Test func liveLeasesForPlanNeedNoCall() throws {

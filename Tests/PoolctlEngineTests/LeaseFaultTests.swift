@@ -1,0 +1,225 @@
+import Foundation
+import PoolctlAPI
+import PoolctlEngine
+import PoolctlModel
+import Testing
+
+private let ownID = "comms_senderpool_0aaaaaaaaaaaaaaaaaaaaaaaaa"
+private let extraID = "comms_senderpool_0aaaaaaaaaaaaaaaaaaaaaaaa2"
+private let rivalID = "comms_senderpool_0bbbbbbbbbbbbbbbbbbbbbbbbb"
+private let staleID = "comms_senderpool_0ccccccccccccccccccccccccc"
+private let foreignID = "comms_senderpool_0fffffffffffffffffffffffff"
+private let op1 = "comms_operation_0aaaaaaaaaaaaaaaaaaaaaaaaa"
+private let holder = LeaseHolder(id: "runner-a.101", host: "runner-a")
+private let name = "poolctl lease: web (runner-a)"
+private let tagValue = "v1~web~runner-a.101~120"
+
+private func pool(_ id: String, name: String, tags: [String: String], updatedAt: String = "2025-03-01T12:00:00Z") -> SenderPool {
+    SenderPool(id: id, name: name, tags: tags, createdAt: updatedAt, updatedAt: updatedAt)
+}
+
+private let own = pool(ownID, name: name, tags: ["poolctl-lease": tagValue])
+private let extra = pool(extraID, name: name, tags: ["poolctl-lease": tagValue], updatedAt: "2025-03-01T12:00:01Z")
+private let foreign = pool(foreignID, name: "team b pool", tags: ["team": "b"])
+private let rival = pool(rivalID, name: "poolctl lease: web (runner-b)", tags: ["poolctl-lease": "v1~web~runner-b.202~120"])
+private let done = SenderPoolOperation(
+    id: op1, status: .completed, stats: OperationStats(total: 0, queued: 0, created: 0, failed: 0), createdAt: "", updatedAt: "")
+private let unknown = APIError(
+    kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", status: 503, message: "the request may have been processed")
+
+private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
+    switch call {
+    case .createSenderPool, .updateSenderPool, .deleteSenderPool, .addSenders, .removeSender: true
+    default: false
+    }
+}
+
+private func locker(_ api: ScriptedAPI, _ clock: ManualClock = ManualClock(autoAdvanceBelow: .seconds(30))) -> StackLease {
+    StackLease(api: api, clock: clock.clock, random: { 0.5 })
+}
+
+@Suite struct LeaseFaultTests {
+    @Test func aCreateWithAnUnknownOutcomeIsFoundByTheRunsTagNotRepeated() async throws {
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .error(unknown)),
+            // Before creating again: the run's unique tag value shows the create happened.
+            (.listSenderPools(operationId: nil), .pools([foreign, own])),
+            // Release: GET shows our tag, delete; then one more look for late extras of this run.
+            (.fetchSenderPool(ownID), .pool(own)),
+            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+        ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == ownID)
+        // The listing that found it is the confirmation listing: no second one for a single page.
+        #expect(held.listings.count == 1)
+        try await held.release()
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func anExtraLeaseOfThisRunIsDeletedAfterAGetShowsItsTag() async throws {
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .error(unknown)),
+            // Not visible yet: create again.
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            (.listSenderPools(operationId: op1), .pools([extra])),
+            // Now both show: the first create did happen.
+            (.listSenderPools(operationId: nil), .pools([own, foreign, extra])),
+            (.fetchSenderPool(ownID), .pool(own)),
+            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            (.fetchSenderPool(extraID), .pool(extra)),
+            (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+        ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == extraID)
+        try await held.release()
+        #expect(
+            api.calls.filter(isWrite) == [
+                .createSenderPool(name: name, senders: 0), .createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID),
+                .deleteSenderPool(extraID),
+            ])
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aFilterResultWithoutOurTagIsNotOurLease() async throws {
+        // The API ignored `operationId` and answered with the account's first pool.
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            (.listSenderPools(operationId: op1), .pools([foreign])),
+            (.listSenderPools(operationId: nil), .pools([foreign, own])),
+            (.fetchSenderPool(ownID), .pool(own)),
+            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+        ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == ownID)
+        try await held.release()
+        #expect(!api.calls.contains(.deleteSenderPool(foreignID)))
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aReleaseThatFindsAnotherPoolUnderTheIdDoesNotDeleteIt() async throws {
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            (.listSenderPools(operationId: op1), .pools([own])),
+            (.listSenderPools(operationId: nil), .pools([own])),
+            (.fetchSenderPool(ownID), .pool(pool(ownID, name: name, tags: ["team": "b"]))),
+        ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder)
+        try await held.release()
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0)])
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func staleCleanupRefusesAPoolWithSendersOrAnotherName() async throws {
+        let old = "2025-03-01T11:00:00Z"
+        let withSenders = pool(staleID, name: "poolctl lease: web (dead)", tags: ["poolctl-lease": "v1~web~dead.9~120"], updatedAt: old)
+        let misnamed = pool(rivalID, name: "checkout pool", tags: ["poolctl-lease": "v1~web~dead.8~120"], updatedAt: old)
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            (.listSenderPools(operationId: op1), .pools([own])),
+            (.listSenderPools(operationId: nil), .pools([withSenders, misnamed, own])),
+            // The misnamed one costs no call; the other one List Senders call of page size 1.
+            (.listPoolSenders(staleID), .senders(["comms_sender_0aaaaaaaaaaaaaaaaaaaaaaaaa"])),
+            (.fetchSenderPool(ownID), .pool(own)),
+            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+        ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder)
+        #expect(held.staleDeleted.isEmpty)
+        try await held.release()
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aRivalThatOffsetPagingSkippedIsSeenByTheSecondListing() async throws {
+        // Page boundaries of 2: a foreign delete between pages shifted the rival out of view.
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            (.listSenderPools(operationId: op1), .pools([own])),
+            (.listSenderPools(operationId: nil), .poolsPage([own, foreign], next: "t1")),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+            // The second listing, one item per page, shows it.
+            (.listSenderPools(operationId: nil), .poolsPage([own], next: "u1")),
+            (.listSenderPools(operationId: nil), .poolsPage([rival], next: "u2")),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+            (.fetchSenderPool(ownID), .pool(own)),
+            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+        ])
+        let locked = await #expect(throws: StackLocked.self) { _ = try await locker(api).acquire(stack: "web", holder: holder) }
+        #expect(locked?.poolID == rivalID)
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func expiryIsEnforcedBeforeEveryWriteNotOncePerPool() async throws {
+        let unavailable = APIError.http(503, "unavailable", method: "PATCH", path: "/v1/SenderPools/\(ownID)")
+        let member = "comms_sender_0aaaaaaaaaaaaaaaaaaaaaaaaa"
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+                (.fetchOperation(op1), .operation(done)),
+                (.listSenderPools(operationId: op1), .pools([own])),
+                (.listSenderPools(operationId: nil), .pools([own])),
+                (.removeSender(foreignID, member), .resourceAccepted(foreignID)),
+            ] + Array(repeating: (ScriptedAPI.Call.updateSenderPool(ownID), ScriptedAPI.Answer.error(unavailable)), count: 3))
+        let clock = ManualClock(autoAdvanceBelow: .seconds(1))
+        let held = try await locker(api, clock).acquire(stack: "web", holder: holder)
+        let guarded = LeaseGuardedAPI(base: api, lease: held)
+        // One pool's first write goes out...
+        _ = try await guarded.removeSender(poolID: foreignID, senderID: member)
+        // ...then renewals fail at 40, 60 and 80 s, and at 90 s (TTL 120 - margin 30) the lease is given up.
+        for _ in 0..<3 {
+            #expect(await clock.parked() != nil)
+            clock.advance(by: clock.now < .seconds(40) ? .seconds(40) : .seconds(20))
+        }
+        #expect(await clock.parked() == .seconds(20))
+        clock.advance(by: .seconds(10))
+        // The same pool's next write is refused before it reaches the API.
+        await #expect(throws: LeaseLost(stack: "web", poolID: ownID, reason: .expired)) {
+            _ = try await guarded.removeSender(poolID: foreignID, senderID: "comms_sender_0bbbbbbbbbbbbbbbbbbbbbbbbb")
+        }
+        #expect(held.lost?.reason == .expired)
+        #expect(api.calls.filter { if case .removeSender = $0 { true } else { false } }.count == 1)
+        await held.abandon()
+    }
+
+    @Test func stoppedWritesAreRefusedAndTheLeaseWaitsForRunningOperations() async throws {
+        let running = SenderPoolOperation(
+            id: op1, status: .processing, stats: OperationStats(total: 1, queued: 1, created: 0, failed: 0), createdAt: "", updatedAt: "")
+        let op2 = "comms_operation_0aaaaaaaaaaaaaaaaaaaaaaaa2"
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            (.listSenderPools(operationId: op1), .pools([own])),
+            (.listSenderPools(operationId: nil), .pools([own])),
+            (.createSenderPool(name: "web pool", senders: 1), .operationAccepted(op2)),
+            (.fetchOperation(op2), .operation(running)),
+        ])
+        let clock = ManualClock(autoAdvanceBelow: .seconds(2))
+        let held = try await locker(api, clock).acquire(stack: "web", holder: holder)
+        let guarded = LeaseGuardedAPI(base: api, lease: held)
+        _ = try await guarded.createSenderPool(
+            CreateSenderPoolRequest(name: "web pool", senders: [SenderReference(senderId: "comms_sender_01")]))
+        held.stopWrites()
+        await #expect(throws: LeaseLost(stack: "web", poolID: ownID, reason: .interrupted)) {
+            _ = try await guarded.updateSenderPool(id: foreignID, UpdateSenderPoolRequest(name: "x"))
+        }
+        // A grace period of 1 s: one poll shows the create still running, so the lease must be kept.
+        let stuck = await held.waitForOperations(grace: .seconds(1))
+        #expect(stuck.map(\.reference.id) == [op2])
+        await held.abandon()
+        #expect(api.calls.filter(isWrite).count == 2)
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func theSafetyMarginWorksAtTheSmallestTTL() {
+        #expect(HeldLease.safetyMargin(ttl: .seconds(3)) == .seconds(1))
+        #expect(HeldLease.safetyMargin(ttl: .seconds(120)) == .seconds(30))
+    }
+}
