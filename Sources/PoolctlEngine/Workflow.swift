@@ -69,19 +69,21 @@ public struct Workflow: Sendable {
         let refresher = self.refresher
         let moves = Dictionary(
             desired.pools.compactMap { pool in pool.movedFrom.map { (pool.key, $0) } }, uniquingKeysWith: { first, _ in first })
-        func targeting(_ pools: [SenderPool]) throws -> Targeting? {
+        func resolveTargeting(_ pools: [SenderPool]) throws -> Targeting? {
             let owned = pools.compactMap { pool in Ownership(tags: pool.tags).flatMap { $0.stack == desired.stack ? $0.key : nil } }
             return try selection.resolve(declared: desired.pools.map(\.key), owned: owned, moves: moves)
         }
         // Whether the plan would create: a member-less plan is enough to tell.
         let read = try await ConfirmedListing(api: api).read(prior: prior) { pools in
-            guard let targeting = try? targeting(pools) else { return false }
+            // A selection this listing cannot resolve throws below, once the listings are done.
+            let targeting: Targeting?
+            do { targeting = try resolveTargeting(pools) } catch { return false }
             return Planner().plan(desired: desired, live: Self.liveWithoutMembers(pools), targeting: targeting).changes
                 .contains { $0.action == .create }
         }
         let pools = read.pools
         listedOwnership.record(stack: desired.stack, pools: pools)
-        let targeting = try targeting(pools)
+        let targeting = try resolveTargeting(pools)
         let included = { (key: String) in targeting?.includes(key) ?? true }
         let adopting = Set(desired.pools.filter { included($0.key) }.compactMap(\.adopt))
         let live = try await refresher.read(pools: pools, stack: desired.stack, adopting: adopting, including: included)
