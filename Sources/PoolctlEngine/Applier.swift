@@ -109,10 +109,12 @@ public struct Applier: Sendable {
         var final = work.map { change in
             results[Self.id(change)] ?? PoolResult(key: change.key, action: change.action, poolID: change.poolID)
         }
-        var doubt = Array(final.indices.filter { final[$0].status != .skipped })
+        // A refused write is failed already: nothing to verify.
+        let refused = await permits.refused
+        var doubt = Array(final.indices.filter { final[$0].status != .skipped && refused[Self.id(work[$0])] == nil })
         var wait = Duration.milliseconds(250)
         var settled = Duration.zero
-        while true {
+        while !doubt.isEmpty {
             let listed = try? await PoolListing.read(api).pools
             let livePools = listed.map { Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
             let carriers = Self.ownershipCarriers(listed ?? [], stack: plan.stack)
@@ -142,7 +144,6 @@ public struct Applier: Sendable {
             settled += wait
             wait = wait * 2
         }
-        let refused = await permits.refused
         for index in final.indices where final[index].status != .skipped {
             // A refused write stays failed, whatever the pool looks like now.
             if let refusal = refused[Self.id(work[index])] {
