@@ -43,6 +43,7 @@ test: build
 	$(PYTHON) Tests/e2e/test_moves.py $(BIN)
 	$(PYTHON) Tests/e2e/test_ndjson.py $(BIN)
 	$(PYTHON) Tests/e2e/test_guard.py $(BIN)
+	$(PYTHON) Tests/e2e/test_safety.py $(BIN)
 	PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
 
 # The main job on a fresh machine: validate, start the emulator seeded for the
