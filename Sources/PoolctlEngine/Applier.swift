@@ -519,7 +519,8 @@ public struct Applier: Sendable {
             do {
                 let keptPool = try await api.fetchSenderPool(id: kept)
                 guard Ownership(tags: keptPool.tags)?.identity == expected.identity else {
-                    throw await refuse("GET /v1/SenderPools/\(kept) shows the pool to keep no longer carrying the ownership of '\(change.key)'")
+                    throw await refuse(
+                        "GET /v1/SenderPools/\(kept) shows the pool to keep no longer carrying the ownership of '\(change.key)'")
                 }
             } catch let error as APIError where error.isNotFound {
                 throw await refuse("GET /v1/SenderPools/\(kept) shows the pool to keep no longer exists")

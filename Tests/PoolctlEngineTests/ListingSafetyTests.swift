@@ -14,7 +14,9 @@ private func stackPool(_ index: Int) -> SenderPool {
 }
 
 private func foreignPool(_ index: Int) -> SenderPool {
-    SenderPool(id: "comms_senderpool_f\(index)", name: "theirs-\(index)", tags: ["team": "other"], createdAt: "2025-01-01T00:00:00Z", updatedAt: "u")
+    SenderPool(
+        id: "comms_senderpool_f\(index)", name: "theirs-\(index)", tags: ["team": "other"], createdAt: "2025-01-01T00:00:00Z",
+        updatedAt: "u")
 }
 
 /// Stack pool `k0` sits at `index` (0-based, newest first); the rest follow.
@@ -35,7 +37,12 @@ private let foreignCount = Mutex(100)
 private func skipChurn(at skipAt: Int) -> @Sendable (Int, inout [SenderPool]) -> Void {
     { offset, pools in
         if offset == 0 {
-            pools.insert(foreignPool(foreignCount.withLock { $0 += 1; return $0 }), at: 0)
+            pools.insert(
+                foreignPool(
+                    foreignCount.withLock {
+                        $0 += 1
+                        return $0
+                    }), at: 0)
         } else if offset == skipAt, let front = pools.firstIndex(where: { $0.tags["team"] != nil }) {
             pools.remove(at: front)
         }
@@ -46,12 +53,21 @@ private func skipChurn(at skipAt: Int) -> @Sendable (Int, inout [SenderPool]) ->
     @Test func aPoolRepeatedByOffsetPagingIsOnePoolAndNeverItsOwnDuplicate() async throws {
         // A create lands before page 2: page 2 repeats the last item of page 1, which is k0.
         let repeatChurn: @Sendable (Int, inout [SenderPool]) -> Void = { offset, pools in
-            if offset == 7 { pools.insert(foreignPool(foreignCount.withLock { $0 += 1; return $0 }), at: 0) }
+            if offset == 7 {
+                pools.insert(
+                    foreignPool(
+                        foreignCount.withLock {
+                            $0 += 1
+                            return $0
+                        }), at: 0)
+            }
         }
         let raw = try await PagedAccount(pools: account(k0At: 6), maxPageSize: 7, churn: repeatChurn).allSenderPools().collect()
         #expect(raw.filter { $0.id == "comms_senderpool_s0" }.count == 2, "the double must really repeat k0")
         // The planner alone, given the raw listing, keeps the pool once.
-        let members = raw.map { LivePool(id: $0.id, name: $0.name, tags: $0.tags, createdAt: $0.createdAt, updatedAt: $0.updatedAt, members: []) }
+        let members = raw.map {
+            LivePool(id: $0.id, name: $0.name, tags: $0.tags, createdAt: $0.createdAt, updatedAt: $0.updatedAt, members: [])
+        }
         let pure = Planner().plan(desired: desired, live: LiveState(pools: members))
         #expect(pure.changes.allSatisfy { $0.action == .noChange })
 
@@ -122,7 +138,8 @@ private func skipChurn(at skipAt: Int) -> @Sendable (Int, inout [SenderPool]) ->
         var renamed = desired
         renamed.pools[0].name = "k0-renamed"
         let stable = account(k0At: 6)
-        let planned = try await Workflow(api: PagedAccount(pools: stable, maxPageSize: 7), clock: ManualClock().clock).plan(desired: renamed)
+        let planned = try await Workflow(api: PagedAccount(pools: stable, maxPageSize: 7), clock: ManualClock().clock).plan(
+            desired: renamed)
         #expect(planned.plan.changes.filter(\.action.isChange).map(\.key) == ["k0"])
         let saved = try PlanFile.decode(Array(PlanFile(plan: planned.plan, poolctlVersion: "test").json().utf8)).plan
 
@@ -140,7 +157,8 @@ private func skipChurn(at skipAt: Int) -> @Sendable (Int, inout [SenderPool]) ->
 
     @Test func aSavedPlansCreateIsRefusedWhenItsKeyNowHasAPoolThatOneListingSkips() async throws {
         let without = account(k0At: 6).filter { $0.id != "comms_senderpool_s0" }
-        let planned = try await Workflow(api: PagedAccount(pools: without, maxPageSize: 7), clock: ManualClock().clock).plan(desired: desired)
+        let planned = try await Workflow(api: PagedAccount(pools: without, maxPageSize: 7), clock: ManualClock().clock).plan(
+            desired: desired)
         #expect(planned.plan.changes.first { $0.key == "k0" }?.action == .create)
         // Since then someone created k0's pool; the first listing skips it.
         let api = PagedAccount(pools: account(k0At: 6), maxPageSize: 7, churn: skipChurn(at: 7))

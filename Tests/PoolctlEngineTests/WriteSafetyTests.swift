@@ -55,7 +55,7 @@ private func deletes(_ api: ScriptedAPI) -> Int {
         // Someone re-tagged the pool for another stack between plan and apply.
         let api = ScriptedAPI([
             // The refusal stands: no verification listing for it.
-            (.fetchSenderPool(extra), .pool(pool(extra, ["poolctl": "v1~other~a"]))),
+            (.fetchSenderPool(extra), .pool(pool(extra, ["poolctl": "v1~other~a"])))
         ])
         let report = await Applier(api: api, clock: ManualClock().clock).apply(prunePlan())
         #expect(deletes(api) == 0)
