@@ -217,7 +217,8 @@ struct ApplyCommand: ContextCommand {
         let plan: Plan
         if let saved = savedPlan {
             plan = saved
-            let check = try await workflow.checkSavedPlan(plan)
+            // The lease's own listings confirm absence for free (issue 19); PoolSightings(lease?.listings ?? []) once the lease exposes them.
+            let check = try await workflow.checkSavedPlan(plan, prior: PoolSightings())
             if check.isStale {
                 throw CommandFailure(
                     message: "poolctl: the saved plan is stale; nothing was written. Changed since it was made:\n"
@@ -226,7 +227,9 @@ struct ApplyCommand: ContextCommand {
                     exitCode: .stalePlan)
             }
         } else if let desired {
-            plan = try await workflow.plan(desired: desired, selection: target.selection, allowDestructive: allowDestructive).plan
+            plan = try await workflow.plan(
+                desired: desired, selection: target.selection, allowDestructive: allowDestructive, prior: PoolSightings()
+            ).plan
         } else {
             return nil
         }

@@ -32,6 +32,11 @@ public struct ApplyOptions: Sendable {
     public var mayWrite: @Sendable () throws -> Void = {}
     /// Called for each operation each poll sees (`--log-format ndjson`).
     public var operationPolled: @Sendable (OperationPoll) -> Void = { _ in }
+    /// The pools the listing taken under the lease showed carrying the
+    /// stack's ownership: apply writes to no other pool, besides the pools it
+    /// creates and a declared adopt's target. Nil: the pools the plan's
+    /// changes name (a caller without a listing of its own).
+    public var writablePoolIDs: Set<String>?
 
     public init() {}
 }
@@ -73,7 +78,8 @@ public struct Applier: Sendable {
                         removed: 0)
                 }
             }, observe: options.operationPolled)
-        let run = ApplyRun(watcher: watcher, finder: CreatedPoolFinder(api: api, since: since))
+        let permits = WritePermits(options.writablePoolIDs ?? WritePermits.planned(plan))
+        let run = ApplyRun(watcher: watcher, finder: CreatedPoolFinder(api: api, since: since), permits: permits)
 
         // Phase 1: creates, patches and adds. Phase 2: removals. Phase 3: deletions.
         let first = work.filter { !$0.action.deletesPool }
@@ -85,12 +91,14 @@ public struct Applier: Sendable {
         let removed = await runPools(removing, deadline: deadline, tracker: tracker, prior: results, finishes: { _ in true }) {
             change, result in
             guard result.status == .converged, let poolID = result.poolID else { return }
+            try await permits.check(
+                poolID, call: "DELETE /v1/SenderPools/\(poolID)/Senders/{senderId}", change: Self.id(change))
             try await self.removeSenders(change, poolID: poolID, &result, deadline: deadline, tracker: tracker)
         }
         for (key, value) in removed { results[key] = value }
         let deletes = work.filter { $0.action.deletesPool }
         let deleted = await runPools(deletes, deadline: deadline, tracker: tracker, finishes: { _ in true }) { change, result in
-            try await self.delete(change, &result, deadline: deadline)
+            try await self.delete(change, stack: plan.stack, kept: Self.keptPool(of: change, in: plan), deadline: deadline, run: run)
         }
         for (key, value) in deleted { results[key] = value }
 
@@ -101,11 +109,13 @@ public struct Applier: Sendable {
         var final = work.map { change in
             results[Self.id(change)] ?? PoolResult(key: change.key, action: change.action, poolID: change.poolID)
         }
-        var doubt = Array(final.indices.filter { final[$0].status != .skipped })
+        // A refused write is failed already: nothing to verify.
+        let refused = await permits.refused
+        var doubt = Array(final.indices.filter { final[$0].status != .skipped && refused[Self.id(work[$0])] == nil })
         var wait = Duration.milliseconds(250)
         var settled = Duration.zero
-        while true {
-            let listed = try? await api.allSenderPools().collect()
+        while !doubt.isEmpty {
+            let listed = try? await PoolListing.read(api).pools
             let livePools = listed.map { Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
             let carriers = Self.ownershipCarriers(listed ?? [], stack: plan.stack)
             for index in doubt {
@@ -135,7 +145,11 @@ public struct Applier: Sendable {
             wait = wait * 2
         }
         for index in final.indices where final[index].status != .skipped {
-            if final[index].remaining.isEmpty {
+            // A refused write stays failed, whatever the pool looks like now.
+            if let refusal = refused[Self.id(work[index])] {
+                final[index].status = .failed
+                final[index].error = refusal
+            } else if final[index].remaining.isEmpty {
                 final[index].status = .converged
                 final[index].error = nil
             } else {
@@ -164,6 +178,14 @@ public struct Applier: Sendable {
     struct ApplyRun: Sendable {
         let watcher: OperationWatcher
         let finder: CreatedPoolFinder
+        let permits: WritePermits
+    }
+
+    /// The pool a duplicate repair keeps: the key's declared change on
+    /// another pool (nil when the plan has none, e.g. a conflict).
+    static func keptPool(of change: PoolChange, in plan: Plan) -> String? {
+        guard change.action == .deleteDuplicate else { return nil }
+        return plan.changes.first { $0.key == change.key && !$0.action.deletesPool && $0.poolID != nil }?.poolID
     }
 
     static func id(_ change: PoolChange) -> String { change.key + "\u{0}" + (change.poolID ?? "") }
@@ -238,6 +260,8 @@ public struct Applier: Sendable {
             let created = try await create(change, senders: toAdd, &result, deadline: deadline, tracker: tracker, run: run)
             poolID = created.poolID
             result.poolID = created.poolID
+            // Found by its ownership tag: this run's pool.
+            if let id = created.poolID { await run.permits.allow(id) }
             if let outcome = created.operation {
                 result.operations.append(outcome)
                 result.sendersAdded += outcome.created
@@ -250,6 +274,12 @@ public struct Applier: Sendable {
             toAdd.removeAll { created.members.contains($0) }
             await tracker.step(change.key, "created" + (created.poolID.map { " \($0)" } ?? ""), added: result.sendersAdded, removed: 0)
         } else if change.patchesPool, let id = poolID {
+            if change.action == .adopt {
+                // The tagging PATCH of a declared adopt; the pool is ours from here on.
+                await run.permits.allow(id)
+            } else {
+                try await run.permits.check(id, call: "PATCH /v1/SenderPools/\(id)", change: Self.id(change))
+            }
             try await withConflictRetry(deadline: deadline) {
                 _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: change.name.after, tags: change.desiredTags))
             }
@@ -263,6 +293,9 @@ public struct Applier: Sendable {
             await tracker.step(change.key, message, added: 0, removed: 0)
         }
         guard let id = poolID else { return }
+        if !toAdd.isEmpty {
+            try await run.permits.check(id, call: "POST /v1/SenderPools/\(id)/Senders", change: Self.id(change))
+        }
         var pending = toAdd[...]
         while !pending.isEmpty {
             let batch = Array(pending.prefix(batchLimit.current))
@@ -392,8 +425,9 @@ public struct Applier: Sendable {
             try await clock.sleep(.milliseconds(200 << attempt))
         }
         // The batch listing did not show it: ask by operation, then by tag.
+        // The API may ignore the filter: only a pool carrying this create's ownership tag counts.
         let page = try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1000))
-        if let pool = page.items.first { return pool.id }
+        if let pool = page.items.first(where: { Ownership(tags: $0.tags)?.identity == ownership.identity }) { return pool.id }
         if let pool = try await findOwned(ownership) { return pool.id }
         throw APIError(
             kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(operationID)",
@@ -401,10 +435,7 @@ public struct Applier: Sendable {
     }
 
     private func findOwned(_ ownership: Ownership) async throws -> SenderPool? {
-        for try await pool in api.allSenderPools() where Ownership(tags: pool.tags)?.identity == ownership.identity {
-            return pool
-        }
-        return nil
+        try await PoolListing.read(api).pools.first { Ownership(tags: $0.tags)?.identity == ownership.identity }
     }
 
     /// Remove Sender is not an operation, so one pool's removals run at
@@ -453,8 +484,48 @@ public struct Applier: Sendable {
         }
     }
 
-    private func delete(_ change: PoolChange, _ result: inout PoolResult, deadline: Duration) async throws {
+    /// Deletes a pool only if a read by id, just before the DELETE, shows
+    /// it still carrying this stack's ownership of the change's key (and,
+    /// for a duplicate, shows the kept pool, another id, still alive and
+    /// owned the same way). A pool already gone is converged.
+    private func delete(_ change: PoolChange, stack: String, kept: String?, deadline: Duration, run: ApplyRun) async throws {
         guard let id = change.poolID else { return }
+        let changeID = Self.id(change)
+        let call = "DELETE /v1/SenderPools/\(id)"
+        try await run.permits.check(id, call: call, change: changeID)
+        let expected = Ownership(stack: stack, key: change.key)
+        func refuse(_ reason: String) async -> WriteRefused {
+            await run.permits.refuse(changeID, WriteRefused(call: call, poolID: id, reason: reason))
+        }
+        let current: SenderPool
+        do {
+            current = try await api.fetchSenderPool(id: id)
+        } catch let error as APIError where error.isNotFound {
+            return  // Already deleted.
+        }
+        let ownership = Ownership(tags: current.tags)
+        guard let ownership, ownership.identity == expected.identity else {
+            throw await refuse(
+                "GET /v1/SenderPools/\(id) just before it shows \(ownership.map { "the ownership of '\($0.stack)/\($0.key)'" } ?? "no poolctl ownership tag"), not '\(stack)/\(change.key)'"
+            )
+        }
+        if change.action == .delete, ownership.protected {
+            throw await refuse("GET /v1/SenderPools/\(id) just before it shows the pool protected since the plan was made")
+        }
+        if change.action == .deleteDuplicate {
+            guard let kept, kept != id else {
+                throw await refuse("the plan names no other pool to keep for '\(change.key)'")
+            }
+            do {
+                let keptPool = try await api.fetchSenderPool(id: kept)
+                guard Ownership(tags: keptPool.tags)?.identity == expected.identity else {
+                    throw await refuse(
+                        "GET /v1/SenderPools/\(kept) shows the pool to keep no longer carrying the ownership of '\(change.key)'")
+                }
+            } catch let error as APIError where error.isNotFound {
+                throw await refuse("GET /v1/SenderPools/\(kept) shows the pool to keep no longer exists")
+            }
+        }
         do {
             _ = try await withConflictRetry(deadline: deadline) { try await api.deleteSenderPool(id: id) }
         } catch let error as APIError where error.isNotFound {

@@ -18,7 +18,7 @@ extension Workflow {
     /// manifest for them. Read-only: it never writes to the API.
     public func export(stack: String, filter: ExportFilter, protect: Bool) async throws -> Exported {
         let before = calls.total
-        let listed = try await api.allSenderPools().collect()
+        let listed = try await PoolListing.read(api).pools
         let pools = listed.map { LivePool(id: $0.id, name: $0.name, tags: $0.tags, createdAt: $0.createdAt, updatedAt: $0.updatedAt) }
         let selection = ExportSelection.select(pools, stack: stack, filter: filter)
         let members = try await Refresher(api: api, parallelism: parallelism).readMembers(of: selection.pools.map(\.id))

@@ -11,6 +11,11 @@ import PoolctlModel
 /// serves some only at their own location, or a listing that lags) is
 /// fetched on its own, at its returned location. The first poll of an
 /// operation waits as long as this run's operations have taken so far.
+///
+/// An API may ignore `startDate` and page through every operation in the
+/// account. The first operation created before `startDate` gives that away:
+/// the listing stops there, and for the rest of the run every operation is
+/// fetched by id instead (issue 19).
 actor OperationWatcher {
     private struct Waiter {
         var reference: OperationReference
@@ -29,6 +34,9 @@ actor OperationWatcher {
     private let clock: PoolctlClock
     /// `startDate` of the listing: the apply's start (server time) less a margin.
     private let since: String
+    private let sinceDate: Date?
+    /// Set once a listing showed an operation older than `startDate`.
+    private(set) var filterIgnored = false
     private let budget: Duration
     private let maximumWait: Duration
     /// False: no listing, every due operation is fetched on its own.
@@ -53,6 +61,7 @@ actor OperationWatcher {
         self.api = api
         self.clock = clock
         self.since = since
+        self.sinceDate = APITimestamp.parseRFC3339(since)
         self.useListing = useListing
         self.budget = budget
         self.maximumWait = maximumWait
@@ -98,10 +107,21 @@ actor OperationWatcher {
         rounds += 1
         let now = clock.now()
         var listed: [String: SenderPoolOperation] = [:]
-        if useListing {
+        if useListing, !filterIgnored {
             do {
-                for try await operation in api.allOperations(OperationQuery(startDate: since)) where waiters[operation.id] != nil {
-                    listed[operation.id] = operation
+                var query = OperationQuery(startDate: since, pageSize: APIFormat.maxPageSize)
+                var tokens: Set<String> = []
+                while true {
+                    let page = try await api.listOperations(query)
+                    for operation in page.items {
+                        if waiters[operation.id] != nil { listed[operation.id] = operation }
+                        if let sinceDate, let created = APITimestamp.parseRFC3339(operation.createdAt), created < sinceDate {
+                            filterIgnored = true
+                        }
+                    }
+                    // An ignored filter would page through the account's whole history: stop.
+                    guard !filterIgnored, let next = page.pagination.next, tokens.insert(next).inserted else { break }
+                    query.pageToken = next
                 }
             } catch {
                 // A failed listing is no verdict: the due ones are fetched one by one.

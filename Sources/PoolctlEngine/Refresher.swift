@@ -23,9 +23,9 @@ public struct Refresher: Sendable {
         try await read(pools: try await listPools(), stack: stack, adopting: adopting, including: including)
     }
 
-    /// Every pool, without members.
+    /// Every pool, without members, each id once.
     public func listPools() async throws -> [SenderPool] {
-        try await api.allSenderPools().collect()
+        try await PoolListing.read(api).pools
     }
 
     /// The live state from an existing listing: members are read for the

@@ -23,6 +23,16 @@ enum StalePlanCheck {
             if what.isEmpty { what.append("tags or member ids changed") }
             out.append("\(label): \(what.joined(separator: ", "))")
         }
+        // A pool the plan deletes must still exist and carry the ownership of its key.
+        for change in plan.changes where change.action.deletesPool {
+            guard let id = change.poolID, let pool = byID[id] else { continue }  // Gone: the fingerprint says so.
+            let ownership = pool.ownership
+            if ownership?.stack != plan.stack || ownership?.key != change.key {
+                out.append(
+                    "pool \(id), which the plan deletes, no longer carries the ownership of '\(change.key)' (\(ownership.map { "now '\($0.stack)/\($0.key)'" } ?? "now untagged"))"
+                )
+            }
+        }
         // A pool now owned under a key the plan would create means a create would duplicate it.
         let creates = Set(plan.changes.filter { $0.action == .create }.map(\.key))
         for pool in live.pools {

@@ -29,6 +29,9 @@ public struct Workflow: Sendable {
     /// Called for each operation each poll of an apply sees.
     public var onOperationPoll: @Sendable (OperationPoll) -> Void = { _ in }
     public var clock: PoolctlClock
+    /// Which pools the latest plan or saved-plan check saw owned: `apply`
+    /// writes to no other pool (besides its creates and declared adopts).
+    public let listedOwnership = ListedOwnership()
 
     public init(
         api: any CommsAPI, calls: CallCounter = CallCounter(), parallelism: Int = 16,
@@ -53,22 +56,47 @@ public struct Workflow: Sendable {
     /// With a selection, members are read only for the selected keys' pools;
     /// a selected key the stack does not have throws `TargetingError` before
     /// any member is read. `allowDestructive` lifts the guard for this plan.
-    public func plan(desired: DesiredState, selection: KeySelection = KeySelection(), allowDestructive: Bool = false) async throws
-        -> Planned
-    {
+    ///
+    /// A key the listing misses is a create only when a second listing with
+    /// other page boundaries misses it too (`PoolSightings`); `prior` holds
+    /// listings already taken under the lease, which count as the first ones.
+    /// When boundaries cannot be made to differ, such a key is a conflict.
+    public func plan(
+        desired: DesiredState, selection: KeySelection = KeySelection(), allowDestructive: Bool = false,
+        prior: PoolSightings = PoolSightings()
+    ) async throws -> Planned {
         let before = calls.total
         let refresher = self.refresher
-        let pools = try await refresher.listPools()
-        let owned = pools.compactMap { pool in Ownership(tags: pool.tags).flatMap { $0.stack == desired.stack ? $0.key : nil } }
         let moves = Dictionary(
             desired.pools.compactMap { pool in pool.movedFrom.map { (pool.key, $0) } }, uniquingKeysWith: { first, _ in first })
-        let targeting = try selection.resolve(declared: desired.pools.map(\.key), owned: owned, moves: moves)
+        func resolveTargeting(_ pools: [SenderPool]) throws -> Targeting? {
+            let owned = pools.compactMap { pool in Ownership(tags: pool.tags).flatMap { $0.stack == desired.stack ? $0.key : nil } }
+            return try selection.resolve(declared: desired.pools.map(\.key), owned: owned, moves: moves)
+        }
+        // Whether the plan would create: a member-less plan is enough to tell.
+        let read = try await ConfirmedListing(api: api).read(prior: prior) { pools in
+            // A selection this listing cannot resolve throws below, once the listings are done.
+            let targeting: Targeting?
+            do { targeting = try resolveTargeting(pools) } catch { return false }
+            return Planner().plan(desired: desired, live: Self.liveWithoutMembers(pools), targeting: targeting).changes
+                .contains { $0.action == .create }
+        }
+        let pools = read.pools
+        listedOwnership.record(stack: desired.stack, pools: pools)
+        let targeting = try resolveTargeting(pools)
         let included = { (key: String) in targeting?.includes(key) ?? true }
         let adopting = Set(desired.pools.filter { included($0.key) }.compactMap(\.adopt))
         let live = try await refresher.read(pools: pools, stack: desired.stack, adopting: adopting, including: included)
         let leases = LeaseInfo.liveLeases(of: desired.stack, in: pools, serverNow: (api as? ServerClock)?.estimatedServerTime())
-        let plan = Planner().plan(desired: desired, live: live, targeting: targeting, allowDestructive: allowDestructive)
+        let plan = Planner().plan(
+            desired: desired, live: live, targeting: targeting, allowDestructive: allowDestructive, absence: read.absence,
+            confirmationCalls: read.confirmationCalls)
         return Planned(plan: plan, calls: calls.total - before, leases: leases)
+    }
+
+    static func liveWithoutMembers(_ pools: [SenderPool]) -> LiveState {
+        LiveState(
+            pools: pools.map { LivePool(id: $0.id, name: $0.name, tags: $0.tags, createdAt: $0.createdAt, updatedAt: $0.updatedAt) })
     }
 
     /// How `apply` holds the stack's lease (`--lock`, `--lock-timeout`, `--lock-ttl`).
@@ -126,14 +154,31 @@ public struct Workflow: Sendable {
 
     /// Re-reads every pool the plan depends on and compares it with the
     /// plan's fingerprints; also catches an owned pool that appeared under a
-    /// key the plan would create.
-    public func checkSavedPlan(_ plan: Plan) async throws -> SavedPlanCheck {
+    /// key the plan would create. A key the plan creates must still have no
+    /// pool, confirmed by two listings with different page boundaries (as in
+    /// `plan`; `prior` holds listings already taken under the lease), and a
+    /// pool the plan depends on that one listing missed is looked for again
+    /// before it is called gone.
+    public func checkSavedPlan(_ plan: Plan, prior: PoolSightings = PoolSightings()) async throws -> SavedPlanCheck {
         let before = calls.total
         let adopting = Set(plan.changes.filter { $0.action == .adopt }.compactMap(\.poolID))
+        let creates = plan.changes.contains { $0.action == .create }
+        let depended = Set(plan.fingerprints.map(\.poolID))
+        let read = try await ConfirmedListing(api: api).read(prior: prior) { pools in
+            creates || !depended.isSubset(of: Set(pools.map(\.id)))
+        }
+        listedOwnership.record(stack: plan.stack, pools: read.pools)
         // A partial plan depends only on its own pools: read only their members.
         let targeting = plan.targeting
-        let live = try await refresher.read(stack: plan.stack, adopting: adopting) { targeting?.includes($0) ?? true }
-        return SavedPlanCheck(differences: StalePlanCheck.differences(plan: plan, live: live), calls: calls.total - before)
+        let live = try await refresher.read(pools: read.pools, stack: plan.stack, adopting: adopting) { targeting?.includes($0) ?? true }
+        var differences = StalePlanCheck.differences(plan: plan, live: live)
+        if creates, case .unconfirmed(let why) = read.absence {
+            for change in plan.changes where change.action == .create {
+                differences.append("pool '\(change.key)' could not be confirmed to still have no pool: \(why)")
+            }
+            differences.sort()
+        }
+        return SavedPlanCheck(differences: differences, calls: calls.total - before)
     }
 
     /// Executes the plan. The report counts the calls apply made, by endpoint.
@@ -151,6 +196,7 @@ public struct Workflow: Sendable {
         options.maxBatch = maxBatch
         options.verifyFull = verifyFull
         options.operationPolled = onOperationPoll
+        options.writablePoolIDs = listedOwnership.poolIDs(stack: plan.stack)
         if let lease { options.mayWrite = { try lease.ensureHeld() } }
         let before = calls.calls
         // Under a lease every write asks it first (expiry, deletion, a signal).

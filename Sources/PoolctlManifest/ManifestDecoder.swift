@@ -245,6 +245,10 @@ struct ManifestDecoder {
                 error("tag key '\(Ownership.tagKey)' is reserved for poolctl's ownership tag", at: key.mark)
                 continue
             }
+            if key.text == LeaseTag.tagKey {
+                error("tag key '\(LeaseTag.tagKey)' is reserved for poolctl's stack lease", at: key.mark)
+                continue
+            }
             var valid = true
             if !APIFormat.isTagKey(key.text) {
                 error(
@@ -286,6 +290,11 @@ struct ManifestDecoder {
                 error(
                     "tag key '\(Ownership.tagKey)' cannot be ignored: it is poolctl's ownership tag, which poolctl always writes",
                     at: scalar.mark)
+                continue
+            }
+            // A declared lease tag would make a pool look like a lease, which cleanup may delete.
+            if key == LeaseTag.tagKey {
+                error("tag key '\(LeaseTag.tagKey)' cannot be ignored: it is reserved for poolctl's stack lease", at: scalar.mark)
                 continue
             }
             guard APIFormat.isTagKey(key) else {

@@ -11,6 +11,7 @@ public struct Planner: Sendable {
     public enum Calls {
         public static let create = "POST /v1/SenderPools"
         public static let findCreated = "GET /v1/SenderPools"
+        public static let fetch = "GET /v1/SenderPools/{senderPoolId}"
         public static let update = "PATCH /v1/SenderPools/{senderPoolId}"
         public static let delete = "DELETE /v1/SenderPools/{senderPoolId}"
         public static let add = "POST /v1/SenderPools/{senderPoolId}/Senders"
@@ -21,12 +22,40 @@ public struct Planner: Sendable {
 
     public init() {}
 
+    /// Whether the listings behind `live` prove that a key they miss has no
+    /// pool (see `PoolSightings` in the engine).
+    public enum Absence: Sendable, Hashable {
+        /// A key without a live pool is a create.
+        case confirmed
+        /// Listings could not be made to disagree on their page boundaries:
+        /// a key without a live pool is a conflict, never a create. The
+        /// text says why, for the diagnostic.
+        case unconfirmed(String)
+    }
+
     /// `targeting` restricts the plan to its keys, declared and owned alike,
     /// so prune deletes only targeted keys; `allowDestructive` records that
-    /// the guard is lifted for this run.
-    public func plan(desired fullDesired: DesiredState, live: LiveState, targeting: Targeting? = nil, allowDestructive: Bool = false)
-        -> Plan
-    {
+    /// the guard is lifted for this run. `absence` says whether a missing
+    /// key may be created; `confirmationCalls` is the cost of the extra
+    /// listing that confirms it, counted in the estimate when the plan creates.
+    public func plan(
+        desired fullDesired: DesiredState, live rawLive: LiveState, targeting: Targeting? = nil, allowDestructive: Bool = false,
+        absence: Absence = .confirmed, confirmationCalls: Int = 0
+    ) -> Plan {
+        // A listing is not a snapshot: a pool shown twice is still one pool,
+        // and must never become a duplicate of itself.
+        var live = rawLive
+        var seen: [String: Int] = [:]
+        var unique: [LivePool] = []
+        for pool in rawLive.pools {
+            if let at = seen[pool.id] {
+                unique[at] = pool
+            } else {
+                seen[pool.id] = unique.count
+                unique.append(pool)
+            }
+        }
+        live.pools = unique
         var desired = fullDesired
         if let targeting { desired.pools = desired.pools.filter { targeting.includes($0.key) } }
         var changes: [PoolChange] = []
@@ -154,6 +183,18 @@ public struct Planner: Sendable {
                 continue
             }
 
+            // No listing proved the key has no pool: creating one could duplicate it.
+            if case .unconfirmed(let why) = absence {
+                diagnostics.append(
+                    PlanDiagnostic(
+                        severity: .error, key: pool.key,
+                        message:
+                            "pool '\(pool.key)' was not in the listing, but its absence could not be confirmed (\(why)); nothing is created for it. Plan again; if this persists, the API's paging cannot be trusted to show every pool",
+                        location: pool.location))
+                changes.append(conflict(pool))
+                continue
+            }
+
             // A create. Warn when an unmanaged pool already has the name.
             for existing in unmanagedByName[pool.name] ?? [] {
                 diagnostics.append(
@@ -214,7 +255,8 @@ public struct Planner: Sendable {
             changes: changes, ownedPools: ownedKeys.count, policy: desired.guardPolicy, lifted: allowDestructive)
         return Plan(
             stack: desired.stack, prune: desired.prune, changes: changes, diagnostics: diagnostics,
-            fingerprints: fingerprints, estimate: Self.estimate(changes), destructiveGuard: verdict, targeting: targeting)
+            fingerprints: fingerprints,
+            estimate: Self.estimate(changes, confirmationCalls: confirmationCalls), destructiveGuard: verdict, targeting: targeting)
     }
 
     private func conflict(_ pool: DesiredPool) -> PoolChange {
@@ -274,7 +316,8 @@ public struct Planner: Sendable {
     static func repairDuplicates(_ candidates: [LivePool], of pool: DesiredPool) -> DuplicateRepair {
         let sorted = candidates.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
         let keep = sorted[0]
-        let extras = Array(sorted.dropFirst())
+        // Never the kept pool itself, whatever the caller passed.
+        let extras = sorted.dropFirst().filter { $0.id != keep.id }
         let declared = Set(pool.senders)
         let all = sorted.map(\.id).joined(separator: ", ")
         if pool.adopt != nil {
@@ -309,8 +352,11 @@ public struct Planner: Sendable {
     /// together, one call per removed sender, one delete; operations are
     /// polled together, one listing per 1,000 per round, at least one round;
     /// verification lists the pools (1 call per 1,000) and re-reads the
-    /// members only of pools that had removals.
-    static func estimate(_ changes: [PoolChange]) -> CallEstimate {
+    /// members only of pools that had removals. Every delete first reads
+    /// its pool by id (a duplicate's kept pool too), and a plan that creates
+    /// counts `confirmationCalls`, the listing that confirms the key has no
+    /// pool (0 when one page held every pool).
+    static func estimate(_ changes: [PoolChange], confirmationCalls: Int = 0) -> CallEstimate {
         var calls: [String: Int] = [:]
         func batches(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
         var operations = 0
@@ -334,7 +380,11 @@ public struct Planner: Sendable {
                 if !change.removeSenders.isEmpty {
                     calls[Calls.listMembers, default: 0] += max(1, batches(change.membersAfter, 1000))
                 }
-            case .delete, .deleteDuplicate:
+            case .delete:
+                calls[Calls.fetch, default: 0] += 1
+                calls[Calls.delete, default: 0] += 1
+            case .deleteDuplicate:
+                calls[Calls.fetch, default: 0] += 2
                 calls[Calls.delete, default: 0] += 1
             case .deleteBlocked, .conflict, .noChange:
                 break
@@ -342,6 +392,7 @@ public struct Planner: Sendable {
         }
         if operations > 0 { calls[Calls.pollRound, default: 0] += batches(operations, 1000) }
         if touched > 0 { calls[Calls.findCreated, default: 0] += batches(touched, 1000) }
+        if changes.contains(where: { $0.action == .create }) { calls[Calls.findCreated, default: 0] += confirmationCalls }
         return CallEstimate(byEndpoint: calls.filter { $0.value > 0 })
     }
 }

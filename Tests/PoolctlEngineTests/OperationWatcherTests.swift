@@ -76,4 +76,39 @@ private func operation(_ id: String, _ status: OperationStatus) -> SenderPoolOpe
         #expect(clock.sleeps.last == .milliseconds(750))
         #expect(api.unanswered == 0)
     }
+
+    @Test func aListingThatIgnoresStartDateIsNoticedAndOperationsAreFetchedByID() async throws {
+        // The API ignores startDate: an operation from last year comes back.
+        let old = SenderPoolOperation(
+            id: op3, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0),
+            createdAt: "2024-03-01T00:00:00Z", updatedAt: "2024-03-01T00:00:00Z")
+        let api = ScriptedAPI([
+            (.listOperations, .operations([operation(op1, .processing), old])),
+            // From then on: no listing, only this run's operation by id.
+            (.fetchOperation(op1), .operation(operation(op1, .processing))),
+            (.fetchOperation(op1), .operation(operation(op1, .completed))),
+        ])
+        let watcher = OperationWatcher(api: api, clock: ManualClock().clock, since: "2025-01-01T00:00:00Z")
+        let result = try await watcher.wait(for: OperationReference(id: op1), key: "a", deadline: .seconds(60))
+        #expect(result.operation.status == .completed)
+        #expect(await watcher.filterIgnored)
+        #expect(await watcher.rounds == 3)
+        #expect(await watcher.singleFetches == 2)
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aListingThatHonoursStartDateKeepsServingThePolls() async throws {
+        let recent = SenderPoolOperation(
+            id: op3, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0),
+            createdAt: "2025-01-01T00:00:01Z", updatedAt: "2025-01-01T00:00:01Z")
+        let api = ScriptedAPI([
+            (.listOperations, .operations([operation(op1, .processing), recent])),
+            (.listOperations, .operations([operation(op1, .completed), recent])),
+        ])
+        let watcher = OperationWatcher(api: api, clock: ManualClock().clock, since: "2025-01-01T00:00:00Z")
+        _ = try await watcher.wait(for: OperationReference(id: op1), key: "a", deadline: .seconds(60))
+        #expect(await !watcher.filterIgnored)
+        #expect(await watcher.singleFetches == 0)
+        #expect(api.unanswered == 0)
+    }
 }

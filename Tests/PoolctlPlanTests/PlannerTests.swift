@@ -74,7 +74,7 @@ let plannerCases: [PlannerCase] = [
             LivePool(id: p1, name: "Mine", tags: ["poolctl": owned("old")], members: [LiveMember(id: s1)]),
             LivePool(id: p2, name: "Theirs", tags: ["poolctl": owned("old", stack: "other")]),
         ],
-        actions: ["old": .delete], apiCalls: 2),
+        actions: ["old": .delete], apiCalls: 3),
     PlannerCase(
         name: "without prune nothing is deleted",
         desired: DesiredState(stack: "web", prune: false, pools: []),

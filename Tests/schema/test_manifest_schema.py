@@ -74,6 +74,9 @@ def main():
         (False, {**base, "pools": {"b": {"movedFrom": "a", "adopt": "comms_senderpool_01h9krwprkeee8fzqspvwy6nq8"}}}),
         (False, {**base, "pools": {"b": {"movedFrom": "Not_A_Key"}}}),
         (False, {**base, "ignoreTags": ["poolctl"]}),
+        (False, {**base, "ignoreTags": ["poolctl-lease"]}),
+        (False, {**base, "pools": {"b": {"tags": {"poolctl-lease": "v1"}}}}),
+        (True, {**base, "pools": {"b": {"tags": {"poolctl-leased": "v1"}}}}),
         (False, {**base, "pools": {"b": {"ignoreTags": ["owner", "owner"]}}}),
         (False, {**base, "pools": {"b": {"ignoreTags": "owner"}}}),
     ]
