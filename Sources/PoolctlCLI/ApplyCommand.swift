@@ -217,8 +217,8 @@ struct ApplyCommand: ContextCommand {
         let plan: Plan
         if let saved = savedPlan {
             plan = saved
-            // The lease's own listings confirm absence for free (issue 19); PoolSightings(lease?.listings ?? []) once the lease exposes them.
-            let check = try await workflow.checkSavedPlan(plan, prior: PoolSightings())
+            // The lease's own listings, taken once it was visible, confirm absence for free (issue 19).
+            let check = try await workflow.checkSavedPlan(plan, prior: PoolSightings(lease?.listings ?? []))
             if check.isStale {
                 throw CommandFailure(
                     message: "poolctl: the saved plan is stale; nothing was written. Changed since it was made:\n"
@@ -228,7 +228,8 @@ struct ApplyCommand: ContextCommand {
             }
         } else if let desired {
             plan = try await workflow.plan(
-                desired: desired, selection: target.selection, allowDestructive: allowDestructive, prior: PoolSightings()
+                desired: desired, selection: target.selection, allowDestructive: allowDestructive,
+                prior: PoolSightings(lease?.listings ?? [])
             ).plan
         } else {
             return nil
