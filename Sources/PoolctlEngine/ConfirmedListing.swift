@@ -9,9 +9,10 @@ import Synchronization
 /// confirmed (a create, or a pool a saved plan depends on that the listing
 /// did not show) and the first listing was several pages.
 struct ConfirmedListing: Sendable {
-    /// Own listings at most. A server that ignores `pageSize` returns the
-    /// same boundaries every time, so more listings would not help.
-    static let maxListings = 3
+    /// Own listings at most: enough for the churn `PoolSightings` expects
+    /// to see through; a server that ignores `pageSize` returns the same
+    /// boundaries every time, and more listings would not help.
+    static let maxListings = PoolSightings.maxListings
 
     var api: any CommsAPI
 
@@ -37,14 +38,9 @@ struct ConfirmedListing: Sendable {
             let pageSize = sightings.listings.isEmpty ? APIFormat.maxPageSize : sightings.nextPageSize
             sightings.add(try await PoolListing.read(api, pageSize: pageSize))
             listings += 1
-        } while !sightings.confirmsAbsence && listings < Self.maxListings && needsConfirmation(sightings.pools)
+        } while sightings.mayConfirmWithMoreListings && listings < Self.maxListings && needsConfirmation(sightings.pools)
         let latest = sightings.listings.last!
-        let absence: Planner.Absence =
-            sightings.confirmsAbsence
-            ? .confirmed
-            : .unconfirmed(
-                "\(sightings.listings.count) listings of several pages each came back with the same page boundaries (\(latest.effectivePageSize) pools a page) whatever pageSize was asked, so a pool skipped by one could be skipped by all"
-            )
+        let absence: Planner.Absence = sightings.unconfirmedReason.map { .unconfirmed($0) } ?? .confirmed
         return Result(
             sightings: sightings, listings: listings, pools: sightings.pools, absence: absence,
             confirmationCalls: latest.isSinglePage ? 0 : latest.pageLengths.count)

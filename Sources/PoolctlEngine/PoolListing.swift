@@ -1,3 +1,4 @@
+import Foundation
 import PoolctlAPI
 import PoolctlModel
 
@@ -91,10 +92,23 @@ public struct PoolListing: Sendable {
     }
 }
 
-/// Everything several listings saw. A pool seen in any listing exists; a
-/// pool is confirmed absent only when two listings whose page boundaries
-/// differ both miss it (or one listing that was a single page misses it).
+/// Everything several listings saw. A pool seen in any listing exists. A
+/// pool all of them missed counts as absent only when the listings make a
+/// skip of that pool improbable:
+/// - one listing that was a single page (nothing could shift in it); or
+/// - two listings with different page boundaries and no sign of shifting
+///   (no id repeated, no pool missed between two listings that both show
+///   it): a steady writer that hides a pool at one listing's boundary
+///   cannot hide it at the other's; or
+/// - when pages did shift, enough listings that the observed miss rate r
+///   (shift evidence per pool listed) leaves r^n <= `tolerance`.
 public struct PoolSightings: Sendable {
+    /// Most listings any caller takes before giving up on confirmation.
+    public static let maxListings = 6
+    /// The chance, estimated from the observed shifts, that every listing
+    /// skipped one given pool, below which a miss counts as absence.
+    public static let tolerance = 1e-4
+
     public private(set) var listings: [PoolListing] = []
 
     public init(_ listings: [PoolListing] = []) {
@@ -116,15 +130,58 @@ public struct PoolSightings: Sendable {
         return order.map { latest[$0]! }
     }
 
-    /// Whether what these listings missed can be trusted as absent: one
-    /// single-page listing, or two listings with different page boundaries.
+    /// Signs that pages shifted under writes: ids a listing returned twice,
+    /// plus pools a listing missed although a listing before it and one
+    /// after it both show them (ids are never reused, so it existed).
+    public var shiftEvidence: Int {
+        var evidence = listings.reduce(0) { $0 + $1.repeats }
+        guard listings.count >= 3 else { return evidence }
+        for middle in 1..<(listings.count - 1) {
+            let before = Set(listings[..<middle].flatMap { $0.pools.map(\.id) })
+            let after = Set(listings[(middle + 1)...].flatMap { $0.pools.map(\.id) })
+            evidence += before.intersection(after).filter { !listings[middle].contains(id: $0) }.count
+        }
+        return evidence
+    }
+
+    /// The observed chance that one listing skips a given pool.
+    public var missRate: Double {
+        let listed = listings.reduce(0) { $0 + $1.pools.count }
+        return listed == 0 ? 1 : min(1, Double(shiftEvidence) / Double(listed))
+    }
+
+    /// Whether what these listings missed can be trusted as absent.
     public var confirmsAbsence: Bool {
         if listings.contains(where: \.isSinglePage) { return true }
-        let sizes = Set(listings.map(\.effectivePageSize))
-        return sizes.count >= 2
+        guard Set(listings.map(\.effectivePageSize)).count >= 2 else { return false }
+        let evidence = shiftEvidence
+        if evidence == 0 { return true }
+        return pow(missRate, Double(listings.count)) <= Self.tolerance
+    }
+
+    /// Whether one more listing could still confirm absence: fewer than
+    /// `maxListings`, and not three listings that all kept the same
+    /// boundaries whatever `pageSize` asked (a server that ignores it).
+    public var mayConfirmWithMoreListings: Bool {
+        guard !confirmsAbsence, listings.count < Self.maxListings else { return false }
+        return listings.count < 3 || Set(listings.map(\.effectivePageSize)).count >= 2
+    }
+
+    /// Why absence is not confirmed, for a diagnostic; nil when it is.
+    public var unconfirmedReason: String? {
+        guard !confirmsAbsence, let latest = listings.last else { return nil }
+        if Set(listings.map(\.effectivePageSize)).count < 2 {
+            return "\(listings.count) listings of several pages each came back with the same page boundaries (\(latest.effectivePageSize) pools a page) whatever pageSize was asked, so a pool skipped by one could be skipped by all"
+        }
+        return "pages shifted under other writes in each of \(listings.count) listings (\(shiftEvidence) pools repeated or skipped, a miss rate of \(Int((missRate * 100).rounded()))%), so a pool all of them missed may still exist"
     }
 
     /// The page size for the next listing: one whose boundaries differ
-    /// from the latest listing's.
-    public var nextPageSize: Int { listings.last?.differentPageSize ?? APIFormat.maxPageSize }
+    /// from the latest listing's. Alternates between the first listing's
+    /// size and one less, rather than shrinking pages (and adding calls,
+    /// and with them more chances to shift) every time.
+    public var nextPageSize: Int {
+        guard let first = listings.first, let latest = listings.last else { return APIFormat.maxPageSize }
+        return latest.effectivePageSize == first.effectivePageSize ? first.differentPageSize : first.requestedPageSize
+    }
 }

@@ -305,9 +305,15 @@ public struct StackLease: Sendable {
             if listing.contains(id: ownID) { showing = listing }
         }
         var sightings = PoolSightings([showing!])
-        if !sightings.confirmsAbsence {
+        while sightings.mayConfirmWithMoreListings {
             let pageSize = sightings.nextPageSize
             sightings.add(try await retrying { try await PoolListing.read(api, pageSize: pageSize) })
+        }
+        // A rival's lease all listings skipped would let two applies proceed: never guess.
+        if let reason = sightings.unconfirmedReason {
+            throw APIError(
+                kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
+                message: "cannot confirm that no other apply holds the stack's lease: \(reason)")
         }
         return sightings.listings
     }

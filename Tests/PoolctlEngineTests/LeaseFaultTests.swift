@@ -144,7 +144,7 @@ private func locker(_ api: ScriptedAPI, _ clock: ManualClock = ManualClock(autoA
             (.fetchOperation(op1), .operation(done)),
             (.listSenderPools(operationId: op1), .pools([own])),
             (.listSenderPools(operationId: nil), .poolsPage([own, foreign], next: "t1")),
-            (.listSenderPools(operationId: nil), .pools([foreign])),
+            (.listSenderPools(operationId: nil), .pools([])),
             // The second listing, one item per page, shows it.
             (.listSenderPools(operationId: nil), .poolsPage([own], next: "u1")),
             (.listSenderPools(operationId: nil), .poolsPage([rival], next: "u2")),

@@ -63,7 +63,7 @@ def client_writes_outside_the_stack(emu):
     its lease tag just before the write; creates are the one exception."""
     bad = []
     for w in emu.get("/_emulator/writes")["writes"]:
-        if w["actor"] != "client" or (w["method"] == "POST" and w["endpoint"] == "/v1/SenderPools"):
+        if w["actor"] != "client" or w["endpoint"] == "POST /v1/SenderPools":
             continue
         if not ours(w.get("tagsBefore") or {}):
             bad.append(w)
@@ -99,7 +99,7 @@ def repeated_plans_under_offset_paging_never_create_or_delete_a_pool_that_exists
         one_pool_per_key(state, STACK, KEYS)
         assert client_writes_outside_the_stack(emu) == []
         deletes = [w for w in emu.get("/_emulator/writes")["writes"] if w["actor"] == "client" and w["method"] == "DELETE"
-                   and w["endpoint"] == "/v1/SenderPools/{senderPoolId}" and "poolctl" in (w.get("tagsBefore") or {})]
+                   and w["endpoint"] == "DELETE /v1/SenderPools/{senderPoolId}" and "poolctl" in (w.get("tagsBefore") or {})]
         assert deletes == [], deletes
     finally:
         emu.stop()
