@@ -113,13 +113,18 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     /// A signal arrived while a create was running: the lease is kept so that
     /// no rival duplicates a pool not yet visible; it expires at its TTL.
     case keptForRunningCreates(operationIDs: [String], expiresAt: Date)
+    /// Pages shifted so much under other writes that the listings cannot
+    /// rule out a rival's lease: ours was withdrawn; trying again.
+    case unconfirmed(reason: String, retryIn: Duration)
 
     /// Renewals and the release are routine: the text progress leaves them
     /// out, machine-readable logs keep them.
     public var isRoutine: Bool {
         switch self {
         case .renewed, .released, .createRetried, .extraLeaseDeleted: true
-        case .staleLeaseDeleted, .staleLeaseNotDeleted, .waiting, .renewalFailed, .lost, .releaseFailed, .keptForRunningCreates: false
+        case .staleLeaseDeleted, .staleLeaseNotDeleted, .waiting, .renewalFailed, .lost, .releaseFailed, .keptForRunningCreates,
+            .unconfirmed:
+            false
         }
     }
 
@@ -150,6 +155,8 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
         case .keptForRunningCreates(let operations, let expiresAt):
             return
                 "kept the lease: create operation\(operations.count == 1 ? "" : "s") \(operations.joined(separator: ", ")) still running, and a pool not yet visible could be duplicated by another apply; it expires at \(at(expiresAt))"
+        case .unconfirmed(let reason, let wait):
+            return "withdrew the lease: \(reason); retrying in \(Self.seconds(wait))"
         }
     }
 

@@ -89,8 +89,9 @@ public struct StackLease: Sendable {
             let created = clock.now()
             let own = try await createOwn(name: name, tag: tag)
             uncertain = uncertain || own.uncertain
-            let (listings, others) = try await withCleanup(of: own.id, tag: tag) { () async throws -> ([PoolListing], [LeaseInfo]) in
-                let listings = try await listingsShowing(own.id, first: own.listing)
+            let (listings, unconfirmed, others) = try await withCleanup(of: own.id, tag: tag) {
+                () async throws -> ([PoolListing], String?, [LeaseInfo]) in
+                let (listings, unconfirmed) = try await listingsShowing(own.id, first: own.listing)
                 let pools = PoolSightings(listings).pools
                 for extra in pools where extra.id != own.id && extra.tags[LeaseTag.tagKey] == tag.tagValue {
                     if try await deleteChecked(extra.id, expect: { Self.isExactly($0, tag: tag) }) {
@@ -110,7 +111,23 @@ public struct StackLease: Sendable {
                     case .kept: break
                     }
                 }
-                return (listings, live)
+                return (listings, unconfirmed, live)
+            }
+            if others.isEmpty, let unconfirmed {
+                // No rival seen, but the listings cannot rule one out: withdraw and
+                // try again (churn may calm down), never proceed on a guess.
+                try await retrying { _ = try await deleteChecked(own.id, expect: { Self.isExactly($0, tag: tag) }) }
+                let now = clock.now()
+                guard now < deadline else {
+                    throw APIError(
+                        kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
+                        message: "cannot confirm that no other apply holds the stack's lease: \(unconfirmed)")
+                }
+                let wait = min(backoff * (0.5 + random()), deadline - now)
+                report(.unconfirmed(reason: unconfirmed, retryIn: wait))
+                try await clock.sleep(wait)
+                backoff = min(backoff * 2, options.maxBackoff)
+                continue
             }
             guard let blocker = others.first else {
                 return HeldLease(
@@ -290,7 +307,7 @@ public struct StackLease: Sendable {
     /// that already show completed creates. One listing when it was a single
     /// page; else a second with other page boundaries, since paging under
     /// other users' writes can skip a rival's lease.
-    private func listingsShowing(_ ownID: String, first: PoolListing?) async throws -> [PoolListing] {
+    private func listingsShowing(_ ownID: String, first: PoolListing?) async throws -> ([PoolListing], unconfirmed: String?) {
         var showing = first.flatMap { $0.contains(id: ownID) ? $0 : nil }
         var attempt = 0
         while showing == nil {
@@ -310,12 +327,7 @@ public struct StackLease: Sendable {
             sightings.add(try await retrying { try await PoolListing.read(api, pageSize: pageSize) })
         }
         // A rival's lease all listings skipped would let two applies proceed: never guess.
-        if let reason = sightings.unconfirmedReason {
-            throw APIError(
-                kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
-                message: "cannot confirm that no other apply holds the stack's lease: \(reason)")
-        }
-        return sightings.listings
+        return (sightings.listings, sightings.unconfirmedReason)
     }
 
     /// The server's time: from the client's `Date` headers, else our own

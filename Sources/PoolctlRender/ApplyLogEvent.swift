@@ -183,6 +183,10 @@ extension ApplyLogEvent {
             fields["operationIDs"] = .array(operations.map(LogValue.string))
             fields["expiresAt"] = .string(LeaseReleaseFailed.rfc3339(expiresAt))
             fields["message"] = .string(event.description)
+        case .unconfirmed(let reason, let wait):
+            state = "unconfirmed"
+            fields["message"] = .string(reason)
+            fields["retryInMS"] = .int(milliseconds(wait))
         }
         fields["state"] = .string(state)
         return ApplyLogEvent(.lease, fields)

@@ -157,6 +157,27 @@ private func locker(_ api: ScriptedAPI, _ clock: ManualClock = ManualClock(autoA
         #expect(api.unanswered == 0)
     }
 
+    @Test func listingsThatCannotRuleOutARivalWithdrawOurLeaseInsteadOfProceeding() async throws {
+        // Every listing repeats a pool (pages shifted) and keeps boundaries of 2 whatever is asked:
+        // no rival is seen, but none can be ruled out. With no lock timeout left, acquisition fails.
+        let shifted: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
+            (.listSenderPools(operationId: nil), .poolsPage([own, foreign], next: "t1")),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+        ]
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+                (.fetchOperation(op1), .operation(done)),
+                (.listSenderPools(operationId: op1), .pools([own])),
+            ] + shifted + shifted + shifted + [
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            ])
+        let error = await #expect(throws: APIError.self) { _ = try await locker(api).acquire(stack: "web", holder: holder) }
+        #expect(error?.message.contains("cannot confirm that no other apply holds the stack's lease") == true)
+        #expect(api.unanswered == 0)
+    }
+
     @Test func expiryIsEnforcedBeforeEveryWriteNotOncePerPool() async throws {
         let unavailable = APIError.http(503, "unavailable", method: "PATCH", path: "/v1/SenderPools/\(ownID)")
         let member = "comms_sender_0aaaaaaaaaaaaaaaaaaaaaaaaa"
