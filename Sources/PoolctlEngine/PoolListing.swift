@@ -171,9 +171,11 @@ public struct PoolSightings: Sendable {
     public var unconfirmedReason: String? {
         guard !confirmsAbsence, let latest = listings.last else { return nil }
         if Set(listings.map(\.effectivePageSize)).count < 2 {
-            return "\(listings.count) listings of several pages each came back with the same page boundaries (\(latest.effectivePageSize) pools a page) whatever pageSize was asked, so a pool skipped by one could be skipped by all"
+            return
+                "\(listings.count) listings of several pages each came back with the same page boundaries (\(latest.effectivePageSize) pools a page) whatever pageSize was asked, so a pool skipped by one could be skipped by all"
         }
-        return "pages shifted under other writes in each of \(listings.count) listings (\(shiftEvidence) pools repeated or skipped, a miss rate of \(Int((missRate * 100).rounded()))%), so a pool all of them missed may still exist"
+        return
+            "pages shifted under other writes in each of \(listings.count) listings (\(shiftEvidence) pools repeated or skipped, a miss rate of \(Int((missRate * 100).rounded()))%), so a pool all of them missed may still exist"
     }
 
     /// The page size for the next listing: one whose boundaries differ
