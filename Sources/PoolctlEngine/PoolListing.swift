@@ -53,8 +53,10 @@ public struct PoolListing: Sendable {
     /// repeat anything in it.
     public var isSinglePage: Bool { pageLengths.count <= 1 }
 
-    /// The page length the server actually used: the first page's.
-    public var effectivePageSize: Int { pageLengths.first ?? requestedPageSize }
+    /// The page length the server actually used: the first page's when
+    /// another page followed it; a lone page says nothing about a cap, so
+    /// it stands for the size asked (and a listing after it stays one page).
+    public var effectivePageSize: Int { pageLengths.count > 1 ? pageLengths[0] : requestedPageSize }
 
     /// A page size whose boundaries differ from this listing's: one less
     /// than the length the server used (one more when that is 1). With

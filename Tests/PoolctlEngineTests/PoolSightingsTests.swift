@@ -62,6 +62,12 @@ struct PoolSightingsTests {
         #expect(sightings.pools.count == 30)
     }
 
+    @Test func aListingAfterASinglePageStaysOnePage() {
+        // Four pools in one page of the 1,000 asked: the next listing asks 999, not 3.
+        let sightings = PoolSightings([PoolListing(pages: [Array(0..<4).map(Self.pool)], requestedPageSize: 1000)])
+        #expect(sightings.nextPageSize == 999)
+    }
+
     @Test func nextListingsAlternateBetweenTwoPageSizes() {
         // The server caps pages at 7 whatever is asked.
         var sightings = PoolSightings([PoolListing(pages: [Array(0..<7).map(Self.pool), [Self.pool(7)]], requestedPageSize: 1000)])
