@@ -28,17 +28,22 @@ struct ConfirmedListing: Sendable {
         var confirmationCalls: Int
     }
 
-    /// Lists once (with boundaries unlike `prior`'s last listing, when
-    /// there is one), then again while `needsConfirmation` says a missing
-    /// pool matters and the listings do not yet confirm absence.
+    /// Lists once, unless `prior` (the lease's listings, taken a moment
+    /// ago under the lease) already confirms absence; then again, with other
+    /// boundaries, while `needsConfirmation` says a missing pool matters and
+    /// the listings do not yet confirm absence.
     func read(prior: PoolSightings, needsConfirmation: ([SenderPool]) -> Bool) async throws -> Result {
         var sightings = prior
         var listings = 0
-        repeat {
+        func list() async throws {
             let pageSize = sightings.listings.isEmpty ? APIFormat.maxPageSize : sightings.nextPageSize
             sightings.add(try await PoolListing.read(api, pageSize: pageSize))
             listings += 1
-        } while sightings.mayConfirmWithMoreListings && listings < Self.maxListings && needsConfirmation(sightings.pools)
+        }
+        if sightings.listings.isEmpty || !sightings.confirmsAbsence { try await list() }
+        while sightings.mayConfirmWithMoreListings && listings < Self.maxListings && needsConfirmation(sightings.pools) {
+            try await list()
+        }
         let latest = sightings.listings.last!
         let absence: Planner.Absence = sightings.unconfirmedReason.map { .unconfirmed($0) } ?? .confirmed
         return Result(
