@@ -161,7 +161,9 @@ public final class HeldLease: Sendable {
     /// carries our tag value; a lease already gone (404) counts as released.
     /// Transient failures are retried with backoff for `releaseDeadline`,
     /// then it throws `LeaseReleaseFailed`. Safe to call more than once, and
-    /// from a cancelled task: the delete still goes out.
+    /// from a cancelled task: the delete still goes out. A lease a renewal
+    /// found deleted (`LeaseLost.Reason.deleted`) is not looked up again,
+    /// and not reported as released: someone else removed it.
     public func release() async throws {
         let (released, renewal) = state.withLock { state in
             defer { state.renewal = nil }
@@ -170,19 +172,20 @@ public final class HeldLease: Sendable {
         if released { return }
         renewal?.cancel()
         await renewal?.value
+        let gone = state.withLock { $0.lost?.reason == .deleted }
         let release = Task { [self] in
-            try await RequestLane.$current.withValue(.lease) { try await deleteOwn() }
+            try await RequestLane.$current.withValue(.lease) { try await deleteOwn(gone: gone) }
         }
         try await release.value
         state.withLock { $0.released = true }
-        report(.released(poolID: poolID))
+        if !gone { report(.released(poolID: poolID)) }
     }
 
-    private func deleteOwn() async throws {
+    private func deleteOwn(gone: Bool) async throws {
         let deadline = clock.now() + options.releaseDeadline
         var wait = options.stepBackoff
         let tag = self.tag
-        while true {
+        while !gone {
             do {
                 if try await StackLease.deleteChecked(api, poolID, expect: { StackLease.isExactly($0, tag: tag) }) { break }
                 // Someone else's pool under our id cannot happen; never delete it.
