@@ -157,6 +157,14 @@ public final class HeldLease: Sendable {
         await renewal?.value
     }
 
+    /// A signal's grace period ended with creates still running: stops
+    /// renewing, keeps the lease until it expires, and reports
+    /// `.keptForRunningCreates`.
+    public func keep(for running: [InFlightOperations.Entry]) async {
+        await abandon()
+        report(.keptForRunningCreates(operationIDs: running.map(\.reference.id), expiresAt: expiresAt))
+    }
+
     /// Stops renewing and deletes the lease, after a GET shows it still
     /// carries our tag value; a lease already gone (404) counts as released.
     /// Transient failures are retried with backoff for `releaseDeadline`,
