@@ -225,7 +225,12 @@ public final class HeldLease: Sendable {
     // MARK: Renewal
 
     private func renew() async {
-        var wait = renewalInterval
+        // The lease's age counts from when its create was sent, and
+        // acquisition (the create's operation, listings, stale leases) takes
+        // part of it: the first renewal is due TTL/3 after the create, not
+        // TTL/3 after acquisition ended, which at a short TTL is past the
+        // point where writes stop.
+        var wait = max(.zero, state.withLock { $0.heldFrom } + renewalInterval - clock.now())
         while true {
             do { try await clock.sleep(wait) } catch { return }
             if Task.isCancelled { return }
