@@ -140,7 +140,7 @@ struct ApplyCommand: ContextCommand {
                     nil, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, context: context, log: log)
             }
             if context.ownsProcess {
-                InterruptCleanup.shared.install()
+                InterruptCleanup.shared.install(grace: lock.signalGrace.duration)
                 if let log { InterruptCleanup.shared.notify { log.interrupted($0, exitCode: $1) } }
             }
             let settings = lock.settings(context.environment)

@@ -22,6 +22,13 @@ struct LockOptions: ParsableArguments {
             "How long the lease outlives a holder that stops renewing it (renewed every TTL/3), e.g. 2m.", valueName: "duration"))
     var lockTTL = DurationArgument(argument: "2m")!
 
+    @Option(
+        name: .customLong("signal-grace"),
+        help: ArgumentHelp(
+            "On SIGINT/SIGTERM, how long to wait for API operations in flight before releasing the lease, e.g. 1m. A create still running then keeps the lease until it expires.",
+            valueName: "duration"))
+    var signalGrace = DurationArgument(argument: "30s")!
+
     func validate() throws {
         guard lockTTL.duration >= .seconds(3) else { throw ValidationError("--lock-ttl must be at least 3s") }
     }
@@ -51,7 +58,8 @@ struct LockOptions: ParsableArguments {
 }
 
 /// On SIGINT or SIGTERM: stops writes (the lease's guard refuses every new
-/// one), waits up to `grace` for the API operations in flight to finish,
+/// one), waits up to `grace` (`--signal-grace`, default 30 s) for the API
+/// operations in flight to finish,
 /// then releases the lease and exits 128 + the signal. If a create is still
 /// running when the grace period ends, the lease is kept and left to expire:
 /// its pool may not be visible yet, and a rival apply could duplicate it. A
@@ -59,9 +67,10 @@ struct LockOptions: ParsableArguments {
 /// never in in-process tests.
 final class InterruptCleanup: Sendable {
     static let shared = InterruptCleanup()
-    /// How long a signal waits for operations in flight (README, "Stack lease").
-    static let grace: Duration = .seconds(30)
+    /// How long a signal waits for operations in flight by default (README, "Stack lease").
+    static let defaultGrace: Duration = .seconds(30)
     private let lease = Mutex<HeldLease?>(nil)
+    private let grace = Mutex(InterruptCleanup.defaultGrace)
     /// Written once, by `install()` at start-up, and kept only so the
     /// sources stay alive: never read concurrently.
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
@@ -81,8 +90,10 @@ final class InterruptCleanup: Sendable {
     private let installed = Mutex(false)
     private let handling = Mutex(false)
 
-    /// Idempotent: the first call installs the handlers.
-    func install() {
+    /// Idempotent: the first call installs the handlers; `grace` is the
+    /// latest call's.
+    func install(grace: Duration = InterruptCleanup.defaultGrace) {
+        self.grace.withLock { $0 = grace }
         guard
             installed.withLock({ done in
                 defer { done = true }
@@ -104,9 +115,10 @@ final class InterruptCleanup: Sendable {
                     Self.say("second signal: exiting without waiting.\(expiry)", code: 128 + number, notify: notify)
                 }
                 held?.stopWrites()
+                let grace = self.grace.withLock { $0 }
                 Task {
                     var message: String?
-                    if let held { message = await Self.finish(held) }
+                    if let held { message = await Self.finish(held, grace: grace) }
                     Self.say(message, code: 128 + number, notify: notify)
                 }
             }
@@ -123,10 +135,10 @@ final class InterruptCleanup: Sendable {
     }
 
     /// Waits for operations in flight, then releases or keeps the lease; returns what to say.
-    private static func finish(_ held: HeldLease) async -> String {
+    private static func finish(_ held: HeldLease, grace: Duration) async -> String {
         let running = await held.waitForOperations(grace: grace)
         guard running.isEmpty else {
-            await held.abandon()
+            await held.keep(for: running)
             let ids = running.map(\.reference.id).joined(separator: ", ")
             return
                 "interrupted; create operation\(running.count == 1 ? "" : "s") \(ids) still running after \(grace), so the lease \(held.poolID) of stack '\(held.stack)' is kept: another apply could otherwise duplicate a pool that is not visible yet. It expires at \(LeaseReleaseFailed.rfc3339(held.expiresAt)); run 'poolctl plan' after that."

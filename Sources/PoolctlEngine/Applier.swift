@@ -405,11 +405,16 @@ public struct Applier: Sendable {
                 inline = Array(inline.prefix(batchLimit.halve(from: inline.count)))
             } catch let error as APIError where error.kind == .outcomeUnknown {
                 // The create may have happened: look before trying again.
-                if let existing = try await findOwned(ownership) {
+                switch try await lookAfterUnknownCreate(ownership, deadline: deadline) {
+                case .found(let existing):
                     let members = try await api.allPoolSenders(poolID: existing.id).collect()
                     return Created(poolID: existing.id, operation: nil, members: Set(members.map(\.id)))
+                case .absent:
+                    if attempts > options.createRetries || clock.now() > deadline { throw error }
+                case .unconfirmed:
+                    // Never create a second pool for the key on a guess: the next plan sees it.
+                    throw error
                 }
-                if attempts > options.createRetries || clock.now() > deadline { throw error }
             }
         }
     }
@@ -432,6 +437,43 @@ public struct Applier: Sendable {
         throw APIError(
             kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(operationID)",
             message: "no pool was found for create operation \(operationID)")
+    }
+
+    enum Lookup {
+        case found(SenderPool)
+        /// Listings with different page boundaries all missed it, over the settle window.
+        case absent
+        /// Missed, but the listings could not be made to differ in boundaries.
+        case unconfirmed
+    }
+
+    /// After a create whose outcome is unknown: the pool may exist and yet
+    /// not be listed for a moment (an API that shows a pool once its
+    /// operation completes, or whose lists lag). A single look would then
+    /// create a duplicate, so listings are read with backoff for
+    /// `settleBudget` (250 ms, then doubling), each with other page
+    /// boundaries than the one before, and the key counts as having no pool
+    /// only when they all missed it and their boundaries differ
+    /// (`PoolSightings.confirmsAbsence`). Costs nothing unless an outcome
+    /// was unknown.
+    func lookAfterUnknownCreate(_ ownership: Ownership, deadline: Duration) async throws -> Lookup {
+        var sightings = PoolSightings()
+        var wait = Duration.milliseconds(250)
+        var waited = Duration.zero
+        while true {
+            let pageSize = sightings.listings.isEmpty ? APIFormat.maxPageSize : sightings.nextPageSize
+            let listing = try await PoolListing.read(api, pageSize: pageSize)
+            if let pool = listing.pools.first(where: { Ownership(tags: $0.tags)?.identity == ownership.identity }) {
+                return .found(pool)
+            }
+            sightings.add(listing)
+            if waited + wait > options.settleBudget || clock.now() + wait > deadline {
+                return sightings.confirmsAbsence ? .absent : .unconfirmed
+            }
+            try await clock.sleep(wait)
+            waited += wait
+            wait = wait * 2
+        }
     }
 
     private func findOwned(_ ownership: Ownership) async throws -> SenderPool? {

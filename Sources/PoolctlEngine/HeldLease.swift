@@ -157,11 +157,21 @@ public final class HeldLease: Sendable {
         await renewal?.value
     }
 
+    /// A signal's grace period ended with creates still running: stops
+    /// renewing, keeps the lease until it expires, and reports
+    /// `.keptForRunningCreates`.
+    public func keep(for running: [InFlightOperations.Entry]) async {
+        await abandon()
+        report(.keptForRunningCreates(operationIDs: running.map(\.reference.id), expiresAt: expiresAt))
+    }
+
     /// Stops renewing and deletes the lease, after a GET shows it still
     /// carries our tag value; a lease already gone (404) counts as released.
     /// Transient failures are retried with backoff for `releaseDeadline`,
     /// then it throws `LeaseReleaseFailed`. Safe to call more than once, and
-    /// from a cancelled task: the delete still goes out.
+    /// from a cancelled task: the delete still goes out. A lease a renewal
+    /// found deleted (`LeaseLost.Reason.deleted`) is not looked up again,
+    /// and not reported as released: someone else removed it.
     public func release() async throws {
         let (released, renewal) = state.withLock { state in
             defer { state.renewal = nil }
@@ -170,19 +180,20 @@ public final class HeldLease: Sendable {
         if released { return }
         renewal?.cancel()
         await renewal?.value
+        let gone = state.withLock { $0.lost?.reason == .deleted }
         let release = Task { [self] in
-            try await RequestLane.$current.withValue(.lease) { try await deleteOwn() }
+            try await RequestLane.$current.withValue(.lease) { try await deleteOwn(gone: gone) }
         }
         try await release.value
         state.withLock { $0.released = true }
-        report(.released(poolID: poolID))
+        if !gone { report(.released(poolID: poolID)) }
     }
 
-    private func deleteOwn() async throws {
+    private func deleteOwn(gone: Bool) async throws {
         let deadline = clock.now() + options.releaseDeadline
         var wait = options.stepBackoff
         let tag = self.tag
-        while true {
+        while !gone {
             do {
                 if try await StackLease.deleteChecked(api, poolID, expect: { StackLease.isExactly($0, tag: tag) }) { break }
                 // Someone else's pool under our id cannot happen; never delete it.
@@ -214,7 +225,12 @@ public final class HeldLease: Sendable {
     // MARK: Renewal
 
     private func renew() async {
-        var wait = renewalInterval
+        // The lease's age counts from when its create was sent, and
+        // acquisition (the create's operation, listings, stale leases) takes
+        // part of it: the first renewal is due TTL/3 after the create, not
+        // TTL/3 after acquisition ended, which at a short TTL is past the
+        // point where writes stop.
+        var wait = max(.zero, state.withLock { $0.heldFrom } + renewalInterval - clock.now())
         while true {
             do { try await clock.sleep(wait) } catch { return }
             if Task.isCancelled { return }

@@ -118,13 +118,12 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     case unconfirmed(reason: String, retryIn: Duration)
 
     /// Renewals and the release are routine: the text progress leaves them
-    /// out, machine-readable logs keep them.
+    /// out, machine-readable logs keep them. So is a lease kept after a
+    /// signal: the signal's own closing line says so in text.
     public var isRoutine: Bool {
         switch self {
-        case .renewed, .released, .createRetried, .extraLeaseDeleted: true
-        case .staleLeaseDeleted, .staleLeaseNotDeleted, .waiting, .renewalFailed, .lost, .releaseFailed, .keptForRunningCreates,
-            .unconfirmed:
-            false
+        case .renewed, .released, .createRetried, .extraLeaseDeleted, .keptForRunningCreates: true
+        case .staleLeaseDeleted, .staleLeaseNotDeleted, .waiting, .renewalFailed, .lost, .releaseFailed, .unconfirmed: false
         }
     }
 

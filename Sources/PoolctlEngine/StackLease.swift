@@ -145,9 +145,31 @@ public struct StackLease: Sendable {
         }
     }
 
-    /// The leases of `stack`, live or not, from one listing: what `unlock` shows.
+    /// The leases of `stack`, live or not: what `unlock` shows. From one
+    /// listing when it was a single page; else from it and a second listing
+    /// with other page boundaries, as the rival check reads them (offset
+    /// paging under other users' writes can skip a lease; two listings with
+    /// different boundaries do not skip the same one).
     public func leases(of stack: String) async throws -> [LeaseInfo] {
-        LeaseInfo.leases(of: stack, in: try await retrying { try await PoolListing.read(api) }.pools)
+        let first = try await retrying { try await PoolListing.read(api) }
+        return LeaseInfo.leases(of: stack, in: PoolSightings(try await withSecondListing(first)).pools)
+    }
+
+    /// `first`, and a listing with other page boundaries when `first` took
+    /// several pages (`PoolSightings.confirmsAbsence`).
+    private func withSecondListing(_ first: PoolListing) async throws -> [PoolListing] {
+        try await confirmingListings(first).listings
+    }
+
+    /// `first`, then listings with other boundaries until what they all
+    /// missed counts as absent, or no further listing could confirm it.
+    private func confirmingListings(_ first: PoolListing) async throws -> PoolSightings {
+        var sightings = PoolSightings([first])
+        while sightings.mayConfirmWithMoreListings {
+            let pageSize = sightings.nextPageSize
+            sightings.add(try await retrying { try await PoolListing.read(api, pageSize: pageSize) })
+        }
+        return sightings
     }
 
     /// What `unlock` did with one lease it showed.
@@ -321,11 +343,7 @@ public struct StackLease: Sendable {
             let listing = try await retrying { try await PoolListing.read(api) }
             if listing.contains(id: ownID) { showing = listing }
         }
-        var sightings = PoolSightings([showing!])
-        while sightings.mayConfirmWithMoreListings {
-            let pageSize = sightings.nextPageSize
-            sightings.add(try await retrying { try await PoolListing.read(api, pageSize: pageSize) })
-        }
+        let sightings = try await confirmingListings(showing!)
         // A rival's lease all listings skipped would let two applies proceed: never guess.
         return (sightings.listings, sightings.unconfirmedReason)
     }

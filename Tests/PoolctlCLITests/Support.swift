@@ -2,6 +2,7 @@ import Foundation
 import PoolctlAPI
 import PoolctlCLI
 import PoolctlEmulator
+import PoolctlModel
 import Synchronization
 import Testing
 
@@ -26,19 +27,40 @@ struct Outcome: CustomStringConvertible {
     var description: String { "exit \(code.rawValue)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
 }
 
-/// Text written to one injected stream.
+/// Text written to one injected stream. `lines()` also hands each whole
+/// line over as it is written, so a test can wait for an event of a run
+/// still going instead of guessing with time.
 final class Captured: Sendable {
     private let text = Mutex("")
+    private let stream: AsyncStream<String>
+    private let continuation: AsyncStream<String>.Continuation
+
+    init() { (stream, continuation) = AsyncStream.makeStream() }
+
     var value: String { text.withLock { $0 } }
-    var console: Console { Console { line in self.text.withLock { $0 += line } } }
+    var console: Console {
+        Console { written in
+            self.text.withLock { $0 += written }
+            for line in written.split(separator: "\n") { self.continuation.yield(String(line)) }
+        }
+    }
+
+    /// Every line written so far and from now on (one consumer); it ends
+    /// when the run that writes here returns.
+    var lines: AsyncStream<String> { stream }
+
+    func finish() { continuation.finish() }
 }
 
 /// Runs poolctl in-process with captured streams and only the given environment.
-func poolctl(_ arguments: [String], environment: [String: String] = [:], readAnswer: (@Sendable () -> String?)? = nil) async -> Outcome {
+func poolctl(
+    _ arguments: [String], environment: [String: String] = [:], readAnswer: (@Sendable () -> String?)? = nil,
+    stderr: Captured = Captured()
+) async -> Outcome {
     let stdout = Captured()
-    let stderr = Captured()
     let context = CommandContext(stdout: stdout.console, stderr: stderr.console, environment: environment, readAnswer: readAnswer)
     let code = await PoolctlMain.run(arguments: arguments, context: context)
+    stderr.finish()
     return Outcome(code: code, stdout: stdout.value, stderr: stderr.value)
 }
 
@@ -74,13 +96,15 @@ struct EmulatorDidNotStart: Error {}
 
 /// Starts the emulator in-process on 127.0.0.1:0 (operations finish at
 /// once), waits for its URL without sleeping, runs `body`, and stops it.
-/// `configure` injects faults (rate limit, errors).
+/// `configure` injects faults (rate limit, errors); `clock` is the store's
+/// (a `ManualClock` holds operations PROCESSING until the test advances it).
 func withEmulator(
-    seed: String = twoSenders, configure: (inout EmulatorConfiguration) -> Void = { _ in }, _ body: (Emulator) async throws -> Void
+    seed: String = twoSenders, clock: PoolctlClock = .system, configure: (inout EmulatorConfiguration) -> Void = { _ in },
+    _ body: (Emulator) async throws -> Void
 ) async throws {
     var configuration = EmulatorConfiguration(host: "127.0.0.1", port: 0, accountSID: accountSID, authToken: authToken, operationDelayMS: 0)
     configure(&configuration)
-    let store = try EmulatorStore(seed: EmulatorSeed.parse(Array(seed.utf8)), configuration: configuration, clock: .system)
+    let store = try EmulatorStore(seed: EmulatorSeed.parse(Array(seed.utf8)), configuration: configuration, clock: clock)
     let (urls, continuation) = AsyncStream.makeStream(of: String.self)
     let app = makeEmulatorApplication(configuration, store: store) { url in
         continuation.yield(url)

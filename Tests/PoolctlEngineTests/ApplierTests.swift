@@ -74,16 +74,54 @@ private func createPlan(senders: [String]) -> Plan {
 
     @Test func aCreateThatDidNotHappenIsRetried() async {
         let lost = APIError(kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", message: "timeout")
-        let api = ScriptedAPI([
-            (.createSenderPool(name: "A", senders: 0), .error(lost)),
-            (.listSenderPools(operationId: nil), .pools([pool(tags: ["poolctl": "v1~web~other"])])),
-            (.createSenderPool(name: "A", senders: 0), .operationAccepted(opID)),
-            (.fetchOperation(opID), .operation(operation(.completed, total: 0, created: 0))),
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-        ])
-        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: []))
+        let other = pool(tags: ["poolctl": "v1~web~other"])
+        let api = ScriptedAPI(
+            [(.createSenderPool(name: "A", senders: 0), .error(lost))]
+                // Looked for over the settle window (4 s): missing from every listing.
+                + Array(repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.pools([other])), count: 5) + [
+                    (.createSenderPool(name: "A", senders: 0), .operationAccepted(opID)),
+                    (.fetchOperation(opID), .operation(operation(.completed, total: 0, created: 0))),
+                    (.listSenderPools(operationId: nil), .pools([pool()])),
+                ])
+        let clock = ManualClock()
+        let report = await Applier(api: api, clock: clock.clock, options: onePollPerOperation).apply(createPlan(senders: []))
         #expect(report.outcome == .converged)
+        #expect(Array(clock.sleeps.prefix(4)) == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2)])
         #expect(api.unanswered == 0)
+    }
+
+    /// Issue 19: under `create-visibility=after-completion` and list lag, a
+    /// create whose response was lost shows up in listings only a moment
+    /// later. One look would create the key's pool a second time.
+    @Test func aCreateWhosePoolIsListedOnlyLaterIsFoundNotRepeated() async {
+        let lost = APIError(kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", message: "connection reset")
+        let api = ScriptedAPI([
+            (.createSenderPool(name: "A", senders: 1), .error(lost)),
+            (.listSenderPools(operationId: nil), .pools([])),
+            (.listSenderPools(operationId: nil), .pools([])),
+            // 750 ms later its operation completed and the list caught up.
+            (.listSenderPools(operationId: nil), .pools([pool()])),
+            (.listPoolSenders(poolID), .senders([s1])),
+            (.listSenderPools(operationId: nil), .pools([pool()])),
+            (.listPoolSenders(poolID), .senders([s1])),
+        ])
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
+        #expect(report.outcome == .converged, "\(report)")
+        #expect(api.calls.filter { if case .createSenderPool = $0 { true } else { false } }.count == 1)
+        #expect(api.unanswered == 0)
+    }
+
+    @Test func aCreateWhoseAbsenceCannotBeConfirmedIsNotRepeated() async {
+        // Multi-page listings whose pages the server always cuts at 2, whatever was asked: no two boundaries differ.
+        let lost = APIError(kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", message: "connection reset")
+        let account = PagedAccount(
+            pools: (0..<5).map { SenderPool(id: "comms_senderpool_f\($0)", name: "f", tags: [:], createdAt: "", updatedAt: "") },
+            maxPageSize: 2, ignoresPageSize: true)
+        let api = FailingCreates(base: account, error: lost)
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: []))
+        #expect(report.outcome == .partial)
+        #expect(api.creates == 1)
+        #expect(report.pools.first?.error?.contains("connection reset") == true, "\(report)")
     }
 
     @Test func aCanceledOperationLeavesThePoolNotConverged() async {
@@ -258,4 +296,43 @@ private func createPlan(senders: [String]) -> Plan {
         #expect(poller.received(operation(.processing, total: 1, created: 0)) == .wait(.seconds(1)))
         #expect(poller.received(operation(.processing, total: 1, created: 0)) == .timedOut)
     }
+}
+
+/// Every create fails with `error`; everything else goes to `base`.
+private final class FailingCreates: CommsAPI, Sendable {
+    let base: PagedAccount
+    let error: APIError
+    private let count = Mutex(0)
+    var creates: Int { count.withLock { $0 } }
+
+    init(base: PagedAccount, error: APIError) {
+        self.base = base
+        self.error = error
+    }
+
+    func listSenderPools(_ query: SenderPoolQuery) async throws -> Page<SenderPool> { try await base.listSenderPools(query) }
+    func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted {
+        count.withLock { $0 += 1 }
+        throw error
+    }
+    func fetchSenderPool(id: String) async throws -> SenderPool { try await base.fetchSenderPool(id: id) }
+    func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest) async throws -> ResourceAccepted {
+        try await base.updateSenderPool(id: id, request)
+    }
+    func deleteSenderPool(id: String) async throws -> ResourceAccepted { try await base.deleteSenderPool(id: id) }
+    func listPoolSenders(poolID: String, _ query: SenderQuery) async throws -> Page<Sender> {
+        try await base.listPoolSenders(poolID: poolID, query)
+    }
+    func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
+        try await base.addSenders(poolID: poolID, senderIDs: senderIDs)
+    }
+    func removeSender(poolID: String, senderID: String) async throws -> ResourceAccepted {
+        try await base.removeSender(poolID: poolID, senderID: senderID)
+    }
+    func listOperations(_ query: OperationQuery) async throws -> Page<SenderPoolOperation> { try await base.listOperations(query) }
+    func fetchOperation(id: String) async throws -> SenderPoolOperation { try await base.fetchOperation(id: id) }
+    func fetchPoolSendersOperation(poolID: String, operationID: String) async throws -> SenderPoolOperation {
+        try await base.fetchPoolSendersOperation(poolID: poolID, operationID: operationID)
+    }
+    func fetchOperation(at path: OperationPath) async throws -> SenderPoolOperation { try await base.fetchOperation(at: path) }
 }

@@ -165,4 +165,34 @@ private func skipChurn(at skipAt: Int) -> @Sendable (Int, inout [SenderPool]) ->
         let check = try await Workflow(api: api, clock: ManualClock().clock).checkSavedPlan(planned.plan)
         #expect(check.differences == ["pool 'k0' now exists (comms_senderpool_s0); the plan would create it again"])
     }
+
+    /// `poolctl unlock` reads the leases as the rival check does: a lease
+    /// that offset paging skipped in one listing is shown from a second
+    /// listing with other page boundaries, not reported as "no lease".
+    @Test func unlockShowsALeaseThatOffsetPagingSkipped() async throws {
+        let dead = SenderPool(
+            id: "comms_senderpool_lease", name: "poolctl lease: web (dead-host)", tags: ["poolctl-lease": "v1~web~dead-host.9~120"],
+            createdAt: "2025-01-01T00:00:00Z", updatedAt: "2025-01-01T00:00:00Z")
+        var pools = (0..<12).map(foreignPool)
+        pools.insert(dead, at: 6)
+        let api = PagedAccount(pools: pools, maxPageSize: 7, churn: skipChurn(at: 7))
+        // One listing, 7 a page, misses it: the churn shifts it across the boundary.
+        let once = try await PoolListing.read(api)
+        #expect(!once.contains(id: dead.id) && once.pageLengths.count == 2)
+
+        let shown = try await StackLease(api: api, clock: ManualClock().clock).leases(of: "web")
+        #expect(shown.map(\.poolID) == [dead.id])
+        // Two listings: 7 a page (2 pages), then 6 a page (3 pages).
+        #expect(api.listCalls == 2 + 2 + 3)
+    }
+
+    @Test func unlockListsASinglePageAccountOnce() async throws {
+        let dead = SenderPool(
+            id: "comms_senderpool_lease", name: "poolctl lease: web (dead-host)", tags: ["poolctl-lease": "v1~web~dead-host.9~120"],
+            createdAt: "2025-01-01T00:00:00Z", updatedAt: "2025-01-01T00:00:00Z")
+        let api = PagedAccount(pools: [foreignPool(0), dead])
+        let shown = try await StackLease(api: api, clock: ManualClock().clock).leases(of: "web")
+        #expect(shown.map(\.poolID) == [dead.id])
+        #expect(api.listCalls == 1)
+    }
 }

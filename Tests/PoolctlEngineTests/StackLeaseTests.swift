@@ -256,9 +256,10 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let held = try await locker(api, clock).acquire(stack: "web", holder: hostA, ttl: .seconds(120))
-        #expect(await clock.parked() == .seconds(40))
+        // Acquiring took 0.1 s (one poll): the first renewal is due 40 s after the create.
+        #expect(await clock.parked() == .seconds(40) - .milliseconds(100))
         #expect(api.updateRequests.isEmpty)
-        clock.advance(by: .seconds(40))
+        clock.advance(by: .seconds(40) - .milliseconds(100))
         #expect(await clock.parked() == .seconds(40))
         // Each renewal sets a new count, so the PATCH changes the pool even where an identical one would not.
         #expect(
@@ -270,11 +271,41 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         #expect(api.updateRequests.map { $0.tags?["poolctl-lease-renewal"] } == ["1", "2"])
         clock.advance(by: .seconds(40))
         #expect(await clock.parked() == .seconds(40))
+        clock.advance(by: .seconds(1))
         // Past the TTL since the create: held only because the renewals moved it on.
         #expect(clock.now > .seconds(120))
         try held.ensureHeld()
         try await held.release()
         #expect(api.calls.filter(isWrite).count == 5)
+        #expect(api.unanswered == 0)
+    }
+
+    /// At a short TTL, acquisition (waiting on the lease's own create) takes
+    /// a good part of it: the first renewal is due TTL/3 after the create was
+    /// sent, or writes stop before it ever runs.
+    @Test func theFirstRenewalIsDueAThirdOfTheTTLAfterTheCreateNotAfterAcquiring() async throws {
+        let running = SenderPoolOperation(
+            id: op1, status: .processing, stats: OperationStats(total: 0, queued: 0, created: 0, failed: 0), createdAt: "", updatedAt: "")
+        let ttl30 = lease(leaseA, holder: "runner-a.101", ttl: 30)
+        let api = ScriptedAPI(
+            [(.createSenderPool(name: nameA, senders: 0), .operationAccepted(op1))]
+                + Array(repeating: (ScriptedAPI.Call.fetchOperation(op1), ScriptedAPI.Answer.operation(running)), count: 4) + [
+                    (.fetchOperation(op1), .operation(completed(op1))),
+                    (.listSenderPools(operationId: op1), .pools([ttl30])),
+                    (.listSenderPools(operationId: nil), .pools([ttl30])),
+                    (.updateSenderPool(leaseA), .resourceAccepted(leaseA)),
+                ])
+        let clock = ManualClock(autoAdvanceBelow: .seconds(2))
+        let held = try await locker(api, clock).acquire(stack: "web", holder: hostA, ttl: .seconds(30))
+        // Polls after 0.1, 0.3, 0.7, 1.5 and 2.5 s: the create was sent 2.5 s ago.
+        #expect(clock.now == .milliseconds(2500))
+        #expect(await clock.parked() == .milliseconds(7500))
+        clock.advance(by: .milliseconds(7500))
+        // Renewed 10 s after the create; the next one TTL/3 later.
+        #expect(await clock.parked() == .seconds(10))
+        #expect(api.updateRequests.count == 1)
+        try held.ensureHeld()
+        await held.abandon()
         #expect(api.unanswered == 0)
     }
 
@@ -290,9 +321,9 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         let clock = ManualClock(autoAdvanceBelow: .seconds(1))
         let events = Events()
         let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA, ttl: .seconds(120))
-        // Held from the create at 0 s: renewals at 40 s, then every 20 s after a failure.
-        #expect(await clock.parked() == .seconds(40))
-        clock.advance(by: .seconds(40))
+        // Held from the create at 0 s (acquired at 0.1 s): renewals at 40 s, then every 20 s after a failure.
+        #expect(await clock.parked() == .seconds(40) - .milliseconds(100))
+        clock.advance(by: .seconds(40) - .milliseconds(100))
         for _ in 0..<3 {
             #expect(await events.next() == .renewalFailed(error: "\(unavailable)"))
             try held.ensureHeld()
@@ -318,8 +349,8 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
         let events = Events()
         let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA)
-        #expect(await clock.parked() == .seconds(40))
-        clock.advance(by: .seconds(40))
+        #expect(await clock.parked() == .seconds(40) - .milliseconds(100))
+        clock.advance(by: .seconds(40) - .milliseconds(100))
         #expect(await events.next() == .lost(LeaseLost(stack: "web", poolID: leaseA, reason: .deleted)))
         #expect(throws: LeaseLost(stack: "web", poolID: leaseA, reason: .deleted)) { try held.ensureHeld() }
         #expect(api.unanswered == 0)

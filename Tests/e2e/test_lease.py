@@ -5,6 +5,8 @@ manifests at once, exit 5 without --lock-timeout, a holder killed with
 SIGKILL, and duplicates that exist anyway.
 
 Usage: test_lease.py [path/to/poolctl]. Prints 'N passed, N failed'."""
+import datetime
+import json
 import os
 import signal
 import subprocess
@@ -135,6 +137,84 @@ def sigterm_releases_the_lease():
         assert leases(emu.state()) == []
         assert emu.run("apply", m, "--auto-approve").returncode == 0
         one_pool_per_key(emu.state(), "term", [f"k{i}" for i in range(4)])
+    finally:
+        emu.stop()
+
+
+def client_writes(emu):
+    return [w for w in emu.get("/_emulator/writes")["writes"] if w["actor"] == "client"]
+
+
+def ms(timestamp):
+    """Milliseconds since the epoch of the write log's `2025-01-01T00:00:00.123Z`."""
+    return round(datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def creates_running(emu, stack, count=1):
+    """Waits for `count` pool creates of the apply (not its lease) and returns those writes."""
+    def created():
+        return [w for w in client_writes(emu) if w["endpoint"] == "POST /v1/SenderPools"
+                and (w["tagsAfter"] or {}).get("poolctl", "").startswith(f"v1~{stack}~")]
+    wait_for(lambda: len(created()) >= count, f"{count} create(s) of the apply")
+    return created()
+
+
+@test
+def a_signal_stops_writes_waits_for_the_running_create_then_releases_the_lease():
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # A 3 s operation; --max-batch 1 makes pool k take two writes: the create carries the
+        # first sender, Add Senders the second once the create has finished.
+        emu = Emulator(inventory(20), "--operation-delay", "3000")
+        try:
+            m = manifest(tempfile.mkdtemp() + "/m", "sig", {"k": [sender_id(0), sender_id(1)]})
+            p = start_apply(emu, m, "--max-batch", "1")
+            [create] = creates_running(emu, "sig")
+            # Nothing else can be written before the create's operation ends, 3 s from now.
+            mark = max(w["seq"] for w in client_writes(emu))
+            p.send_signal(sig)
+            _, err = p.communicate(timeout=60)
+            assert p.returncode == 128 + sig, (sig, p.returncode, err[-800:])
+            assert "waited for operations in flight and released the lease" in err, err[-800:]
+            state = emu.state()
+            assert leases(state) == [], f"a lease was left: {leases(state)}"
+            # The running create was waited for and finished; Add Senders was never sent.
+            pools = [x for x in owned(state, "sig")]
+            assert [x["senders"] for x in pools] == [[sender_id(0)]], pools
+            after = [w for w in client_writes(emu) if w["seq"] > mark]
+            assert [(w["method"], LEASE_TAG in (w["tagsBefore"] or {})) for w in after] == [("DELETE", True)], \
+                f"client writes after the signal: {after}"
+            waited = ms(after[0]["time"]) - ms(create["time"])
+            assert waited >= 3000, f"the lease was released {waited} ms after the create, before its operation ended"
+        finally:
+            emu.stop()
+
+
+@test
+def a_create_still_running_when_the_signal_grace_ends_keeps_the_lease_and_says_so():
+    emu = Emulator(inventory(20), "--operation-delay", "5000")
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "grace", {"k": [sender_id(0)], "j": [sender_id(1)]})
+        p = start_apply(emu, m, "--signal-grace", "1s", "--log-format", "ndjson")
+        # Both creates were just accepted (they start together): their operations run 5 s, the grace period 1 s.
+        creates_running(emu, "grace", 2)
+        mark = max(w["seq"] for w in client_writes(emu))
+        started = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        took = time.monotonic() - started
+        assert p.returncode == 128 + signal.SIGINT, (p.returncode, err[-800:])
+        assert took < 15, f"the grace period of 1 s took {took:.1f} s"
+        events = [json.loads(line) for line in err.splitlines()]
+        kept = [e for e in events if e["event"] == "lease" and e.get("state") == "kept"]
+        assert len(kept) == 1 and kept[0]["operationIDs"], events[-4:]
+        last = events[-1]
+        assert last["event"] == "apply-result" and last["outcome"] == "interrupted" and last["exitCode"] == 130, last
+        error = [e for e in events if e["event"] == "error"][-1]
+        assert "is kept" in error["message"] and "still running after" in error["message"], error
+        # The lease stays, to expire at its TTL: a rival could otherwise duplicate a pool not yet visible.
+        assert len(leases(emu.state())) == 1, emu.state()
+        after = [w for w in client_writes(emu) if w["seq"] > mark]
+        assert after == [], f"writes after the signal: {after}"
     finally:
         emu.stop()
 

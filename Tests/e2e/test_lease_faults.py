@@ -7,9 +7,9 @@ against `poolctl emulator` on 127.0.0.1.
 (b) the same faults plus list lag of 500 ms and create visibility after
     completion: 4 concurrent applies of two manifest versions with
     --lock-timeout all exit 0, end as one version, one pool per key, no lease.
-Cases marked NEEDS_EMU use emulator behaviours from the `emu` branch
-(noop-patch, filters=ignored, paging=offset, --background-writes); they are
-skipped, saying so, when the emulator does not know the flag.
+(c) renewal under noop-patch=unchanged, no foreign write under
+    filters=ignored, one apply at a time under offset paging with background
+    writes.
 
 Usage: test_lease_faults.py [path/to/poolctl]. Prints the exit codes and wall
 time of each run, then 'N passed, N failed'."""
@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import BIN, Emulator, inventory, manifest, one_pool_per_key, registry, run_tests, sender_id  # noqa: E402
+from test_cli import BIN, Emulator, inventory, manifest, one_pool_per_key, registry, run_tests, sender_id, wait_for  # noqa: E402
 
 LEASE_TAG = "poolctl-lease"
 FAULTS = ["--error-rate", "0.1", "--reset-after-write-rate", "0.1"]
@@ -32,15 +32,6 @@ def leases(state):
 
 def owned(state, stack):
     return [p for p in state["pools"] if p["tags"].get("poolctl", "").split("~")[1:2] == [stack]]
-
-
-def emulator_or_skip(*flags):
-    """The emulator with `flags`, or None when it does not know one of them (emu branch not merged)."""
-    try:
-        return Emulator(inventory(100), *flags)
-    except RuntimeError as e:
-        print(f"  SKIP (needs the emu branch): {str(e)[:160]}")
-        return None
 
 
 def start_apply(emu, directory, *flags):
@@ -84,7 +75,8 @@ def four_concurrent_applies_of_two_versions_under_faults_and_lag():
         outs = [p.communicate(timeout=420) for p in procs]
         codes = [p.returncode for p in procs]
         print(f"  exit codes {codes}, wall time {time.time() - began:.1f} s")
-        assert codes == [0, 0, 0, 0], f"exit codes {codes}: {[o[1][-800:] for o in outs]}"
+        assert codes == [0, 0, 0, 0], \
+            f"exit codes {codes}: {[(o[0][-2500:], o[1][-800:]) for o, c in zip(outs, codes) if c != 0]}"
         # Let the list lag pass before judging the end state.
         time.sleep(1)
         state = emu.state()
@@ -99,30 +91,34 @@ def four_concurrent_applies_of_two_versions_under_faults_and_lag():
 
 
 @test
-def NEEDS_EMU_renewal_survives_noop_patch_unchanged():
+def renewal_survives_noop_patch_unchanged():
     # A PATCH with identical values does not bump updatedAt: the renewal counter must.
-    emu = emulator_or_skip("--behavior", "noop-patch=unchanged", "--operation-delay", "1500")
-    if emu is None:
-        return
+    emu = Emulator(inventory(100), "--behavior", "noop-patch=unchanged", "--operation-delay", "500")
     try:
-        keys = {f"k{i}": [sender_id(i)] for i in range(6)}
-        m = manifest(tempfile.mkdtemp() + "/m", "noop", keys)
-        # TTL 3 s and an apply that takes longer: without a moving updatedAt a rival would call it stale.
-        first = start_apply(emu, m, "--lock-ttl", "3s")
-        time.sleep(2.5)
+        # One pool filled one sender per request: an apply of many seconds, well past its lease's TTL.
+        m = manifest(tempfile.mkdtemp() + "/m", "noop", {"k": [sender_id(i) for i in range(16)]})
+        first = start_apply(emu, m, "--lock-ttl", "3s", "--max-batch", "1")
+
+        def lease_writes():
+            return [w for w in emu.get("/_emulator/writes")["writes"]
+                    if w["actor"] == "client" and LEASE_TAG in ((w["tagsAfter"] or w["tagsBefore"]) or {})]
+        # Renewals run every TTL/3 from the create: after the 4th, the create's updatedAt plus the TTL
+        # and its second of grace has passed, so only a renewal that moved updatedAt keeps the lease live.
+        wait_for(lambda: len([w for w in lease_writes() if w["method"] == "PATCH"]) >= 4, "4 renewals")
         second = emu.run("apply", m, "--auto-approve", "--lock-ttl", "3s")
+        assert first.poll() is None, "the first apply ended before the rival looked: the test proves nothing"
         out = first.communicate(timeout=120)
         assert first.returncode == 0, out[1][-1500:]
         assert second.returncode == 5, f"the rival did not see a live lease: {second.returncode} {second.stderr[-800:]}"
+        assert "the stack is locked by" in second.stderr, second.stderr[-800:]
+        assert leases(emu.state()) == []
     finally:
         emu.stop()
 
 
 @test
-def NEEDS_EMU_filters_ignored_never_touch_a_foreign_pool():
-    emu = emulator_or_skip("--behavior", "filters=ignored", *FAULTS, "--random-seed", "3")
-    if emu is None:
-        return
+def filters_ignored_never_touch_a_foreign_pool():
+    emu = Emulator(inventory(100), "--behavior", "filters=ignored", *FAULTS, "--random-seed", "3")
     try:
         keys = {f"k{i}": [sender_id(i)] for i in range(5)}
         m = manifest(tempfile.mkdtemp() + "/m", "filt", keys)
@@ -140,11 +136,9 @@ def NEEDS_EMU_filters_ignored_never_touch_a_foreign_pool():
 
 
 @test
-def NEEDS_EMU_offset_paging_with_background_writes_lets_one_apply_in_at_a_time():
-    emu = emulator_or_skip("--behavior", "paging=offset", "--behavior", "max-page-size=7",
+def offset_paging_with_background_writes_lets_one_apply_in_at_a_time():
+    emu = Emulator(inventory(100), "--behavior", "paging=offset", "--behavior", "max-page-size=7",
                            "--background-writes", "5", "--operation-delay", "200")
-    if emu is None:
-        return
     try:
         keys = {f"k{i}": [sender_id(i)] for i in range(8)}
         m = manifest(tempfile.mkdtemp() + "/m", "offset", keys)

@@ -2,9 +2,8 @@
 """Issue 19 end to end: listings are not snapshots, and apply never writes to
 a pool the stack does not own. The binary against `poolctl emulator`.
 
-Cases marked [emu] need the emulator behaviours of the `emu` branch
-(paging=offset, max-page-size, --background-writes, filters=ignored,
-GET /_emulator/writes); until it is merged they report 'skip' and pass.
+Every case runs: the emulator models offset paging, page caps, background
+writes, ignored filters and the write log (GET /_emulator/writes).
 
 Usage: test_safety.py [path/to/poolctl]. Prints 'N passed, N failed'."""
 import json
@@ -20,22 +19,6 @@ TESTS, test = registry()
 STACK = "safe"
 KEYS = {f"k{i}": [sender_id(i)] for i in range(20)}
 CHURN = ["--behavior", "paging=offset", "--behavior", "max-page-size=7", "--background-writes", "1"]
-
-
-def emulator_has(flag_text):
-    help_text = subprocess.run([BIN, "emulator", "--help"], capture_output=True, text=True).stdout
-    return flag_text in help_text
-
-
-def needs_emulator_branch(fn):
-    """Runs the case only when the emulator knows the behaviours it needs."""
-    def wrapper():
-        if not (emulator_has("paging=") and emulator_has("background-writes")):
-            print(f"skip {fn.__name__}: needs the emulator's paging=offset, --background-writes and /_emulator/writes")
-            return
-        fn()
-    wrapper.__name__ = fn.__name__ + " [emu]"
-    return wrapper
 
 
 def seed(stack_keys, foreign=30, untagged_team=()):
@@ -81,7 +64,6 @@ def destructive_or_create(plan):
 
 
 @test
-@needs_emulator_branch
 def repeated_plans_under_offset_paging_never_create_or_delete_a_pool_that_exists_once():
     emu = Emulator(seed(KEYS, untagged_team=("k0",)), *CHURN)
     try:
@@ -106,7 +88,6 @@ def repeated_plans_under_offset_paging_never_create_or_delete_a_pool_that_exists
 
 
 @test
-@needs_emulator_branch
 def apply_under_offset_paging_creates_each_missing_key_once():
     # 5 keys have no pool yet: their absence must be confirmed before each create.
     emu = Emulator(seed([k for k in KEYS if k not in ("k3", "k7", "k11", "k15", "k19")]), *CHURN)
@@ -123,7 +104,6 @@ def apply_under_offset_paging_creates_each_missing_key_once():
 
 
 @test
-@needs_emulator_branch
 def ignored_filters_with_foreign_pools_converge_and_touch_no_foreign_pool():
     emu = Emulator(seed(["k0", "k1"]), "--behavior", "filters=ignored")
     try:
