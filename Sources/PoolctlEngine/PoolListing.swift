@@ -106,7 +106,7 @@ public struct PoolListing: Sendable {
 ///   (shift evidence per pool listed) leaves r^n <= `tolerance`.
 public struct PoolSightings: Sendable {
     /// Most listings any caller takes before giving up on confirmation.
-    public static let maxListings = 6
+    public static let maxListings = 10
     /// The chance, estimated from the observed shifts, that every listing
     /// skipped one given pool, below which a miss counts as absence.
     public static let tolerance = 1e-4

@@ -97,7 +97,7 @@ def faults(rng, seed):
         flags += ["--rate-limit", str(rng.choice([100, 300]))]
         label.append("rate")
     if rng.random() < 0.6:
-        flags += ["--behavior", "paging=offset", "--behavior", f"max-page-size={rng.choice([3, 5, 7])}",
+        flags += ["--behavior", "paging=offset", "--behavior", f"max-page-size={rng.choice([4, 6, 8])}",
                   "--background-writes", str(rng.choice([0.5, 1, 2]))]
         label.append("offset+bg")
     if rng.random() < 0.5:
