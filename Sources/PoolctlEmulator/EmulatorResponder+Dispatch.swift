@@ -38,12 +38,12 @@ extension EmulatorResponder {
 
         case .listPoolSenders:
             let q = try queryString.known(["channel", "status", "startDate", "endDate", "pageToken", "pageSize"])
-            let page = try await store.listPoolSenders(
+            let page = try await store.listPoolSenderIndices(
                 poolID: ids[0],
                 SenderQuery(
                     channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
                     startDate: q["startDate"], endDate: q["endDate"], pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: encoding.json(200, SenderList(page)))
+            return Outcome(response: senderBodies.response(page))
 
         case .addSenders:
             let body = try await BodyReading.read(AddSendersBody.self, from: &request)
@@ -70,11 +70,11 @@ extension EmulatorResponder {
 
         case .listSenders:
             let q = try queryString.known(["channel", "status", "pageToken", "pageSize"])
-            let page = try await store.listSenders(
+            let page = try store.listSenderIndices(
                 SenderQuery(
                     channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
                     pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: encoding.json(200, SenderList(page)))
+            return Outcome(response: senderBodies.response(page))
         }
     }
 
