@@ -55,12 +55,12 @@ final class SenderBodies: Sendable {
         var size = envelope.count + max(0, objects.count - 1)
         for object in objects { size += object.readableBytes }
         var buffer = ByteBufferAllocator().buffer(capacity: size)
-        envelope.withUnsafeBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[..<split])) }
+        buffer.writeBytes(envelope[..<split])
         for (n, object) in objects.enumerated() {
             if n > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
             buffer.writeImmutableBuffer(object)
         }
-        envelope.withUnsafeBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[split...])) }
+        buffer.writeBytes(envelope[split...])
         return buffer
     }
 
