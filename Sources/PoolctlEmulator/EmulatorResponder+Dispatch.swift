@@ -25,7 +25,7 @@ extension EmulatorResponder {
             return Outcome(response: encoding.json(202, accepted, location: accepted.operationLocation), applied: true)
 
         case .fetchSenderPool:
-            return Outcome(response: encoding.json(200, try await store.fetchSenderPool(id: ids[0])))
+            return Outcome(response: encoding.json(memoized: 200, try await store.fetchSenderPool(id: ids[0])))
 
         case .updateSenderPool:
             let body = try await BodyReading.read(UpdateBody.self, from: &request)
@@ -63,10 +63,10 @@ extension EmulatorResponder {
             return Outcome(response: encoding.json(200, OperationList(page)))
 
         case .fetchOperation:
-            return Outcome(response: encoding.json(200, try await store.fetchOperation(id: ids[0])))
+            return Outcome(response: encoding.json(memoized: 200, try await store.fetchOperation(id: ids[0])))
 
         case .fetchPoolSendersOperation:
-            return Outcome(response: encoding.json(200, try await store.fetchOperation(poolID: ids[0], id: ids[1])))
+            return Outcome(response: encoding.json(memoized: 200, try await store.fetchOperation(poolID: ids[0], id: ids[1])))
 
         case .listSenders:
             let q = try queryString.known(["channel", "status", "pageToken", "pageSize"])
