@@ -42,13 +42,13 @@ struct SeedRangeTests {
             _ = try EmulatorSeed.parse(Array(Self.yaml(2, pools: "  - {name: A, senderRange: {start: 0, count: 3}}\n").utf8))
             Issue.record("expected an error")
         } catch {
-            #expect(error.description == "seed.yaml:4:28: error: senderRange.count 3 exceeds the 2 senders declared under 'senders'")
+            #expect(error.description == "seed.yaml:5:28: error: senderRange.count 3 exceeds the 2 senders declared under 'senders'")
         }
         do {
             _ = try EmulatorSeed.parse(Array(Self.yaml(2, pools: "  - {name: A, senderRange: {start: -1, count: 1}}\n").utf8))
             Issue.record("expected an error")
         } catch {
-            #expect(error.description == "seed.yaml:4:37: error: senderRange.start must be a whole number, 0 or more")
+            #expect(error.description == "seed.yaml:5:36: error: senderRange.start must be a whole number, 0 or more")
         }
     }
 }

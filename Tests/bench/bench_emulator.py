@@ -2,15 +2,16 @@
 """The emulator's own speed (issue 20: the emulator is never the bottleneck).
 
   1. seeding: start-up time (until the URL is printed) with POOLS pools x
-     SIZE senders from an INVENTORY-sender inventory, as YAML (the seed
-     format bench_plan_apply.py writes); default 10,000 x 1,000 = 10M.
+     SIZE senders from an INVENTORY-sender inventory (default 10,000 x
+     1,000 = 10M), written as YAML with every id listed (the form
+     bench_plan_apply.py writes), then with the compact `senderRange`.
   2. member pages: GET /v1/SenderPools/{id}/Senders?pageSize=1000 with wrk
      (32 connections, loopback, bounded run), rotating over the pools;
      memberships per second = pages per second x 1,000.
   3. simple GETs: GET /v1/SenderPools/{id} with wrk, 32 connections.
 
 Usage: bench_emulator.py POOLCTL [--pools N] [--size N] [--inventory N]
-       [--duration S] [--skip-seed]
+       [--duration S] [--listed-pools N]
 Needs wrk (apt-get install -y wrk). Targets: >= 1M memberships/s, >= 25k
 GET/s, seeding 10M memberships < 30 s.
 """
@@ -38,7 +39,9 @@ def sid(n: int) -> str:
     return "comms_sender_01jd0000000000000" + "".join(reversed(digits))
 
 
-def write_seed(path, inventory, pools, size):
+def write_seed(path, inventory, pools, size, compact=False):
+    """Pool p holds the `size` senders from position p * 37 on, wrapping:
+    listed as ids, or (compact) as `senderRange`."""
     with open(path, "w") as f:
         f.write("senders:\n")
         for i in range(inventory):
@@ -46,8 +49,11 @@ def write_seed(path, inventory, pools, size):
         f.write("pools:\n")
         for p in range(pools):
             start = (p * 37) % inventory
-            ids = ", ".join(sid((start + k) % inventory) for k in range(size))
-            f.write(f"  - {{name: p{p:05d}, tags: {{poolctl: v1~bench~p{p:05d}}}, senders: [{ids}]}}\n")
+            if compact:
+                members = f"senderRange: {{start: {start}, count: {size}}}"
+            else:
+                members = "senders: [" + ", ".join(sid((start + k) % inventory) for k in range(size)) + "]"
+            f.write(f"  - {{name: p{p:05d}, tags: {{poolctl: v1~bench~p{p:05d}}}, {members}}}\n")
 
 
 class Emulator:
@@ -103,19 +109,30 @@ def main():
     parser.add_argument("--size", type=int, default=1_000)
     parser.add_argument("--inventory", type=int, default=10_000)
     parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--listed-pools", type=int, default=10_000,
+                        help="pools of the seed written with every id listed (0: skip that measurement)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_emulator needs wrk: apt-get install -y wrk")
     work = tempfile.mkdtemp(prefix="poolctl-bench-emulator-")
     try:
+        if args.listed_pools > 0:
+            listed = os.path.join(work, "listed.yaml")
+            write_seed(listed, args.inventory, args.listed_pools, args.size)
+            mib = os.path.getsize(listed) / 2**20
+            emu = Emulator(args.binary, listed)
+            emu.stop()
+            os.remove(listed)
+            print(f"seeding {args.listed_pools:,} pools x {args.size:,} senders listed as ids "
+                  f"({args.listed_pools * args.size:,} memberships, {mib:.0f} MiB of YAML): {emu.startup:.1f} s "
+                  f"(target < 30 s for 10M)")
         seed = os.path.join(work, "seed.yaml")
-        write_seed(seed, args.inventory, args.pools, args.size)
+        write_seed(seed, args.inventory, args.pools, args.size, compact=True)
         total = args.pools * args.size
-        mib = os.path.getsize(seed) / 2**20
         emu = Emulator(args.binary, seed)
         try:
-            print(f"seeding {args.pools:,} pools x {args.size:,} senders ({total:,} memberships, "
-                  f"{mib:.0f} MiB of YAML): {emu.startup:.1f} s (target < 30 s for 10M)")
+            print(f"seeding {args.pools:,} pools x {args.size:,} senders as senderRange ({total:,} memberships): "
+                  f"{emu.startup:.1f} s (target < 30 s for 10M)")
             ids = [p["id"] for p in emu.get("/v1/SenderPools?pageSize=1000")["senderPools"]]
             pages = [f"/v1/SenderPools/{i}/Senders?pageSize=1000" for i in ids[:200]]
             # Warm-up: every sender's bytes once.
