@@ -7,8 +7,10 @@ extension EmulatorResponder {
     func dispatch(_ endpoint: Endpoint, parameters: [String?], query: Substring?, request: inout Request) async throws -> Outcome {
         let ids = try Self.pathIDs(endpoint, parameters)
         let queryString = QueryString(query)
-        let origin = origins.origin(authority: request.head.authority)
-        let source = WriteSource(actor: .client, userAgent: request.headers[.userAgent])
+        // Only writes need these: reads (most requests) skip building them.
+        let head = request.head
+        var origin: String { origins.origin(authority: head.authority) }
+        var source: WriteSource { WriteSource(actor: .client, userAgent: head.headerFields[.userAgent]) }
 
         switch endpoint {
         case .listSenderPools:

@@ -49,7 +49,8 @@ final class SenderBodies: Sendable {
         let objects = objects(page.items)
         // `"senders":[]` is a key: tokens and the behaviours' extra fields never hold it.
         guard let at = Self.lastRange(of: Self.marker, in: envelope) else {
-            return ByteBuffer(bytes: encoding.body(SenderList(Page(items: page.items.map { inventory[Int($0)] }, pagination: page.pagination))))
+            return ByteBuffer(
+                bytes: encoding.body(SenderList(Page(items: page.items.map { inventory[Int($0)] }, pagination: page.pagination))))
         }
         let split = at + Self.marker.count - 1
         var size = envelope.count + max(0, objects.count - 1)

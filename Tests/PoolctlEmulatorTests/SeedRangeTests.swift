@@ -28,7 +28,12 @@ struct SeedRangeTests {
     @Test func aRangeWrapsAroundTheDeclaredSenders() async throws {
         let ids = Self.ids(5)
         let seed = try EmulatorSeed.parse(
-            Array(Self.yaml(5, pools: "  - {name: A, senderRange: {start: 3, count: 4}}\n  - {name: B, senders: [\(ids[0])], senderRange: {start: 0, count: 2}}\n").utf8))
+            Array(
+                Self.yaml(
+                    5,
+                    pools:
+                        "  - {name: A, senderRange: {start: 3, count: 4}}\n  - {name: B, senders: [\(ids[0])], senderRange: {start: 0, count: 2}}\n"
+                ).utf8))
         #expect(seed.pools[0].senderRange == EmulatorSeed.SenderRange(start: 3, count: 4))
         let store = try EmulatorStore(seed: seed, clock: ManualClock().clock)
         let state = await store.state()

@@ -109,6 +109,8 @@ def main():
     parser.add_argument("--size", type=int, default=1_000)
     parser.add_argument("--inventory", type=int, default=10_000)
     parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--form", choices=["compact", "listed"], default="compact",
+                        help="how the seed served to wrk writes members (listed: for binaries without senderRange)")
     parser.add_argument("--listed-pools", type=int, default=10_000,
                         help="pools of the seed written with every id listed (0: skip that measurement)")
     args = parser.parse_args()
@@ -127,11 +129,12 @@ def main():
                   f"({args.listed_pools * args.size:,} memberships, {mib:.0f} MiB of YAML): {emu.startup:.1f} s "
                   f"(target < 30 s for 10M)")
         seed = os.path.join(work, "seed.yaml")
-        write_seed(seed, args.inventory, args.pools, args.size, compact=True)
+        write_seed(seed, args.inventory, args.pools, args.size, compact=args.form == "compact")
         total = args.pools * args.size
         emu = Emulator(args.binary, seed)
         try:
-            print(f"seeding {args.pools:,} pools x {args.size:,} senders as senderRange ({total:,} memberships): "
+            form = "as senderRange" if args.form == "compact" else "listed as ids"
+            print(f"seeding {args.pools:,} pools x {args.size:,} senders {form} ({total:,} memberships): "
                   f"{emu.startup:.1f} s (target < 30 s for 10M)")
             ids = [p["id"] for p in emu.get("/v1/SenderPools?pageSize=1000")["senderPools"]]
             pages = [f"/v1/SenderPools/{i}/Senders?pageSize=1000" for i in ids[:200]]
