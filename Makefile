@@ -6,7 +6,7 @@ RELEASE_SCRATCH := .build-release
 RELEASE_BIN := $(RELEASE_SCRATCH)/release/poolctl
 PYTHON ?= python3
 
-.PHONY: all deps build test soak demo bench bench-validate bench-plan-apply bench-rate bench-export clean format lint
+.PHONY: all deps build test soak demo bench bench-validate bench-plan-apply bench-rate bench-export bench-emulator clean format lint
 
 all: build
 
@@ -100,7 +100,15 @@ bench-export: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --product poolctl
 	$(PYTHON) Tests/bench/bench_export.py $(RELEASE_BIN)
 
-bench: bench-validate bench-plan-apply bench-rate bench-export
+# The emulator is never the bottleneck (issue 20): seeding 10,000 pools x
+# 1,000 senders (ids listed, then senderRange), member pages of 1,000 and
+# simple GETs with wrk (32 connections, loopback, bounded runs).
+bench-emulator: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --product poolctl
+	@command -v wrk >/dev/null 2>&1 || { echo "bench-emulator needs wrk: apt-get install -y wrk" >&2; exit 1; }
+	$(PYTHON) Tests/bench/bench_emulator.py $(RELEASE_BIN)
+
+bench: bench-validate bench-plan-apply bench-rate bench-export bench-emulator
 
 clean:
 	rm -rf .build

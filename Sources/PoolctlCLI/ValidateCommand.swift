@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PoolctlManifest
 import PoolctlRender
 
@@ -32,6 +33,9 @@ struct ValidateCommand: ContextCommand {
 
     func run(in context: CommandContext) async throws {
         let result = ManifestLoader().load(paths: paths)
+        // A million references are a million objects to free: a background
+        // thread frees them while this one reports, or the process exits first.
+        defer { FreeInBackground.hand(result) }
         let report = ValidationReport(result: result)
         let out = context.stdout
         let err = context.stderr
@@ -52,5 +56,19 @@ struct ValidateCommand: ContextCommand {
             let message = format == .text ? "poolctl: \(count) error\(count == 1 ? "" : "s") in the manifest set" : ""
             throw CommandFailure(message: message, exitCode: .error)
         }
+    }
+}
+
+/// Frees a large value on a background thread: the caller drops its own
+/// reference, and the last one (the thread's) goes when the thread runs.
+enum FreeInBackground {
+    private final class Box<Value>: @unchecked Sendable {
+        var value: Value?
+        init(_ value: Value) { self.value = value }
+    }
+
+    static func hand<Value>(_ value: Value) {
+        let box = Box(value)
+        Thread.detachNewThread { box.value = nil }
     }
 }

@@ -1,9 +1,12 @@
 import Foundation
+import Synchronization
 
 /// HTTP Basic credentials on `/v1`: the configured pair, or any non-empty
 /// pair when none is configured.
 struct BasicAuthentication: Sendable {
     private let expected: (user: String, password: String)?
+    /// The last header accepted: clients send the same one on every request.
+    private let lastAccepted = LastAccepted()
 
     init(configuration: EmulatorConfiguration) {
         if let sid = configuration.accountSID, let token = configuration.authToken {
@@ -15,7 +18,15 @@ struct BasicAuthentication: Sendable {
 
     /// Whether an `Authorization` header carries acceptable credentials.
     func accepts(_ header: String?) -> Bool {
-        guard let header, header.count > 6, header.prefix(6).lowercased() == "basic " else { return false }
+        guard let header else { return false }
+        if lastAccepted.matches(header) { return true }
+        guard check(header) else { return false }
+        lastAccepted.set(header)
+        return true
+    }
+
+    private func check(_ header: String) -> Bool {
+        guard header.count > 6, header.prefix(6).lowercased() == "basic " else { return false }
         let encoded = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
         guard let bytes = Base64.decode(encoded, urlSafe: false), let pair = String(validating: bytes, as: UTF8.self),
             let colon = pair.firstIndex(of: ":")
@@ -37,5 +48,19 @@ struct BasicAuthentication: Sendable {
             difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
         }
         return difference == 0
+    }
+}
+
+/// The last `Authorization` header that passed the check (credentials never
+/// change while the emulator runs).
+final class LastAccepted: Sendable {
+    private let header = Mutex<String?>(nil)
+
+    func matches(_ candidate: String) -> Bool {
+        header.withLock { $0 == candidate }
+    }
+
+    func set(_ accepted: String) {
+        header.withLock { $0 = accepted }
     }
 }

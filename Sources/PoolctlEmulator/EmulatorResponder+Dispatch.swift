@@ -7,8 +7,10 @@ extension EmulatorResponder {
     func dispatch(_ endpoint: Endpoint, parameters: [String?], query: Substring?, request: inout Request) async throws -> Outcome {
         let ids = try Self.pathIDs(endpoint, parameters)
         let queryString = QueryString(query)
-        let origin = origins.origin(authority: request.head.authority)
-        let source = WriteSource(actor: .client, userAgent: request.headers[.userAgent])
+        // Only writes need these: reads (most requests) skip building them.
+        let head = request.head
+        var origin: String { origins.origin(authority: head.authority) }
+        var source: WriteSource { WriteSource(actor: .client, userAgent: head.headerFields[.userAgent]) }
 
         switch endpoint {
         case .listSenderPools:
@@ -25,7 +27,7 @@ extension EmulatorResponder {
             return Outcome(response: encoding.json(202, accepted, location: accepted.operationLocation), applied: true)
 
         case .fetchSenderPool:
-            return Outcome(response: encoding.json(200, try await store.fetchSenderPool(id: ids[0])))
+            return Outcome(response: encoding.json(memoized: 200, try await store.fetchSenderPool(id: ids[0])))
 
         case .updateSenderPool:
             let body = try await BodyReading.read(UpdateBody.self, from: &request)
@@ -38,12 +40,12 @@ extension EmulatorResponder {
 
         case .listPoolSenders:
             let q = try queryString.known(["channel", "status", "startDate", "endDate", "pageToken", "pageSize"])
-            let page = try await store.listPoolSenders(
+            let page = try await store.listPoolSenderIndices(
                 poolID: ids[0],
                 SenderQuery(
                     channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
                     startDate: q["startDate"], endDate: q["endDate"], pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: encoding.json(200, SenderList(page)))
+            return Outcome(response: senderBodies.response(page))
 
         case .addSenders:
             let body = try await BodyReading.read(AddSendersBody.self, from: &request)
@@ -63,18 +65,18 @@ extension EmulatorResponder {
             return Outcome(response: encoding.json(200, OperationList(page)))
 
         case .fetchOperation:
-            return Outcome(response: encoding.json(200, try await store.fetchOperation(id: ids[0])))
+            return Outcome(response: encoding.json(memoized: 200, try await store.fetchOperation(id: ids[0])))
 
         case .fetchPoolSendersOperation:
-            return Outcome(response: encoding.json(200, try await store.fetchOperation(poolID: ids[0], id: ids[1])))
+            return Outcome(response: encoding.json(memoized: 200, try await store.fetchOperation(poolID: ids[0], id: ids[1])))
 
         case .listSenders:
             let q = try queryString.known(["channel", "status", "pageToken", "pageSize"])
-            let page = try await store.listSenders(
+            let page = try store.listSenderIndices(
                 SenderQuery(
                     channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
                     pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: encoding.json(200, SenderList(page)))
+            return Outcome(response: senderBodies.response(page))
         }
     }
 

@@ -32,6 +32,8 @@ public struct EmulatorResponder: HTTPResponder {
     let origins: Origins
     /// The `/v1` bodies, shaped by the behaviours.
     let encoding: ResponseEncoding
+    /// The sender lists' bodies, from each sender's cached bytes.
+    let senderBodies: SenderBodies
     /// The status of DELETE pool and Remove Sender.
     let deleteStatus: Int
 
@@ -41,6 +43,7 @@ public struct EmulatorResponder: HTTPResponder {
         self.faults = FaultInjector(configuration: configuration, clock: store.clock)
         self.origins = Origins(configuration: configuration)
         self.encoding = ResponseEncoding(behaviors: configuration.behaviors)
+        self.senderBodies = SenderBodies(inventory: store.inventory, encoding: encoding)
         self.deleteStatus = configuration.behaviors.deleteStatus
     }
 

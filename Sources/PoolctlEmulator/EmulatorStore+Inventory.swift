@@ -4,6 +4,13 @@ import PoolctlAPI
 /// filters it shares with the pool member list.
 extension EmulatorStore {
     public func listSenders(_ query: SenderQuery) throws(APIError) -> Page<Sender> {
+        let page = try listSenderIndices(query)
+        let inventory = self.inventory
+        return Page(items: page.items.map { inventory[Int($0)] }, pagination: page.pagination)
+    }
+
+    /// One page of the inventory as indices (`SenderBodies` encodes it).
+    nonisolated func listSenderIndices(_ query: SenderQuery) throws(APIError) -> Page<Int32> {
         let endpoint = Endpoint.listSenders
         let parameters = try listParameters(
             endpoint, kind: .sender, pageToken: query.pageToken, pageSize: query.pageSize,
@@ -13,7 +20,7 @@ extension EmulatorStore {
         let micros = self.inventoryMicros
         return Self.page(
             count: inventory.count, micros: { micros[$0] }, id: { inventory[$0].id }, parameters: parameters,
-            include: Self.senderFilter(query, inventory: inventory, map: { $0 }), item: { inventory[$0] })
+            include: Self.senderFilter(query, inventory: inventory, map: { $0 }), item: { Int32($0) })
     }
 
     static func checkSenderFilters(_ query: SenderQuery, _ endpoint: Endpoint) throws(APIError) {

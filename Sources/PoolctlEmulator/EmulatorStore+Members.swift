@@ -3,6 +3,14 @@ import PoolctlAPI
 /// A pool's members: list them, add senders (an operation), remove one.
 extension EmulatorStore {
     public func listPoolSenders(poolID: String, _ query: SenderQuery) throws(APIError) -> Page<Sender> {
+        let page = try listPoolSenderIndices(poolID: poolID, query)
+        let inventory = self.inventory
+        return Page(items: page.items.map { inventory[Int($0)] }, pagination: page.pagination)
+    }
+
+    /// One page of a pool's members as inventory indices: what the HTTP
+    /// front serves, from each sender's encoded bytes (`SenderBodies`).
+    func listPoolSenderIndices(poolID: String, _ query: SenderQuery) throws(APIError) -> Page<Int32> {
         let endpoint = Endpoint.listPoolSenders
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
         let parameters = try listParameters(
@@ -15,14 +23,16 @@ extension EmulatorStore {
         let members = listed(pool, at: listTime)?.members ?? []
         let inventory = self.inventory
         let micros = self.inventoryMicros
-        return Self.page(
-            count: members.count,
-            micros: { micros[Int(members[$0])] },
-            id: { inventory[Int(members[$0])].id },
-            parameters: parameters,
-            include: Self.senderFilter(query, inventory: inventory, map: { Int(members[$0]) }),
-            item: { inventory[Int(members[$0])] }
-        )
+        return members.withUnsafeBufferPointer { members in
+            Self.page(
+                count: members.count,
+                micros: { micros[Int(members[$0])] },
+                id: { inventory[Int(members[$0])].id },
+                parameters: parameters,
+                include: Self.senderFilter(query, inventory: inventory, map: { Int(members[$0]) }),
+                item: { members[$0] }
+            )
+        }
     }
 
     public func addSenders(poolID: String, senderIDs: [String]) throws(APIError) -> OperationAccepted {

@@ -31,6 +31,8 @@ extension EmulatorStore {
         var problems: [EmulatorSeedError.Problem] = []
         var seededPools: [SeededPool] = []
         var usedIDs = Set<String>()
+        // `senderRange`: a position in `seed.senders` -> an inventory index.
+        let positions = seed.pools.contains { $0.senderRange != nil } ? seed.senders.map { index[$0.id] ?? -1 } : []
         for (n, pool) in seed.pools.enumerated() {
             let what = "pool \(n + 1)"
             if let id = pool.id, let problem = FieldRules.idProblem(id, kind: .senderPool, what: "\(what) id") {
@@ -50,6 +52,19 @@ extension EmulatorStore {
                     continue
                 }
                 members.append(i)
+            }
+            if let range = pool.senderRange {
+                guard range.start >= 0, range.count >= 0, range.count <= positions.count else {
+                    problems.append(.init(message: "\(what): senderRange must lie within the \(positions.count) declared senders"))
+                    continue
+                }
+                members.reserveCapacity(members.count + range.count)
+                var position = range.start % max(1, positions.count)
+                for _ in 0..<range.count {
+                    members.append(positions[position])
+                    position += 1
+                    if position == positions.count { position = 0 }
+                }
             }
             if missing { continue }
             let id = pool.id ?? EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now)

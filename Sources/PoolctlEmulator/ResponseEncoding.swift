@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import PoolctlAPI
+import Synchronization
 
 /// Every response the emulator sends is built here: bodies are the wire
 /// models of PoolctlAPI (or the admin types) encoded with one JSONEncoder
@@ -13,6 +14,10 @@ struct ResponseEncoding: Sendable {
     let unknownFields: Bool
     /// Optional fields null or absent (`nulls=on`).
     let nulls: Bool
+
+    /// Bodies already encoded, by value (`json(memoized:_:)`).
+    private let poolBodies = BodyMemo<SenderPool>()
+    private let operationBodies = BodyMemo<SenderPoolOperation>()
 
     /// The bodies as declared: the admin endpoints, and `/v1` by default.
     static let plain = ResponseEncoding(behaviors: EmulatorBehaviors())
@@ -79,6 +84,25 @@ struct ResponseEncoding: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// `json(status, value)` for a value that is often asked for again
+    /// (Fetch pool, Fetch operation): the body is a function of the value
+    /// alone, so it is kept by value; a changed record is a different key,
+    /// and nothing needs invalidating.
+    func json(memoized status: Int, _ value: SenderPool) -> Response {
+        json(status, value, memo: poolBodies)
+    }
+
+    func json(memoized status: Int, _ value: SenderPoolOperation) -> Response {
+        json(status, value, memo: operationBodies)
+    }
+
+    private func json<Value: Encodable & Hashable & Sendable>(_ status: Int, _ value: Value, memo: BodyMemo<Value>) -> Response {
+        let bytes = memo.body(for: value) { ByteBuffer(bytes: body(value)) }
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers[.contentLength] = String(bytes.readableBytes)
+        return Response(status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: bytes))
+    }
+
     /// A status without a body (`delete-status=204`).
     func empty(_ status: Int) -> Response {
         Response(status: HTTPResponse.Status(code: status), headers: [:], body: ResponseBody())
@@ -86,5 +110,21 @@ struct ResponseEncoding: Sendable {
 
     func error(_ status: Int, _ message: String, headers: HTTPFields = [:]) -> Response {
         json(status, ErrorBody(status: status, message: message), headers: headers)
+    }
+}
+
+/// Encoded bodies by value, at most `limit` of them (emptied when full).
+final class BodyMemo<Key: Hashable & Sendable>: Sendable {
+    private let bodies = Mutex<[Key: ByteBuffer]>([:])
+    let limit = 50_000
+
+    func body(for key: Key, encode: () -> ByteBuffer) -> ByteBuffer {
+        if let known = bodies.withLock({ $0[key] }) { return known }
+        let encoded = encode()
+        bodies.withLock { bodies in
+            if bodies.count >= limit { bodies.removeAll(keepingCapacity: true) }
+            bodies[key] = encoded
+        }
+        return encoded
     }
 }

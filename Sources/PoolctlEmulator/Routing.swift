@@ -52,7 +52,10 @@ enum Route {
         guard path.first == "/" else { return .notFound }
         let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         if segments.contains(where: \.isEmpty) { return .notFound }
-        func decoded(_ i: Int) -> String? { segments[i].removingPercentEncoding }
+        // Foundation's decoding only when there is something to decode.
+        func decoded(_ i: Int) -> String? {
+            segments[i].utf8.contains(UInt8(ascii: "%")) ? segments[i].removingPercentEncoding : String(segments[i])
+        }
         switch segments.first {
         case "v1":
             break

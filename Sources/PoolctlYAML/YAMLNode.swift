@@ -79,8 +79,10 @@ public struct YAMLPair: Sendable {
     public var value: YAMLNode
 }
 
-/// A YAML node that keeps where it came from.
-public indirect enum YAMLNode: Sendable {
+/// A YAML node that keeps where it came from. Not `indirect`: collections
+/// hold their children in arrays already, and a scalar stored inline saves
+/// a heap box per node (a million of them in a large manifest set).
+public enum YAMLNode: Sendable {
     case scalar(YAMLScalar)
     case mapping([YAMLPair], Mark)
     case sequence([YAMLNode], Mark)

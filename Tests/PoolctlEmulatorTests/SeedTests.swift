@@ -56,7 +56,7 @@ struct SeedTests {
                     "seed.yaml:3:10: error: sender id 'not-an-id' is not a valid Sender id (expected comms_sender_ followed by 26-35 lowercase base32 characters)",
                     "seed.yaml:3:42: error: unknown channel 'FAX'; expected one of: SMS, RCS, EMAIL, WHATSAPP, PUSH",
                     "seed.yaml:4:5: error: sender 'comms_sender_01h9krwprkeee8fzqspvwy6nq8' is already declared at line 2",
-                    "seed.yaml:7:5: error: unknown key 'tag' in a pool; expected one of: id, name, tags, senders",
+                    "seed.yaml:7:5: error: unknown key 'tag' in a pool; expected one of: id, name, tags, senders, senderRange",
                     "seed.yaml:8:15: error: sender 'comms_sender_01h9krwprkeee8fzqspvwy6nq9' is not in the inventory (declare it under 'senders')",
                     "seed.yaml:9:21: error: generate.senders must be an integer between 0 and 1000000",
                 ])
