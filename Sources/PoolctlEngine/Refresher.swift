@@ -94,6 +94,36 @@ public struct Refresher: Sendable {
         }
     }
 
+    /// Like `forEachPool(of:_:)`, but `body` sees the pools in the order of
+    /// `poolIDs`: a pool read early waits for those before it, and no more
+    /// than twice `parallelism` pools are read ahead of the next one due.
+    public func forEachPoolInOrder(of poolIDs: [String], _ body: (String, [LiveMember]) throws -> Void) async throws {
+        let api = self.api
+        let window = 2 * parallelism
+        try await withThrowingTaskGroup(of: (Int, String, [LiveMember]).self) { group in
+            var launched = 0
+            var delivered = 0
+            var inFlight = 0
+            var ready: [Int: (String, [LiveMember])] = [:]
+            while true {
+                while launched < poolIDs.count && inFlight < parallelism && launched - delivered < window {
+                    let at = launched
+                    let id = poolIDs[at]
+                    group.addTask { (at, id, try await Self.members(of: id, api: api).1) }
+                    launched += 1
+                    inFlight += 1
+                }
+                guard let (at, id, members) = try await group.next() else { return }
+                inFlight -= 1
+                ready[at] = (id, members)
+                while let (id, members) = ready.removeValue(forKey: delivered) {
+                    try body(id, members)
+                    delivered += 1
+                }
+            }
+        }
+    }
+
     static func members(of poolID: String, api: any CommsAPI) async throws -> (String, [LiveMember]) {
         // Whole pages of (id, address, channel): nothing else is decoded.
         var members: [LiveMember] = []
