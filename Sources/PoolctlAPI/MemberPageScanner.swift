@@ -161,7 +161,8 @@ public enum MemberPageScanner {
         mutating func string() -> String? {
             guard let range = rawString() else { return nil }
             let raw = UnsafeBufferPointer(start: p + range.lowerBound, count: range.count)
-            if !range.escaped { return String(validating: raw, as: UTF8.self) }
+            // `rawString` has validated any non-ASCII bytes already.
+            if !range.escaped { return String(decoding: raw, as: UTF8.self) }
             return Self.unescape(raw)
         }
 
