@@ -25,7 +25,8 @@ import Testing
         let bytes = Array(Self.sample.utf8)
         let scanned = try #require(MemberPageScanner.scan(bytes))
         #expect(scanned == Self.reference(bytes))
-        #expect(scanned.members.map(\.id) == ["comms_sender_01h9krwprkeee8fzqspvwy6nq8", "comms_sender_01h9krwprkeee8fzqspvwy6nq9", "xé😀/\n"])
+        #expect(
+            scanned.members.map(\.id) == ["comms_sender_01h9krwprkeee8fzqspvwy6nq8", "comms_sender_01h9krwprkeee8fzqspvwy6nq9", "xé😀/\n"])
         #expect(scanned.members.map(\.address) == ["+14155550100", "", "a\"b"])
         #expect(scanned.members.map(\.channel) == ["SMS", "", "WHATSAPP"])
         #expect(scanned.pagination == Pagination(next: "eyJhIjoxfQ==", current: ""))
@@ -60,7 +61,9 @@ import Testing
     /// and whenever it accepts a mutant, JSONDecoder reads the same thing.
     @Test func fuzzedPagesNeverDisagreeWithJSONDecoder() {
         var rng = SplitMix(seed: 20)
-        let seeds = [Array(Self.sample.utf8), Array(#"{"senders":[{"id":"a","address":"b","channel":"c"}],"pagination":{"next":null}}"#.utf8)]
+        let seeds = [
+            Array(Self.sample.utf8), Array(#"{"senders":[{"id":"a","address":"b","channel":"c"}],"pagination":{"next":null}}"#.utf8),
+        ]
         let alphabet = Array(#"{}[]":,\ntrufalsn0123456789-+.eE\u"#.utf8) + [0x00, 0x80, 0xC3, 0xFF]
         var accepted = 0
         for round in 0..<20_000 {

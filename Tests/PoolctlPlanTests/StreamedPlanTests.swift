@@ -7,11 +7,12 @@ import Testing
 /// random accounts with duplicates, moves, adoptions, prune and targeting.
 @Suite struct StreamedPlanTests {
     static func streamed(_ desired: DesiredState, _ live: LiveState, targeting: Targeting? = nil) async throws -> Plan {
-        let listing = LiveState(pools: live.pools.map { pool in
-            var bare = pool
-            bare.members = nil
-            return bare
-        })
+        let listing = LiveState(
+            pools: live.pools.map { pool in
+                var bare = pool
+                bare.members = nil
+                return bare
+            })
         let source = LivePoolsInMemory(live.pools.compactMap { pool in pool.members.map { (pool.id, $0.shuffled()) } })
         return try await Planner().plan(desired: desired, listing: listing, source: source, targeting: targeting)
     }
