@@ -12,10 +12,9 @@ import Testing
 
     @Test func packedIDsRoundTripAndKeepTheirOrder() {
         var rng = SystemRandomNumberGenerator()
-        let ids =
-            ((0..<2000).map { _ in Self.randomID(&rng) } + [
-                "comms_sender_00000000000000000000000000", "comms_sender_7zzzzzzzzzzzzzzzzzzzzzzzzz",
-            ]).sorted()
+        let ids = ((0..<2000).map { _ in Self.randomID(&rng) } + [
+            "comms_sender_00000000000000000000000000", "comms_sender_7zzzzzzzzzzzzzzzzzzzzzzzzz",
+        ]).sorted()
         let list = SenderIDList(ids)
         #expect(list.strings == ids)
         #expect(list.count == ids.count)
