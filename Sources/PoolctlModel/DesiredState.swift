@@ -40,16 +40,8 @@ public struct DesiredPool: Sendable, Hashable {
     public var name: String
     /// User tags only; the ownership tag is added by the planner.
     public var tags: [String: String]
-    /// Sorted, distinct sender ids. Held packed (`SenderIDList`, 16 bytes an
-    /// id of the usual form): read it once per use, as each read makes the strings.
-    public var senders: [String] {
-        get { senderIDs.strings }
-        set { senderIDs = SenderIDList(newValue) }
-    }
-    /// `senders`, compactly.
-    public private(set) var senderIDs: SenderIDList
-    /// How many senders, without making their strings.
-    public var senderCount: Int { senderIDs.count }
+    /// Sorted, distinct sender ids.
+    public var senders: [String]
     public var membership: Membership
     public var protect: Bool
     /// A live pool id to take over.
@@ -75,7 +67,7 @@ public struct DesiredPool: Sendable, Hashable {
         self.tags = tags
         // Already sorted and distinct (a manifest written in order, an export):
         // one pass instead of hashing and sorting every reference.
-        self.senderIDs = SenderIDList(senders.isSorted { $0 < $1 } ? senders : Array(Set(senders)).sorted())
+        self.senders = senders.isSorted { $0 < $1 } ? senders : Array(Set(senders)).sorted()
         self.membership = membership
         self.protect = protect
         self.adopt = adopt

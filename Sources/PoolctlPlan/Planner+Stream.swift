@@ -71,9 +71,8 @@ extension Planner {
         guard let reference else {
             return MemberSummary(count: members.count, digest: digest, referenceKey: nil, outside: [], missing: [])
         }
-        let senders = reference.senders
         return MemberSummary(
             count: members.count, digest: digest, referenceKey: reference.key,
-            outside: MemberDiff.outside(members, senders), missing: MemberDiff.missing(senders, members))
+            outside: MemberDiff.outside(members, reference.senders), missing: MemberDiff.missing(reference.senders, members))
     }
 }

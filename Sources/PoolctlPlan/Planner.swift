@@ -213,7 +213,7 @@ public struct Planner: Sendable {
                     desiredTags: tags,
                     addSenders: pool.senders.map { MemberChange(id: $0, alias: pool.aliases[$0]) },
                     membership: pool.membership, protect: pool.protect,
-                    membersBefore: 0, membersAfter: pool.senderCount, ignoredTags: pool.ignoreTags))
+                    membersBefore: 0, membersAfter: pool.senders.count, ignoredTags: pool.ignoreTags))
         }
 
         // Owned pools that no manifest declares.
@@ -282,11 +282,10 @@ public struct Planner: Sendable {
         }
         // Both sides sorted by id: a merge, or the summary made as the members arrived.
         let memberCount = live.memberCount ?? 0
-        let senders = pool.senders  // made once: DesiredPool holds them packed
-        let additions = live.senders(senders, missingFor: pool.key).map { MemberChange(id: $0, alias: pool.aliases[$0]) }
+        let additions = live.senders(pool.senders, missingFor: pool.key).map { MemberChange(id: $0, alias: pool.aliases[$0]) }
         let removals =
             pool.membership == .exact
-            ? (live.members(notIn: senders, key: pool.key) ?? []).map {
+            ? (live.members(notIn: pool.senders, key: pool.key) ?? []).map {
                 MemberChange(id: $0.id, address: $0.address, channel: $0.channel)
             }
             : []
