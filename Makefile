@@ -6,7 +6,7 @@ RELEASE_SCRATCH := .build-release
 RELEASE_BIN := $(RELEASE_SCRATCH)/release/poolctl
 PYTHON ?= python3
 
-.PHONY: all deps build test soak demo bench bench-validate bench-plan-apply bench-rate bench-export bench-emulator clean format lint
+.PHONY: all deps build test soak demo bench bench-validate bench-plan-apply bench-rate bench-export bench-emulator bench-scale clean format lint
 
 all: build
 
@@ -108,7 +108,17 @@ bench-emulator: deps
 	@command -v wrk >/dev/null 2>&1 || { echo "bench-emulator needs wrk: apt-get install -y wrk" >&2; exit 1; }
 	$(PYTHON) Tests/bench/bench_emulator.py $(RELEASE_BIN)
 
-bench: bench-validate bench-plan-apply bench-rate bench-export bench-emulator
+# Plan at scale (issue 20): 5,000 x 100, 10,000 x 200 (2M) and 10,000 x 1,000
+# (10M) memberships with 1% changed, then export 5,000 x 100. Prints wall
+# time, the client's CPU per membership and peak RSS per membership (getrusage
+# of the poolctl process alone), and calls next to the minimum.
+# SCALE_SIZES="5000x100 10000x200" picks the sizes.
+SCALE_SIZES ?= 5000x100 10000x200 10000x1000
+bench-scale: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --product poolctl
+	$(PYTHON) Tests/bench/bench_scale.py $(RELEASE_BIN) $(SCALE_SIZES) --export
+
+bench: bench-validate bench-plan-apply bench-rate bench-export bench-emulator bench-scale
 
 clean:
 	rm -rf .build

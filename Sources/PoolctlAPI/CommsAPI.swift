@@ -19,6 +19,10 @@ public protocol CommsAPI: Sendable {
     func deleteSenderPool(id: String) async throws -> ResourceAccepted
     /// `GET /v1/SenderPools/{id}/Senders`
     func listPoolSenders(poolID: String, _ query: SenderQuery) async throws -> Page<Sender>
+    /// `GET /v1/SenderPools/{id}/Senders`, each sender read as a
+    /// `LiveMember` (id, address, channel): what plan and export need. The
+    /// default maps `listPoolSenders`; `HTTPCommsAPI` decodes only those fields.
+    func listPoolMembers(poolID: String, _ query: SenderQuery) async throws -> Page<LiveMember>
     /// `POST /v1/SenderPools/{id}/Senders`
     func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted
     /// `DELETE /v1/SenderPools/{id}/Senders/{senderId}`
@@ -67,6 +71,18 @@ extension CommsAPI {
         Paginated(query) { try await self.listPoolSenders(poolID: poolID, $0) }
     }
 
+    public func listPoolMembers(poolID: String, _ query: SenderQuery) async throws -> Page<LiveMember> {
+        let page = try await listPoolSenders(poolID: poolID, query)
+        return Page(
+            items: page.items.map { LiveMember(id: $0.id, address: $0.address, channel: $0.channel.rawValue) },
+            pagination: page.pagination)
+    }
+
+    /// Every member of a pool as a `LiveMember`, a page at a time (`.pages`).
+    public func allPoolMembers(poolID: String, _ query: SenderQuery = SenderQuery()) -> Paginated<LiveMember> {
+        Paginated(query) { try await self.listPoolMembers(poolID: poolID, $0) }
+    }
+
     /// Every operation.
     public func allOperations(_ query: OperationQuery = OperationQuery()) -> Paginated<SenderPoolOperation> {
         Paginated(query, list: listOperations)
@@ -110,20 +126,41 @@ public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let sequence: Paginated
+        var pages: Pages.AsyncIterator
         var buffer: [Item] = []
         var index = 0
-        var token: String?
-        var finished = false
-
-        var seenTokens: Set<String> = []
 
         public mutating func next() async throws -> Item? {
             while index >= buffer.count {
+                guard let page = try await pages.next() else { return nil }
+                buffer = page
+                index = 0
+            }
+            defer { index += 1 }
+            return buffer[index]
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(pages: pages.makeAsyncIterator()) }
+
+    /// The same list a whole page at a time: no per-item suspension, and a
+    /// caller that handles pages keeps one page in memory.
+    public var pages: Pages { Pages(sequence: self) }
+
+    /// The pages of a `Paginated`, in order (an empty page may occur).
+    public struct Pages: AsyncSequence, Sendable {
+        public typealias Element = [Item]
+        let sequence: Paginated
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let sequence: Paginated
+            var token: String?
+            var finished = false
+            var seenTokens: Set<String> = []
+
+            public mutating func next() async throws -> [Item]? {
                 if finished { return nil }
                 let page = try await sequence.fetch(token, sequence.pageSize)
-                buffer = page.items
-                index = 0
                 token = page.pagination.next
                 finished = token == nil
                 // A token that comes back would page forever: stop with an error.
@@ -132,18 +169,17 @@ public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
                         kind: .invalidResponse,
                         message: "the API returned page token '\(token.prefix(40))' a second time; stopped paging to avoid an endless loop")
                 }
+                return page.items
             }
-            defer { index += 1 }
-            return buffer[index]
         }
-    }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(sequence: self) }
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(sequence: sequence) }
+    }
 
     /// All items, in order.
     public func collect() async throws -> [Item] {
         var items: [Item] = []
-        for try await item in self { items.append(item) }
+        for try await page in pages { items.append(contentsOf: page) }
         return items
     }
 }

@@ -1,3 +1,5 @@
+import PoolctlModel
+
 /// Wire models of the Comms API SenderPools family. Decoding ignores unknown
 /// fields, and enums keep unknown values (the API is in Public Beta and its
 /// enums may grow), so a new channel never breaks a plan.
@@ -441,5 +443,34 @@ public struct OperationQuery: Hashable, Sendable {
         self.endDate = endDate
         self.pageSize = pageSize
         self.pageToken = pageToken
+    }
+}
+
+/// `GET /v1/SenderPools/{id}/Senders` as plan and export read it: per
+/// sender only `id`, `address` and `channel` (missing or null ones are
+/// empty, as in `Sender`); every other field is skipped, whatever its type.
+/// `MemberPageScanner` reads the same shape faster; this is its fallback.
+public struct PoolMemberList: Decodable, Sendable {
+    public var members: [LiveMember]
+    public var pagination: Pagination?
+
+    private enum CodingKeys: String, CodingKey { case senders, pagination }
+    private enum MemberKeys: String, CodingKey { case id, address, channel }
+
+    private struct Member: Decodable {
+        var member: LiveMember
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: MemberKeys.self)
+            member = LiveMember(
+                id: try container.decode(String.self, forKey: .id),
+                address: try container.decodeIfPresent(String.self, forKey: .address) ?? "",
+                channel: try container.decodeIfPresent(String.self, forKey: .channel) ?? "")
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        members = (try container.decodeIfPresent([Member].self, forKey: .senders) ?? []).map { $0.member }
+        pagination = try container.decodeIfPresent(Pagination.self, forKey: .pagination)
     }
 }

@@ -93,6 +93,23 @@ public struct HTTPCommsAPI: CommsAPI {
         try await page(.listPoolSenders(poolID: poolID, query), SenderList.self) { ($0.senders, $0.pagination) }
     }
 
+    /// Only id, address and channel of each sender, read by `MemberPageScanner`
+    /// straight from the body; a body it does not accept goes through
+    /// `JSONDecoder` (`PoolMemberList`), which names what is wrong.
+    public func listPoolMembers(poolID: String, _ query: SenderQuery) async throws -> Page<LiveMember> {
+        let request = APIRequest.listPoolSenders(poolID: poolID, query)
+        let (response, attempts) = try await perform(request)
+        let (members, pagination): ([LiveMember], Pagination?)
+        if let scanned = response.body.withUnsafeBytes({ MemberPageScanner.scan($0) }) {
+            (members, pagination) = (scanned.members, scanned.pagination)
+        } else {
+            let list = try decode(PoolMemberList.self, response, request, attempts)
+            (members, pagination) = (list.members, list.pagination)
+        }
+        let next = pagination?.next.flatMap { $0.isEmpty ? nil : $0 }
+        return Page(items: members, pagination: Pagination(next: next, current: pagination?.current ?? ""))
+    }
+
     public func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
         try await operationAccepted(.addSenders(poolID: poolID, senderIDs: senderIDs))
     }
@@ -177,7 +194,7 @@ public struct HTTPCommsAPI: CommsAPI {
 
     private func decode<T: Decodable>(_: T.Type, _ response: TransportResponse, _ request: APIRequest, _ attempts: Int) throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: response.body)
+            return try Self.decoder.decode(T.self, from: response.body)
         } catch {
             throw redact(
                 APIError(
@@ -185,6 +202,9 @@ public struct HTTPCommsAPI: CommsAPI {
                     message: "unexpected response body: \(Self.describe(error))", attempts: attempts))
         }
     }
+
+    /// One decoder for every response: it holds no state between calls.
+    private static let decoder = JSONDecoder()
 
     private func tolerantDecode<T: Decodable>(_: T.Type, _ response: TransportResponse, _ request: APIRequest) -> T? {
         guard !response.body.isEmpty else { return nil }

@@ -79,36 +79,114 @@ struct ExportCommand: ContextCommand {
         let filter = try filter()
         // Checked before any API call, so a bad directory costs nothing.
         let directory = try out.map(Self.checkDirectory)
-        let exported = try await api.withWorkflow(context: context) {
-            try await $0.export(stack: stack, filter: filter, protect: !noProtect)
+        let stack = stack
+        let protect = !noProtect
+        // Pools are written as their members arrive, in key order: one pool's
+        // senders in memory at a time, not the account's.
+        let sink = ExportSink(directory: directory, stdout: context.stdout)
+        let exported: Workflow.Exported
+        do {
+            exported = try await api.withWorkflow(context: context) { workflow in
+                try await workflow.export(stack: stack, filter: filter, protect: protect) { pool in
+                    try sink.write(pool, stack: stack)
+                }
+            }
+            try sink.finish(exported.desired)
+        } catch let failure as YAMLEmitter.Failure {
+            sink.discard()
+            throw CommandFailure(message: "poolctl: cannot write YAML: \(failure)", exitCode: .error)
+        } catch {
+            sink.discard()
+            throw error
         }
         report(exported, to: context.stderr)
-        let desired = exported.desired
-        do {
-            guard let directory else {
-                context.stdout.write(String(decoding: try ManifestWriter.stream(desired), as: UTF8.self))
-                return
-            }
-            try write(try ManifestWriter.files(desired), to: directory, context: context)
-        } catch let failure as YAMLEmitter.Failure {
-            throw CommandFailure(message: "poolctl: cannot write YAML: \(failure)", exitCode: .error)
+        if let directory {
+            let count = exported.desired.pools.count + 1
+            context.stdout.write(
+                "Wrote \(count) files to \(directory.path): \(ManifestWriter.stackFileName) and \(count - 1) pool\(count == 2 ? "" : "s").\n"
+            )
+            let shown = out ?? directory.path
+            context.stdout.write("Next: poolctl validate \(shown) && poolctl plan \(shown)\n")
         }
     }
 
-    private func write(_ files: [ManifestWriter.File], to directory: URL, context: CommandContext) throws {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            for file in files {
-                try Data(file.bytes).write(to: directory.appendingPathComponent(file.name), options: .atomic)
-            }
-        } catch {
-            throw CommandFailure(message: "poolctl: cannot write to \(directory.path): \(error.localizedDescription)", exitCode: .error)
+    /// Where exported pools go as they arrive: files in DIR, or one stream
+    /// on stdout (`_stack.yaml`'s document first, then `---` and each pool's).
+    /// Files are written to DIR only once the export has read every pool:
+    /// until then pool files wait in a hidden temporary directory inside it,
+    /// which a failure removes.
+    final class ExportSink: @unchecked Sendable {
+        let directory: URL?
+        let stdout: Console
+        var started = false
+        var written: [URL] = []
+        var staging: URL?
+
+        init(directory: URL?, stdout: Console) {
+            self.directory = directory
+            self.stdout = stdout
         }
-        context.stdout.write(
-            "Wrote \(files.count) files to \(directory.path): \(ManifestWriter.stackFileName) and \(files.count - 1) pool\(files.count == 2 ? "" : "s").\n"
-        )
-        let shown = out ?? directory.path
-        context.stdout.write("Next: poolctl validate \(shown) && poolctl plan \(shown)\n")
+
+        func write(_ pool: DesiredPool, stack: String) throws {
+            let file = try ManifestWriter.poolFile(pool, stack: stack)
+            guard let directory else {
+                // The stack document needs only the stack (export never prunes).
+                if !started {
+                    started = true
+                    let header = try ManifestWriter.stackFile(DesiredState(stack: stack, prune: false, pools: []))
+                    stdout.write(String(decoding: header.bytes, as: UTF8.self))
+                }
+                stdout.write("---\n" + String(decoding: file.bytes, as: UTF8.self))
+                return
+            }
+            let staging = try stagingDirectory(in: directory)
+            let url = staging.appendingPathComponent(file.name)
+            try Self.io(directory) { try Data(file.bytes).write(to: url) }
+            written.append(url)
+        }
+
+        func finish(_ desired: DesiredState) throws {
+            guard let directory else {
+                if !started {
+                    stdout.write(String(decoding: try ManifestWriter.stackFile(desired).bytes, as: UTF8.self))
+                }
+                return
+            }
+            try Self.io(directory) {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                let stackFile = try ManifestWriter.stackFile(desired)
+                try Data(stackFile.bytes).write(to: directory.appendingPathComponent(stackFile.name), options: .atomic)
+                for url in written {
+                    try FileManager.default.moveItem(at: url, to: directory.appendingPathComponent(url.lastPathComponent))
+                }
+                if let staging { try FileManager.default.removeItem(at: staging) }
+            }
+            staging = nil
+            written = []
+        }
+
+        func discard() {
+            if let staging { try? FileManager.default.removeItem(at: staging) }
+        }
+
+        private func stagingDirectory(in directory: URL) throws -> URL {
+            if let staging { return staging }
+            let url = directory.appendingPathComponent(".poolctl-export-\(getpid())")
+            try Self.io(directory) { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+            staging = url
+            return url
+        }
+
+        static func io(_ directory: URL, _ body: () throws -> Void) throws {
+            do {
+                try body()
+            } catch let failure as YAMLEmitter.Failure {
+                throw failure
+            } catch {
+                throw CommandFailure(
+                    message: "poolctl: cannot write to \(directory.path): \(error.localizedDescription)", exitCode: .error)
+            }
+        }
     }
 
     /// DIR may not exist yet, or hold no manifest: a stale pool file left

@@ -48,6 +48,10 @@ struct CountingAPI: CommsAPI, ServerClock {
         calls.record(.listPoolSenders)
         return try await base.listPoolSenders(poolID: poolID, query)
     }
+    func listPoolMembers(poolID: String, _ query: SenderQuery) async throws -> Page<LiveMember> {
+        calls.record(.listPoolSenders)
+        return try await base.listPoolMembers(poolID: poolID, query)
+    }
     func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
         calls.record(.addSenders)
         return try await base.addSenders(poolID: poolID, senderIDs: senderIDs)
@@ -140,6 +144,10 @@ public struct LeaseGuardedAPI: CommsAPI, ServerClock {
     }
     public func listPoolSenders(poolID: String, _ query: SenderQuery) async throws -> Page<Sender> {
         try await base.listPoolSenders(poolID: poolID, query)
+    }
+    /// The fast member read of the base API (plan's path), not the full decode.
+    public func listPoolMembers(poolID: String, _ query: SenderQuery) async throws -> Page<LiveMember> {
+        try await base.listPoolMembers(poolID: poolID, query)
     }
     public func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
         try lease.ensureHeld()

@@ -32,11 +32,7 @@ public struct Refresher: Sendable {
     /// adopt targets and the stack's pools whose key is included (a targeted
     /// plan reads only its own pools).
     public func read(pools: [SenderPool], stack: String, adopting: Set<String>, including: (String) -> Bool) async throws -> LiveState {
-        let relevant = pools.filter { pool in
-            if adopting.contains(pool.id) { return true }
-            guard let ownership = Ownership(tags: pool.tags), ownership.stack == stack else { return false }
-            return including(ownership.key)
-        }
+        let relevant = Self.relevant(pools, stack: stack, adopting: adopting, including: including)
         let members = try await readMembers(of: relevant.map(\.id))
         return LiveState(
             pools: pools.map { pool in
@@ -46,11 +42,43 @@ public struct Refresher: Sendable {
             })
     }
 
+    /// The pools whose members a plan reads: the adopt targets and the
+    /// stack's pools whose key is included.
+    public static func relevant(_ pools: [SenderPool], stack: String, adopting: Set<String>, including: (String) -> Bool) -> [SenderPool] {
+        pools.filter { pool in
+            if adopting.contains(pool.id) { return true }
+            guard let ownership = Ownership(tags: pool.tags), ownership.stack == stack else { return false }
+            return including(ownership.key)
+        }
+    }
+
+    /// The members of `poolIDs` as a `LivePoolSource`: `parallelism` pools
+    /// are read at once, and each is handed over as soon as it is complete,
+    /// so at most that many pools' members are in memory.
+    public func source(of poolIDs: [String]) -> some LivePoolSource {
+        MemberSource(refresher: self, poolIDs: poolIDs)
+    }
+
+    struct MemberSource: LivePoolSource {
+        let refresher: Refresher
+        let poolIDs: [String]
+        func forEachPool(_ body: (String, [LiveMember]) throws -> Void) async throws {
+            try await refresher.forEachPool(of: poolIDs, body)
+        }
+    }
+
     /// Members of each pool, `parallelism` pools at a time.
     public func readMembers(of poolIDs: [String]) async throws -> [String: [LiveMember]] {
-        let api = self.api
         var result: [String: [LiveMember]] = [:]
         result.reserveCapacity(poolIDs.count)
+        try await forEachPool(of: poolIDs) { id, members in result[id] = members }
+        return result
+    }
+
+    /// Reads `parallelism` pools at a time and calls `body` with each one's
+    /// members as it completes.
+    func forEachPool(of poolIDs: [String], _ body: (String, [LiveMember]) throws -> Void) async throws {
+        let api = self.api
         try await withThrowingTaskGroup(of: (String, [LiveMember]).self) { group in
             var pending = poolIDs.makeIterator()
             for _ in 0..<parallelism {
@@ -58,17 +86,48 @@ public struct Refresher: Sendable {
                 group.addTask { try await Self.members(of: id, api: api) }
             }
             while let (id, members) = try await group.next() {
-                result[id] = members
+                try body(id, members)
                 if let next = pending.next() {
                     group.addTask { try await Self.members(of: next, api: api) }
                 }
             }
         }
-        return result
+    }
+
+    /// Like `forEachPool(of:_:)`, but `body` sees the pools in the order of
+    /// `poolIDs`: a pool read early waits for those before it, and no more
+    /// than twice `parallelism` pools are read ahead of the next one due.
+    public func forEachPoolInOrder(of poolIDs: [String], _ body: (String, [LiveMember]) throws -> Void) async throws {
+        let api = self.api
+        let window = 2 * parallelism
+        try await withThrowingTaskGroup(of: (Int, String, [LiveMember]).self) { group in
+            var launched = 0
+            var delivered = 0
+            var inFlight = 0
+            var ready: [Int: (String, [LiveMember])] = [:]
+            while true {
+                while launched < poolIDs.count && inFlight < parallelism && launched - delivered < window {
+                    let at = launched
+                    let id = poolIDs[at]
+                    group.addTask { (at, id, try await Self.members(of: id, api: api).1) }
+                    launched += 1
+                    inFlight += 1
+                }
+                guard let (at, id, members) = try await group.next() else { return }
+                inFlight -= 1
+                ready[at] = (id, members)
+                while let (id, members) = ready.removeValue(forKey: delivered) {
+                    try body(id, members)
+                    delivered += 1
+                }
+            }
+        }
     }
 
     static func members(of poolID: String, api: any CommsAPI) async throws -> (String, [LiveMember]) {
-        let senders = try await api.allPoolSenders(poolID: poolID).collect()
-        return (poolID, senders.map { LiveMember(id: $0.id, address: $0.address, channel: $0.channel.rawValue) })
+        // Whole pages of (id, address, channel): nothing else is decoded.
+        var members: [LiveMember] = []
+        for try await page in api.allPoolMembers(poolID: poolID).pages { members.append(contentsOf: page) }
+        return (poolID, members)
     }
 }

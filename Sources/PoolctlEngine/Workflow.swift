@@ -86,11 +86,12 @@ public struct Workflow: Sendable {
         let targeting = try resolveTargeting(pools)
         let included = { (key: String) in targeting?.includes(key) ?? true }
         let adopting = Set(desired.pools.filter { included($0.key) }.compactMap(\.adopt))
-        let live = try await refresher.read(pools: pools, stack: desired.stack, adopting: adopting, including: included)
+        let relevant = Refresher.relevant(pools, stack: desired.stack, adopting: adopting, including: included)
         let leases = LeaseInfo.liveLeases(of: desired.stack, in: pools, serverNow: (api as? ServerClock)?.estimatedServerTime())
-        let plan = Planner().plan(
-            desired: desired, live: live, targeting: targeting, allowDestructive: allowDestructive, absence: read.absence,
-            confirmationCalls: read.confirmationCalls)
+        // Each pool is diffed as its members arrive: only the differences stay in memory.
+        let plan = try await Planner().plan(
+            desired: desired, listing: Self.liveWithoutMembers(pools), source: refresher.source(of: relevant.map(\.id)),
+            targeting: targeting, allowDestructive: allowDestructive, absence: read.absence, confirmationCalls: read.confirmationCalls)
         return Planned(plan: plan, calls: calls.total - before, leases: leases)
     }
 

@@ -30,6 +30,17 @@ public enum ManifestWriter {
         return files
     }
 
+    /// `_stack.yaml` alone, for writing pools one at a time (`poolFile`).
+    /// `stream` is `stackFile` then, per pool, `---` and its `poolFile`.
+    public static func stackFile(_ desired: DesiredState) throws(YAMLEmitter.Failure) -> File {
+        File(name: stackFileName, bytes: try YAMLEmitter().emit([header(desired)]))
+    }
+
+    /// One pool's file, as `files` writes it.
+    public static func poolFile(_ pool: DesiredPool, stack: String) throws(YAMLEmitter.Failure) -> File {
+        File(name: pool.key + ".yaml", bytes: try YAMLEmitter().emit([document(pool, stack: stack)]))
+    }
+
     public static func stream(_ desired: DesiredState) throws(YAMLEmitter.Failure) -> [UInt8] {
         try YAMLEmitter().emit([header(desired)] + desired.pools.map { document($0, stack: desired.stack) })
     }

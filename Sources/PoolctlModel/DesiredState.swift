@@ -20,7 +20,8 @@ public struct DesiredState: Sendable, Hashable {
     public init(stack: String, prune: Bool, pools: [DesiredPool], guardPolicy: GuardPolicy = GuardPolicy()) {
         self.stack = stack
         self.prune = prune
-        self.pools = pools.sorted { $0.key < $1.key }
+        // Loaders usually hand pools over in key order: keep them without a sort.
+        self.pools = pools.isSorted { $0.key < $1.key } ? pools : pools.sorted { $0.key < $1.key }
         self.guardPolicy = guardPolicy
     }
 
@@ -64,7 +65,9 @@ public struct DesiredPool: Sendable, Hashable {
         self.key = key
         self.name = name
         self.tags = tags
-        self.senders = Array(Set(senders)).sorted()
+        // Already sorted and distinct (a manifest written in order, an export):
+        // one pass instead of hashing and sorting every reference.
+        self.senders = senders.isSorted { $0 < $1 } ? senders : Array(Set(senders)).sorted()
         self.membership = membership
         self.protect = protect
         self.adopt = adopt
@@ -72,5 +75,18 @@ public struct DesiredPool: Sendable, Hashable {
         self.location = location
         self.movedFrom = movedFrom
         self.ignoreTags = Array(Set(ignoreTags)).sorted()
+    }
+}
+
+extension Array {
+    /// Whether every element is strictly before the next by `before` (so,
+    /// for `<`, sorted and without repeats).
+    func isSorted(_ before: (Element, Element) -> Bool) -> Bool {
+        var index = startIndex
+        while index + 1 < endIndex {
+            if !before(self[index], self[index + 1]) { return false }
+            index += 1
+        }
+        return true
     }
 }

@@ -17,8 +17,11 @@ public struct LivePool: Sendable, Hashable {
     public var tags: [String: String]
     public var createdAt: String
     public var updatedAt: String
-    /// Sorted by id, when read.
+    /// Sorted by id, when read and kept whole (tests, saved-plan checks,
+    /// and a plan's pools that several declared pools could be compared with).
     public var members: [LiveMember]?
+    /// What a streamed plan kept of the members instead (see `LivePoolSource`).
+    public var summary: MemberSummary?
 
     public init(
         id: String, name: String, tags: [String: String], createdAt: String = "", updatedAt: String = "", members: [LiveMember]? = nil
@@ -28,11 +31,117 @@ public struct LivePool: Sendable, Hashable {
         self.tags = tags
         self.createdAt = createdAt
         self.updatedAt = updatedAt
-        self.members = members?.sorted { $0.id < $1.id }
+        self.members = members.map(Self.sortedByID)
+    }
+
+    /// Sorted by id; a list already in order (as the API usually returns
+    /// it) is checked in one pass and kept.
+    public static func sortedByID(_ members: [LiveMember]) -> [LiveMember] {
+        var index = members.startIndex
+        while index + 1 < members.endIndex {
+            if members[index + 1].id < members[index].id { return members.sorted { $0.id < $1.id } }
+            index += 1
+        }
+        return members
     }
 
     /// The ownership this pool's tags claim, if any.
     public var ownership: Ownership? { Ownership(tags: tags) }
+
+    /// How many members it has; nil when they were not read.
+    public var memberCount: Int? { members?.count ?? summary?.count }
+
+    /// The members whose ids are not in `senders` (sorted, distinct: a
+    /// declared pool's), sorted by id; nil when the members were not read.
+    /// `key` names the declared pool: a summary answers only for the pool it
+    /// was made against.
+    public func members(notIn senders: [String], key: String) -> [LiveMember]? {
+        if let members { return MemberDiff.outside(members, senders) }
+        guard let summary else { return nil }
+        assert(summary.referenceKey == key, "pool \(id) was summarized against '\(summary.referenceKey ?? "-")', not '\(key)'")
+        return summary.referenceKey == key ? summary.outside : nil
+    }
+
+    /// The ids of `senders` (sorted, distinct) that are not members, in order.
+    public func senders(_ senders: [String], missingFor key: String) -> [String] {
+        if let members { return MemberDiff.missing(senders, members) }
+        guard let summary, summary.referenceKey == key else { return senders }
+        return summary.missing
+    }
+}
+
+/// What a plan keeps of one live pool's members when it diffs each pool as
+/// its members arrive: their count, the pool's fingerprint digest, and how
+/// they differ from the one declared pool (`referenceKey`) they can be
+/// compared with. Memory per pool is that of the differences, not of the
+/// members.
+public struct MemberSummary: Sendable, Hashable {
+    public var count: Int
+    /// `PoolFingerprint`'s digest of the pool, members included.
+    public var digest: String
+    /// The declared pool `outside` and `missing` are relative to; nil when
+    /// no declared pool is compared with this one (only count and digest count).
+    public var referenceKey: String?
+    /// Members not among the reference's senders, sorted by id.
+    public var outside: [LiveMember]
+    /// The reference's senders that are not members, sorted.
+    public var missing: [String]
+
+    public init(count: Int, digest: String, referenceKey: String?, outside: [LiveMember], missing: [String]) {
+        self.count = count
+        self.digest = digest
+        self.referenceKey = referenceKey
+        self.outside = outside
+        self.missing = missing
+    }
+}
+
+/// Differences between a pool's members and declared senders, both sorted
+/// by id: one merge pass, no hashing.
+public enum MemberDiff {
+    /// Members whose id is not in `senders`.
+    public static func outside(_ members: [LiveMember], _ senders: [String]) -> [LiveMember] {
+        var result: [LiveMember] = []
+        var j = senders.startIndex
+        for member in members {
+            while j < senders.endIndex && senders[j] < member.id { j += 1 }
+            if j < senders.endIndex && senders[j] == member.id { continue }
+            result.append(member)
+        }
+        return result
+    }
+
+    /// Senders that are not among `members`.
+    public static func missing(_ senders: [String], _ members: [LiveMember]) -> [String] {
+        var result: [String] = []
+        var j = members.startIndex
+        for sender in senders {
+            while j < members.endIndex && members[j].id < sender { j += 1 }
+            if j < members.endIndex && members[j].id == sender { continue }
+            result.append(sender)
+        }
+        return result
+    }
+}
+
+/// The members of the pools a plan reads, handed over pool by pool as the
+/// refresher reads them, so that the planner can diff each pool and keep
+/// only what differs (`MemberSummary`) instead of every live membership.
+/// The refresher's implementation reads a bounded number of pools at once;
+/// tests pass members they hold.
+public protocol LivePoolSource: Sendable {
+    /// Calls `body` once per pool read, one call at a time, with its members
+    /// in any order (a pool may come with none).
+    func forEachPool(_ body: (_ poolID: String, _ members: [LiveMember]) throws -> Void) async throws
+}
+
+/// A `LivePoolSource` over members already in memory.
+public struct LivePoolsInMemory: LivePoolSource {
+    public var pools: [(poolID: String, members: [LiveMember])]
+    public init(_ pools: [(poolID: String, members: [LiveMember])]) { self.pools = pools }
+    public func forEachPool(_ body: (String, [LiveMember]) throws -> Void) async throws {
+        for pool in pools { try body(pool.poolID, pool.members) }
+    }
 }
 
 /// A member of a live pool, with what the listing told about it.

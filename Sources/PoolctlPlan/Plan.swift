@@ -215,8 +215,8 @@ public struct PoolFingerprint: Sendable, Hashable {
         self.key = key
         name = pool.name
         updatedAt = pool.updatedAt
-        memberCount = pool.members?.count ?? 0
-        digest = Self.digest(of: pool)
+        memberCount = pool.memberCount ?? 0
+        digest = pool.summary?.digest ?? Self.digest(of: pool)
     }
 
     public init(poolID: String, key: String?, name: String, updatedAt: String, memberCount: Int, digest: String) {

@@ -126,9 +126,9 @@ public struct Planner: Sendable {
                                 key: pool.key, action: .deleteDuplicate, poolID: extra.id,
                                 name: ValueChange(before: extra.name, after: nil),
                                 membership: pool.membership, protect: pool.protect,
-                                membersBefore: extra.members?.count ?? 0, membersAfter: 0,
+                                membersBefore: extra.memberCount ?? 0, membersAfter: 0,
                                 reason:
-                                    "duplicate of \(keep.id) (created \(keep.createdAt)); this one was created \(extra.createdAt) and holds \(extra.members?.count ?? 0) sender\((extra.members?.count ?? 0) == 1 ? "" : "s"), all declared",
+                                    "duplicate of \(keep.id) (created \(keep.createdAt)); this one was created \(extra.createdAt) and holds \(extra.memberCount ?? 0) sender\((extra.memberCount ?? 0) == 1 ? "" : "s"), all declared",
                                 createdAt: extra.createdAt))
                     }
                 case .conflict(let message):
@@ -221,7 +221,7 @@ public struct Planner: Sendable {
         for (key, pools) in owned where !declared.contains(key) && !movedKeys.contains(key) {
             for pool in pools {
                 readPools[pool.id] = key
-                let members = pool.members ?? []
+                let memberCount = pool.memberCount ?? 0
                 let protected = pool.ownership?.protected ?? false
                 let action: PlanAction
                 let reason: String
@@ -242,7 +242,7 @@ public struct Planner: Sendable {
                         name: ValueChange(before: pool.name, after: action == .delete ? nil : pool.name),
                         desiredTags: pool.tags,
                         membership: .exact, protect: protected,
-                        membersBefore: members.count, membersAfter: action == .delete ? 0 : members.count,
+                        membersBefore: memberCount, membersAfter: action == .delete ? 0 : memberCount,
                         reason: reason))
             }
         }
@@ -280,14 +280,14 @@ public struct Planner: Sendable {
         for key in Set(tags.keys).union(live.tags.keys).sorted() where tags[key] != live.tags[key] {
             tagChanges.append(TagChange(key: key, before: live.tags[key], after: tags[key]))
         }
-        let members = live.members ?? []
-        let liveIDs = Set(members.map(\.id))
-        let desiredIDs = Set(pool.senders)
-        let additions = pool.senders.filter { !liveIDs.contains($0) }
-            .map { MemberChange(id: $0, alias: pool.aliases[$0]) }
+        // Both sides sorted by id: a merge, or the summary made as the members arrived.
+        let memberCount = live.memberCount ?? 0
+        let additions = live.senders(pool.senders, missingFor: pool.key).map { MemberChange(id: $0, alias: pool.aliases[$0]) }
         let removals =
             pool.membership == .exact
-            ? members.filter { !desiredIDs.contains($0.id) }.map { MemberChange(id: $0.id, address: $0.address, channel: $0.channel) }
+            ? (live.members(notIn: pool.senders, key: pool.key) ?? []).map {
+                MemberChange(id: $0.id, address: $0.address, channel: $0.channel)
+            }
             : []
         let name = ValueChange(before: live.name, after: pool.name)
         let changed = name.changed || !tagChanges.isEmpty || !additions.isEmpty || !removals.isEmpty
@@ -299,7 +299,7 @@ public struct Planner: Sendable {
         return PoolChange(
             key: pool.key, action: action, poolID: live.id, name: name, tags: tagChanges, desiredTags: tags,
             addSenders: additions, removeSenders: removals, membership: pool.membership, protect: pool.protect,
-            membersBefore: members.count, membersAfter: members.count + additions.count - removals.count,
+            membersBefore: memberCount, membersAfter: memberCount + additions.count - removals.count,
             reason: reason, movedFrom: movedFrom, ignoredTags: pool.ignoreTags)
     }
 
@@ -318,7 +318,6 @@ public struct Planner: Sendable {
         let keep = sorted[0]
         // Never the kept pool itself, whatever the caller passed.
         let extras = sorted.dropFirst().filter { $0.id != keep.id }
-        let declared = Set(pool.senders)
         let all = sorted.map(\.id).joined(separator: ", ")
         if pool.adopt != nil {
             return .conflict(
@@ -327,12 +326,12 @@ public struct Planner: Sendable {
         }
         var holders: [String] = []
         for extra in extras {
-            guard let members = extra.members else {
+            guard let outside = extra.members(notIn: pool.senders, key: pool.key) else {
                 return .conflict(
                     "\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)); the members of \(extra.id) were not read, so it cannot be checked for undeclared senders"
                 )
             }
-            let undeclared = members.map(\.id).filter { !declared.contains($0) }.sorted()
+            let undeclared = outside.map(\.id)
             if !undeclared.isEmpty {
                 let shown = undeclared.prefix(5).joined(separator: ", ") + (undeclared.count > 5 ? ", … (\(undeclared.count) in all)" : "")
                 holders.append("\(extra.id) holds \(shown)")

@@ -1,0 +1,331 @@
+import PoolctlModel
+
+/// A page of `GET /v1/SenderPools/{id}/Senders` as plan and export need it:
+/// each sender's id, address and channel, and the next page's token.
+///
+/// Foundation's `JSONDecoder` spent about 10 µs per sender on the 8 fields
+/// and the tags dictionary of `Sender` (issue 20); this scanner reads the
+/// body once, keeps three strings per sender and validates the rest without
+/// building it. It accepts only what is valid JSON of the expected shape and
+/// returns nil for anything else (a wrong type, a missing id, nesting deeper
+/// than 64, bad UTF-8 in a kept string): the caller then decodes the body
+/// with `JSONDecoder`, whose errors say what is wrong. So a page it accepts
+/// decodes exactly as `SenderList` would (`MemberPageScannerTests` fuzz this).
+public enum MemberPageScanner {
+    public struct Result: Sendable, Equatable {
+        public var members: [LiveMember]
+        public var pagination: Pagination?
+
+        public init(members: [LiveMember], pagination: Pagination?) {
+            self.members = members
+            self.pagination = pagination
+        }
+    }
+
+    public static func scan(_ bytes: UnsafeRawBufferPointer) -> Result? {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
+        var scanner = Scanner(p: base.assumingMemoryBound(to: UInt8.self), end: bytes.count)
+        return scanner.page()
+    }
+
+    public static func scan(_ bytes: [UInt8]) -> Result? {
+        bytes.withUnsafeBytes { scan($0) }
+    }
+
+    struct Scanner {
+        let p: UnsafePointer<UInt8>
+        let end: Int
+        var i = 0
+
+        init(p: UnsafePointer<UInt8>, end: Int) {
+            self.p = p
+            self.end = end
+        }
+
+        static let maxDepth = 64
+
+        mutating func ws() {
+            while i < end {
+                let c = p[i]
+                if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1 } else { return }
+            }
+        }
+
+        mutating func eat(_ c: UInt8) -> Bool {
+            ws()
+            if i < end && p[i] == c {
+                i += 1
+                return true
+            }
+            return false
+        }
+
+        mutating func page() -> Result? {
+            guard eat(0x7B) else { return nil }  // {
+            var members: [LiveMember]?
+            var pagination: Pagination??
+            if !eat(0x7D) {
+                repeat {
+                    guard let key = rawString() else { return nil }
+                    guard eat(0x3A) else { return nil }  // :
+                    if equals(key, "senders") {
+                        guard let list = senders() else { return nil }
+                        members = list
+                    } else if equals(key, "pagination") {
+                        guard let value = paginationValue() else { return nil }
+                        pagination = value
+                    } else {
+                        guard skipValue(depth: 1) else { return nil }
+                    }
+                } while eat(0x2C)
+                guard eat(0x7D) else { return nil }
+            }
+            ws()
+            guard i == end else { return nil }
+            return Result(members: members ?? [], pagination: pagination ?? nil)
+        }
+
+        /// `null` or an array of sender objects.
+        mutating func senders() -> [LiveMember]? {
+            if literal("null") { return [] }
+            guard eat(0x5B) else { return nil }  // [
+            var list: [LiveMember] = []
+            list.reserveCapacity(1000)
+            if eat(0x5D) { return list }
+            repeat {
+                guard let member = sender() else { return nil }
+                list.append(member)
+            } while eat(0x2C)
+            guard eat(0x5D) else { return nil }
+            return list
+        }
+
+        mutating func sender() -> LiveMember? {
+            guard eat(0x7B) else { return nil }
+            var id: String?
+            var address: String??
+            var channel: String??
+            if !eat(0x7D) {
+                repeat {
+                    guard let key = rawString(), eat(0x3A) else { return nil }
+                    if equals(key, "id") {
+                        guard let value = string() else { return nil }
+                        id = value
+                    } else if equals(key, "address") {
+                        guard let value = nullableString() else { return nil }
+                        address = value
+                    } else if equals(key, "channel") {
+                        guard let value = nullableString() else { return nil }
+                        channel = value
+                    } else {
+                        guard skipValue(depth: 2) else { return nil }
+                    }
+                } while eat(0x2C)
+                guard eat(0x7D) else { return nil }
+            }
+            guard let id else { return nil }
+            return LiveMember(id: id, address: (address ?? nil) ?? "", channel: (channel ?? nil) ?? "")
+        }
+
+        mutating func paginationValue() -> Pagination?? {
+            if literal("null") { return .some(nil) }
+            guard eat(0x7B) else { return nil }
+            var next: String??
+            var current: String??
+            if !eat(0x7D) {
+                repeat {
+                    guard let key = rawString(), eat(0x3A) else { return nil }
+                    if equals(key, "next") {
+                        guard let value = nullableString() else { return nil }
+                        next = value
+                    } else if equals(key, "self") {
+                        guard let value = nullableString() else { return nil }
+                        current = value
+                    } else {
+                        guard skipValue(depth: 2) else { return nil }
+                    }
+                } while eat(0x2C)
+                guard eat(0x7D) else { return nil }
+            }
+            return .some(Pagination(next: next ?? nil, current: (current ?? nil) ?? ""))
+        }
+
+        /// `.some(nil)` for null, `.some(text)` for a string, nil for anything else.
+        mutating func nullableString() -> String?? {
+            if literal("null") { return .some(nil) }
+            guard let value = string() else { return nil }
+            return .some(value)
+        }
+
+        /// A string value, unescaped, or nil when it is not a valid string.
+        mutating func string() -> String? {
+            guard let range = rawString() else { return nil }
+            let raw = UnsafeBufferPointer(start: p + range.lowerBound, count: range.count)
+            // `rawString` has validated any non-ASCII bytes already.
+            if !range.escaped { return String(decoding: raw, as: UTF8.self) }
+            return Self.unescape(raw)
+        }
+
+        /// The bytes between the quotes of a string (escapes validated, not
+        /// decoded), or nil when it is not a valid JSON string.
+        mutating func rawString() -> (lowerBound: Int, count: Int, escaped: Bool)? {
+            guard eat(0x22) else { return nil }
+            let start = i
+            var escaped = false
+            var ascii = true
+            while i < end {
+                let c = p[i]
+                if c == 0x22 {
+                    i += 1
+                    // JSONDecoder refuses a body with invalid UTF-8 anywhere.
+                    if !ascii, String(validating: UnsafeBufferPointer(start: p + start, count: i - 1 - start), as: UTF8.self) == nil {
+                        return nil
+                    }
+                    return (start, i - 1 - start, escaped)
+                }
+                if c >= 0x80 { ascii = false }
+                if c < 0x20 { return nil }
+                if c == 0x5C {
+                    escaped = true
+                    i += 1
+                    guard i < end else { return nil }
+                    switch p[i] {
+                    case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: i += 1
+                    case 0x75:
+                        guard i + 4 < end else { return nil }
+                        for k in 1...4 where Self.hex(p[i + k]) == nil { return nil }
+                        i += 5
+                    default: return nil
+                    }
+                    continue
+                }
+                i += 1
+            }
+            return nil
+        }
+
+        func equals(_ key: (lowerBound: Int, count: Int, escaped: Bool), _ name: StaticString) -> Bool {
+            guard !key.escaped, key.count == name.utf8CodeUnitCount else { return false }
+            return Self.same(p + key.lowerBound, name.utf8Start, key.count)
+        }
+
+        static func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+            for k in 0..<n where a[k] != b[k] { return false }
+            return true
+        }
+
+        mutating func literal(_ word: StaticString) -> Bool {
+            ws()
+            let n = word.utf8CodeUnitCount
+            guard i + n <= end, Self.same(p + i, word.utf8Start, n) else { return false }
+            i += n
+            return true
+        }
+
+        /// Any JSON value, validated and skipped.
+        mutating func skipValue(depth: Int) -> Bool {
+            guard depth <= Self.maxDepth else { return false }
+            ws()
+            guard i < end else { return false }
+            switch p[i] {
+            case 0x22: return rawString() != nil
+            case 0x7B:
+                i += 1
+                if eat(0x7D) { return true }
+                repeat {
+                    guard rawString() != nil, eat(0x3A), skipValue(depth: depth + 1) else { return false }
+                } while eat(0x2C)
+                return eat(0x7D)
+            case 0x5B:
+                i += 1
+                if eat(0x5D) { return true }
+                repeat {
+                    guard skipValue(depth: depth + 1) else { return false }
+                } while eat(0x2C)
+                return eat(0x5D)
+            case 0x74: return literal("true")
+            case 0x66: return literal("false")
+            case 0x6E: return literal("null")
+            default: return number()
+            }
+        }
+
+        /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+        mutating func number() -> Bool {
+            if i < end && p[i] == 0x2D { i += 1 }
+            guard i < end, Self.isDigit(p[i]) else { return false }
+            if p[i] == 0x30 {
+                i += 1
+            } else {
+                while i < end && Self.isDigit(p[i]) { i += 1 }
+            }
+            if i < end && p[i] == 0x2E {
+                i += 1
+                guard i < end, Self.isDigit(p[i]) else { return false }
+                while i < end && Self.isDigit(p[i]) { i += 1 }
+            }
+            if i < end && (p[i] == 0x65 || p[i] == 0x45) {
+                i += 1
+                if i < end && (p[i] == 0x2B || p[i] == 0x2D) { i += 1 }
+                guard i < end, Self.isDigit(p[i]) else { return false }
+                while i < end && Self.isDigit(p[i]) { i += 1 }
+            }
+            return true
+        }
+
+        static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+        static func hex(_ c: UInt8) -> UInt32? {
+            switch c {
+            case 0x30...0x39: UInt32(c - 0x30)
+            case 0x41...0x46: UInt32(c - 0x41 + 10)
+            case 0x61...0x66: UInt32(c - 0x61 + 10)
+            default: nil
+            }
+        }
+
+        /// Decodes the escapes of a string already validated by `rawString`.
+        /// Nil for invalid UTF-8 or a lone surrogate (JSONDecoder rejects both).
+        static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+            var out: [UInt8] = []
+            out.reserveCapacity(raw.count)
+            var k = 0
+            func unit(_ at: Int) -> UInt32 {
+                (hex(raw[at])! << 12) | (hex(raw[at + 1])! << 8) | (hex(raw[at + 2])! << 4) | hex(raw[at + 3])!
+            }
+            while k < raw.count {
+                let c = raw[k]
+                guard c == 0x5C else {
+                    out.append(c)
+                    k += 1
+                    continue
+                }
+                let e = raw[k + 1]
+                k += 2
+                switch e {
+                case 0x62: out.append(0x08)
+                case 0x66: out.append(0x0C)
+                case 0x6E: out.append(0x0A)
+                case 0x72: out.append(0x0D)
+                case 0x74: out.append(0x09)
+                case 0x75:
+                    var scalar = unit(k)
+                    k += 4
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard k + 6 <= raw.count, raw[k] == 0x5C, raw[k + 1] == 0x75 else { return nil }
+                        let low = unit(k + 2)
+                        guard (0xDC00...0xDFFF).contains(low) else { return nil }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        k += 6
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        return nil
+                    }
+                    guard let value = Unicode.Scalar(scalar) else { return nil }
+                    out.append(contentsOf: String(Character(value)).utf8)
+                default: out.append(e)  // " \ /
+                }
+            }
+            return String(validating: out, as: UTF8.self)
+        }
+    }
+}
