@@ -259,7 +259,10 @@ def sequential(count, seed):
             codes.append(proc.returncode)
             leases = [p["id"] for p in emu.state()["pools"] if lease_stack(p["tags"]) == STACK]
             if proc.returncode != 0 or leases:
-                problems.append(f"apply {i}: exit {proc.returncode}, leases left {leases}\n{out[-2000:]}")
+                log = os.path.join(work, f"apply-{i}.log")
+                with open(log, "w") as f:
+                    f.write(out)
+                problems.append(f"apply {i}: exit {proc.returncode}, leases left {leases} (whole output: {log})\n{out[-2000:]}")
         problems += check_writes(emu.get("/_emulator/writes")["writes"], set())
         if not problems:
             problems += check_final(emu.state(), versions[(count - 1) % 2][0])
