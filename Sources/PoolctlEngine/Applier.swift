@@ -470,7 +470,10 @@ public struct Applier: Sendable {
             }
             sightings.add(listing)
             if waited + wait > options.settleBudget || clock.now() + wait > deadline {
-                return sightings.confirmsAbsence ? .absent : .unconfirmed
+                if sightings.confirmsAbsence { return .absent }
+                // Settled, but pages shifted under other writes: more listings, at once, while they can still confirm.
+                if !sightings.mayConfirmWithMoreListings || clock.now() > deadline { return .unconfirmed }
+                continue
             }
             try await clock.sleep(wait)
             waited += wait
