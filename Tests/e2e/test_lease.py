@@ -77,8 +77,11 @@ def two_different_manifests_end_as_exactly_one_of_them():
 def without_a_lock_timeout_the_second_apply_exits_5_at_once_and_writes_nothing():
     emu = Emulator(inventory(20), "--operation-delay", "1500")
     try:
-        m = manifest(tempfile.mkdtemp() + "/m", "busy", {f"k{i}": [sender_id(i)] for i in range(3)})
-        first = start_apply(emu, m)
+        m = manifest(tempfile.mkdtemp() + "/m", "busy", {f"k{i}": [sender_id(i)] for i in range(12)})
+        # At 4 requests a second the holder's 12 creates alone take 3 s after its first pool shows,
+        # then 1.5 s of operation: well past the 1.5 s the second apply's own lease create takes,
+        # however slow the machine (the rate is wall-clock).
+        first = start_apply(emu, m, "--max-rps", "4")
         # The holder's lease is visible before it writes anything else.
         wait_for(lambda: any(p["tags"].get("poolctl") for p in emu.state()["pools"]), "the first apply's first pool")
         before = [p for p in emu.state()["pools"] if LEASE_TAG not in p["tags"]]
@@ -92,7 +95,7 @@ def without_a_lock_timeout_the_second_apply_exits_5_at_once_and_writes_nothing()
         assert all(p["tags"].get("poolctl", "").startswith("v1~busy~") for p in after) and len(after) >= len(before)
         first.communicate(timeout=120)
         assert first.returncode == 0
-        one_pool_per_key(emu.state(), "busy", [f"k{i}" for i in range(3)])
+        one_pool_per_key(emu.state(), "busy", [f"k{i}" for i in range(12)])
         assert leases(emu.state()) == []
     finally:
         emu.stop()
