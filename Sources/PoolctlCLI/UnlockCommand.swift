@@ -17,8 +17,8 @@ struct UnlockCommand: ContextCommand {
             apply then deletes it. unlock deletes it now. Only use it when the holder is known \
             to be dead: an apply still running would go on writing without a lease.
 
-            It finds the leases as apply's rival check does: one listing, and a second with \
-            other page boundaries when the first took several pages. It deletes only the \
+            It finds the leases as apply's rival check does: one listing, and more with other \
+            page boundaries when the first took several pages. It deletes only the \
             leases it showed, each after a read just before the delete: a lease renewed since \
             it was shown (its holder may be alive) is shown again and asked about again (with \
             --auto-approve it is left alone, exit 1), and a pool that holds senders is never \

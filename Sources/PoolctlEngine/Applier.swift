@@ -443,9 +443,9 @@ public struct Applier: Sendable {
 
     enum Lookup {
         case found(SenderPool)
-        /// Listings with different page boundaries all missed it, over the settle window.
+        /// Listings all missed it over the settle window, and one was shown to have skipped nothing.
         case absent
-        /// Missed, but the listings could not be made to differ in boundaries.
+        /// Missed, but no listing could be shown to have skipped nothing.
         case unconfirmed
     }
 

@@ -4,14 +4,13 @@ import PoolctlPlan
 import Synchronization
 
 /// Listings of every pool, repeated until what they miss can be trusted as
-/// absent (issue 19). The first listing is the refresh; a second one, with
-/// other page boundaries, is taken only when the caller needs absence
-/// confirmed (a create, or a pool a saved plan depends on that the listing
-/// did not show) and the first listing was several pages.
+/// absent (issue 19). The first listing is the refresh; more, with other
+/// page boundaries, are taken only when the caller needs absence confirmed
+/// (a create, or a pool a saved plan depends on that the listing did not
+/// show) and the first listing was several pages.
 struct ConfirmedListing: Sendable {
     /// Own listings at most: enough for the churn `PoolSightings` expects
-    /// to see through; a server that ignores `pageSize` returns the same
-    /// boundaries every time, and more listings would not help.
+    /// to see through.
     static let maxListings = PoolSightings.maxListings
 
     var api: any CommsAPI

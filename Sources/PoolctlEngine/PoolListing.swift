@@ -7,8 +7,8 @@ import PoolctlModel
 /// (a create before the cursor shifts it forward) or skip one (a delete
 /// before the cursor shifts it back). So a listing keeps each id once and
 /// remembers where its page boundaries fell, and a pool missing from one
-/// listing counts as absent only when a second listing with other
-/// boundaries misses it too (`PoolSightings`).
+/// listing counts as absent only when a later listing shows that the first
+/// one skipped nothing at any of its boundaries (`PoolSightings`).
 public struct PoolListing: Sendable {
     /// Every pool seen, each id once, in the order first seen; a later
     /// sighting of the same id replaces the data (it is the fresher read).
@@ -20,12 +20,27 @@ public struct PoolListing: Sendable {
     public private(set) var pageLengths: [Int]
     /// Sightings of an id already seen: evidence that pages shifted.
     public private(set) var repeats: Int
+    /// The page boundaries where a pool could have been skipped: the last id
+    /// before each one and the first after it (nil after the last page when
+    /// that came back empty). A boundary where the next page began inside
+    /// the page before it is left out: pages shifted forward there, so the
+    /// next page covers everything after. nil when a page other than the
+    /// last came back empty, which leaves a boundary with no id before it.
+    public private(set) var openBoundaries: [Adjacency]?
+
+    /// Two ids with nothing between them, as one page showed them; `after`
+    /// nil stands for the end of the list.
+    public struct Adjacency: Hashable, Sendable {
+        public var before: String
+        public var after: String?
+    }
 
     public init(requestedPageSize: Int) {
         self.pools = []
         self.requestedPageSize = requestedPageSize
         self.pageLengths = []
         self.repeats = 0
+        self.openBoundaries = []
     }
 
     /// A listing made of pages already read (tests, or a single page).
@@ -35,8 +50,26 @@ public struct PoolListing: Sendable {
     }
 
     private var index: [String: Int] = [:]
+    /// Ids next to each other on one page.
+    private var adjacent: Set<Adjacency> = []
+    private var previousPage: Set<String> = []
+    private var previousLast: String?
 
     public mutating func append(page items: [SenderPool]) {
+        if !pageLengths.isEmpty {
+            if let before = previousLast {
+                if let first = items.first?.id {
+                    if !previousPage.contains(first) { openBoundaries?.append(Adjacency(before: before, after: first)) }
+                } else {
+                    openBoundaries?.append(Adjacency(before: before, after: nil))
+                }
+            } else {
+                openBoundaries = nil
+            }
+        }
+        for (left, right) in zip(items, items.dropFirst()) { adjacent.insert(Adjacency(before: left.id, after: right.id)) }
+        previousPage = Set(items.map(\.id))
+        previousLast = items.last?.id
         pageLengths.append(items.count)
         for pool in items {
             if let at = index[pool.id] {
@@ -68,6 +101,16 @@ public struct PoolListing: Sendable {
 
     public func contains(id: String) -> Bool { index[id] != nil }
 
+    /// Whether one page of this listing showed the two ids with nothing
+    /// between them (for the end of the list: its last page, not empty,
+    /// ended with `before`). A pool between them that existed when that
+    /// page was read would have been on it, because a page is a contiguous
+    /// slice of the list's order.
+    public func shows(_ pair: Adjacency) -> Bool {
+        guard let after = pair.after else { return previousLast == pair.before }
+        return adjacent.contains(Adjacency(before: pair.before, after: after))
+    }
+
     /// Reads every page with `pageSize`, following `pagination.next`, with
     /// the same filters on every page. A token that comes back stops paging
     /// with an error rather than looping.
@@ -95,21 +138,23 @@ public struct PoolListing: Sendable {
 }
 
 /// Everything several listings saw. A pool seen in any listing exists. A
-/// pool all of them missed counts as absent only when the listings make a
-/// skip of that pool improbable:
-/// - one listing that was a single page (nothing could shift in it); or
-/// - two listings with different page boundaries and no sign of shifting
-///   (no id repeated, no pool missed between two listings that both show
-///   it): a steady writer that hides a pool at one listing's boundary
-///   cannot hide it at the other's; or
-/// - when pages did shift, enough listings that the observed miss rate r
-///   (shift evidence per pool listed) leaves r^n <= `tolerance`.
+/// pool all of them missed counts as absent only when one listing provably
+/// skipped nothing (pages in a stable order, ids never reused):
+/// - it was a single page; or
+/// - nothing repeated in it, and later listings show every pool it showed.
+///   A skip needs more deletes than creates before the cursor between two
+///   pages; a create there with no delete would have repeated an id, and a
+///   delete removes a pool this listing had already shown, which no later
+///   listing can show again; or
+/// - at each of its page boundaries, the next page began inside the page
+///   before it, or a later listing showed the ids on either side of the
+///   boundary next to each other on one page: a pool skipped there sits
+///   between those two, so a page that shows them adjacent proves it gone.
+/// Two listings that merely differ in page size are not enough: while
+/// other users delete pools, pages of L and L-1 can skip the same pool.
 public struct PoolSightings: Sendable {
     /// Most listings any caller takes before giving up on confirmation.
     public static let maxListings = 10
-    /// The chance, estimated from the observed shifts, that every listing
-    /// skipped one given pool, below which a miss counts as absence.
-    public static let tolerance = 1e-4
 
     public private(set) var listings: [PoolListing] = []
 
@@ -132,38 +177,28 @@ public struct PoolSightings: Sendable {
         return order.map { latest[$0]! }
     }
 
-    /// Signs that pages shifted under writes: ids a listing returned twice,
-    /// plus pools a listing missed although a listing before it and one
-    /// after it both show them (ids are never reused, so it existed).
-    public var shiftEvidence: Int {
-        var evidence = listings.reduce(0) { $0 + $1.repeats }
-        guard listings.count >= 3 else { return evidence }
-        for middle in 1..<(listings.count - 1) {
-            let before = Set(listings[..<middle].flatMap { $0.pools.map(\.id) })
-            let after = Set(listings[(middle + 1)...].flatMap { $0.pools.map(\.id) })
-            evidence += before.intersection(after).filter { !listings[middle].contains(id: $0) }.count
+    /// Whether the listing at `at` provably skipped nothing, judged by the
+    /// listings after it.
+    public func skippedNothing(at: Int) -> Bool {
+        let listing = listings[at]
+        if listing.isSinglePage { return true }
+        let later = listings[(at + 1)...]
+        if listing.repeats == 0, listing.pools.allSatisfy({ pool in later.contains { $0.contains(id: pool.id) } }) {
+            return true
         }
-        return evidence
-    }
-
-    /// The observed chance that one listing skips a given pool.
-    public var missRate: Double {
-        let listed = listings.reduce(0) { $0 + $1.pools.count }
-        return listed == 0 ? 1 : min(1, Double(shiftEvidence) / Double(listed))
+        guard let open = listing.openBoundaries else { return false }
+        return open.allSatisfy { pair in later.contains { $0.shows(pair) } }
     }
 
     /// Whether what these listings missed can be trusted as absent.
     public var confirmsAbsence: Bool {
-        if listings.contains(where: \.isSinglePage) { return true }
-        guard Set(listings.map(\.effectivePageSize)).count >= 2 else { return false }
-        let evidence = shiftEvidence
-        if evidence == 0 { return true }
-        return pow(missRate, Double(listings.count)) <= Self.tolerance
+        listings.indices.contains { skippedNothing(at: $0) }
     }
 
     /// Whether one more listing could still confirm absence: fewer than
     /// `maxListings`, and not three listings that all kept the same
-    /// boundaries whatever `pageSize` asked (a server that ignores it).
+    /// boundaries whatever `pageSize` asked (a server that ignores it, where
+    /// only a pause in deletes could still confirm: not worth 10 listings).
     public var mayConfirmWithMoreListings: Bool {
         guard !confirmsAbsence, listings.count < Self.maxListings else { return false }
         return listings.count < 3 || Set(listings.map(\.effectivePageSize)).count >= 2
@@ -172,12 +207,12 @@ public struct PoolSightings: Sendable {
     /// Why absence is not confirmed, for a diagnostic; nil when it is.
     public var unconfirmedReason: String? {
         guard !confirmsAbsence, let latest = listings.last else { return nil }
-        if Set(listings.map(\.effectivePageSize)).count < 2 {
+        if listings.count >= 3, Set(listings.map(\.effectivePageSize)).count < 2 {
             return
-                "\(listings.count) listings of several pages each came back with the same page boundaries (\(latest.effectivePageSize) pools a page) whatever pageSize was asked, so a pool skipped by one could be skipped by all"
+                "\(listings.count) listings of several pages each came back with the same page boundaries (\(latest.effectivePageSize) pools a page) whatever pageSize was asked, and pools were deleted while they paged, so a pool skipped by one could be skipped by all"
         }
         return
-            "pages shifted under other writes in each of \(listings.count) listings (\(shiftEvidence) pools repeated or skipped, a miss rate of \(Int((missRate * 100).rounded()))%), so a pool all of them missed may still exist"
+            "no listing of \(listings.count) was shown by a later one to have skipped nothing (pools were deleted or pages shifted while they paged), so a pool all of them missed may still exist"
     }
 
     /// The page size for the next listing: one whose boundaries differ

@@ -29,9 +29,9 @@ public struct LeaseOptions: Sendable {
 ///
 /// Acquire: create the lease and wait for its operation, find it, list the
 /// pools until a listing shows it, and if that listing took several pages,
-/// list once more with other page boundaries (offset paging under other
-/// users' writes can skip a pool; two listings with different boundaries do
-/// not skip the same one). Then delete extra leases of this run (a create
+/// list again with other page boundaries until one listing is shown to have
+/// skipped nothing (offset paging under other users' writes can skip a
+/// pool; `PoolSightings`). Then delete extra leases of this run (a create
 /// whose outcome was unknown that did happen) and stale leases of the
 /// stack, and if any other live lease of the stack remains in either
 /// listing, delete ours and try again after a jittered backoff until
@@ -146,23 +146,22 @@ public struct StackLease: Sendable {
     }
 
     /// The leases of `stack`, live or not: what `unlock` shows. From one
-    /// listing when it was a single page; else from it and a second listing
+    /// listing when it was a single page; else from it and more listings
     /// with other page boundaries, as the rival check reads them (offset
-    /// paging under other users' writes can skip a lease; two listings with
-    /// different boundaries do not skip the same one).
+    /// paging under other users' writes can skip a lease; `PoolSightings`).
     public func leases(of stack: String) async throws -> [LeaseInfo] {
         let first = try await retrying { try await PoolListing.read(api) }
         return LeaseInfo.leases(of: stack, in: PoolSightings(try await withSecondListing(first)).pools)
     }
 
-    /// `first`, and a listing with other page boundaries when `first` took
-    /// several pages (`PoolSightings.confirmsAbsence`).
+    /// `first`, and more listings when `first` took several pages
+    /// (`PoolSightings.confirmsAbsence`).
     private func withSecondListing(_ first: PoolListing) async throws -> [PoolListing] {
         try await confirmingListings(first).listings
     }
 
     /// `first`, then listings with other boundaries until what they all
-    /// missed counts as absent, or no further listing could confirm it.
+    /// missed counts as absent, or `PoolSightings.maxListings` were taken.
     private func confirmingListings(_ first: PoolListing) async throws -> PoolSightings {
         var sightings = PoolSightings([first])
         while sightings.mayConfirmWithMoreListings {
@@ -327,8 +326,8 @@ public struct StackLease: Sendable {
 
     /// Listings that show our own lease: the rule is only safe on listings
     /// that already show completed creates. One listing when it was a single
-    /// page; else a second with other page boundaries, since paging under
-    /// other users' writes can skip a rival's lease.
+    /// page; else more with other page boundaries, since paging under other
+    /// users' writes can skip a rival's lease.
     private func listingsShowing(_ ownID: String, first: PoolListing?) async throws -> ([PoolListing], unconfirmed: String?) {
         var showing = first.flatMap { $0.contains(id: ownID) ? $0 : nil }
         var attempt = 0

@@ -57,10 +57,10 @@ public struct Workflow: Sendable {
     /// a selected key the stack does not have throws `TargetingError` before
     /// any member is read. `allowDestructive` lifts the guard for this plan.
     ///
-    /// A key the listing misses is a create only when a second listing with
-    /// other page boundaries misses it too (`PoolSightings`); `prior` holds
+    /// A key the listing misses is a create only when a later listing shows
+    /// that one of them skipped nothing (`PoolSightings`); `prior` holds
     /// listings already taken under the lease, which count as the first ones.
-    /// When boundaries cannot be made to differ, such a key is a conflict.
+    /// When no listing can be shown complete, such a key is a conflict.
     public func plan(
         desired: DesiredState, selection: KeySelection = KeySelection(), allowDestructive: Bool = false,
         prior: PoolSightings = PoolSightings()
@@ -156,8 +156,7 @@ public struct Workflow: Sendable {
     /// Re-reads every pool the plan depends on and compares it with the
     /// plan's fingerprints; also catches an owned pool that appeared under a
     /// key the plan would create. A key the plan creates must still have no
-    /// pool, confirmed by two listings with different page boundaries (as in
-    /// `plan`; `prior` holds listings already taken under the lease), and a
+    /// pool, confirmed as in `plan` (`PoolSightings`; `prior` holds listings already taken under the lease), and a
     /// pool the plan depends on that one listing missed is looked for again
     /// before it is called gone.
     public func checkSavedPlan(_ plan: Plan, prior: PoolSightings = PoolSightings()) async throws -> SavedPlanCheck {

@@ -27,9 +27,9 @@ public struct Planner: Sendable {
     public enum Absence: Sendable, Hashable {
         /// A key without a live pool is a create.
         case confirmed
-        /// Listings could not be made to disagree on their page boundaries:
-        /// a key without a live pool is a conflict, never a create. The
-        /// text says why, for the diagnostic.
+        /// No listing could be shown to have skipped nothing: a key without
+        /// a live pool is a conflict, never a create. The text says why, for
+        /// the diagnostic.
         case unconfirmed(String)
     }
 

@@ -112,11 +112,25 @@ private func createPlan(senders: [String]) -> Plan {
     }
 
     @Test func aCreateWhoseAbsenceCannotBeConfirmedIsNotRepeated() async {
-        // Multi-page listings whose pages the server always cuts at 2, whatever was asked: no two boundaries differ.
+        // Multi-page listings whose pages the server always cuts at 2, whatever was asked, while
+        // someone creates a pool before each listing and deletes it before the second page: every
+        // listing may have skipped one, and no two boundaries differ.
         let lost = APIError(kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", message: "connection reset")
+        let made = Mutex(0)
         let account = PagedAccount(
             pools: (0..<5).map { SenderPool(id: "comms_senderpool_f\($0)", name: "f", tags: [:], createdAt: "", updatedAt: "") },
-            maxPageSize: 2, ignoresPageSize: true)
+            maxPageSize: 2, ignoresPageSize: true,
+            churn: { offset, pools in
+                if offset == 0 {
+                    let n = made.withLock {
+                        $0 += 1
+                        return $0
+                    }
+                    pools.insert(SenderPool(id: "comms_senderpool_c\(n)", name: "c", tags: [:], createdAt: "", updatedAt: ""), at: 0)
+                } else if offset == 2 {
+                    pools.removeFirst()
+                }
+            })
         let api = FailingCreates(base: account, error: lost)
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: []))
         #expect(report.outcome == .partial)

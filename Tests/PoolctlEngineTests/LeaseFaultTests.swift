@@ -158,18 +158,22 @@ private func locker(_ api: ScriptedAPI, _ clock: ManualClock = ManualClock(autoA
     }
 
     @Test func listingsThatCannotRuleOutARivalWithdrawOurLeaseInsteadOfProceeding() async throws {
-        // Every listing repeats a pool (pages shifted) and keeps boundaries of 2 whatever is asked:
-        // no rival is seen, but none can be ruled out. With no lock timeout left, acquisition fails.
-        let shifted: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
-            (.listSenderPools(operationId: nil), .poolsPage([own, foreign], next: "t1")),
-            (.listSenderPools(operationId: nil), .pools([foreign])),
-        ]
+        // Every listing keeps boundaries of 2 whatever is asked, and the pool it showed next to
+        // ours is deleted before its second page (so that page may have skipped one): no rival
+        // is seen, but none can be ruled out. With no lock timeout left, acquisition fails.
+        func skipping(_ gone: Int) -> [(ScriptedAPI.Call, ScriptedAPI.Answer)] {
+            let deleted = pool("comms_senderpool_0\(gone)ffffffffffffffffffffffff", name: "theirs", tags: ["team": "c"])
+            return [
+                (.listSenderPools(operationId: nil), .poolsPage([own, deleted], next: "t1")),
+                (.listSenderPools(operationId: nil), .pools([foreign])),
+            ]
+        }
         let api = ScriptedAPI(
             [
                 (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
                 (.fetchOperation(op1), .operation(done)),
                 (.listSenderPools(operationId: op1), .pools([own])),
-            ] + shifted + shifted + shifted + [
+            ] + skipping(1) + skipping(2) + skipping(3) + [
                 (.fetchSenderPool(ownID), .pool(own)),
                 (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
             ])
