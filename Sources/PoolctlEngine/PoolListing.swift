@@ -20,27 +20,17 @@ public struct PoolListing: Sendable {
     public private(set) var pageLengths: [Int]
     /// Sightings of an id already seen: evidence that pages shifted.
     public private(set) var repeats: Int
-    /// The page boundaries where a pool could have been skipped: the last id
-    /// before each one and the first after it (nil after the last page when
-    /// that came back empty). A boundary where the next page began inside
-    /// the page before it is left out: pages shifted forward there, so the
-    /// next page covers everything after. nil when a page other than the
-    /// last came back empty, which leaves a boundary with no id before it.
-    public private(set) var openBoundaries: [Adjacency]?
-
-    /// Two ids with nothing between them, as one page showed them; `after`
-    /// nil stands for the end of the list.
-    public struct Adjacency: Hashable, Sendable {
-        public var before: String
-        public var after: String?
-    }
+    /// The ids of each page, in order.
+    public private(set) var pageIDs: [[String]]
+    /// The first page that repeated an id seen on an earlier page.
+    public private(set) var firstRepeatPage: Int?
 
     public init(requestedPageSize: Int) {
         self.pools = []
         self.requestedPageSize = requestedPageSize
         self.pageLengths = []
         self.repeats = 0
-        self.openBoundaries = []
+        self.pageIDs = []
     }
 
     /// A listing made of pages already read (tests, or a single page).
@@ -50,36 +40,23 @@ public struct PoolListing: Sendable {
     }
 
     private var index: [String: Int] = [:]
-    /// Ids next to each other on one page.
-    private var adjacent: Set<Adjacency> = []
-    private var previousPage: Set<String> = []
-    private var previousLast: String?
+    /// Where each id was seen: page and slot (the latest sighting).
+    private var placement: [String: (page: Int, slot: Int)] = [:]
 
     public mutating func append(page items: [SenderPool]) {
-        if !pageLengths.isEmpty {
-            if let before = previousLast {
-                if let first = items.first?.id {
-                    if !previousPage.contains(first) { openBoundaries?.append(Adjacency(before: before, after: first)) }
-                } else {
-                    openBoundaries?.append(Adjacency(before: before, after: nil))
-                }
-            } else {
-                openBoundaries = nil
-            }
-        }
-        for (left, right) in zip(items, items.dropFirst()) { adjacent.insert(Adjacency(before: left.id, after: right.id)) }
-        previousPage = Set(items.map(\.id))
-        previousLast = items.last?.id
-        pageLengths.append(items.count)
+        for (slot, pool) in items.enumerated() { placement[pool.id] = (pageIDs.count, slot) }
         for pool in items {
             if let at = index[pool.id] {
                 repeats += 1
+                if firstRepeatPage == nil { firstRepeatPage = pageIDs.count }
                 pools[at] = pool
             } else {
                 index[pool.id] = pools.count
                 pools.append(pool)
             }
         }
+        pageLengths.append(items.count)
+        pageIDs.append(items.map(\.id))
     }
 
     /// One response held the whole list, so paging could not skip or
@@ -101,14 +78,52 @@ public struct PoolListing: Sendable {
 
     public func contains(id: String) -> Bool { index[id] != nil }
 
-    /// Whether one page of this listing showed the two ids with nothing
-    /// between them (for the end of the list: its last page, not empty,
-    /// ended with `before`). A pool between them that existed when that
-    /// page was read would have been on it, because a page is a contiguous
-    /// slice of the list's order.
-    public func shows(_ pair: Adjacency) -> Bool {
-        guard let after = pair.after else { return previousLast == pair.before }
-        return adjacent.contains(Adjacency(before: pair.before, after: after))
+    /// The page boundaries where a pool could have been skipped: boundary
+    /// `i` lies between pages `i` and `i + 1`. A boundary where the next
+    /// page began inside the page before it (repeated one of its ids) is
+    /// left out: pages shifted forward there, so the next page covers
+    /// everything after. Nil when a page other than the last came back
+    /// empty, which leaves a boundary with nothing before it.
+    public var openBoundaries: [Int]? {
+        guard pageIDs.count > 1 else { return [] }
+        var open: [Int] = []
+        for i in 0..<(pageIDs.count - 1) {
+            let before = pageIDs[i]
+            if before.isEmpty { return nil }
+            if let first = pageIDs[i + 1].first, before.contains(first) { continue }
+            open.append(i)
+        }
+        return open
+    }
+
+    /// Whether this listing, taken after `earlier`, proves that `earlier`
+    /// hid nothing that still exists at its boundary `i`: one of its pages
+    /// shows a pool of `earlier`'s page `i` and, further on the same page, a
+    /// pool of its page `i + 1`. A pool skipped at that boundary sits
+    /// between every pool of page `i` and every pool of page `i + 1` (pages
+    /// are contiguous slices of the order), so if it still exists, that page
+    /// shows it. Any two will do, so pools deleted since (often the two at
+    /// the boundary) do not keep the boundary open. After an empty last
+    /// page, this listing's last page must show a pool of page `i`.
+    public func closes(boundary i: Int, of earlier: PoolListing) -> Bool {
+        let before = earlier.pageIDs[i]
+        let after = earlier.pageIDs[i + 1]
+        guard !after.isEmpty else {
+            guard let last = pageIDs.last, !last.isEmpty else { return false }
+            let shown = Set(last)
+            return before.contains(where: shown.contains)
+        }
+        // Per page of this listing: the first slot showing a pool of `before`.
+        var firstBefore: [Int: Int] = [:]
+        for id in before {
+            guard let (page, slot) = placement[id] else { continue }
+            firstBefore[page] = min(firstBefore[page] ?? slot, slot)
+        }
+        guard !firstBefore.isEmpty else { return false }
+        return after.contains { id in
+            guard let (page, slot) = placement[id], let start = firstBefore[page] else { return false }
+            return start < slot
+        }
     }
 
     /// Reads every page with `pageSize`, following `pagination.next`, with
@@ -139,17 +154,18 @@ public struct PoolListing: Sendable {
 
 /// Everything several listings saw. A pool seen in any listing exists. A
 /// pool all of them missed counts as absent only when one listing provably
-/// skipped nothing (pages in a stable order, ids never reused):
-/// - it was a single page; or
-/// - nothing repeated in it, and later listings show every pool it showed.
-///   A skip needs more deletes than creates before the cursor between two
-///   pages; a create there with no delete would have repeated an id, and a
-///   delete removes a pool this listing had already shown, which no later
-///   listing can show again; or
-/// - at each of its page boundaries, the next page began inside the page
-///   before it, or a later listing showed the ids on either side of the
-///   boundary next to each other on one page: a pool skipped there sits
-///   between those two, so a page that shows them adjacent proves it gone.
+/// skipped nothing (pages in a stable order, ids never reused): it was a
+/// single page, or each of its page boundaries is closed:
+/// - the next page began inside the page before it (it repeated an id); or
+/// - a later listing shows, on one page, a pool of the page before the
+///   boundary and further on a pool of the page after it: whatever still
+///   exists between them is on that page (`PoolListing.closes`); or
+/// - no id repeated up to that boundary, and later listings show every pool
+///   of the pages before it. A skip needs more deletes than creates before
+///   the cursor; a create there with no delete would have repeated an id,
+///   and a delete removes a pool this listing had already shown (or one
+///   created during it, which comes back to the same), which no later
+///   listing can show again.
 /// Two listings that merely differ in page size are not enough: while
 /// other users delete pools, pages of L and L-1 can skip the same pool.
 public struct PoolSightings: Sendable {
@@ -182,12 +198,19 @@ public struct PoolSightings: Sendable {
     public func skippedNothing(at: Int) -> Bool {
         let listing = listings[at]
         if listing.isSinglePage { return true }
-        let later = listings[(at + 1)...]
-        if listing.repeats == 0, listing.pools.allSatisfy({ pool in later.contains { $0.contains(id: pool.id) } }) {
-            return true
-        }
         guard let open = listing.openBoundaries else { return false }
-        return open.allSatisfy { pair in later.contains { $0.shows(pair) } }
+        if open.isEmpty { return true }
+        let later = listings[(at + 1)...]
+        guard !later.isEmpty else { return false }
+        // The last page whose pools, and every earlier page's, later
+        // listings all show, with no id repeated up to it.
+        var shownThrough = -1
+        for (page, ids) in listing.pageIDs.enumerated() {
+            if let repeated = listing.firstRepeatPage, repeated <= page { break }
+            guard ids.allSatisfy({ id in later.contains { $0.contains(id: id) } }) else { break }
+            shownThrough = page
+        }
+        return open.allSatisfy { i in i <= shownThrough || later.contains { $0.closes(boundary: i, of: listing) } }
     }
 
     /// Whether what these listings missed can be trusted as absent.

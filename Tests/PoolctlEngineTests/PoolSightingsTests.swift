@@ -49,6 +49,21 @@ struct PoolSightingsTests {
         #expect(sightings.unconfirmedReason == nil)
     }
 
+    @Test func poolsShownAgainCloseTheBoundariesBeforeThem() {
+        // Pages of 3 over 0...11; nothing changed while it paged, but 10 was deleted after.
+        let whole = Self.pages([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]], size: 3)
+        let after = Self.pages([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 11]], size: 3)
+        // Same boundaries, so no adjacency closes any; but every pool before the
+        // last boundary is shown again, and nothing repeated.
+        #expect(!(0..<3).contains { after.closes(boundary: $0, of: whole) })
+        #expect(PoolSightings([whole, after]).skippedNothing(at: 0))
+        // Here 4 is deleted after page 1, so page 2 skips 6: boundary 1 stays open.
+        let skipping = Self.pages([[0, 1, 2], [3, 4, 5], [7, 8, 9], [10, 11]], size: 3)
+        let later = Self.pages([[0, 1, 2], [3, 5, 6], [7, 8, 9], [10, 11]], size: 3)
+        #expect(!later.closes(boundary: 1, of: skipping))
+        #expect(!PoolSightings([skipping, later]).skippedNothing(at: 0))
+    }
+
     /// The case two page sizes alone get wrong: deletes land before the
     /// cursor during both listings, and pages of 7 and of 6 both skip pool
     /// 14, which still exists. Nothing repeats, so nothing looks shifted.
@@ -82,14 +97,25 @@ struct PoolSightingsTests {
         #expect(!PoolSightings([skipping, straddling]).skippedNothing(at: 0))
         // One that shows 13 and 15 on one page proves 14 is gone.
         let showing = Self.pages([[0, 1, 2, 4, 5], [6, 7, 8, 9, 10], [11, 12, 13, 15, 16], [17]], size: 5)
+        #expect(showing.closes(boundary: 1, of: skipping))
         #expect(PoolSightings([skipping, showing]).skippedNothing(at: 0))
+        // So does one where 13 and 15 are gone too, but 12 is followed by 16.
+        let thinner = Self.pages([[0, 1, 2, 4, 5], [6, 7, 8, 9, 10], [11, 12, 16, 17]], size: 5)
+        #expect(thinner.closes(boundary: 1, of: skipping))
+        // Or where 14 still sits between them: that page shows it.
+        let between = Self.pages([[0, 1, 2, 4, 5], [6, 7, 8, 9, 10], [11, 12, 14, 16, 17]], size: 5)
+        #expect(between.closes(boundary: 1, of: skipping))
+        #expect(PoolSightings([skipping, between]).pools.contains { $0.id == "comms_senderpool_14" })
+        // Not when the two are on different pages.
+        let split = Self.pages([[0, 1, 2, 4, 5], [6, 7, 8, 9, 10], [11, 12], [14, 16, 17]], size: 5)
+        #expect(!split.closes(boundary: 1, of: skipping))
     }
 
     @Test func aNextPageThatBeginsInsideThePreviousLeavesNoBoundaryOpen() {
         // Creates before the cursor shift every page forward by one: each page repeats the last id.
         let shifted = Self.pages([[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8]], size: 4)
         #expect(shifted.openBoundaries == [])
-        #expect(shifted.repeats == 2)
+        #expect(shifted.repeats == 2 && shifted.firstRepeatPage == 1)
         #expect(PoolSightings([shifted]).confirmsAbsence)
         // Repeats alone, with a boundary left open, prove nothing.
         let repeatedThenSkipped = Self.pages([[0, 1, 2, 3], [3, 4, 5, 6], [8, 9]], size: 4)
@@ -99,9 +125,10 @@ struct PoolSightingsTests {
     @Test func anEmptyLastPageLeavesTheEndOpenUntilALaterListingEndsThere() {
         // 2 deleted after page 1: the empty last page may have skipped a pool after 8.
         let endsEmpty = Self.pages([[0, 1, 2, 3], [4, 5, 6, 8], []], size: 4)
-        #expect(endsEmpty.openBoundaries?.last == .init(before: "comms_senderpool_8", after: nil))
+        #expect(endsEmpty.openBoundaries == [0, 1])
         let without2 = [0, 1, 3, 4, 5, 6, 8]
-        #expect(!PoolSightings([endsEmpty, Self.listing(without2 + [9], size: 4)]).confirmsAbsence)
+        // A later last page with no pool of page 1 proves nothing about what followed 8.
+        #expect(!PoolSightings([endsEmpty, Self.listing(without2 + [9, 10, 11, 12], size: 4)]).confirmsAbsence)
         #expect(PoolSightings([endsEmpty, Self.listing(without2, size: 4)]).confirmsAbsence)
         // An empty page before the last leaves a boundary with nothing before it.
         #expect(Self.pages([[0, 1], [], [2, 3]], size: 2).openBoundaries == nil)
