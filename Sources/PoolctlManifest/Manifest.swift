@@ -1,4 +1,5 @@
 import PoolctlModel
+import PoolctlYAML
 
 /// A value together with where it was written.
 public struct Located<Value: Sendable>: Sendable {
@@ -61,7 +62,7 @@ public struct PoolSpec: Sendable {
     public var tags: [(key: Located<String>, value: Located<String>)]
     public var tagsLocation: SourceLocation?
     /// Sender references (aliases or ids) in source order.
-    public var senders: [Located<String>]
+    public var senders: SenderReferences
     public var membership: Located<Membership>?
     public var protect: Located<Bool>?
     public var adopt: Located<String>?
@@ -72,8 +73,40 @@ public struct PoolSpec: Sendable {
     public init(key: Located<String>) {
         self.key = key
         self.tags = []
-        self.senders = []
+        self.senders = SenderReferences(file: key.location.file)
         self.ignoreTags = []
+    }
+}
+
+/// A pool's sender references (aliases or ids) in source order, each with
+/// its position. Stored as one string and 8 bytes of position per
+/// reference, with the file once: a `SourceLocation` each (its own copy of
+/// the path) made this list half of a large set's manifest (issue 20).
+public struct SenderReferences: Sendable, RandomAccessCollection {
+    public let file: String
+    private var values: [String] = []
+    private var marks: [Mark] = []
+
+    public init(file: String) {
+        self.file = file
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { values.count }
+
+    public subscript(position: Int) -> Located<String> {
+        let mark = marks[position]
+        return Located(values[position], at: SourceLocation(file: file, line: mark.line, column: mark.column))
+    }
+
+    public mutating func reserveCapacity(_ count: Int) {
+        values.reserveCapacity(count)
+        marks.reserveCapacity(count)
+    }
+
+    public mutating func append(_ value: String, at mark: Mark) {
+        values.append(value)
+        marks.append(mark)
     }
 }
 

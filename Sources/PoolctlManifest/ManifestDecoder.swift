@@ -315,21 +315,21 @@ struct ManifestDecoder {
         return result
     }
 
-    private mutating func senderList(_ node: YAMLNode) -> [Located<String>] {
+    private mutating func senderList(_ node: YAMLNode) -> SenderReferences {
+        var result = SenderReferences(file: file)
         guard case .sequence(let items, _) = node else {
             if !isNull(node) {
                 error("'senders' must be a list of sender aliases or ids, not \(node.kindDescription)", at: node.mark)
             }
-            return []
+            return result
         }
-        var result: [Located<String>] = []
         result.reserveCapacity(items.count)
         for item in items {
             guard case .scalar(let scalar) = item, !scalar.isNull else {
                 error("each sender must be an alias or a sender id, not \(item.kindDescription)", at: item.mark)
                 continue
             }
-            result.append(Located(scalar.text, at: location(scalar.mark)))
+            result.append(scalar.text, at: scalar.mark)
         }
         return result
     }

@@ -13,6 +13,8 @@ public struct SourceFiles: Sendable {
         contents[path] = bytes
     }
 
+    public func contains(_ path: String) -> Bool { contents[path] != nil }
+
     /// The text of a 1-based line, without its line break.
     public func line(_ number: Int, in path: String) -> String? {
         guard let bytes = contents[path], number >= 1 else { return nil }
@@ -83,41 +85,67 @@ public struct ManifestLoader: Sendable {
         var seen = Set<String>()
         files = files.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.path).inserted }
 
-        var contents: [(path: String, bytes: [UInt8])] = []
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                diagnostics.append(.error("cannot read '\(file)': permission denied or not a regular file"))
-                continue
-            }
-            contents.append((file, [UInt8](data)))
-        }
-        if contents.isEmpty, diagnostics.hasErrors {
-            return Result(manifest: Manifest(files: files), desired: nil, diagnostics: diagnostics.sorted(), sources: SourceFiles())
-        }
-        var result = load(contents: contents)
-        result.manifest.files = files
-        result.diagnostics = (diagnostics + result.diagnostics).sorted()
-        if diagnostics.hasErrors { result.desired = nil }
-        return result
+        return load(inputs: files.map { .disk($0) }, prior: diagnostics)
     }
 
     /// Loads a set from in-memory files, in the given order.
     public func load(contents: [(path: String, bytes: [UInt8])]) -> Result {
-        var diagnostics: [Diagnostic] = []
+        load(inputs: contents.map { .memory($0.path, $0.bytes) }, prior: [])
+    }
+
+    /// A file to read: from disk, or already in memory.
+    enum Input: Sendable {
+        case disk(String)
+        case memory(String, [UInt8])
+
+        var path: String {
+            switch self {
+            case .disk(let path), .memory(let path, _): return path
+            }
+        }
+    }
+
+    /// One file decoded. `bytes` is kept only for a file in memory or one
+    /// with diagnostics: a large set's text is otherwise dropped as soon as
+    /// its file is decoded, rather than held through the whole load (issue
+    /// 20); a later diagnostic in a dropped file reads it again.
+    struct DecodedFile: Sendable {
+        var documents: [ManifestDocument]
+        var diagnostics: [Diagnostic]
+        var complete: Bool
+        var bytes: [UInt8]?
+    }
+
+    private func load(inputs: [Input], prior: [Diagnostic]) -> Result {
+        var diagnostics = prior
         var sources = SourceFiles()
         var incomplete = false
-        var manifest = Manifest(files: contents.map(\.path))
-        // Files are parsed and decoded on all cores (libyaml alone is about a
-        // third of validate's time), then joined in the given order.
-        let decoded = Self.decodeAll(contents, parser: parser)
-        for ((file, bytes), (documents, fileDiagnostics, complete)) in zip(contents, decoded) {
-            sources.add(file, bytes)
-            incomplete = incomplete || !complete
-            manifest.documents += documents
-            diagnostics += fileDiagnostics
+        var manifest = Manifest(files: inputs.map(\.path))
+        // Files are read, parsed and decoded on all cores (libyaml alone is
+        // about a third of validate's time), then joined in the given order.
+        let decoded = Self.decodeAll(inputs, parser: parser)
+        var read = 0
+        for (input, file) in zip(inputs, decoded) {
+            guard let file else {
+                diagnostics.append(.error("cannot read '\(input.path)': permission denied or not a regular file"))
+                continue
+            }
+            read += 1
+            if let bytes = file.bytes { sources.add(input.path, bytes) }
+            incomplete = incomplete || !file.complete
+            manifest.documents += file.documents
+            diagnostics += file.diagnostics
+        }
+        if read == 0, diagnostics.hasErrors {
+            return Result(manifest: manifest, desired: nil, diagnostics: diagnostics.sorted(), sources: sources)
         }
         let (resolved, resolveDiagnostics) = ManifestResolver(incomplete: incomplete).resolve(manifest)
         diagnostics += resolveDiagnostics
+        // The text of files whose diagnostics came only now.
+        let located = Set(diagnostics.flatMap { [$0.location?.file] + $0.notes.map { $0.location?.file } }.compactMap { $0 })
+        for case .disk(let path) in inputs where located.contains(path) && !sources.contains(path) {
+            if let data = FileManager.default.contents(atPath: path) { sources.add(path, [UInt8](data)) }
+        }
         let desired = diagnostics.hasErrors ? nil : resolved
         return Result(manifest: manifest, desired: desired, diagnostics: diagnostics.sorted(), sources: sources)
     }
@@ -140,21 +168,34 @@ public struct ManifestLoader: Sendable {
         return (documents, diagnostics, !parsed.stoppedEarly && !decoder.skippedDocument)
     }
 
-    /// `decode` of every file, in parallel, results in the given order.
-    static func decodeAll(_ contents: [(path: String, bytes: [UInt8])], parser: YAMLParser) -> [(
-        documents: [ManifestDocument], diagnostics: [Diagnostic], complete: Bool
-    )] {
-        let results = DecodedFiles(count: contents.count)
-        if contents.count < 2 {
-            for (i, file) in contents.enumerated() { results.set(i, decode(file: file.path, bytes: file.bytes, parser: parser)) }
+    /// Reads and decodes every file, in parallel, results in the given
+    /// order; nil for a file that could not be read.
+    static func decodeAll(_ inputs: [Input], parser: YAMLParser) -> [DecodedFile?] {
+        let results = DecodedFiles(count: inputs.count)
+        if inputs.count < 2 {
+            for (i, input) in inputs.enumerated() { results.set(i, decodeOne(input, parser: parser)) }
         } else {
-            let files = DecodingInput(contents: contents)
-            DispatchQueue.concurrentPerform(iterations: contents.count) { i in
-                let file = files.contents[i]
-                results.set(i, decode(file: file.path, bytes: file.bytes, parser: parser))
+            DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
+                results.set(i, decodeOne(inputs[i], parser: parser))
             }
         }
         return results.all
+    }
+
+    private static func decodeOne(_ input: Input, parser: YAMLParser) -> DecodedFile? {
+        let bytes: [UInt8]
+        var keep = true
+        switch input {
+        case .memory(_, let contents):
+            bytes = contents
+        case .disk(let path):
+            guard let data = FileManager.default.contents(atPath: path) else { return nil }
+            bytes = [UInt8](data)
+            keep = false
+        }
+        let (documents, diagnostics, complete) = decode(file: input.path, bytes: bytes, parser: parser)
+        return DecodedFile(
+            documents: documents, diagnostics: diagnostics, complete: complete, bytes: keep || !diagnostics.isEmpty ? bytes : nil)
     }
 
     private func isDirectoryPath(_ path: String) -> Bool {
@@ -163,30 +204,24 @@ public struct ManifestLoader: Sendable {
     }
 }
 
-/// The files to decode, shared read-only by the workers of `decodeAll`.
-private struct DecodingInput: @unchecked Sendable {
-    let contents: [(path: String, bytes: [UInt8])]
-}
-
 /// Each file's decoding, written once per index by the workers of `decodeAll`.
 private final class DecodedFiles: @unchecked Sendable {
-    typealias Decoded = (documents: [ManifestDocument], diagnostics: [Diagnostic], complete: Bool)
     private let lock = NSLock()
-    private var results: [Decoded?]
+    private var results: [ManifestLoader.DecodedFile?]
 
     init(count: Int) {
         results = Array(repeating: nil, count: count)
     }
 
-    func set(_ i: Int, _ value: Decoded) {
+    func set(_ i: Int, _ value: ManifestLoader.DecodedFile?) {
         lock.lock()
         results[i] = value
         lock.unlock()
     }
 
-    var all: [Decoded] {
+    var all: [ManifestLoader.DecodedFile?] {
         lock.lock()
         defer { lock.unlock() }
-        return results.map { $0! }
+        return results
     }
 }

@@ -2,13 +2,26 @@
 ///
 /// Columns count Unicode scalars, as libyaml does, so a caret drawn under a
 /// line of text lands on the right character even after non-ASCII text.
+///
+/// Stored as two 32-bit numbers: every scalar of a manifest set carries one,
+/// millions of them in a large set (issue 20).
 public struct Mark: Sendable, Hashable, Comparable {
-    public var line: Int
-    public var column: Int
+    private var storedLine: Int32
+    private var storedColumn: Int32
+
+    public var line: Int {
+        get { Int(storedLine) }
+        set { storedLine = Int32(clamping: newValue) }
+    }
+
+    public var column: Int {
+        get { Int(storedColumn) }
+        set { storedColumn = Int32(clamping: newValue) }
+    }
 
     public init(line: Int, column: Int) {
-        self.line = line
-        self.column = column
+        self.storedLine = Int32(clamping: line)
+        self.storedColumn = Int32(clamping: column)
     }
 
     public static func < (lhs: Mark, rhs: Mark) -> Bool {

@@ -109,6 +109,7 @@ private struct TreeBuilder {
     var failed = false
 
     private var stack: [Frame] = []
+    private var interner = ScalarInterner()
     private var anchors: [String: (node: YAMLNode, weight: Int)] = [:]
     private var expanded = 0
     private var documentMark = Mark(line: 1, column: 1)
@@ -135,7 +136,7 @@ private struct TreeBuilder {
             documents.append(YAMLDocument(root: root, mark: documentMark))
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
-            let text = String(decoding: UnsafeBufferPointer(start: data.value, count: data.length), as: UTF8.self)
+            let text = interner.string(UnsafeBufferPointer(start: data.value, count: data.length))
             let tag = checkTag(data.tag, at: mark)
             let style: ScalarStyle
             switch data.style {
