@@ -174,6 +174,14 @@ public enum MemberPageScanner {
             var escaped = false
             var ascii = true
             while i < end {
+                // Eight bytes at a time past plain ASCII text: no quote,
+                // backslash, control byte or non-ASCII byte among them.
+                while i + 8 <= end {
+                    let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                    if Self.hasSpecialByte(word) { break }
+                    i += 8
+                }
+                guard i < end else { break }
                 let c = p[i]
                 if c == 0x22 {
                     i += 1
@@ -202,6 +210,20 @@ public enum MemberPageScanner {
                 i += 1
             }
             return nil
+        }
+
+        /// Whether any byte of `word` is `"`, `\\`, below 0x20 or above 0x7F
+        /// (the classic SWAR tests for a zero or a smaller byte).
+        @inline(__always)
+        static func hasSpecialByte(_ word: UInt64) -> Bool {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let zeroInQuote = (quote &- ones) & ~quote
+            let zeroInBackslash = (backslash &- ones) & ~backslash
+            let control = (word &- ones &* 0x20) & ~word
+            return ((zeroInQuote | zeroInBackslash | control) & highs) | (word & highs) != 0
         }
 
         func equals(_ key: (lowerBound: Int, count: Int, escaped: Bool), _ name: StaticString) -> Bool {

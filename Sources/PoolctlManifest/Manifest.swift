@@ -84,7 +84,8 @@ public struct PoolSpec: Sendable {
 /// the path) made this list half of a large set's manifest (issue 20).
 public struct SenderReferences: Sendable, RandomAccessCollection {
     public let file: String
-    private var values: [String] = []
+    /// The references as written, without their positions.
+    public private(set) var values: [String] = []
     private var marks: [Mark] = []
 
     public init(file: String) {
@@ -95,8 +96,12 @@ public struct SenderReferences: Sendable, RandomAccessCollection {
     public var endIndex: Int { values.count }
 
     public subscript(position: Int) -> Located<String> {
+        Located(values[position], at: location(at: position))
+    }
+
+    public func location(at position: Int) -> SourceLocation {
         let mark = marks[position]
-        return Located(values[position], at: SourceLocation(file: file, line: mark.line, column: mark.column))
+        return SourceLocation(file: file, line: mark.line, column: mark.column)
     }
 
     public mutating func reserveCapacity(_ count: Int) {

@@ -119,41 +119,55 @@ public struct ManifestResolver {
                 }
                 if spec.movedFrom != nil { moves.append(spec) }
 
-                var senders: [String] = []
-                senders.reserveCapacity(spec.senders.count)
-                var seen: [String: SourceLocation] = [:]
-                seen.reserveCapacity(spec.senders.count)
+                // Each reference resolved to a sender id, with its index in
+                // `spec.senders` (for positions, which only errors need).
+                var resolvedIDs: [(id: String, at: Int)] = []
+                resolvedIDs.reserveCapacity(spec.senders.count)
                 var shownAliases: [String: String] = [:]
-                for reference in spec.senders {
+                for (at, reference) in spec.senders.values.enumerated() {
                     let id: String
-                    if let target = aliases[reference.value] {
+                    if !aliases.isEmpty, let target = aliases[reference] {
                         id = target.value
-                        shownAliases[id] = reference.value
-                    } else if APIFormat.isSenderID(reference.value) {
-                        id = reference.value
-                    } else if reference.value.hasPrefix(APIFormat.senderPrefix) {
-                        error(SenderReference.invalidIDMessage(reference.value), at: reference.location)
+                        shownAliases[id] = reference
+                    } else if APIFormat.isSenderID(reference) {
+                        id = reference
+                    } else if reference.hasPrefix(APIFormat.senderPrefix) {
+                        error(SenderReference.invalidIDMessage(reference), at: spec.senders.location(at: at))
                         continue
                     } else if incomplete {
                         continue
-                    } else if let nearest = Suggestion.nearest(to: reference.value, in: aliases.keys) {
-                        error("unknown sender alias '\(reference.value)'; did you mean '\(nearest)'?", at: reference.location)
+                    } else if let nearest = Suggestion.nearest(to: reference, in: aliases.keys) {
+                        error("unknown sender alias '\(reference)'; did you mean '\(nearest)'?", at: spec.senders.location(at: at))
                         continue
                     } else {
                         error(
-                            "unknown sender alias '\(reference.value)': define it in a top-level 'senders' table, or use a sender id",
-                            at: reference.location)
+                            "unknown sender alias '\(reference)': define it in a top-level 'senders' table, or use a sender id",
+                            at: spec.senders.location(at: at))
                         continue
                     }
-                    if let first = seen[id] {
-                        let via = reference.value == id ? "" : " (alias '\(reference.value)')"
-                        error(
-                            "sender \(id)\(via) is listed twice in pool '\(spec.key.value)'; first listed at line \(first.line), column \(first.column)",
-                            at: reference.location, notes: [.init(message: "first listed here", location: first)])
-                        continue
+                    resolvedIDs.append((id, at))
+                }
+                // Ids in strictly ascending order are distinct: the usual case, a
+                // comparison each instead of a hash table of every reference.
+                var senders: [String] = []
+                senders.reserveCapacity(resolvedIDs.count)
+                if zip(resolvedIDs, resolvedIDs.dropFirst()).allSatisfy({ $0.id < $1.id }) {
+                    senders = resolvedIDs.map(\.id)
+                } else {
+                    var firstAt: [String: Int] = [:]
+                    for (id, at) in resolvedIDs {
+                        if let first = firstAt[id] {
+                            let written = spec.senders.values[at]
+                            let via = written == id ? "" : " (alias '\(written)')"
+                            let firstLocation = spec.senders.location(at: first)
+                            error(
+                                "sender \(id)\(via) is listed twice in pool '\(spec.key.value)'; first listed at line \(firstLocation.line), column \(firstLocation.column)",
+                                at: spec.senders.location(at: at), notes: [.init(message: "first listed here", location: firstLocation)])
+                            continue
+                        }
+                        firstAt[id] = at
+                        senders.append(id)
                     }
-                    seen[id] = reference.location
-                    senders.append(id)
                 }
 
                 var tags: [String: String] = [:]

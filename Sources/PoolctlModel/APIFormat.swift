@@ -10,12 +10,19 @@ public enum APIFormat {
 
     /// `^PREFIX[0-7][a-hjkmnpqrstv-z0-9]{25,34}$`
     public static func isID(_ text: String, prefix: String) -> Bool {
-        let utf8 = text.utf8
-        guard utf8.count >= prefix.utf8.count + 26, utf8.count <= prefix.utf8.count + 35 else { return false }
-        guard utf8.starts(with: prefix.utf8) else { return false }
-        var rest = utf8.dropFirst(prefix.utf8.count)
-        guard let first = rest.popFirst(), (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(first) else { return false }
-        return rest.allSatisfy(isCrockfordLower)
+        var text = text
+        var prefix = prefix
+        // Over contiguous UTF-8: the generic `utf8` views cost more than the check.
+        return text.withUTF8 { bytes in
+            prefix.withUTF8 { head in
+                guard bytes.count >= head.count + 26, bytes.count <= head.count + 35 else { return false }
+                for k in 0..<head.count where bytes[k] != head[k] { return false }
+                let first = bytes[head.count]
+                guard first >= UInt8(ascii: "0"), first <= UInt8(ascii: "7") else { return false }
+                for k in (head.count + 1)..<bytes.count where !isCrockfordLower(bytes[k]) { return false }
+                return true
+            }
+        }
     }
 
     public static func isSenderID(_ text: String) -> Bool { isID(text, prefix: senderPrefix) }

@@ -233,9 +233,13 @@ public struct PoolFingerprint: Sendable, Hashable {
     public static func digest(of pool: LivePool) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func feed(_ text: String) {
-            for byte in text.utf8 {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01b3
+            var text = text
+            // Over the contiguous UTF-8: a byte at a time through `utf8` was most of this.
+            text.withUTF8 { bytes in
+                for byte in bytes {
+                    hash ^= UInt64(byte)
+                    hash = hash &* 0x0000_0100_0000_01b3
+                }
             }
             hash ^= 0x1F
             hash = hash &* 0x0000_0100_0000_01b3

@@ -1,7 +1,8 @@
 import Foundation
-import PoolctlAPI
 import PoolctlModel
 import Testing
+
+@testable import PoolctlAPI
 
 /// `MemberPageScanner` must agree with `JSONDecoder` (`PoolMemberList`) on
 /// every page it accepts, and must refuse (nil, never crash) what is not
@@ -86,6 +87,28 @@ import Testing
             #expect(scanned == Self.reference(bytes), "\(String(decoding: bytes, as: UTF8.self))")
         }
         #expect(accepted > 100)
+    }
+
+    /// The eight-bytes-at-a-time string scan stops at exactly the bytes the
+    /// byte loop must see: every byte value, at every position of a word.
+    @Test func theWordScanStopsAtEverySpecialByte() {
+        for position in 0..<8 {
+            for value in 0...255 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                bytes[position] = UInt8(value)
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                let special = value == 0x22 || value == 0x5C || value < 0x20 || value > 0x7F
+                #expect(MemberPageScanner.Scanner.hasSpecialByte(word) == special, "byte \(value) at \(position)")
+            }
+        }
+        // Several at once, and a quote right after a zero-like byte.
+        let mixed: [UInt8] = [0x41, 0x00, 0x22, 0x7F, 0x5C, 0x20, 0x80, 0x21]
+        #expect(MemberPageScanner.Scanner.hasSpecialByte(mixed.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }))
+        let plain = Array("0123456789abcdefghijklmnopqrstuvwxyz ~!#$%&'()*+,-./:;<=>?@[]^_`{|}".utf8)
+        for start in 0...(plain.count - 8) {
+            let word = Array(plain[start..<start + 8]).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            #expect(!MemberPageScanner.Scanner.hasSpecialByte(word))
+        }
     }
 }
 
