@@ -47,7 +47,7 @@ struct ConfirmedListing: Sendable {
         let absence: Planner.Absence = sightings.unconfirmedReason.map { .unconfirmed($0) } ?? .confirmed
         return Result(
             sightings: sightings, listings: listings, pools: sightings.pools, absence: absence,
-            confirmationCalls: latest.isSinglePage ? 0 : latest.pageLengths.count)
+            confirmationCalls: latest.isSinglePage ? 0 : latest.pageIDs.count)
     }
 }
 

@@ -17,7 +17,7 @@ public struct PoolListing: Sendable {
     public var requestedPageSize: Int
     /// Items each page returned, in order. The server may cap pages below
     /// the size asked for, so boundaries come from what it returned.
-    public private(set) var pageLengths: [Int]
+    public var pageLengths: [Int] { pageIDs.map(\.count) }
     /// Sightings of an id already seen: evidence that pages shifted.
     public private(set) var repeats: Int
     /// The ids of each page, in order.
@@ -28,7 +28,6 @@ public struct PoolListing: Sendable {
     public init(requestedPageSize: Int) {
         self.pools = []
         self.requestedPageSize = requestedPageSize
-        self.pageLengths = []
         self.repeats = 0
         self.pageIDs = []
     }
@@ -55,18 +54,17 @@ public struct PoolListing: Sendable {
                 pools.append(pool)
             }
         }
-        pageLengths.append(items.count)
         pageIDs.append(items.map(\.id))
     }
 
     /// One response held the whole list, so paging could not skip or
     /// repeat anything in it.
-    public var isSinglePage: Bool { pageLengths.count <= 1 }
+    public var isSinglePage: Bool { pageIDs.count <= 1 }
 
     /// The page length the server actually used: the first page's when
     /// another page followed it; a lone page says nothing about a cap, so
     /// it stands for the size asked (and a listing after it stays one page).
-    public var effectivePageSize: Int { pageLengths.count > 1 ? pageLengths[0] : requestedPageSize }
+    public var effectivePageSize: Int { pageIDs.count > 1 ? pageIDs[0].count : requestedPageSize }
 
     /// A page size whose boundaries differ from this listing's: one less
     /// than the length the server used (one more when that is 1). With
@@ -109,9 +107,7 @@ public struct PoolListing: Sendable {
         let before = earlier.pageIDs[i]
         let after = earlier.pageIDs[i + 1]
         guard !after.isEmpty else {
-            guard let last = pageIDs.last, !last.isEmpty else { return false }
-            let shown = Set(last)
-            return before.contains(where: shown.contains)
+            return before.contains { placement[$0]?.page == pageIDs.count - 1 }
         }
         // Per page of this listing: the first slot showing a pool of `before`.
         var firstBefore: [Int: Int] = [:]

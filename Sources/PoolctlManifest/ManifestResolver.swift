@@ -150,10 +150,10 @@ public struct ManifestResolver {
                 // Ids in strictly ascending order are distinct: the usual case, a
                 // comparison each instead of a hash table of every reference.
                 var senders: [String] = []
-                senders.reserveCapacity(resolvedIDs.count)
                 if zip(resolvedIDs, resolvedIDs.dropFirst()).allSatisfy({ $0.id < $1.id }) {
                     senders = resolvedIDs.map(\.id)
                 } else {
+                    senders.reserveCapacity(resolvedIDs.count)
                     var firstAt: [String: Int] = [:]
                     for (id, at) in resolvedIDs {
                         if let first = firstAt[id] {

@@ -15,8 +15,7 @@ public enum APIFormat {
         // Over contiguous UTF-8: the generic `utf8` views cost more than the check.
         return text.withUTF8 { bytes in
             prefix.withUTF8 { head in
-                guard bytes.count >= head.count + 26, bytes.count <= head.count + 35 else { return false }
-                for k in 0..<head.count where bytes[k] != head[k] { return false }
+                guard bytes.count >= head.count + 26, bytes.count <= head.count + 35, bytes.starts(with: head) else { return false }
                 let first = bytes[head.count]
                 guard first >= UInt8(ascii: "0"), first <= UInt8(ascii: "7") else { return false }
                 for k in (head.count + 1)..<bytes.count where !isCrockfordLower(bytes[k]) { return false }

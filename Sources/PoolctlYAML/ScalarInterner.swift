@@ -54,25 +54,7 @@ struct ScalarInterner {
     /// never matches, so it is simply not shared).
     private static func equal(_ text: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var text = text
-        return text.withUTF8 { stored in
-            stored.count == bytes.count
-                && (bytes.count == 0 || memcmpEqual(stored.baseAddress!, bytes.baseAddress!, bytes.count))
-        }
-    }
-
-    private static func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        var i = 0
-        while i + 8 <= count {
-            let x = UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self)
-            let y = UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self)
-            if x != y { return false }
-            i += 8
-        }
-        while i < count {
-            if a[i] != b[i] { return false }
-            i += 1
-        }
-        return true
+        return text.withUTF8 { $0.elementsEqual(bytes) }
     }
 
     /// A multiply-xorshift hash over 8-byte words: not for hostile keys
