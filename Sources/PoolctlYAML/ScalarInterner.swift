@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One `String` per distinct scalar text in a stream.
 ///
 /// A manifest set lists the same sender id in many pools, and the same keys
@@ -53,8 +59,13 @@ struct ScalarInterner {
     /// Whether `text` is exactly `bytes` (a text that decoding repaired
     /// never matches, so it is simply not shared).
     private static func equal(_ text: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        // `memcmp`, not `elementsEqual`: the generic loop was 6% of validate's CPU.
         var text = text
-        return text.withUTF8 { $0.elementsEqual(bytes) }
+        return text.withUTF8 { stored in
+            guard stored.count == bytes.count else { return false }
+            guard let a = stored.baseAddress, let b = bytes.baseAddress else { return true }
+            return memcmp(a, b, bytes.count) == 0
+        }
     }
 
     /// A multiply-xorshift hash over 8-byte words: not for hostile keys

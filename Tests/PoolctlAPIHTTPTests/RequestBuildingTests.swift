@@ -117,3 +117,18 @@ import Testing
             json(.updateSenderPool(id: pool, UpdateSenderPoolRequest(name: "N", tags: ["k": "v"]))) == #"{"name":"N","tags":{"k":"v"}}"#)
     }
 }
+
+/// Header names match ignoring ASCII case only (RFC 9110 5.1).
+struct HeaderNameTests {
+    @Test(arguments: [
+        ("Retry-After", "retry-after", true), ("Date", "DATE", true), ("date", "Date", true),
+        ("Date", "Dates", false), ("Date", "Data", false),
+        // Bytes that differ only in bit 0x20 but are not letters.
+        ("@", "`", false), ("[", "{", false), ("X-1", "X-\u{11}", false),
+    ])
+    func matchesIgnoringASCIICaseOnly(_ a: String, _ b: String, _ same: Bool) {
+        #expect(TransportResponse.sameName(a, b) == same)
+        let response = TransportResponse(status: 200, headers: [(name: a, value: "v")], body: Data())
+        #expect((response.header(b) == "v") == same)
+    }
+}

@@ -6,7 +6,7 @@ import Testing
 @testable import PoolctlAPIHTTP
 
 /// The shared scheduler on a manual clock: its waits are recorded, never slept.
-@Suite struct RequestSchedulerTests {
+@Suite(.timeLimit(.minutes(1))) struct RequestSchedulerTests {
     @Test func aCapSpacesRequestsEvenly() async throws {
         let clock = ManualClock()
         let scheduler = RequestScheduler(settings: .init(maxInFlight: 4, maxRPS: 2), clock: clock.clock)
@@ -33,24 +33,63 @@ import Testing
         #expect(clock.sleeps == [.milliseconds(100), .seconds(3)])
     }
 
-    @Test func withoutACapTheRateStartsSlowGrowsFastAndHalvesOnTheFirst429() async throws {
+    @Test func withoutACapTheWindowStartsAtTwoAndGrowsByOnePerAnswer() async throws {
         let clock = ManualClock()
-        let scheduler = RequestScheduler(settings: .init(maxInFlight: 64), clock: clock.clock)
-        #expect(scheduler.rate == 10)
-        for _ in 0..<10 {
+        let scheduler = RequestScheduler(settings: .init(maxInFlight: 16), clock: clock.clock)
+        #expect(scheduler.rate == nil)
+        #expect(scheduler.inFlightLimit == 2)
+        try await scheduler.start()
+        try await scheduler.start()
+        // A third waits for a slot: two are in flight.
+        let third = Task { try await scheduler.start() }
+        while scheduler.waitingCount == 0 { await Task.yield() }
+        // One answer frees a slot and widens the window: the waiter starts,
+        // and a fourth request starts at once.
+        scheduler.finished(.answered)
+        try await third.value
+        #expect(scheduler.inFlightLimit == 3)
+        try await scheduler.start()
+        #expect(scheduler.waitingCount == 0)
+        for _ in 0..<3 { scheduler.finished(.answered) }
+        #expect(scheduler.inFlightLimit == 6)
+        // Growth stops at maxInFlight; nothing ever waited on the clock.
+        for _ in 0..<40 {
             try await scheduler.start()
             scheduler.finished(.answered)
         }
-        // 10% more per answer: 10 * 1.1^10.
-        let grown = try #require(scheduler.rate)
-        #expect(abs(grown - 10 * pow(1.1, 10)) < 0.001)
+        #expect(scheduler.inFlightLimit == 16)
+        #expect(clock.sleeps.isEmpty)
+    }
+
+    @Test func sequentialRequestsNeverWaitDuringSlowStart() async throws {
+        let clock = ManualClock()
+        let scheduler = RequestScheduler(settings: .init(maxInFlight: 16), clock: clock.clock)
+        for _ in 0..<5 {
+            try await scheduler.start()
+            clock.advance(by: .milliseconds(10))
+            scheduler.finished(.answered)
+        }
+        #expect(clock.sleeps.isEmpty)
+    }
+
+    @Test func theFirst429EndsSlowStartAtHalfTheRateItReached() async throws {
+        let clock = ManualClock()
+        let scheduler = RequestScheduler(settings: .init(maxInFlight: 64), clock: clock.clock)
+        // 10 answered within a second, then an 11th draws a 429.
+        for _ in 0..<10 {
+            try await scheduler.start()
+            clock.advance(by: .milliseconds(50))
+            scheduler.finished(.answered)
+        }
         try await scheduler.start()
         scheduler.finished(.rateLimited(retryAfter: nil))
-        #expect(scheduler.rate == grown / 2)
-        // No more slow start: answers no longer grow the rate by 10%.
+        // 11 requests started in the last second: the rate becomes half of that...
+        #expect(scheduler.rate == 5.5)
+        #expect(scheduler.inFlightLimit == 64)
+        // ...and answers no longer widen a window or double anything.
         try await scheduler.start()
         scheduler.finished(.answered)
-        #expect((scheduler.rate ?? 0) < grown / 2 * 1.1)
+        #expect((scheduler.rate ?? 0) < 5.5 * 1.1)
     }
 
     @Test func theRateClimbsBackFastToJustUnderTheGrantedRateThenProbesSlowly() async throws {
