@@ -62,7 +62,8 @@ public final class RequestScheduler: Sendable {
         var inFlight = 0
         var waiting: [CheckedContinuation<Void, Never>] = []
         /// When the last 2 s of requests were answered (not with a 429): the
-        /// rate the server actually granted, the ceiling a 429 reveals.
+        /// rate the server actually granted (over the last second), the
+        /// ceiling a 429 reveals.
         /// Oldest first, so expiry drops from the front: a scan of the whole
         /// window on every answer was 5% of a 10,000-request plan's CPU.
         var answered: Deque<Duration> = []
@@ -93,6 +94,8 @@ public final class RequestScheduler: Sendable {
     public var inFlightLimit: Int { state.withLock { limit($0) } }
     /// Requests waiting for a slot.
     var waitingCount: Int { state.withLock { $0.waiting.count } }
+    /// The rate the last 429 showed the server grants.
+    var ceiling: Double? { state.withLock { $0.ceiling } }
 
     private func limit(_ state: State) -> Int {
         state.slowStart ? min(state.window, settings.maxInFlight) : settings.maxInFlight
@@ -172,11 +175,20 @@ public final class RequestScheduler: Sendable {
                 if state.pausedUntil <= now {
                     state.slowStart = false
                     let current = state.rate ?? Double(max(state.recent.count, 1))
-                    // What the server granted over the last 2 s (or since the first answer).
+                    // What the server granted over the last second, since the first
+                    // answer and since the last pause ended. Time the client spent
+                    // paused or not yet sending granted nothing: counting it set the
+                    // ceiling below the real limit, where recovery only creeps
+                    // (+0.05/s a second). An estimate above the limit costs one more
+                    // 429 and is then measured again.
                     var ceiling = current
-                    if let first = state.firstAnswer, !state.answered.isEmpty {
-                        let window = max(0.5, Self.seconds(min(now - first, .seconds(2))))
-                        ceiling = min(current, Double(state.answered.count) / window)
+                    if let first = state.firstAnswer {
+                        let since = max(first, state.pausedUntil, now - .seconds(1))
+                        let granted = state.answered.reversed().prefix { $0 >= since }.count
+                        if granted > 0 {
+                            let window = max(0.1, Self.seconds(now - since))
+                            ceiling = min(current, Double(granted) / window)
+                        }
                     }
                     state.ceiling = max(settings.minRPS, ceiling)
                     state.rate = max(settings.minRPS, min(current / 2, ceiling))

@@ -118,6 +118,33 @@ import Testing
         #expect((scheduler.rate ?? 0) < 19.5)
     }
 
+    @Test func theCeilingCountsOnlyTheTimeSinceThePauseEnded() async throws {
+        let clock = ManualClock()
+        let scheduler = RequestScheduler(settings: .init(maxInFlight: 1, maxRPS: 20), clock: clock.clock)
+        for _ in 0..<40 {
+            try await scheduler.start()
+            scheduler.finished(.answered)
+        }
+        try await scheduler.start()
+        scheduler.finished(.rateLimited(retryAfter: .seconds(1)))
+        #expect(scheduler.ceiling == 20)
+        // After the 1 s pause, 10 answers at the recovering rate, then a 429.
+        let pauseEnds = clock.now + .seconds(1)
+        for _ in 0..<10 {
+            try await scheduler.start()
+            scheduler.finished(.answered)
+        }
+        let rate = try #require(scheduler.rate)
+        try await scheduler.start()
+        let elapsed = RequestScheduler.seconds(clock.now - pauseEnds)
+        scheduler.finished(.rateLimited(retryAfter: .seconds(1)))
+        // The answers over the time since the pause: counting the paused
+        // second too would have put it near 10 / (1 + elapsed).
+        let ceiling = try #require(scheduler.ceiling)
+        #expect(abs(ceiling - min(rate, 10 / elapsed)) < 0.5, "ceiling \(ceiling), rate \(rate), \(elapsed) s")
+        #expect(ceiling > 10 / (1 + elapsed) + 2)
+    }
+
     @Test func slotsBoundRequestsInFlight() async throws {
         let scheduler = RequestScheduler(settings: .init(maxInFlight: 1), clock: ManualClock().clock)
         try await scheduler.start()
