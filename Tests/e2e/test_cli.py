@@ -270,8 +270,12 @@ def apply_under_a_rate_limit_of_5_converges_in_one_run():
         one_pool_per_key(emu.state(), "rate", keys)
         statuses = emu.requests()["byStatus"]
         total = sum(statuses.values())
-        # The scheduler prevents 429s rather than retrying them.
-        assert statuses.get("429", 0) <= 0.1 * total, statuses
+        # The scheduler prevents 429s rather than retrying them: beyond slow
+        # start's one probe into the unknown limit (at most a window of
+        # --parallelism, 16, in flight when the first 429 comes back), at
+        # most 10% of the calls draw one.
+        assert statuses.get("429", 0) <= 16 + 0.1 * total, statuses
+        assert statuses.get("429", 0) < total / 2, statuses
         assert emu.run("plan", m, "--detailed-exitcode").returncode == 0
     finally:
         emu.stop()
