@@ -73,12 +73,23 @@ public struct Workflow: Sendable {
             let owned = pools.compactMap { pool in Ownership(tags: pool.tags).flatMap { $0.stack == desired.stack ? $0.key : nil } }
             return try selection.resolve(declared: desired.pools.map(\.key), owned: owned, moves: moves)
         }
-        // Whether the plan would create: a member-less plan is enough to tell.
+        // Whether the plan would create: a plan without members on either
+        // side is enough to tell (whether a key has a pool does not depend on
+        // senders), and it skips diffing every declared sender against none,
+        // 0.15 s of a 5,000-pool plan before its first member read.
+        let shapes = DesiredState(
+            stack: desired.stack, prune: desired.prune,
+            pools: desired.pools.map { pool in
+                var shape = pool
+                shape.senders = []
+                shape.aliases = [:]
+                return shape
+            }, guardPolicy: desired.guardPolicy)
         let read = try await ConfirmedListing(api: api).read(prior: prior) { pools in
             // A selection this listing cannot resolve throws below, once the listings are done.
             let targeting: Targeting?
             do { targeting = try resolveTargeting(pools) } catch { return false }
-            return Planner().plan(desired: desired, live: Self.liveWithoutMembers(pools), targeting: targeting).changes
+            return Planner().plan(desired: shapes, live: Self.liveWithoutMembers(pools), targeting: targeting).changes
                 .contains { $0.action == .create }
         }
         let pools = read.pools
