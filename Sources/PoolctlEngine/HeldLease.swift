@@ -167,7 +167,7 @@ public final class HeldLease: Sendable {
 
     /// Stops renewing and deletes the lease, after a GET shows it still
     /// carries our tag value; a lease already gone (404) counts as released.
-    /// Transient failures are retried with backoff for `releaseDeadline`,
+    /// Transient failures and 409s are retried with backoff for `releaseDeadline`,
     /// then it throws `LeaseReleaseFailed`. Safe to call more than once, and
     /// from a cancelled task: the delete still goes out. A lease a renewal
     /// found deleted (`LeaseLost.Reason.deleted`) is not looked up again,
@@ -199,9 +199,13 @@ public final class HeldLease: Sendable {
                 // Someone else's pool under our id cannot happen; never delete it.
                 break
             } catch {
-                let transient = (error as? APIError)?.isTransient ?? false
+                // A 409 is an operation still running on the lease (a renewal
+                // whose answer was lost, or a create that just completed on a
+                // fast run): wait it out like a transient failure, or the
+                // stack stays locked for a whole TTL.
+                let retryable = (error as? APIError).map { $0.isTransient || $0.isConflict } ?? false
                 let pause = wait * (0.5 + random())
-                guard transient, clock.now() + pause < deadline else {
+                guard retryable, clock.now() + pause < deadline else {
                     throw LeaseReleaseFailed(stack: stack, poolID: poolID, expiresAt: expiresAt, error: "\(error)")
                 }
                 try? await clock.sleep(pause)

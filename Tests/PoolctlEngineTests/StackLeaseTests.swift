@@ -340,6 +340,29 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         #expect(api.unanswered == 0)
     }
 
+    @Test func releaseWaitsOutAnOperationStillRunningOnTheLease() async throws {
+        let busy = APIError(
+            kind: .http, method: "DELETE", path: "/v1/SenderPools/\(leaseA)", status: 409, code: 20409,
+            message: "SenderPool has operation in progress")
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownA])),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
+                (.deleteSenderPool(leaseA), .error(busy)),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
+                (.deleteSenderPool(leaseA), .error(busy)),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+        let events = Events()
+        let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA)
+        try await held.release()
+        #expect(api.unanswered == 0)
+        #expect(events.all.contains(.released(poolID: leaseA)))
+        #expect(!events.all.contains { if case .releaseFailed = $0 { true } else { false } })
+    }
+
     @Test func aDeletedLeaseIsLostAtTheNextRenewal() async throws {
         let api = ScriptedAPI(
             created(nameA, op: op1, pool: ownA) + [
