@@ -23,7 +23,7 @@ struct APIOptions: ParsableArguments {
     @Option(
         name: .customLong("max-rps"),
         help: ArgumentHelp(
-            "Requests per second at most. Without it the rate adapts to the server: a 429 halves it and pauses every request for Retry-After.",
+            "Requests per second at most. Without it requests start 2 at a time, one more per answer up to --parallelism, until the server's first 429; then a 429 halves the rate and pauses every request for Retry-After.",
             valueName: "rate"))
     var maxRPS: Double?
 
