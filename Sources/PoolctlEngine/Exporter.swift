@@ -44,7 +44,10 @@ extension Workflow {
         }
         let order = outline.pools.map { $0.adopt ?? ownedIDs[$0.key] ?? "" }
         var next = 0
-        try await Refresher(api: api, parallelism: parallelism).forEachPoolInOrder(of: order) { _, members in
+        // The refresh's width (`--parallelism`), not the apply's pools at once
+        // (1,024): the read-ahead window is twice it, and at 1,024 a late pool
+        // held up to 2,048 pools' members (110 MiB at 5,000 x 300).
+        try await refresher.forEachPoolInOrder(of: order) { _, members in
             var pool = outline.pools[next]
             next += 1
             pool.senders = members.map(\.id)

@@ -221,7 +221,7 @@ public struct Workflow: Sendable {
         return report
     }
 
-    private var refresher: Refresher { Refresher(api: api, parallelism: refreshParallelism ?? parallelism) }
+    var refresher: Refresher { Refresher(api: api, parallelism: refreshParallelism ?? parallelism) }
 
     /// Calls keyed by endpoint name (`POST /v1/SenderPools`), zeros left out.
     private static func byName(_ calls: [Endpoint: Int]) -> [String: Int] {
