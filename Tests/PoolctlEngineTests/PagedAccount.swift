@@ -20,6 +20,9 @@ final class PagedAccount: CommsAPI, Sendable {
         var listCalls = 0
         var fetches: [String] = []
         var created = 0
+        /// Member reads running now, and the most at once.
+        var memberReads = 0
+        var mostMemberReads = 0
     }
 
     let state: Mutex<State>
@@ -98,7 +101,14 @@ final class PagedAccount: CommsAPI, Sendable {
     }
 
     func listPoolSenders(poolID: String, _ query: SenderQuery) async throws -> Page<Sender> {
-        Page(items: [], pagination: Pagination(next: nil, current: "0"))
+        state.withLock {
+            $0.memberReads += 1
+            $0.mostMemberReads = max($0.mostMemberReads, $0.memberReads)
+        }
+        // Suspends, as a real read does, so other reads can start meanwhile.
+        for _ in 0..<20 { await Task.yield() }
+        state.withLock { $0.memberReads -= 1 }
+        return Page(items: [], pagination: Pagination(next: nil, current: "0"))
     }
 
     func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
