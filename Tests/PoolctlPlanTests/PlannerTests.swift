@@ -211,4 +211,33 @@ let plannerCases: [PlannerCase] = [
         #expect(Ownership(tagValue: "v1~a~b~c") == nil)
         #expect(Ownership(tagValue: "v2~a~b") == nil)
     }
+
+    /// The hand-written split agrees with splitting on every `~`, over
+    /// random values built from the grammar's own pieces.
+    @Test func ownershipValuesParseAsTheirGrammarSays() {
+        func reference(_ value: String) -> Ownership? {
+            let parts = value.split(separator: "~", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3 || (parts.count == 4 && parts[3] == "protected"), parts[0] == "v1",
+                ResourceName.isValid(parts[1]), ResourceName.isValid(parts[2])
+            else { return nil }
+            return Ownership(stack: parts[1], key: parts[2], protected: parts.count == 4)
+        }
+        let pieces = ["v1", "v2", "~", "~", "~", "a", "web", "k-1", "protected", "Protected", "", ".", "é", "v1~"]
+        var state: UInt64 = 7
+        var parsed = 0
+        for _ in 0..<20_000 {
+            var value = ""
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            for shift in stride(from: 10, to: 60, by: 10) where (state >> UInt64(shift)) & 3 != 0 || shift == 10 {
+                value += pieces[Int((state >> UInt64(shift + 2)) % UInt64(pieces.count))]
+            }
+            if state & 1 == 0 { value = "v1~" + value }
+            let expected = reference(value)
+            #expect(Ownership(tagValue: value) == expected, "\(value)")
+            if expected != nil { parsed += 1 }
+        }
+        #expect(parsed > 100, "the values must include valid ones: \(parsed)")
+        #expect(Ownership(tagValue: "v1~web~k~protected") == Ownership(stack: "web", key: "k", protected: true))
+        #expect(Ownership(tagValue: "v1~web~k~") == nil && Ownership(tagValue: "v1~~k") == nil && Ownership(tagValue: "v1~web") == nil)
+    }
 }
