@@ -61,9 +61,8 @@ public final class RequestScheduler: Sendable {
         var pausedUntil: Duration = .zero
         var inFlight = 0
         var waiting: [CheckedContinuation<Void, Never>] = []
-        /// When the last 2 s of requests were answered (not with a 429): the
-        /// rate the server actually granted (over the last second), the
-        /// ceiling a 429 reveals.
+        /// When the last second's requests were answered (not with a 429):
+        /// the rate the server actually granted, the ceiling a 429 reveals.
         /// Oldest first, so expiry drops from the front: a scan of the whole
         /// window on every answer was 5% of a 10,000-request plan's CPU.
         var answered: Deque<Duration> = []
@@ -91,14 +90,14 @@ public final class RequestScheduler: Sendable {
     /// How many 429s it has seen.
     public var rateLimitedCount: Int { state.withLock { $0.rateLimited } }
     /// Normal-lane requests allowed in flight now.
-    public var inFlightLimit: Int { state.withLock { limit($0) } }
+    var inFlightLimit: Int { state.withLock { limit($0) } }
     /// Requests waiting for a slot.
     var waitingCount: Int { state.withLock { $0.waiting.count } }
     /// The rate the last 429 showed the server grants.
     var ceiling: Double? { state.withLock { $0.ceiling } }
 
     private func limit(_ state: State) -> Int {
-        state.slowStart ? min(state.window, settings.maxInFlight) : settings.maxInFlight
+        state.slowStart ? state.window : settings.maxInFlight
     }
 
     /// Waits for a slot and a token; call `finished(_:lane:)` with the same
@@ -151,7 +150,7 @@ public final class RequestScheduler: Sendable {
         state.withLock { state in
             let now = clock.now()
             while let oldest = state.recent.first, now - oldest > .seconds(1) { state.recent.removeFirst() }
-            while let oldest = state.answered.first, now - oldest > .seconds(2) { state.answered.removeFirst() }
+            while let oldest = state.answered.first, now - oldest > .seconds(1) { state.answered.removeFirst() }
             switch outcome {
             case .answered:
                 state.answered.append(now)
@@ -184,6 +183,7 @@ public final class RequestScheduler: Sendable {
                     var ceiling = current
                     if let first = state.firstAnswer {
                         let since = max(first, state.pausedUntil, now - .seconds(1))
+                        // `answered` holds the last second (trimmed above).
                         let granted = state.answered.reversed().prefix { $0 >= since }.count
                         if granted > 0 {
                             let window = max(0.1, Self.seconds(now - since))

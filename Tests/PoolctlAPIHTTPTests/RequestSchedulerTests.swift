@@ -10,10 +10,7 @@ import Testing
     @Test func aCapSpacesRequestsEvenly() async throws {
         let clock = ManualClock()
         let scheduler = RequestScheduler(settings: .init(maxInFlight: 4, maxRPS: 2), clock: clock.clock)
-        for _ in 0..<4 {
-            try await scheduler.start()
-            scheduler.finished(.answered)
-        }
+        try await answerInTurn(scheduler, 4)
         // The first has a token; then one every 1/2 s.
         #expect(clock.sleeps == [.milliseconds(500), .milliseconds(500), .milliseconds(500)])
     }
@@ -53,10 +50,7 @@ import Testing
         for _ in 0..<3 { scheduler.finished(.answered) }
         #expect(scheduler.inFlightLimit == 6)
         // Growth stops at maxInFlight; nothing ever waited on the clock.
-        for _ in 0..<40 {
-            try await scheduler.start()
-            scheduler.finished(.answered)
-        }
+        try await answerInTurn(scheduler, 40)
         #expect(scheduler.inFlightLimit == 16)
         #expect(clock.sleeps.isEmpty)
     }
@@ -64,11 +58,7 @@ import Testing
     @Test func sequentialRequestsNeverWaitDuringSlowStart() async throws {
         let clock = ManualClock()
         let scheduler = RequestScheduler(settings: .init(maxInFlight: 16), clock: clock.clock)
-        for _ in 0..<5 {
-            try await scheduler.start()
-            clock.advance(by: .milliseconds(10))
-            scheduler.finished(.answered)
-        }
+        try await answerInTurn(scheduler, 5, clock: clock, after: .milliseconds(10))
         #expect(clock.sleeps.isEmpty)
     }
 
@@ -76,11 +66,7 @@ import Testing
         let clock = ManualClock()
         let scheduler = RequestScheduler(settings: .init(maxInFlight: 64), clock: clock.clock)
         // 10 answered within a second, then an 11th draws a 429.
-        for _ in 0..<10 {
-            try await scheduler.start()
-            clock.advance(by: .milliseconds(50))
-            scheduler.finished(.answered)
-        }
+        try await answerInTurn(scheduler, 10, clock: clock, after: .milliseconds(50))
         try await scheduler.start()
         scheduler.finished(.rateLimited(retryAfter: nil))
         // 11 requests started in the last second: the rate becomes half of that...
@@ -96,24 +82,15 @@ import Testing
         let clock = ManualClock()
         let scheduler = RequestScheduler(settings: .init(maxInFlight: 1, maxRPS: 20), clock: clock.clock)
         // Two seconds at 20/s, all answered: the server granted 20/s.
-        for _ in 0..<40 {
-            try await scheduler.start()
-            scheduler.finished(.answered)
-        }
+        try await answerInTurn(scheduler, 40)
         try await scheduler.start()
         scheduler.finished(.rateLimited(retryAfter: .seconds(1)))
         #expect(scheduler.rate == 10)
-        for _ in 0..<60 {
-            try await scheduler.start()
-            scheduler.finished(.answered)
-        }
+        try await answerInTurn(scheduler, 60)
         // Most of the way back to 95% of the granted rate...
         let recovered = scheduler.rate ?? 0
         #expect(recovered > 18.5 && recovered <= 19)
-        for _ in 0..<60 {
-            try await scheduler.start()
-            scheduler.finished(.answered)
-        }
+        try await answerInTurn(scheduler, 60)
         // ...then above it only slowly.
         #expect((scheduler.rate ?? 0) < 19.5)
     }
@@ -121,19 +98,13 @@ import Testing
     @Test func theCeilingCountsOnlyTheTimeSinceThePauseEnded() async throws {
         let clock = ManualClock()
         let scheduler = RequestScheduler(settings: .init(maxInFlight: 1, maxRPS: 20), clock: clock.clock)
-        for _ in 0..<40 {
-            try await scheduler.start()
-            scheduler.finished(.answered)
-        }
+        try await answerInTurn(scheduler, 40)
         try await scheduler.start()
         scheduler.finished(.rateLimited(retryAfter: .seconds(1)))
         #expect(scheduler.ceiling == 20)
         // After the 1 s pause, 10 answers at the recovering rate, then a 429.
         let pauseEnds = clock.now + .seconds(1)
-        for _ in 0..<10 {
-            try await scheduler.start()
-            scheduler.finished(.answered)
-        }
+        try await answerInTurn(scheduler, 10)
         let rate = try #require(scheduler.rate)
         try await scheduler.start()
         let elapsed = RequestScheduler.seconds(clock.now - pauseEnds)
@@ -152,6 +123,17 @@ import Testing
         // The second start can only return once the first slot is freed.
         scheduler.finished(.answered)
         try await second
+        scheduler.finished(.answered)
+    }
+}
+
+/// Runs `count` requests one after another, each answered `after` it started.
+private func answerInTurn(
+    _ scheduler: RequestScheduler, _ count: Int, clock: ManualClock? = nil, after: Duration = .zero
+) async throws {
+    for _ in 0..<count {
+        try await scheduler.start()
+        clock?.advance(by: after)
         scheduler.finished(.answered)
     }
 }
