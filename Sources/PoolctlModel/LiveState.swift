@@ -101,26 +101,38 @@ public struct MemberSummary: Sendable, Hashable {
 public enum MemberDiff {
     /// Members whose id is not in `senders`.
     public static func outside(_ members: [LiveMember], _ senders: [String]) -> [LiveMember] {
-        var result: [LiveMember] = []
-        var j = senders.startIndex
-        for member in members {
-            while j < senders.endIndex && senders[j] < member.id { j += 1 }
-            if j < senders.endIndex && senders[j] == member.id { continue }
-            result.append(member)
-        }
-        return result
+        both(members, senders).outside
     }
 
     /// Senders that are not among `members`.
     public static func missing(_ senders: [String], _ members: [LiveMember]) -> [String] {
-        var result: [String] = []
-        var j = members.startIndex
-        for sender in senders {
-            while j < members.endIndex && members[j].id < sender { j += 1 }
-            if j < members.endIndex && members[j].id == sender { continue }
-            result.append(sender)
+        both(members, senders).missing
+    }
+
+    /// Both differences in one pass (a plan merges 10M memberships; two
+    /// passes with two comparisons a step were 5% of it). Equal ids, the
+    /// usual case, cost only `==`'s length check and memcmp.
+    public static func both(_ members: [LiveMember], _ senders: [String]) -> (outside: [LiveMember], missing: [String]) {
+        var outside: [LiveMember] = []
+        var missing: [String] = []
+        var i = members.startIndex
+        var j = senders.startIndex
+        while i < members.endIndex && j < senders.endIndex {
+            let id = members[i].id
+            if id == senders[j] {
+                i += 1
+                j += 1
+            } else if id < senders[j] {
+                outside.append(members[i])
+                i += 1
+            } else {
+                missing.append(senders[j])
+                j += 1
+            }
         }
-        return result
+        outside.append(contentsOf: members[i...])
+        missing.append(contentsOf: senders[j...])
+        return (outside, missing)
     }
 }
 

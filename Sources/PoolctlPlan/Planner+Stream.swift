@@ -71,8 +71,7 @@ extension Planner {
         guard let reference else {
             return MemberSummary(count: members.count, digest: digest, referenceKey: nil, outside: [], missing: [])
         }
-        return MemberSummary(
-            count: members.count, digest: digest, referenceKey: reference.key,
-            outside: MemberDiff.outside(members, reference.senders), missing: MemberDiff.missing(reference.senders, members))
+        let diff = MemberDiff.both(members, reference.senders)
+        return MemberSummary(count: members.count, digest: digest, referenceKey: reference.key, outside: diff.outside, missing: diff.missing)
     }
 }
