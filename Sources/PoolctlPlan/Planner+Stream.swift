@@ -72,6 +72,7 @@ extension Planner {
             return MemberSummary(count: members.count, digest: digest, referenceKey: nil, outside: [], missing: [])
         }
         let diff = MemberDiff.both(members, reference.senders)
-        return MemberSummary(count: members.count, digest: digest, referenceKey: reference.key, outside: diff.outside, missing: diff.missing)
+        return MemberSummary(
+            count: members.count, digest: digest, referenceKey: reference.key, outside: diff.outside, missing: diff.missing)
     }
 }

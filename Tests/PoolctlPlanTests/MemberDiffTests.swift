@@ -1,5 +1,6 @@
-@testable import PoolctlModel
 import Testing
+
+@testable import PoolctlModel
 
 /// The planner's one-pass merge of live members and declared senders, and the
 /// id alphabet every member read checks.
