@@ -101,20 +101,34 @@ public struct MemberSummary: Sendable, Hashable {
 public enum MemberDiff {
     /// Members whose id is not in `senders`.
     public static func outside(_ members: [LiveMember], _ senders: [String]) -> [LiveMember] {
-        both(members, senders).outside
+        var outside: [LiveMember] = []
+        merge(members, senders, outside: { outside.append($0) }, missing: { _ in })
+        return outside
     }
 
     /// Senders that are not among `members`.
     public static func missing(_ senders: [String], _ members: [LiveMember]) -> [String] {
-        both(members, senders).missing
+        var missing: [String] = []
+        merge(members, senders, outside: { _ in }, missing: { missing.append($0) })
+        return missing
     }
 
     /// Both differences in one pass (a plan merges 10M memberships; two
-    /// passes with two comparisons a step were 5% of it). Equal ids, the
-    /// usual case, cost only `==`'s length check and memcmp.
+    /// passes with two comparisons a step were 5% of it).
     public static func both(_ members: [LiveMember], _ senders: [String]) -> (outside: [LiveMember], missing: [String]) {
         var outside: [LiveMember] = []
         var missing: [String] = []
+        merge(members, senders, outside: { outside.append($0) }, missing: { missing.append($0) })
+        return (outside, missing)
+    }
+
+    /// The one merge walk: hands each member outside `senders` and each
+    /// sender missing from `members` to its closure, in order. Equal ids,
+    /// the usual case, cost only `==`'s length check and memcmp.
+    @inline(__always)
+    private static func merge(
+        _ members: [LiveMember], _ senders: [String], outside: (LiveMember) -> Void, missing: (String) -> Void
+    ) {
         var i = members.startIndex
         var j = senders.startIndex
         while i < members.endIndex && j < senders.endIndex {
@@ -123,16 +137,15 @@ public enum MemberDiff {
                 i += 1
                 j += 1
             } else if id < senders[j] {
-                outside.append(members[i])
+                outside(members[i])
                 i += 1
             } else {
-                missing.append(senders[j])
+                missing(senders[j])
                 j += 1
             }
         }
-        outside.append(contentsOf: members[i...])
-        missing.append(contentsOf: senders[j...])
-        return (outside, missing)
+        members[i...].forEach(outside)
+        senders[j...].forEach(missing)
     }
 }
 

@@ -17,8 +17,8 @@ import Testing
         }
     }
 
-    /// Ids with long shared prefixes, every length around the 8-byte steps,
-    /// and a few characters so that equal ids and prefixes of each other occur.
+    /// Ids with long shared prefixes and a few characters, so that equal ids
+    /// and ids that are prefixes of each other occur.
     static func ids(_ count: Int, seed: UInt64) -> [String] {
         var numbers = Numbers(state: seed)
         let alphabet = Array("0a7z_")
@@ -33,10 +33,16 @@ import Testing
     func oneMergeFindsWhatSetsFind(seed: UInt64) {
         let live = Array(Set(Self.ids(300, seed: seed))).sorted()
         let declared = Array(Set(Self.ids(300, seed: seed + 100))).sorted()
-        let diff = MemberDiff.both(live.map { LiveMember(id: $0) }, declared)
-        #expect(diff.outside.map(\.id) == live.filter { !Set(declared).contains($0) })
-        #expect(diff.missing == declared.filter { !Set(live).contains($0) })
+        let members = live.map { LiveMember(id: $0) }
+        let diff = MemberDiff.both(members, declared)
+        let declaredSet = Set(declared)
+        let liveSet = Set(live)
+        #expect(diff.outside.map(\.id) == live.filter { !declaredSet.contains($0) })
+        #expect(diff.missing == declared.filter { !liveSet.contains($0) })
         #expect(!diff.outside.isEmpty && !diff.missing.isEmpty && diff.outside.count < live.count)
+        // The one-sided forms walk the same merge.
+        #expect(MemberDiff.outside(members, declared) == diff.outside)
+        #expect(MemberDiff.missing(declared, members) == diff.missing)
     }
 
     @Test func crockfordLowerIsExactlyItsAlphabet() {
