@@ -6,10 +6,9 @@ import Foundation
 /// (PoolctlRender) write with it.
 public enum JSONOutput {
     public static func encode<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Encoding our own value types cannot fail.
-        let data = try! encoder.encode(value)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        var bytes = try! SortedJSONEncoder.encode(value)
+        bytes.append(0x0A)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -54,7 +54,9 @@ public struct YAMLScalar: Sendable, Hashable {
     /// True for `~`, `null`, an empty plain scalar, or `!!null`.
     public var isNull: Bool {
         if let tag { return tag == .null }
-        guard style == .plain else { return false }
+        // Most scalars are longer than any null spelling; the count check
+        // skips five string compares for each of them.
+        guard style == .plain, text.utf8.count <= 4 else { return false }
         switch text {
         case "", "~", "null", "Null", "NULL": return true
         default: return false
