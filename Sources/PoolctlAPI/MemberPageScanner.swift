@@ -175,10 +175,16 @@ public enum MemberPageScanner {
             var ascii = true
             while i < end {
                 // Eight bytes at a time past plain ASCII text: no quote,
-                // backslash, control byte or non-ASCII byte among them.
+                // backslash, control byte or non-ASCII byte among them. A
+                // word that has one goes straight to its first such byte,
+                // rather than byte by byte through the rest of the word.
                 while i + 8 <= end {
                     let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                    if Self.hasSpecialByte(word) { break }
+                    let special = Self.specialBytes(UInt64(littleEndian: word))
+                    if special != 0 {
+                        i += special.trailingZeroBitCount >> 3
+                        break
+                    }
                     i += 8
                 }
                 guard i < end else { break }
@@ -212,10 +218,18 @@ public enum MemberPageScanner {
             return nil
         }
 
-        /// Whether any byte of `word` is `"`, `\\`, below 0x20 or above 0x7F
-        /// (the classic SWAR tests for a zero or a smaller byte).
+        /// Whether any byte of `word` is `"`, `\\`, below 0x20 or above 0x7F.
         @inline(__always)
         static func hasSpecialByte(_ word: UInt64) -> Bool {
+            specialBytes(word) != 0
+        }
+
+        /// The high bit of each byte of `word` (first byte lowest) that is
+        /// `"`, `\\`, below 0x20 or above 0x7F, by the classic SWAR tests for
+        /// a zero or a smaller byte. Those tests can also mark a byte above
+        /// a marked one, never below it, so the lowest mark is exact.
+        @inline(__always)
+        static func specialBytes(_ word: UInt64) -> UInt64 {
             let ones: UInt64 = 0x0101_0101_0101_0101
             let highs: UInt64 = 0x8080_8080_8080_8080
             let quote = word ^ (ones &* 0x22)
@@ -223,7 +237,7 @@ public enum MemberPageScanner {
             let zeroInQuote = (quote &- ones) & ~quote
             let zeroInBackslash = (backslash &- ones) & ~backslash
             let control = (word &- ones &* 0x20) & ~word
-            return ((zeroInQuote | zeroInBackslash | control) & highs) | (word & highs) != 0
+            return ((zeroInQuote | zeroInBackslash | control) & highs) | (word & highs)
         }
 
         func equals(_ key: (lowerBound: Int, count: Int, escaped: Bool), _ name: StaticString) -> Bool {

@@ -110,6 +110,26 @@ import Testing
             #expect(!MemberPageScanner.Scanner.hasSpecialByte(word))
         }
     }
+
+    /// The scan jumps to the lowest marked byte, so that mark must be the
+    /// first special byte even when later bytes are special too, or are
+    /// bytes the SWAR borrow could mark falsely (just above a special one).
+    @Test func theWordScanFindsTheFirstSpecialByte() {
+        let specials: [UInt8] = [0x00, 0x01, 0x1F, 0x22, 0x5C, 0x80, 0xC3, 0xFF]
+        let tricky: [UInt8] = [0x01, 0x21, 0x23, 0x5D, 0x20, 0x7F, 0x02, 0x5B, UInt8(ascii: "a")]
+        for position in 0..<8 {
+            for first in specials {
+                for after in tricky + specials {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                    bytes[position] = first
+                    for later in (position + 1)..<8 { bytes[later] = after }
+                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    let marks = MemberPageScanner.Scanner.specialBytes(UInt64(littleEndian: word))
+                    #expect(marks.trailingZeroBitCount >> 3 == position, "byte \(first) at \(position), then \(after)")
+                }
+            }
+        }
+    }
 }
 
 struct SplitMix {
