@@ -52,6 +52,11 @@ public enum MemberPageScanner {
         }
 
         mutating func eat(_ c: UInt8) -> Bool {
+            // Compact JSON first: the API sends no whitespace between tokens.
+            if i < end && p[i] == c {
+                i += 1
+                return true
+            }
             ws()
             if i < end && p[i] == c {
                 i += 1

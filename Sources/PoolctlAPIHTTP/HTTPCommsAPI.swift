@@ -22,6 +22,9 @@ public struct HTTPCommsAPI: CommsAPI {
     public let scheduler: RequestScheduler
     private let random: @Sendable () -> Double
     private let redact: Redactor
+    /// Encoded once: base64 of the credentials for every request was 0.5% of
+    /// a 10,000-read plan.
+    private let authorization: String
     /// The server's `Date`, for `ServerClock`.
     private let serverDate = ServerDateRecorder()
 
@@ -59,6 +62,7 @@ public struct HTTPCommsAPI: CommsAPI {
         self.clock = clock
         self.random = random
         self.redact = configuration.credentials.redactor
+        self.authorization = configuration.credentials.authorizationHeader
         self.scheduler = RequestScheduler(settings: configuration.scheduling, clock: clock)
     }
 
@@ -337,7 +341,7 @@ public struct HTTPCommsAPI: CommsAPI {
 
     private func headers(for request: APIRequest) -> [(name: String, value: String)] {
         var headers = [
-            (name: "Authorization", value: configuration.credentials.authorizationHeader),
+            (name: "Authorization", value: authorization),
             (name: "Accept", value: "application/json"),
             (name: "User-Agent", value: configuration.userAgent),
         ]
