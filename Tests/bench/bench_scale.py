@@ -28,16 +28,32 @@ from bench_plan_apply import BIN, Emulator, calls_delta, env_for, report_calls, 
 DEFAULT_SIZES = ["5000x100", "10000x200", "10000x1000"]
 
 
+# Starts poolctl from a fresh, small interpreter and reports its rusage. Linux
+# counts the RSS a child had before exec in its peak, and a child forked from
+# this process (grown by reading the plans it checks) started at up to 140 MiB.
+LAUNCHER = r"""
+import json, os, sys, time
+start = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    json.dump({"wall": time.monotonic() - start, "code": os.waitstatus_to_exitcode(status),
+               "cpu": usage.ru_utime + usage.ru_stime, "maxrss": usage.ru_maxrss * 1024}, f)
+"""
+
+
 def run_child(args, env, stdout):
     """Runs poolctl alone and measures it: (wall s, cpu s, peak RSS bytes, exit code)."""
-    start = time.monotonic()
-    proc = subprocess.Popen(args, env=env, stdout=stdout, stderr=subprocess.PIPE)
-    # Read stderr in the background is not needed: poolctl prints little there.
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, proc.returncode, err
+    # Dirty pages of the files just written would be flushed while poolctl runs.
+    os.sync()
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as result:
+        proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, result.name, *args], env=env, stdout=stdout,
+                                stderr=subprocess.PIPE)
+        err = proc.communicate()[1].decode(errors="replace")
+        measured = json.load(result)
+    return measured["wall"], measured["cpu"], measured["maxrss"], measured["code"], err
 
 
 def inventory_for(size):
