@@ -109,7 +109,7 @@ final class SortedJSONEncoding: Encoder {
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        SortedJSONSingle(encoder: self)
+        SortedJSONSingle(encoder: self, deferred: nil)
     }
 }
 
@@ -274,10 +274,16 @@ struct SortedJSONUnkeyed: UnkeyedEncodingContainer {
 
 struct SortedJSONSingle: SingleValueEncodingContainer {
     let encoder: SortedJSONEncoding
+    /// Set for a super encoder's container: the value goes to its parent.
+    var deferred: SortedJSONDeferred?
     var codingPath: [any CodingKey] { encoder.codingPath }
 
     private func set(_ node: SortedJSONNode) {
-        encoder.result = node
+        if let deferred {
+            deferred.store(node)
+        } else {
+            encoder.result = node
+        }
     }
 
     mutating func encodeNil() throws { set(.null) }
@@ -329,36 +335,7 @@ final class SortedJSONDeferred: Encoder {
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        SortedJSONDeferredSingle(owner: self)
-    }
-}
-
-struct SortedJSONDeferredSingle: SingleValueEncodingContainer {
-    let owner: SortedJSONDeferred
-    var codingPath: [any CodingKey] { owner.codingPath }
-
-    private func set(_ node: SortedJSONNode) {
-        owner.store(node)
-    }
-
-    mutating func encodeNil() throws { set(.null) }
-    mutating func encode(_ value: Bool) throws { set(.bool(value)) }
-    mutating func encode(_ value: String) throws { set(.string(value)) }
-    mutating func encode(_ value: Double) throws { set(try SortedJSONEncoding.verbatim(value)) }
-    mutating func encode(_ value: Float) throws { set(try SortedJSONEncoding.verbatim(value)) }
-    mutating func encode(_ value: Int) throws { set(.int(Int64(value))) }
-    mutating func encode(_ value: Int8) throws { set(integerNode(value)) }
-    mutating func encode(_ value: Int16) throws { set(integerNode(value)) }
-    mutating func encode(_ value: Int32) throws { set(integerNode(value)) }
-    mutating func encode(_ value: Int64) throws { set(integerNode(value)) }
-    mutating func encode(_ value: UInt) throws { set(integerNode(value)) }
-    mutating func encode(_ value: UInt8) throws { set(integerNode(value)) }
-    mutating func encode(_ value: UInt16) throws { set(integerNode(value)) }
-    mutating func encode(_ value: UInt32) throws { set(integerNode(value)) }
-    mutating func encode(_ value: UInt64) throws { set(integerNode(value)) }
-
-    mutating func encode<T: Encodable>(_ value: T) throws {
-        set(try SortedJSONEncoding.node(for: value, path: owner.inner.path))
+        SortedJSONSingle(encoder: inner, deferred: self)
     }
 }
 

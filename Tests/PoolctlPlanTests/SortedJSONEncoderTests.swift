@@ -94,16 +94,7 @@ import Testing
         }
     }
 
-    struct Numbers {
-        var state: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
-        }
-    }
+    typealias Numbers = MemberDiffTests.Numbers
 
     /// Every byte that has an escape, plus slash, DEL and non-ASCII text.
     static let pieces: [String] =
