@@ -99,6 +99,7 @@ let package = Package(
             name: "PoolctlCLITests", dependencies: ["PoolctlModel", "PoolctlCLI", "PoolctlEmulator", "PoolctlAPI", "PoolctlRender"]),
         .testTarget(name: "PoolctlEngineTests", dependencies: ["PoolctlEngine", "PoolctlAPI", "PoolctlPlan", "PoolctlModel"]),
         .testTarget(name: "PoolctlPlanTests", dependencies: ["PoolctlPlan", "PoolctlModel", "PoolctlRender"]),
-        .testTarget(name: "PoolctlManifestTests", dependencies: ["PoolctlManifest", "PoolctlYAML", "PoolctlModel", "PoolctlRender"]),
+        .testTarget(
+            name: "PoolctlManifestTests", dependencies: ["PoolctlManifest", "PoolctlYAML", "PoolctlModel", "PoolctlPlan", "PoolctlRender"]),
     ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PoolctlManifest
+import PoolctlPlan
 import PoolctlRender
 
 /// How `validate` prints its findings.
@@ -22,6 +23,11 @@ struct ValidateCommand: ContextCommand {
             Rules across the set are checked too: one stack, unique pool keys and adoptions, \
             and unambiguous moves (movedFrom names neither the pool's own key nor a key still \
             declared, and no two pools move from one key).
+
+            --policy FILE|DIR (repeatable) reads policy files (kind: Policy) and checks their \
+            require rules against the set; a violation of an error rule is an error, of a \
+            warning rule a warning. A policy file with problems is an error. Their limit rules \
+            need a plan, so validate only checks that they are well formed.
             """ + "\n\n" + ExitCode.help([.success, .error])
     )
 
@@ -31,8 +37,21 @@ struct ValidateCommand: ContextCommand {
     @Option(help: "Output format: text or json.")
     var format: DiagnosticFormat = .text
 
+    @Option(name: .customLong("policy"), help: "A policy file or directory; repeatable.")
+    var policies: [String] = []
+
     func run(in context: CommandContext) async throws {
-        let result = ManifestLoader().load(paths: paths)
+        var result = ManifestLoader().load(paths: paths)
+        if !policies.isEmpty {
+            let loaded = PolicyLoader().load(paths: policies)
+            var found = loaded.diagnostics
+            if let policy = loaded.policy, let desired = result.desired {
+                found += PolicyCheck.require(policy, desired: desired)
+            }
+            result.diagnostics = (result.diagnostics + found).sorted()
+            result.sources.add(loaded.sources)
+            result.sources.addFiles(of: found)
+        }
         // A million references are a million objects to free: a background
         // thread frees them while this one reports, or the process exits first.
         defer { FreeInBackground.hand(result) }
@@ -53,7 +72,8 @@ struct ValidateCommand: ContextCommand {
         }
         if !report.valid {
             let count = report.summary.errors
-            let message = format == .text ? "poolctl: \(count) error\(count == 1 ? "" : "s") in the manifest set" : ""
+            let scope = policies.isEmpty ? "the manifest set" : "the manifest set and its policy"
+            let message = format == .text ? "poolctl: \(count) error\(count == 1 ? "" : "s") in \(scope)" : ""
             throw CommandFailure(message: message, exitCode: .error)
         }
     }

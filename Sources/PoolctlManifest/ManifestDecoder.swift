@@ -3,7 +3,7 @@ import PoolctlYAML
 
 /// Maps located YAML nodes of one document onto a typed `ManifestDocument`,
 /// collecting every problem instead of stopping at the first.
-struct ManifestDecoder {
+struct ManifestDecoder: NodeDecoding {
     static let topLevelKeys = ["apiVersion", "stack", "prune", "guard", "ignoreTags", "senders", "pools"]
     static let guardKeys = ["maxDeletedPools", "maxRemovedFraction"]
     static let poolKeys = ["name", "tags", "senders", "membership", "protect", "adopt", "movedFrom", "ignoreTags"]
@@ -15,14 +15,6 @@ struct ManifestDecoder {
 
     init(file: String) {
         self.file = file
-    }
-
-    func location(_ mark: Mark) -> SourceLocation {
-        SourceLocation(file: file, line: mark.line, column: mark.column)
-    }
-
-    mutating func error(_ message: String, at mark: Mark, notes: [Diagnostic.Note] = []) {
-        diagnostics.append(.error(message, at: location(mark), notes: notes))
     }
 
     mutating func decode(_ document: YAMLDocument) -> ManifestDocument? {
@@ -332,66 +324,6 @@ struct ManifestDecoder {
             result.append(scalar.text, at: scalar.mark)
         }
         return result
-    }
-
-    // MARK: - Scalars
-
-    private func scalarText(_ node: YAMLNode) -> String? {
-        if case .scalar(let scalar) = node { return scalar.text }
-        return nil
-    }
-
-    private func isNull(_ node: YAMLNode) -> Bool {
-        if case .scalar(let scalar) = node { return scalar.isNull }
-        return false
-    }
-
-    private mutating func scalarKey(_ node: YAMLNode) -> YAMLScalar? {
-        guard case .scalar(let scalar) = node else {
-            error("mapping keys must be plain text, not \(node.kindDescription)", at: node.mark)
-            return nil
-        }
-        return scalar
-    }
-
-    /// Any non-null scalar, as its literal text: `1.0` stays `1.0`.
-    private mutating func string(_ node: YAMLNode, field: String) -> Located<String>? {
-        guard case .scalar(let scalar) = node, !scalar.isNull else {
-            error("\(field) must be a string, not \(node.kindDescription)", at: node.mark)
-            return nil
-        }
-        return Located(scalar.text, at: location(scalar.mark))
-    }
-
-    /// A plain (or `!!int`/`!!float`) scalar that is a finite number.
-    private func number(_ scalar: YAMLScalar) -> Double? {
-        if let tag = scalar.tag, tag != .int, tag != .float { return nil }
-        guard scalar.style == .plain || scalar.tag != nil, let value = Double(scalar.text), value.isFinite else { return nil }
-        return value
-    }
-
-    /// A value as an error message shows it: scalars quoted, others by kind.
-    private func shown(_ node: YAMLNode) -> String {
-        if case .scalar(let scalar) = node, !scalar.isNull { return "'\(scalar.text)'" }
-        return node.kindDescription
-    }
-
-    private mutating func bool(_ node: YAMLNode, field: String) -> Located<Bool>? {
-        guard case .scalar(let scalar) = node, let value = scalar.bool else {
-            let shown: String
-            if case .scalar(let scalar) = node, !scalar.isNull { shown = "'\(scalar.text)'" } else { shown = node.kindDescription }
-            error("'\(field)' must be true or false, not \(shown)", at: node.mark)
-            return nil
-        }
-        return Located(value, at: location(scalar.mark))
-    }
-
-    private mutating func unknownKey(_ key: YAMLScalar, valid: [String], describe: (String) -> String) {
-        if let suggestion = Suggestion.nearest(to: key.text, in: valid) {
-            error("\(describe(key.text)); did you mean '\(suggestion)'?", at: key.mark)
-        } else {
-            error("\(describe(key.text)); valid keys are \(valid.sorted().joined(separator: ", "))", at: key.mark)
-        }
     }
 }
 

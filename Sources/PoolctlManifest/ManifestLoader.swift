@@ -13,6 +13,20 @@ public struct SourceFiles: Sendable {
         contents[path] = bytes
     }
 
+    public mutating func add(_ other: SourceFiles) {
+        contents.merge(other.contents) { mine, _ in mine }
+    }
+
+    /// Reads, from disk, the text of every file `diagnostics` point into
+    /// that is not here yet: a set's text is dropped once decoded, and a
+    /// diagnostic found later (the resolver's, a policy's) needs its lines.
+    public mutating func addFiles(of diagnostics: [Diagnostic]) {
+        let files = Set(diagnostics.flatMap { [$0.location?.file] + $0.notes.map { $0.location?.file } }.compactMap { $0 })
+        for path in files.sorted() where !contains(path) {
+            if let bytes = ManifestLoader.readFile(path) { add(path, bytes) }
+        }
+    }
+
     public func contains(_ path: String) -> Bool { contents[path] != nil }
 
     /// The text of a 1-based line, without its line break.
@@ -56,6 +70,14 @@ public struct ManifestLoader: Sendable {
     /// Loads `paths`: files, or directories meaning every `*.yaml` and
     /// `*.yml` file directly inside them, in sorted order.
     public func load(paths: [String]) -> Result {
+        let (files, diagnostics) = Self.files(in: paths)
+        return load(inputs: files.map { .disk($0) }, prior: diagnostics)
+    }
+
+    /// The files `paths` name: files as given, and for a directory every
+    /// `*.yaml` and `*.yml` file directly inside it, in sorted order; each
+    /// file once. Manifests and policies are found alike.
+    static func files(in paths: [String]) -> (files: [String], diagnostics: [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var files: [String] = []
         for path in paths {
@@ -84,8 +106,7 @@ public struct ManifestLoader: Sendable {
         // The same file named twice would otherwise report duplicate keys.
         var seen = Set<String>()
         files = files.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.path).inserted }
-
-        return load(inputs: files.map { .disk($0) }, prior: diagnostics)
+        return (files, diagnostics)
     }
 
     /// Loads a set from in-memory files, in the given order.
@@ -141,11 +162,8 @@ public struct ManifestLoader: Sendable {
         }
         let (resolved, resolveDiagnostics) = ManifestResolver(incomplete: incomplete).resolve(manifest)
         diagnostics += resolveDiagnostics
-        // The text of files whose diagnostics came only now.
-        let located = Set(diagnostics.flatMap { [$0.location?.file] + $0.notes.map { $0.location?.file } }.compactMap { $0 })
-        for case .disk(let path) in inputs where located.contains(path) && !sources.contains(path) {
-            if let data = FileManager.default.contents(atPath: path) { sources.add(path, [UInt8](data)) }
-        }
+        // The text of files whose diagnostics came only now (files in memory are kept).
+        sources.addFiles(of: diagnostics)
         let desired = diagnostics.hasErrors ? nil : resolved
         return Result(manifest: manifest, desired: desired, diagnostics: diagnostics.sorted(), sources: sources)
     }
@@ -231,7 +249,7 @@ public struct ManifestLoader: Sendable {
         return bytes
     }
 
-    private func isDirectoryPath(_ path: String) -> Bool {
+    private static func isDirectoryPath(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }

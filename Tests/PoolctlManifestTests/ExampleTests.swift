@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlManifest
 import PoolctlModel
+import PoolctlPlan
 import Testing
 
 /// Every manifest set in examples/ validates with no diagnostics at all.
@@ -9,12 +10,13 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("examples")
 
-    /// Directories of manifests; `seeds` holds emulator seeds and `ci` workflows.
+    /// Directories of manifests; `seeds` holds emulator seeds, `ci` workflows
+    /// and `policy` a policy (checked below).
     static var sets: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: examples.path)) ?? []
         return names.filter { name in
             var isDirectory: ObjCBool = false
-            return !["seeds", "ci"].contains(name)
+            return !["seeds", "ci", "policy"].contains(name)
                 && FileManager.default.fileExists(atPath: examples.appendingPathComponent(name).path, isDirectory: &isDirectory)
                 && isDirectory.boolValue
         }.sorted()
@@ -30,6 +32,19 @@ import Testing
         #expect(lines(result.diagnostics) == [])
         let desired = try #require(result.desired)
         #expect(!desired.pools.isEmpty)
+    }
+
+    /// The example policy is well formed, and the example sets keep its
+    /// require rules (issue 21).
+    @Test func theExamplePolicyLoadsAndTheExamplesKeepIt() throws {
+        let loaded = PolicyLoader().load(paths: [Self.examples.appendingPathComponent("policy").path])
+        #expect(lines(loaded.diagnostics) == [])
+        let policy = try #require(loaded.policy)
+        #expect(policy.rules.map(\.id) == ["team-tag", "prod-protected", "critical-has-a-fallback-sender", "prod-removals"])
+        for set in Self.sets {
+            let desired = try #require(ManifestLoader().load(paths: [Self.examples.appendingPathComponent(set).path]).desired)
+            #expect(lines(PolicyCheck.require(policy, desired: desired)) == [], "\(set)")
+        }
     }
 
     @Test func quickstartResolvesToTheDocumentedState() throws {

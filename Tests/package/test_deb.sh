@@ -89,12 +89,14 @@ step "files"
   || fail "poolctl on PATH=/usr/bin:/bin is not /usr/bin/poolctl"
 for f in /usr/bin/poolctl /usr/share/bash-completion/completions/poolctl \
   /usr/share/zsh/vendor-completions/_poolctl /usr/share/fish/vendor_completions.d/poolctl.fish \
-  /usr/share/poolctl/manifest.schema.json /usr/share/doc/poolctl/copyright; do
+  /usr/share/poolctl/manifest.schema.json /usr/share/poolctl/policy.schema.json /usr/share/doc/poolctl/copyright; do
   dpkg -S "$f" >/dev/null 2>&1 || fail "$f is not in the package"
   [[ -s $f ]] || fail "$f is missing or empty"
 done
 cmp -s /usr/share/poolctl/manifest.schema.json "$REPO/schema/manifest.schema.json" \
   || fail "the installed schema differs from schema/manifest.schema.json"
+cmp -s /usr/share/poolctl/policy.schema.json "$REPO/schema/policy.schema.json" \
+  || fail "the installed policy schema differs from schema/policy.schema.json"
 bash -n /usr/share/bash-completion/completions/poolctl || fail "the bash completion script does not parse"
 ok "/usr/bin/poolctl, completions (bash parses), schema and copyright installed"
 

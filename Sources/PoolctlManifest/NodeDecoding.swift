@@ -1,0 +1,78 @@
+import PoolctlModel
+import PoolctlYAML
+
+/// Reading located YAML nodes of one file into typed values, with every
+/// problem kept as a diagnostic at its line and column. Shared by the
+/// manifest and policy decoders, so both word their errors alike.
+protocol NodeDecoding {
+    var file: String { get }
+    var diagnostics: [Diagnostic] { get set }
+}
+
+extension NodeDecoding {
+    func location(_ mark: Mark) -> SourceLocation {
+        SourceLocation(file: file, line: mark.line, column: mark.column)
+    }
+
+    mutating func error(_ message: String, at mark: Mark, notes: [Diagnostic.Note] = []) {
+        diagnostics.append(.error(message, at: location(mark), notes: notes))
+    }
+
+    func scalarText(_ node: YAMLNode) -> String? {
+        if case .scalar(let scalar) = node { return scalar.text }
+        return nil
+    }
+
+    func isNull(_ node: YAMLNode) -> Bool {
+        if case .scalar(let scalar) = node { return scalar.isNull }
+        return false
+    }
+
+    mutating func scalarKey(_ node: YAMLNode) -> YAMLScalar? {
+        guard case .scalar(let scalar) = node else {
+            error("mapping keys must be plain text, not \(node.kindDescription)", at: node.mark)
+            return nil
+        }
+        return scalar
+    }
+
+    /// Any non-null scalar, as its literal text: `1.0` stays `1.0`.
+    mutating func string(_ node: YAMLNode, field: String) -> Located<String>? {
+        guard case .scalar(let scalar) = node, !scalar.isNull else {
+            error("\(field) must be a string, not \(node.kindDescription)", at: node.mark)
+            return nil
+        }
+        return Located(scalar.text, at: location(scalar.mark))
+    }
+
+    /// A plain (or `!!int`/`!!float`) scalar that is a finite number.
+    func number(_ scalar: YAMLScalar) -> Double? {
+        if let tag = scalar.tag, tag != .int, tag != .float { return nil }
+        guard scalar.style == .plain || scalar.tag != nil, let value = Double(scalar.text), value.isFinite else { return nil }
+        return value
+    }
+
+    /// A value as an error message shows it: scalars quoted, others by kind.
+    func shown(_ node: YAMLNode) -> String {
+        if case .scalar(let scalar) = node, !scalar.isNull { return "'\(scalar.text)'" }
+        return node.kindDescription
+    }
+
+    mutating func bool(_ node: YAMLNode, field: String) -> Located<Bool>? {
+        guard case .scalar(let scalar) = node, let value = scalar.bool else {
+            let shown: String
+            if case .scalar(let scalar) = node, !scalar.isNull { shown = "'\(scalar.text)'" } else { shown = node.kindDescription }
+            error("'\(field)' must be true or false, not \(shown)", at: node.mark)
+            return nil
+        }
+        return Located(value, at: location(scalar.mark))
+    }
+
+    mutating func unknownKey(_ key: YAMLScalar, valid: [String], describe: (String) -> String) {
+        if let suggestion = Suggestion.nearest(to: key.text, in: valid) {
+            error("\(describe(key.text)); did you mean '\(suggestion)'?", at: key.mark)
+        } else {
+            error("\(describe(key.text)); valid keys are \(valid.sorted().joined(separator: ", "))", at: key.mark)
+        }
+    }
+}

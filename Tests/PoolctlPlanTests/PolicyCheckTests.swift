@@ -1,0 +1,104 @@
+import PoolctlModel
+import Testing
+
+@testable import PoolctlPlan
+
+/// Issue 21: each `require` kind, in both severities, as a located
+/// diagnostic that names the rule and points at the rule too.
+struct PolicyCheckTests {
+    static let ruleAt = SourceLocation(file: "policy.yaml", line: 4, column: 5)
+
+    static func pool(
+        _ key: String, name: String? = nil, tags: [String: String] = [:], senders: Int = 2, membership: Membership = .exact,
+        protect: Bool = false
+    ) -> DesiredPool {
+        DesiredPool(
+            key: key, name: name ?? key, tags: tags,
+            senders: (0..<senders).map { "comms_sender_01h9krwprkeee8fzqspvwy6n\(String($0, radix: 10).leftPadded(3))" },
+            membership: membership, protect: protect, location: SourceLocation(file: "m.yaml", line: 10 + key.count, column: 3))
+    }
+
+    static func check(
+        _ requirement: PolicyRequirement, severity: PolicyRule.Severity = .error, match: PolicyMatch = PolicyMatch(), pools: [DesiredPool]
+    )
+        -> [Diagnostic]
+    {
+        let rule = PolicyRule(
+            id: "the-rule", description: "Why it matters.", severity: severity, match: match, check: .require(requirement),
+            location: ruleAt)
+        return PolicyCheck.require(Policy(rules: [rule]), desired: DesiredState(stack: "s", prune: false, pools: pools))
+    }
+
+    @Test func eachRequirementInBothSeverities() {
+        let cases: [(PolicyRequirement, DesiredPool, DesiredPool, String)] = [
+            (
+                PolicyRequirement(tags: ["team": "^[a-z]+$"]), Self.pool("a", tags: ["team": "auth"]), Self.pool("b"),
+                "must set tag 'team' (matching /^[a-z]+$/)"
+            ),
+            (
+                PolicyRequirement(tags: ["team": "^[a-z]+$"]), Self.pool("a", tags: ["team": "auth"]),
+                Self.pool("b", tags: ["team": "Auth"]),
+                "has tag team='Auth', which does not match /^[a-z]+$/"
+            ),
+            (
+                PolicyRequirement(name: "^Pay"), Self.pool("a", name: "Payments"), Self.pool("b", name: "EU Payments"),
+                "is named 'EU Payments', which does not match /^Pay/"
+            ),
+            (PolicyRequirement(protect: true), Self.pool("a", protect: true), Self.pool("b"), "must be protected (protect: true)"),
+            (
+                PolicyRequirement(minMembers: 2), Self.pool("a", senders: 2), Self.pool("b", senders: 1),
+                "declares 1 sender, fewer than the 2 required (minMembers)"
+            ),
+            (
+                PolicyRequirement(maxMembers: 2), Self.pool("a", senders: 2), Self.pool("b", senders: 3),
+                "declares 3 senders, more than the 2 allowed (maxMembers)"
+            ),
+            (
+                PolicyRequirement(membership: .additive), Self.pool("a", membership: .additive), Self.pool("b"),
+                "has membership: exact; the rule requires additive"
+            ),
+        ]
+        for (requirement, passing, failing, message) in cases {
+            for severity in PolicyRule.Severity.allCases {
+                let found = Self.check(requirement, severity: severity, pools: [failing, passing])
+                #expect(found.count == 1, "\(requirement): \(found)")
+                guard let violation = found.first else { continue }
+                #expect(violation.severity == severity.diagnostic)
+                #expect(violation.message == "policy rule 'the-rule': pool 'b' \(message)")
+                #expect(violation.location == failing.location)
+                #expect(
+                    violation.notes == [Diagnostic.Note(message: "rule 'the-rule' is defined here: Why it matters.", location: Self.ruleAt)]
+                )
+            }
+        }
+    }
+
+    @Test func onlyMatchedPoolsAreChecked() {
+        let pools = [
+            Self.pool("pay-eu", name: "EU prod payments", tags: ["env": "prod"]),
+            Self.pool("pay-us", name: "US payments", tags: ["env": "production"]),
+            Self.pool("auth", name: "Auth prod", tags: ["env": "prod"]),
+            Self.pool("pay-dev", name: "Dev", tags: [:]),
+        ]
+        func violators(_ match: PolicyMatch) -> [String] {
+            Self.check(PolicyRequirement(protect: true), match: match, pools: pools).map { $0.message.split(separator: "'")[3].description }
+        }
+        #expect(violators(PolicyMatch()) == ["auth", "pay-dev", "pay-eu", "pay-us"])
+        #expect(violators(PolicyMatch(key: "pay-*")) == ["pay-dev", "pay-eu", "pay-us"])
+        // Unanchored unless anchored: "prod" is in "production" too.
+        #expect(violators(PolicyMatch(tags: ["env": "prod"])) == ["auth", "pay-eu", "pay-us"])
+        #expect(violators(PolicyMatch(tags: ["env": "^prod$"])) == ["auth", "pay-eu"])
+        #expect(violators(PolicyMatch(key: "pay-*", name: "prod", tags: ["env": "^prod$"])) == ["pay-eu"])
+        // A tag the pool does not set never matches.
+        #expect(violators(PolicyMatch(tags: ["env": ".*"])) == ["auth", "pay-eu", "pay-us"])
+    }
+
+    @Test func limitRulesAreNotRequirements() {
+        let rule = PolicyRule(id: "l", check: .limit(PolicyLimit(deletes: 0)))
+        #expect(PolicyCheck.require(Policy(rules: [rule]), desired: DesiredState(stack: "s", prune: true, pools: [Self.pool("a")])).isEmpty)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
