@@ -59,6 +59,8 @@ struct ApplyCommand: ContextCommand {
     @Flag(help: "Lift the destructive-change guard for this run, also for a saved plan it blocked.")
     var allowDestructive = false
 
+    @OptionGroup(title: "Policy (apply PATH only)") var policyOptions: PolicyOptions
+
     @Option(help: "Output format of the final report: text or json.")
     var format: ApplyFormat = .text
 
@@ -114,6 +116,13 @@ struct ApplyCommand: ContextCommand {
         }
         // Manifests are read offline before the lease, so a typo never takes the lock.
         let desired = savedPlan == nil ? try loadDesired(paths, context: context, log: log) : nil
+        let policy = try policyOptions.load(context: context, log: log)
+        if policy != nil, savedPlan != nil {
+            throw CommandFailure(
+                message:
+                    "poolctl: a saved plan does not record a policy yet, so it cannot be checked against one; apply the manifests with --policy instead. Nothing was read or changed.",
+                exitCode: .error)
+        }
         let stack = savedPlan?.stack ?? desired?.stack ?? ""
         log?.stack = stack
         let stdout = context.stdout
@@ -137,7 +146,7 @@ struct ApplyCommand: ContextCommand {
                 let warning = "--lock=false: this apply holds no lease; an apply running at the same time may duplicate pools."
                 if let log { log.emit(.warning(warning)) } else { stderr.write("poolctl: warning: \(warning)\n") }
                 return try await applyHoldingLease(
-                    nil, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, context: context, log: log)
+                    nil, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, policy: policy, context: context, log: log)
             }
             if context.ownsProcess {
                 InterruptCleanup.shared.install(grace: lock.signalGrace.duration)
@@ -168,7 +177,8 @@ struct ApplyCommand: ContextCommand {
                 defer { InterruptCleanup.shared.hold(nil) }
                 do {
                     let report = try await applyHoldingLease(
-                        lease, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, context: context, log: log)
+                        lease, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, policy: policy, context: context, log: log
+                    )
                     if context.ownsProcess { await InterruptCleanup.shared.yieldToSignalHandler() }
                     lostLease.withLock { $0 = lease.lost }
                     return report
@@ -211,7 +221,8 @@ struct ApplyCommand: ContextCommand {
     /// Plans (or checks the saved plan), asks, and applies: everything after
     /// the lease is held, so the plan reflects what no other apply is changing.
     private func applyHoldingLease(
-        _ lease: HeldLease?, workflow: Workflow, savedPlan: Plan?, desired: DesiredState?, context: CommandContext, log: ApplyLog?
+        _ lease: HeldLease?, workflow: Workflow, savedPlan: Plan?, desired: DesiredState?, policy: Policy?, context: CommandContext,
+        log: ApplyLog?
     ) async throws -> ApplyReport? {
         let stdout = context.stdout
         let plan: Plan
@@ -244,6 +255,10 @@ struct ApplyCommand: ContextCommand {
         }
         if plan.destructiveGuard.blocks {
             throw guardFailure(plan, action: "no pool was changed")
+        }
+        if let policy, let desired {
+            let verdict = policyOptions.check(policy, desired: desired, plan: plan, context: context, log: log)
+            if verdict.blocks { throw PolicyOptions.failure(verdict, action: "no pool was changed") }
         }
         guard plan.hasChanges else {
             if format == .json {

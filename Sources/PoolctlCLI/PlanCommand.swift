@@ -22,6 +22,11 @@ struct PlanCommand: ContextCommand {
             --target and --exclude make a partial plan, which says so at the top and keeps its \
             targets when saved.
 
+            --policy FILE|DIR checks the plan against policy files: require rules against the \
+            manifests, limit rules against what the plan does. A violation of an error rule \
+            shows the plan and exits 1; --allow-policy RULE lifts one limit rule for this run. \
+            A plan the policy blocks is not saved with --out.
+
             Credentials come from the environment: TWILIO_API_KEY and TWILIO_API_SECRET, or \
             else TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
             """ + "\n\n" + ExitCode.help([.success, .error, .changes])
@@ -49,8 +54,11 @@ struct PlanCommand: ContextCommand {
     @Flag(help: "Lift the destructive-change guard for this plan; a saved plan records it, and apply then applies it.")
     var allowDestructive = false
 
+    @OptionGroup(title: "Policy") var policyOptions: PolicyOptions
+
     func run(in context: CommandContext) async throws {
         let desired = try loadDesired(paths, context: context)
+        let policy = try policyOptions.load(context: context)
         let selection = target.selection
         let allowDestructive = allowDestructive
         let planned = try await api.withWorkflow(context: context) {
@@ -62,7 +70,14 @@ struct PlanCommand: ContextCommand {
             let since = lease.createdAt.map(APITimestamp.formatRFC3339) ?? "an unknown time"
             context.stderr.write("Note: an apply by \(lease.holder) has been running since \(since); this plan may change under it.\n")
         }
-        try emit(plan, format: format, showAddresses: showAddresses, out: out, context: context)
+        let verdict = policy.map { policyOptions.check($0, desired: desired, plan: plan, context: context) }
+        // A saved plan does not record the policy yet (issue 21): a blocked one
+        // is not saved, so that applying the file cannot skip the policy.
+        let blocked = verdict?.blocks ?? false
+        try emit(plan, format: format, showAddresses: showAddresses, out: blocked ? nil : out, context: context)
+        if blocked, let out {
+            context.stderr.write("Not saved to \(out): the policy blocks this plan.\n")
+        }
         if plan.hasConflicts {
             let count = plan.summary.conflicts
             throw CommandFailure(
@@ -72,6 +87,9 @@ struct PlanCommand: ContextCommand {
         }
         if plan.destructiveGuard.blocks {
             throw guardFailure(plan, action: "plan exits 1 and apply will refuse it")
+        }
+        if let verdict, verdict.blocks {
+            throw PolicyOptions.failure(verdict, action: "plan exits 1 and apply --policy will refuse it")
         }
         if detailedExitcode, plan.hasChanges {
             throw CommandFailure(message: "", exitCode: .changes)

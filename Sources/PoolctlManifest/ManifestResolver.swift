@@ -191,7 +191,9 @@ public struct ManifestResolver {
 
         guard let stack, !diagnostics.hasErrors else { return (nil, diagnostics) }
         return (
-            DesiredState(stack: stack.value, prune: prune?.value ?? false, pools: pools, guardPolicy: guardPolicy?.value ?? GuardPolicy()),
+            DesiredState(
+                stack: stack.value, prune: prune?.value ?? false, pools: pools, guardPolicy: guardPolicy?.value ?? GuardPolicy(),
+                pruneLocation: prune?.location),
             diagnostics
         )
     }

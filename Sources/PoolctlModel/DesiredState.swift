@@ -16,10 +16,15 @@ public struct DesiredState: Sendable, Hashable {
     public var pools: [DesiredPool]
     /// The destructive-change guard's settings; defaults when not set.
     public var guardPolicy: GuardPolicy
+    /// Where `prune` was set: a policy violation for a pool being pruned points here.
+    public var pruneLocation: SourceLocation?
 
-    public init(stack: String, prune: Bool, pools: [DesiredPool], guardPolicy: GuardPolicy = GuardPolicy()) {
+    public init(
+        stack: String, prune: Bool, pools: [DesiredPool], guardPolicy: GuardPolicy = GuardPolicy(), pruneLocation: SourceLocation? = nil
+    ) {
         self.stack = stack
         self.prune = prune
+        self.pruneLocation = pruneLocation
         // Loaders usually hand pools over in key order: keep them without a sort.
         self.pools = pools.isSorted { $0.key < $1.key } ? pools : pools.sorted { $0.key < $1.key }
         self.guardPolicy = guardPolicy

@@ -2,19 +2,106 @@ import Foundation
 import PoolctlModel
 
 /// Checks a policy's rules, purely: `require` rules against the desired
-/// state (so `validate` can run them offline). A violation is a diagnostic
-/// at the pool's manifest location that names the rule, with a note at the
-/// rule's own line.
+/// state (so `validate` can run them offline), `limit` rules against a
+/// plan's effect. A violation is a diagnostic at the pool's manifest
+/// location (for a pool being pruned, at `prune:`) that names the rule, with
+/// a note at the rule's own line.
 public enum PolicyCheck {
-    public static func require(_ policy: Policy, desired: DesiredState) -> [Diagnostic] {
+    /// Both kinds, for `plan` and `apply`. `allowed` are the ids of `limit`
+    /// rules lifted for this run (`--allow-policy`): their violations become
+    /// warnings that say so.
+    public static func evaluate(_ policy: Policy, desired: DesiredState, plan: Plan, allowed: Set<String> = []) -> PolicyVerdict {
+        let found = requireViolations(policy, desired: desired) + limitViolations(policy, plan: plan, desired: desired)
+        return PolicyVerdict(
+            diagnostics: found.map { rule, violation in
+                guard violation.severity == .error, allowed.contains(rule.id) else { return violation }
+                var lifted = violation
+                lifted.severity = .warning
+                lifted.message += " (allowed for this run by --allow-policy \(rule.id))"
+                return lifted
+            })
+    }
+
+    /// `limit` rules against the plan: deletes over all matched pools,
+    /// removals per matched pool. A deleted pool is matched by its live name
+    /// and tags, any other by what the plan leaves it with.
+    public static func limits(_ policy: Policy, plan: Plan, desired: DesiredState) -> [Diagnostic] {
+        limitViolations(policy, plan: plan, desired: desired).map(\.diagnostic)
+    }
+
+    static func limitViolations(_ policy: Policy, plan: Plan, desired: DesiredState) -> [(rule: PolicyRule, diagnostic: Diagnostic)] {
         var compiled = Patterns()
-        var found: [Diagnostic] = []
+        var found: [(rule: PolicyRule, diagnostic: Diagnostic)] = []
+        let locations = Dictionary(desired.pools.map { ($0.key, $0.location) }, uniquingKeysWith: { first, _ in first })
+        for rule in policy.rules {
+            guard case .limit(let limit) = rule.check else { continue }
+            let matched = plan.changes.filter { change in
+                let deleted = change.action == .delete
+                let name = (deleted ? change.name.before : change.name.after ?? change.name.before) ?? change.key
+                return compiled.matches(rule.match, key: change.key, name: name, tags: change.desiredTags)
+            }
+            let deletes = matched.filter { $0.action == .delete }
+            if let most = limit.deletes, deletes.count > most {
+                let keys = deletes.map { "'\($0.key)'" }.joined(separator: ", ")
+                let allowed = most == 0 ? "no pool may be deleted" : "at most \(most) may be"
+                found.append(
+                    (
+                        rule,
+                        violation(
+                            rule,
+                            "the plan deletes \(deletes.count) matched pool\(deletes.count == 1 ? "" : "s") (\(keys)); \(allowed) (limit.deletes)",
+                            at: desired.pruneLocation)
+                    ))
+            }
+            for change in matched where !change.removeSenders.isEmpty {
+                let removed = change.removeSenders.count
+                let at = change.action == .delete ? desired.pruneLocation : locations[change.key] ?? nil
+                if let most = limit.removeSenders, removed > most {
+                    found.append(
+                        (
+                            rule,
+                            violation(
+                                rule,
+                                "the plan removes \(removed) senders from pool '\(change.key)'; at most \(most) may go (limit.removeSenders)",
+                                at: at)
+                        ))
+                }
+                // Division, as the guard does: removed / before is the double
+                // nearest the written fraction when they are equal.
+                if let fraction = limit.removeFraction, change.membersBefore > 0, Double(removed) / Double(change.membersBefore) > fraction
+                {
+                    found.append(
+                        (
+                            rule,
+                            violation(
+                                rule,
+                                "the plan removes \(removed) of the \(change.membersBefore) members of pool '\(change.key)'; at most \(Self.percent(fraction)) may go (limit.removeFraction: \(fraction))",
+                                at: at)
+                        ))
+                }
+            }
+        }
+        return found
+    }
+
+    static func percent(_ fraction: Double) -> String {
+        let value = fraction * 100
+        return value == value.rounded() ? "\(Int(value))%" : "\(value)%"
+    }
+
+    public static func require(_ policy: Policy, desired: DesiredState) -> [Diagnostic] {
+        requireViolations(policy, desired: desired).map(\.diagnostic)
+    }
+
+    static func requireViolations(_ policy: Policy, desired: DesiredState) -> [(rule: PolicyRule, diagnostic: Diagnostic)] {
+        var compiled = Patterns()
+        var found: [(rule: PolicyRule, diagnostic: Diagnostic)] = []
         for rule in policy.rules {
             guard case .require(let requirement) = rule.check else { continue }
             for pool in desired.pools.sorted(by: { $0.key < $1.key })
             where compiled.matches(rule.match, key: pool.key, name: pool.name, tags: pool.tags) {
                 for problem in problems(requirement, pool: pool, patterns: &compiled) {
-                    found.append(violation(rule, "pool '\(pool.key)' \(problem)", at: pool.location))
+                    found.append((rule, violation(rule, "pool '\(pool.key)' \(problem)", at: pool.location)))
                 }
             }
         }
@@ -80,4 +167,20 @@ public enum PolicyCheck {
             return true
         }
     }
+}
+
+/// A policy's verdict on one plan.
+public struct PolicyVerdict: Sendable, Hashable {
+    /// Violations, errors first; lifted ones are warnings.
+    public var diagnostics: [Diagnostic]
+
+    public init(diagnostics: [Diagnostic]) {
+        self.diagnostics = diagnostics.sorted {
+            ($0.severity, $0.location?.description ?? "", $0.message) < ($1.severity, $1.location?.description ?? "", $1.message)
+        }
+    }
+
+    /// An error rule is violated, and not lifted: plan exits 1, apply writes nothing.
+    public var blocks: Bool { diagnostics.contains { $0.severity == .error } }
+    public var errors: Int { diagnostics.filter { $0.severity == .error }.count }
 }

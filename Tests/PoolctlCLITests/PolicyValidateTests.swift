@@ -79,3 +79,111 @@ struct PolicyValidateTests {
         #expect(missing.stderr.contains("cannot read '/nonexistent/policy': no such file or directory"), "\(missing)")
     }
 }
+
+/// Issue 21: limit rules against the plan, in `plan` and `apply`, against
+/// the emulator; the write log shows that a blocked apply writes nothing
+/// but its own lease.
+struct PolicyPlanApplyTests {
+    static let s3 = "comms_sender_01h9krwprkeee8fzqspvwy6nq3"
+    static let seed = """
+        senders:
+          - {id: \(s1), address: "+14155550101", channel: SMS, status: ACTIVATED, displayName: One, tags: {}}
+          - {id: \(s2), address: "+14155550102", channel: SMS, status: ACTIVATED, displayName: Two, tags: {}}
+          - {id: \(s3), address: "+14155550103", channel: SMS, status: ACTIVATED, displayName: Three, tags: {}}
+        pools:
+          - {name: "pay", tags: {poolctl: v1~web~pay, team: payments}, senders: [\(s1), \(s2), \(s3)]}
+          - {name: "old", tags: {poolctl: v1~web~old}, senders: []}
+
+        """
+    /// Keeps one of pay's three senders and prunes `old`.
+    static let manifests = """
+        apiVersion: poolctl/v1
+        stack: web
+        prune: true
+        pools:
+          pay:
+            tags: {team: payments}
+            senders: [\(s1)]
+
+        """
+    static let policy = """
+        apiVersion: poolctl/v1
+        kind: Policy
+        rules:
+          - id: small-removals
+            match: {tags: {team: ^payments$}}
+            limit: {removeFraction: 0.5, removeSenders: 1}
+          - id: no-deletes
+            severity: warning
+            limit: {deletes: 0}
+
+        """
+
+    @Test func planShowsTheBlockedPlanExits1AndAllowPolicyLiftsOneRule() async throws {
+        try await withEmulator(seed: Self.seed) { emulator in
+            try await withFiles(["pools.yaml": Self.manifests, "policy.yaml": Self.policy]) { directory in
+                let manifests = directory.appendingPathComponent("pools.yaml").path
+                let policy = directory.appendingPathComponent("policy.yaml").path
+                let saved = directory.appendingPathComponent("plan.json").path
+                let blocked = await poolctl(
+                    ["plan", manifests, "--policy", policy, "--out", saved], environment: emulator.environment)
+                #expect(blocked.code == .error, "\(blocked)")
+                #expect(blocked.stdout.contains("senders +0 -2"), "the plan is shown: \(blocked)")
+                let fraction =
+                    "pools.yaml:5:3: error: policy rule 'small-removals': the plan removes 2 of the 3 members of pool 'pay'; at most 50% may go (limit.removeFraction: 0.5)"
+                let count =
+                    "pools.yaml:5:3: error: policy rule 'small-removals': the plan removes 2 senders from pool 'pay'; at most 1 may go (limit.removeSenders)"
+                let deletes =
+                    "pools.yaml:3:8: warning: policy rule 'no-deletes': the plan deletes 1 matched pool ('old'); no pool may be deleted (limit.deletes)"
+                for line in [fraction, count, deletes] { #expect(blocked.stderr.contains(line), "\(line)\n\(blocked)") }
+                #expect(blocked.stderr.contains("policy.yaml:4:5: note: rule 'small-removals' is defined here"), "\(blocked)")
+                #expect(!FileManager.default.fileExists(atPath: saved), "a blocked plan is not saved")
+
+                let lifted = await poolctl(
+                    ["plan", manifests, "--policy", policy, "--allow-policy", "small-removals"], environment: emulator.environment)
+                #expect(lifted.code == .success, "\(lifted)")
+                #expect(lifted.stderr.contains("warning: policy rule 'small-removals'"), "\(lifted)")
+                #expect(lifted.stderr.contains("(allowed for this run by --allow-policy small-removals)"), "\(lifted)")
+
+                for (flags, message) in [
+                    (
+                        ["--allow-policy", "nope"],
+                        "--allow-policy nope: no such rule in the policy; its limit rules are small-removals, no-deletes"
+                    ),
+                    (["--allow-policy", "x", "--policy", "/nonexistent"], "cannot read '/nonexistent': no such file or directory"),
+                ] {
+                    let refused = await poolctl(["plan", manifests, "--policy", policy] + flags, environment: emulator.environment)
+                    #expect(refused.code == .error && refused.stderr.contains(message), "\(refused)")
+                }
+                let noPolicy = await poolctl(["plan", manifests, "--allow-policy", "x"], environment: emulator.environment)
+                #expect(noPolicy.code == .error && noPolicy.stderr.contains("no --policy was given"), "\(noPolicy)")
+            }
+        }
+    }
+
+    @Test func aBlockedApplyWritesNothingToAnyPool() async throws {
+        try await withEmulator(seed: Self.seed) { emulator in
+            try await withFiles(["pools.yaml": Self.manifests, "policy.yaml": Self.policy]) { directory in
+                let manifests = directory.appendingPathComponent("pools.yaml").path
+                let policy = directory.appendingPathComponent("policy.yaml").path
+                let outcome = await poolctl(["apply", manifests, "--policy", policy, "--auto-approve"], environment: emulator.environment)
+                #expect(outcome.code == .error, "\(outcome)")
+                #expect(
+                    outcome.stderr.contains("the policy blocked this plan: 2 violations of error rules; no pool was changed"), "\(outcome)")
+                let writes = await emulator.store.writes().writes
+                let pools = try await emulator.store.allSenderPools().collect()
+                #expect(pools.map(\.name).sorted() == ["old", "pay"], "the lease was released; no pool was deleted")
+                let stackPools = Set(pools.map(\.id))
+                let touched = writes.filter { $0.poolId.map(stackPools.contains) ?? false }
+                #expect(touched.isEmpty, "writes to the stack's pools: \(touched)")
+                #expect(!writes.isEmpty, "the lease's own create and delete are in the log")
+
+                // A saved plan cannot be checked against a policy yet: refused before any read.
+                let saved = directory.appendingPathComponent("plan.json").path
+                #expect(await poolctl(["plan", manifests, "--out", saved], environment: emulator.environment).code == .success)
+                let refused = await poolctl(["apply", saved, "--policy", policy], environment: emulator.environment)
+                #expect(refused.code == .error && refused.stderr.contains("a saved plan does not record a policy yet"), "\(refused)")
+            }
+        }
+    }
+}
