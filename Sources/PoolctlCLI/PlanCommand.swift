@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import PoolctlAPI
+import PoolctlRender
 
 struct PlanCommand: ContextCommand {
     static let configuration = CommandConfiguration(
@@ -56,6 +58,9 @@ struct PlanCommand: ContextCommand {
 
     @OptionGroup(title: "Policy") var policyOptions: PolicyOptions
 
+    @Option(help: ArgumentHelp("Also write the policy's violations as SARIF 2.1.0 to this file, for code scanning.", valueName: "file"))
+    var sarif: String?
+
     func run(in context: CommandContext) async throws {
         let desired = try loadDesired(paths, context: context)
         let policy = try policyOptions.load(context: context)
@@ -71,6 +76,14 @@ struct PlanCommand: ContextCommand {
             context.stderr.write("Note: an apply by \(lease.holder) has been running since \(since); this plan may change under it.\n")
         }
         let verdict = policy.map { policyOptions.check($0, desired: desired, plan: plan, context: context) }
+        if let sarif {
+            let text = SARIFRenderer.render(verdict?.diagnostics ?? [], policy: policy, toolVersion: PoolctlVersion.current)
+            do {
+                try text.write(toFile: sarif, atomically: true, encoding: .utf8)
+            } catch {
+                throw CommandFailure(message: "poolctl: cannot write SARIF to \(sarif): \(error.localizedDescription)", exitCode: .error)
+            }
+        }
         // A saved plan does not record the policy yet (issue 21): a blocked one
         // is not saved, so that applying the file cannot skip the policy.
         let blocked = verdict?.blocks ?? false

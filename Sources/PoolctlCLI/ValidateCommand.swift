@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import PoolctlManifest
+import PoolctlModel
 import PoolctlPlan
 import PoolctlRender
 
 /// How `validate` prints its findings.
 enum DiagnosticFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
+    case text, json, sarif
 }
 
 struct ValidateCommand: ContextCommand {
@@ -34,7 +35,7 @@ struct ValidateCommand: ContextCommand {
     @Argument(help: "Manifest files or directories.")
     var paths: [String]
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, json, or sarif (SARIF 2.1.0, for code scanning).")
     var format: DiagnosticFormat = .text
 
     @Option(name: .customLong("policy"), help: "A policy file or directory; repeatable.")
@@ -42,8 +43,10 @@ struct ValidateCommand: ContextCommand {
 
     func run(in context: CommandContext) async throws {
         var result = ManifestLoader().load(paths: paths)
+        var policy: Policy?
         if !policies.isEmpty {
             let loaded = PolicyLoader().load(paths: policies)
+            policy = loaded.policy
             var found = loaded.diagnostics
             if let policy = loaded.policy, let desired = result.desired {
                 found += PolicyCheck.require(policy, desired: desired)
@@ -64,6 +67,8 @@ struct ValidateCommand: ContextCommand {
         switch format {
         case .json:
             out.write(report.json())
+        case .sarif:
+            out.write(SARIFRenderer.render(result.diagnostics, policy: policy, toolVersion: PoolctlVersion.current))
         case .text:
             err.write(DiagnosticRenderer.text(result.diagnostics, sources: result.sources))
             if report.valid {

@@ -51,6 +51,9 @@ public struct Diagnostic: Sendable, Hashable, Codable {
     public var message: String
     public var location: SourceLocation?
     public var notes: [Note]
+    /// The policy rule a violation breaks; nil for every other diagnostic.
+    /// SARIF reports it as the result's `ruleId`.
+    public var rule: String?
 
     public init(_ severity: Severity, _ message: String, at location: SourceLocation? = nil, notes: [Note] = []) {
         self.severity = severity

@@ -142,9 +142,11 @@ public enum PolicyCheck {
 
     static func violation(_ rule: PolicyRule, _ message: String, at location: SourceLocation?) -> Diagnostic {
         let about = rule.description.map { ": \($0)" } ?? ""
-        return Diagnostic(
+        var diagnostic = Diagnostic(
             rule.severity.diagnostic, "policy rule '\(rule.id)': \(message)", at: location,
             notes: [Diagnostic.Note(message: "rule '\(rule.id)' is defined here\(about)", location: rule.location)])
+        diagnostic.rule = rule.id
+        return diagnostic
     }
 
     /// Regular expressions compiled once per check. The loader has checked
