@@ -96,7 +96,8 @@ let package = Package(
             ]),
         // The command layer in-process: injected streams and environment, the emulator on a loopback socket.
         .testTarget(
-            name: "PoolctlCLITests", dependencies: ["PoolctlModel", "PoolctlCLI", "PoolctlEmulator", "PoolctlAPI", "PoolctlRender"]),
+            name: "PoolctlCLITests",
+            dependencies: ["PoolctlModel", "PoolctlCLI", "PoolctlEmulator", "PoolctlAPI", "PoolctlPlan", "PoolctlRender"]),
         .testTarget(name: "PoolctlEngineTests", dependencies: ["PoolctlEngine", "PoolctlAPI", "PoolctlPlan", "PoolctlModel"]),
         .testTarget(name: "PoolctlPlanTests", dependencies: ["PoolctlPlan", "PoolctlModel", "PoolctlRender"]),
         .testTarget(

@@ -116,21 +116,23 @@ struct ApplyCommand: ContextCommand {
         }
         // Manifests are read offline before the lease, so a typo never takes the lock.
         let desired = savedPlan == nil ? try loadDesired(paths, context: context, log: log) : nil
-        let policy = try policyOptions.load(context: context, log: log)
-        if policy != nil, savedPlan != nil {
-            throw CommandFailure(
-                message:
-                    "poolctl: a saved plan does not record a policy yet, so it cannot be checked against one; apply the manifests with --policy instead. Nothing was read or changed.",
-                exitCode: .error)
+        // With a saved plan, --allow-policy alone lifts a rule the plan records.
+        let policy = savedPlan != nil && policyOptions.paths.isEmpty ? nil : try policyOptions.load(context: context, log: log)
+        if let saved = savedPlan {
+            savedPlan?.policy = try policyOptions.recheck(saved, policy: policy, context: context, log: log)
         }
         let stack = savedPlan?.stack ?? desired?.stack ?? ""
         log?.stack = stack
         let stdout = context.stdout
         if allowDestructive { savedPlan?.destructiveGuard.lifted = true }
-        // A saved plan the guard blocked is refused before the lease: no write at all.
+        // A saved plan the guard or the policy blocked is refused before the lease: no write at all.
         if let saved = savedPlan, saved.destructiveGuard.blocks {
             if format == .text { stdout.write(PlanRenderer.text(saved, color: context.wantsColor(stdout))) }
             throw guardFailure(saved, action: "nothing was read or written")
+        }
+        if let saved = savedPlan, let outcome = saved.policy, outcome.blocks {
+            if format == .text { stdout.write(PlanRenderer.text(saved, color: context.wantsColor(stdout))) }
+            throw PolicyOptions.failure(outcome.verdict, action: "nothing was read or written")
         }
         let savedPlanToApply = savedPlan
         let stderr = context.stderr
@@ -257,8 +259,8 @@ struct ApplyCommand: ContextCommand {
             throw guardFailure(plan, action: "no pool was changed")
         }
         if let policy, let desired {
-            let verdict = policyOptions.check(policy, desired: desired, plan: plan, context: context, log: log)
-            if verdict.blocks { throw PolicyOptions.failure(verdict, action: "no pool was changed") }
+            let outcome = policyOptions.check(policy, desired: desired, plan: plan, context: context, log: log)
+            if outcome.blocks { throw PolicyOptions.failure(outcome.verdict, action: "no pool was changed") }
         }
         guard plan.hasChanges else {
             if format == .json {

@@ -27,7 +27,7 @@ struct PlanCommand: ContextCommand {
             --policy FILE|DIR checks the plan against policy files: require rules against the \
             manifests, limit rules against what the plan does. A violation of an error rule \
             shows the plan and exits 1; --allow-policy RULE lifts one limit rule for this run. \
-            A plan the policy blocks is not saved with --out.
+            A saved plan records the policy and its verdict, and apply re-checks them.
 
             Credentials come from the environment: TWILIO_API_KEY and TWILIO_API_SECRET, or \
             else TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
@@ -69,28 +69,24 @@ struct PlanCommand: ContextCommand {
         let planned = try await api.withWorkflow(context: context) {
             try await $0.plan(desired: desired, selection: selection, allowDestructive: allowDestructive)
         }
-        let plan = planned.plan
+        var plan = planned.plan
         context.stderr.write("Read the live state with \(planned.calls) API call\(planned.calls == 1 ? "" : "s").\n")
         for lease in planned.leases {
             let since = lease.createdAt.map(APITimestamp.formatRFC3339) ?? "an unknown time"
             context.stderr.write("Note: an apply by \(lease.holder) has been running since \(since); this plan may change under it.\n")
         }
-        let verdict = policy.map { policyOptions.check($0, desired: desired, plan: plan, context: context) }
+        if let policy {
+            plan.policy = policyOptions.check(policy, desired: desired, plan: plan, context: context)
+        }
         if let sarif {
-            let text = SARIFRenderer.render(verdict?.diagnostics ?? [], policy: policy, toolVersion: PoolctlVersion.current)
+            let text = SARIFRenderer.render(plan.policy?.verdict.diagnostics ?? [], policy: policy, toolVersion: PoolctlVersion.current)
             do {
                 try text.write(toFile: sarif, atomically: true, encoding: .utf8)
             } catch {
                 throw CommandFailure(message: "poolctl: cannot write SARIF to \(sarif): \(error.localizedDescription)", exitCode: .error)
             }
         }
-        // A saved plan does not record the policy yet (issue 21): a blocked one
-        // is not saved, so that applying the file cannot skip the policy.
-        let blocked = verdict?.blocks ?? false
-        try emit(plan, format: format, showAddresses: showAddresses, out: blocked ? nil : out, context: context)
-        if blocked, let out {
-            context.stderr.write("Not saved to \(out): the policy blocks this plan.\n")
-        }
+        try emit(plan, format: format, showAddresses: showAddresses, out: out, context: context)
         if plan.hasConflicts {
             let count = plan.summary.conflicts
             throw CommandFailure(
@@ -101,8 +97,8 @@ struct PlanCommand: ContextCommand {
         if plan.destructiveGuard.blocks {
             throw guardFailure(plan, action: "plan exits 1 and apply will refuse it")
         }
-        if let verdict, verdict.blocks {
-            throw PolicyOptions.failure(verdict, action: "plan exits 1 and apply --policy will refuse it")
+        if let outcome = plan.policy, outcome.blocks {
+            throw PolicyOptions.failure(outcome.verdict, action: "plan exits 1 and apply will refuse it")
         }
         if detailedExitcode, plan.hasChanges {
             throw CommandFailure(message: "", exitCode: .changes)

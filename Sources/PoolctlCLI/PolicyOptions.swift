@@ -31,6 +31,12 @@ struct PolicyOptions: ParsableArguments {
             throw CommandFailure(
                 message: "poolctl: \(count) error\(count == 1 ? "" : "s") in the policy; nothing was read or changed", exitCode: .error)
         }
+        try checkAllowed(against: policy)
+        return policy
+    }
+
+    /// Every `--allow-policy` id must name a limit rule of `policy`.
+    func checkAllowed(against policy: Policy) throws {
         for id in allowed {
             guard let rule = policy.rules.first(where: { $0.id == id }) else {
                 let known = policy.rules.filter { if case .limit = $0.check { true } else { false } }.map(\.id)
@@ -44,17 +50,54 @@ struct PolicyOptions: ParsableArguments {
                     exitCode: .error)
             }
         }
-        return policy
     }
 
     /// Checks the plan, prints every violation (as events with `log`), and
-    /// returns the verdict.
-    func check(_ policy: Policy, desired: DesiredState, plan: Plan, context: CommandContext, log: ApplyLog? = nil) -> PolicyVerdict {
+    /// returns the outcome to keep on the plan.
+    func check(_ policy: Policy, desired: DesiredState, plan: Plan, context: CommandContext, log: ApplyLog? = nil) -> PolicyOutcome {
         let verdict = PolicyCheck.evaluate(policy, desired: desired, plan: plan, allowed: Set(allowed))
+        print(verdict, context: context, log: log)
+        return PolicyOutcome(policy: policy, allowed: allowed, verdict: verdict)
+    }
+
+    /// A saved plan's policy, checked again with the rules it records.
+    /// `policy` (from `--policy`) must be those rules; a plan saved without
+    /// a policy is refused with one, so the file says what it was checked
+    /// against. Nil for a plan saved without a policy.
+    func recheck(_ saved: Plan, policy: Policy?, context: CommandContext, log: ApplyLog?) throws -> PolicyOutcome? {
+        guard let recorded = saved.policy else {
+            if policy != nil || !allowed.isEmpty {
+                throw CommandFailure(
+                    message:
+                        "poolctl: the saved plan was made without --policy, so it was not checked against one; plan again with --policy. Nothing was read or changed.",
+                    exitCode: .error)
+            }
+            return nil
+        }
+        if let policy, Self.unlocated(policy.rules) != Self.unlocated(recorded.policy.rules) {
+            throw CommandFailure(
+                message:
+                    "poolctl: the policy given is not the one the saved plan was checked against (\(recorded.policy.files.joined(separator: ", "))); plan again with this policy. Nothing was read or changed.",
+                exitCode: .error)
+        }
+        try checkAllowed(against: recorded.policy)
+        let outcome = PolicyCheck.recheck(recorded, plan: saved, allowed: Set(recorded.allowed + allowed))
+        print(outcome.verdict, context: context, log: log)
+        return outcome
+    }
+
+    static func unlocated(_ rules: [PolicyRule]) -> [PolicyRule] {
+        rules.map { rule in
+            var rule = rule
+            rule.location = nil
+            return rule
+        }
+    }
+
+    private func print(_ verdict: PolicyVerdict, context: CommandContext, log: ApplyLog?) {
         var sources = SourceFiles()
         sources.addFiles(of: verdict.diagnostics)
         report(verdict.diagnostics, sources: sources, context: context, log: log)
-        return verdict
     }
 
     private func report(_ diagnostics: [Diagnostic], sources: SourceFiles, context: CommandContext, log: ApplyLog?) {

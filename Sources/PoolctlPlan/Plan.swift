@@ -21,10 +21,12 @@ public struct Plan: Sendable, Hashable {
     public var destructiveGuard: GuardResult
     /// Set for a partial plan (`--target`, `--exclude`).
     public var targeting: Targeting?
+    /// Set when the plan was checked against a policy (`--policy`).
+    public var policy: PolicyOutcome?
 
     public init(
         stack: String, prune: Bool, changes: [PoolChange], diagnostics: [PlanDiagnostic], fingerprints: [PoolFingerprint],
-        estimate: CallEstimate, destructiveGuard: GuardResult = GuardResult(), targeting: Targeting? = nil
+        estimate: CallEstimate, destructiveGuard: GuardResult = GuardResult(), targeting: Targeting? = nil, policy: PolicyOutcome? = nil
     ) {
         self.stack = stack
         self.prune = prune
@@ -34,6 +36,7 @@ public struct Plan: Sendable, Hashable {
         self.estimate = estimate
         self.destructiveGuard = destructiveGuard
         self.targeting = targeting
+        self.policy = policy
     }
 
     /// True when applying would change something.

@@ -1,7 +1,7 @@
 import Foundation
 import PoolctlModel
 
-/// The saved plan, a public format (`formatVersion: 2`): what
+/// The saved plan, a public format (`formatVersion: 3`): what
 /// `plan --format json` prints, `plan --out FILE` saves, and `apply FILE` and
 /// `show FILE` read. It holds everything apply needs (full member lists, the
 /// tags to send, the fingerprints), so no manifests are needed at hand.
@@ -13,7 +13,10 @@ import PoolctlModel
 public struct PlanFile: Sendable, Hashable, Codable {
     /// 2: `guard` and `targeting`; a version-1 reader must not apply a
     /// blocked or partial plan as if it were whole and allowed.
-    public static let currentFormatVersion = 2
+    /// 3: `policy`; a version-2 reader must not apply a plan a policy blocked.
+    /// Version 2 files are still read (they have no policy).
+    public static let currentFormatVersion = 3
+    public static let readableFormatVersions = 2...3
     public static let kindValue = "poolctl-plan"
 
     public var formatVersion: Int
@@ -32,6 +35,8 @@ public struct PlanFile: Sendable, Hashable, Codable {
     public var `guard`: Guard
     /// Only for a partial plan.
     public var targeting: Scope?
+    /// Only for a plan checked against a policy (`--policy`).
+    public var policy: PolicyResult?
 
     public init(plan: Plan, poolctlVersion: String) {
         formatVersion = Self.currentFormatVersion
@@ -47,6 +52,7 @@ public struct PlanFile: Sendable, Hashable, Codable {
         fingerprints = plan.fingerprints.map(Fingerprint.init)
         `guard` = Guard(plan.destructiveGuard)
         targeting = plan.targeting.map(Scope.init)
+        policy = plan.policy.map(PolicyResult.init)
     }
 
     /// The plan this file holds. The summary is recomputed from the changes.
@@ -55,7 +61,7 @@ public struct PlanFile: Sendable, Hashable, Codable {
             stack: stack, prune: prune, changes: changes.map(\.poolChange),
             diagnostics: (conflicts + warnings).map(\.planDiagnostic),
             fingerprints: fingerprints.map(\.poolFingerprint), estimate: CallEstimate(byEndpoint: apiCalls),
-            destructiveGuard: `guard`.result, targeting: targeting?.targeting)
+            destructiveGuard: `guard`.result, targeting: targeting?.targeting, policy: policy?.outcome)
     }
 
     /// The counts a reviewer reads first.

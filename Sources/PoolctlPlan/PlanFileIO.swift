@@ -19,9 +19,9 @@ extension PlanFile {
         guard header.kind == kindValue else {
             throw PlanFileError("not a poolctl plan (expected \"kind\": \"\(kindValue)\")")
         }
-        guard header.formatVersion == currentFormatVersion else {
+        guard let version = header.formatVersion, readableFormatVersions.contains(version) else {
             throw PlanFileError(
-                "plan formatVersion \(header.formatVersion.map(String.init) ?? "missing") is not supported; this poolctl reads version \(currentFormatVersion)"
+                "plan formatVersion \(header.formatVersion.map(String.init) ?? "missing") is not supported; this poolctl reads versions \(readableFormatVersions.lowerBound) to \(readableFormatVersions.upperBound)"
             )
         }
         do {

@@ -12,14 +12,51 @@ public enum PolicyCheck {
     /// warnings that say so.
     public static func evaluate(_ policy: Policy, desired: DesiredState, plan: Plan, allowed: Set<String> = []) -> PolicyVerdict {
         let found = requireViolations(policy, desired: desired) + limitViolations(policy, plan: plan, desired: desired)
-        return PolicyVerdict(
-            diagnostics: found.map { rule, violation in
-                guard violation.severity == .error, allowed.contains(rule.id) else { return violation }
-                var lifted = violation
-                lifted.severity = .warning
-                lifted.message += " (allowed for this run by --allow-policy \(rule.id))"
-                return lifted
-            })
+        return PolicyVerdict(diagnostics: found.map { lift($0.rule, $0.diagnostic, allowed: allowed) })
+    }
+
+    /// A saved plan's check, made again with the rules it records: its
+    /// require violations stand (the manifests they were found in are not at
+    /// hand, and the plan cannot change them), its limit rules are run again
+    /// on the saved changes, and `allowed` (the recorded overrides and this
+    /// run's) lifts limit rules. Locations come from the recorded violations.
+    public static func recheck(_ recorded: PolicyOutcome, plan: Plan, allowed: Set<String>) -> PolicyOutcome {
+        let policy = recorded.policy
+        let limitRules = Set(policy.rules.filter { if case .limit = $0.check { true } else { false } }.map(\.id))
+        let locations = Dictionary(
+            recorded.verdict.diagnostics.map { (Self.unlifted($0.message), $0.location) }, uniquingKeysWith: { first, _ in first })
+        let bare = DesiredState(stack: plan.stack, prune: plan.prune, pools: [])
+        var found: [(rule: PolicyRule, diagnostic: Diagnostic)] = []
+        for diagnostic in recorded.verdict.diagnostics {
+            guard let id = diagnostic.rule, !limitRules.contains(id), let rule = policy.rules.first(where: { $0.id == id }) else {
+                continue
+            }
+            var kept = diagnostic
+            kept.severity = rule.severity.diagnostic
+            found.append((rule, kept))
+        }
+        for (rule, diagnostic) in limitViolations(policy, plan: plan, desired: bare) {
+            var located = diagnostic
+            located.location = locations[diagnostic.message] ?? nil
+            found.append((rule, located))
+        }
+        let verdict = PolicyVerdict(diagnostics: found.map { lift($0.rule, $0.diagnostic, allowed: allowed) })
+        return PolicyOutcome(policy: policy, allowed: Array(allowed), verdict: verdict)
+    }
+
+    static let liftedSuffix = " (allowed for this run by --allow-policy "
+
+    static func unlifted(_ message: String) -> String {
+        guard let range = message.range(of: liftedSuffix) else { return message }
+        return String(message[..<range.lowerBound])
+    }
+
+    static func lift(_ rule: PolicyRule, _ violation: Diagnostic, allowed: Set<String>) -> Diagnostic {
+        guard violation.severity == .error, allowed.contains(rule.id) else { return violation }
+        var lifted = violation
+        lifted.severity = .warning
+        lifted.message += liftedSuffix + "\(rule.id))"
+        return lifted
     }
 
     /// `limit` rules against the plan: deletes over all matched pools,
@@ -185,4 +222,21 @@ public struct PolicyVerdict: Sendable, Hashable {
     /// An error rule is violated, and not lifted: plan exits 1, apply writes nothing.
     public var blocks: Bool { diagnostics.contains { $0.severity == .error } }
     public var errors: Int { diagnostics.filter { $0.severity == .error }.count }
+}
+
+/// A policy's check of one plan, kept on the plan and in its saved form:
+/// the rules checked, the `limit` rules lifted for the run, and the verdict.
+public struct PolicyOutcome: Sendable, Hashable {
+    public var policy: Policy
+    /// `--allow-policy` rule ids, sorted.
+    public var allowed: [String]
+    public var verdict: PolicyVerdict
+
+    public init(policy: Policy, allowed: [String], verdict: PolicyVerdict) {
+        self.policy = policy
+        self.allowed = allowed.sorted()
+        self.verdict = verdict
+    }
+
+    public var blocks: Bool { verdict.blocks }
 }

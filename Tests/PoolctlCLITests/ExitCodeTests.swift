@@ -176,7 +176,7 @@ import Testing
             let path = directory.appendingPathComponent("plan.json").path
             let outcome = await poolctl(["show", path])
             #expect(outcome.code == .error, "\(outcome)")
-            #expect(outcome.stderr == "poolctl: \(path): plan formatVersion 9 is not supported; this poolctl reads version 2\n")
+            #expect(outcome.stderr == "poolctl: \(path): plan formatVersion 9 is not supported; this poolctl reads versions 2 to 3\n")
         }
     }
 

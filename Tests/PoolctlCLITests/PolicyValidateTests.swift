@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlCLI
+import PoolctlPlan
 import Testing
 
 /// Issue 21: `validate --policy` checks require rules offline, with the
@@ -137,7 +138,23 @@ struct PolicyPlanApplyTests {
                     "pools.yaml:3:8: warning: policy rule 'no-deletes': the plan deletes 1 matched pool ('old'); no pool may be deleted (limit.deletes)"
                 for line in [fraction, count, deletes] { #expect(blocked.stderr.contains(line), "\(line)\n\(blocked)") }
                 #expect(blocked.stderr.contains("policy.yaml:4:5: note: rule 'small-removals' is defined here"), "\(blocked)")
-                #expect(!FileManager.default.fileExists(atPath: saved), "a blocked plan is not saved")
+                // The blocked plan is saved with the policy it was checked against, and
+                // applying the file refuses it with no --policy at all.
+                let file = try PlanFile.read(path: saved)
+                #expect(file.formatVersion == 3 && file.policy?.blocked == true)
+                #expect(file.policy?.rules.map(\.id) == ["small-removals", "no-deletes"])
+                let refused = await poolctl(["apply", saved], environment: emulator.environment)
+                #expect(refused.code == .error, "\(refused)")
+                #expect(
+                    refused.stderr.contains("the policy blocked this plan: 2 violations of error rules; nothing was read or written"),
+                    "\(refused)")
+                let other = directory.appendingPathComponent("other.yaml").path
+                try Self.policy.replacingOccurrences(of: "removeSenders: 1", with: "removeSenders: 2").write(
+                    toFile: other, atomically: true, encoding: .utf8)
+                let mismatch = await poolctl(["apply", saved, "--policy", other], environment: emulator.environment)
+                #expect(
+                    mismatch.code == .error && mismatch.stderr.contains("is not the one the saved plan was checked against"), "\(mismatch)")
+                #expect(await emulator.store.writes().writes.isEmpty, "nothing was written")
 
                 let lifted = await poolctl(
                     ["plan", manifests, "--policy", policy, "--allow-policy", "small-removals"], environment: emulator.environment)
@@ -157,6 +174,11 @@ struct PolicyPlanApplyTests {
                 }
                 let noPolicy = await poolctl(["plan", manifests, "--allow-policy", "x"], environment: emulator.environment)
                 #expect(noPolicy.code == .error && noPolicy.stderr.contains("no --policy was given"), "\(noPolicy)")
+
+                // Last, as it changes the pools: --allow-policy on apply lifts a rule the saved plan records.
+                let applied = await poolctl(["apply", saved, "--allow-policy", "small-removals"], environment: emulator.environment)
+                #expect(applied.code == .success, "\(applied)")
+                #expect(applied.stderr.contains("(allowed for this run by --allow-policy small-removals)"), "\(applied)")
             }
         }
     }
@@ -178,11 +200,11 @@ struct PolicyPlanApplyTests {
                 #expect(touched.isEmpty, "writes to the stack's pools: \(touched)")
                 #expect(!writes.isEmpty, "the lease's own create and delete are in the log")
 
-                // A saved plan cannot be checked against a policy yet: refused before any read.
+                // A plan saved without a policy is refused with one: it was never checked.
                 let saved = directory.appendingPathComponent("plan.json").path
                 #expect(await poolctl(["plan", manifests, "--out", saved], environment: emulator.environment).code == .success)
                 let refused = await poolctl(["apply", saved, "--policy", policy], environment: emulator.environment)
-                #expect(refused.code == .error && refused.stderr.contains("a saved plan does not record a policy yet"), "\(refused)")
+                #expect(refused.code == .error && refused.stderr.contains("the saved plan was made without --policy"), "\(refused)")
             }
         }
     }

@@ -37,9 +37,9 @@ private let goldenPlans: [URL] = {
         ("[1]", "not a JSON document"),
         (#"{"formatVersion": 1, "kind": "terraform-plan"}"#, #"not a poolctl plan (expected "kind": "poolctl-plan")"#),
         // Version 1 has no guard and no targeting: applying it as a whole, allowed plan could be wrong.
-        (#"{"formatVersion": 1, "kind": "poolctl-plan"}"#, "plan formatVersion 1 is not supported; this poolctl reads version 2"),
-        (#"{"formatVersion": 3, "kind": "poolctl-plan"}"#, "plan formatVersion 3 is not supported; this poolctl reads version 2"),
-        (#"{"kind": "poolctl-plan"}"#, "plan formatVersion missing is not supported; this poolctl reads version 2"),
+        (#"{"formatVersion": 1, "kind": "poolctl-plan"}"#, "plan formatVersion 1 is not supported; this poolctl reads versions 2 to 3"),
+        (#"{"formatVersion": 4, "kind": "poolctl-plan"}"#, "plan formatVersion 4 is not supported; this poolctl reads versions 2 to 3"),
+        (#"{"kind": "poolctl-plan"}"#, "plan formatVersion missing is not supported; this poolctl reads versions 2 to 3"),
     ])
     func aReaderRefusesOtherKindsAndVersions(text: String, message: String) {
         do {
@@ -48,5 +48,40 @@ private let goldenPlans: [URL] = {
         } catch {
             #expect(error.description == message)
         }
+    }
+
+    /// Version 2 plans (saved before policies) are still read: they have no
+    /// policy, and everything else reads as before.
+    @Test func aVersion2PlanIsStillRead() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/plan/update/plan.json")
+        let current = try String(contentsOf: url, encoding: .utf8)
+        #expect(current.contains("\"formatVersion\" : 3,"))
+        let old = current.replacingOccurrences(of: "\"formatVersion\" : 3,", with: "\"formatVersion\" : 2,")
+        let file = try PlanFile.decode(Array(old.utf8))
+        #expect(file.formatVersion == 2 && file.policy == nil)
+        #expect(file.plan == (try PlanFile.decode(Array(current.utf8))).plan)
+    }
+
+    /// The policy section round-trips: rules, overrides and violations.
+    @Test func aPolicyOutcomeRoundTrips() throws {
+        let rules = [
+            PolicyRule(
+                id: "r", description: "d", severity: .warning, match: PolicyMatch(key: "a*", name: "n", tags: ["t": "v"]),
+                check: .require(
+                    PolicyRequirement(tags: ["team": ".+"], name: "^x", protect: true, minMembers: 1, maxMembers: 9, membership: .additive))
+            ),
+            PolicyRule(id: "l", check: .limit(PolicyLimit(deletes: 0, removeSenders: 3, removeFraction: 0.25))),
+        ]
+        var violation = Diagnostic(.error, "policy rule 'l': …", at: SourceLocation(file: "m.yaml", line: 3, column: 1))
+        violation.rule = "l"
+        let outcome = PolicyOutcome(
+            policy: Policy(rules: rules, files: ["p.yaml"]), allowed: ["l"], verdict: PolicyVerdict(diagnostics: [violation]))
+        var plan = Plan(stack: "s", prune: false, changes: [], diagnostics: [], fingerprints: [], estimate: CallEstimate(byEndpoint: [:]))
+        plan.policy = outcome
+        let file = try PlanFile.decode(Array(PlanFile(plan: plan, poolctlVersion: "t").json().utf8))
+        #expect(file.formatVersion == 3)
+        #expect(file.plan.policy == outcome)
+        #expect(file.policy?.blocked == true)
     }
 }

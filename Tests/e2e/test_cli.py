@@ -132,7 +132,7 @@ def plan_reads_with_the_minimum_number_of_calls():
         assert after["total"] - before == minimum, f"{after['total'] - before} calls, minimum {minimum}: {after['byEndpoint']}"
         doc = json.loads(p.stdout)
         s = doc["summary"]
-        assert doc["formatVersion"] == 2 and (s["create"], s["addSenders"], s["removeSenders"], s["update"]) == (0, 0, 0, 3), s
+        assert doc["formatVersion"] == 3 and (s["create"], s["addSenders"], s["removeSenders"], s["update"]) == (0, 0, 0, 3), s
     finally:
         emu.stop()
 

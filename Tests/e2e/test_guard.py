@@ -72,7 +72,7 @@ def the_guard_blocks_plan_in_every_format_with_exit_1():
         assert p.returncode == 1, p.stderr
         doc = json.loads(p.stdout)
         g = doc["guard"]
-        assert doc["formatVersion"] == 2 and g["blocked"] and not g["lifted"] and g["ownedPools"] == 4, g
+        assert doc["formatVersion"] == 3 and g["blocked"] and not g["lifted"] and g["ownedPools"] == 4, g
         assert [(v["rule"], v["count"], v["total"], v["allowed"]) for v in g["violations"]] == [
             ("deleted-pools", 3, 4, 2), ("removed-members", 7, 12, 6)], g
         assert doc["summary"]["delete"] == 3, "the full plan is in the document"

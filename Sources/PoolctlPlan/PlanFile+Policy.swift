@@ -1,0 +1,121 @@
+import PoolctlModel
+
+extension PlanFile {
+    /// The policy a plan was checked against (formatVersion 3): its rules as
+    /// written, the limit rules lifted by `--allow-policy`, every violation,
+    /// and whether it blocks. `apply FILE` re-checks the limit rules against
+    /// the saved changes, so a policy cannot be skipped by leaving
+    /// `--policy` off, and `blocked` is for readers.
+    public struct PolicyResult: Sendable, Hashable, Codable {
+        public var files: [String]
+        public var rules: [Rule]
+        public var allowed: [String]
+        public var violations: [Violation]
+        public var blocked: Bool
+
+        init(_ outcome: PolicyOutcome) {
+            files = outcome.policy.files
+            rules = outcome.policy.rules.map(Rule.init)
+            allowed = outcome.allowed
+            violations = outcome.verdict.diagnostics.map(Violation.init)
+            blocked = outcome.blocks
+        }
+
+        var outcome: PolicyOutcome {
+            PolicyOutcome(
+                policy: PoolctlModel.Policy(rules: rules.map(\.policyRule), files: files), allowed: allowed,
+                verdict: PolicyVerdict(diagnostics: violations.map(\.diagnostic)))
+        }
+
+        /// A rule as its policy file wrote it (no location: a saved plan is read
+        /// where the policy may not be).
+        public struct Rule: Sendable, Hashable, Codable {
+            public var id: String
+            public var description: String?
+            public var severity: String
+            public var match: Match
+            public var require: Require?
+            public var limit: Limit?
+
+            init(_ rule: PolicyRule) {
+                id = rule.id
+                description = rule.description
+                severity = rule.severity.rawValue
+                match = Match(key: rule.match.key, name: rule.match.name, tags: rule.match.tags)
+                switch rule.check {
+                case .require(let r):
+                    require = Require(
+                        tags: r.tags, name: r.name, protect: r.protect ? true : nil, minMembers: r.minMembers, maxMembers: r.maxMembers,
+                        membership: r.membership?.rawValue)
+                case .limit(let l):
+                    limit = Limit(deletes: l.deletes, removeSenders: l.removeSenders, removeFraction: l.removeFraction)
+                }
+            }
+
+            var policyRule: PolicyRule {
+                let check: PolicyRule.Check
+                if let l = limit {
+                    check = .limit(PolicyLimit(deletes: l.deletes, removeSenders: l.removeSenders, removeFraction: l.removeFraction))
+                } else {
+                    let r = require ?? Require()
+                    check = .require(
+                        PolicyRequirement(
+                            tags: r.tags, name: r.name, protect: r.protect ?? false, minMembers: r.minMembers, maxMembers: r.maxMembers,
+                            membership: r.membership.flatMap(Membership.init(rawValue:))))
+                }
+                return PolicyRule(
+                    id: id, description: description, severity: PolicyRule.Severity(rawValue: severity) ?? .error,
+                    match: PolicyMatch(key: match.key, name: match.name, tags: match.tags), check: check)
+            }
+        }
+
+        public struct Match: Sendable, Hashable, Codable {
+            public var key: String?
+            public var name: String?
+            public var tags: [String: String]
+        }
+
+        public struct Require: Sendable, Hashable, Codable {
+            public var tags: [String: String] = [:]
+            public var name: String?
+            public var protect: Bool?
+            public var minMembers: Int?
+            public var maxMembers: Int?
+            public var membership: String?
+        }
+
+        public struct Limit: Sendable, Hashable, Codable {
+            public var deletes: Int?
+            public var removeSenders: Int?
+            public var removeFraction: Double?
+        }
+
+        /// One violation: the rule, its severity for this run (a lifted one is
+        /// a warning), the message, and where in the manifests.
+        public struct Violation: Sendable, Hashable, Codable {
+            public var rule: String
+            public var severity: String
+            public var message: String
+            public var file: String?
+            public var line: Int?
+            public var column: Int?
+
+            init(_ diagnostic: PoolctlModel.Diagnostic) {
+                rule = diagnostic.rule ?? ""
+                severity = diagnostic.severity.rawValue
+                message = diagnostic.message
+                file = diagnostic.location?.file
+                line = diagnostic.location?.line
+                column = diagnostic.location?.column
+            }
+
+            var diagnostic: PoolctlModel.Diagnostic {
+                let location = file.map { SourceLocation(file: $0, line: line ?? 1, column: column ?? 1) }
+                var diagnostic = PoolctlModel.Diagnostic(
+                    PoolctlModel.Diagnostic.Severity(rawValue: severity) ?? .error, message, at: location)
+                diagnostic.rule = rule
+                return diagnostic
+            }
+        }
+    }
+}
