@@ -41,6 +41,7 @@ public enum PlanRenderer {
             for item in warnings { out += "  ! \(diagnosticText(item))\n" }
         }
         out += guardText(plan.destructiveGuard, style: style)
+        out += policyText(plan.policy, style: style)
         out += "\n" + style.bold(summaryLine(plan)) + "\n"
         return out
     }
@@ -58,6 +59,34 @@ public enum PlanRenderer {
         if verdict.blocks { out += "   \(guardAdvice)\n" }
         return out
     }
+
+    /// The policy's block: nothing without `--policy` or without violations.
+    private static func policyText(_ outcome: PolicyOutcome?, style: Style) -> String {
+        guard let outcome, !outcome.verdict.diagnostics.isEmpty else { return "" }
+        var out = "\n"
+        out +=
+            outcome.blocks
+            ? style.red("!! Policy: BLOCKED. plan exits 1 and apply refuses this plan:") + "\n"
+            : style.yellow("Policy: warnings (nothing blocks this plan):") + "\n"
+        for line in policyLines(outcome) { out += "   - \(line)\n" }
+        if outcome.blocks { out += "   \(policyAdvice)\n" }
+        return out
+    }
+
+    /// One line per violation, errors first, cut after `keyListLimit` with
+    /// an exact count.
+    public static func policyLines(_ outcome: PolicyOutcome) -> [String] {
+        let all = outcome.verdict.diagnostics.map { d in
+            (d.severity == .error ? "error: " : "warning: ") + d.message + (d.location.map { " (\($0.description))" } ?? "")
+        }
+        var lines = Array(all.prefix(keyListLimit))
+        let more = all.count - lines.count
+        if more > 0 { lines.append("… and \(grouped(more)) more violation\(more == 1 ? "" : "s") (the JSON plan lists every one)") }
+        return lines
+    }
+
+    public static let policyAdvice =
+        "Change the manifests, or if a limit rule's effect is intended, run again with --allow-policy RULE_ID."
 
     /// One sentence per broken rule, cut after `keyListLimit` with an exact
     /// count: a plan emptying 2,000 pools must still fit a PR comment.
@@ -110,6 +139,7 @@ public enum PlanRenderer {
         if s.deleteBlocked > 0 { line += "; \(grouped(s.deleteBlocked)) delete blocked (protected)" }
         if s.conflicts > 0 { line += "; \(grouped(s.conflicts)) conflict\(s.conflicts == 1 ? "" : "s")" }
         if plan.destructiveGuard.blocks { line += "; blocked by the destructive-change guard" }
+        if plan.policy?.blocks == true { line += "; blocked by the policy" }
         return line
     }
 
@@ -228,6 +258,15 @@ public enum PlanRenderer {
                 : "> [!NOTE]\n> **Destructive-change guard lifted** by `--allow-destructive`; it would have blocked this plan:\n"
             for line in guardLines(verdict) { head += "> - \(escape(line))\n" }
             if verdict.blocks { head += ">\n> \(escape(guardAdvice))\n" }
+            head += "\n"
+        }
+        if let outcome = plan.policy, !outcome.verdict.diagnostics.isEmpty {
+            head +=
+                outcome.blocks
+                ? "> [!CAUTION]\n> **Blocked by the policy.** `poolctl plan` exits 1 and `poolctl apply` refuses this plan:\n"
+                : "> [!NOTE]\n> **Policy warnings**; nothing blocks this plan:\n"
+            for line in policyLines(outcome) { head += "> - \(escape(line))\n" }
+            if outcome.blocks { head += ">\n> \(escape(policyAdvice))\n" }
             head += "\n"
         }
         head += "### poolctl plan for stack `\(plan.stack)`\n\n"

@@ -130,6 +130,17 @@ struct PolicyPlanApplyTests {
                     ["plan", manifests, "--policy", policy, "--out", saved], environment: emulator.environment)
                 #expect(blocked.code == .error, "\(blocked)")
                 #expect(blocked.stdout.contains("senders +0 -2"), "the plan is shown: \(blocked)")
+                #expect(blocked.stdout.contains("!! Policy: BLOCKED. plan exits 1 and apply refuses this plan:"), "\(blocked)")
+                #expect(blocked.stdout.contains("; blocked by the policy"), "\(blocked)")
+                let comment = await poolctl(
+                    ["plan", manifests, "--policy", policy, "--format", "markdown"], environment: emulator.environment)
+                #expect(comment.code == .error)
+                #expect(comment.stdout.contains("> **Blocked by the policy.** `poolctl plan` exits 1"), "\(comment)")
+                #expect(
+                    comment.stdout.contains(
+                        "> - warning: policy rule 'no-deletes': the plan deletes 1 matched pool ('old'); no pool may be deleted (limit.deletes)"
+                    ),
+                    "\(comment)")
                 let fraction =
                     "pools.yaml:5:3: error: policy rule 'small-removals': the plan removes 2 of the 3 members of pool 'pay'; at most 50% may go (limit.removeFraction: 0.5)"
                 let count =
