@@ -241,6 +241,10 @@ struct ManifestDecoder: NodeDecoding {
                 error("tag key '\(LeaseTag.tagKey)' is reserved for poolctl's stack lease", at: key.mark)
                 continue
             }
+            if key.text == AppliedTag.tagKey {
+                error("tag key '\(AppliedTag.tagKey)' is reserved for poolctl's record of what apply last made a pool", at: key.mark)
+                continue
+            }
             var valid = true
             if !APIFormat.isTagKey(key.text) {
                 error(
@@ -287,6 +291,12 @@ struct ManifestDecoder: NodeDecoding {
             // A declared lease tag would make a pool look like a lease, which cleanup may delete.
             if key == LeaseTag.tagKey {
                 error("tag key '\(LeaseTag.tagKey)' cannot be ignored: it is reserved for poolctl's stack lease", at: scalar.mark)
+                continue
+            }
+            if key == AppliedTag.tagKey {
+                error(
+                    "tag key '\(AppliedTag.tagKey)' cannot be ignored: it is reserved for poolctl's record of what apply last made a pool",
+                    at: scalar.mark)
                 continue
             }
             guard APIFormat.isTagKey(key) else {
