@@ -37,6 +37,10 @@ struct PolicyOptions: ParsableArguments {
 
     /// Every `--allow-policy` id must name a limit rule of `policy`.
     func checkAllowed(against policy: Policy) throws {
+        try Self.checkAllowed(allowed, against: policy)
+    }
+
+    static func checkAllowed(_ allowed: [String], against policy: Policy) throws {
         for id in allowed {
             guard let rule = policy.rules.first(where: { $0.id == id }) else {
                 let known = policy.rules.filter { if case .limit = $0.check { true } else { false } }.map(\.id)
@@ -81,6 +85,9 @@ struct PolicyOptions: ParsableArguments {
                 exitCode: .error)
         }
         try checkAllowed(against: recorded.policy)
+        // The overrides a saved file records are checked like this run's: an
+        // edited file cannot lift a require rule.
+        try Self.checkAllowed(recorded.allowed, against: recorded.policy)
         let outcome = PolicyCheck.recheck(recorded, plan: saved, allowed: Set(recorded.allowed + allowed))
         print(outcome.verdict, context: context, log: log)
         return outcome

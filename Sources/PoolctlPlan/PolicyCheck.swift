@@ -52,7 +52,8 @@ public enum PolicyCheck {
     }
 
     static func lift(_ rule: PolicyRule, _ violation: Diagnostic, allowed: Set<String>) -> Diagnostic {
-        guard violation.severity == .error, allowed.contains(rule.id) else { return violation }
+        // Only limit rules can be lifted, whatever a (saved) override list says.
+        guard case .limit = rule.check, violation.severity == .error, allowed.contains(rule.id) else { return violation }
         var lifted = violation
         lifted.severity = .warning
         lifted.message += liftedSuffix + "\(rule.id))"
@@ -72,10 +73,16 @@ public enum PolicyCheck {
         let locations = Dictionary(desired.pools.map { ($0.key, $0.location) }, uniquingKeysWith: { first, _ in first })
         for rule in policy.rules {
             guard case .limit(let limit) = rule.check else { continue }
+            // A pool matches by what it is before the plan or after it: retagging,
+            // renaming or moving a pool in the same plan never escapes a limit.
             let matched = plan.changes.filter { change in
-                let deleted = change.action == .delete
-                let name = (deleted ? change.name.before : change.name.after ?? change.name.before) ?? change.key
-                return compiled.matches(rule.match, key: change.key, name: name, tags: change.desiredTags)
+                var before = change.desiredTags
+                for tag in change.tags { before[tag.key] = tag.before }
+                let beforeName = change.name.before ?? change.key
+                let afterName = change.name.after ?? beforeName
+                return compiled.matches(rule.match, key: change.movedFrom ?? change.key, name: beforeName, tags: before)
+                    || (change.action != .delete
+                        && compiled.matches(rule.match, key: change.key, name: afterName, tags: change.desiredTags))
             }
             let deletes = matched.filter { $0.action == .delete }
             if let most = limit.deletes, deletes.count > most {

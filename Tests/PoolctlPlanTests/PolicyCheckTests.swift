@@ -93,6 +93,28 @@ struct PolicyCheckTests {
         #expect(violators(PolicyMatch(tags: ["env": ".*"])) == ["auth", "pay-eu", "pay-us"])
     }
 
+    /// A pool matched before the plan stays matched: retagging it in the same
+    /// plan that empties it does not escape the limit (review of issue 21).
+    @Test func retaggingAPoolDoesNotEscapeALimit() {
+        let rule = PolicyRule(id: "prod", match: PolicyMatch(tags: ["env": "^prod$"]), check: .limit(PolicyLimit(removeSenders: 1)))
+        let removed = (0..<3).map { MemberChange(id: "comms_sender_01h9krwprkeee8fzqspvwy6nq\($0)") }
+        let change = PoolChange(
+            key: "pay", action: .update, poolID: "p", name: ValueChange(before: "pay", after: "pay"),
+            tags: [TagChange(key: "env", before: "prod", after: "staging")], desiredTags: ["env": "staging"], removeSenders: removed,
+            membersBefore: 4, membersAfter: 1)
+        let plan = Plan(
+            stack: "s", prune: false, changes: [change], diagnostics: [], fingerprints: [], estimate: CallEstimate(byEndpoint: [:]))
+        let found = PolicyCheck.limits(Policy(rules: [rule]), plan: plan, desired: DesiredState(stack: "s", prune: false, pools: []))
+        #expect(
+            found.map(\.message) == [
+                "policy rule 'prod': the plan removes 3 senders from pool 'pay'; at most 1 may go (limit.removeSenders)"
+            ])
+        // A require rule is never lifted, whatever the override list says.
+        let require = PolicyRule(id: "req", check: .require(PolicyRequirement(protect: true)))
+        let violation = PolicyCheck.violation(require, "x", at: nil)
+        #expect(PolicyCheck.lift(require, violation, allowed: ["req"]).severity == .error)
+    }
+
     @Test func limitRulesAreNotRequirements() {
         let rule = PolicyRule(id: "l", check: .limit(PolicyLimit(deletes: 0)))
         #expect(PolicyCheck.require(Policy(rules: [rule]), desired: DesiredState(stack: "s", prune: true, pools: [Self.pool("a")])).isEmpty)
