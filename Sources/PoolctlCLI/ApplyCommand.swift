@@ -227,7 +227,7 @@ struct ApplyCommand: ContextCommand {
         log: ApplyLog?
     ) async throws -> ApplyReport? {
         let stdout = context.stdout
-        let plan: Plan
+        var plan: Plan
         if let saved = savedPlan {
             plan = saved
             // The lease's own listings, taken once it was visible, confirm absence for free (issue 19).
@@ -247,6 +247,11 @@ struct ApplyCommand: ContextCommand {
         } else {
             return nil
         }
+        // Checked before the plan is shown, so that the printed plan and the
+        // log's plan event carry the verdict, as `plan` shows it.
+        if let policy, let desired {
+            plan.policy = policyOptions.check(policy, desired: desired, plan: plan, context: context, log: log)
+        }
         if format == .text {
             stdout.write(PlanRenderer.text(plan, color: context.wantsColor(stdout)))
         }
@@ -258,9 +263,8 @@ struct ApplyCommand: ContextCommand {
         if plan.destructiveGuard.blocks {
             throw guardFailure(plan, action: "no pool was changed")
         }
-        if let policy, let desired {
-            let outcome = policyOptions.check(policy, desired: desired, plan: plan, context: context, log: log)
-            if outcome.blocks { throw PolicyOptions.failure(outcome.verdict, action: "no pool was changed") }
+        if let outcome = plan.policy, outcome.blocks {
+            throw PolicyOptions.failure(outcome.verdict, action: "no pool was changed")
         }
         guard plan.hasChanges else {
             if format == .json {

@@ -1,4 +1,6 @@
 import Foundation
+import PoolctlModel
+import PoolctlRender
 
 /// Everything a command reads from or writes to the outside world. The
 /// process passes its own streams and environment; tests pass captured ones
@@ -41,6 +43,16 @@ public struct CommandContext: Sendable {
     }
 
     var onGitHubActions: Bool { environment["GITHUB_ACTIONS"] == "true" }
+
+    /// On GitHub Actions, the diagnostics as `::error`/`::warning` workflow
+    /// commands. The runner reads them from stderr as well as stdout, and
+    /// stdout may be a JSON, SARIF or Markdown document they would corrupt.
+    /// With `--log-format ndjson` stderr is the event stream, so none are
+    /// written: the events carry the same diagnostics.
+    func annotate(_ diagnostics: [Diagnostic], ndjson: Bool) {
+        guard onGitHubActions, !ndjson, !diagnostics.isEmpty else { return }
+        stderr.write(DiagnosticRenderer.githubAnnotations(diagnostics))
+    }
 }
 
 /// Where a command writes: a sink for text, and whether it is a terminal.

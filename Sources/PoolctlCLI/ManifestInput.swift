@@ -11,9 +11,7 @@ func loadDesired(_ paths: [String], context: CommandContext, log: ApplyLog? = ni
     } else {
         context.stderr.write(DiagnosticRenderer.text(result.diagnostics, sources: result.sources))
     }
-    if context.onGitHubActions {
-        context.stdout.write(DiagnosticRenderer.githubAnnotations(result.diagnostics))
-    }
+    context.annotate(result.diagnostics, ndjson: log != nil)
     guard let desired = result.desired else {
         let count = result.diagnostics.filter { $0.severity == .error }.count
         throw CommandFailure(

@@ -113,9 +113,7 @@ struct PolicyOptions: ParsableArguments {
         } else {
             context.stderr.write(DiagnosticRenderer.text(diagnostics, sources: sources))
         }
-        if context.onGitHubActions {
-            context.stdout.write(DiagnosticRenderer.githubAnnotations(diagnostics))
-        }
+        context.annotate(diagnostics, ndjson: log != nil)
     }
 
     static func failure(_ verdict: PolicyVerdict, action: String) -> CommandFailure {

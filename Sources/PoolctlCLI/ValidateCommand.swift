@@ -19,7 +19,7 @@ struct ValidateCommand: ContextCommand {
             file directly inside it, read in sorted order. All files form one set.
 
             Every problem in the set is reported in one run, as path:line:column: error: message. \
-            When GITHUB_ACTIONS=true, GitHub ::error annotations are printed as well.
+            When GITHUB_ACTIONS=true, GitHub ::error annotations are printed to stderr as well.
 
             Rules across the set are checked too: one stack, unique pool keys and adoptions, \
             and unambiguous moves (movedFrom names neither the pool's own key nor a key still \
@@ -61,9 +61,7 @@ struct ValidateCommand: ContextCommand {
         let report = ValidationReport(result: result)
         let out = context.stdout
         let err = context.stderr
-        if context.onGitHubActions {
-            out.write(DiagnosticRenderer.githubAnnotations(result.diagnostics))
-        }
+        context.annotate(result.diagnostics, ndjson: false)
         switch format {
         case .json:
             out.write(report.json())

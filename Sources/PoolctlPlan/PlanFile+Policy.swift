@@ -99,6 +99,9 @@ extension PlanFile {
             public var file: String?
             public var line: Int?
             public var column: Int?
+            /// Where the rule is defined, as when the plan was made; absent
+            /// in plans saved before it was recorded.
+            public var notes: [Note]?
 
             init(_ diagnostic: PoolctlModel.Diagnostic) {
                 rule = diagnostic.rule ?? ""
@@ -107,14 +110,37 @@ extension PlanFile {
                 file = diagnostic.location?.file
                 line = diagnostic.location?.line
                 column = diagnostic.location?.column
+                notes = diagnostic.notes.isEmpty ? nil : diagnostic.notes.map(Note.init)
             }
 
             var diagnostic: PoolctlModel.Diagnostic {
-                let location = file.map { SourceLocation(file: $0, line: line ?? 1, column: column ?? 1) }
                 var diagnostic = PoolctlModel.Diagnostic(
-                    PoolctlModel.Diagnostic.Severity(rawValue: severity) ?? .error, message, at: location)
+                    PoolctlModel.Diagnostic.Severity(rawValue: severity) ?? .error, message,
+                    at: Note.location(file: file, line: line, column: column), notes: (notes ?? []).map(\.note))
                 diagnostic.rule = rule
                 return diagnostic
+            }
+        }
+
+        public struct Note: Sendable, Hashable, Codable {
+            public var message: String
+            public var file: String?
+            public var line: Int?
+            public var column: Int?
+
+            init(_ note: PoolctlModel.Diagnostic.Note) {
+                message = note.message
+                file = note.location?.file
+                line = note.location?.line
+                column = note.location?.column
+            }
+
+            var note: PoolctlModel.Diagnostic.Note {
+                PoolctlModel.Diagnostic.Note(message: message, location: Self.location(file: file, line: line, column: column))
+            }
+
+            static func location(file: String?, line: Int?, column: Int?) -> SourceLocation? {
+                file.map { SourceLocation(file: $0, line: line ?? 1, column: column ?? 1) }
             }
         }
     }

@@ -125,6 +125,9 @@ public struct Planner: Sendable {
                             PoolChange(
                                 key: pool.key, action: .deleteDuplicate, poolID: extra.id,
                                 name: ValueChange(before: extra.name, after: nil),
+                                // Its live tags, as for any deleted pool, so
+                                // that policy limits match it.
+                                desiredTags: extra.tags,
                                 membership: pool.membership, protect: pool.protect,
                                 membersBefore: extra.memberCount ?? 0, membersAfter: 0,
                                 reason:

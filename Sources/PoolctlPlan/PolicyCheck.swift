@@ -23,8 +23,10 @@ public enum PolicyCheck {
     public static func recheck(_ recorded: PolicyOutcome, plan: Plan, allowed: Set<String>) -> PolicyOutcome {
         let policy = recorded.policy
         let limitRules = Set(policy.rules.filter { if case .limit = $0.check { true } else { false } }.map(\.id))
-        let locations = Dictionary(
-            recorded.verdict.diagnostics.map { (Self.unlifted($0.message), $0.location) }, uniquingKeysWith: { first, _ in first })
+        // A limit violation found again is the same sentence: it keeps the
+        // recorded manifest location and note, which the saved plan's rules lack.
+        let recordedByMessage = Dictionary(
+            recorded.verdict.diagnostics.map { (Self.unlifted($0.message), $0) }, uniquingKeysWith: { first, _ in first })
         let bare = DesiredState(stack: plan.stack, prune: plan.prune, pools: [])
         var found: [(rule: PolicyRule, diagnostic: Diagnostic)] = []
         for diagnostic in recorded.verdict.diagnostics {
@@ -37,7 +39,10 @@ public enum PolicyCheck {
         }
         for (rule, diagnostic) in limitViolations(policy, plan: plan, desired: bare) {
             var located = diagnostic
-            located.location = locations[diagnostic.message] ?? nil
+            if let earlier = recordedByMessage[diagnostic.message] {
+                located.location = earlier.location
+                located.notes = earlier.notes
+            }
             found.append((rule, located))
         }
         let verdict = PolicyVerdict(diagnostics: found.map { lift($0.rule, $0.diagnostic, allowed: allowed) })
@@ -61,8 +66,9 @@ public enum PolicyCheck {
     }
 
     /// `limit` rules against the plan: deletes over all matched pools,
-    /// removals per matched pool. A deleted pool is matched by its live name
-    /// and tags, any other by what the plan leaves it with.
+    /// removals per matched pool. A deleted pool (pruned, or a duplicate of a
+    /// declared one) is matched by its live name and tags, any other by what
+    /// it is before the plan or after it.
     public static func limits(_ policy: Policy, plan: Plan, desired: DesiredState) -> [Diagnostic] {
         limitViolations(policy, plan: plan, desired: desired).map(\.diagnostic)
     }
@@ -81,10 +87,10 @@ public enum PolicyCheck {
                 let beforeName = change.name.before ?? change.key
                 let afterName = change.name.after ?? beforeName
                 return compiled.matches(rule.match, key: change.movedFrom ?? change.key, name: beforeName, tags: before)
-                    || (change.action != .delete
+                    || (!change.action.deletesPool
                         && compiled.matches(rule.match, key: change.key, name: afterName, tags: change.desiredTags))
             }
-            let deletes = matched.filter { $0.action == .delete }
+            let deletes = matched.filter(\.action.deletesPool)
             if let most = limit.deletes, deletes.count > most {
                 let keys = deletes.map { "'\($0.key)'" }.joined(separator: ", ")
                 let allowed = most == 0 ? "no pool may be deleted" : "at most \(most) may be"
@@ -99,14 +105,14 @@ public enum PolicyCheck {
             }
             for change in matched where !change.removeSenders.isEmpty {
                 let removed = change.removeSenders.count
-                let at = change.action == .delete ? desired.pruneLocation : locations[change.key] ?? nil
+                let at = change.action.deletesPool ? desired.pruneLocation : locations[change.key] ?? nil
                 if let most = limit.removeSenders, removed > most {
                     found.append(
                         (
                             rule,
                             violation(
                                 rule,
-                                "the plan removes \(removed) senders from pool '\(change.key)'; at most \(most) may go (limit.removeSenders)",
+                                "the plan removes \(removed) sender\(removed == 1 ? "" : "s") from pool '\(change.key)'; at most \(most) may go (limit.removeSenders)",
                                 at: at)
                         ))
                 }
@@ -119,18 +125,13 @@ public enum PolicyCheck {
                             rule,
                             violation(
                                 rule,
-                                "the plan removes \(removed) of the \(change.membersBefore) members of pool '\(change.key)'; at most \(Self.percent(fraction)) may go (limit.removeFraction: \(fraction))",
+                                "the plan removes \(removed) of the \(change.membersBefore) members of pool '\(change.key)'; at most \(DestructiveGuard.allowedRemovals(of: change.membersBefore, fraction: fraction)) may go (limit.removeFraction: \(fraction))",
                                 at: at)
                         ))
                 }
             }
         }
         return found
-    }
-
-    static func percent(_ fraction: Double) -> String {
-        let value = fraction * 100
-        return value == value.rounded() ? "\(Int(value))%" : "\(value)%"
     }
 
     public static func require(_ policy: Policy, desired: DesiredState) -> [Diagnostic] {
@@ -221,8 +222,9 @@ public struct PolicyVerdict: Sendable, Hashable {
     public var diagnostics: [Diagnostic]
 
     public init(diagnostics: [Diagnostic]) {
-        self.diagnostics = diagnostics.sorted {
-            ($0.severity, $0.location?.description ?? "", $0.message) < ($1.severity, $1.location?.description ?? "", $1.message)
+        self.diagnostics = diagnostics.sorted { lhs, rhs in
+            if lhs.severity != rhs.severity { return lhs.severity < rhs.severity }
+            return lhs < rhs
         }
     }
 

@@ -103,7 +103,8 @@ extension ApplyLogEvent {
     /// The plan about to be applied (`source`: `manifests` or `saved-plan`).
     /// `guard` is the destructive-change guard's verdict (`violations`: the
     /// rules broken; `blocked`: apply refuses); `targeting` is there only for
-    /// a partial plan (`leftOut`: how many keys it does not cover).
+    /// a partial plan (`leftOut`: how many keys it does not cover); `policy`
+    /// only when a policy was checked.
     public static func plan(_ plan: Plan, source: String) -> ApplyLogEvent {
         let summary = plan.summary
         let verdict = plan.destructiveGuard
@@ -119,6 +120,13 @@ extension ApplyLogEvent {
                 "guard": .object([
                     "blocked": .bool(verdict.blocks), "lifted": .bool(verdict.lifted), "violations": .int(verdict.violations.count),
                 ]),
+                "policy": plan.policy.map { outcome in
+                    .object([
+                        "blocked": .bool(outcome.blocks), "errors": .int(outcome.verdict.errors),
+                        "warnings": .int(outcome.verdict.diagnostics.count - outcome.verdict.errors),
+                        "allowed": .array(outcome.allowed.map(LogValue.string)),
+                    ])
+                },
                 "targeting": plan.targeting.map { targeting in
                     .object([
                         "targets": .array(targeting.targets.map(LogValue.string)),

@@ -8,8 +8,9 @@ import PoolctlModel
 /// Pure and deterministic: the same diagnostics give the same bytes.
 public enum SARIFRenderer {
     public static let schema = "https://json.schemastore.org/sarif-2.1.0.json"
-    /// The rule id of every diagnostic that is not a policy violation.
-    public static let manifestRule = "manifest"
+    /// The rule id of every diagnostic that is not a policy violation. A
+    /// policy rule id cannot hold a slash, so the two never collide.
+    public static let manifestRule = "poolctl/manifest"
 
     public static func render(_ diagnostics: [Diagnostic], policy: Policy?, toolVersion: String) -> String {
         let results = diagnostics.filter { $0.severity != .note }.sorted().map(result)

@@ -63,6 +63,28 @@ struct PolicyValidateTests {
         }
     }
 
+    /// On GitHub Actions the annotations go to stderr: stdout stays one JSON
+    /// or SARIF document that a later step parses.
+    @Test func gitHubAnnotationsNeverCorruptAMachineReadableStdout() async throws {
+        try await withFiles(["pools.yaml": Self.pools, "policy.yaml": Self.policy(severity: "error")]) { directory in
+            let manifests = directory.appendingPathComponent("pools.yaml").path
+            let policy = directory.appendingPathComponent("policy.yaml").path
+            let annotation = "::error file=\(manifests),line=7,col=3::policy rule 'team-tag'"
+            for format in ["json", "sarif", "text"] {
+                let outcome = await poolctl(
+                    ["validate", manifests, "--policy", policy, "--format", format], environment: ["GITHUB_ACTIONS": "true"])
+                #expect(outcome.code == .error, "\(outcome)")
+                #expect(outcome.stderr.contains(annotation), "\(format): \(outcome)")
+                #expect(!outcome.stdout.contains("::error"), "\(format): \(outcome)")
+                if format != "text" {
+                    #expect((try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8))) != nil, "\(format): \(outcome)")
+                }
+            }
+            let quiet = await poolctl(["validate", manifests, "--policy", policy, "--format", "json"])
+            #expect(!quiet.stderr.contains("::error"), "\(quiet)")
+        }
+    }
+
     @Test func aBadPolicyIsAnErrorNeverIgnored() async throws {
         let bad = "apiVersion: poolctl/v1\nkind: Policy\nrules:\n  - id: x\n    require: {minMembers: many}\n"
         try await withFiles(["pools.yaml": Self.pools, "policy.yaml": bad]) { directory in
@@ -142,7 +164,7 @@ struct PolicyPlanApplyTests {
                     ),
                     "\(comment)")
                 let fraction =
-                    "pools.yaml:5:3: error: policy rule 'small-removals': the plan removes 2 of the 3 members of pool 'pay'; at most 50% may go (limit.removeFraction: 0.5)"
+                    "pools.yaml:5:3: error: policy rule 'small-removals': the plan removes 2 of the 3 members of pool 'pay'; at most 1 may go (limit.removeFraction: 0.5)"
                 let count =
                     "pools.yaml:5:3: error: policy rule 'small-removals': the plan removes 2 senders from pool 'pay'; at most 1 may go (limit.removeSenders)"
                 let deletes =
@@ -203,6 +225,8 @@ struct PolicyPlanApplyTests {
                 #expect(outcome.code == .error, "\(outcome)")
                 #expect(
                     outcome.stderr.contains("the policy blocked this plan: 2 violations of error rules; no pool was changed"), "\(outcome)")
+                // The plan apply prints carries the verdict, as `plan` shows it.
+                #expect(outcome.stdout.contains("!! Policy: BLOCKED."), "\(outcome)")
                 let writes = await emulator.store.writes().writes
                 let pools = try await emulator.store.allSenderPools().collect()
                 #expect(pools.map(\.name).sorted() == ["old", "pay"], "the lease was released; no pool was deleted")
@@ -216,6 +240,42 @@ struct PolicyPlanApplyTests {
                 #expect(await poolctl(["plan", manifests, "--out", saved], environment: emulator.environment).code == .success)
                 let refused = await poolctl(["apply", saved, "--policy", policy], environment: emulator.environment)
                 #expect(refused.code == .error && refused.stderr.contains("the saved plan was made without --policy"), "\(refused)")
+            }
+        }
+    }
+
+    /// A require rule's violation recorded in a saved plan blocks `apply
+    /// FILE` with no --policy, and --allow-policy cannot lift it.
+    @Test func aSavedPlansRequireViolationBlocksApplyWithoutPolicy() async throws {
+        let require = """
+            apiVersion: poolctl/v1
+            kind: Policy
+            rules:
+              - id: protected
+                match: {key: pay}
+                require: {protect: true}
+
+            """
+        try await withEmulator(seed: Self.seed) { emulator in
+            try await withFiles(["pools.yaml": Self.manifests, "policy.yaml": require]) { directory in
+                let manifests = directory.appendingPathComponent("pools.yaml").path
+                let policy = directory.appendingPathComponent("policy.yaml").path
+                let saved = directory.appendingPathComponent("plan.json").path
+                let planned = await poolctl(["plan", manifests, "--policy", policy, "--out", saved], environment: emulator.environment)
+                #expect(planned.code == .error, "\(planned)")
+                let violation = "pools.yaml:5:3: error: policy rule 'protected': pool 'pay' must be protected (protect: true)"
+                for flags in [[], ["--allow-policy", "protected"]] {
+                    let refused = await poolctl(["apply", saved] + flags, environment: emulator.environment)
+                    #expect(refused.code == .error, "\(flags): \(refused)")
+                    if flags.isEmpty {
+                        #expect(refused.stderr.contains(violation), "the recorded location: \(refused)")
+                        #expect(refused.stderr.contains("policy.yaml:4:5: note: rule 'protected' is defined here"), "\(refused)")
+                        #expect(refused.stderr.contains("the policy blocked this plan: 1 violation of error rules"), "\(refused)")
+                    } else {
+                        #expect(refused.stderr.contains("require rules cannot be lifted"), "\(refused)")
+                    }
+                }
+                #expect(await emulator.store.writes().writes.isEmpty, "nothing was written, not even a lease")
             }
         }
     }

@@ -73,10 +73,16 @@ private let goldenPlans: [URL] = {
             ),
             PolicyRule(id: "l", check: .limit(PolicyLimit(deletes: 0, removeSenders: 3, removeFraction: 0.25))),
         ]
-        var violation = Diagnostic(.error, "policy rule 'l': …", at: SourceLocation(file: "m.yaml", line: 3, column: 1))
+        var violation = Diagnostic(
+            .error, "policy rule 'l': …", at: SourceLocation(file: "m.yaml", line: 3, column: 1),
+            notes: [Diagnostic.Note(message: "rule 'l' is defined here", location: SourceLocation(file: "p.yaml", line: 9, column: 5))])
         violation.rule = "l"
+        // Pruned pools' violations may have no location, and notes none either.
+        var unlocated = Diagnostic(.warning, "policy rule 'r': …", at: nil, notes: [Diagnostic.Note(message: "n", location: nil)])
+        unlocated.rule = "r"
         let outcome = PolicyOutcome(
-            policy: Policy(rules: rules, files: ["p.yaml"]), allowed: ["l"], verdict: PolicyVerdict(diagnostics: [violation]))
+            policy: Policy(rules: rules, files: ["p.yaml"]), allowed: ["l"],
+            verdict: PolicyVerdict(diagnostics: [unlocated, violation]))
         var plan = Plan(stack: "s", prune: false, changes: [], diagnostics: [], fingerprints: [], estimate: CallEstimate(byEndpoint: [:]))
         plan.policy = outcome
         let file = try PlanFile.decode(Array(PlanFile(plan: plan, poolctlVersion: "t").json().utf8))

@@ -115,6 +115,77 @@ struct PolicyCheckTests {
         #expect(PolicyCheck.lift(require, violation, allowed: ["req"]).severity == .error)
     }
 
+    static func removing(_ removed: Int, of before: Int, key: String = "pay") -> PoolChange {
+        PoolChange(
+            key: key, action: .update, poolID: "p-\(key)", name: ValueChange(before: key, after: key), desiredTags: ["env": "prod"],
+            removeSenders: (0..<removed).map { MemberChange(id: "comms_sender_01h9krwprkeee8fzqspvwy6n\(String($0).leftPadded(3))") },
+            membersBefore: before, membersAfter: before - removed)
+    }
+
+    static func deleting(_ key: String, _ action: PlanAction) -> PoolChange {
+        PoolChange(
+            key: key, action: action, poolID: "p-\(key)-\(action.rawValue)", name: ValueChange(before: key, after: nil),
+            desiredTags: ["env": "prod"], membersBefore: 0, membersAfter: 0)
+    }
+
+    static func limitMessages(_ limit: PolicyLimit, _ changes: [PoolChange]) -> [String] {
+        let rule = PolicyRule(id: "l", match: PolicyMatch(tags: ["env": "^prod$"]), check: .limit(limit))
+        let plan = Plan(
+            stack: "s", prune: true, changes: changes, diagnostics: [], fingerprints: [], estimate: CallEstimate(byEndpoint: [:]))
+        return PolicyCheck.limits(Policy(rules: [rule]), plan: plan, desired: DesiredState(stack: "s", prune: true, pools: [])).map(
+            \.message)
+    }
+
+    /// Limits are inclusive: the limit itself is allowed, one more is not.
+    @Test func limitsAllowExactlyTheirValue() {
+        #expect(Self.limitMessages(PolicyLimit(removeSenders: 2), [Self.removing(2, of: 10)]).isEmpty)
+        #expect(
+            Self.limitMessages(PolicyLimit(removeSenders: 2), [Self.removing(3, of: 10)]) == [
+                "policy rule 'l': the plan removes 3 senders from pool 'pay'; at most 2 may go (limit.removeSenders)"
+            ])
+        #expect(
+            Self.limitMessages(PolicyLimit(removeSenders: 0), [Self.removing(1, of: 10)]) == [
+                "policy rule 'l': the plan removes 1 sender from pool 'pay'; at most 0 may go (limit.removeSenders)"
+            ])
+        // 0.1 of 10 is exactly 1, and 0.29 of 100 is 29: float noise never
+        // shifts the boundary or shows in the message.
+        #expect(Self.limitMessages(PolicyLimit(removeFraction: 0.1), [Self.removing(1, of: 10)]).isEmpty)
+        #expect(
+            Self.limitMessages(PolicyLimit(removeFraction: 0.1), [Self.removing(2, of: 10)]) == [
+                "policy rule 'l': the plan removes 2 of the 10 members of pool 'pay'; at most 1 may go (limit.removeFraction: 0.1)"
+            ])
+        #expect(Self.limitMessages(PolicyLimit(removeFraction: 0.29), [Self.removing(29, of: 100)]).isEmpty)
+        #expect(
+            Self.limitMessages(PolicyLimit(removeFraction: 0.29), [Self.removing(30, of: 100)]) == [
+                "policy rule 'l': the plan removes 30 of the 100 members of pool 'pay'; at most 29 may go (limit.removeFraction: 0.29)"
+            ])
+        #expect(Self.limitMessages(PolicyLimit(deletes: 1), [Self.deleting("a", .delete)]).isEmpty)
+    }
+
+    /// A duplicate being deleted is a delete: `deletes: 0` forbids it too.
+    @Test func deletesCountDuplicatesAndPrunedPools() {
+        #expect(
+            Self.limitMessages(PolicyLimit(deletes: 0), [Self.deleting("a", .deleteDuplicate)]) == [
+                "policy rule 'l': the plan deletes 1 matched pool ('a'); no pool may be deleted (limit.deletes)"
+            ])
+        #expect(
+            Self.limitMessages(PolicyLimit(deletes: 1), [Self.deleting("a", .deleteDuplicate), Self.deleting("b", .delete)]) == [
+                "policy rule 'l': the plan deletes 2 matched pools ('a', 'b'); at most 1 may be (limit.deletes)"
+            ])
+        // A protected pool that is kept is not a delete.
+        #expect(Self.limitMessages(PolicyLimit(deletes: 0), [Self.deleting("a", .deleteBlocked)]).isEmpty)
+    }
+
+    /// Violations sort by location (line 9 before line 10), unlocated last.
+    @Test func aVerdictSortsByPositionNotByText() {
+        let at = { (line: Int) in SourceLocation(file: "m.yaml", line: line, column: 3) }
+        let verdict = PolicyVerdict(diagnostics: [
+            Diagnostic(.error, "c", at: nil), Diagnostic(.error, "b", at: at(10)), Diagnostic(.warning, "w", at: at(1)),
+            Diagnostic(.error, "a", at: at(9)),
+        ])
+        #expect(verdict.diagnostics.map(\.message) == ["a", "b", "c", "w"])
+    }
+
     @Test func limitRulesAreNotRequirements() {
         let rule = PolicyRule(id: "l", check: .limit(PolicyLimit(deletes: 0)))
         #expect(PolicyCheck.require(Policy(rules: [rule]), desired: DesiredState(stack: "s", prune: true, pools: [Self.pool("a")])).isEmpty)

@@ -63,12 +63,12 @@ def validate_writes_sarif_that_passes_the_schema():
     assert results == [("owner-tag", "error", 5), ("owner-tag", "error", 8)], results
     related = run["results"][0]["relatedLocations"][0]["physicalLocation"]
     assert related["artifactLocation"]["uri"].endswith("policy.yaml") and related["region"]["startLine"] == 4, related
-    # Manifest problems are results too, under the rule 'manifest'.
+    # Manifest problems are results too, under the rule 'poolctl/manifest' (a policy rule id holds no slash).
     write(os.path.join(m, "pools.yaml"), "apiVersion: poolctl/v1\nstack: pol\npools:\n  a: {senders: [nope]}\n")
     bad = subprocess.run([BIN, "validate", m, "--format", "sarif"], capture_output=True, text=True)
     sarif = json.loads(bad.stdout)
     assert bad.returncode == 1 and schema_errors(sarif) == [], bad
-    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"manifest"}, sarif
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"poolctl/manifest"}, sarif
 
 
 @test
