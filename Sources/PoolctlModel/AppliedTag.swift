@@ -1,10 +1,106 @@
 /// The reserved tag `poolctl-applied` (issue 21): a fingerprint of what apply
 /// last made a pool, so that a plan can tell a change in the manifests from
-/// a change made outside poolctl. Reserved before poolctl writes it, so that
-/// no manifest can claim the key first. Its grammar, `d1.NAME.TAGS.MEMBERS`
-/// (short lowercase hex hashes), is separate from the ownership tag's, so
+/// a change made outside poolctl. Its grammar, `d1.NAME.TAGS.MEMBERS`
+/// (12 lowercase hex digits each), is separate from the ownership tag's, so
 /// older poolctl versions still recognise every pool.
-public enum AppliedTag {
+public struct AppliedTag: Sendable, Hashable {
     /// The reserved tag key. Users may not set it or list it in ignoreTags.
     public static let tagKey = "poolctl-applied"
+    static let version = "d1"
+    static let digits = 12
+
+    public var name: String
+    public var tags: String
+    public var members: String
+
+    public init(name: String, tags: String, members: String) {
+        self.name = name
+        self.tags = tags
+        self.members = members
+    }
+
+    /// The fingerprint of a pool named `name` with `tags` (ignored and
+    /// poolctl's own tags are left out here) and the sorted, distinct
+    /// member ids `members`.
+    public init(name: String, tags: [String: String], ignoring ignored: [String], members: [String]) {
+        self.init(name: Self.hashName(name), tags: Self.hashTags(tags, ignoring: ignored), members: Self.hashMembers(members))
+    }
+
+    public var tagValue: String { "\(Self.version).\(name).\(tags).\(members)" }
+
+    /// Reads a tag value; nil when it is not one poolctl wrote.
+    public init?(tagValue: String) {
+        let parts = tagValue.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == Self.version,
+            parts.dropFirst().allSatisfy({ $0.utf8.count == Self.digits && $0.utf8.allSatisfy(Self.isHexDigit) })
+        else { return nil }
+        self.init(name: String(parts[1]), tags: String(parts[2]), members: String(parts[3]))
+    }
+
+    public init?(tags: [String: String]) {
+        guard let value = tags[Self.tagKey] else { return nil }
+        self.init(tagValue: value)
+    }
+
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+    }
+
+    /// Tags poolctl writes for itself: never part of a fingerprint.
+    public static let ownTags: Set<String> = [Ownership.tagKey, tagKey, LeaseTag.tagKey]
+
+    public static func hashName(_ name: String) -> String {
+        var hash = FingerprintHash()
+        hash.feed(name)
+        return hash.hex
+    }
+
+    /// Sorted by key; ignored and poolctl's own tags left out.
+    public static func hashTags(_ tags: [String: String], ignoring ignored: [String]) -> String {
+        var hash = FingerprintHash()
+        for key in tags.keys.sorted() where !ownTags.contains(key) && !ignored.contains(key) {
+            hash.feed(key)
+            hash.feed(tags[key]!)
+        }
+        return hash.hex
+    }
+
+    public static func hashMembers(_ members: [String]) -> String {
+        var hash = FingerprintHash()
+        for member in members { hash.feed(member) }
+        return hash.hex
+    }
+}
+
+/// FNV-1a over 8-byte words (then the tail bytes), each item closed by a
+/// separator: stable across runs and platforms, unlike `Hasher`, and cheap
+/// enough for 10 million member ids. `hex` keeps the low 48 bits.
+public struct FingerprintHash: Sendable {
+    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+    private static let prime: UInt64 = 0x0000_0100_0000_01b3
+
+    public init() {}
+
+    public mutating func feed(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var index = 0
+            while index + 8 <= bytes.count {
+                var word: UInt64 = 0
+                for offset in 0..<8 { word |= UInt64(bytes[index + offset]) << (8 * UInt64(offset)) }
+                state = (state ^ word) &* Self.prime
+                index += 8
+            }
+            while index < bytes.count {
+                state = (state ^ UInt64(bytes[index])) &* Self.prime
+                index += 1
+            }
+        }
+        state = (state ^ 0x1F) &* Self.prime
+    }
+
+    public var hex: String {
+        let digits = String(state & 0xFFFF_FFFF_FFFF, radix: 16)
+        return String(repeating: "0", count: AppliedTag.digits - digits.count) + digits
+    }
 }

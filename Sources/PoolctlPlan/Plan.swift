@@ -106,12 +106,21 @@ public struct PoolChange: Sendable, Hashable {
     /// Tag keys left out of the diff (`ignoreTags`), sorted; `desiredTags`
     /// carries their live values, and verification does not compare them.
     public var ignoredTags: [String]
+    /// Why each field this change changes differs (issue 21): the manifest
+    /// moved since the last apply, the live pool did, both, or unknown (no
+    /// fingerprint to compare with). Only the fields it changes.
+    public var cause: [ChangeField: ChangeCause]
+    /// The `poolctl-applied` value apply records once the pool has
+    /// converged; nil when none is recorded (no tag slot left, a delete, no
+    /// change). It rides in the PATCH when `desiredTags` already carries it.
+    public var applied: String?
 
     public init(
         key: String, action: PlanAction, poolID: String? = nil, name: ValueChange, tags: [TagChange] = [],
         desiredTags: [String: String] = [:], addSenders: [MemberChange] = [], removeSenders: [MemberChange] = [],
         membership: Membership = .exact, protect: Bool = false, membersBefore: Int = 0, membersAfter: Int = 0, reason: String? = nil,
-        createdAt: String? = nil, movedFrom: String? = nil, ignoredTags: [String] = []
+        createdAt: String? = nil, movedFrom: String? = nil, ignoredTags: [String] = [], cause: [ChangeField: ChangeCause] = [:],
+        applied: String? = nil
     ) {
         self.key = key
         self.action = action
@@ -129,6 +138,21 @@ public struct PoolChange: Sendable, Hashable {
         self.createdAt = createdAt
         self.movedFrom = movedFrom
         self.ignoredTags = ignoredTags.sorted()
+        self.cause = cause
+        self.applied = applied
+    }
+
+    /// The fields that changed outside poolctl since the last apply and that
+    /// this change sets back (cause `drift` or `both`), in field order.
+    public var drift: [ChangeField] {
+        ChangeField.allCases.filter { cause[$0] == .drift || cause[$0] == .both }
+    }
+
+    /// Whether apply records the fingerprint with a PATCH of its own after
+    /// verification (not riding in the change's PATCH, nor already there).
+    public var recordsAppliedAfterVerify: Bool {
+        guard let applied else { return false }
+        return desiredTags[AppliedTag.tagKey] != applied
     }
 
     /// The ignored tags the live pool carries, which the PATCH sends back
@@ -139,6 +163,27 @@ public struct PoolChange: Sendable, Hashable {
 
     /// Whether the PATCH body has anything to send.
     public var patchesPool: Bool { name.changed || !tags.isEmpty }
+}
+
+/// A field of a pool that a change sets and a fingerprint covers.
+public enum ChangeField: String, Sendable, Hashable, CaseIterable, Comparable {
+    case name, tags, members
+
+    public static func < (lhs: ChangeField, rhs: ChangeField) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// Why a field differs, from the pool's `poolctl-applied` fingerprint.
+public enum ChangeCause: String, Sendable, Hashable, CaseIterable {
+    /// The manifests changed it since the last apply.
+    case manifest
+    /// Someone changed the live pool outside poolctl since the last apply.
+    case drift
+    case both
+    /// The pool has no fingerprint (never applied by this version, no tag
+    /// slot, or not created yet), so the two cannot be told apart.
+    case unknown
 }
 
 /// A field's value before and after. Nil `before` means the pool does not

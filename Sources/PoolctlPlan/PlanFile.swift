@@ -117,6 +117,13 @@ public struct PlanFile: Sendable, Hashable, Codable {
         public var movedFrom: String?
         /// The pool's `ignoreTags`, sorted; left out when there are none.
         public var ignoredTags: [String]?
+        /// Why each field the change sets differs: `manifest`, `drift`,
+        /// `both` or `unknown` (formatVersion 3; absent in older plans).
+        public var cause: [String: String]?
+        /// The fields whose cause is `drift` or `both`, in field order.
+        public var drift: [String]?
+        /// The `poolctl-applied` value apply records; absent when none.
+        public var applied: String?
 
         init(_ change: PoolChange) {
             key = change.key
@@ -135,6 +142,9 @@ public struct PlanFile: Sendable, Hashable, Codable {
             createdAt = change.createdAt
             movedFrom = change.movedFrom
             ignoredTags = change.ignoredTags.isEmpty ? nil : change.ignoredTags
+            cause = Dictionary(uniqueKeysWithValues: change.cause.map { ($0.key.rawValue, $0.value.rawValue) })
+            drift = change.drift.map(\.rawValue)
+            applied = change.applied
         }
 
         var poolChange: PoolChange {
@@ -145,7 +155,12 @@ public struct PlanFile: Sendable, Hashable, Codable {
                 desiredTags: desiredTags, addSenders: addSenders.map(\.memberChange), removeSenders: removeSenders.map(\.memberChange),
                 membership: membership.membership, protect: protect,
                 membersBefore: membersBefore, membersAfter: membersAfter, reason: reason, createdAt: createdAt,
-                movedFrom: movedFrom, ignoredTags: ignoredTags ?? [])
+                movedFrom: movedFrom, ignoredTags: ignoredTags ?? [],
+                cause: Dictionary(
+                    (cause ?? [:]).compactMap { field, cause in
+                        ChangeField(rawValue: field).flatMap { field in ChangeCause(rawValue: cause).map { (field, $0) } }
+                    }, uniquingKeysWith: { first, _ in first }),
+                applied: applied)
         }
     }
 

@@ -20,7 +20,13 @@ public struct Planner: Sendable {
         public static let listMembers = "GET /v1/SenderPools/{senderPoolId}/Senders"
     }
 
-    public init() {}
+    /// Records the `poolctl-applied` fingerprint of converged pools that
+    /// lack one or carry a stale one (`apply --baseline`): one PATCH each.
+    public var baseline: Bool
+
+    public init(baseline: Bool = false) {
+        self.baseline = baseline
+    }
 
     /// Whether the listings behind `live` prove that a key they miss has no
     /// pool (see `PoolSightings` in the engine).
@@ -209,6 +215,10 @@ public struct Planner: Sendable {
             }
             var tags = pool.tags
             tags[Ownership.tagKey] = ownershipValue
+            // A pool that does not exist has no fingerprint: whether it was
+            // never applied or deleted by hand cannot be told.
+            var cause: [ChangeField: ChangeCause] = [.name: .unknown, .tags: .unknown]
+            if !pool.senders.isEmpty { cause[.members] = .unknown }
             changes.append(
                 PoolChange(
                     key: pool.key, action: .create, name: ValueChange(before: nil, after: pool.name),
@@ -216,7 +226,8 @@ public struct Planner: Sendable {
                     desiredTags: tags,
                     addSenders: pool.senders.map { MemberChange(id: $0, alias: pool.aliases[$0]) },
                     membership: pool.membership, protect: pool.protect,
-                    membersBefore: 0, membersAfter: pool.senders.count, ignoredTags: pool.ignoreTags))
+                    membersBefore: 0, membersAfter: pool.senders.count, ignoredTags: pool.ignoreTags, cause: cause,
+                    applied: tags.count < APIFormat.maxTags ? Self.target(pool).tagValue : nil))
         }
 
         // Owned pools that no manifest declares.
@@ -280,7 +291,8 @@ public struct Planner: Sendable {
         for key in pool.ignoreTags { tags[key] = live.tags[key] }
         tags[Ownership.tagKey] = ownershipValue
         var tagChanges: [TagChange] = []
-        for key in Set(tags.keys).union(live.tags.keys).sorted() where tags[key] != live.tags[key] {
+        // The fingerprint is never a difference: it is carried, or replaced below.
+        for key in Set(tags.keys).union(live.tags.keys).sorted() where tags[key] != live.tags[key] && key != AppliedTag.tagKey {
             tagChanges.append(TagChange(key: key, before: live.tags[key], after: tags[key]))
         }
         // Both sides sorted by id: a merge, or the summary made as the members arrived.
@@ -294,16 +306,35 @@ public struct Planner: Sendable {
             : []
         let name = ValueChange(before: live.name, after: pool.name)
         let changed = name.changed || !tagChanges.isEmpty || !additions.isEmpty || !removals.isEmpty
-        let action: PlanAction = adopting ? .adopt : movedFrom != nil ? .move : (changed ? .update : .noChange)
-        let reason: String? =
+        var action: PlanAction = adopting ? .adopt : movedFrom != nil ? .move : (changed ? .update : .noChange)
+        var reason: String? =
             adopting
             ? "adopted: gets poolctl's ownership tag"
             : movedFrom.map { "moved from key '\($0)': its pool gets the ownership tag of '\(pool.key)'; no create, no delete" }
+        let cause = Self.causes(
+            pool, live, name: name, tagChanges: tagChanges, additions: additions, removals: removals,
+            declaredMove: adopting || movedFrom != nil)
+        // The fingerprint needs a tag slot of its own; without one the pool
+        // keeps working, its causes unknown (validate warns at 9 declared tags).
+        var applied: String?
+        if tags.count < APIFormat.maxTags {
+            let target = Self.target(pool).tagValue
+            if let recorded = live.tags[AppliedTag.tagKey] { tags[AppliedTag.tagKey] = recorded }
+            if action != .noChange {
+                applied = target
+                // Known in advance when only name and tags change: it rides in that PATCH.
+                if name.changed || !tagChanges.isEmpty, additions.isEmpty, removals.isEmpty { tags[AppliedTag.tagKey] = target }
+            } else if baseline, live.tags[AppliedTag.tagKey] != target {
+                action = .update
+                applied = target
+                reason = "records what apply made it (poolctl-applied), for drift detection: --baseline"
+            }
+        }
         return PoolChange(
             key: pool.key, action: action, poolID: live.id, name: name, tags: tagChanges, desiredTags: tags,
             addSenders: additions, removeSenders: removals, membership: pool.membership, protect: pool.protect,
             membersBefore: memberCount, membersAfter: memberCount + additions.count - removals.count,
-            reason: reason, movedFrom: movedFrom, ignoredTags: pool.ignoreTags)
+            reason: reason, movedFrom: movedFrom, ignoredTags: pool.ignoreTags, cause: cause, applied: applied)
     }
 
     enum DuplicateRepair {
@@ -354,7 +385,8 @@ public struct Planner: Sendable {
     /// together, one call per removed sender, one delete; operations are
     /// polled together, one listing per 1,000 per round, at least one round;
     /// verification lists the pools (1 call per 1,000) and re-reads the
-    /// members only of pools that had removals. Every delete first reads
+    /// members only of pools that had removals; a changed pool's fingerprint
+    /// costs a PATCH after verification unless it rode in the change's own. Every delete first reads
     /// its pool by id (a duplicate's kept pool too), and a plan that creates
     /// counts `confirmationCalls`, the listing that confirms the key has no
     /// pool (0 when one page held every pool).
@@ -365,6 +397,8 @@ public struct Planner: Sendable {
         var touched = 0
         for change in changes where change.action.isChange {
             touched += 1
+            // The fingerprint's own PATCH, once the pool has converged.
+            if change.recordsAppliedAfterVerify { calls[Calls.update, default: 0] += 1 }
             switch change.action {
             case .create:
                 let extra = max(0, change.addSenders.count - maxSendersPerCreate)

@@ -34,25 +34,35 @@ private func plan(_ desired: DesiredPool, live: LivePool) -> Plan {
         let after = SenderPool(
             id: poolID, name: "B", tags: ["poolctl": "v1~web~new~protected", "owner": "billing-bot-2", "team": "b"], createdAt: "",
             updatedAt: "")
-        let api = ScriptedAPI([
-            (.updateSenderPool(poolID), .resourceAccepted(poolID)),
-            (.addSenders(poolID, [s2]), .operationAccepted(opID)),
-            (
-                .fetchOperation(opID),
-                .operation(
-                    SenderPoolOperation(
-                        id: opID, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0), createdAt: "",
-                        updatedAt: ""))
-            ),
-            (.listSenderPools(operationId: nil), .pools([after])),
-        ])
+        let api = ScriptedAPI(
+            [
+                (.updateSenderPool(poolID), .resourceAccepted(poolID)),
+                (.addSenders(poolID, [s2]), .operationAccepted(opID)),
+                (
+                    .fetchOperation(opID),
+                    .operation(
+                        SenderPoolOperation(
+                            id: opID, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0), createdAt: "",
+                            updatedAt: ""))
+                ),
+                (.listSenderPools(operationId: nil), .pools([after])),
+            ]
+                + fingerprintWrite(poolID))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(moved)
         #expect(report.outcome == .converged, "\(report.pools.map(\.remaining))")
         #expect(report.pools.map(\.poolID) == [poolID])
         let patch = try #require(api.updateRequests.first)
-        #expect(api.updateRequests.count == 1)
+        #expect(api.updateRequests.count == 2)
         #expect(patch.name == "B")
         #expect(patch.tags == ["poolctl": "v1~web~new~protected", "owner": "billing-bot", "team": "b"])
+        // Then the fingerprint, with the ignored tag as verification saw it (issue 21).
+        let fingerprint = try #require(api.updateRequests.last)
+        #expect(fingerprint.name == nil)
+        #expect(
+            fingerprint.tags == [
+                "poolctl": "v1~web~new~protected", "owner": "billing-bot-2", "team": "b",
+                AppliedTag.tagKey: moved.changes[0].applied ?? "-",
+            ])
         // No create and no delete.
         #expect(api.createRequests.isEmpty)
         #expect(!api.calls.contains { if case .deleteSenderPool = $0 { true } else { false } })
@@ -68,6 +78,11 @@ private func plan(_ desired: DesiredPool, live: LivePool) -> Plan {
                 + Array(repeating: (.listSenderPools(operationId: nil), .pools([unchanged])), count: 5))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(moved)
         #expect(report.outcome == .partial)
-        #expect(report.pools.first?.remaining == ["tag poolctl is \"v1~web~old\", not \"v1~web~new\""])
+        // A move alone: its fingerprint rode in the PATCH that did not land.
+        #expect(
+            report.pools.first?.remaining == [
+                "tag poolctl is \"v1~web~old\", not \"v1~web~new\"",
+                "tag poolctl-applied is missing, not \"\(moved.changes[0].applied ?? "-")\"",
+            ])
     }
 }

@@ -37,15 +37,17 @@ private func createPlan(senders: [String]) -> Plan {
 
 @Suite struct ApplierTests {
     @Test func createPollsAndTheVerificationListingFindsThePool() async {
-        let api = ScriptedAPI([
-            (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
-            // Poll first: an API may show the pool only once its operation completes.
-            (.fetchOperation(opID), .operation(operation(.processing, total: 1, created: 0))),
-            (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            // No lookup of the new id: the verification listing finds it by its
-            // ownership tag, and the operation's stats prove its one member.
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-        ])
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
+                // Poll first: an API may show the pool only once its operation completes.
+                (.fetchOperation(opID), .operation(operation(.processing, total: 1, created: 0))),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+                // No lookup of the new id: the verification listing finds it by its
+                // ownership tag, and the operation's stats prove its one member.
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+            ]
+                + fingerprintWrite(poolID))
         let clock = ManualClock()
         let report = await Applier(api: api, clock: clock.clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .converged)
@@ -56,16 +58,18 @@ private func createPlan(senders: [String]) -> Plan {
 
     @Test func aCreateWithAnUnknownOutcomeIsLookedUpBeforeItIsRetried() async {
         let lost = APIError(kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", message: "connection reset")
-        let api = ScriptedAPI([
-            (.createSenderPool(name: "A", senders: 2), .error(lost)),
-            // The pool exists with its ownership tag: no second create.
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([s1])),
-            (.addSenders(poolID, [s2]), .operationAccepted(opID)),
-            (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([s1, s2])),
-        ])
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: "A", senders: 2), .error(lost)),
+                // The pool exists with its ownership tag: no second create.
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+                (.listPoolSenders(poolID), .senders([s1])),
+                (.addSenders(poolID, [s2]), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+                (.listPoolSenders(poolID), .senders([s1, s2])),
+            ]
+                + fingerprintWrite(poolID))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: [s1, s2]))
         #expect(report.outcome == .converged)
         #expect(api.calls.filter { if case .createSenderPool = $0 { true } else { false } }.count == 1)
@@ -76,13 +80,15 @@ private func createPlan(senders: [String]) -> Plan {
         let lost = APIError(kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", message: "timeout")
         let other = pool(tags: ["poolctl": "v1~web~other"])
         let api = ScriptedAPI(
+
             [(.createSenderPool(name: "A", senders: 0), .error(lost))]
                 // Looked for over the settle window (4 s): missing from every listing.
                 + Array(repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.pools([other])), count: 5) + [
                     (.createSenderPool(name: "A", senders: 0), .operationAccepted(opID)),
                     (.fetchOperation(opID), .operation(operation(.completed, total: 0, created: 0))),
                     (.listSenderPools(operationId: nil), .pools([pool()])),
-                ])
+                ]
+                + fingerprintWrite(poolID))
         let clock = ManualClock()
         let report = await Applier(api: api, clock: clock.clock, options: onePollPerOperation).apply(createPlan(senders: []))
         #expect(report.outcome == .converged)
@@ -95,16 +101,18 @@ private func createPlan(senders: [String]) -> Plan {
     /// later. One look would create the key's pool a second time.
     @Test func aCreateWhosePoolIsListedOnlyLaterIsFoundNotRepeated() async {
         let lost = APIError(kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", message: "connection reset")
-        let api = ScriptedAPI([
-            (.createSenderPool(name: "A", senders: 1), .error(lost)),
-            (.listSenderPools(operationId: nil), .pools([])),
-            (.listSenderPools(operationId: nil), .pools([])),
-            // 750 ms later its operation completed and the list caught up.
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([s1])),
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([s1])),
-        ])
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: "A", senders: 1), .error(lost)),
+                (.listSenderPools(operationId: nil), .pools([])),
+                (.listSenderPools(operationId: nil), .pools([])),
+                // 750 ms later its operation completed and the list caught up.
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+                (.listPoolSenders(poolID), .senders([s1])),
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+                (.listPoolSenders(poolID), .senders([s1])),
+            ]
+                + fingerprintWrite(poolID))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .converged, "\(report)")
         #expect(api.calls.filter { if case .createSenderPool = $0 { true } else { false } }.count == 1)
@@ -162,14 +170,16 @@ private func createPlan(senders: [String]) -> Plan {
             desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s2])]),
             live: LiveState(pools: [LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: [LiveMember(id: s1)])]))
         let busy = APIError.http(409, "an operation is PROCESSING")
-        let api = ScriptedAPI([
-            (.addSenders(poolID, [s2]), .error(busy)),
-            (.addSenders(poolID, [s2]), .operationAccepted(opID)),
-            (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            (.removeSender(poolID, s1), .resourceAccepted(s1)),
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-            (.listPoolSenders(poolID), .senders([s2])),
-        ])
+        let api = ScriptedAPI(
+            [
+                (.addSenders(poolID, [s2]), .error(busy)),
+                (.addSenders(poolID, [s2]), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+                (.removeSender(poolID, s1), .resourceAccepted(s1)),
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+                (.listPoolSenders(poolID), .senders([s2])),
+            ]
+                + fingerprintWrite(poolID))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .converged)
         #expect(report.pools.first?.sendersAdded == 1)
@@ -188,14 +198,16 @@ private func createPlan(senders: [String]) -> Plan {
         let plan = updatePlan(
             live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
             desired: DesiredPool(key: "a", name: "A", senders: [s1]))
-        let api = ScriptedAPI([
-            (
-                .addSenders(poolID, [s1]),
-                .operationAcceptedAt(opID, location: "https://comms.twilio.com/v1/SenderPools/\(poolID)/Senders/Operations/\(opID)")
-            ),
-            (.fetchPoolSendersOperation(poolID, opID), .operation(operation(.completed, total: 1, created: 1))),
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-        ])
+        let api = ScriptedAPI(
+            [
+                (
+                    .addSenders(poolID, [s1]),
+                    .operationAcceptedAt(opID, location: "https://comms.twilio.com/v1/SenderPools/\(poolID)/Senders/Operations/\(opID)")
+                ),
+                (.fetchPoolSendersOperation(poolID, opID), .operation(operation(.completed, total: 1, created: 1))),
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+            ]
+                + fingerprintWrite(poolID))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .converged)
         #expect(api.unanswered == 0)
@@ -205,12 +217,13 @@ private func createPlan(senders: [String]) -> Plan {
         let plan = updatePlan(
             live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
             desired: DesiredPool(key: "a", name: "A", senders: [s1]))
-        let api = ScriptedAPI([
-            (.addSenders(poolID, [s1]), .operationAccepted(opID)),
-            (.fetchOperation(opID), .error(.http(404, "not found"))),
-            (.fetchPoolSendersOperation(poolID, opID), .operation(operation(.completed, total: 1, created: 1))),
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-        ])
+        let api = ScriptedAPI(
+            [
+                (.addSenders(poolID, [s1]), .operationAccepted(opID)),
+                (.fetchOperation(opID), .error(.http(404, "not found"))),
+                (.fetchPoolSendersOperation(poolID, opID), .operation(operation(.completed, total: 1, created: 1))),
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+            ] + fingerprintWrite(poolID))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .converged)
         #expect(api.unanswered == 0)
@@ -222,17 +235,19 @@ private func createPlan(senders: [String]) -> Plan {
             live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
             desired: DesiredPool(key: "a", name: "A", senders: [s1, s2, s3]))
         let tooMany = APIError.http(400, "at most 1 senders are allowed, got 3")
-        let api = ScriptedAPI([
-            (.addSenders(poolID, [s1, s2, s3]), .error(tooMany)),
-            (.addSenders(poolID, [s1]), .operationAccepted(opID)),
-            (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            // The halved size (1) is kept: no second 400 for the rest.
-            (.addSenders(poolID, [s2]), .operationAccepted(opID)),
-            (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            (.addSenders(poolID, [s3]), .operationAccepted(opID)),
-            (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            (.listSenderPools(operationId: nil), .pools([pool()])),
-        ])
+        let api = ScriptedAPI(
+            [
+                (.addSenders(poolID, [s1, s2, s3]), .error(tooMany)),
+                (.addSenders(poolID, [s1]), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+                // The halved size (1) is kept: no second 400 for the rest.
+                (.addSenders(poolID, [s2]), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+                (.addSenders(poolID, [s3]), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+            ]
+                + fingerprintWrite(poolID))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
         #expect(report.outcome == .converged)
         #expect(report.pools.first?.sendersAdded == 3)
@@ -243,7 +258,10 @@ private func createPlan(senders: [String]) -> Plan {
         let plan = updatePlan(
             live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
             desired: DesiredPool(key: "a", name: "B"))
-        let renamed = SenderPool(id: poolID, name: "B", tags: ["poolctl": ownership], createdAt: "", updatedAt: "")
+        // A rename alone: its fingerprint rides in the PATCH (issue 21).
+        let applied = [AppliedTag.tagKey: plan.changes[0].applied ?? "-"]
+        let renamed = SenderPool(
+            id: poolID, name: "B", tags: applied.merging(["poolctl": ownership]) { a, _ in a }, createdAt: "", updatedAt: "")
         let api = ScriptedAPI([
             (.updateSenderPool(poolID), .resourceAccepted(poolID)),
             // A rename alone: the listing decides, no member read.
@@ -260,7 +278,9 @@ private func createPlan(senders: [String]) -> Plan {
     @Test func tagsTheAPIKeptAreReportedOnceAndNotRetried() async {
         let live = LivePool(id: poolID, name: "A", tags: ["poolctl": ownership, "team": "ops"], members: [])
         let plan = updatePlan(live: live, desired: DesiredPool(key: "a", name: "A"))
-        let merged = SenderPool(id: poolID, name: "A", tags: ["poolctl": ownership, "team": "ops"], createdAt: "", updatedAt: "")
+        let applied = plan.changes[0].applied ?? "-"
+        let merged = SenderPool(
+            id: poolID, name: "A", tags: ["poolctl": ownership, "team": "ops", AppliedTag.tagKey: applied], createdAt: "", updatedAt: "")
         let api = ScriptedAPI(
             [
                 (.updateSenderPool(poolID), .resourceAccepted(poolID))

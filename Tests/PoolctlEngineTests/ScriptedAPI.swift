@@ -139,3 +139,9 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
 
     private func wrong() -> APIError { APIError(kind: .invalidResponse, message: "the script answered with the wrong kind") }
 }
+
+/// The PATCH that records a converged pool's `poolctl-applied` fingerprint,
+/// the last call of an apply that changed the pool (issue 21).
+func fingerprintWrite(_ poolID: String) -> [(ScriptedAPI.Call, ScriptedAPI.Answer)] {
+    [(.updateSenderPool(poolID), .resourceAccepted(poolID))]
+}

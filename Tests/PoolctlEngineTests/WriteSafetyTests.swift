@@ -135,18 +135,20 @@ private func deletes(_ api: ScriptedAPI) -> Int {
         var options = ApplyOptions()
         options.writablePoolIDs = []
         options.pollByListing = false
-        let api = ScriptedAPI([
-            (.updateSenderPool(foreign), .resourceAccepted(foreign)),
-            (.addSenders(foreign, [s1]), .operationAccepted(opID)),
-            (
-                .fetchOperation(opID),
-                .operation(
-                    SenderPoolOperation(
-                        id: opID, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0), createdAt: "",
-                        updatedAt: ""))
-            ),
-            (.listSenderPools(operationId: nil), .pools([pool(foreign, owned)])),
-        ])
+        let api = ScriptedAPI(
+            [
+                (.updateSenderPool(foreign), .resourceAccepted(foreign)),
+                (.addSenders(foreign, [s1]), .operationAccepted(opID)),
+                (
+                    .fetchOperation(opID),
+                    .operation(
+                        SenderPoolOperation(
+                            id: opID, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0), createdAt: "",
+                            updatedAt: ""))
+                ),
+                (.listSenderPools(operationId: nil), .pools([pool(foreign, owned)])),
+            ]
+                + fingerprintWrite(foreign))
         let report = await Applier(api: api, clock: ManualClock().clock, options: options).apply(plan)
         #expect(report.outcome == .converged)
         #expect(api.unanswered == 0)
@@ -163,20 +165,22 @@ private func deletes(_ api: ScriptedAPI) -> Int {
         options.writablePoolIDs = []
         let done = SenderPoolOperation(
             id: opID, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0), createdAt: "", updatedAt: "")
-        let api = ScriptedAPI([
-            (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
-            (.fetchOperation(opID), .operation(done)),
-            // The batched lookup by startDate shows nothing yet, three times.
-            (.listSenderPools(operationId: nil), .pools([])),
-            (.listSenderPools(operationId: nil), .pools([])),
-            (.listSenderPools(operationId: nil), .pools([])),
-            // The API ignores operationId: someone else's pool comes first.
-            (.listSenderPools(operationId: opID), .pools([pool(foreign, ["team": "other"])])),
-            (.listSenderPools(operationId: nil), .pools([pool(foreign, ["team": "other"]), pool(keep, owned)])),
-            (.addSenders(keep, [s2]), .operationAccepted(opID)),
-            (.fetchOperation(opID), .operation(done)),
-            (.listSenderPools(operationId: nil), .pools([pool(foreign, ["team": "other"]), pool(keep, owned)])),
-        ])
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(done)),
+                // The batched lookup by startDate shows nothing yet, three times.
+                (.listSenderPools(operationId: nil), .pools([])),
+                (.listSenderPools(operationId: nil), .pools([])),
+                (.listSenderPools(operationId: nil), .pools([])),
+                // The API ignores operationId: someone else's pool comes first.
+                (.listSenderPools(operationId: opID), .pools([pool(foreign, ["team": "other"])])),
+                (.listSenderPools(operationId: nil), .pools([pool(foreign, ["team": "other"]), pool(keep, owned)])),
+                (.addSenders(keep, [s2]), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(done)),
+                (.listSenderPools(operationId: nil), .pools([pool(foreign, ["team": "other"]), pool(keep, owned)])),
+            ]
+                + fingerprintWrite(keep))
         let report = await Applier(api: api, clock: ManualClock().clock, options: options).apply(plan)
         #expect(!api.calls.contains(.addSenders(foreign, [s2])))
         #expect(report.outcome == .converged)

@@ -54,7 +54,9 @@ private func plan(_ pools: [DesiredPool], _ live: [LivePool], prune: Bool = true
         #expect(change.desiredTags == ["poolctl": owned("new"), "team": "b"])
         #expect(change.addSenders.map(\.id) == [s2])
         #expect(change.removeSenders.map(\.id) == [s1])
-        #expect(result.estimate.byEndpoint[Planner.Calls.update] == 1)
+        // The move's PATCH, then the fingerprint's once the members converged.
+        #expect(result.estimate.byEndpoint[Planner.Calls.update] == 2)
+        #expect(change.recordsAppliedAfterVerify)
     }
 
     @Test func aMoveKeepsDeclaredProtection() throws {
@@ -134,7 +136,9 @@ private func plan(_ pools: [DesiredPool], _ live: [LivePool], prune: Bool = true
         #expect(change.action == .update)
         #expect(change.tags == [TagChange(key: "team", before: "x", after: "y")])
         // The PATCH carries the live value of the ignored tag; `cost` is absent live and stays absent.
-        #expect(change.desiredTags == ["owner": "someone-else", "poolctl": owned("a"), "team": "y"])
+        // A tags-only change: the fingerprint rides in the same PATCH.
+        #expect(
+            change.desiredTags == ["owner": "someone-else", "poolctl": owned("a"), "team": "y", AppliedTag.tagKey: change.applied ?? "-"])
         #expect(change.liveIgnoredTags == ["owner"])
         #expect(PlanRenderer.text(result).contains("# ignored tag kept as live: owner=\"someone-else\""))
 
@@ -179,7 +183,7 @@ private func plan(_ pools: [DesiredPool], _ live: [LivePool], prune: Bool = true
             [LivePool(id: p1, name: "A", tags: ["poolctl": owned("old"), "owner": "ext", "team": "a"], members: [])])
         let change = try #require(result.changes.first)
         #expect(change.action == .move)
-        #expect(change.desiredTags == ["owner": "ext", "poolctl": owned("new"), "team": "b"])
+        #expect(change.desiredTags == ["owner": "ext", "poolctl": owned("new"), "team": "b", AppliedTag.tagKey: change.applied ?? "-"])
         #expect(change.tags.map(\.key) == ["poolctl", "team"])
     }
 

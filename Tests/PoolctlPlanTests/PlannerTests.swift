@@ -32,7 +32,7 @@ let plannerCases: [PlannerCase] = [
         name: "create with senders",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", tags: ["t": "1"], senders: [s1, s2])]),
         live: [], actions: ["a": .create], add: 2,
-        apiCalls: 3),  // create + 1 poll round + the verification listing
+        apiCalls: 4),  // create + 1 poll round + the verification listing + the fingerprint's PATCH
     PlannerCase(
         name: "no change",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1])]),
@@ -47,12 +47,12 @@ let plannerCases: [PlannerCase] = [
         name: "membership add and remove (exact)",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1, s3])]),
         live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [LiveMember(id: s1), LiveMember(id: s2)])],
-        actions: ["a": .update], add: 1, remove: 1, apiCalls: 5),  // add + poll round + remove + member re-read + verification listing
+        actions: ["a": .update], add: 1, remove: 1, apiCalls: 6),  // add + poll round + remove + member re-read + verification listing + fingerprint
     PlannerCase(
         name: "additive never removes",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1], membership: .additive)]),
         live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [LiveMember(id: s2)])],
-        actions: ["a": .update], add: 1, apiCalls: 3),
+        actions: ["a": .update], add: 1, apiCalls: 4),
     PlannerCase(
         name: "adopt an unmanaged pool",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
@@ -89,7 +89,7 @@ let plannerCases: [PlannerCase] = [
         name: "unmanaged pool with the same name warns",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "Legacy")]),
         live: [LivePool(id: p1, name: "Legacy", tags: [:])],
-        actions: ["a": .create], warnings: 1, apiCalls: 3),
+        actions: ["a": .create], warnings: 1, apiCalls: 4),
     PlannerCase(
         name: "protecting a pool changes its ownership tag",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", protect: true)]),
@@ -177,10 +177,12 @@ let plannerCases: [PlannerCase] = [
         let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: many)])
         let plan = Planner().plan(desired: desired, live: LiveState(pools: []))
         // 1 create with 10,000 inline, 1 lookup of its id for the 2 add
-        // batches, 1 poll round for the 3 operations, 1 verification listing.
+        // batches, 1 poll round for the 3 operations, 1 verification listing,
+        // then the fingerprint's PATCH.
         #expect(
             plan.estimate.byEndpoint == [
                 Planner.Calls.create: 1, Planner.Calls.findCreated: 2, Planner.Calls.add: 2, Planner.Calls.pollRound: 1,
+                Planner.Calls.update: 1,
             ])
     }
 

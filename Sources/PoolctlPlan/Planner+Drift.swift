@@ -1,0 +1,92 @@
+import PoolctlModel
+
+/// Drift (issue 21): each changed field of a pool is classified by comparing
+/// the manifest and the live pool with the `poolctl-applied` fingerprint of
+/// what the last apply made it.
+extension Planner {
+    /// The fingerprint apply records once `pool` has converged.
+    static func target(_ pool: DesiredPool) -> AppliedTag {
+        AppliedTag(name: pool.name, tags: pool.tags, ignoring: pool.ignoreTags, members: pool.senders)
+    }
+
+    /// The cause of each field the change sets. `declaredMove`: an adopt or
+    /// move, whose ownership tag comes from the manifest.
+    static func causes(
+        _ pool: DesiredPool, _ live: LivePool, name: ValueChange, tagChanges: [TagChange], additions: [MemberChange],
+        removals: [MemberChange], declaredMove: Bool
+    ) -> [ChangeField: ChangeCause] {
+        var cause: [ChangeField: ChangeCause] = [:]
+        let recorded = AppliedTag(tags: live.tags)
+        func classify(manifestMoved: Bool, liveMoved: Bool) -> ChangeCause {
+            switch (manifestMoved, liveMoved) {
+            case (true, true): return .both
+            case (true, false): return .manifest
+            case (false, true): return .drift
+            // Both still match the fingerprint yet differ: it was edited by hand.
+            case (false, false): return .unknown
+            }
+        }
+        if name.changed {
+            cause[.name] =
+                recorded.map {
+                    classify(manifestMoved: AppliedTag.hashName(pool.name) != $0.name, liveMoved: AppliedTag.hashName(live.name) != $0.name)
+                } ?? .unknown
+        }
+        if !tagChanges.isEmpty {
+            let userTags = tagChanges.contains { !AppliedTag.ownTags.contains($0.key) }
+            if !userTags {
+                // Only poolctl's own tags, which no fingerprint covers.
+                cause[.tags] = declaredMove ? .manifest : .unknown
+            } else if let recorded {
+                cause[.tags] = classify(
+                    manifestMoved: AppliedTag.hashTags(pool.tags, ignoring: pool.ignoreTags) != recorded.tags,
+                    liveMoved: AppliedTag.hashTags(live.tags, ignoring: pool.ignoreTags) != recorded.tags)
+            } else {
+                cause[.tags] = .unknown
+            }
+        }
+        if !additions.isEmpty || !removals.isEmpty {
+            if let recorded {
+                let missing = additions.map(\.id)
+                let liveMoved: Bool
+                if pool.membership == .exact {
+                    liveMoved = liveMembersHash(declared: pool.senders, missing: missing, outside: removals.map(\.id)) != recorded.members
+                } else {
+                    // Additive: drift is a declared sender gone missing, not
+                    // one the manifest added since (those hash as before).
+                    liveMoved = liveMembersHash(declared: pool.senders, missing: missing, outside: []) != recorded.members
+                }
+                cause[.members] = classify(
+                    manifestMoved: AppliedTag.hashMembers(pool.senders) != recorded.members, liveMoved: liveMoved)
+            } else {
+                cause[.members] = .unknown
+            }
+        }
+        return cause
+    }
+
+    /// The hash of the live member ids, rebuilt from the diff without the
+    /// members themselves (a streamed plan does not keep them): the declared
+    /// senders less the missing ones, merged with those outside. All sorted.
+    static func liveMembersHash(declared: [String], missing: [String], outside: [String]) -> String {
+        var hash = FingerprintHash()
+        var m = missing.startIndex
+        var o = outside.startIndex
+        for sender in declared {
+            if m < missing.endIndex, missing[m] == sender {
+                m += 1
+                continue
+            }
+            while o < outside.endIndex, outside[o] < sender {
+                hash.feed(outside[o])
+                o += 1
+            }
+            hash.feed(sender)
+        }
+        while o < outside.endIndex {
+            hash.feed(outside[o])
+            o += 1
+        }
+        return hash.hex
+    }
+}
