@@ -47,6 +47,7 @@ test: build
 	$(PYTHON) Tests/e2e/test_guard.py $(BIN)
 	$(PYTHON) Tests/e2e/test_safety.py $(BIN)
 	$(PYTHON) Tests/e2e/test_policy.py $(BIN)
+	$(PYTHON) Tests/e2e/test_drift.py $(BIN)
 	PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
 	$(PYTHON) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SHORT) --seed $(SOAK_SHORT_SEED)
 

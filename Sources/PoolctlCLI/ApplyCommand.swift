@@ -59,6 +59,13 @@ struct ApplyCommand: ContextCommand {
     @Flag(help: "Lift the destructive-change guard for this run, also for a saved plan it blocked.")
     var allowDestructive = false
 
+    @Flag(
+        help: """
+            Also record the poolctl-applied fingerprint of converged pools that lack one (or carry \
+            a stale one), one PATCH each, so that drift can be told for them (apply PATH only).
+            """)
+    var baseline = false
+
     @OptionGroup(title: "Policy (apply PATH only)") var policyOptions: PolicyOptions
 
     @Option(help: "Output format of the final report: text or json.")
@@ -112,6 +119,12 @@ struct ApplyCommand: ContextCommand {
             throw CommandFailure(
                 message:
                     "poolctl: --target and --exclude select pools from manifests; a saved plan keeps the targets it was made with. Nothing was read or changed.",
+                exitCode: .error)
+        }
+        if savedPlan != nil, baseline {
+            throw CommandFailure(
+                message:
+                    "poolctl: --baseline plans fingerprint writes from manifests; a saved plan holds the ones it was made with ('poolctl plan --baseline --out FILE'). Nothing was read or changed.",
                 exitCode: .error)
         }
         // Manifests are read offline before the lease, so a typo never takes the lock.
@@ -242,7 +255,7 @@ struct ApplyCommand: ContextCommand {
         } else if let desired {
             plan = try await workflow.plan(
                 desired: desired, selection: target.selection, allowDestructive: allowDestructive,
-                prior: PoolSightings(lease?.listings ?? [])
+                prior: PoolSightings(lease?.listings ?? []), baseline: baseline
             ).plan
         } else {
             return nil

@@ -29,6 +29,11 @@ struct PlanCommand: ContextCommand {
             shows the plan and exits 1; --allow-policy RULE lifts one limit rule for this run. \
             A saved plan records the policy and its verdict, and apply re-checks them.
 
+            Each changed field says why it differs: the manifests moved (manifest), the live \
+            pool was changed outside poolctl since the last apply (drift), both, or unknown \
+            (no poolctl-applied fingerprint yet). Drift is shown apart, under "Changed outside \
+            poolctl".
+
             Credentials come from the environment: TWILIO_API_KEY and TWILIO_API_SECRET, or \
             else TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
             """ + "\n\n" + ExitCode.help([.success, .error, .changes])
@@ -56,6 +61,9 @@ struct PlanCommand: ContextCommand {
     @Flag(help: "Lift the destructive-change guard for this plan; a saved plan records it, and apply then applies it.")
     var allowDestructive = false
 
+    @Flag(help: "Plan to record the poolctl-applied fingerprint of converged pools that lack one (see apply --baseline).")
+    var baseline = false
+
     @OptionGroup(title: "Policy") var policyOptions: PolicyOptions
 
     @Option(help: ArgumentHelp("Also write the policy's violations as SARIF 2.1.0 to this file, for code scanning.", valueName: "file"))
@@ -66,8 +74,9 @@ struct PlanCommand: ContextCommand {
         let policy = try policyOptions.load(context: context)
         let selection = target.selection
         let allowDestructive = allowDestructive
+        let baseline = baseline
         let planned = try await api.withWorkflow(context: context) {
-            try await $0.plan(desired: desired, selection: selection, allowDestructive: allowDestructive)
+            try await $0.plan(desired: desired, selection: selection, allowDestructive: allowDestructive, baseline: baseline)
         }
         var plan = planned.plan
         context.stderr.write("Read the live state with \(planned.calls) API call\(planned.calls == 1 ? "" : "s").\n")

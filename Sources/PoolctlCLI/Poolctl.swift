@@ -14,7 +14,8 @@ public struct Poolctl: AsyncParsableCommand {
             """ + "\n\n" + ExitCode.help(ExitCode.allCases),
         version: PoolctlVersion.current,
         subcommands: [
-            ValidateCommand.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, ExportCommand.self, UnlockCommand.self,
+            ValidateCommand.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, DriftCommand.self, ExportCommand.self,
+            UnlockCommand.self,
             EmulatorCommand.self,
         ]
     )

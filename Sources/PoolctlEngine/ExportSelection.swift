@@ -99,9 +99,10 @@ public enum ExportSelection {
         return DesiredState(stack: stack, prune: false, pools: desired)
     }
 
-    /// Tags without the ownership tag (which adopting writes).
+    /// Tags without poolctl's own (the ownership tag, which adopting
+    /// writes, and the apply fingerprint, which apply writes).
     static func userTags(_ tags: [String: String]) -> [String: String] {
-        tags.filter { $0.key != Ownership.tagKey }
+        tags.filter { $0.key != Ownership.tagKey && $0.key != AppliedTag.tagKey }
     }
 
     private static func entry(_ pool: LivePool, key: String, protect: Bool, adopt: String?) -> DesiredPool {

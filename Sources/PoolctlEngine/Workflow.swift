@@ -55,7 +55,8 @@ public struct Workflow: Sendable {
     /// Reads the live state the manifests need and diffs it against them.
     /// With a selection, members are read only for the selected keys' pools;
     /// a selected key the stack does not have throws `TargetingError` before
-    /// any member is read. `allowDestructive` lifts the guard for this plan.
+    /// any member is read. `allowDestructive` lifts the guard for this plan;
+    /// `baseline` records the fingerprint of converged pools lacking one.
     ///
     /// A key the listing misses is a create only when a later listing shows
     /// that one of them skipped nothing (`PoolSightings`); `prior` holds
@@ -63,7 +64,7 @@ public struct Workflow: Sendable {
     /// When no listing can be shown complete, such a key is a conflict.
     public func plan(
         desired: DesiredState, selection: KeySelection = KeySelection(), allowDestructive: Bool = false,
-        prior: PoolSightings = PoolSightings()
+        prior: PoolSightings = PoolSightings(), baseline: Bool = false
     ) async throws -> Planned {
         let before = calls.total
         let refresher = self.refresher
@@ -100,7 +101,7 @@ public struct Workflow: Sendable {
         let relevant = Refresher.relevant(pools, stack: desired.stack, adopting: adopting, including: included)
         let leases = LeaseInfo.liveLeases(of: desired.stack, in: pools, serverNow: (api as? ServerClock)?.estimatedServerTime())
         // Each pool is diffed as its members arrive: only the differences stay in memory.
-        let plan = try await Planner().plan(
+        let plan = try await Planner(baseline: baseline).plan(
             desired: desired, listing: Self.liveWithoutMembers(pools), source: refresher.source(of: relevant.map(\.id)),
             targeting: targeting, allowDestructive: allowDestructive, absence: read.absence, confirmationCalls: read.confirmationCalls)
         return Planned(plan: plan, calls: calls.total - before, leases: leases)

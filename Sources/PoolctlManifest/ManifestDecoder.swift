@@ -229,6 +229,11 @@ struct ManifestDecoder: NodeDecoding {
             error(
                 "pool '\(pool)' has \(pairs.count) tags; at most \(userLimit) are allowed (poolctl keeps one of the API's \(APIFormat.maxTags) for its ownership tag)",
                 at: node.mark)
+        } else if pairs.count == userLimit {
+            diagnostics.append(
+                .warning(
+                    "pool '\(pool)' has \(pairs.count) tags, which leaves no slot for the \(AppliedTag.tagKey) fingerprint: drift cannot be told for it (cause unknown); declare at most \(userLimit - 1)",
+                    at: location(node.mark)))
         }
         var result: [(key: Located<String>, value: Located<String>)] = []
         for pair in pairs {

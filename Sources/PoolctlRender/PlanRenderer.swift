@@ -40,6 +40,7 @@ public enum PlanRenderer {
             out += "\n" + style.yellow("Warnings:") + "\n"
             for item in warnings { out += "  ! \(diagnosticText(item))\n" }
         }
+        out += DriftRenderer.planText(plan)
         out += guardText(plan.destructiveGuard, style: style)
         out += policyText(plan.policy, style: style)
         out += "\n" + style.bold(summaryLine(plan)) + "\n"
@@ -269,6 +270,7 @@ public enum PlanRenderer {
             if outcome.blocks { head += ">\n> \(escape(policyAdvice))\n" }
             head += "\n"
         }
+        head += DriftRenderer.planMarkdown(plan)
         head += "### poolctl plan for stack `\(plan.stack)`\n\n"
         // The move column appears only when there are moves, so other plans read as before.
         let moves = s.move > 0
@@ -414,12 +416,12 @@ public enum PlanRenderer {
         return value < 0 ? "-" + out : out
     }
 
-    private static func quoted(_ value: String?) -> String {
+    static func quoted(_ value: String?) -> String {
         guard let value else { return "(none)" }
         return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
-    private static func escape(_ text: String) -> String {
+    static func escape(_ text: String) -> String {
         var out = ""
         for character in text {
             if "\\`*_[]<>|#".contains(character) { out.append("\\") }

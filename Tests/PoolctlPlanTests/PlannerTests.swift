@@ -47,7 +47,8 @@ let plannerCases: [PlannerCase] = [
         name: "membership add and remove (exact)",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1, s3])]),
         live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [LiveMember(id: s1), LiveMember(id: s2)])],
-        actions: ["a": .update], add: 1, remove: 1, apiCalls: 6),  // add + poll round + remove + member re-read + verification listing + fingerprint
+        // add + poll round + remove + member re-read + verification listing + fingerprint
+        actions: ["a": .update], add: 1, remove: 1, apiCalls: 6),
     PlannerCase(
         name: "additive never removes",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1], membership: .additive)]),
