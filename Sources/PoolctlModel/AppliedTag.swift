@@ -74,7 +74,7 @@ public struct AppliedTag: Sendable, Hashable {
 
 /// FNV-1a over 8-byte words (then the tail bytes), each item closed by a
 /// separator: stable across runs and platforms, unlike `Hasher`, and cheap
-/// enough for 10 million member ids. `hex` keeps the low 48 bits.
+/// enough for 10 million member ids. `hex` mixes the state and keeps 48 bits.
 public struct FingerprintHash: Sendable {
     private var state: UInt64 = 0xcbf2_9ce4_8422_2325
     private static let prime: UInt64 = 0x0000_0100_0000_01b3
@@ -100,7 +100,16 @@ public struct FingerprintHash: Sendable {
     }
 
     public var hex: String {
-        let digits = String(state & 0xFFFF_FFFF_FFFF, radix: 16)
+        // A multiply moves a difference only upwards: without this final
+        // mix (MurmurHash3's), bytes 6 and 7 of a word would never reach
+        // the 48 bits kept, and names differing only there would collide.
+        var mixed = state
+        mixed ^= mixed >> 33
+        mixed &*= 0xff51_afd7_ed55_8ccd
+        mixed ^= mixed >> 33
+        mixed &*= 0xc4ce_b9fe_1a85_ec53
+        mixed ^= mixed >> 33
+        let digits = String(mixed & 0xFFFF_FFFF_FFFF, radix: 16)
         return String(repeating: "0", count: AppliedTag.digits - digits.count) + digits
     }
 }

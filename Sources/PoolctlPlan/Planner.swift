@@ -318,13 +318,18 @@ public struct Planner: Sendable {
         // keeps working, its causes unknown (validate warns at 9 declared tags).
         var applied: String?
         if tags.count < APIFormat.maxTags {
-            let target = Self.target(pool).tagValue
             if let recorded = live.tags[AppliedTag.tagKey] { tags[AppliedTag.tagKey] = recorded }
+            // Hashed only for a pool apply touches: a plan of 10M unchanged memberships skips it.
             if action != .noChange {
+                let target = Self.target(pool).tagValue
                 applied = target
                 // Known in advance when only name and tags change: it rides in that PATCH.
                 if name.changed || !tagChanges.isEmpty, additions.isEmpty, removals.isEmpty { tags[AppliedTag.tagKey] = target }
-            } else if baseline, live.tags[AppliedTag.tagKey] != target {
+            } else if baseline, case let target = Self.target(pool).tagValue, live.tags[AppliedTag.tagKey] != target {
+                // Missing (an older poolctl's pool), or stale (an apply converged it
+                // but its verification or fingerprint write failed): recorded only when
+                // asked, so that a plan after a clean apply stays clean even while an
+                // API shows the last write late.
                 action = .update
                 applied = target
                 reason = "records what apply made it (poolctl-applied), for drift detection: --baseline"

@@ -176,7 +176,9 @@ def check_final(state, version):
             continue
         live = pools[0]
         tags = dict(want["tags"], poolctl=f"v1~{STACK}~{key}")
-        if live["name"] != want["name"] or live["tags"] != tags:
+        # The fingerprint (issue 21) is not a user tag; a killed apply may not have written it.
+        user = {k: v for k, v in live["tags"].items() if k != "poolctl-applied"}
+        if live["name"] != want["name"] or user != tags:
             problems.append(f"{key}: name/tags {live['name']!r} {live['tags']}, expected {want['name']!r} {tags}")
         members = sorted(sender_id(m) for m in want["senders"])
         if sorted(live["senders"]) != members:

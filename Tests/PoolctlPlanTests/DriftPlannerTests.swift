@@ -1,0 +1,185 @@
+import PoolctlModel
+import PoolctlPlan
+import PoolctlRender
+import Testing
+
+private let s1 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01"
+private let s2 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v02"
+private let s3 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v03"
+private let s9 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v09"
+private let p1 = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v01"
+private let ownership = Ownership(stack: "web", key: "a").tagValue
+
+/// What the last apply made pool `a`: named A, tagged team=x, members s1 and s2.
+private let applied = AppliedTag(name: "A", tags: ["team": "x"], ignoring: [], members: [s1, s2]).tagValue
+
+private func live(name: String = "A", tags: [String: String] = ["team": "x"], members: [String] = [s1, s2], fingerprint: Bool = true)
+    -> LivePool
+{
+    var all = tags
+    all["poolctl"] = ownership
+    if fingerprint { all[AppliedTag.tagKey] = applied }
+    return LivePool(id: p1, name: name, tags: all, members: members.map { LiveMember(id: $0) })
+}
+
+private func desired(
+    name: String = "A", tags: [String: String] = ["team": "x"], senders: [String] = [s1, s2], membership: Membership = .exact
+) -> DesiredPool {
+    DesiredPool(key: "a", name: name, tags: tags, senders: senders, membership: membership)
+}
+
+private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = false) throws -> PoolChange {
+    let plan = Planner(baseline: baseline).plan(
+        desired: DesiredState(stack: "web", prune: false, pools: [pool]), live: LiveState(pools: [live]))
+    return try #require(plan.changes.first)
+}
+
+/// Issue 21: each changed field's cause, from the `poolctl-applied` fingerprint.
+@Suite struct DriftPlannerTests {
+    @Test func aConvergedPoolWithItsFingerprintIsNoChange() throws {
+        let unchanged = try change(desired(), live())
+        #expect(unchanged.action == .noChange)
+        #expect(unchanged.tags.isEmpty, "the fingerprint is never a tag difference")
+        #expect(unchanged.applied == nil && !unchanged.recordsAppliedAfterVerify)
+        #expect(unchanged.desiredTags[AppliedTag.tagKey] == applied, "carried through any PATCH")
+    }
+
+    @Test func eachFieldIsManifestDriftBothOrUnknown() throws {
+        // name
+        #expect(try change(desired(name: "B"), live()).cause == [.name: .manifest])
+        #expect(try change(desired(), live(name: "Z")).cause == [.name: .drift])
+        #expect(try change(desired(name: "B"), live(name: "Z")).cause == [.name: .both])
+        #expect(try change(desired(name: "B"), live(fingerprint: false)).cause == [.name: .unknown])
+        // tags
+        #expect(try change(desired(tags: ["team": "y"]), live()).cause == [.tags: .manifest])
+        #expect(try change(desired(), live(tags: ["team": "hand"])).cause == [.tags: .drift])
+        #expect(try change(desired(tags: ["team": "y"]), live(tags: ["team": "hand"])).cause == [.tags: .both])
+        // members (exact)
+        #expect(try change(desired(senders: [s1, s2, s3]), live()).cause == [.members: .manifest])
+        #expect(try change(desired(senders: [s1]), live()).cause == [.members: .manifest])
+        let handAdded = try change(desired(), live(members: [s1, s2, s9]))
+        #expect(handAdded.cause == [.members: .drift] && handAdded.drift == [.members])
+        #expect(try change(desired(), live(members: [s1])).cause == [.members: .drift])
+        #expect(try change(desired(senders: [s1, s2, s3]), live(members: [s1, s2, s9])).cause == [.members: .both])
+        // several fields at once, each on its own
+        let mixed = try change(desired(name: "B", senders: [s1, s2]), live(members: [s1, s2, s9]))
+        #expect(mixed.cause == [.name: .manifest, .members: .drift])
+        #expect(mixed.drift == [.members])
+    }
+
+    /// Additive pools: drift is a declared sender gone missing; senders added
+    /// by hand stay, and a sender newly declared is the manifest's.
+    @Test func additivePoolsDriftOnlyWhenADeclaredSenderGoesMissing() throws {
+        #expect(try change(desired(membership: .additive), live(members: [s1, s2, s9])).action == .noChange)
+        #expect(try change(desired(membership: .additive), live(members: [s1])).cause == [.members: .drift])
+        #expect(
+            try change(desired(senders: [s1, s2, s3], membership: .additive), live(members: [s1, s2, s9])).cause == [.members: .manifest])
+        #expect(try change(desired(senders: [s1, s2, s3], membership: .additive), live(members: [s1, s9])).cause == [.members: .both])
+    }
+
+    /// A pool that does not exist has no fingerprint: every field is unknown.
+    @Test func aCreateIsUnknownAndRecordsItsFingerprintAfterVerification() throws {
+        let plan = Planner().plan(desired: DesiredState(stack: "web", prune: false, pools: [desired()]), live: LiveState(pools: []))
+        let create = try #require(plan.changes.first)
+        #expect(create.cause == [.name: .unknown, .tags: .unknown, .members: .unknown] && create.drift.isEmpty)
+        #expect(create.applied == applied && create.recordsAppliedAfterVerify)
+        #expect(plan.estimate.byEndpoint[Planner.Calls.update] == 1, "the fingerprint's PATCH is in the budget")
+    }
+
+    /// A name/tags-only change knows the fingerprint in advance: it rides in
+    /// that PATCH. A member change records it with a PATCH of its own.
+    @Test func theFingerprintRidesInAPatchSentAnyway() throws {
+        let renamed = try change(desired(name: "B"), live())
+        let target = AppliedTag(name: "B", tags: ["team": "x"], ignoring: [], members: [s1, s2]).tagValue
+        #expect(renamed.applied == target && renamed.desiredTags[AppliedTag.tagKey] == target)
+        #expect(!renamed.recordsAppliedAfterVerify)
+        let added = try change(desired(senders: [s1, s2, s3]), live())
+        #expect(added.desiredTags[AppliedTag.tagKey] == applied, "the old value until the members converge")
+        #expect(added.recordsAppliedAfterVerify)
+        // Drift set back: the fingerprint is already right, so nothing is written for it.
+        let reverted = try change(desired(), live(members: [s1, s2, s9]))
+        #expect(reverted.applied == applied && !reverted.recordsAppliedAfterVerify)
+    }
+
+    /// Nine declared tags and the ownership tag fill the API's ten: the pool
+    /// keeps working, without a fingerprint.
+    @Test func aPoolWithNoTagSlotLeftRecordsNoFingerprint() throws {
+        let nine = Dictionary(uniqueKeysWithValues: (1...9).map { ("t\($0)", "v") })
+        let full = try change(desired(tags: nine), live(fingerprint: false))
+        #expect(full.action == .update && full.applied == nil && !full.recordsAppliedAfterVerify)
+        #expect(full.desiredTags.count == APIFormat.maxTags)
+        #expect(full.cause == [.tags: .unknown])
+    }
+
+    @Test func baselineRecordsAMissingOrStaleFingerprintOnly() throws {
+        let lacking = try change(desired(), live(fingerprint: false), baseline: true)
+        #expect(lacking.action == .update && lacking.applied == applied && lacking.recordsAppliedAfterVerify)
+        #expect(lacking.tags.isEmpty && !lacking.patchesPool && lacking.cause.isEmpty)
+        #expect(try change(desired(), live(), baseline: true).action == .noChange)
+        #expect(try change(desired(), live(fingerprint: false)).action == .noChange, "only with --baseline")
+    }
+
+    /// The streamed planner keeps only a summary of each pool's members; it
+    /// must classify exactly as the planner that holds them all.
+    @Test func theStreamedPlanClassifiesAsTheWholeOne() async throws {
+        let cases: [(DesiredPool, LivePool)] = [
+            (desired(), live(members: [s1, s2, s9])), (desired(senders: [s1, s2, s3]), live(members: [s1, s9])),
+            (desired(senders: [s3], membership: .additive), live(members: [s1])), (desired(name: "B"), live()),
+        ]
+        for (pool, whole) in cases {
+            let state = DesiredState(stack: "web", prune: false, pools: [pool])
+            let expected = Planner().plan(desired: state, live: LiveState(pools: [whole]))
+            var listing = whole
+            listing.members = nil
+            let streamed = try await Planner().plan(
+                desired: state, listing: LiveState(pools: [listing]), source: LivePoolsInMemory([(p1, whole.members ?? [])]))
+            #expect(streamed.changes.map(\.cause) == expected.changes.map(\.cause))
+            #expect(streamed.changes.map(\.applied) == expected.changes.map(\.applied))
+        }
+    }
+
+    @Test func theDriftBlockSaysWhatMovedAndWhatApplyDoes() throws {
+        let plan = Planner().plan(
+            desired: DesiredState(stack: "web", prune: false, pools: [desired(name: "B")]),
+            live: LiveState(pools: [live(name: "Z", members: [s1, s2, s9])]))
+        #expect(
+            DriftRenderer.planLines(plan) == [
+                "a (\(p1)): name (the manifests changed it too): is \"Z\"; apply renames it to \"B\"; members: apply removes 1 undeclared sender"
+            ])
+        #expect(PlanRenderer.text(plan).contains("Changed outside poolctl since the last apply (this plan sets it back):\n  ≠ a ("))
+        let report = DriftReport(plan: plan)
+        #expect(report.pools.map(\.fields) == [["name", "members"]])
+        #expect(DriftRenderer.json(report).contains("\"formatVersion\" : 1"))
+    }
+
+    @Test func fingerprintsReadBackAndRejectForeignValues() {
+        let tag = AppliedTag(name: "A", tags: [:], ignoring: [], members: [])
+        #expect(AppliedTag(tagValue: tag.tagValue) == tag)
+        #expect(tag.tagValue.utf8.count == 2 + 3 * 13)
+        for foreign in [
+            "", "d1", "d2.000000000000.000000000000.000000000000", "d1.00000000000.000000000000.000000000000",
+            "d1.ABCDEF000000.000000000000.000000000000",
+        ] {
+            #expect(AppliedTag(tagValue: foreign) == nil, "\(foreign)")
+        }
+        // Ignored and poolctl's own tags never change the tags hash.
+        #expect(
+            AppliedTag.hashTags(["team": "x", "owner": "bot", "poolctl": "v1~web~a", AppliedTag.tagKey: "d1"], ignoring: ["owner"])
+                == AppliedTag.hashTags(["team": "x"], ignoring: []))
+    }
+}
+
+/// Every byte of every word reaches the 48 bits a fingerprint keeps.
+@Suite struct FingerprintHashTests {
+    @Test func aChangeInAnyByteChangesTheHash() {
+        let base = Array("comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01".utf8)
+        let hashed = AppliedTag.hashName(String(decoding: base, as: UTF8.self))
+        for index in base.indices {
+            var changed = base
+            changed[index] ^= 0x01
+            #expect(AppliedTag.hashName(String(decoding: changed, as: UTF8.self)) != hashed, "byte \(index)")
+        }
+        // Item boundaries count: ["ab", "c"] is not ["a", "bc"].
+        #expect(AppliedTag.hashMembers(["ab", "c"]) != AppliedTag.hashMembers(["a", "bc"]))
+    }
+}
