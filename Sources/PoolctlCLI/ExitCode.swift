@@ -16,7 +16,7 @@ public enum ExitCode: Int32, CaseIterable, Sendable {
         switch self {
         case .success: return "success (plan --detailed-exitcode: success and no changes)"
         case .error: return "error: invalid manifests or usage, API failure, conflicts, not approved"
-        case .changes: return "plan --detailed-exitcode: success, and there are changes"
+        case .changes: return "plan --detailed-exitcode: success, with changes; drift: drift found"
         case .partial: return "apply partial: some pools did not converge; each is listed"
         case .stalePlan: return "apply PLANFILE: the saved plan is stale; nothing was written"
         case .stackLocked: return "apply: another apply holds the stack's lease; nothing was written"

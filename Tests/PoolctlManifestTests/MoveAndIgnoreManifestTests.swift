@@ -117,4 +117,18 @@ import Testing
             ])
         #expect(different.diagnostics.first?.notes.map(\.location) == [SourceLocation(file: "a.yaml", line: 3, column: 13)])
     }
+
+    /// Issue 21: the fingerprint takes a tag slot, so 9 declared tags are
+    /// still valid but leave none for it; 8 are quiet.
+    @Test func nineTagsWarnThatDriftCannotBeTold() throws {
+        func tags(_ count: Int) -> String { (1...count).map { "t\($0): v" }.joined(separator: ", ") }
+        let nine = load("apiVersion: poolctl/v1\nstack: web\npools:\n  a:\n    tags: {\(tags(9))}\n")
+        #expect(nine.desired != nil, "a warning, not an error")
+        #expect(
+            lines(nine.diagnostics) == [
+                "m.yaml:5:11: warning: pool 'a' has 9 tags, which leaves no slot for the poolctl-applied fingerprint: drift cannot be told for it (cause unknown); declare at most 8"
+            ])
+        let eight = load("apiVersion: poolctl/v1\nstack: web\npools:\n  a:\n    tags: {\(tags(8))}\n")
+        #expect(eight.diagnostics.isEmpty)
+    }
 }
