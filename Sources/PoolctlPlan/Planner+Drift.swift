@@ -9,10 +9,11 @@ extension Planner {
         AppliedTag(name: pool.name, tags: pool.tags, ignoring: pool.ignoreTags, members: pool.senders)
     }
 
-    /// The cause of each field the change sets. `declaredMove`: an adopt or
+    /// The cause of each field the change sets. `target` is the pool's
+    /// fingerprint as the manifest declares it; `declaredMove`: an adopt or
     /// move, whose ownership tag comes from the manifest.
     static func causes(
-        _ pool: DesiredPool, _ live: LivePool, name: ValueChange, tagChanges: [TagChange], additions: [MemberChange],
+        _ pool: DesiredPool, _ live: LivePool, target: AppliedTag, name: ValueChange, tagChanges: [TagChange], additions: [MemberChange],
         removals: [MemberChange], declaredMove: Bool
     ) -> [ChangeField: ChangeCause] {
         var cause: [ChangeField: ChangeCause] = [:]
@@ -29,7 +30,7 @@ extension Planner {
         if name.changed {
             cause[.name] =
                 recorded.map {
-                    classify(manifestMoved: AppliedTag.hashName(pool.name) != $0.name, liveMoved: AppliedTag.hashName(live.name) != $0.name)
+                    classify(manifestMoved: target.name != $0.name, liveMoved: AppliedTag.hashName(live.name) != $0.name)
                 } ?? .unknown
         }
         if !tagChanges.isEmpty {
@@ -39,7 +40,7 @@ extension Planner {
                 cause[.tags] = declaredMove ? .manifest : .unknown
             } else if let recorded {
                 cause[.tags] = classify(
-                    manifestMoved: AppliedTag.hashTags(pool.tags, ignoring: pool.ignoreTags) != recorded.tags,
+                    manifestMoved: target.tags != recorded.tags,
                     liveMoved: AppliedTag.hashTags(live.tags, ignoring: pool.ignoreTags) != recorded.tags)
             } else {
                 cause[.tags] = .unknown
@@ -57,7 +58,7 @@ extension Planner {
                     liveMoved = liveMembersHash(declared: pool.senders, missing: missing, outside: []) != recorded.members
                 }
                 cause[.members] = classify(
-                    manifestMoved: AppliedTag.hashMembers(pool.senders) != recorded.members, liveMoved: liveMoved)
+                    manifestMoved: target.members != recorded.members, liveMoved: liveMoved)
             } else {
                 cause[.members] = .unknown
             }

@@ -311,21 +311,24 @@ public struct Planner: Sendable {
             adopting
             ? "adopted: gets poolctl's ownership tag"
             : movedFrom.map { "moved from key '\($0)': its pool gets the ownership tag of '\(pool.key)'; no create, no delete" }
-        let cause = Self.causes(
-            pool, live, name: name, tagChanges: tagChanges, additions: additions, removals: removals,
-            declaredMove: adopting || movedFrom != nil)
+        // Hashed only for a pool apply touches: a plan of 10M unchanged memberships skips it.
+        let target = action != .noChange || baseline ? Self.target(pool) : nil
+        let cause =
+            target.map {
+                Self.causes(
+                    pool, live, target: $0, name: name, tagChanges: tagChanges, additions: additions, removals: removals,
+                    declaredMove: adopting || movedFrom != nil)
+            } ?? [:]
         // The fingerprint needs a tag slot of its own; without one the pool
         // keeps working, its causes unknown (validate warns at 9 declared tags).
         var applied: String?
         if tags.count < APIFormat.maxTags {
             if let recorded = live.tags[AppliedTag.tagKey] { tags[AppliedTag.tagKey] = recorded }
-            // Hashed only for a pool apply touches: a plan of 10M unchanged memberships skips it.
-            if action != .noChange {
-                let target = Self.target(pool).tagValue
+            if action != .noChange, let target = target?.tagValue {
                 applied = target
                 // Known in advance when only name and tags change: it rides in that PATCH.
                 if name.changed || !tagChanges.isEmpty, additions.isEmpty, removals.isEmpty { tags[AppliedTag.tagKey] = target }
-            } else if baseline, case let target = Self.target(pool).tagValue, live.tags[AppliedTag.tagKey] != target {
+            } else if baseline, let target = target?.tagValue, live.tags[AppliedTag.tagKey] != target {
                 // Missing (an older poolctl's pool), or stale (an apply converged it
                 // but its verification or fingerprint write failed): recorded only when
                 // asked, so that a plan after a clean apply stays clean even while an

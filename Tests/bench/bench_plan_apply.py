@@ -153,11 +153,12 @@ def bench_apply(work):
         print(f"  wall time {wall:.2f} s, peak memory {peak:.1f} MiB, polls per operation {sum(o['polls'] for o in ops) / max(1, len(ops)):.2f}")
         # Minimum: the refresh listing; 1,000 creates; one poll round (1,000
         # operations in one listing); the verification listing; the stack
-        # lease (create, a poll, its lookup, a listing, the delete).
+        # lease (create, a poll, its lookup, a listing, the delete); each
+        # pool's poolctl-applied fingerprint, one PATCH once it converged.
         report_calls(calls, {
             "GET /v1/SenderPools": 1 + 1 + 2, "POST /v1/SenderPools": 1000 + 1,
             "GET /v1/SenderPools/Operations": 1, "GET /v1/SenderPools/Operations/{operationId}": 1,
-            "DELETE /v1/SenderPools/{senderPoolId}": 1,
+            "DELETE /v1/SenderPools/{senderPoolId}": 1, "PATCH /v1/SenderPools/{senderPoolId}": 1000,
         })
     finally:
         emu.stop()
@@ -179,8 +180,10 @@ def bench_apply(work):
         print(f"  wall time {wall:.2f} s, peak memory {peak:.1f} MiB, polls per operation {sum(o['polls'] for o in ops) / max(1, len(ops)):.2f}")
         # Minimum: refresh (2 + 2,000); one add per pool, polled in rounds of
         # 1,000 operations; one call per removed sender; verification: 2
-        # listings and a member re-read of each pool that had removals; the lease.
+        # listings and a member re-read of each pool that had removals; the
+        # lease; each changed pool's fingerprint, one PATCH.
         report_calls(calls, {
+            "PATCH /v1/SenderPools/{senderPoolId}": 2000,
             "GET /v1/SenderPools": 2 + 2 + 2, "GET /v1/SenderPools/{senderPoolId}/Senders": 2000 + 2000,
             "POST /v1/SenderPools/{senderPoolId}/Senders": 2000,
             "GET /v1/SenderPools/Operations": 2, "GET /v1/SenderPools/Operations/{operationId}": 1,
