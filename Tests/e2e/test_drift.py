@@ -126,6 +126,11 @@ def baseline_records_fingerprints_for_pools_applied_before_them():
     try:
         d = manifest(tempfile.mkdtemp(), "dr", {"a": [sender_id(0)], "b": [sender_id(1)]})
         assert emu.run("plan", d, "--detailed-exitcode").returncode == 0, "converged: no change without --baseline"
+        # A change to such a pool plans as before, its cause unknown.
+        renamed = manifest(tempfile.mkdtemp(), "dr", {"a": [sender_id(0)], "b": [sender_id(1), sender_id(2)]})
+        planned = json.loads(emu.run("plan", renamed, "--format", "json").stdout)
+        [b] = [c for c in planned["changes"] if c["key"] == "b"]
+        assert b["action"] == "update" and b["cause"] == {"members": "unknown"} and b["drift"] == [], b
         preview = emu.run("plan", d, "--baseline", "--format", "json")
         planned = json.loads(preview.stdout)
         assert planned["summary"]["update"] == 2 and planned["apiCalls"] == {
