@@ -6,8 +6,12 @@ import PoolctlPlan
 /// Markdown.
 public enum DriftRenderer {
     /// One line per drifted pool of a plan: the fields that moved and what
-    /// apply does about them. Empty when nothing drifted.
+    /// apply does about them, cut with an exact count. Empty when nothing drifted.
     public static func planLines(_ plan: Plan) -> [String] {
+        PlanRenderer.capped(allPlanLines(plan)) { "\($0) more drifted pool\($0 == "1" ? "" : "s")" }
+    }
+
+    static func allPlanLines(_ plan: Plan) -> [String] {
         plan.changes.filter { !$0.drift.isEmpty }.map { change in
             let fields = change.drift.map { field in
                 let alsoManifest = change.cause[field] == .both ? " (the manifests changed it too)" : ""
@@ -82,13 +86,19 @@ public enum DriftRenderer {
             out += "**No drift.** No pool changed outside poolctl since the last apply.\n"
         } else {
             out += "\(summary(report)).\n\n| pool | pool id | changed outside poolctl | apply will |\n|---|---|---|---|\n"
-            for pool in report.pools {
+            // An issue or PR comment has a size limit: the JSON report lists every pool.
+            for pool in report.pools.prefix(PlanRenderer.keyListLimit) {
                 let does =
                     pool.fields == [DriftReport.missing]
                     ? PlanRenderer.escape(missingNote)
                     : pool.change.drift.map { "\($0.rawValue): \(PlanRenderer.escape(effect(of: $0, in: pool.change)))" }
                         .joined(separator: "<br>")
                 out += "| `\(pool.key)` | \(pool.poolID.map { "`\($0)`" } ?? "—") | \(pool.fields.joined(separator: ", ")) | \(does) |\n"
+            }
+            let rest = report.pools.count - PlanRenderer.keyListLimit
+            if rest > 0 {
+                out +=
+                    "\n… and \(PlanRenderer.grouped(rest)) more drifted pool\(rest == 1 ? "" : "s") (`poolctl drift --format json` lists every one).\n"
             }
         }
         let note = unknownNote(report)

@@ -80,10 +80,17 @@ public enum PlanRenderer {
         let all = outcome.verdict.diagnostics.map { d in
             (d.severity == .error ? "error: " : "warning: ") + d.message + (d.location.map { " (\($0.description))" } ?? "")
         }
-        var lines = Array(all.prefix(keyListLimit))
-        let more = all.count - lines.count
-        if more > 0 { lines.append("… and \(grouped(more)) more violation\(more == 1 ? "" : "s") (the JSON plan lists every one)") }
-        return lines
+        return capped(all) { "\($0) more violation\($0 == "1" ? "" : "s")" }
+    }
+
+    /// The first `keyListLimit` lines, then one that counts the rest
+    /// (`more` names them, given the count): a plan that touches 2,000 pools
+    /// must still fit a PR comment.
+    static func capped(_ lines: [String], more: (String) -> String) -> [String] {
+        var shown = Array(lines.prefix(keyListLimit))
+        let rest = lines.count - shown.count
+        if rest > 0 { shown.append("… and \(more(grouped(rest))) (the JSON plan lists every one)") }
+        return shown
     }
 
     public static let policyAdvice =
@@ -92,12 +99,7 @@ public enum PlanRenderer {
     /// One sentence per broken rule, cut after `keyListLimit` with an exact
     /// count: a plan emptying 2,000 pools must still fit a PR comment.
     public static func guardLines(_ verdict: GuardResult) -> [String] {
-        var lines = verdict.violations.prefix(keyListLimit).map(\.message)
-        let more = verdict.violations.count - lines.count
-        if more > 0 {
-            lines.append("… and \(grouped(more)) more pool\(more == 1 ? "" : "s") over the limit (the JSON plan lists every one)")
-        }
-        return lines
+        capped(verdict.violations.map(\.message)) { "\($0) more pool\($0 == "1" ? "" : "s") over the limit" }
     }
 
     /// What to do about a blocked plan, in every format and in apply's refusal.

@@ -1,3 +1,4 @@
+import Foundation
 import PoolctlModel
 import PoolctlPlan
 import PoolctlRender
@@ -150,6 +151,27 @@ private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = fals
         let report = DriftReport(plan: plan)
         #expect(report.pools.map(\.fields) == [["name", "members"]])
         #expect(DriftRenderer.json(report).contains("\"formatVersion\" : 1"))
+    }
+
+    /// A plan where 25 pools drifted still fits a PR comment.
+    @Test func driftListsAreCutWithAnExactCount() {
+        let keys = (0..<25).map { String(format: "k%02d", $0) }
+        let pools = keys.map { DesiredPool(key: $0, name: $0, senders: [s1, s2]) }
+        let live = keys.enumerated().map { index, key in
+            LivePool(
+                id: "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v\(String(format: "%02d", index))", name: key,
+                tags: [
+                    "poolctl": Ownership(stack: "web", key: key).tagValue,
+                    AppliedTag.tagKey: AppliedTag(name: key, tags: [:], ignoring: [], members: [s1, s2]).tagValue,
+                ], members: [LiveMember(id: s1)])
+        }
+        let plan = Planner().plan(desired: DesiredState(stack: "web", prune: false, pools: pools), live: LiveState(pools: live))
+        let lines = DriftRenderer.planLines(plan)
+        #expect(lines.count == PlanRenderer.keyListLimit + 1)
+        #expect(lines.last == "… and 5 more drifted pools (the JSON plan lists every one)")
+        let markdown = DriftRenderer.markdown(DriftReport(plan: plan))
+        #expect(markdown.contains("… and 5 more drifted pools (`poolctl drift --format json` lists every one)."))
+        #expect(DriftRenderer.json(DriftReport(plan: plan)).components(separatedBy: "\"fields\"").count == 26)
     }
 
     @Test func fingerprintsReadBackAndRejectForeignValues() {
