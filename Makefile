@@ -6,7 +6,7 @@ RELEASE_SCRATCH := .build-release
 RELEASE_BIN := $(RELEASE_SCRATCH)/release/poolctl
 PYTHON ?= python3
 
-.PHONY: all deps build test soak demo bench bench-validate bench-plan-apply bench-rate bench-export bench-emulator bench-scale clean format lint
+.PHONY: all deps build test soak fuzz demo bench bench-validate bench-plan-apply bench-rate bench-export bench-emulator bench-scale clean format lint
 
 all: build
 
@@ -26,6 +26,9 @@ deps-libyaml:
 deps: deps-libyaml
 	@if ! $(PYTHON) -c 'import jsonschema' >/dev/null 2>&1; then \
 	  echo "==> installing jsonschema with pip"; $(PYTHON) -m pip install -q jsonschema; \
+	fi
+	@if ! $(PYTHON) -c 'import yaml' >/dev/null 2>&1; then \
+	  echo "==> installing PyYAML with pip (test_export reads exports as YAML 1.1)"; $(PYTHON) -m pip install -q PyYAML; \
 	fi
 
 build: deps
@@ -61,6 +64,14 @@ SOAK_SHORT ?= 3
 SOAK_SHORT_SEED ?= 19
 soak: build
 	$(PYTHON) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SCHEDULES) --sequential 20 $(if $(SOAK_SEED),--seed $(SOAK_SEED))
+
+# The long fuzz run: schemathesis against the emulator with the OpenAPI
+# contract, 500 examples per operation and up to 15 minutes (make test runs
+# the same script with 30 examples and 2 minutes). FUZZ_SEED picks the seed.
+FUZZ_MAX_EXAMPLES ?= 500
+FUZZ_MAX_TIME ?= 900
+fuzz: build
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
 
 # The main job on a fresh machine: validate, start the emulator seeded for the
 # quickstart, plan, apply, then plan again, which must report no changes.

@@ -1,3 +1,4 @@
+import PoolctlModel
 import Synchronization
 
 /// Counts calls per endpoint, attempts included: API calls are poolctl's main

@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlAPI
+import PoolctlModel
 
 /// One Comms API request as plain data: method, encoded path, query and JSON
 /// body. Built by pure functions so paths, encoding and bodies are tested

@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 
 /// What the client tells an observer about each attempt and each retry, for
 /// machine-readable logs (`apply --log-format ndjson`). Only what is safe to

@@ -1,5 +1,6 @@
 import Hummingbird
 import PoolctlAPI
+import PoolctlModel
 
 /// Each `/v1` endpoint: path ids, query and body → the store call → the
 /// response. Any `APIError` thrown here becomes the error response.

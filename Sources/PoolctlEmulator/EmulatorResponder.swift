@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import PoolctlAPI
+import PoolctlModel
 
 /// The request context: Hummingbird's core storage plus the connection, so
 /// that a reset-after-write fault can close it without answering.

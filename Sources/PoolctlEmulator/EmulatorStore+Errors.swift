@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 
 /// The store's errors: `APIError.http` naming the endpoint, with the status
 /// and code the HTTP front sends, and the checks that throw them.

@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 
 /// The account's sender inventory (`GET /v1/Senders`) and the sender
 /// filters it shares with the pool member list.

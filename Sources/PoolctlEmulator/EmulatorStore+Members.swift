@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 
 /// A pool's members: list them, add senders (an operation), remove one.
 extension EmulatorStore {

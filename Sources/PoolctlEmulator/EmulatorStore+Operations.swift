@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 
 /// Operations: started by Create and Add Senders, listed and fetched.
 /// They complete in `EmulatorStore+Settling`.

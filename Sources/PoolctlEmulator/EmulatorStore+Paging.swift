@@ -1,5 +1,6 @@
 import Algorithms
 import PoolctlAPI
+import PoolctlModel
 
 /// Pagination shared by the four lists: the query's page size, token and
 /// date bounds, and one page over a collection sorted by (`createdAt`

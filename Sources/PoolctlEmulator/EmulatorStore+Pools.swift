@@ -1,5 +1,6 @@
 import Algorithms
 import PoolctlAPI
+import PoolctlModel
 
 /// The SenderPool endpoints: list, create, fetch, update and delete.
 extension EmulatorStore {

@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 import Synchronization
 
 /// Counts the `/v1` requests received since start or reset, by endpoint

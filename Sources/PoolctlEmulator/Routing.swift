@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PoolctlAPI
+import PoolctlModel
 
 /// Exact, case-sensitive path matching: the path is split on `/` first,
 /// then parameter segments are percent-decoded. Empty segments (a trailing

@@ -1,5 +1,6 @@
 import DequeModule
 import PoolctlAPI
+import PoolctlModel
 
 /// Who made a write: a `/v1` request (or an in-process `CommsAPI` call),
 /// the background writer (`--background-writes`), or an admin endpoint.

@@ -6,20 +6,6 @@ public struct Planner: Sendable {
     public static let maxSendersPerCreate = APIFormat.maxSendersPerRequest
     public static let maxSendersPerAdd = APIFormat.maxSendersPerRequest
 
-    /// Endpoint names as the API layer's `Endpoint` spells them; the planner
-    /// does not depend on the API module.
-    public enum Calls {
-        public static let create = "POST /v1/SenderPools"
-        public static let findCreated = "GET /v1/SenderPools"
-        public static let fetch = "GET /v1/SenderPools/{senderPoolId}"
-        public static let update = "PATCH /v1/SenderPools/{senderPoolId}"
-        public static let delete = "DELETE /v1/SenderPools/{senderPoolId}"
-        public static let add = "POST /v1/SenderPools/{senderPoolId}/Senders"
-        public static let remove = "DELETE /v1/SenderPools/{senderPoolId}/Senders/{senderId}"
-        public static let pollRound = "GET /v1/SenderPools/Operations"
-        public static let listMembers = "GET /v1/SenderPools/{senderPoolId}/Senders"
-    }
-
     /// Records the `poolctl-applied` fingerprint of converged pools that
     /// lack one or carry a stale one (`apply --baseline`): one PATCH each.
     public var baseline: Bool
@@ -406,37 +392,37 @@ public struct Planner: Sendable {
         for change in changes where change.action.isChange {
             touched += 1
             // The fingerprint's own PATCH, once the pool has converged.
-            if change.recordsAppliedAfterVerify { calls[Calls.update, default: 0] += 1 }
+            if change.recordsAppliedAfterVerify { calls[Endpoint.updateSenderPool.rawValue, default: 0] += 1 }
             switch change.action {
             case .create:
                 let extra = max(0, change.addSenders.count - maxSendersPerCreate)
                 let addBatches = batches(extra, maxSendersPerAdd)
-                calls[Calls.create, default: 0] += 1
-                if addBatches > 0 { calls[Calls.findCreated, default: 0] += 1 }
-                calls[Calls.add, default: 0] += addBatches
+                calls[Endpoint.createSenderPool.rawValue, default: 0] += 1
+                if addBatches > 0 { calls[Endpoint.listSenderPools.rawValue, default: 0] += 1 }
+                calls[Endpoint.addSenders.rawValue, default: 0] += addBatches
                 operations += 1 + addBatches
             case .update, .adopt, .move:
-                if change.patchesPool { calls[Calls.update, default: 0] += 1 }
+                if change.patchesPool { calls[Endpoint.updateSenderPool.rawValue, default: 0] += 1 }
                 let addBatches = batches(change.addSenders.count, maxSendersPerAdd)
-                calls[Calls.add, default: 0] += addBatches
+                calls[Endpoint.addSenders.rawValue, default: 0] += addBatches
                 operations += addBatches
-                calls[Calls.remove, default: 0] += change.removeSenders.count
+                calls[Endpoint.removeSender.rawValue, default: 0] += change.removeSenders.count
                 if !change.removeSenders.isEmpty {
-                    calls[Calls.listMembers, default: 0] += max(1, batches(change.membersAfter, 1000))
+                    calls[Endpoint.listPoolSenders.rawValue, default: 0] += max(1, batches(change.membersAfter, 1000))
                 }
             case .delete:
-                calls[Calls.fetch, default: 0] += 1
-                calls[Calls.delete, default: 0] += 1
+                calls[Endpoint.fetchSenderPool.rawValue, default: 0] += 1
+                calls[Endpoint.deleteSenderPool.rawValue, default: 0] += 1
             case .deleteDuplicate:
-                calls[Calls.fetch, default: 0] += 2
-                calls[Calls.delete, default: 0] += 1
+                calls[Endpoint.fetchSenderPool.rawValue, default: 0] += 2
+                calls[Endpoint.deleteSenderPool.rawValue, default: 0] += 1
             case .deleteBlocked, .conflict, .noChange:
                 break
             }
         }
-        if operations > 0 { calls[Calls.pollRound, default: 0] += batches(operations, 1000) }
-        if touched > 0 { calls[Calls.findCreated, default: 0] += batches(touched, 1000) }
-        if changes.contains(where: { $0.action == .create }) { calls[Calls.findCreated, default: 0] += confirmationCalls }
+        if operations > 0 { calls[Endpoint.listOperations.rawValue, default: 0] += batches(operations, 1000) }
+        if touched > 0 { calls[Endpoint.listSenderPools.rawValue, default: 0] += batches(touched, 1000) }
+        if changes.contains(where: { $0.action == .create }) { calls[Endpoint.listSenderPools.rawValue, default: 0] += confirmationCalls }
         return CallEstimate(byEndpoint: calls.filter { $0.value > 0 })
     }
 }

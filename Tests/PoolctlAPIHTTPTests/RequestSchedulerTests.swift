@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlAPI
 import PoolctlModel
+import Synchronization
 import Testing
 
 @testable import PoolctlAPIHTTP
@@ -119,10 +120,21 @@ import Testing
     @Test func slotsBoundRequestsInFlight() async throws {
         let scheduler = RequestScheduler(settings: .init(maxInFlight: 1), clock: ManualClock().clock)
         try await scheduler.start()
-        async let second: Void = scheduler.start()
-        // The second start can only return once the first slot is freed.
+        let started = Mutex(false)
+        let second = Task {
+            try await scheduler.start()
+            started.withLock { $0 = true }
+        }
+        // The second request queues for the one slot, and stays queued.
+        while scheduler.waitingCount == 0 { await Task.yield() }
+        for _ in 0..<100 { await Task.yield() }
+        #expect(!started.withLock { $0 }, "a second request started while the only slot was taken")
+        #expect(scheduler.waitingCount == 1)
+        // Freeing the slot lets it start.
         scheduler.finished(.answered)
-        try await second
+        try await second.value
+        #expect(started.withLock { $0 })
+        #expect(scheduler.waitingCount == 0)
         scheduler.finished(.answered)
     }
 }

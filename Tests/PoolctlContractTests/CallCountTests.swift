@@ -1,6 +1,7 @@
 import PoolctlAPI
 import PoolctlAPIHTTP
 import PoolctlEmulator
+import PoolctlModel
 import Testing
 
 @Suite("Call counting", .timeLimit(.minutes(1)))

@@ -1,6 +1,7 @@
 import PoolctlAPI
 import PoolctlAPIHTTP
 import PoolctlEmulator
+import PoolctlModel
 import Testing
 
 /// One call per endpoint, named by its method and (encoded) request path.

@@ -1,36 +1,32 @@
 import PoolctlAPI
 import PoolctlAPIHTTP
 import PoolctlEmulator
+import PoolctlModel
 import Testing
 
 @Suite("Retries", .timeLimit(.minutes(1)))
 struct RetryTests {
     /// 1 request per second, burst 1: a request right after another gets 429
     /// with `Retry-After: 1`, whatever the gap (under 1 s) between them. Runs on
-    /// the system clock, since the bucket refills in real time.
+    /// the system clock, since the bucket refills in real time; what is checked
+    /// is the delay the client chose (its retry log line), never how long the
+    /// machine took.
     @Test func rateLimited429HonoursRetryAfterForGetAndPost() async throws {
         let configuration = EmulatorConfiguration(accountSID: accountSID, authToken: authToken, rateLimit: 1)
         try await withContract(configuration, clock: nil) { c in
-            let clock = ContinuousClock()
             _ = try await c.api.listSenderPools(SenderPoolQuery())
-            let getStart = clock.now
             let page = try await c.api.listSenderPools(SenderPoolQuery())
-            let getTook = getStart.duration(to: clock.now)
             #expect(page.items.isEmpty)
             #expect(c.counter.calls == [.listSenderPools: 3])
             #expect(c.counter.retries == 1)
-            #expect(getTook >= .milliseconds(990), "waited \(getTook): Retry-After (1 s), not the 50 ms backoff cap")
 
             // A 429 was not processed, so even a POST is repeated, and it creates one pool.
             // A second client, so that the first one's scheduler (which spaces
             // requests after a 429) does not keep this POST off the empty bucket.
             let postLog = LogLines()
             try await c.withClient(goodCredentials, log: postLog) { other in
-                let postStart = clock.now
                 let accepted = try await other.createSenderPool(CreateSenderPoolRequest(name: "once"))
-                let postTook = postStart.duration(to: clock.now)
                 #expect(accepted.operationId != nil)
-                #expect(postTook >= .milliseconds(900), "waited \(postTook)")
                 #expect(other.callCounter.calls == [.createSenderPool: 2])
                 #expect(other.callCounter.retries == 1)
             }
@@ -38,6 +34,7 @@ struct RetryTests {
             #expect(c.requestLog.byStatus == ["200": 2, "202": 1, "429": 2])
             let retryLines = (c.log.lines + postLog.lines).filter { $0.hasPrefix("… retrying") }
             #expect(retryLines.count == 2)
+            // Retry-After (1 s), not the 50 ms backoff cap.
             #expect(retryLines.allSatisfy { $0.contains(" in 1.0 s ") }, "\(retryLines)")
             #expect(responseHeaders(c.log, status: 429, "GET", "/v1/SenderPools").first?["retry-after"] == "1")
             #expect(responseHeaders(postLog, status: 429, "POST", "/v1/SenderPools").first?["retry-after"] == "1")

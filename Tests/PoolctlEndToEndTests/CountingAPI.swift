@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 
 /// The store as a `CommsAPI` that counts calls by endpoint, as the live
 /// client does, so that in-process apply reports carry real call counts.

@@ -3,22 +3,9 @@ import PoolctlModel
 import PoolctlPlan
 import Testing
 
-/// The planner is pure and names calls with plain strings; the API layer
-/// names them with `Endpoint`. Plans, reports and the emulator's request log
-/// are compared by these names, so they must be the same strings.
+/// A plan's estimate is keyed by endpoint names, which the client's call
+/// counts and the emulator's request log also use.
 @Suite struct EndpointNameTests {
-    @Test func plannerCallNamesAreAPIEndpointNames() {
-        let planner = [
-            Planner.Calls.create, Planner.Calls.findCreated, Planner.Calls.update, Planner.Calls.delete,
-            Planner.Calls.add, Planner.Calls.remove, Planner.Calls.pollRound, Planner.Calls.listMembers,
-        ]
-        let expected: [Endpoint] = [
-            .createSenderPool, .listSenderPools, .updateSenderPool, .deleteSenderPool,
-            .addSenders, .removeSender, .listOperations, .listPoolSenders,
-        ]
-        #expect(planner == expected.map(\.rawValue))
-    }
-
     @Test func everyEstimatedCallIsAnEndpoint() {
         let endpoints = Set(Endpoint.allCases.map(\.rawValue))
         let live = LiveState(pools: [

@@ -84,7 +84,7 @@ private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = fals
         let create = try #require(plan.changes.first)
         #expect(create.cause == [.name: .unknown, .tags: .unknown, .members: .unknown] && create.drift.isEmpty)
         #expect(create.applied == applied && create.recordsAppliedAfterVerify)
-        #expect(plan.estimate.byEndpoint[Planner.Calls.update] == 1, "the fingerprint's PATCH is in the budget")
+        #expect(plan.estimate.byEndpoint[Endpoint.updateSenderPool.rawValue] == 1, "the fingerprint's PATCH is in the budget")
     }
 
     /// A name/tags-only change knows the fingerprint in advance: it rides in

@@ -30,7 +30,7 @@ private func plan(_ pools: [DesiredPool], _ live: [LivePool], prune: Bool = true
         #expect(result.summary.create == 0 && result.summary.delete == 0 && result.summary.move == 1)
         #expect(result.diagnostics.isEmpty)
         // One PATCH, and the verification listing.
-        #expect(result.estimate.byEndpoint == [Planner.Calls.update: 1, Planner.Calls.findCreated: 1])
+        #expect(result.estimate.byEndpoint == [Endpoint.updateSenderPool.rawValue: 1, Endpoint.listSenderPools.rawValue: 1])
         #expect(result.fingerprints.map(\.poolID) == [p1])
         #expect(PlanRenderer.text(result).contains("  → new \(p1) will be moved from 'old'"))
     }
@@ -55,7 +55,7 @@ private func plan(_ pools: [DesiredPool], _ live: [LivePool], prune: Bool = true
         #expect(change.addSenders.map(\.id) == [s2])
         #expect(change.removeSenders.map(\.id) == [s1])
         // The move's PATCH, then the fingerprint's once the members converged.
-        #expect(result.estimate.byEndpoint[Planner.Calls.update] == 2)
+        #expect(result.estimate.byEndpoint[Endpoint.updateSenderPool.rawValue] == 2)
         #expect(change.recordsAppliedAfterVerify)
     }
 

@@ -128,7 +128,7 @@ let plannerCases: [PlannerCase] = [
         #expect(duplicate.reason?.contains("duplicate of \(p2) (created 2026-01-01T00:00:00Z)") == true)
         #expect(plan.summary.conflicts == 0)
         #expect(plan.summary.delete == 1)
-        #expect(plan.estimate.byEndpoint[Planner.Calls.delete] == 1)
+        #expect(plan.estimate.byEndpoint[Endpoint.deleteSenderPool.rawValue] == 1)
         #expect(PlanRenderer.summaryLine(plan).contains("1 to delete (1 duplicate)"))
     }
 
@@ -182,8 +182,9 @@ let plannerCases: [PlannerCase] = [
         // then the fingerprint's PATCH.
         #expect(
             plan.estimate.byEndpoint == [
-                Planner.Calls.create: 1, Planner.Calls.findCreated: 2, Planner.Calls.add: 2, Planner.Calls.pollRound: 1,
-                Planner.Calls.update: 1,
+                Endpoint.createSenderPool.rawValue: 1, Endpoint.listSenderPools.rawValue: 2, Endpoint.addSenders.rawValue: 2,
+                Endpoint.listOperations.rawValue: 1,
+                Endpoint.updateSenderPool.rawValue: 1,
             ])
     }
 

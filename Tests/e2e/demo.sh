@@ -5,7 +5,9 @@ BIN=${1:-.build/debug/poolctl}
 OUT=$(mktemp -d)
 trap 'kill "$EMULATOR" 2>/dev/null || true; wait "$EMULATOR" 2>/dev/null || true; rm -rf "$OUT"' EXIT
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold only on a terminal and without NO_COLOR: a log file gets plain text.
+if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"; }
 
 step "poolctl validate examples/quickstart examples/multi-file"
 "$BIN" validate examples/quickstart
