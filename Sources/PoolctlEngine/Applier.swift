@@ -168,62 +168,6 @@ public struct Applier: Sendable {
         return ApplyReport(stack: plan.stack, pools: final, durationMS: Self.milliseconds(elapsed))
     }
 
-    /// Writes each converged pool's `poolctl-applied` fingerprint (issue 21),
-    /// only now, so that a partial apply never records a state it did not
-    /// reach. A pool whose fingerprint could not be written is failed: its
-    /// next plan would take this apply's own changes for drift.
-    /// The PATCH sends the full tag map: ignored tags keep the values the
-    /// verification listing (`listed`) showed, which another tool may own.
-    private func recordApplied(
-        _ work: [PoolChange], _ final: inout [PoolResult], listed: [String: SenderPool], deadline: Duration, permits: WritePermits
-    ) async {
-        let pending = final.indices.filter { final[$0].status == .converged && work[$0].recordsAppliedAfterVerify }
-        guard !pending.isEmpty else { return }
-        let failures = await withTaskGroup(of: (Int, String?).self) { group in
-            var next = pending.makeIterator()
-            func add(_ index: Int) {
-                let change = work[index]
-                let poolID = final[index].poolID
-                let current = poolID.flatMap { listed[$0] }
-                group.addTask {
-                    guard let id = poolID, let value = change.applied else { return (index, "its pool id is not known") }
-                    do {
-                        try options.mayWrite()
-                        if change.action == .create {
-                            await permits.allow(id)  // found by this stack's ownership tag: this run's pool
-                        } else {
-                            try await permits.check(id, call: "PATCH /v1/SenderPools/\(id)", change: Self.id(change))
-                        }
-                        var tags = change.desiredTags
-                        tags[AppliedTag.tagKey] = value
-                        for key in change.ignoredTags { tags[key] = current?.tags[key] }
-                        try await withConflictRetry(deadline: deadline) {
-                            _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: nil, tags: tags))
-                        }
-                        return (index, nil)
-                    } catch {
-                        return (index, String(describing: error))
-                    }
-                }
-            }
-            for _ in 0..<max(1, options.parallelism) {
-                guard let index = next.next() else { break }
-                add(index)
-            }
-            var failures: [Int: String] = [:]
-            while let (index, failure) = await group.next() {
-                if let failure { failures[index] = failure }
-                if let index = next.next() { add(index) }
-            }
-            return failures
-        }
-        for (index, failure) in failures {
-            final[index].status = .failed
-            final[index].error =
-                "the pool converged, but recording what apply made it (\(AppliedTag.tagKey)) failed: \(failure); apply --baseline records it"
-        }
-    }
-
     /// `startDate` for listing this run's operations: the server's time now
     /// (from the latest `Date` header) less a margin, or the local clock less
     /// a wider one when the server's time is unknown.
@@ -640,7 +584,7 @@ public struct Applier: Sendable {
     }
 
     /// Waits out someone else's operation on the pool (409), a bounded number of times.
-    private func withConflictRetry<T: Sendable>(deadline: Duration, _ body: () async throws -> T) async throws -> T {
+    func withConflictRetry<T: Sendable>(deadline: Duration, _ body: () async throws -> T) async throws -> T {
         var wait = Duration.milliseconds(250)
         var attempt = 0
         while true {

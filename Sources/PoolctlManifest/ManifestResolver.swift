@@ -172,6 +172,16 @@ public struct ManifestResolver {
 
                 var tags: [String: String] = [:]
                 for tag in spec.tags { tags[tag.key.value] = tag.value.value }
+                let ignored = ignoredEverywhere + spec.ignoreTags.map(\.value)
+                // Ignored tags are other tools' and may appear any time: their slots are
+                // kept free too. (9 declared tags alone are warned about where they are.)
+                let slots = Set(tags.keys).union(ignored).count
+                if tags.count < APIFormat.maxTags - 1, slots >= APIFormat.maxTags - 1 {
+                    diagnostics.append(
+                        .warning(
+                            "pool '\(spec.key.value)' declares \(tags.count) tag\(tags.count == 1 ? "" : "s") and ignores \(slots - tags.count) more (ignoreTags), which with the ownership tag leaves no slot for the \(AppliedTag.tagKey) fingerprint: drift cannot be told for it (cause unknown); keep declared and ignored tags to 8 in all",
+                            at: spec.key.location))
+                }
                 pools.append(
                     DesiredPool(
                         key: spec.key.value,
@@ -184,7 +194,7 @@ public struct ManifestResolver {
                         aliases: shownAliases,
                         location: spec.key.location,
                         movedFrom: spec.movedFrom?.value,
-                        ignoreTags: ignoredEverywhere + spec.ignoreTags.map(\.value)))
+                        ignoreTags: ignored))
             }
         }
         diagnostics += MoveRules.check(moves, declared: keys)

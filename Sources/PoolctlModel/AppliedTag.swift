@@ -20,10 +20,12 @@ public struct AppliedTag: Sendable, Hashable {
     }
 
     /// The fingerprint of a pool named `name` with `tags` (ignored and
-    /// poolctl's own tags are left out here) and the sorted, distinct
-    /// member ids `members`.
-    public init(name: String, tags: [String: String], ignoring ignored: [String], members: [String]) {
-        self.init(name: Self.hashName(name), tags: Self.hashTags(tags, ignoring: ignored), members: Self.hashMembers(members))
+    /// poolctl's own tags are left out here), protected or not, and the
+    /// sorted, distinct member ids `members`.
+    public init(name: String, tags: [String: String], ignoring ignored: [String], protected: Bool = false, members: [String]) {
+        self.init(
+            name: Self.hashName(name), tags: Self.hashTags(tags, ignoring: ignored, protected: protected),
+            members: Self.hashMembers(members))
     }
 
     public var tagValue: String { "\(Self.version).\(name).\(tags).\(members)" }
@@ -55,14 +57,24 @@ public struct AppliedTag: Sendable, Hashable {
         return hash.hex
     }
 
-    /// Sorted by key; ignored and poolctl's own tags left out.
-    public static func hashTags(_ tags: [String: String], ignoring ignored: [String]) -> String {
+    /// Hex digits of the TAGS part that hash the `ignoreTags` list; the
+    /// other 8 hash the tags. A list that changed since the last apply is
+    /// seen apart: a tag leaving it is the manifest's doing, not drift.
+    public static let ignoreListDigits = 4
+
+    /// The ignore list's hash, then the tags' (sorted by key, ignored and
+    /// poolctl's own left out, the ownership tag's protection flag in).
+    public static func hashTags(_ tags: [String: String], ignoring ignored: [String], protected: Bool = false) -> String {
+        var list = FingerprintHash()
+        for key in Set(ignored).sorted() { list.feed(key) }
         var hash = FingerprintHash()
         for key in tags.keys.sorted() where !ownTags.contains(key) && !ignored.contains(key) {
             hash.feed(key)
             hash.feed(tags[key]!)
         }
-        return hash.hex
+        // Protection lives in the ownership tag; removing it by hand is drift.
+        hash.feed(protected ? "protected" : "")
+        return String(list.hex.suffix(ignoreListDigits)) + String(hash.hex.suffix(digits - ignoreListDigits))
     }
 
     public static func hashMembers(_ members: [String]) -> String {

@@ -6,7 +6,14 @@ import PoolctlModel
 extension Planner {
     /// The fingerprint apply records once `pool` has converged.
     static func target(_ pool: DesiredPool) -> AppliedTag {
-        AppliedTag(name: pool.name, tags: pool.tags, ignoring: pool.ignoreTags, members: pool.senders)
+        AppliedTag(name: pool.name, tags: pool.tags, ignoring: pool.ignoreTags, protected: pool.protect, members: pool.senders)
+    }
+
+    /// Whether the API's 10 tags leave one for the fingerprint once the
+    /// ownership tag, the declared tags and every ignored key (another
+    /// tool's, which may appear at any time) have theirs.
+    static func hasFingerprintSlot(_ pool: DesiredPool) -> Bool {
+        Set(pool.tags.keys).union(pool.ignoreTags).count + 2 <= APIFormat.maxTags
     }
 
     /// The cause of each field the change sets. `target` is the pool's
@@ -34,16 +41,17 @@ extension Planner {
                 } ?? .unknown
         }
         if !tagChanges.isEmpty {
-            let userTags = tagChanges.contains { !AppliedTag.ownTags.contains($0.key) }
-            if !userTags {
-                // Only poolctl's own tags, which no fingerprint covers.
-                cause[.tags] = declaredMove ? .manifest : .unknown
-            } else if let recorded {
-                cause[.tags] = classify(
-                    manifestMoved: target.tags != recorded.tags,
-                    liveMoved: AppliedTag.hashTags(live.tags, ignoring: pool.ignoreTags) != recorded.tags)
-            } else {
+            let liveTags = AppliedTag.hashTags(live.tags, ignoring: pool.ignoreTags, protected: live.ownership?.protected ?? false)
+            if let recorded, recorded.tags.prefix(AppliedTag.ignoreListDigits) != target.tags.prefix(AppliedTag.ignoreListDigits) {
+                // ignoreTags changed since the last apply: a tag entering or leaving it
+                // may have been set by its other owner, which is not drift.
                 cause[.tags] = .unknown
+            } else if let recorded, target.tags != recorded.tags || liveTags != recorded.tags {
+                cause[.tags] = classify(manifestMoved: target.tags != recorded.tags, liveMoved: liveTags != recorded.tags)
+            } else {
+                // Only the ownership tag's stack/key part moved (a move or an adopt), which no
+                // fingerprint covers; the manifest declares it.
+                cause[.tags] = declaredMove ? .manifest : .unknown
             }
         }
         if !additions.isEmpty || !removals.isEmpty {

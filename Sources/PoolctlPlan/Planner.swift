@@ -213,7 +213,7 @@ public struct Planner: Sendable {
                     addSenders: pool.senders.map { MemberChange(id: $0, alias: pool.aliases[$0]) },
                     membership: pool.membership, protect: pool.protect,
                     membersBefore: 0, membersAfter: pool.senders.count, ignoredTags: pool.ignoreTags, cause: cause,
-                    applied: tags.count < APIFormat.maxTags ? Self.target(pool).tagValue : nil))
+                    applied: Self.hasFingerprintSlot(pool) ? Self.target(pool).tagValue : nil))
         }
 
         // Owned pools that no manifest declares.
@@ -298,7 +298,8 @@ public struct Planner: Sendable {
             ? "adopted: gets poolctl's ownership tag"
             : movedFrom.map { "moved from key '\($0)': its pool gets the ownership tag of '\(pool.key)'; no create, no delete" }
         // Hashed only for a pool apply touches: a plan of 10M unchanged memberships skips it.
-        let target = action != .noChange || baseline ? Self.target(pool) : nil
+        let recorded = live.tags[AppliedTag.tagKey]
+        let target = action != .noChange || baseline || recorded.flatMap(AppliedTag.init(tagValue:)) != nil ? Self.target(pool) : nil
         let cause =
             target.map {
                 Self.causes(
@@ -308,20 +309,31 @@ public struct Planner: Sendable {
         // The fingerprint needs a tag slot of its own; without one the pool
         // keeps working, its causes unknown (validate warns at 9 declared tags).
         var applied: String?
-        if tags.count < APIFormat.maxTags {
+        if Self.hasFingerprintSlot(pool) {
             if let recorded = live.tags[AppliedTag.tagKey] { tags[AppliedTag.tagKey] = recorded }
             if action != .noChange, let target = target?.tagValue {
                 applied = target
                 // Known in advance when only name and tags change: it rides in that PATCH.
-                if name.changed || !tagChanges.isEmpty, additions.isEmpty, removals.isEmpty { tags[AppliedTag.tagKey] = target }
-            } else if baseline, let target = target?.tagValue, live.tags[AppliedTag.tagKey] != target {
-                // Missing (an older poolctl's pool), or stale (an apply converged it
-                // but its verification or fingerprint write failed): recorded only when
-                // asked, so that a plan after a clean apply stays clean even while an
-                // API shows the last write late.
+                // Not when the PATCH removes a tag: an API that keeps tags left out of a
+                // PATCH (see keptTags) would fail verification yet keep the new value.
+                if name.changed || !tagChanges.isEmpty, additions.isEmpty, removals.isEmpty,
+                    !tagChanges.contains(where: { $0.after == nil })
+                {
+                    tags[AppliedTag.tagKey] = target
+                }
+            } else if let target = target?.tagValue, recorded != target,
+                baseline || recorded.flatMap(AppliedTag.init(tagValue:)) != nil
+            {
+                // A stale fingerprint on a converged pool: the manifests took up a change
+                // made by hand, or an apply converged the pool but could not verify it.
+                // Left as it is, the pool's next manifest change would read as drift.
+                // A missing one (an older poolctl's pool) is recorded only when asked.
                 action = .update
                 applied = target
-                reason = "records what apply made it (poolctl-applied), for drift detection: --baseline"
+                reason =
+                    recorded == nil
+                    ? "records what apply made it (poolctl-applied), for drift detection: --baseline"
+                    : "refreshes what apply made it (poolctl-applied): the recorded state is not the manifests' any more, though the pool matches them"
             }
         }
         return PoolChange(
@@ -380,7 +392,8 @@ public struct Planner: Sendable {
     /// polled together, one listing per 1,000 per round, at least one round;
     /// verification lists the pools (1 call per 1,000) and re-reads the
     /// members only of pools that had removals; a changed pool's fingerprint
-    /// costs a PATCH after verification unless it rode in the change's own. Every delete first reads
+    /// costs a PATCH after verification unless it rode in the change's own,
+    /// and those PATCHes are read back (1 listing per 1,000). Every delete first reads
     /// its pool by id (a duplicate's kept pool too), and a plan that creates
     /// counts `confirmationCalls`, the listing that confirms the key has no
     /// pool (0 when one page held every pool).
@@ -389,10 +402,14 @@ public struct Planner: Sendable {
         func batches(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
         var operations = 0
         var touched = 0
+        var fingerprints = 0
         for change in changes where change.action.isChange {
             touched += 1
-            // The fingerprint's own PATCH, once the pool has converged.
-            if change.recordsAppliedAfterVerify { calls[Endpoint.updateSenderPool.rawValue, default: 0] += 1 }
+            // The fingerprint's own PATCH, once the pool has converged, read back below.
+            if change.recordsAppliedAfterVerify {
+                calls[Endpoint.updateSenderPool.rawValue, default: 0] += 1
+                fingerprints += 1
+            }
             switch change.action {
             case .create:
                 let extra = max(0, change.addSenders.count - maxSendersPerCreate)
@@ -422,6 +439,7 @@ public struct Planner: Sendable {
         }
         if operations > 0 { calls[Endpoint.listOperations.rawValue, default: 0] += batches(operations, 1000) }
         if touched > 0 { calls[Endpoint.listSenderPools.rawValue, default: 0] += batches(touched, 1000) }
+        if fingerprints > 0 { calls[Endpoint.listSenderPools.rawValue, default: 0] += batches(fingerprints, 1000) }
         if changes.contains(where: { $0.action == .create }) { calls[Endpoint.listSenderPools.rawValue, default: 0] += confirmationCalls }
         return CallEstimate(byEndpoint: calls.filter { $0.value > 0 })
     }

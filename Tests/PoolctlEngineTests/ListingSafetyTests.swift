@@ -114,14 +114,15 @@ private func skipChurn(at skipAt: Int) -> @Sendable (Int, inout [SenderPool]) ->
         // 49 pools: 7 pages of 7, then 9 pages of 6 to confirm k0 has no pool.
         #expect(api.listCalls == 7 + 9)
         // The saved-plan check confirms it again: 9 more listing calls in the estimate
-        // (1 create, 1 poll round, 1 verification listing, 9 confirming).
-        #expect(planned.plan.estimate.byEndpoint["GET /v1/SenderPools"] == 1 + 9)
+        // (1 create, 1 poll round, 1 verification listing, 9 confirming, and 1 reading
+        // back the new pool's fingerprint).
+        #expect(planned.plan.estimate.byEndpoint["GET /v1/SenderPools"] == 1 + 9 + 1)
 
         // One page holds every pool: no second listing, nothing extra in the estimate.
         let small = PagedAccount(pools: pools)
         let single = try await Workflow(api: small, clock: ManualClock().clock).plan(desired: desired)
         #expect(small.listCalls == 1)
-        #expect(single.plan.estimate.byEndpoint["GET /v1/SenderPools"] == 1)
+        #expect(single.plan.estimate.byEndpoint["GET /v1/SenderPools"] == 1 + 1)
     }
 
     @Test func theLeasesListingsConfirmAbsenceForFree() async throws {

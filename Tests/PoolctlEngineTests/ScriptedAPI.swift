@@ -35,6 +35,9 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
         case operation(SenderPoolOperation)
         case operations([SenderPoolOperation])
         case error(APIError)
+        /// A listing of one pool with the tags its latest PATCH sent: the
+        /// read-back of a fingerprint write.
+        case poolAsLastPatched(String)
     }
 
     private let script: Mutex<[(Call, Answer)]>
@@ -74,6 +77,11 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
         switch try answer(.listSenderPools(operationId: query.operationId)) {
         case .pools(let pools): return Page(items: pools, pagination: Pagination(next: nil, current: "p0"))
         case .poolsPage(let pools, let next): return Page(items: pools, pagination: Pagination(next: next, current: "p0"))
+        case .poolAsLastPatched(let id):
+            let tags = bodies.withLock { $0.updates.last?.tags } ?? [:]
+            return Page(
+                items: [SenderPool(id: id, name: "A", tags: tags, createdAt: "", updatedAt: "")],
+                pagination: Pagination(next: nil, current: "p0"))
         default: throw wrong()
         }
     }
@@ -141,7 +149,8 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
 }
 
 /// The PATCH that records a converged pool's `poolctl-applied` fingerprint,
-/// the last call of an apply that changed the pool (issue 21).
+/// then the listing that reads it back: the last calls of an apply that
+/// changed the pool (issue 21).
 func fingerprintWrite(_ poolID: String) -> [(ScriptedAPI.Call, ScriptedAPI.Answer)] {
-    [(.updateSenderPool(poolID), .resourceAccepted(poolID))]
+    [(.updateSenderPool(poolID), .resourceAccepted(poolID)), (.listSenderPools(operationId: nil), .poolAsLastPatched(poolID))]
 }

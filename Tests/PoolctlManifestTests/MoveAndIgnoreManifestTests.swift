@@ -130,5 +130,12 @@ import Testing
             ])
         let eight = load("apiVersion: poolctl/v1\nstack: web\npools:\n  a:\n    tags: {\(tags(8))}\n")
         #expect(eight.diagnostics.isEmpty)
+        // Ignored keys keep their slots for their other owner: 8 declared and 1 ignored are full too.
+        let ignoring = load("apiVersion: poolctl/v1\nstack: web\nignoreTags: [cost]\npools:\n  a:\n    tags: {\(tags(8))}\n")
+        #expect(ignoring.desired != nil)
+        #expect(
+            lines(ignoring.diagnostics) == [
+                "m.yaml:5:3: warning: pool 'a' declares 8 tags and ignores 1 more (ignoreTags), which with the ownership tag leaves no slot for the poolctl-applied fingerprint: drift cannot be told for it (cause unknown); keep declared and ignored tags to 8 in all"
+            ])
     }
 }

@@ -120,6 +120,48 @@ private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = fals
         #expect(try change(desired(), live(fingerprint: false)).action == .noChange, "only with --baseline")
     }
 
+    /// Review of issue 21: what the manifests take up, or stop ignoring, is
+    /// not drift; protection removed by hand is.
+    @Test func manifestChangesToIgnoreTagsAndAcceptedDriftAreNotDrift() throws {
+        // `team` leaves ignoreTags while another tool's value is live: the manifest's doing.
+        var ignoring = desired(tags: [:])
+        ignoring.ignoreTags = ["team"]
+        let recordedIgnoring = AppliedTag(name: "A", tags: [:], ignoring: ["team"], members: [s1, s2]).tagValue
+        var pool = live(tags: ["team": "x"], fingerprint: false)
+        pool.tags[AppliedTag.tagKey] = recordedIgnoring
+        let unignored = try change(desired(tags: [:]), pool)
+        #expect(unignored.cause == [.tags: .unknown] && unignored.drift.isEmpty)
+        // A hand change the manifests then declare: converged, the stale fingerprint
+        // is refreshed, so the next manifest change reads as the manifest's.
+        let accepted = try change(desired(senders: [s1, s2, s9]), live(members: [s1, s2, s9]))
+        #expect(accepted.action == .update && accepted.cause.isEmpty && accepted.recordsAppliedAfterVerify)
+        #expect(accepted.applied == AppliedTag(name: "A", tags: ["team": "x"], ignoring: [], members: [s1, s2, s9]).tagValue)
+        // Protection removed by hand (the ownership tag lost `~protected`) is tags drift.
+        var protectedPool = desired()
+        protectedPool.protect = true
+        var unprotected = live(fingerprint: false)
+        unprotected.tags[AppliedTag.tagKey] =
+            AppliedTag(name: "A", tags: ["team": "x"], ignoring: [], protected: true, members: [s1, s2]).tagValue
+        let restored = try change(protectedPool, unprotected)
+        #expect(restored.cause == [.tags: .drift] && restored.drift == [.tags], "\(restored.cause)")
+    }
+
+    /// A PATCH that removes a tag may leave it (an API that merges tags): the
+    /// fingerprint then waits for verification instead of riding in it.
+    @Test func aTagRemovingPatchDoesNotCarryTheFingerprint() throws {
+        let removing = try change(desired(tags: [:]), live())
+        #expect(removing.tags.map(\.after) == [nil] && removing.recordsAppliedAfterVerify)
+        #expect(removing.desiredTags[AppliedTag.tagKey] == applied)
+    }
+
+    /// Ignored keys keep their slots free for their other owner.
+    @Test func ignoredKeysCountAgainstTheFingerprintSlot() throws {
+        var pool = desired(tags: Dictionary(uniqueKeysWithValues: (1...8).map { ("t\($0)", "v") }))
+        #expect(try change(pool, live(fingerprint: false)).applied != nil, "8 declared + ownership + fingerprint fit")
+        pool.ignoreTags = ["cost-center"]
+        #expect(try change(pool, live(fingerprint: false)).applied == nil, "9 keys + ownership leave no slot")
+    }
+
     /// The streamed planner keeps only a summary of each pool's members; it
     /// must classify exactly as the planner that holds them all.
     @Test func theStreamedPlanClassifiesAsTheWholeOne() async throws {
@@ -187,7 +229,13 @@ private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = fals
         // Ignored and poolctl's own tags never change the tags hash.
         #expect(
             AppliedTag.hashTags(["team": "x", "owner": "bot", "poolctl": "v1~web~a", AppliedTag.tagKey: "d1"], ignoring: ["owner"])
-                == AppliedTag.hashTags(["team": "x"], ignoring: []))
+                == AppliedTag.hashTags(["team": "x", "owner": "other-bot"], ignoring: ["owner"]))
+        // The ignore list is hashed apart (the first digits), and protection is part of the tags.
+        let plain = AppliedTag.hashTags(["team": "x"], ignoring: [])
+        let ignoring = AppliedTag.hashTags(["team": "x"], ignoring: ["owner"])
+        #expect(plain.prefix(AppliedTag.ignoreListDigits) != ignoring.prefix(AppliedTag.ignoreListDigits))
+        #expect(plain.dropFirst(AppliedTag.ignoreListDigits) == ignoring.dropFirst(AppliedTag.ignoreListDigits))
+        #expect(AppliedTag.hashTags(["team": "x"], ignoring: [], protected: true) != plain)
     }
 }
 

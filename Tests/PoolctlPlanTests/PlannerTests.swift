@@ -32,7 +32,7 @@ let plannerCases: [PlannerCase] = [
         name: "create with senders",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", tags: ["t": "1"], senders: [s1, s2])]),
         live: [], actions: ["a": .create], add: 2,
-        apiCalls: 4),  // create + 1 poll round + the verification listing + the fingerprint's PATCH
+        apiCalls: 5),  // create + 1 poll round + the verification listing + the fingerprint's PATCH and its read-back
     PlannerCase(
         name: "no change",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1])]),
@@ -42,18 +42,20 @@ let plannerCases: [PlannerCase] = [
         name: "update name and tags",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "New", tags: ["x": "2"])]),
         live: [LivePool(id: p1, name: "Old", tags: ["poolctl": owned("a"), "x": "1", "gone": "y"], members: [])],
-        actions: ["a": .update], apiCalls: 2),
+        // PATCH + verification listing; it removes a tag, so the fingerprint has its
+        // own PATCH and read-back (an API may keep the removed tag).
+        actions: ["a": .update], apiCalls: 4),
     PlannerCase(
         name: "membership add and remove (exact)",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1, s3])]),
         live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [LiveMember(id: s1), LiveMember(id: s2)])],
-        // add + poll round + remove + member re-read + verification listing + fingerprint
-        actions: ["a": .update], add: 1, remove: 1, apiCalls: 6),
+        // add + poll round + remove + member re-read + verification listing + fingerprint and read-back
+        actions: ["a": .update], add: 1, remove: 1, apiCalls: 7),
     PlannerCase(
         name: "additive never removes",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1], membership: .additive)]),
         live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [LiveMember(id: s2)])],
-        actions: ["a": .update], add: 1, apiCalls: 4),
+        actions: ["a": .update], add: 1, apiCalls: 5),
     PlannerCase(
         name: "adopt an unmanaged pool",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
@@ -90,7 +92,7 @@ let plannerCases: [PlannerCase] = [
         name: "unmanaged pool with the same name warns",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "Legacy")]),
         live: [LivePool(id: p1, name: "Legacy", tags: [:])],
-        actions: ["a": .create], warnings: 1, apiCalls: 4),
+        actions: ["a": .create], warnings: 1, apiCalls: 5),
     PlannerCase(
         name: "protecting a pool changes its ownership tag",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", protect: true)]),
@@ -179,10 +181,10 @@ let plannerCases: [PlannerCase] = [
         let plan = Planner().plan(desired: desired, live: LiveState(pools: []))
         // 1 create with 10,000 inline, 1 lookup of its id for the 2 add
         // batches, 1 poll round for the 3 operations, 1 verification listing,
-        // then the fingerprint's PATCH.
+        // then the fingerprint's PATCH and the listing that reads it back.
         #expect(
             plan.estimate.byEndpoint == [
-                Endpoint.createSenderPool.rawValue: 1, Endpoint.listSenderPools.rawValue: 2, Endpoint.addSenders.rawValue: 2,
+                Endpoint.createSenderPool.rawValue: 1, Endpoint.listSenderPools.rawValue: 3, Endpoint.addSenders.rawValue: 2,
                 Endpoint.listOperations.rawValue: 1,
                 Endpoint.updateSenderPool.rawValue: 1,
             ])

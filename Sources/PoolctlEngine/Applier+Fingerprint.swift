@@ -1,0 +1,102 @@
+import PoolctlAPI
+import PoolctlModel
+import PoolctlPlan
+
+/// The last step of an apply (issue 21): each converged pool's
+/// `poolctl-applied` fingerprint, written only now, so that a partial apply
+/// never records a state it did not reach, then read back like every write.
+extension Applier {
+    /// A pool whose fingerprint could not be written, or did not show, is
+    /// failed: the next plan refreshes it.
+    func recordApplied(
+        _ work: [PoolChange], _ final: inout [PoolResult], listed: [String: SenderPool], deadline: Duration, permits: WritePermits
+    ) async {
+        let pending = final.indices.filter { final[$0].status == .converged && work[$0].recordsAppliedAfterVerify }
+        guard !pending.isEmpty else { return }
+        var failures = await writeApplied(
+            pending.map { (index: $0, change: work[$0], poolID: final[$0].poolID) }, listed: listed,
+            deadline: deadline, permits: permits)
+        let written = pending.filter { failures[$0] == nil }.compactMap { index in
+            final[index].poolID.flatMap { id in work[index].applied.map { (index: index, poolID: id, value: $0) } }
+        }
+        for (index, why) in await unseenApplied(written, deadline: deadline) { failures[index] = why }
+        for (index, failure) in failures {
+            final[index].status = .failed
+            final[index].error =
+                "the pool converged, but recording what apply made it (\(AppliedTag.tagKey)) failed: \(failure); the next plan refreshes it"
+        }
+    }
+
+    /// The PATCHes, `parallelism` at a time. They send the full tag map:
+    /// ignored tags keep the values a fresh read shows (the verification
+    /// listing's, or the pool's own when that listing missed it), which
+    /// another tool may own. Failures by index.
+    private func writeApplied(
+        _ pending: [(index: Int, change: PoolChange, poolID: String?)], listed: [String: SenderPool], deadline: Duration,
+        permits: WritePermits
+    ) async -> [Int: String] {
+        await withTaskGroup(of: (Int, String?).self) { group in
+            var next = pending.makeIterator()
+            func add(_ item: (index: Int, change: PoolChange, poolID: String?)) {
+                let current = item.poolID.flatMap { listed[$0] }
+                group.addTask {
+                    let change = item.change
+                    guard let id = item.poolID, let value = change.applied else { return (item.index, "its pool id is not known") }
+                    do {
+                        try options.mayWrite()
+                        if change.action == .create {
+                            await permits.allow(id)  // found by this stack's ownership tag: this run's pool
+                        } else {
+                            try await permits.check(id, call: "PATCH /v1/SenderPools/\(id)", change: Self.id(change))
+                        }
+                        var tags = change.desiredTags
+                        tags[AppliedTag.tagKey] = value
+                        if !change.ignoredTags.isEmpty {
+                            let fresh: SenderPool
+                            if let current { fresh = current } else { fresh = try await api.fetchSenderPool(id: id) }
+                            for key in change.ignoredTags { tags[key] = fresh.tags[key] }
+                        }
+                        try await withConflictRetry(deadline: deadline) {
+                            _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: nil, tags: tags))
+                        }
+                        return (item.index, nil)
+                    } catch {
+                        return (item.index, String(describing: error))
+                    }
+                }
+            }
+            for _ in 0..<max(1, options.parallelism) {
+                guard let item = next.next() else { break }
+                add(item)
+            }
+            var failures: [Int: String] = [:]
+            while let (index, failure) = await group.next() {
+                if let failure { failures[index] = failure }
+                if let item = next.next() { add(item) }
+            }
+            return failures
+        }
+    }
+
+    /// Reads the written fingerprints back (one listing per 1,000 pools,
+    /// again with backoff for an API that shows writes late), so that a plan
+    /// right after a clean apply finds them. Those still not shown, by index.
+    private func unseenApplied(_ written: [(index: Int, poolID: String, value: String)], deadline: Duration) async -> [Int: String] {
+        var unseen = written
+        var wait = Duration.milliseconds(250)
+        var settled = Duration.zero
+        while !unseen.isEmpty {
+            if let pools = try? await PoolListing.read(api).pools {
+                let byID = Dictionary(pools.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                unseen = unseen.filter { byID[$0.poolID]?.tags[AppliedTag.tagKey] != $0.value }
+            }
+            if unseen.isEmpty || settled + wait > options.settleBudget || clock.now() + wait > deadline { break }
+            try? await clock.sleep(wait)
+            settled += wait
+            wait = wait * 2
+        }
+        return Dictionary(
+            unseen.map { ($0.index, "the PATCH was accepted, but the pool did not show it within \(Self.milliseconds(settled)) ms") },
+            uniquingKeysWith: { first, _ in first })
+    }
+}
