@@ -133,8 +133,9 @@ def baseline_records_fingerprints_for_pools_applied_before_them():
         assert b["action"] == "update" and b["cause"] == {"members": "unknown"} and b["drift"] == [], b
         preview = emu.run("plan", d, "--baseline", "--format", "json")
         planned = json.loads(preview.stdout)
+        # Two PATCHes; the verification listing, and one reading the fingerprints back.
         assert planned["summary"]["update"] == 2 and planned["apiCalls"] == {
-            "GET /v1/SenderPools": 1, "PATCH /v1/SenderPools/{senderPoolId}": 2}, planned["apiCalls"]
+            "GET /v1/SenderPools": 2, "PATCH /v1/SenderPools/{senderPoolId}": 2}, planned["apiCalls"]
         p = emu.run("apply", d, "--baseline", "--auto-approve")
         assert p.returncode == 0, p.stderr
         assert all(APPLIED in owned(emu, k)["tags"] for k in ("a", "b")), emu.state()["pools"]
