@@ -154,9 +154,10 @@ def bench_apply(work):
         # Minimum: the refresh listing; 1,000 creates; one poll round (1,000
         # operations in one listing); the verification listing; the stack
         # lease (create, a poll, its lookup, a listing, the delete); each
-        # pool's poolctl-applied fingerprint, one PATCH once it converged.
+        # pool's poolctl-applied fingerprint, one PATCH once it converged, and
+        # one listing that reads them back.
         report_calls(calls, {
-            "GET /v1/SenderPools": 1 + 1 + 2, "POST /v1/SenderPools": 1000 + 1,
+            "GET /v1/SenderPools": 1 + 1 + 2 + 1, "POST /v1/SenderPools": 1000 + 1,
             "GET /v1/SenderPools/Operations": 1, "GET /v1/SenderPools/Operations/{operationId}": 1,
             "DELETE /v1/SenderPools/{senderPoolId}": 1, "PATCH /v1/SenderPools/{senderPoolId}": 1000,
         })
@@ -181,10 +182,10 @@ def bench_apply(work):
         # Minimum: refresh (2 + 2,000); one add per pool, polled in rounds of
         # 1,000 operations; one call per removed sender; verification: 2
         # listings and a member re-read of each pool that had removals; the
-        # lease; each changed pool's fingerprint, one PATCH.
+        # lease; each changed pool's fingerprint, one PATCH, read back in 2 listings.
         report_calls(calls, {
             "PATCH /v1/SenderPools/{senderPoolId}": 2000,
-            "GET /v1/SenderPools": 2 + 2 + 2, "GET /v1/SenderPools/{senderPoolId}/Senders": 2000 + 2000,
+            "GET /v1/SenderPools": 2 + 2 + 2 + 2, "GET /v1/SenderPools/{senderPoolId}/Senders": 2000 + 2000,
             "POST /v1/SenderPools/{senderPoolId}/Senders": 2000,
             "GET /v1/SenderPools/Operations": 2, "GET /v1/SenderPools/Operations/{operationId}": 1,
             "DELETE /v1/SenderPools/{senderPoolId}/Senders/{senderId}": removed,
