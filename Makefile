@@ -51,7 +51,7 @@ test: build
 	$(PYTHON) Tests/e2e/test_safety.py $(BIN)
 	$(PYTHON) Tests/e2e/test_policy.py $(BIN)
 	$(PYTHON) Tests/e2e/test_drift.py $(BIN)
-	PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
+	FUZZ_MAX_TIME=$(FUZZ_SHORT_TIME) PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
 	$(PYTHON) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SHORT) --seed $(SOAK_SHORT_SEED)
 
 # The randomized stateful test (issue 19) at length: SOAK_SCHEDULES schedules
@@ -67,8 +67,10 @@ soak: build
 
 # The long fuzz run: schemathesis against the emulator with the OpenAPI
 # contract, 500 examples per operation and up to 15 minutes (make test runs
-# the same script with 30 examples and 2 minutes). FUZZ_SEED picks the seed.
+# the same script with 30 examples and 45 s). FUZZ_SEED picks the seed.
 FUZZ_MAX_EXAMPLES ?= 500
+# make test's short form: 30 examples per operation within 45 s.
+FUZZ_SHORT_TIME ?= 45
 FUZZ_MAX_TIME ?= 900
 fuzz: build
 	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
