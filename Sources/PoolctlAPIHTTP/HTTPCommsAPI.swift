@@ -288,7 +288,7 @@ public struct HTTPCommsAPI: CommsAPI {
                 scheduler.finished(response.status == 429 ? .rateLimited(retryAfter: retryAfter) : .answered, lane: lane)
                 serverDate.record(response.header("Date"), arrived: clock.now())
                 observe(request, attempt: policy.attempts + 1, status: response.status, failure: nil, since: sent)
-                log("← \(response.status) \(request.method) \(request.path) (\((clock.now() - sent).milliseconds) ms)")
+                log("← \(response.status) \(request.method) \(request.path) (\((clock.now() - sent).inMilliseconds) ms)")
                 for header in response.headers { log("  \(header.name): \(Self.loggable(header))") }
                 if (200..<300).contains(response.status) { return (response, policy.attempts + 1) }
                 outcome = .response(status: response.status, retryAfter: retryAfter, error: httpError(response, request))
@@ -296,7 +296,7 @@ public struct HTTPCommsAPI: CommsAPI {
                 scheduler.finished(.answered, lane: lane)
                 failed = failure.failureClass
                 observe(request, attempt: policy.attempts + 1, status: nil, failure: failed, since: sent)
-                log("← failed \(request.method) \(request.path) (\((clock.now() - sent).milliseconds) ms): \(failure.summary)")
+                log("← failed \(request.method) \(request.path) (\((clock.now() - sent).inMilliseconds) ms): \(failure.summary)")
                 func transportError(_ message: String) -> APIError {
                     APIError(kind: .transport, method: request.method, path: request.path, message: message)
                 }
@@ -376,7 +376,7 @@ public struct HTTPCommsAPI: CommsAPI {
             .attempt(
                 AttemptRecord(
                     endpoint: request.endpoint, poolID: request.poolID, attempt: attempt, status: status, failure: failure,
-                    durationMS: (clock.now() - sent).milliseconds)))
+                    durationMS: (clock.now() - sent).inMilliseconds)))
     }
 
     private func observeRetry(_ request: APIRequest, outcome: RetryPolicy.Outcome, failed: FailureClass?, attempt: Int, delay: Duration) {
@@ -396,7 +396,7 @@ public struct HTTPCommsAPI: CommsAPI {
             .retry(
                 RetryRecord(
                     endpoint: request.endpoint, poolID: request.poolID, attempt: attempt, reason: reason, status: status,
-                    delayMS: delay.milliseconds, retryAfterMS: retryAfter?.milliseconds)))
+                    delayMS: delay.inMilliseconds, retryAfterMS: retryAfter?.inMilliseconds)))
     }
 
     private func log(_ line: @autoclosure () -> String) {

@@ -118,7 +118,7 @@ public final class RequestScheduler: Sendable {
                         return nil
                     }
                     if let last = state.refilled {
-                        state.tokens = min(1, state.tokens + Self.seconds(now - last) * rate)
+                        state.tokens = min(1, state.tokens + (now - last).inSeconds * rate)
                     }
                     state.refilled = now
                     // The lease borrows a token down to -1: at most one request ahead of the rate.
@@ -186,7 +186,7 @@ public final class RequestScheduler: Sendable {
                         // `answered` holds the last second (trimmed above).
                         let granted = state.answered.reversed().prefix { $0 >= since }.count
                         if granted > 0 {
-                            let window = max(0.1, Self.seconds(now - since))
+                            let window = max(0.1, (now - since).inSeconds)
                             ceiling = min(current, Double(granted) / window)
                         }
                     }
@@ -230,10 +230,5 @@ public final class RequestScheduler: Sendable {
             return next
         }
         for continuation in next { continuation.resume() }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -129,15 +129,8 @@ public struct RetryPolicy: Sendable {
     }
 
     static func format(_ duration: Duration) -> String {
-        let ms = duration.milliseconds
+        let ms = duration.inMilliseconds
         return ms < 1000 ? "\(ms) ms" : String(format: "%.1f s", Double(ms) / 1000)
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
 

@@ -30,12 +30,7 @@ final class ServerDateRecorder: Sendable {
     /// The server's time at local monotonic time `now`.
     func estimate(now: Duration) -> Date? {
         latest.withLock { observation in
-            observation.map { $0.date.addingTimeInterval(Self.seconds(now - $0.arrived)) }
+            observation.map { $0.date.addingTimeInterval((now - $0.arrived).inSeconds) }
         }
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        let (seconds, attoseconds) = duration.components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

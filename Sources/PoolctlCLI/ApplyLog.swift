@@ -86,7 +86,7 @@ final class ApplyLog: Sendable {
 
     private func result(outcome: String, exitCode: Int32, report: ApplyReport?) {
         let elapsed = ContinuousClock.now - started
-        let milliseconds = Int(elapsed.components.seconds) * 1000 + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(elapsed.inMilliseconds)
         let (requests, retries) = state.withLock { ($0.requests, $0.retries) }
         emit(
             .applyResult(

@@ -14,8 +14,7 @@ final class ProgressPrinter: Sendable {
 
     func handle(_ event: ApplyEvent) {
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let time = String(format: "%.1fs", seconds)
+        let time = String(format: "%.1fs", elapsed.inSeconds)
         if live {
             let line =
                 "\r\u{1B}[2K[\(event.poolsDone)/\(event.poolsTotal) pools] senders +\(event.sendersAdded) -\(event.sendersRemoved)  \(time)  \(event.key): \(event.message)"

@@ -96,7 +96,7 @@ extension Applier {
             wait = wait * 2
         }
         return Dictionary(
-            unseen.map { ($0.index, "the PATCH was accepted, but the pool did not show it within \(Self.milliseconds(settled)) ms") },
+            unseen.map { ($0.index, "the PATCH was accepted, but the pool did not show it within \(settled.inMilliseconds) ms") },
             uniquingKeysWith: { first, _ in first })
     }
 }

@@ -165,7 +165,7 @@ public struct Applier: Sendable {
         }
         await recordApplied(work, &final, listed: lastListing, deadline: deadline, permits: permits)
         let elapsed = clock.now() - started
-        return ApplyReport(stack: plan.stack, pools: final, durationMS: Self.milliseconds(elapsed))
+        return ApplyReport(stack: plan.stack, pools: final, durationMS: Int(elapsed.inMilliseconds))
     }
 
     /// `startDate` for listing this run's operations: the server's time now
@@ -194,11 +194,6 @@ public struct Applier: Sendable {
     }
 
     static func id(_ change: PoolChange) -> String { change.key + "\u{0}" + (change.poolID ?? "") }
-
-    static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
 
     /// Runs `body` for each change, `parallelism` pools at a time, each
     /// pool's steps in order. Errors end that pool only.
@@ -235,7 +230,7 @@ public struct Applier: Sendable {
                         result.status = .failed
                         result.error = String(describing: error)
                     }
-                    result.durationMS += Self.milliseconds(clock.now() - began)
+                    result.durationMS += Int((clock.now() - began).inMilliseconds)
                     if finishes(change) || result.status != .converged {
                         await tracker.poolFinished(change.key, result)
                     }

@@ -4,7 +4,7 @@ import PoolctlPlan
 /// What `apply` did, pool by pool. `apply --format json` prints it as an
 /// `ApplyReportDocument` (PoolctlRender), the public format.
 public struct ApplyReport: Sendable, Hashable {
-    public enum Outcome: String, Sendable, Hashable {
+    public enum Outcome: String, Sendable, Hashable, CaseIterable {
         /// Every pool matches the plan's desired state.
         case converged
         /// Some pools did not converge; each is listed with what is left.
@@ -37,7 +37,7 @@ public struct ApplyReport: Sendable, Hashable {
 
 /// One pool's result.
 public struct PoolResult: Sendable, Hashable {
-    public enum Status: String, Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable, CaseIterable {
         case converged
         /// Something failed or is still different; see `remaining` and `error`.
         case failed
@@ -73,7 +73,7 @@ public struct PoolResult: Sendable, Hashable {
 
 /// An asynchronous operation apply started and polled.
 public struct OperationResult: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
         case create
         case addSenders = "add-senders"
     }

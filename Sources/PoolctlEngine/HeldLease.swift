@@ -117,7 +117,7 @@ public final class HeldLease: Sendable {
     /// The lease's expiry by the local clock if it is not renewed again.
     public var expiresAt: Date {
         let (now, heldFrom) = (clock.now(), state.withLock { $0.heldFrom })
-        return clock.date.addingTimeInterval(StackLease.seconds(heldFrom + ttl - now))
+        return clock.date.addingTimeInterval((heldFrom + ttl - now).inSeconds)
     }
 
     /// A signal: from now on `ensureHeld()` refuses every write. Renewal goes

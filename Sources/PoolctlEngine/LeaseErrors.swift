@@ -161,7 +161,7 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
 
     /// `1.5 s`
     static func seconds(_ duration: Duration) -> String {
-        let tenths = Applier.milliseconds(duration) / 100
+        let tenths = duration.inMilliseconds / 100
         return "\(tenths / 10).\(tenths % 10) s"
     }
 }

@@ -78,7 +78,7 @@ public struct StackLease: Sendable {
     public func acquire(stack: String, holder: LeaseHolder, ttl: Duration = .seconds(120), lockTimeout: Duration = .zero) async throws
         -> HeldLease
     {
-        let tag = try LeaseTag(stack: stack, holder: holder.id, ttlSeconds: Self.wholeSeconds(ttl))
+        let tag = try LeaseTag(stack: stack, holder: holder.id, ttlSeconds: ttl.inWholeSecondsRoundedUp)
         let name = LeaseTag.poolName(stack: stack, host: holder.host, ciRun: holder.ciRun)
         let deadline = clock.now() + lockTimeout
         var backoff = options.initialBackoff
@@ -352,7 +352,7 @@ public struct StackLease: Sendable {
     private func serverTime(own: SenderPool?, listedAt: Duration) -> Date? {
         if let estimate = (api as? ServerClock)?.estimatedServerTime() { return estimate }
         guard let updated = own.flatMap({ APITimestamp.parseRFC3339($0.updatedAt) }) else { return nil }
-        return updated.addingTimeInterval(Self.seconds(clock.now() - listedAt))
+        return updated.addingTimeInterval((clock.now() - listedAt).inSeconds)
     }
 
     enum StaleOutcome {
@@ -451,16 +451,5 @@ public struct StackLease: Sendable {
             }.value
             throw error
         }
-    }
-
-    static func wholeSeconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        let whole = seconds + (attoseconds > 0 ? 1 : 0)
-        return whole > Int64(Int.max) ? Int.max : Int(whole)
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        let (seconds, attoseconds) = duration.components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -74,7 +74,7 @@ public final class ManualClock: Sendable {
 
     /// Time since the clock was made.
     public var now: Duration { state.withLock { $0.elapsed } }
-    public var milliseconds: Int64 { start + Self.milliseconds(now) }
+    public var milliseconds: Int64 { start + now.inMilliseconds }
     /// The sleeps that passed at once, in order.
     public var sleeps: [Duration] { state.withLock { $0.sleeps } }
 
@@ -136,10 +136,5 @@ public final class ManualClock: Sendable {
             }
             sleeper?.continuation.resume(throwing: CancellationError())
         }
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -21,7 +21,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, Codable {
 /// The one diagnostic type of poolctl: manifest problems, plan conflicts and
 /// warnings all use it, so every renderer handles them alike.
 public struct Diagnostic: Sendable, Hashable, Codable {
-    public enum Severity: String, Sendable, Hashable, Codable, Comparable {
+    public enum Severity: String, Sendable, Hashable, Codable, Comparable, CaseIterable {
         case error, warning, note
 
         private var rank: Int {

@@ -93,7 +93,7 @@ public struct GuardResult: Sendable, Hashable {
 
 /// One rule the plan breaks, with the numbers behind it.
 public struct GuardViolation: Sendable, Hashable {
-    public enum Rule: String, Sendable, Hashable {
+    public enum Rule: String, Sendable, Hashable, CaseIterable {
         case deletedPools = "deleted-pools"
         case removedMembers = "removed-members"
     }

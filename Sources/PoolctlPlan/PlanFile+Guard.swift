@@ -34,7 +34,7 @@ extension PlanFile {
     }
 
     public struct Violation: Sendable, Hashable, Codable {
-        public enum Rule: String, Sendable, Hashable, Codable {
+        public enum Rule: String, Sendable, Hashable, Codable, CaseIterable {
             case deletedPools = "deleted-pools"
             case removedMembers = "removed-members"
         }
@@ -48,10 +48,7 @@ extension PlanFile {
         public var message: String
 
         init(_ violation: GuardViolation) {
-            switch violation.rule {
-            case .deletedPools: rule = .deletedPools
-            case .removedMembers: rule = .removedMembers
-            }
+            rule = Rule(mirroring: violation.rule)
             key = violation.key
             poolIDs = violation.poolIDs
             count = violation.count
@@ -61,13 +58,9 @@ extension PlanFile {
         }
 
         var guardViolation: GuardViolation {
-            let planRule: GuardViolation.Rule
-            switch rule {
-            case .deletedPools: planRule = .deletedPools
-            case .removedMembers: planRule = .removedMembers
-            }
-            return GuardViolation(
-                rule: planRule, key: key, poolIDs: poolIDs, count: count, total: total, allowed: allowed, message: message)
+            GuardViolation(
+                rule: GuardViolation.Rule(mirroring: rule), key: key, poolIDs: poolIDs, count: count, total: total, allowed: allowed,
+                message: message)
         }
     }
 

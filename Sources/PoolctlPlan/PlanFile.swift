@@ -165,58 +165,24 @@ public struct PlanFile: Sendable, Hashable, Codable {
     }
 
     /// What will happen to a pool; also the `action` of the apply report.
-    public enum Action: String, Sendable, Hashable, Codable {
+    /// The public format's own spelling of `PlanAction`: the same raw
+    /// values, mapped by them (`PlanFileTests` checks every case both ways).
+    public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
         case create, update, adopt, move, delete
         case deleteDuplicate = "delete-duplicate"
         case deleteBlocked = "delete-blocked"
         case conflict
         case noChange = "no-change"
 
-        public init(_ action: PlanAction) {
-            switch action {
-            case .create: self = .create
-            case .update: self = .update
-            case .adopt: self = .adopt
-            case .move: self = .move
-            case .delete: self = .delete
-            case .deleteDuplicate: self = .deleteDuplicate
-            case .deleteBlocked: self = .deleteBlocked
-            case .conflict: self = .conflict
-            case .noChange: self = .noChange
-            }
-        }
-
-        var planAction: PlanAction {
-            switch self {
-            case .create: return .create
-            case .update: return .update
-            case .adopt: return .adopt
-            case .move: return .move
-            case .delete: return .delete
-            case .deleteDuplicate: return .deleteDuplicate
-            case .deleteBlocked: return .deleteBlocked
-            case .conflict: return .conflict
-            case .noChange: return .noChange
-            }
-        }
+        public init(_ action: PlanAction) { self.init(mirroring: action) }
+        var planAction: PlanAction { PlanAction(mirroring: self) }
     }
 
-    public enum MembershipMode: String, Sendable, Hashable, Codable {
+    public enum MembershipMode: String, Sendable, Hashable, Codable, CaseIterable {
         case exact, additive
 
-        init(_ membership: Membership) {
-            switch membership {
-            case .exact: self = .exact
-            case .additive: self = .additive
-            }
-        }
-
-        var membership: Membership {
-            switch self {
-            case .exact: return .exact
-            case .additive: return .additive
-            }
-        }
+        init(_ membership: Membership) { self.init(mirroring: membership) }
+        var membership: Membership { Membership(mirroring: self) }
     }
 
     /// A value before and after; nil before: the pool does not exist yet.
@@ -252,7 +218,7 @@ public struct PlanFile: Sendable, Hashable, Codable {
 
     /// A conflict or a warning.
     public struct Diagnostic: Sendable, Hashable, Codable {
-        public enum Severity: String, Sendable, Hashable, Codable {
+        public enum Severity: String, Sendable, Hashable, Codable, CaseIterable {
             case error, warning, note
         }
 
@@ -269,11 +235,7 @@ public struct PlanFile: Sendable, Hashable, Codable {
         public var location: Location?
 
         init(_ diagnostic: PlanDiagnostic) {
-            switch diagnostic.severity {
-            case .error: severity = .error
-            case .warning: severity = .warning
-            case .note: severity = .note
-            }
+            severity = Severity(mirroring: diagnostic.severity)
             key = diagnostic.key
             message = diagnostic.message
             poolIDs = diagnostic.poolIDs
@@ -281,14 +243,8 @@ public struct PlanFile: Sendable, Hashable, Codable {
         }
 
         var planDiagnostic: PlanDiagnostic {
-            let modelSeverity: PoolctlModel.Diagnostic.Severity
-            switch severity {
-            case .error: modelSeverity = .error
-            case .warning: modelSeverity = .warning
-            case .note: modelSeverity = .note
-            }
-            return PlanDiagnostic(
-                severity: modelSeverity, key: key, message: message, poolIDs: poolIDs,
+            PlanDiagnostic(
+                severity: PoolctlModel.Diagnostic.Severity(mirroring: severity), key: key, message: message, poolIDs: poolIDs,
                 location: location.map { SourceLocation(file: $0.file, line: $0.line, column: $0.column) })
         }
     }

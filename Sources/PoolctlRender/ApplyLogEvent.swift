@@ -161,7 +161,7 @@ extension ApplyLogEvent {
             state = "waiting"
             fields["poolID"] = .string(lease.poolID)
             fields["holder"] = .string(lease.holder)
-            fields["retryInMS"] = .int(milliseconds(retryIn))
+            fields["retryInMS"] = .int(Int(retryIn.inMilliseconds))
         case .renewalFailed(let error):
             state = "renewal-failed"
             fields["message"] = .string(error)
@@ -194,7 +194,7 @@ extension ApplyLogEvent {
         case .unconfirmed(let reason, let wait):
             state = "unconfirmed"
             fields["message"] = .string(reason)
-            fields["retryInMS"] = .int(milliseconds(wait))
+            fields["retryInMS"] = .int(Int(wait.inMilliseconds))
         }
         fields["state"] = .string(state)
         return ApplyLogEvent(.lease, fields)
@@ -318,11 +318,6 @@ extension ApplyLogEvent {
     /// What the text mode prints before exiting non-zero.
     public static func error(_ message: String, exitCode: Int32) -> ApplyLogEvent {
         ApplyLogEvent(.error, ["message": .string(message), "exitCode": .int(Int(exitCode))])
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 
     /// `GET` of `GET /v1/SenderPools`.

@@ -8,7 +8,8 @@ import PoolctlPlan
 public struct ApplyReportDocument: Sendable, Hashable, Codable {
     public static let currentFormatVersion = 1
 
-    public enum Outcome: String, Sendable, Hashable, Codable {
+    /// The public spellings of `ApplyReport`'s enums, mapped by raw value.
+    public enum Outcome: String, Sendable, Hashable, Codable, CaseIterable {
         case converged, partial
     }
 
@@ -27,10 +28,7 @@ public struct ApplyReportDocument: Sendable, Hashable, Codable {
     public init(_ report: ApplyReport) {
         formatVersion = Self.currentFormatVersion
         stack = report.stack
-        switch report.outcome {
-        case .converged: outcome = .converged
-        case .partial: outcome = .partial
-        }
+        outcome = Outcome(mirroring: report.outcome)
         pools = report.pools.map(Pool.init)
         apiCalls = report.apiCalls
         retries = report.retries
@@ -40,7 +38,7 @@ public struct ApplyReportDocument: Sendable, Hashable, Codable {
 
     /// One pool's result.
     public struct Pool: Sendable, Hashable, Codable {
-        public enum Status: String, Sendable, Hashable, Codable {
+        public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
             case converged, failed, skipped
         }
 
@@ -60,11 +58,7 @@ public struct ApplyReportDocument: Sendable, Hashable, Codable {
             key = result.key
             action = PlanFile.Action(result.action)
             poolID = result.poolID
-            switch result.status {
-            case .converged: status = .converged
-            case .failed: status = .failed
-            case .skipped: status = .skipped
-            }
+            status = Status(mirroring: result.status)
             operations = result.operations.map(Operation.init)
             sendersAdded = result.sendersAdded
             sendersRemoved = result.sendersRemoved
@@ -76,7 +70,7 @@ public struct ApplyReportDocument: Sendable, Hashable, Codable {
 
     /// An asynchronous operation apply started and polled.
     public struct Operation: Sendable, Hashable, Codable {
-        public enum Kind: String, Sendable, Hashable, Codable {
+        public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
             case create
             case addSenders = "add-senders"
         }
@@ -91,10 +85,7 @@ public struct ApplyReportDocument: Sendable, Hashable, Codable {
 
         init(_ operation: OperationResult) {
             id = operation.id
-            switch operation.kind {
-            case .create: kind = .create
-            case .addSenders: kind = .addSenders
-            }
+            kind = Kind(mirroring: operation.kind)
             status = operation.status
             total = operation.total
             created = operation.created

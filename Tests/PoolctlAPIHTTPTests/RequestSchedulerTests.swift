@@ -108,7 +108,7 @@ import Testing
         try await answerInTurn(scheduler, 10)
         let rate = try #require(scheduler.rate)
         try await scheduler.start()
-        let elapsed = RequestScheduler.seconds(clock.now - pauseEnds)
+        let elapsed = (clock.now - pauseEnds).inSeconds
         scheduler.finished(.rateLimited(retryAfter: .seconds(1)))
         // The answers over the time since the pause: counting the paused
         // second too would have put it near 10 / (1 + elapsed).

@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlAPI
+import PoolctlModel
 import Testing
 
 @testable import PoolctlAPIHTTP
@@ -27,7 +28,7 @@ import Testing
         _ = try await h.api.listSenderPools(SenderPoolQuery())
         h.clock.advance(by: .seconds(1))
         let later = try #require(h.api.estimatedServerTime())
-        let expected = base.addingTimeInterval(9 + 1 + 0.012 + seconds(h.clock.sleeps.last ?? .zero))
+        let expected = base.addingTimeInterval(9 + 1 + 0.012 + (h.clock.sleeps.last ?? .zero).inSeconds)
         #expect(abs(later.timeIntervalSince(expected)) < 0.0005)
     }
 
@@ -40,9 +41,4 @@ import Testing
         #expect(APITimestamp.parseRFC3339("2024-01-15 09:30:00") == nil)
         #expect(APITimestamp.parseHTTPDate("yesterday") == nil)
     }
-}
-
-private func seconds(_ duration: Duration) -> TimeInterval {
-    let (seconds, attoseconds) = duration.components
-    return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
 }

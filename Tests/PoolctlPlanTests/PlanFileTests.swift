@@ -63,6 +63,20 @@ private let goldenPlans: [URL] = {
         #expect(file.plan == (try PlanFile.decode(Array(current.utf8))).plan)
     }
 
+    /// The public format's enums are mapped to the model's by raw value
+    /// (issue 22): each must spell every case of the other.
+    @Test func everyPublicEnumMirrorsItsModel() {
+        func same<A: CaseIterable & RawRepresentable, B: CaseIterable & RawRepresentable>(_: A.Type, _: B.Type) -> Bool
+        where A.RawValue == String, B.RawValue == String {
+            Set(A.allCases.map(\.rawValue)) == Set(B.allCases.map(\.rawValue))
+        }
+        #expect(same(PlanFile.Action.self, PlanAction.self))
+        #expect(same(PlanFile.MembershipMode.self, Membership.self))
+        #expect(same(PlanFile.Diagnostic.Severity.self, Diagnostic.Severity.self))
+        #expect(same(PlanFile.Violation.Rule.self, GuardViolation.Rule.self))
+        for action in PlanAction.allCases { #expect(PlanFile.Action(action).rawValue == action.rawValue) }
+    }
+
     /// The policy section round-trips: rules, overrides and violations.
     @Test func aPolicyOutcomeRoundTrips() throws {
         let rules = [
