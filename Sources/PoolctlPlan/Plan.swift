@@ -166,12 +166,8 @@ public struct PoolChange: Sendable, Hashable {
 }
 
 /// A field of a pool that a change sets and a fingerprint covers.
-public enum ChangeField: String, Sendable, Hashable, CaseIterable, Comparable {
+public enum ChangeField: String, Sendable, Hashable, CaseIterable {
     case name, tags, members
-
-    public static func < (lhs: ChangeField, rhs: ChangeField) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
 }
 
 /// Why a field differs, from the pool's `poolctl-applied` fingerprint.

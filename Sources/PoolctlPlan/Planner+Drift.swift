@@ -17,14 +17,14 @@ extension Planner {
     }
 
     /// The cause of each field the change sets. `target` is the pool's
-    /// fingerprint as the manifest declares it; `declaredMove`: an adopt or
-    /// move, whose ownership tag comes from the manifest.
+    /// fingerprint as the manifest declares it, `recorded` the live pool's
+    /// (nil when it has none); `declaredMove`: an adopt or move, whose
+    /// ownership tag comes from the manifest.
     static func causes(
-        _ pool: DesiredPool, _ live: LivePool, target: AppliedTag, name: ValueChange, tagChanges: [TagChange], additions: [MemberChange],
-        removals: [MemberChange], declaredMove: Bool
+        _ pool: DesiredPool, _ live: LivePool, target: AppliedTag, recorded: AppliedTag?, name: ValueChange, tagChanges: [TagChange],
+        additions: [MemberChange], removals: [MemberChange], declaredMove: Bool
     ) -> [ChangeField: ChangeCause] {
         var cause: [ChangeField: ChangeCause] = [:]
-        let recorded = AppliedTag(tags: live.tags)
         func classify(manifestMoved: Bool, liveMoved: Bool) -> ChangeCause {
             switch (manifestMoved, liveMoved) {
             case (true, true): return .both
@@ -56,17 +56,11 @@ extension Planner {
         }
         if !additions.isEmpty || !removals.isEmpty {
             if let recorded {
-                let missing = additions.map(\.id)
-                let liveMoved: Bool
-                if pool.membership == .exact {
-                    liveMoved = liveMembersHash(declared: pool.senders, missing: missing, outside: removals.map(\.id)) != recorded.members
-                } else {
-                    // Additive: drift is a declared sender gone missing, not
-                    // one the manifest added since (those hash as before).
-                    liveMoved = liveMembersHash(declared: pool.senders, missing: missing, outside: []) != recorded.members
-                }
-                cause[.members] = classify(
-                    manifestMoved: target.members != recorded.members, liveMoved: liveMoved)
+                // An additive pool removes nothing, so its hash covers the declared
+                // senders only: drift is one gone missing, not one the manifest
+                // added since (those hash as before).
+                let live = liveMembersHash(declared: pool.senders, missing: additions.map(\.id), outside: removals.map(\.id))
+                cause[.members] = classify(manifestMoved: target.members != recorded.members, liveMoved: live != recorded.members)
             } else {
                 cause[.members] = .unknown
             }

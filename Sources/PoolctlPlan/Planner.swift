@@ -297,20 +297,23 @@ public struct Planner: Sendable {
             adopting
             ? "adopted: gets poolctl's ownership tag"
             : movedFrom.map { "moved from key '\($0)': its pool gets the ownership tag of '\(pool.key)'; no create, no delete" }
-        // Hashed only for a pool apply touches: a plan of 10M unchanged memberships skips it.
+        // Hashed for a pool apply touches or one with a fingerprint to check for
+        // staleness; unchanged pools without one (an older poolctl's) skip it.
         let recorded = live.tags[AppliedTag.tagKey]
-        let target = action != .noChange || baseline || recorded.flatMap(AppliedTag.init(tagValue:)) != nil ? Self.target(pool) : nil
+        let parsed = recorded.flatMap(AppliedTag.init(tagValue:))
+        let target = action != .noChange || baseline || parsed != nil ? Self.target(pool) : nil
         let cause =
             target.map {
                 Self.causes(
-                    pool, live, target: $0, name: name, tagChanges: tagChanges, additions: additions, removals: removals,
-                    declaredMove: adopting || movedFrom != nil)
+                    pool, live, target: $0, recorded: parsed, name: name, tagChanges: tagChanges, additions: additions,
+                    removals: removals, declaredMove: adopting || movedFrom != nil)
             } ?? [:]
         // The fingerprint needs a tag slot of its own; without one the pool
-        // keeps working, its causes unknown (validate warns at 9 declared tags).
+        // keeps working, its causes unknown (validate warns when the declared
+        // and ignored tags leave none).
         var applied: String?
         if Self.hasFingerprintSlot(pool) {
-            if let recorded = live.tags[AppliedTag.tagKey] { tags[AppliedTag.tagKey] = recorded }
+            if let recorded { tags[AppliedTag.tagKey] = recorded }
             if action != .noChange, let target = target?.tagValue {
                 applied = target
                 // Known in advance when only name and tags change: it rides in that PATCH.
@@ -321,9 +324,7 @@ public struct Planner: Sendable {
                 {
                     tags[AppliedTag.tagKey] = target
                 }
-            } else if let target = target?.tagValue, recorded != target,
-                baseline || recorded.flatMap(AppliedTag.init(tagValue:)) != nil
-            {
+            } else if let target = target?.tagValue, recorded != target, baseline || parsed != nil {
                 // A stale fingerprint on a converged pool: the manifests took up a change
                 // made by hand, or an apply converged the pool but could not verify it.
                 // Left as it is, the pool's next manifest change would read as drift.
