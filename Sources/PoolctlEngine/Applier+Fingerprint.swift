@@ -27,9 +27,10 @@ extension Applier {
         }
     }
 
-    /// The PATCHes, `parallelism` at a time. They send the full tag map:
-    /// ignored tags keep the values a fresh read shows (the verification
-    /// listing's, or the pool's own when that listing missed it), which
+    /// The PATCHes, `parallelism` at a time, each only to a pool that a fresh
+    /// read (the verification listing's, or the pool's own when that listing
+    /// missed it) shows still carrying this key's ownership. They send the
+    /// full tag map: ignored tags keep the values that read shows, which
     /// another tool may own. Failures by index.
     private func writeApplied(
         _ pending: [(index: Int, change: PoolChange, poolID: String?)], listed: [String: SenderPool], deadline: Duration,
@@ -49,13 +50,16 @@ extension Applier {
                         } else {
                             try await permits.check(id, call: "PATCH /v1/SenderPools/\(id)", change: Self.id(change))
                         }
+                        // The read just before the write: the verification listing's (taken
+                        // after every other write), or the pool's own when it missed the pool.
+                        let fresh: SenderPool
+                        if let current { fresh = current } else { fresh = try await api.fetchSenderPool(id: id) }
+                        guard Ownership(tags: fresh.tags)?.identity == Ownership(tags: change.desiredTags)?.identity else {
+                            return (item.index, "pool \(id) no longer carries this stack's ownership tag; nothing was written to it")
+                        }
                         var tags = change.desiredTags
                         tags[AppliedTag.tagKey] = value
-                        if !change.ignoredTags.isEmpty {
-                            let fresh: SenderPool
-                            if let current { fresh = current } else { fresh = try await api.fetchSenderPool(id: id) }
-                            for key in change.ignoredTags { tags[key] = fresh.tags[key] }
-                        }
+                        for key in change.ignoredTags { tags[key] = fresh.tags[key] }
                         try await withConflictRetry(deadline: deadline) {
                             _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: nil, tags: tags))
                         }
@@ -79,21 +83,18 @@ extension Applier {
     }
 
     /// Reads the written fingerprints back (one listing per 1,000 pools,
-    /// again with backoff for an API that shows writes late), so that a plan
-    /// right after a clean apply finds them. Those still not shown, by index.
+    /// settling like verification for an API that shows writes late), so
+    /// that a plan right after a clean apply finds them. Those still not
+    /// shown, by index.
     private func unseenApplied(_ written: [(index: Int, poolID: String, value: String)], deadline: Duration) async -> [Int: String] {
         var unseen = written
-        var wait = Duration.milliseconds(250)
-        var settled = Duration.zero
-        while !unseen.isEmpty {
+        let settled = await settle(deadline: deadline) {
+            guard !unseen.isEmpty else { return true }
             if let pools = try? await PoolListing.read(api).pools {
                 let byID = Dictionary(pools.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
                 unseen = unseen.filter { byID[$0.poolID]?.tags[AppliedTag.tagKey] != $0.value }
             }
-            if unseen.isEmpty || settled + wait > options.settleBudget || clock.now() + wait > deadline { break }
-            try? await clock.sleep(wait)
-            settled += wait
-            wait = wait * 2
+            return unseen.isEmpty
         }
         return Dictionary(
             unseen.map { ($0.index, "the PATCH was accepted, but the pool did not show it within \(settled.inMilliseconds) ms") },

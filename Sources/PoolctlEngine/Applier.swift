@@ -114,10 +114,9 @@ public struct Applier: Sendable {
         // A refused write is failed already: nothing to verify.
         let refused = await permits.refused
         var doubt = Array(final.indices.filter { final[$0].status != .skipped && refused[Self.id(work[$0])] == nil })
-        var wait = Duration.milliseconds(250)
-        var settled = Duration.zero
         var lastListing: [String: SenderPool] = [:]
-        while !doubt.isEmpty {
+        _ = await settle(deadline: deadline) {
+            guard !doubt.isEmpty else { return true }
             let listed = try? await PoolListing.read(api).pools
             let livePools = listed.map { Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
             for (id, pool) in livePools ?? [:] { lastListing[id] = pool }
@@ -141,12 +140,7 @@ public struct Applier: Sendable {
                 final[index].remaining = remaining
             }
             doubt = doubt.filter { !final[$0].remaining.isEmpty }
-            // Writes and listings may show a change a moment later: re-read
-            // what is in doubt with backoff, a few seconds in all.
-            if doubt.isEmpty || settled + wait > options.settleBudget || clock.now() + wait > deadline { break }
-            try? await clock.sleep(wait)
-            settled += wait
-            wait = wait * 2
+            return doubt.isEmpty
         }
         for index in final.indices where final[index].status != .skipped {
             // A refused write stays failed, whatever the pool looks like now.
@@ -176,6 +170,22 @@ public struct Applier: Sendable {
             return APITimestamp.formatRFC3339(server.addingTimeInterval(-300))
         }
         return APITimestamp.formatRFC3339(clock.date.addingTimeInterval(-900))
+    }
+
+    /// Writes and listings may show a change a moment later: runs `round`
+    /// (one re-read; true when nothing is left in doubt) again after 250 ms,
+    /// then twice as long each time, within the settle budget and the
+    /// deadline. Returns how long it waited.
+    func settle(deadline: Duration, _ round: () async -> Bool) async -> Duration {
+        var wait = Duration.milliseconds(250)
+        var settled = Duration.zero
+        while !(await round()) {
+            if settled + wait > options.settleBudget || clock.now() + wait > deadline { break }
+            try? await clock.sleep(wait)
+            settled += wait
+            wait = wait * 2
+        }
+        return settled
     }
 
     /// What one apply shares across its pools: the operation poller and the

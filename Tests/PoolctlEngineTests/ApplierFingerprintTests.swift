@@ -75,6 +75,25 @@ private func live(owner: String, tags extra: [String: String] = [:]) -> SenderPo
         #expect(api.unanswered == 0)
     }
 
+    /// The read just before the write must still show this key's ownership:
+    /// a pool another stack took over meanwhile gets no write.
+    @Test func aPoolThatLostItsOwnershipBeforeTheWriteIsNotWritten() async throws {
+        let plan = addPlan()
+        let taken = SenderPool(id: poolID, name: "A", tags: ["poolctl": "v1~other~a", "owner": "bot"], createdAt: "", updatedAt: "")
+        let api = ScriptedAPI([
+            (.addSenders(poolID, [s2]), .operationAccepted(opID)),
+            (.fetchOperation(opID), .operation(completed)),
+            (.listSenderPools(operationId: nil), .error(.http(500, "down"))),
+            (.fetchSenderPool(poolID), .pool(live(owner: "bot"))),
+            (.fetchSenderPool(poolID), .pool(taken)),
+        ])
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
+        #expect(report.outcome == .partial)
+        #expect(report.pools.first?.error?.contains("no longer carries this stack's ownership tag; nothing was written to it") == true)
+        #expect(api.updateRequests.isEmpty)
+        #expect(api.unanswered == 0)
+    }
+
     @Test func aWriteThatFailsOrNeverShowsFailsItsPool() async throws {
         for shows in [false, true] {
             let plan = addPlan()
