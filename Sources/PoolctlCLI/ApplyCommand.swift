@@ -114,6 +114,30 @@ struct ApplyCommand: ContextCommand {
     }
 
     private func run(in context: CommandContext, log: ApplyLog?) async throws {
+        let inputs = try readInputs(context: context, log: log)
+        log?.stack = inputs.stack
+        let outcome = try await api.withWorkflow(
+            context: context, timeout: timeout.duration, maxBatch: maxBatch, observer: log?.observer
+        ) { base in
+            var workflow = base
+            workflow.verifyFull = verify == .full
+            if let log { workflow.onOperationPoll = { log.emit(.operationPoll($0)) } }
+            return try await applyUnderLease(inputs, workflow: workflow, context: context, log: log)
+        }
+        try finish(outcome.report, lost: outcome.lost, context: context, log: log)
+    }
+
+    /// What apply works from, all read before the lease: a typo never takes the lock.
+    struct Inputs: Sendable {
+        var savedPlan: Plan?
+        var desired: DesiredState?
+        var policy: Policy?
+        var stack: String
+    }
+
+    /// The saved plan or the manifests, and the policy. A saved plan that
+    /// the guard or the policy blocked is refused here: no read, no write.
+    private func readInputs(context: CommandContext, log: ApplyLog?) throws -> Inputs {
         var savedPlan = try savedPlanArgument()?.plan
         if savedPlan != nil, !target.selection.isEmpty {
             throw CommandFailure(
@@ -127,18 +151,14 @@ struct ApplyCommand: ContextCommand {
                     "poolctl: --baseline plans fingerprint writes from manifests; a saved plan holds the ones it was made with ('poolctl plan --baseline --out FILE'). Nothing was read or changed.",
                 exitCode: .error)
         }
-        // Manifests are read offline before the lease, so a typo never takes the lock.
         let desired = savedPlan == nil ? try loadDesired(paths, context: context, log: log) : nil
         // With a saved plan, --allow-policy alone lifts a rule the plan records.
         let policy = savedPlan != nil && policyOptions.paths.isEmpty ? nil : try policyOptions.load(context: context, log: log)
         if let saved = savedPlan {
             savedPlan?.policy = try policyOptions.recheck(saved, policy: policy, context: context, log: log)
         }
-        let stack = savedPlan?.stack ?? desired?.stack ?? ""
-        log?.stack = stack
-        let stdout = context.stdout
         if allowDestructive { savedPlan?.destructiveGuard.lifted = true }
-        // A saved plan the guard or the policy blocked is refused before the lease: no write at all.
+        let stdout = context.stdout
         if let saved = savedPlan, saved.destructiveGuard.blocks {
             if format == .text { stdout.write(PlanRenderer.text(saved, color: context.wantsColor(stdout))) }
             throw guardFailure(saved, action: "nothing was read or written")
@@ -147,70 +167,20 @@ struct ApplyCommand: ContextCommand {
             if format == .text { stdout.write(PlanRenderer.text(saved, color: context.wantsColor(stdout))) }
             throw PolicyOptions.failure(outcome.verdict, action: "nothing was read or written")
         }
-        let savedPlanToApply = savedPlan
-        let stderr = context.stderr
-        // Set when the lease was lost mid-apply: the report is still printed, then exit 6.
-        let lostLease = Mutex<LeaseLost?>(nil)
-        let report: ApplyReport? = try await api.withWorkflow(
-            context: context, timeout: timeout.duration, maxBatch: maxBatch, observer: log?.observer
-        ) { base in
-            var workflow = base
-            workflow.verifyFull = verify == .full
-            if let log { workflow.onOperationPoll = { log.emit(.operationPoll($0)) } }
-            guard lock.enabled else {
-                let warning = "--lock=false: this apply holds no lease; an apply running at the same time may duplicate pools."
-                if let log { log.emit(.warning(warning)) } else { stderr.write("poolctl: warning: \(warning)\n") }
-                return try await applyHoldingLease(
-                    nil, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, policy: policy, context: context, log: log)
-            }
-            if context.ownsProcess {
-                InterruptCleanup.shared.install(grace: lock.signalGrace.duration)
-                if let log { InterruptCleanup.shared.notify { log.interrupted($0, exitCode: $1) } }
-            }
-            let settings = lock.settings(context.environment)
-            return try await workflow.withLease(
-                stack: stack, settings,
-                report: { event in
-                    if let log {
-                        log.emit(.lease(event, stack: stack))
-                    } else if !event.isRoutine {
-                        stderr.write("poolctl: \(event)\n")
-                    }
-                },
-                onHeld: { lease in
-                    InterruptCleanup.shared.hold(lease)
-                    if let log {
-                        log.emit(.leaseAcquired(stack: stack, poolID: lease.poolID, holder: settings.holder.id))
-                        return
-                    }
-                    let deleted = lease.staleDeleted.map { "\($0.holder) (\($0.poolID))" }
-                    if !deleted.isEmpty {
-                        stderr.write("poolctl: deleted stale lease\(deleted.count == 1 ? "" : "s") of \(deleted.joined(separator: ", "))\n")
-                    }
-                }
-            ) { lease in
-                defer { InterruptCleanup.shared.hold(nil) }
-                do {
-                    let report = try await applyHoldingLease(
-                        lease, workflow: workflow, savedPlan: savedPlanToApply, desired: desired, policy: policy, context: context, log: log
-                    )
-                    if context.ownsProcess { await InterruptCleanup.shared.yieldToSignalHandler() }
-                    lostLease.withLock { $0 = lease.lost }
-                    return report
-                } catch let error as APIError {
-                    // A read failed because the lease is gone: that is the cause to report.
-                    if let lost = lease.lost { throw lost }
-                    throw error
-                }
+        return Inputs(savedPlan: savedPlan, desired: desired, policy: policy, stack: savedPlan?.stack ?? desired?.stack ?? "")
+    }
+
+    /// Prints the report and maps it to the exit code: 6 when the lease was lost, 3 when partial.
+    private func finish(_ report: ApplyReport?, lost: LeaseLost?, context: CommandContext, log: ApplyLog?) throws {
+        let stdout = context.stdout
+        func printReport(_ report: ApplyReport) {
+            switch format {
+            case .text: stdout.write("\n" + ApplyRenderer.text(report, color: context.wantsColor(stdout)))
+            case .json: stdout.write(ApplyRenderer.json(report))
             }
         }
-        if let lost = lostLease.withLock({ $0 }) {
-            if let report {
-                switch format {
-                case .text: stdout.write("\n" + ApplyRenderer.text(report, color: context.wantsColor(stdout)))
-                case .json: stdout.write(ApplyRenderer.json(report))
-                }
-            }
+        if let lost {
+            if let report { printReport(report) }
             let message = "poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left."
             if let log {
                 log.emit(.error(message, exitCode: ExitCode.leaseLost.rawValue))
@@ -224,10 +194,7 @@ struct ApplyCommand: ContextCommand {
             if format == .text { stdout.write("Nothing to apply.\n") }
             return
         }
-        switch format {
-        case .text: stdout.write("\n" + ApplyRenderer.text(report, color: context.wantsColor(stdout)))
-        case .json: stdout.write(ApplyRenderer.json(report))
-        }
+        printReport(report)
         if report.outcome == .partial {
             throw CommandFailure(message: "", exitCode: .partial)
         }
@@ -235,40 +202,20 @@ struct ApplyCommand: ContextCommand {
 
     /// Plans (or checks the saved plan), asks, and applies: everything after
     /// the lease is held, so the plan reflects what no other apply is changing.
-    private func applyHoldingLease(
-        _ lease: HeldLease?, workflow: Workflow, savedPlan: Plan?, desired: DesiredState?, policy: Policy?, context: CommandContext,
-        log: ApplyLog?
+    func applyHoldingLease(
+        _ lease: HeldLease?, workflow: Workflow, inputs: Inputs, context: CommandContext, log: ApplyLog?
     ) async throws -> ApplyReport? {
+        guard var plan = try await plan(lease, workflow: workflow, inputs: inputs) else { return nil }
         let stdout = context.stdout
-        var plan: Plan
-        if let saved = savedPlan {
-            plan = saved
-            // The lease's own listings, taken once it was visible, confirm absence for free (issue 19).
-            let check = try await workflow.checkSavedPlan(plan, prior: PoolSightings(lease?.listings ?? []))
-            if check.isStale {
-                throw CommandFailure(
-                    message: "poolctl: the saved plan is stale; nothing was written. Changed since it was made:\n"
-                        + check.differences.map { "  - \($0)" }.joined(separator: "\n")
-                        + "\nRun 'poolctl plan' again and review the new plan.",
-                    exitCode: .stalePlan)
-            }
-        } else if let desired {
-            plan = try await workflow.plan(
-                desired: desired, selection: target.selection, allowDestructive: allowDestructive,
-                prior: PoolSightings(lease?.listings ?? []), baseline: baseline
-            ).plan
-        } else {
-            return nil
-        }
         // Checked before the plan is shown, so that the printed plan and the
         // log's plan event carry the verdict, as `plan` shows it.
-        if let policy, let desired {
+        if let policy = inputs.policy, let desired = inputs.desired {
             plan.policy = policyOptions.check(policy, desired: desired, plan: plan, context: context, log: log)
         }
         if format == .text {
             stdout.write(PlanRenderer.text(plan, color: context.wantsColor(stdout)))
         }
-        log?.emit(.plan(plan, source: savedPlan == nil ? "manifests" : "saved-plan"))
+        log?.emit(.plan(plan, source: inputs.savedPlan == nil ? "manifests" : "saved-plan"))
         if plan.hasConflicts {
             throw CommandFailure(
                 message: "poolctl: the plan has conflicts; resolve them and plan again. Nothing was written.", exitCode: .error)
@@ -286,7 +233,7 @@ struct ApplyCommand: ContextCommand {
             return nil
         }
         // A saved plan was reviewed when it was made: only `apply PATH` asks.
-        if !autoApprove, savedPlan == nil {
+        if !autoApprove, inputs.savedPlan == nil {
             try Self.confirm(context)
         }
         if let log {
@@ -298,6 +245,31 @@ struct ApplyCommand: ContextCommand {
         let report = await workflow.apply(plan, lease: lease) { progress.handle($0) }
         progress.finish()
         return report
+    }
+
+    /// The saved plan, checked against the live state, or a plan from the manifests.
+    private func plan(_ lease: HeldLease?, workflow: Workflow, inputs: Inputs) async throws -> Plan? {
+        let plan: Plan
+        if let saved = inputs.savedPlan {
+            plan = saved
+            // The lease's own listings, taken once it was visible, confirm absence for free (issue 19).
+            let check = try await workflow.checkSavedPlan(plan, prior: PoolSightings(lease?.listings ?? []))
+            if check.isStale {
+                throw CommandFailure(
+                    message: "poolctl: the saved plan is stale; nothing was written. Changed since it was made:\n"
+                        + check.differences.map { "  - \($0)" }.joined(separator: "\n")
+                        + "\nRun 'poolctl plan' again and review the new plan.",
+                    exitCode: .stalePlan)
+            }
+        } else if let desired = inputs.desired {
+            plan = try await workflow.plan(
+                desired: desired, selection: target.selection, allowDestructive: allowDestructive,
+                prior: PoolSightings(lease?.listings ?? []), baseline: baseline
+            ).plan
+        } else {
+            return nil
+        }
+        return plan
     }
 
     /// One argument that is a JSON file is a saved plan; a saved plan beside

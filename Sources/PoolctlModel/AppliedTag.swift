@@ -13,36 +13,7 @@ public struct AppliedTag: Sendable, Hashable {
     public var tags: String
     public var members: String
 
-    public init(name: String, tags: String, members: String) {
-        self.name = name
-        self.tags = tags
-        self.members = members
-    }
-
-    /// The fingerprint of a pool named `name` with `tags` (ignored and
-    /// poolctl's own tags are left out here), protected or not, and the
-    /// sorted, distinct member ids `members`.
-    public init(name: String, tags: [String: String], ignoring ignored: [String], protected: Bool = false, members: [String]) {
-        self.init(
-            name: Self.hashName(name), tags: Self.hashTags(tags, ignoring: ignored, protected: protected),
-            members: Self.hashMembers(members))
-    }
-
     public var tagValue: String { "\(Self.version).\(name).\(tags).\(members)" }
-
-    /// Reads a tag value; nil when it is not one poolctl wrote.
-    public init?(tagValue: String) {
-        let parts = tagValue.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == Self.version,
-            parts.dropFirst().allSatisfy({ $0.utf8.count == Self.digits && $0.utf8.allSatisfy(Self.isHexDigit) })
-        else { return nil }
-        self.init(name: String(parts[1]), tags: String(parts[2]), members: String(parts[3]))
-    }
-
-    public init?(tags: [String: String]) {
-        guard let value = tags[Self.tagKey] else { return nil }
-        self.init(tagValue: value)
-    }
 
     static func isHexDigit(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
@@ -81,6 +52,32 @@ public struct AppliedTag: Sendable, Hashable {
         var hash = FingerprintHash()
         for member in members { hash.feed(member) }
         return hash.hex
+    }
+}
+
+// In an extension, so that the memberwise init of the three hashes stays synthesized.
+extension AppliedTag {
+    /// The fingerprint of a pool named `name` with `tags` (ignored and
+    /// poolctl's own tags are left out here), protected or not, and the
+    /// sorted, distinct member ids `members`.
+    public init(name: String, tags: [String: String], ignoring ignored: [String], protected: Bool = false, members: [String]) {
+        self.init(
+            name: Self.hashName(name), tags: Self.hashTags(tags, ignoring: ignored, protected: protected),
+            members: Self.hashMembers(members))
+    }
+
+    /// Reads a tag value; nil when it is not one poolctl wrote.
+    public init?(tagValue: String) {
+        let parts = tagValue.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == Self.version,
+            parts.dropFirst().allSatisfy({ $0.utf8.count == Self.digits && $0.utf8.allSatisfy(Self.isHexDigit) })
+        else { return nil }
+        self.init(name: String(parts[1]), tags: String(parts[2]), members: String(parts[3]))
+    }
+
+    public init?(tags: [String: String]) {
+        guard let value = tags[Self.tagKey] else { return nil }
+        self.init(tagValue: value)
     }
 }
 

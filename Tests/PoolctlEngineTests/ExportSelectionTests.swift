@@ -1,6 +1,7 @@
-import PoolctlEngine
 import PoolctlModel
 import Testing
+
+@testable import PoolctlEngine
 
 @Suite struct ExportSelectionTests {
     static func id(_ n: Int) -> String {

@@ -17,12 +17,6 @@ public enum ExportSelection {
         public var id: String
         public var name: String
         public var reason: Reason
-
-        public init(id: String, name: String, reason: Reason) {
-            self.id = id
-            self.name = name
-            self.reason = reason
-        }
     }
 
     public struct Selection: Sendable, Hashable {

@@ -24,7 +24,8 @@ actor OperationWatcher {
         /// The apply's deadline, or the per-operation budget if sooner.
         var limit: Duration
         var due: Duration
-        var wait: Duration
+        /// From the first wait, doubling up to `maximumWait`.
+        var waits: Backoff.Waits
         var polls = 0
         var seenStatuses: Set<OperationStatus> = []
         var continuation: CheckedContinuation<WatchedOperation, any Error>
@@ -74,8 +75,10 @@ actor OperationWatcher {
         try await withCheckedThrowingContinuation { continuation in
             let now = clock.now()
             let first = expectedDuration
+            var waits = Backoff(initial: first, cap: maximumWait).waits()
+            _ = waits.next()  // the first wait may exceed the cap: it is what this run's operations took
             waiters[reference.id] = Waiter(
-                reference: reference, key: key, registered: now, limit: min(now + budget, deadline), due: now + first, wait: first,
+                reference: reference, key: key, registered: now, limit: min(now + budget, deadline), due: now + first, waits: waits,
                 continuation: continuation)
             if loop == nil { loop = Task { await self.run() } }
         }
@@ -168,12 +171,12 @@ actor OperationWatcher {
     private func reschedule(_ id: String) {
         guard var waiter = waiters[id] else { return }
         let now = clock.now()
-        waiter.wait = min(waiter.wait * 2, maximumWait)
-        if now + waiter.wait > waiter.limit {
+        let wait = waiter.waits.next()
+        if now + wait > waiter.limit {
             finish(id, .failure(APIError(kind: .deadlineExceeded, message: "operation \(id) had not finished after \(waiter.polls) polls")))
             return
         }
-        waiter.due = now + waiter.wait
+        waiter.due = now + wait
         waiters[id] = waiter
     }
 

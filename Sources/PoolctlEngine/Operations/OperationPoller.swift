@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 
 /// When to poll an operation next: a pure state machine, tested without I/O.
 ///
@@ -17,13 +18,13 @@ public struct OperationPoller: Sendable, Hashable {
     public var budget: Duration
     public private(set) var polls = 0
     private var waited: Duration = .zero
-    private var nextWait: Duration
+    private var waits: Backoff.Waits
 
     public init(initial: Duration = .milliseconds(250), maximum: Duration = .seconds(5), budget: Duration = .seconds(300)) {
         self.initial = initial
         self.maximum = maximum
         self.budget = budget
-        nextWait = initial
+        waits = Backoff(initial: initial, cap: maximum).waits()
     }
 
     /// The wait before the first poll.
@@ -40,9 +41,8 @@ public struct OperationPoller: Sendable, Hashable {
 
     private mutating func scheduleWait() -> Action {
         if waited >= budget { return .timedOut }
-        let wait = min(nextWait, budget - waited)
+        let wait = min(waits.next(), budget - waited)
         waited += wait
-        nextWait = min(nextWait * 2, maximum)
         return .wait(wait)
     }
 }

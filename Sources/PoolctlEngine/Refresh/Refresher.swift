@@ -79,18 +79,12 @@ public struct Refresher: Sendable {
     /// members as it completes.
     func forEachPool(of poolIDs: [String], _ body: (String, [LiveMember]) throws -> Void) async throws {
         let api = self.api
-        try await withThrowingTaskGroup(of: (String, [LiveMember]).self) { group in
-            var pending = poolIDs.makeIterator()
-            for _ in 0..<parallelism {
-                guard let id = pending.next() else { break }
-                group.addTask { try await Self.members(of: id, api: api) }
-            }
-            while let (id, members) = try await group.next() {
-                try body(id, members)
-                if let next = pending.next() {
-                    group.addTask { try await Self.members(of: next, api: api) }
-                }
-            }
+        try await BoundedTasks.run(poolIDs, limit: parallelism) { id in
+            try await Self.members(of: id, api: api)
+        } receive: { outcome in
+            let (id, members) = try outcome.get()
+            try body(id, members)
+            return true
         }
     }
 

@@ -32,53 +32,52 @@ extension Applier {
     /// missed it) shows still carrying this key's ownership. They send the
     /// full tag map: ignored tags keep the values that read shows, which
     /// another tool may own. Failures by index.
-    private func writeApplied(
+    func writeApplied(
         _ pending: [(index: Int, change: PoolChange, poolID: String?)], listed: [String: SenderPool], deadline: Duration,
         permits: WritePermits
     ) async -> [Int: String] {
-        await withTaskGroup(of: (Int, String?).self) { group in
-            var next = pending.makeIterator()
-            func add(_ item: (index: Int, change: PoolChange, poolID: String?)) {
-                let current = item.poolID.flatMap { listed[$0] }
-                group.addTask {
-                    let change = item.change
-                    guard let id = item.poolID, let value = change.applied else { return (item.index, "its pool id is not known") }
-                    do {
-                        try options.mayWrite()
-                        if change.action == .create {
-                            await permits.allow(id)  // found by this stack's ownership tag: this run's pool
-                        } else {
-                            try await permits.check(id, call: "PATCH /v1/SenderPools/\(id)", change: Self.id(change))
-                        }
-                        // The read just before the write: the verification listing's (taken
-                        // after every other write), or the pool's own when it missed the pool.
-                        let fresh: SenderPool
-                        if let current { fresh = current } else { fresh = try await api.fetchSenderPool(id: id) }
-                        guard Ownership(tags: fresh.tags)?.identity == Ownership(tags: change.desiredTags)?.identity else {
-                            return (item.index, "pool \(id) no longer carries this stack's ownership tag; nothing was written to it")
-                        }
-                        var tags = change.desiredTags
-                        tags[AppliedTag.tagKey] = value
-                        for key in change.ignoredTags { tags[key] = fresh.tags[key] }
-                        try await withConflictRetry(deadline: deadline) {
-                            _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: nil, tags: tags))
-                        }
-                        return (item.index, nil)
-                    } catch {
-                        return (item.index, String(describing: error))
-                    }
-                }
+        let outcomes = await BoundedTasks.run(pending, limit: options.parallelism) { item in
+            (
+                item.index,
+                await writeApplied(
+                    item.change, poolID: item.poolID, listed: item.poolID.flatMap { listed[$0] }, deadline: deadline, permits: permits)
+            )
+        }
+        var failures: [Int: String] = [:]
+        for (index, failure) in outcomes {
+            if let failure { failures[index] = failure }
+        }
+        return failures
+    }
+
+    /// One fingerprint PATCH; the failure, or nil.
+    private func writeApplied(
+        _ change: PoolChange, poolID: String?, listed current: SenderPool?, deadline: Duration, permits: WritePermits
+    ) async -> String? {
+        guard let id = poolID, let value = change.applied else { return "its pool id is not known" }
+        do {
+            try options.mayWrite()
+            if change.action == .create {
+                await permits.allow(id)  // found by this stack's ownership tag: this run's pool
+            } else {
+                try await permits.check(id, call: "PATCH /v1/SenderPools/\(id)", change: Self.id(change))
             }
-            for _ in 0..<max(1, options.parallelism) {
-                guard let item = next.next() else { break }
-                add(item)
+            // The read just before the write: the verification listing's (taken
+            // after every other write), or the pool's own when it missed the pool.
+            let fresh: SenderPool
+            if let current { fresh = current } else { fresh = try await api.fetchSenderPool(id: id) }
+            guard Ownership(tags: fresh.tags)?.identity == Ownership(tags: change.desiredTags)?.identity else {
+                return "pool \(id) no longer carries this stack's ownership tag; nothing was written to it"
             }
-            var failures: [Int: String] = [:]
-            while let (index, failure) = await group.next() {
-                if let failure { failures[index] = failure }
-                if let item = next.next() { add(item) }
+            var tags = change.desiredTags
+            tags[AppliedTag.tagKey] = value
+            for key in change.ignoredTags { tags[key] = fresh.tags[key] }
+            try await withConflictRetry(deadline: deadline) {
+                _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: nil, tags: tags))
             }
-            return failures
+            return nil
+        } catch {
+            return String(describing: error)
         }
     }
 
@@ -86,7 +85,7 @@ extension Applier {
     /// settling like verification for an API that shows writes late), so
     /// that a plan right after a clean apply finds them. Those still not
     /// shown, by index.
-    private func unseenApplied(_ written: [(index: Int, poolID: String, value: String)], deadline: Duration) async -> [Int: String] {
+    func unseenApplied(_ written: [(index: Int, poolID: String, value: String)], deadline: Duration) async -> [Int: String] {
         var unseen = written
         let settled = await settle(deadline: deadline) {
             guard !unseen.isEmpty else { return true }

@@ -191,7 +191,7 @@ public final class HeldLease: Sendable {
 
     private func deleteOwn(gone: Bool) async throws {
         let deadline = clock.now() + options.releaseDeadline
-        var wait = options.stepBackoff
+        var waits = options.stepBackoffs.waits()
         let tag = self.tag
         while !gone {
             do {
@@ -204,12 +204,11 @@ public final class HeldLease: Sendable {
                 // fast run): wait it out like a transient failure, or the
                 // stack stays locked for a whole TTL.
                 let retryable = (error as? APIError).map { $0.isTransient || $0.isConflict } ?? false
-                let pause = wait * (0.5 + random())
+                let pause = waits.next(random: random())
                 guard retryable, clock.now() + pause < deadline else {
                     throw LeaseReleaseFailed(stack: stack, poolID: poolID, expiresAt: expiresAt, error: "\(error)")
                 }
                 try? await clock.sleep(pause)
-                wait = min(wait * 2, options.stepBackoffCap)
             }
         }
         guard sweepOwnExtras else { return }

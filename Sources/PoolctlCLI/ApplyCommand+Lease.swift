@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import PoolctlAPI
+import PoolctlEngine
+import PoolctlModel
+import PoolctlPlan
+import PoolctlRender
+import Synchronization
+
+extension ApplyCommand {
+    /// The report, and why the lease was lost mid-apply (the report is still printed, then exit 6).
+    struct Outcome: Sendable {
+        var report: ApplyReport?
+        var lost: LeaseLost?
+    }
+
+    /// Takes the stack's lease (unless `--lock=false`) and applies while holding it.
+    func applyUnderLease(
+        _ inputs: Inputs, workflow: Workflow, context: CommandContext, log: ApplyLog?
+    ) async throws -> Outcome {
+        let stderr = context.stderr
+        guard lock.enabled else {
+            let warning = "--lock=false: this apply holds no lease; an apply running at the same time may duplicate pools."
+            if let log { log.emit(.warning(warning)) } else { stderr.write("poolctl: warning: \(warning)\n") }
+            return Outcome(report: try await applyHoldingLease(nil, workflow: workflow, inputs: inputs, context: context, log: log))
+        }
+        if context.ownsProcess {
+            InterruptCleanup.shared.install(grace: lock.signalGrace.duration)
+            if let log { InterruptCleanup.shared.notify { log.interrupted($0, exitCode: $1) } }
+        }
+        let stack = inputs.stack
+        let settings = lock.settings(context.environment)
+        return try await workflow.withLease(
+            stack: stack, settings,
+            report: { event in
+                if let log {
+                    log.emit(.lease(event, stack: stack))
+                } else if !event.isRoutine {
+                    stderr.write("poolctl: \(event)\n")
+                }
+            },
+            onHeld: { lease in Self.leaseHeld(lease, stack: stack, holder: settings.holder.id, stderr: stderr, log: log) }
+        ) { lease in
+            defer { InterruptCleanup.shared.hold(nil) }
+            do {
+                let report = try await applyHoldingLease(lease, workflow: workflow, inputs: inputs, context: context, log: log)
+                if context.ownsProcess { await InterruptCleanup.shared.yieldToSignalHandler() }
+                return Outcome(report: report, lost: lease.lost)
+            } catch let error as APIError {
+                // A read failed because the lease is gone: that is the cause to report.
+                if let lost = lease.lost { throw lost }
+                throw error
+            }
+        }
+    }
+
+    static func leaseHeld(_ lease: HeldLease, stack: String, holder: String, stderr: Console, log: ApplyLog?) {
+        InterruptCleanup.shared.hold(lease)
+        if let log {
+            log.emit(.leaseAcquired(stack: stack, poolID: lease.poolID, holder: holder))
+            return
+        }
+        let deleted = lease.staleDeleted.map { "\($0.holder) (\($0.poolID))" }
+        if !deleted.isEmpty {
+            stderr.write("poolctl: deleted stale lease\(deleted.count == 1 ? "" : "s") of \(deleted.joined(separator: ", "))\n")
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import PoolctlAPI
+import PoolctlModel
+import PoolctlPlan
+
+extension Applier {
+    /// Re-reads every touched pool and compares it with the plan, settling
+    /// until nothing is in doubt. One listing of all pools (1 call per 1,000)
+    /// replaces a fetch per pool. The live state decides: a step may have
+    /// failed yet its effect landed (a lost response), or the other way
+    /// round. Returns the pools the last listings showed.
+    func verifyAll(
+        _ work: [PoolChange], _ final: inout [PoolResult], stack: String, refused: [String: String], deadline: Duration
+    ) async -> [String: SenderPool] {
+        var doubt = Array(final.indices.filter { final[$0].status != .skipped && refused[Self.id(work[$0])] == nil })
+        var lastListing: [String: SenderPool] = [:]
+        _ = await settle(deadline: deadline) {
+            guard !doubt.isEmpty else { return true }
+            let listed = try? await PoolListing.read(api).pools
+            let livePools = listed.map { Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
+            for (id, pool) in livePools ?? [:] { lastListing[id] = pool }
+            let carriers = Self.ownershipCarriers(listed ?? [], stack: stack)
+            for index in doubt {
+                final[index].remaining = await remaining(
+                    work[index], &final[index], livePools: livePools, carriers: listed == nil ? nil : carriers)
+            }
+            doubt = doubt.filter { !final[$0].remaining.isEmpty }
+            return doubt.isEmpty
+        }
+        return lastListing
+    }
+
+    /// What is left to do for one pool. `carriers` is nil when the listing failed.
+    func remaining(
+        _ change: PoolChange, _ result: inout PoolResult, livePools: [String: SenderPool]?, carriers: [String: [String]]?
+    ) async -> [String] {
+        // A create that sent nothing after its operation is found here, by its ownership tag.
+        if result.poolID == nil, change.action == .create, let ids = carriers?[change.key], ids.count == 1 {
+            result.poolID = ids[0]
+        }
+        let membersProven = !options.verifyFull && Self.operationsProveMembers(change, result)
+        var remaining = await verify(change, poolID: result.poolID, livePools: livePools, readMembers: !membersProven)
+        // Never call a key converged while another live pool carries its ownership.
+        if !change.action.deletesPool, let carriers {
+            let ids = carriers[change.key] ?? []
+            if ids.count > 1 {
+                remaining.append(
+                    "\(ids.count) live pools carry its ownership (\(ids.joined(separator: ", "))); the next plan repairs the duplicates")
+            }
+        }
+        return remaining
+    }
+
+    /// Each pool's status from what verification left.
+    static func conclude(_ work: [PoolChange], _ final: inout [PoolResult], refused: [String: String]) {
+        for index in final.indices where final[index].status != .skipped {
+            // A refused write stays failed, whatever the pool looks like now.
+            if let refusal = refused[Self.id(work[index])] {
+                final[index].status = .failed
+                final[index].error = refusal
+            } else if final[index].remaining.isEmpty {
+                final[index].status = .converged
+                final[index].error = nil
+            } else {
+                final[index].status = .failed
+                if let kept = Self.keptTags(work[index], remaining: final[index].remaining) {
+                    final[index].error = kept
+                }
+            }
+        }
+    }
+
+    /// Writes and listings may show a change a moment later: runs `round`
+    /// (one re-read; true when nothing is left in doubt) again after 250 ms,
+    /// then twice as long each time, within the settle budget and the
+    /// deadline. Returns how long it waited.
+    func settle(deadline: Duration, _ round: () async -> Bool) async -> Duration {
+        var waits = Self.settleBackoff(options).waits()
+        var settled = Duration.zero
+        while !(await round()) {
+            if settled + waits.scheduled > options.settleBudget || clock.now() + waits.scheduled > deadline { break }
+            let wait = waits.next()
+            try? await clock.sleep(wait)
+            settled += wait
+        }
+        return settled
+    }
+
+    /// Waits out someone else's operation on the pool (409), a bounded number of times.
+    func withConflictRetry<T: Sendable>(deadline: Duration, _ body: () async throws -> T) async throws -> T {
+        var waits = Self.conflictBackoff.waits()
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch let error as APIError where error.isConflict {
+                attempt += 1
+                if attempt > options.conflictRetries || clock.now() + waits.scheduled > deadline { throw error }
+                try await clock.sleep(waits.next())
+            }
+        }
+    }
+
+    /// 250 ms, doubling: nothing longer than the settle budget can be waited.
+    static func settleBackoff(_ options: ApplyOptions) -> Backoff {
+        Backoff(initial: .milliseconds(250), cap: max(options.settleBudget, .milliseconds(250)))
+    }
+
+    /// Someone else's operation usually ends within seconds.
+    static let conflictBackoff = Backoff(initial: .milliseconds(250), cap: .seconds(5))
+}

@@ -1,0 +1,34 @@
+import PoolctlModel
+
+/// Counts finished pools and senders for progress lines.
+actor ProgressTracker {
+    let total: Int
+    let emit: @Sendable (ApplyEvent) -> Void
+    var done = 0
+    var added = 0
+    var removed = 0
+
+    init(total: Int, emit: @escaping @Sendable (ApplyEvent) -> Void) {
+        self.total = total
+        self.emit = emit
+    }
+
+    func step(_ key: String, _ message: String, added: Int, removed: Int) {
+        self.added += added
+        self.removed += removed
+        emit(
+            ApplyEvent(
+                key: key, message: message, poolsDone: done, poolsTotal: total, sendersAdded: self.added, sendersRemoved: self.removed))
+    }
+
+    func poolFinished(_ key: String, _ result: PoolResult) {
+        done += 1
+        let message: String
+        switch result.status {
+        case .converged: message = result.action.deletesPool ? "deleted \(result.poolID ?? "")" : "done"
+        case .failed: message = "failed: \(result.error ?? "differences remain")"
+        case .skipped: message = "skipped: \(result.error ?? "")"
+        }
+        emit(ApplyEvent(key: key, message: message, poolsDone: done, poolsTotal: total, sendersAdded: added, sendersRemoved: removed))
+    }
+}

@@ -1,0 +1,27 @@
+import PoolctlModel
+
+public struct LeaseOptions: Sendable {
+    /// The first wait after finding another live lease; doubles up to `maxBackoff`.
+    public var initialBackoff: Duration = .seconds(1)
+    public var maxBackoff: Duration = .seconds(15)
+    /// An empty create finishes fast: poll it sooner than a pool with senders.
+    public var poller = OperationPoller(initial: .milliseconds(100), maximum: .seconds(1), budget: .seconds(60))
+    /// Listings that must show our own completed lease before we trust them.
+    public var listingAttempts = 4
+    /// Tries of each step (create, poll, find, list, delete) when the API
+    /// fails transiently (`APIError.isTransient`): a run that gives up on a
+    /// 503 leaves the stack locked, or fails a pipeline, for nothing.
+    public var stepAttempts = 5
+    /// The first wait before trying a step again; doubles up to `stepBackoffCap`.
+    public var stepBackoff: Duration = .milliseconds(250)
+    public var stepBackoffCap: Duration = .seconds(4)
+    /// How long `release()` keeps trying before it warns and gives up.
+    public var releaseDeadline: Duration = .seconds(30)
+
+    public init() {}
+
+    /// The waits between tries of acquiring: spread so contenders do not retry in step.
+    var rivalBackoff: Backoff { Backoff(initial: initialBackoff, cap: maxBackoff, jitter: .around) }
+    /// The waits between tries of one step.
+    var stepBackoffs: Backoff { Backoff(initial: stepBackoff, cap: stepBackoffCap, jitter: .around) }
+}

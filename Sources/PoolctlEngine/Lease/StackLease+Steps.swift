@@ -1,0 +1,210 @@
+import Foundation
+import PoolctlAPI
+import PoolctlModel
+
+/// The steps of acquiring: create our lease, find it, list until it shows, and delete stale rivals.
+extension StackLease {
+
+    struct OwnLease {
+        var id: String
+        /// A listing that already shows it, when finding it took one.
+        var listing: PoolListing?
+        /// A create's outcome was unknown: another lease of this run may exist.
+        var uncertain: Bool
+    }
+
+    /// Creates our lease, waits for its operation and finds its id. A create
+    /// whose outcome is unknown (5xx, reset, timeout) may have made the
+    /// pool: before creating again, look for this run's unique tag value;
+    /// a second lease that this makes anyway is deleted as an extra.
+    func createOwn(name: String, tag: LeaseTag) async throws -> OwnLease {
+        var uncertain = false
+        var lastError: APIError?
+        var waits = options.stepBackoffs.waits()
+        for attempt in 0..<options.stepAttempts {
+            if attempt > 0 {
+                try await clock.sleep(waits.next(random: random()))
+            }
+            if uncertain, let found = try? await findByTag(tag, name: name) {
+                return OwnLease(id: found.0, listing: found.1, uncertain: true)
+            }
+            let accepted: OperationAccepted
+            do {
+                accepted = try await api.createSenderPool(CreateSenderPoolRequest(name: name, tags: tag.tags))
+            } catch let error as APIError where error.isTransient {
+                uncertain = true
+                lastError = error
+                report(.createRetried(error: error.description))
+                continue
+            }
+            guard let reference = OperationReference(accepted, poolID: nil) else {
+                // Accepted, so it exists: find it by its tag.
+                uncertain = true
+                continue
+            }
+            // Any final status will do: a lease holds no senders, so only the
+            // pool matters, and an operation that ended CANCELED or FAILED may
+            // still have made it. `find` tells.
+            do {
+                _ = try await poll(reference)
+                if let found = try await find(operationID: reference.id, tag: tag, name: name) {
+                    return OwnLease(id: found.0, listing: found.1, uncertain: uncertain)
+                }
+            } catch let error as APIError where error.isTransient {
+                lastError = error
+            }
+            uncertain = true
+        }
+        if uncertain, let found = try? await findByTag(tag, name: name) {
+            return OwnLease(id: found.0, listing: found.1, uncertain: true)
+        }
+        // A lease we made but never found is never renewed: it goes stale
+        // after its TTL and the next apply deletes it.
+        throw lastError
+            ?? APIError(
+                kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
+                message: "no lease pool tagged \(LeaseTag.tagKey)=\(tag.tagValue) was found after \(options.stepAttempts) creates")
+    }
+
+    func poll(_ reference: OperationReference) async throws -> SenderPoolOperation {
+        var poller = options.poller
+        var action = poller.start()
+        while true {
+            switch action {
+            case .wait(let duration):
+                try await clock.sleep(duration)
+                action = poller.received(try await retrying { try await api.fetchOperation(reference) })
+            case .done(let operation):
+                return operation
+            case .timedOut:
+                throw APIError(
+                    kind: .deadlineExceeded, method: "GET", path: "/v1/SenderPools/Operations/\(reference.id)",
+                    message: "the lease's create operation \(reference.id) had not finished after \(poller.polls) polls")
+            }
+        }
+    }
+
+    /// Our lease's id: by the `operationId` filter if the pool it returns
+    /// carries our exact tag value and name (an API that ignores the filter
+    /// returns someone else's pool), else by tag and name in a full listing
+    /// (which is then reused). Nil when neither shows it yet.
+    func find(operationID: String, tag: LeaseTag, name: String) async throws -> (String, PoolListing?)? {
+        for attempt in 0..<3 {
+            if attempt > 0 { try await clock.sleep(.milliseconds(200 << attempt)) }
+            let page = try await retrying { try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1)) }
+            if let pool = page.items.first, Self.isExactly(pool, tag: tag), pool.name == name {
+                return (pool.id, nil)
+            }
+            if let found = try await findByTag(tag, name: name) { return found }
+        }
+        return nil
+    }
+
+    /// The oldest pool with our exact tag value and name in a full listing.
+    func findByTag(_ tag: LeaseTag, name: String) async throws -> (String, PoolListing)? {
+        let listing = try await retrying { try await PoolListing.read(api) }
+        let mine = listing.pools.filter { Self.isExactly($0, tag: tag) && $0.name == name }
+            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        return mine.first.map { ($0.id, listing) }
+    }
+
+    /// Listings that show our own lease: the rule is only safe on listings
+    /// that already show completed creates. One listing when it was a single
+    /// page; else more with other page boundaries, since paging under other
+    /// users' writes can skip a rival's lease.
+    func listingsShowing(_ ownID: String, first: PoolListing?) async throws -> ([PoolListing], unconfirmed: String?) {
+        var showing = first.flatMap { $0.contains(id: ownID) ? $0 : nil }
+        var attempt = 0
+        while showing == nil {
+            guard attempt < options.listingAttempts else {
+                throw APIError(
+                    kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
+                    message: "the listing does not show the completed lease pool \(ownID); the lease cannot be trusted")
+            }
+            if attempt > 0 { try await clock.sleep(.milliseconds(200 << attempt)) }
+            attempt += 1
+            let listing = try await retrying { try await PoolListing.read(api) }
+            if listing.contains(id: ownID) { showing = listing }
+        }
+        let sightings = try await confirmingListings(showing!)
+        // A rival's lease all listings skipped would let two applies proceed: never guess.
+        return (sightings.listings, sightings.unconfirmedReason)
+    }
+
+    /// The server's time: from the client's `Date` headers, else our own
+    /// lease's `updatedAt` plus the local time since the listing was read.
+    func serverTime(own: SenderPool?, listedAt: Duration) -> Date? {
+        if let estimate = (api as? ServerClock)?.estimatedServerTime() { return estimate }
+        guard let updated = own.flatMap({ APITimestamp.parseRFC3339($0.updatedAt) }) else { return nil }
+        return updated.addingTimeInterval((clock.now() - listedAt).inSeconds)
+    }
+
+    enum StaleOutcome {
+        case deleted
+        /// Renewed since the listing: live after all.
+        case renewed(LeaseInfo)
+        /// Not deleted: not a lease in every respect, or the delete failed.
+        case kept
+    }
+
+    /// Deletes a stale lease only if it is a lease in every respect: the
+    /// lease name prefix, a lease tag of the stack, no senders (1 List
+    /// Senders), and a GET just before the delete that shows it still stale.
+    func deleteStale(_ lease: LeaseInfo, serverNow: Date?) async -> StaleOutcome {
+        do {
+            guard lease.name.hasPrefix(LeaseTag.poolNamePrefix(stack: lease.stack)) else {
+                report(.staleLeaseNotDeleted(lease, error: "its name does not start with '\(LeaseTag.poolNamePrefix(stack: lease.stack))'"))
+                return .kept
+            }
+            guard try await !holdsSenders(lease.poolID) else {
+                report(.staleLeaseNotDeleted(lease, error: "it holds senders"))
+                return .kept
+            }
+            var renewed: LeaseInfo?
+            let deleted = try await retrying {
+                try await deleteChecked(lease.poolID) { pool in
+                    guard let fresh = LeaseInfo(pool: pool), fresh.stack == lease.stack else { return false }
+                    if !fresh.isStale(serverNow: serverNow) || fresh.updatedAt != lease.updatedAt {
+                        renewed = fresh
+                        return false
+                    }
+                    return true
+                }
+            }
+            if let renewed { return .renewed(renewed) }
+            guard deleted else {
+                report(.staleLeaseNotDeleted(lease, error: "a read just before the delete no longer shows it as a lease of the stack"))
+                return .kept
+            }
+            report(.staleLeaseDeleted(lease))
+            return .deleted
+        } catch {
+            report(.staleLeaseNotDeleted(lease, error: "\(error)"))
+            return .kept
+        }
+    }
+
+    /// One List Senders call of page size 1.
+    func holdsSenders(_ poolID: String) async throws -> Bool {
+        try await retrying { try await api.listPoolSenders(poolID: poolID, SenderQuery(pageSize: 1)) }.items.isEmpty == false
+    }
+
+    /// Deletes `poolID` only if a GET just before the call shows a pool that
+    /// `expect` accepts. True when deleted or already gone.
+    func deleteChecked(_ poolID: String, expect: (SenderPool) -> Bool) async throws -> Bool {
+        try await Self.deleteChecked(api, poolID, expect: expect)
+    }
+
+    static func deleteChecked(_ api: any CommsAPI, _ poolID: String, expect: (SenderPool) -> Bool) async throws -> Bool {
+        do {
+            guard expect(try await api.fetchSenderPool(id: poolID)) else { return false }
+            _ = try await api.deleteSenderPool(id: poolID)
+        } catch let error as APIError where error.isNotFound {
+            // Already gone.
+        }
+        return true
+    }
+
+    /// The pool carries exactly this run's lease tag value.
+    static func isExactly(_ pool: SenderPool, tag: LeaseTag) -> Bool { pool.tags[LeaseTag.tagKey] == tag.tagValue }
+}
