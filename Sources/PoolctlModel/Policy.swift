@@ -53,8 +53,8 @@ public struct PolicyRule: Sendable, Hashable {
 }
 
 /// Which pools a rule applies to. Every condition given must hold; none
-/// given means every pool.
-public struct PolicyMatch: Sendable, Hashable {
+/// given means every pool. A saved plan holds it as it is (keys below).
+public struct PolicyMatch: Sendable, Hashable, Codable {
     /// A glob over the pool key: `*` any run of characters, `?` one.
     public var key: String?
     /// An ICU regular expression over the pool name, unanchored.
@@ -93,8 +93,9 @@ public struct PolicyRequirement: Sendable, Hashable {
     }
 }
 
-/// The most a plan may do to the pools a rule matches.
-public struct PolicyLimit: Sendable, Hashable {
+/// The most a plan may do to the pools a rule matches. A saved plan holds it
+/// as it is (keys below).
+public struct PolicyLimit: Sendable, Hashable, Codable {
     /// Pools deleted; 0 forbids any delete.
     public var deletes: Int?
     /// Senders removed from any one pool.
@@ -107,6 +108,17 @@ public struct PolicyLimit: Sendable, Hashable {
         self.removeSenders = removeSenders
         self.removeFraction = removeFraction
     }
+}
+
+// The keys a saved plan (`PlanFile`, `policy.rules`) holds a rule's match and
+// limit under: part of that public format.
+
+extension PolicyMatch {
+    enum CodingKeys: String, CodingKey { case key, name, tags }
+}
+
+extension PolicyLimit {
+    enum CodingKeys: String, CodingKey { case deletes, removeSenders, removeFraction }
 }
 
 /// The two pattern languages of a policy. Regular expressions are ICU's

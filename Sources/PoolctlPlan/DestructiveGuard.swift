@@ -91,9 +91,10 @@ public struct GuardResult: Sendable, Hashable {
     public var blocks: Bool { !violations.isEmpty && !lifted }
 }
 
-/// One rule the plan breaks, with the numbers behind it.
-public struct GuardViolation: Sendable, Hashable {
-    public enum Rule: String, Sendable, Hashable, CaseIterable {
+/// One rule the plan breaks, with the numbers behind it. The plan file
+/// saves it under the keys `PlanFile` declares.
+public struct GuardViolation: Sendable, Hashable, Codable {
+    public enum Rule: String, Sendable, Hashable, Codable, CaseIterable {
         case deletedPools = "deleted-pools"
         case removedMembers = "removed-members"
     }

@@ -2,7 +2,7 @@ import PoolctlModel
 
 /// The outcome of comparing desired and live state: a plain value that holds
 /// no client and no formatting. Renderers draw it; apply executes it. Its
-/// saved form is `PlanFile`, which maps it explicitly.
+/// saved form is `PlanFile`, which holds its parts under the keys it declares.
 public struct Plan: Sendable, Hashable {
     public var stack: String
     public var prune: Bool
@@ -46,8 +46,9 @@ public struct Plan: Sendable, Hashable {
     public var summary: PlanSummary { PlanSummary(self) }
 }
 
-/// What will happen to one pool.
-public enum PlanAction: String, Sendable, Hashable, CaseIterable {
+/// What will happen to one pool. The raw values are the public names, in the
+/// plan file and the apply report alike.
+public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable {
     case create
     case update
     /// Take over an existing pool: it gets the ownership tag, and any other
@@ -78,8 +79,9 @@ public enum PlanAction: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// One pool's planned change, with before and after values.
-public struct PoolChange: Sendable, Hashable {
+/// One pool's planned change, with before and after values. The plan file
+/// saves it under the keys `PlanFile` declares.
+public struct PoolChange: Sendable, Hashable, Codable {
     public var key: String
     public var action: PlanAction
     /// The live pool, when there is one.
@@ -105,11 +107,11 @@ public struct PoolChange: Sendable, Hashable {
     public var movedFrom: String?
     /// Tag keys left out of the diff (`ignoreTags`), sorted; `desiredTags`
     /// carries their live values, and verification does not compare them.
-    public var ignoredTags: [String]
+    public var ignoredTags: [String] = []
     /// Why each field this change changes differs (issue 21): the manifest
     /// moved since the last apply, the live pool did, both, or unknown (no
     /// fingerprint to compare with). Only the fields it changes.
-    public var cause: [ChangeField: ChangeCause]
+    public var cause: [ChangeField: ChangeCause] = [:]
     /// The `poolctl-applied` value apply records once the pool has
     /// converged; nil when none is recorded (no tag slot left, a delete, no
     /// change). It rides in the PATCH when `desiredTags` already carries it.
@@ -184,7 +186,7 @@ public enum ChangeCause: String, Sendable, Hashable, CaseIterable {
 
 /// A field's value before and after. Nil `before` means the pool does not
 /// exist yet; nil `after` means it will not exist any more.
-public struct ValueChange: Sendable, Hashable {
+public struct ValueChange: Sendable, Hashable, Codable {
     public var before: String?
     public var after: String?
 
@@ -196,7 +198,7 @@ public struct ValueChange: Sendable, Hashable {
     public var changed: Bool { before != after }
 }
 
-public struct TagChange: Sendable, Hashable {
+public struct TagChange: Sendable, Hashable, Codable {
     public var key: String
     public var before: String?
     public var after: String?
@@ -209,7 +211,7 @@ public struct TagChange: Sendable, Hashable {
 }
 
 /// A sender joining or leaving a pool, with what is known about it.
-public struct MemberChange: Sendable, Hashable {
+public struct MemberChange: Sendable, Hashable, Codable {
     public var id: String
     /// The manifest alias, when the sender was written as one.
     public var alias: String?
@@ -226,7 +228,7 @@ public struct MemberChange: Sendable, Hashable {
 }
 
 /// A conflict or warning found while planning.
-public struct PlanDiagnostic: Sendable, Hashable {
+public struct PlanDiagnostic: Sendable, Hashable, Codable {
     public var severity: Diagnostic.Severity
     /// The pool key concerned, when there is one.
     public var key: String?
@@ -241,63 +243,6 @@ public struct PlanDiagnostic: Sendable, Hashable {
         self.message = message
         self.poolIDs = poolIDs.sorted()
         self.location = location
-    }
-}
-
-/// The live view a plan was made from, for one pool.
-public struct PoolFingerprint: Sendable, Hashable {
-    public var poolID: String
-    public var key: String?
-    public var name: String
-    public var updatedAt: String
-    public var memberCount: Int
-    /// A hash of name, tags, sorted member ids and updatedAt.
-    public var digest: String
-
-    public init(pool: LivePool, key: String?) {
-        poolID = pool.id
-        self.key = key
-        name = pool.name
-        updatedAt = pool.updatedAt
-        memberCount = pool.memberCount ?? 0
-        digest = pool.summary?.digest ?? Self.digest(of: pool)
-    }
-
-    public init(poolID: String, key: String?, name: String, updatedAt: String, memberCount: Int, digest: String) {
-        self.poolID = poolID
-        self.key = key
-        self.name = name
-        self.updatedAt = updatedAt
-        self.memberCount = memberCount
-        self.digest = digest
-    }
-
-    /// FNV-1a 64 over a canonical text form: stable across runs and
-    /// platforms (unlike `Hasher`), and cheap for 10,000 pools.
-    public static func digest(of pool: LivePool) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func feed(_ text: String) {
-            var text = text
-            // Over the contiguous UTF-8: a byte at a time through `utf8` was most of this.
-            text.withUTF8 { bytes in
-                for byte in bytes {
-                    hash ^= UInt64(byte)
-                    hash = hash &* 0x0000_0100_0000_01b3
-                }
-            }
-            hash ^= 0x1F
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        feed(pool.name)
-        for key in pool.tags.keys.sorted() {
-            feed(key)
-            feed(pool.tags[key]!)
-        }
-        feed("members")
-        for member in pool.members ?? [] { feed(member.id) }
-        feed(pool.updatedAt)
-        let hex = String(hash, radix: 16)
-        return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
 

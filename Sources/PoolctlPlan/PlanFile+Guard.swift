@@ -8,14 +8,14 @@ extension PlanFile {
     public struct Guard: Sendable, Hashable, Codable {
         public var policy: Policy
         public var ownedPools: Int
-        public var violations: [Violation]
+        public var violations: [GuardViolation]
         public var lifted: Bool
         public var blocked: Bool
 
         init(_ result: GuardResult) {
             policy = Policy(maxDeletedPools: result.policy.maxDeletedPools, maxRemovedFraction: result.policy.maxRemovedFraction)
             ownedPools = result.ownedPools
-            violations = result.violations.map(Violation.init)
+            violations = result.violations
             lifted = result.lifted
             blocked = result.blocks
         }
@@ -23,7 +23,7 @@ extension PlanFile {
         var result: GuardResult {
             GuardResult(
                 policy: GuardPolicy(maxDeletedPools: policy.maxDeletedPools, maxRemovedFraction: policy.maxRemovedFraction),
-                ownedPools: ownedPools, violations: violations.map(\.guardViolation), lifted: lifted)
+                ownedPools: ownedPools, violations: violations, lifted: lifted)
         }
     }
 
@@ -31,37 +31,6 @@ extension PlanFile {
     public struct Policy: Sendable, Hashable, Codable {
         public var maxDeletedPools: Int?
         public var maxRemovedFraction: Double?
-    }
-
-    public struct Violation: Sendable, Hashable, Codable {
-        public enum Rule: String, Sendable, Hashable, Codable, CaseIterable {
-            case deletedPools = "deleted-pools"
-            case removedMembers = "removed-members"
-        }
-
-        public var rule: Rule
-        public var key: String?
-        public var poolIDs: [String]
-        public var count: Int
-        public var total: Int
-        public var allowed: Int
-        public var message: String
-
-        init(_ violation: GuardViolation) {
-            rule = Rule(mirroring: violation.rule)
-            key = violation.key
-            poolIDs = violation.poolIDs
-            count = violation.count
-            total = violation.total
-            allowed = violation.allowed
-            message = violation.message
-        }
-
-        var guardViolation: GuardViolation {
-            GuardViolation(
-                rule: GuardViolation.Rule(mirroring: rule), key: key, poolIDs: poolIDs, count: count, total: total, allowed: allowed,
-                message: message)
-        }
     }
 
     /// A partial plan's `--target` and `--exclude`, and the keys it left out.
@@ -78,4 +47,9 @@ extension PlanFile {
 
         var targeting: Targeting { Targeting(targets: targets, excludes: excludes, leftOut: leftOut) }
     }
+}
+
+extension GuardViolation {
+    /// One rule broken; `rule` is `deleted-pools` or `removed-members`.
+    enum CodingKeys: String, CodingKey { case rule, key, poolIDs, count, total, allowed, message }
 }

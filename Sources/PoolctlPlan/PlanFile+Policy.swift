@@ -33,29 +33,29 @@ extension PlanFile {
             public var id: String
             public var description: String?
             public var severity: String
-            public var match: Match
+            public var match: PolicyMatch
             public var require: Require?
-            public var limit: Limit?
+            public var limit: PolicyLimit?
 
             init(_ rule: PolicyRule) {
                 id = rule.id
                 description = rule.description
                 severity = rule.severity.rawValue
-                match = Match(key: rule.match.key, name: rule.match.name, tags: rule.match.tags)
+                match = rule.match
                 switch rule.check {
                 case .require(let r):
                     require = Require(
                         tags: r.tags, name: r.name, protect: r.protect ? true : nil, minMembers: r.minMembers, maxMembers: r.maxMembers,
                         membership: r.membership?.rawValue)
-                case .limit(let l):
-                    limit = Limit(deletes: l.deletes, removeSenders: l.removeSenders, removeFraction: l.removeFraction)
+                case .limit(let limit):
+                    self.limit = limit
                 }
             }
 
             var policyRule: PolicyRule {
                 let check: PolicyRule.Check
-                if let l = limit {
-                    check = .limit(PolicyLimit(deletes: l.deletes, removeSenders: l.removeSenders, removeFraction: l.removeFraction))
+                if let limit {
+                    check = .limit(limit)
                 } else {
                     let r = require ?? Require()
                     check = .require(
@@ -64,15 +64,9 @@ extension PlanFile {
                             membership: r.membership.flatMap(Membership.init(rawValue:))))
                 }
                 return PolicyRule(
-                    id: id, description: description, severity: PolicyRule.Severity(rawValue: severity) ?? .error,
-                    match: PolicyMatch(key: match.key, name: match.name, tags: match.tags), check: check)
+                    id: id, description: description, severity: PolicyRule.Severity(rawValue: severity) ?? .error, match: match,
+                    check: check)
             }
-        }
-
-        public struct Match: Sendable, Hashable, Codable {
-            public var key: String?
-            public var name: String?
-            public var tags: [String: String]
         }
 
         public struct Require: Sendable, Hashable, Codable {
@@ -82,12 +76,6 @@ extension PlanFile {
             public var minMembers: Int?
             public var maxMembers: Int?
             public var membership: String?
-        }
-
-        public struct Limit: Sendable, Hashable, Codable {
-            public var deletes: Int?
-            public var removeSenders: Int?
-            public var removeFraction: Double?
         }
 
         /// One violation: the rule, its severity for this run (a lifted one is

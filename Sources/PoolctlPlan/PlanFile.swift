@@ -6,8 +6,10 @@ import PoolctlModel
 /// `show FILE` read. It holds everything apply needs (full member lists, the
 /// tags to send, the fingerprints), so no manifests are needed at hand.
 ///
-/// Its types are its own and map to the planner's explicitly, so renaming
-/// something inside the planner cannot change the file. Bump
+/// Where the file spells a part of the plan as the planner holds it, it holds
+/// the planner's value (`PoolFingerprint`, `GuardViolation`, …) under keys
+/// declared here, so renaming a property inside the planner cannot change
+/// the file; where it spells it otherwise, it has a type of its own. Bump
 /// `formatVersion` on any change that would break a consumer; readers
 /// refuse versions they do not know.
 public struct PlanFile: Sendable, Hashable, Codable {
@@ -28,9 +30,9 @@ public struct PlanFile: Sendable, Hashable, Codable {
     /// API calls apply is expected to make, by endpoint.
     public var apiCalls: [String: Int]
     public var changes: [Change]
-    public var conflicts: [Diagnostic]
-    public var warnings: [Diagnostic]
-    public var fingerprints: [Fingerprint]
+    public var conflicts: [PlanDiagnostic]
+    public var warnings: [PlanDiagnostic]
+    public var fingerprints: [PoolFingerprint]
     /// The destructive-change guard's verdict.
     public var `guard`: Guard
     /// Only for a partial plan.
@@ -47,9 +49,9 @@ public struct PlanFile: Sendable, Hashable, Codable {
         summary = Summary(plan.summary)
         apiCalls = plan.estimate.byEndpoint
         changes = plan.changes.map(Change.init)
-        conflicts = plan.diagnostics.filter { $0.severity == .error }.map(Diagnostic.init)
-        warnings = plan.diagnostics.filter { $0.severity != .error }.map(Diagnostic.init)
-        fingerprints = plan.fingerprints.map(Fingerprint.init)
+        conflicts = plan.diagnostics.filter { $0.severity == .error }
+        warnings = plan.diagnostics.filter { $0.severity != .error }
+        fingerprints = plan.fingerprints
         `guard` = Guard(plan.destructiveGuard)
         targeting = plan.targeting.map(Scope.init)
         policy = plan.policy.map(PolicyResult.init)
@@ -58,9 +60,8 @@ public struct PlanFile: Sendable, Hashable, Codable {
     /// The plan this file holds. The summary is recomputed from the changes.
     public var plan: Plan {
         Plan(
-            stack: stack, prune: prune, changes: changes.map(\.poolChange),
-            diagnostics: (conflicts + warnings).map(\.planDiagnostic),
-            fingerprints: fingerprints.map(\.poolFingerprint), estimate: CallEstimate(byEndpoint: apiCalls),
+            stack: stack, prune: prune, changes: changes.map(\.change), diagnostics: conflicts + warnings,
+            fingerprints: fingerprints, estimate: CallEstimate(byEndpoint: apiCalls),
             destructiveGuard: `guard`.result, targeting: targeting?.targeting, policy: policy?.outcome)
     }
 
@@ -96,77 +97,51 @@ public struct PlanFile: Sendable, Hashable, Codable {
         }
     }
 
-    /// One pool's planned change.
+    /// One pool's planned change: the `PoolChange` under its keys (below),
+    /// and the three fields the file spells its own way.
     public struct Change: Sendable, Hashable, Codable {
-        public var key: String
-        public var action: Action
-        public var poolID: String?
-        public var name: Value
-        public var tags: [Tag]
-        public var desiredTags: [String: String]
-        public var addSenders: [Member]
-        public var removeSenders: [Member]
-        public var membership: MembershipMode
-        public var protect: Bool
-        public var membersBefore: Int
-        public var membersAfter: Int
-        public var reason: String?
-        /// Only for `delete-duplicate`: when the duplicate was created.
-        public var createdAt: String?
-        /// Only for `move`: the key whose ownership the pool carries now.
-        public var movedFrom: String?
-        /// The pool's `ignoreTags`, sorted; left out when there are none.
-        public var ignoredTags: [String]?
-        /// Why each field the change sets differs: `manifest`, `drift`,
-        /// `both` or `unknown` (formatVersion 3; absent in older plans).
-        public var cause: [String: String]?
-        /// The fields whose cause is `drift` or `both`, in field order.
-        public var drift: [String]?
-        /// The `poolctl-applied` value apply records; absent when none.
-        public var applied: String?
+        public var change: PoolChange
 
-        init(_ change: PoolChange) {
-            key = change.key
-            action = Action(change.action)
-            poolID = change.poolID
-            name = Value(before: change.name.before, after: change.name.after)
-            tags = change.tags.map { Tag(key: $0.key, before: $0.before, after: $0.after) }
-            desiredTags = change.desiredTags
-            addSenders = change.addSenders.map(Member.init)
-            removeSenders = change.removeSenders.map(Member.init)
-            membership = MembershipMode(change.membership)
-            protect = change.protect
-            membersBefore = change.membersBefore
-            membersAfter = change.membersAfter
-            reason = change.reason
-            createdAt = change.createdAt
-            movedFrom = change.movedFrom
-            ignoredTags = change.ignoredTags.isEmpty ? nil : change.ignoredTags
-            cause = Dictionary(uniqueKeysWithValues: change.cause.map { ($0.key.rawValue, $0.value.rawValue) })
-            drift = change.drift.map(\.rawValue)
-            applied = change.applied
+        init(_ change: PoolChange) { self.change = change }
+
+        private enum CodingKeys: String, CodingKey {
+            /// The pool's `ignoreTags`, sorted; left out when there are none.
+            case ignoredTags
+            /// Why each field the change sets differs, by field: `manifest`,
+            /// `drift`, `both` or `unknown` (formatVersion 3; absent in older
+            /// plans). A field or cause this version does not know is left out.
+            case cause
+            /// The fields whose cause is `drift` or `both`, in field order:
+            /// written for readers, recomputed from `cause` when read.
+            case drift
         }
 
-        var poolChange: PoolChange {
-            PoolChange(
-                key: key, action: action.planAction, poolID: poolID,
-                name: ValueChange(before: name.before, after: name.after),
-                tags: tags.map { TagChange(key: $0.key, before: $0.before, after: $0.after) },
-                desiredTags: desiredTags, addSenders: addSenders.map(\.memberChange), removeSenders: removeSenders.map(\.memberChange),
-                membership: membership.membership, protect: protect,
-                membersBefore: membersBefore, membersAfter: membersAfter, reason: reason, createdAt: createdAt,
-                movedFrom: movedFrom, ignoredTags: ignoredTags ?? [],
-                cause: Dictionary(
-                    (cause ?? [:]).compactMap { field, cause in
-                        ChangeField(rawValue: field).flatMap { field in ChangeCause(rawValue: cause).map { (field, $0) } }
-                    }, uniquingKeysWith: { first, _ in first }),
-                applied: applied)
+        public init(from decoder: any Decoder) throws {
+            change = try PoolChange(from: decoder)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            change.ignoredTags = try container.decodeIfPresent([String].self, forKey: .ignoredTags)?.sorted() ?? []
+            let cause = try container.decodeIfPresent([String: String].self, forKey: .cause) ?? [:]
+            change.cause = Dictionary(
+                cause.compactMap { field, cause in
+                    ChangeField(rawValue: field).flatMap { field in ChangeCause(rawValue: cause).map { (field, $0) } }
+                }, uniquingKeysWith: { first, _ in first })
+            // Read only to refuse a malformed one, as before.
+            _ = try container.decodeIfPresent([String].self, forKey: .drift)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try change.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(change.ignoredTags.isEmpty ? nil : change.ignoredTags, forKey: .ignoredTags)
+            let cause = Dictionary(uniqueKeysWithValues: change.cause.map { ($0.key.rawValue, $0.value.rawValue) })
+            try container.encode(cause, forKey: .cause)
+            try container.encode(change.drift.map(\.rawValue), forKey: .drift)
         }
     }
 
-    /// What will happen to a pool; also the `action` of the apply report.
-    /// The public format's own spelling of `PlanAction`: the same raw
-    /// values, mapped by them (`PlanFileTests` checks every case both ways).
+    /// The public names of `PlanAction`, which the file and the apply report
+    /// save by raw value (`PlanFileTests` checks that each enum spells every
+    /// case of the other).
     public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
         case create, update, adopt, move, delete
         case deleteDuplicate = "delete-duplicate"
@@ -175,100 +150,42 @@ public struct PlanFile: Sendable, Hashable, Codable {
         case noChange = "no-change"
 
         public init(_ action: PlanAction) { self.init(mirroring: action) }
-        var planAction: PlanAction { PlanAction(mirroring: self) }
     }
+}
 
-    public enum MembershipMode: String, Sendable, Hashable, Codable, CaseIterable {
-        case exact, additive
+// The keys of the planner's values the file holds as they are. Their enums
+// (`PlanAction`, `Membership`, `Diagnostic.Severity`) are saved by raw value.
 
-        init(_ membership: Membership) { self.init(mirroring: membership) }
-        var membership: Membership { Membership(mirroring: self) }
+extension PoolChange {
+    /// `PlanFile.Change` adds `ignoredTags`, `cause` and `drift`.
+    enum CodingKeys: String, CodingKey {
+        case key, action, poolID, name, tags, desiredTags, addSenders, removeSenders, membership, protect
+        case membersBefore, membersAfter, reason, createdAt
+        /// Only for `move`: the key whose ownership the pool carries now.
+        case movedFrom
+        /// The `poolctl-applied` value apply records; absent when none.
+        case applied
     }
+}
 
-    /// A value before and after; nil before: the pool does not exist yet.
-    public struct Value: Sendable, Hashable, Codable {
-        public var before: String?
-        public var after: String?
-    }
+extension ValueChange {
+    /// Nil before: the pool does not exist yet.
+    enum CodingKeys: String, CodingKey { case before, after }
+}
 
-    public struct Tag: Sendable, Hashable, Codable {
-        public var key: String
-        public var before: String?
-        public var after: String?
-    }
+extension TagChange {
+    enum CodingKeys: String, CodingKey { case key, before, after }
+}
 
-    /// A sender joining or leaving a pool.
-    public struct Member: Sendable, Hashable, Codable {
-        public var id: String
-        public var alias: String?
-        public var address: String?
-        public var channel: String?
+extension MemberChange {
+    enum CodingKeys: String, CodingKey { case id, alias, address, channel }
+}
 
-        init(_ member: MemberChange) {
-            id = member.id
-            alias = member.alias
-            address = member.address
-            channel = member.channel
-        }
+extension PlanDiagnostic {
+    /// `location` is a `SourceLocation`: `file`, `line` and `column`.
+    enum CodingKeys: String, CodingKey { case severity, key, message, poolIDs, location }
+}
 
-        var memberChange: MemberChange {
-            MemberChange(id: id, alias: alias, address: address, channel: channel)
-        }
-    }
-
-    /// A conflict or a warning.
-    public struct Diagnostic: Sendable, Hashable, Codable {
-        public enum Severity: String, Sendable, Hashable, Codable, CaseIterable {
-            case error, warning, note
-        }
-
-        public struct Location: Sendable, Hashable, Codable {
-            public var file: String
-            public var line: Int
-            public var column: Int
-        }
-
-        public var severity: Severity
-        public var key: String?
-        public var message: String
-        public var poolIDs: [String]
-        public var location: Location?
-
-        init(_ diagnostic: PlanDiagnostic) {
-            severity = Severity(mirroring: diagnostic.severity)
-            key = diagnostic.key
-            message = diagnostic.message
-            poolIDs = diagnostic.poolIDs
-            location = diagnostic.location.map { Location(file: $0.file, line: $0.line, column: $0.column) }
-        }
-
-        var planDiagnostic: PlanDiagnostic {
-            PlanDiagnostic(
-                severity: PoolctlModel.Diagnostic.Severity(mirroring: severity), key: key, message: message, poolIDs: poolIDs,
-                location: location.map { SourceLocation(file: $0.file, line: $0.line, column: $0.column) })
-        }
-    }
-
-    /// The live view of one pool when the plan was made.
-    public struct Fingerprint: Sendable, Hashable, Codable {
-        public var poolID: String
-        public var key: String?
-        public var name: String
-        public var updatedAt: String
-        public var memberCount: Int
-        public var digest: String
-
-        init(_ fingerprint: PoolFingerprint) {
-            poolID = fingerprint.poolID
-            key = fingerprint.key
-            name = fingerprint.name
-            updatedAt = fingerprint.updatedAt
-            memberCount = fingerprint.memberCount
-            digest = fingerprint.digest
-        }
-
-        var poolFingerprint: PoolFingerprint {
-            PoolFingerprint(poolID: poolID, key: key, name: name, updatedAt: updatedAt, memberCount: memberCount, digest: digest)
-        }
-    }
+extension PoolFingerprint {
+    enum CodingKeys: String, CodingKey { case poolID, key, name, updatedAt, memberCount, digest }
 }

@@ -8,18 +8,6 @@ import Testing
 /// emulator runs on a manual clock that only apply's waits move, and pools
 /// are applied one at a time so that each pool's duration is its own.
 @Suite struct GoldenApplyReportTests {
-    /// The report's public enums map to `ApplyReport`'s by raw value (issue
-    /// 22): each must spell every case of the other.
-    @Test func everyPublicEnumMirrorsItsModel() {
-        func same<A: CaseIterable & RawRepresentable, B: CaseIterable & RawRepresentable>(_: A.Type, _: B.Type) -> Bool
-        where A.RawValue == String, B.RawValue == String {
-            Set(A.allCases.map(\.rawValue)) == Set(B.allCases.map(\.rawValue))
-        }
-        #expect(same(ApplyReportDocument.Outcome.self, ApplyReport.Outcome.self))
-        #expect(same(ApplyReportDocument.Pool.Status.self, PoolResult.Status.self))
-        #expect(same(ApplyReportDocument.Operation.Kind.self, OperationResult.Kind.self))
-    }
-
     @Test func theApplyReportMatchesItsGoldenFile() async throws {
         let directory = GoldenPlanTests.directory.appendingPathComponent("create")
         let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)

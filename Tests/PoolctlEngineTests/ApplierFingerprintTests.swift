@@ -4,17 +4,7 @@ import PoolctlModel
 import PoolctlPlan
 import Testing
 
-private let poolID = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let opID = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let s1 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let s2 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v02"
 private let ownership = "v1~web~a"
-
-private let onePollPerOperation: ApplyOptions = {
-    var options = ApplyOptions()
-    options.pollByListing = false
-    return options
-}()
 
 private let completed = SenderPoolOperation(
     id: opID, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0), createdAt: "", updatedAt: "")

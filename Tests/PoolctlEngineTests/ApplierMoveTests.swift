@@ -4,17 +4,6 @@ import PoolctlModel
 import PoolctlPlan
 import Testing
 
-private let poolID = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let opID = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let s1 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let s2 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v02"
-
-private let onePollPerOperation: ApplyOptions = {
-    var options = ApplyOptions()
-    options.pollByListing = false
-    return options
-}()
-
 private func plan(_ desired: DesiredPool, live: LivePool) -> Plan {
     Planner().plan(desired: DesiredState(stack: "web", prune: true, pools: [desired]), live: LiveState(pools: [live]))
 }

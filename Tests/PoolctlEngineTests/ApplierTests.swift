@@ -5,19 +5,9 @@ import PoolctlPlan
 import Synchronization
 import Testing
 
-private let poolID = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let opID = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let s1 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let s2 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v02"
 private let ownership = "v1~web~a"
 
 /// These scripts test one pool's steps; the batched poll round has its own tests.
-private let onePollPerOperation: ApplyOptions = {
-    var options = ApplyOptions()
-    options.pollByListing = false
-    return options
-}()
-
 private func operation(_ status: OperationStatus, total: Int, created: Int, failed: Int = 0) -> SenderPoolOperation {
     SenderPoolOperation(
         id: opID, status: status,

@@ -9,9 +9,6 @@ import Testing
 private let keep = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v01"
 private let extra = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v02"
 private let foreign = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v03"
-private let opID = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let s1 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v01"
-private let s2 = "comms_sender_01jd8a7k2m3n4p5q6r7s8t9v02"
 
 private func pool(_ id: String, _ tags: [String: String], created: String = "2025-01-01T00:00:00Z") -> SenderPool {
     SenderPool(id: id, name: "A", tags: tags, createdAt: created, updatedAt: "u")

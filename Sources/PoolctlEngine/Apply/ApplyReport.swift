@@ -2,9 +2,11 @@ import PoolctlModel
 import PoolctlPlan
 
 /// What `apply` did, pool by pool. `apply --format json` prints it as an
-/// `ApplyReportDocument` (PoolctlRender), the public format.
-public struct ApplyReport: Sendable, Hashable {
-    public enum Outcome: String, Sendable, Hashable, CaseIterable {
+/// `ApplyReportDocument` (PoolctlRender), the public format: this report
+/// under the keys it declares, its pools and operations likewise, and its
+/// enums by raw value (actions as the plan file spells them).
+public struct ApplyReport: Sendable, Hashable, Codable {
+    public enum Outcome: String, Sendable, Hashable, Codable, CaseIterable {
         /// Every pool matches the plan's desired state.
         case converged
         /// Some pools did not converge; each is listed with what is left.
@@ -33,11 +35,17 @@ public struct ApplyReport: Sendable, Hashable {
 
     public var totalCalls: Int { apiCalls.values.reduce(0, +) }
     public var notConverged: [PoolResult] { pools.filter { $0.status != .converged } }
+
+    /// The public format's keys: a renamed property keeps its key.
+    enum CodingKeys: String, CodingKey {
+        case stack, outcome, pools, apiCalls, retries, durationMS
+        case estimatedCalls = "estimatedApiCalls"
+    }
 }
 
 /// One pool's result.
-public struct PoolResult: Sendable, Hashable {
-    public enum Status: String, Sendable, Hashable, CaseIterable {
+public struct PoolResult: Sendable, Hashable, Codable {
+    public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
         case converged
         /// Something failed or is still different; see `remaining` and `error`.
         case failed
@@ -69,11 +77,16 @@ public struct PoolResult: Sendable, Hashable {
         error = nil
         durationMS = 0
     }
+
+    /// The public format's keys (`ApplyReport.CodingKeys`).
+    enum CodingKeys: String, CodingKey {
+        case key, action, poolID, status, operations, sendersAdded, sendersRemoved, remaining, error, durationMS
+    }
 }
 
 /// An asynchronous operation apply started and polled.
-public struct OperationResult: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable, CaseIterable {
+public struct OperationResult: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         case create
         case addSenders = "add-senders"
     }
@@ -94,6 +107,11 @@ public struct OperationResult: Sendable, Hashable {
         self.created = created
         self.failed = failed
         self.polls = polls
+    }
+
+    /// The public format's keys (`ApplyReport.CodingKeys`).
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, total, created, failed, polls
     }
 }
 
