@@ -65,26 +65,17 @@ public enum MemberPageScanner {
             return false
         }
 
+        /// The top level: an object with `senders` and `pagination` (other
+        /// keys validated and skipped), and nothing after it.
         mutating func page() -> Result? {
-            guard eat(0x7B) else { return nil }  // {
             var members: [LiveMember]?
             var pagination: Pagination??
-            if !eat(0x7D) {
-                repeat {
-                    guard let key = rawString() else { return nil }
-                    guard eat(0x3A) else { return nil }  // :
-                    if equals(key, "senders") {
-                        guard let list = senders() else { return nil }
-                        members = list
-                    } else if equals(key, "pagination") {
-                        guard let value = paginationValue() else { return nil }
-                        pagination = value
-                    } else {
-                        guard skipValue(depth: 1) else { return nil }
-                    }
-                } while eat(0x2C)
-                guard eat(0x7D) else { return nil }
+            let valid = object { s, key in
+                if s.equals(key, "senders") { return Self.read(s.senders(), into: &members) }
+                if s.equals(key, "pagination") { return Self.read(s.paginationValue(), into: &pagination) }
+                return s.skipValue(depth: 1)
             }
+            guard valid else { return nil }
             ws()
             guard i == end else { return nil }
             return Result(members: members ?? [], pagination: pagination ?? nil)
@@ -106,267 +97,52 @@ public enum MemberPageScanner {
         }
 
         mutating func sender() -> LiveMember? {
-            guard eat(0x7B) else { return nil }
             var id: String?
             var address: String??
             var channel: String??
-            if !eat(0x7D) {
-                repeat {
-                    guard let key = rawString(), eat(0x3A) else { return nil }
-                    if equals(key, "id") {
-                        guard let value = string() else { return nil }
-                        id = value
-                    } else if equals(key, "address") {
-                        guard let value = nullableString() else { return nil }
-                        address = value
-                    } else if equals(key, "channel") {
-                        guard let value = nullableString() else { return nil }
-                        channel = value
-                    } else {
-                        guard skipValue(depth: 2) else { return nil }
-                    }
-                } while eat(0x2C)
-                guard eat(0x7D) else { return nil }
+            let valid = object { s, key in
+                if s.equals(key, "id") { return Self.read(s.string(), into: &id) }
+                if s.equals(key, "address") { return Self.read(s.nullableString(), into: &address) }
+                if s.equals(key, "channel") { return Self.read(s.nullableString(), into: &channel) }
+                return s.skipValue(depth: 2)
             }
-            guard let id else { return nil }
+            guard valid, let id else { return nil }
             return LiveMember(id: id, address: (address ?? nil) ?? "", channel: (channel ?? nil) ?? "")
         }
 
         mutating func paginationValue() -> Pagination?? {
             if literal("null") { return .some(nil) }
-            guard eat(0x7B) else { return nil }
             var next: String??
             var current: String??
-            if !eat(0x7D) {
-                repeat {
-                    guard let key = rawString(), eat(0x3A) else { return nil }
-                    if equals(key, "next") {
-                        guard let value = nullableString() else { return nil }
-                        next = value
-                    } else if equals(key, "self") {
-                        guard let value = nullableString() else { return nil }
-                        current = value
-                    } else {
-                        guard skipValue(depth: 2) else { return nil }
-                    }
-                } while eat(0x2C)
-                guard eat(0x7D) else { return nil }
+            let valid = object { s, key in
+                if s.equals(key, "next") { return Self.read(s.nullableString(), into: &next) }
+                if s.equals(key, "self") { return Self.read(s.nullableString(), into: &current) }
+                return s.skipValue(depth: 2)
             }
+            guard valid else { return nil }
             return .some(Pagination(next: next ?? nil, current: (current ?? nil) ?? ""))
         }
 
-        /// `.some(nil)` for null, `.some(text)` for a string, nil for anything else.
-        mutating func nullableString() -> String?? {
-            if literal("null") { return .some(nil) }
-            guard let value = string() else { return nil }
-            return .some(value)
-        }
-
-        /// A string value, unescaped, or nil when it is not a valid string.
-        mutating func string() -> String? {
-            guard let range = rawString() else { return nil }
-            let raw = UnsafeBufferPointer(start: p + range.lowerBound, count: range.count)
-            // `rawString` has validated any non-ASCII bytes already.
-            if !range.escaped { return String(decoding: raw, as: UTF8.self) }
-            return Self.unescape(raw)
-        }
-
-        /// The bytes between the quotes of a string (escapes validated, not
-        /// decoded), or nil when it is not a valid JSON string.
-        mutating func rawString() -> (lowerBound: Int, count: Int, escaped: Bool)? {
-            guard eat(0x22) else { return nil }
-            let start = i
-            var escaped = false
-            var ascii = true
-            while i < end {
-                // Eight bytes at a time past plain ASCII text: no quote,
-                // backslash, control byte or non-ASCII byte among them. A
-                // word that has one goes straight to its first such byte,
-                // rather than byte by byte through the rest of the word.
-                while i + 8 <= end {
-                    let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                    let special = Self.specialBytes(UInt64(littleEndian: word))
-                    if special != 0 {
-                        i += special.trailingZeroBitCount >> 3
-                        break
-                    }
-                    i += 8
-                }
-                guard i < end else { break }
-                let c = p[i]
-                if c == 0x22 {
-                    i += 1
-                    // JSONDecoder refuses a body with invalid UTF-8 anywhere.
-                    if !ascii, String(validating: UnsafeBufferPointer(start: p + start, count: i - 1 - start), as: UTF8.self) == nil {
-                        return nil
-                    }
-                    return (start, i - 1 - start, escaped)
-                }
-                if c >= 0x80 { ascii = false }
-                if c < 0x20 { return nil }
-                if c == 0x5C {
-                    escaped = true
-                    i += 1
-                    guard i < end else { return nil }
-                    switch p[i] {
-                    case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: i += 1
-                    case 0x75:
-                        guard i + 4 < end else { return nil }
-                        for k in 1...4 where Self.hex(p[i + k]) == nil { return nil }
-                        i += 5
-                    default: return nil
-                    }
-                    continue
-                }
-                i += 1
-            }
-            return nil
-        }
-
-        /// Whether any byte of `word` is `"`, `\\`, below 0x20 or above 0x7F.
+        /// Keeps a value read for a key; false (the body is refused) when
+        /// there was none. A key given twice keeps its last value, as in
+        /// `JSONDecoder`.
         @inline(__always)
-        static func hasSpecialByte(_ word: UInt64) -> Bool {
-            specialBytes(word) != 0
+        static func read<Value>(_ value: Value?, into field: inout Value?) -> Bool {
+            guard let value else { return false }
+            field = value
+            return true
         }
 
-        /// The high bit of each byte of `word` (first byte lowest) that is
-        /// `"`, `\\`, below 0x20 or above 0x7F, by the classic SWAR tests for
-        /// a zero or a smaller byte. Those tests can also mark a byte above
-        /// a marked one, never below it, so the lowest mark is exact.
+        /// An object, `{` members `}`: `member` reads the value of each key
+        /// (the scanner stands after its colon) and returns whether it was valid.
         @inline(__always)
-        static func specialBytes(_ word: UInt64) -> UInt64 {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs: UInt64 = 0x8080_8080_8080_8080
-            let quote = word ^ (ones &* 0x22)
-            let backslash = word ^ (ones &* 0x5C)
-            let zeroInQuote = (quote &- ones) & ~quote
-            let zeroInBackslash = (backslash &- ones) & ~backslash
-            let control = (word &- ones &* 0x20) & ~word
-            return ((zeroInQuote | zeroInBackslash | control) & highs) | (word & highs)
-        }
-
-        func equals(_ key: (lowerBound: Int, count: Int, escaped: Bool), _ name: StaticString) -> Bool {
-            guard !key.escaped, key.count == name.utf8CodeUnitCount else { return false }
-            return Self.same(p + key.lowerBound, name.utf8Start, key.count)
-        }
-
-        static func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-            for k in 0..<n where a[k] != b[k] { return false }
-            return true
-        }
-
-        mutating func literal(_ word: StaticString) -> Bool {
-            ws()
-            let n = word.utf8CodeUnitCount
-            guard i + n <= end, Self.same(p + i, word.utf8Start, n) else { return false }
-            i += n
-            return true
-        }
-
-        /// Any JSON value, validated and skipped.
-        mutating func skipValue(depth: Int) -> Bool {
-            guard depth <= Self.maxDepth else { return false }
-            ws()
-            guard i < end else { return false }
-            switch p[i] {
-            case 0x22: return rawString() != nil
-            case 0x7B:
-                i += 1
-                if eat(0x7D) { return true }
-                repeat {
-                    guard rawString() != nil, eat(0x3A), skipValue(depth: depth + 1) else { return false }
-                } while eat(0x2C)
-                return eat(0x7D)
-            case 0x5B:
-                i += 1
-                if eat(0x5D) { return true }
-                repeat {
-                    guard skipValue(depth: depth + 1) else { return false }
-                } while eat(0x2C)
-                return eat(0x5D)
-            case 0x74: return literal("true")
-            case 0x66: return literal("false")
-            case 0x6E: return literal("null")
-            default: return number()
-            }
-        }
-
-        /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-        mutating func number() -> Bool {
-            if i < end && p[i] == 0x2D { i += 1 }
-            guard i < end, Self.isDigit(p[i]) else { return false }
-            if p[i] == 0x30 {
-                i += 1
-            } else {
-                while i < end && Self.isDigit(p[i]) { i += 1 }
-            }
-            if i < end && p[i] == 0x2E {
-                i += 1
-                guard i < end, Self.isDigit(p[i]) else { return false }
-                while i < end && Self.isDigit(p[i]) { i += 1 }
-            }
-            if i < end && (p[i] == 0x65 || p[i] == 0x45) {
-                i += 1
-                if i < end && (p[i] == 0x2B || p[i] == 0x2D) { i += 1 }
-                guard i < end, Self.isDigit(p[i]) else { return false }
-                while i < end && Self.isDigit(p[i]) { i += 1 }
-            }
-            return true
-        }
-
-        static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
-
-        static func hex(_ c: UInt8) -> UInt32? {
-            switch c {
-            case 0x30...0x39: UInt32(c - 0x30)
-            case 0x41...0x46: UInt32(c - 0x41 + 10)
-            case 0x61...0x66: UInt32(c - 0x61 + 10)
-            default: nil
-            }
-        }
-
-        /// Decodes the escapes of a string already validated by `rawString`.
-        /// Nil for invalid UTF-8 or a lone surrogate (JSONDecoder rejects both).
-        static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
-            var out: [UInt8] = []
-            out.reserveCapacity(raw.count)
-            var k = 0
-            func unit(_ at: Int) -> UInt32 {
-                (hex(raw[at])! << 12) | (hex(raw[at + 1])! << 8) | (hex(raw[at + 2])! << 4) | hex(raw[at + 3])!
-            }
-            while k < raw.count {
-                let c = raw[k]
-                guard c == 0x5C else {
-                    out.append(c)
-                    k += 1
-                    continue
-                }
-                let e = raw[k + 1]
-                k += 2
-                switch e {
-                case 0x62: out.append(0x08)
-                case 0x66: out.append(0x0C)
-                case 0x6E: out.append(0x0A)
-                case 0x72: out.append(0x0D)
-                case 0x74: out.append(0x09)
-                case 0x75:
-                    var scalar = unit(k)
-                    k += 4
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard k + 6 <= raw.count, raw[k] == 0x5C, raw[k + 1] == 0x75 else { return nil }
-                        let low = unit(k + 2)
-                        guard (0xDC00...0xDFFF).contains(low) else { return nil }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        k += 6
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        return nil
-                    }
-                    guard let value = Unicode.Scalar(scalar) else { return nil }
-                    out.append(contentsOf: String(Character(value)).utf8)
-                default: out.append(e)  // " \ /
-                }
-            }
-            return String(validating: out, as: UTF8.self)
+        mutating func object(_ member: (inout Scanner, RawString) -> Bool) -> Bool {
+            guard eat(0x7B) else { return false }  // {
+            if eat(0x7D) { return true }
+            repeat {
+                guard let key = rawString(), eat(0x3A), member(&self, key) else { return false }  // :
+            } while eat(0x2C)
+            return eat(0x7D)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlAPI
+import PoolctlModel
 
 /// Decides, after each failed attempt of one call, whether to try again and
 /// when. Pure: time comes in as `elapsed`, randomness from `random`, so every
@@ -37,8 +38,12 @@ public struct RetryPolicy: Sendable {
     public let method: String
     public let maxAttempts: Int
     public let deadline: Duration
-    public let backoffBase: Duration
-    public let backoffCap: Duration
+    /// Retry `n` (from 1) waits a random part of `min(cap, base × 2ⁿ⁻¹)`:
+    /// full jitter ("Exponential Backoff and Jitter", AWS) spreads clients
+    /// out better than a fixed schedule.
+    public let backoff: Backoff
+    public var backoffBase: Duration { backoff.initial }
+    public var backoffCap: Duration { backoff.cap }
     /// Returns a value in `0 ..< 1`; full jitter multiplies the backoff by it.
     private let random: @Sendable () -> Double
     /// Failed attempts so far.
@@ -58,8 +63,7 @@ public struct RetryPolicy: Sendable {
         self.method = method.uppercased()
         self.maxAttempts = max(1, maxAttempts)
         self.deadline = deadline
-        self.backoffBase = backoffBase
-        self.backoffCap = backoffCap
+        self.backoff = Backoff(initial: backoffBase, cap: backoffCap, jitter: .full)
         self.random = random
     }
 
@@ -78,22 +82,22 @@ public struct RetryPolicy: Sendable {
             // Twilio: a 429 was not processed, so even a POST is safe to repeat.
             error = apiError
             rateLimited += 1
-            delay = retryAfter ?? backoff()
+            delay = retryAfter ?? backoffDelay()
         case .response(let status, let retryAfter, let apiError) where Self.retryableStatuses.contains(status):
             error = apiError
             guard isIdempotent else { return .fail(outcomeUnknown(apiError)) }
-            delay = retryAfter ?? backoff()
+            delay = retryAfter ?? backoffDelay()
         case .response(_, _, let apiError), .fatal(let apiError):
             error = apiError
             error.attempts = attempts
             return .fail(error)
         case .notSent(let apiError):
             error = apiError
-            delay = backoff()
+            delay = backoffDelay()
         case .maybeSent(let apiError):
             error = apiError
             guard isIdempotent else { return .fail(outcomeUnknown(apiError)) }
-            delay = backoff()
+            delay = backoffDelay()
         }
         error.attempts = attempts
         guard attempts - rateLimited < maxAttempts else { return .fail(error) }
@@ -104,12 +108,9 @@ public struct RetryPolicy: Sendable {
     /// Transient server errors worth repeating for idempotent methods.
     public static let retryableStatuses: Set<Int> = [500, 502, 503, 504]
 
-    /// Full jitter ("Exponential Backoff and Jitter", AWS): spreads clients out
-    /// better than a fixed schedule. `attempts` is at least 1 here.
-    private func backoff() -> Duration {
-        let exponent = min(attempts - 1, 30)
-        let ceiling = min(backoffCap, backoffBase * (1 << exponent))
-        return ceiling * min(max(random(), 0), 1)
+    /// The wait after the latest failed attempt (`attempts` is at least 1 here).
+    private func backoffDelay() -> Duration {
+        backoff.delay(forRetry: attempts - 1, random: random())
     }
 
     private func outcomeUnknown(_ error: APIError) -> APIError {
@@ -144,53 +145,8 @@ public enum RetryAfter {
             // Clamp absurd values; the call deadline cuts them short anyway.
             return .seconds(Int64(value.prefix(9)) ?? 0)
         }
-        guard let date = parseHTTPDate(value) else { return nil }
+        guard let date = WireTime.parseHTTPDate(value) else { return nil }
         let seconds = date.timeIntervalSince(now)
         return seconds > 0 ? .milliseconds(Int64((seconds * 1000).rounded(.up))) : .zero
-    }
-
-    /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), and the obsolete RFC 850
-    /// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`)
-    /// forms that recipients must accept. Hand-written so no locale can interfere.
-    public static func parseHTTPDate(_ text: String) -> Date? {
-        let tokens = text.replacingOccurrences(of: ",", with: " ").split(separator: " ").map(String.init)
-        let day: Int?
-        let month: Int?
-        let year: Int?
-        let time: String
-        switch tokens.count {
-        case 6 where tokens[5] == "GMT":  // IMF-fixdate
-            (day, month, year, time) = (Int(tokens[1]), monthNumber(tokens[2]), Int(tokens[3]), tokens[4])
-        case 4 where tokens[3] == "GMT":  // RFC 850
-            let parts = tokens[1].split(separator: "-").map(String.init)
-            guard parts.count == 3, let shortYear = Int(parts[2]) else { return nil }
-            (day, month, year, time) = (
-                Int(parts[0]), monthNumber(parts[1]), shortYear < 70 ? 2000 + shortYear : 1900 + shortYear, tokens[2]
-            )
-        case 5:  // asctime
-            (day, month, year, time) = (Int(tokens[2]), monthNumber(tokens[1]), Int(tokens[4]), tokens[3])
-        default:
-            return nil
-        }
-        let clock = time.split(separator: ":").compactMap { Int($0) }
-        guard let day, let month, let year, (1...31).contains(day), clock.count == 3,
-            (0...23).contains(clock[0]), (0...59).contains(clock[1]), (0...60).contains(clock[2])
-        else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
-        return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + clock[0] * 3600 + clock[1] * 60 + clock[2]))
-    }
-
-    private static func monthNumber(_ name: String) -> Int? {
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].firstIndex(of: name).map { $0 + 1 }
-    }
-
-    /// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant).
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }

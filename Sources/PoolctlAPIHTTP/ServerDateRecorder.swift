@@ -1,5 +1,5 @@
 import Foundation
-import PoolctlAPI
+import PoolctlModel
 import Synchronization
 
 /// The `Date` header of the latest response and the local monotonic time it
@@ -19,7 +19,7 @@ final class ServerDateRecorder: Sendable {
         guard let header, !header.isEmpty else { return }
         if latest.withLock({ $0?.header == header }) { return }
         // Parsed outside the lock; a value changes at most once a second.
-        guard let date = APITimestamp.parseHTTPDate(header) else { return }
+        guard let date = WireTime.parseHTTPDate(header) else { return }
         latest.withLock { current in
             if current?.header != header, current.map({ $0.arrived <= arrived }) ?? true {
                 current = Observation(header: header, date: date, arrived: arrived)

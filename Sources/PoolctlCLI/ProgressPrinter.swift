@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlEngine
+import PoolctlModel
 
 /// Apply's progress: a live status line on a terminal, timestamped lines otherwise.
 final class ProgressPrinter: Sendable {
@@ -20,7 +21,7 @@ final class ProgressPrinter: Sendable {
                 "\r\u{1B}[2K[\(event.poolsDone)/\(event.poolsTotal) pools] senders +\(event.sendersAdded) -\(event.sendersRemoved)  \(time)  \(event.key): \(event.message)"
             console.write(String(line.prefix(160)))
         } else {
-            let stamp = ISO8601DateFormatter().string(from: Date())
+            let stamp = WireTime.formatRFC3339(Date())
             console.write("\(stamp) [\(event.poolsDone)/\(event.poolsTotal)] \(event.key): \(event.message)\n")
         }
     }

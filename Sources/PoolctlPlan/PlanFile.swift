@@ -138,19 +138,6 @@ public struct PlanFile: Sendable, Hashable, Codable {
             try container.encode(change.drift.map(\.rawValue), forKey: .drift)
         }
     }
-
-    /// The public names of `PlanAction`, which the file and the apply report
-    /// save by raw value (`PlanFileTests` checks that each enum spells every
-    /// case of the other).
-    public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
-        case create, update, adopt, move, delete
-        case deleteDuplicate = "delete-duplicate"
-        case deleteBlocked = "delete-blocked"
-        case conflict
-        case noChange = "no-change"
-
-        public init(_ action: PlanAction) { self.init(mirroring: action) }
-    }
 }
 
 // The keys of the planner's values the file holds as they are. Their enums

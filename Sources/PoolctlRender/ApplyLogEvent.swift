@@ -46,30 +46,7 @@ public struct ApplyLogEvent: Sendable, Hashable {
 
     /// `2025-01-01T00:00:00.000Z`
     public static func timestamp(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let (days, inDay) = milliseconds.quotientAndRemainder(dividingBy: 86_400_000)
-        let (dayNumber, ms) = inDay < 0 ? (days - 1, inDay + 86_400_000) : (days, inDay)
-        let (year, month, day) = civil(fromDays: Int(dayNumber))
-        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let seconds = ms / 1000
-        let fraction = ms % 1000
-        let millis = fraction < 10 ? "00\(fraction)" : fraction < 100 ? "0\(fraction)" : "\(fraction)"
-        return
-            "\(year)-\(two(Int64(month)))-\(two(Int64(day)))T\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60)).\(millis)Z"
-    }
-
-    /// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant):
-    /// no Calendar, so no locale or time zone can interfere.
-    private static func civil(fromDays days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        WireTime.formatRFC3339Milliseconds(date)
     }
 }
 
@@ -145,59 +122,57 @@ extension ApplyLogEvent {
     /// Everything else the lease reports. `holder` is another apply's, for
     /// `waiting` and the stale ones.
     public static func lease(_ event: LeaseEvent, stack: String) -> ApplyLogEvent {
-        var fields: [String: LogValue?] = ["stack": .string(stack)]
-        let state: String
+        var fields: [String: LogValue?] = ["stack": .string(stack), "state": .string(leaseState(event))]
         switch event {
         case .staleLeaseDeleted(let lease):
-            state = "stale-deleted"
             fields["poolID"] = .string(lease.poolID)
             fields["holder"] = .string(lease.holder)
         case .staleLeaseNotDeleted(let lease, let error):
-            state = "stale-not-deleted"
             fields["poolID"] = .string(lease.poolID)
             fields["holder"] = .string(lease.holder)
             fields["message"] = .string(error)
         case .waiting(let lease, let retryIn):
-            state = "waiting"
             fields["poolID"] = .string(lease.poolID)
             fields["holder"] = .string(lease.holder)
             fields["retryInMS"] = .int(Int(retryIn.inMilliseconds))
-        case .renewalFailed(let error):
-            state = "renewal-failed"
+        case .renewalFailed(let error), .createRetried(let error):
             fields["message"] = .string(error)
         case .lost(let lost):
-            state = "lost"
             fields["poolID"] = .string(lost.poolID)
             fields["message"] = .string(lost.description)
-        case .renewed(let poolID):
-            state = "renewed"
-            fields["poolID"] = .string(poolID)
-        case .released(let poolID):
-            state = "released"
-            fields["poolID"] = .string(poolID)
-        case .createRetried(let error):
-            state = "create-retried"
-            fields["message"] = .string(error)
-        case .extraLeaseDeleted(let poolID):
-            state = "extra-deleted"
+        case .renewed(let poolID), .released(let poolID), .extraLeaseDeleted(let poolID):
             fields["poolID"] = .string(poolID)
         case .releaseFailed(let failed):
-            state = "release-failed"
             fields["poolID"] = .string(failed.poolID)
             fields["expiresAt"] = .string(failed.expiresAtText)
             fields["message"] = .string(failed.description)
         case .keptForRunningCreates(let operations, let expiresAt):
-            state = "kept"
             fields["operationIDs"] = .array(operations.map(LogValue.string))
             fields["expiresAt"] = .string(LeaseReleaseFailed.rfc3339(expiresAt))
             fields["message"] = .string(event.description)
         case .unconfirmed(let reason, let wait):
-            state = "unconfirmed"
             fields["message"] = .string(reason)
             fields["retryInMS"] = .int(Int(wait.inMilliseconds))
         }
-        fields["state"] = .string(state)
         return ApplyLogEvent(.lease, fields)
+    }
+
+    /// The `state` field of a lease line.
+    private static func leaseState(_ event: LeaseEvent) -> String {
+        switch event {
+        case .staleLeaseDeleted: "stale-deleted"
+        case .staleLeaseNotDeleted: "stale-not-deleted"
+        case .waiting: "waiting"
+        case .renewalFailed: "renewal-failed"
+        case .lost: "lost"
+        case .renewed: "renewed"
+        case .released: "released"
+        case .createRetried: "create-retried"
+        case .extraLeaseDeleted: "extra-deleted"
+        case .releaseFailed: "release-failed"
+        case .keptForRunningCreates: "kept"
+        case .unconfirmed: "unconfirmed"
+        }
     }
 
     /// One HTTP attempt: `status` when answered, else `error` (a failure class).
@@ -267,7 +242,7 @@ extension ApplyLogEvent {
             .poolResult,
             [
                 "key": .string(result.key), "poolID": .text(result.poolID),
-                "action": .string(PlanFile.Action(result.action).rawValue), "outcome": .string(outcome),
+                "action": .string(result.action.rawValue), "outcome": .string(outcome),
                 "operations": .array(operations), "sendersAdded": .int(result.sendersAdded),
                 "sendersRemoved": .int(result.sendersRemoved), "durationMS": .int(result.durationMS),
                 "message": .text(message),

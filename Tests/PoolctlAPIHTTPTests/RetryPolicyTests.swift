@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlAPI
+import PoolctlModel
 import Testing
 
 @testable import PoolctlAPIHTTP
@@ -161,6 +162,22 @@ let policyCases: [PolicyCase] = [
         #expect(wild.decide(for: response(503), elapsed: .zero) == .retry(after: .seconds(1)))
     }
 
+    /// The policy waits on `Backoff` now; for the same random number its waits
+    /// are those of the formula it had before, `min(cap, base × 2ⁿ⁻¹) × random`.
+    @Test(arguments: [0, 0.25, 0.5, 0.999_999])
+    func backoffKeepsTheFullJitterNumbers(_ unit: Double) {
+        for (base, cap) in [
+            (Duration.milliseconds(500), Duration.seconds(10)), (.milliseconds(5), .milliseconds(50)), (.seconds(1), .seconds(1)),
+        ] {
+            var policy = RetryPolicy(
+                method: "GET", maxAttempts: 40, deadline: .seconds(100_000), backoffBase: base, backoffCap: cap, random: { unit })
+            for attempt in 1...30 {
+                let formula = min(cap, base * (1 << (attempt - 1))) * unit
+                #expect(policy.decide(for: response(503), elapsed: .zero) == .retry(after: formula), "attempt \(attempt)")
+            }
+        }
+    }
+
     @Test func outcomeUnknownKeepsTheCallAndTheAPIMessage() {
         var policy = RetryPolicy(method: "post")
         let error = APIError.http(503, "Service Unavailable", method: "POST", path: "/v1/SenderPools", code: 20503)
@@ -205,8 +222,8 @@ let policyCases: [PolicyCase] = [
         #expect(RetryAfter.parse("Sunday, 06-Nov-94 08:49:37 GMT", now: now) == .seconds(10))
         #expect(RetryAfter.parse("Sun Nov  6 08:49:37 1994", now: now) == .seconds(10))
         #expect(RetryAfter.parse("Sun, 06 Nov 1994 08:00:00 GMT", now: now) == .zero)
-        #expect(RetryAfter.parseHTTPDate("Thu, 01 Jan 1970 00:00:00 GMT") == Date(timeIntervalSince1970: 0))
-        #expect(RetryAfter.parseHTTPDate("Tue, 29 Feb 2028 23:59:59 GMT") == Date(timeIntervalSince1970: 1_835_481_599))
+        #expect(WireTime.parseHTTPDate("Thu, 01 Jan 1970 00:00:00 GMT") == Date(timeIntervalSince1970: 0))
+        #expect(WireTime.parseHTTPDate("Tue, 29 Feb 2028 23:59:59 GMT") == Date(timeIntervalSince1970: 1_835_481_599))
     }
 
     @Test(arguments: [nil, "", "soon", "-5", "1.5", "Sun, 06 Nov 1994 25:00:00 GMT", "Sun, 06 Foo 1994 08:49:37 GMT"])

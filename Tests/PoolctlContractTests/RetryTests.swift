@@ -7,57 +7,70 @@ import Testing
 @Suite("Retries", .timeLimit(.minutes(1)))
 struct RetryTests {
     /// 1 request per second, burst 1: a request right after another gets 429
-    /// with `Retry-After: 1`, whatever the gap (under 1 s) between them. Runs on
-    /// the system clock, since the bucket refills in real time; what is checked
-    /// is the delay the client chose (its retry log line), never how long the
-    /// machine took.
+    /// with `Retry-After: 1`. The clients share the emulator's manual clock:
+    /// their scheduler's one-second pause moves it, which refills the bucket,
+    /// so what happens does not depend on how fast the machine is, and no
+    /// test waits a real second. What is checked is the delay the client
+    /// chose (its retry log line).
     @Test func rateLimited429HonoursRetryAfterForGetAndPost() async throws {
         let configuration = EmulatorConfiguration(accountSID: accountSID, authToken: authToken, rateLimit: 1)
-        try await withContract(configuration, clock: nil) { c in
-            _ = try await c.api.listSenderPools(SenderPoolQuery())
-            let page = try await c.api.listSenderPools(SenderPoolQuery())
-            #expect(page.items.isEmpty)
-            #expect(c.counter.calls == [.listSenderPools: 3])
-            #expect(c.counter.retries == 1)
+        try await withContract(configuration) { c in
+            let clock = try #require(c.clock)
+            let getLog = LogLines()
+            let reader = try makeClient(c.url, log: getLog, clock: clock.clock)
+            try await withShutdown(reader) {
+                _ = try await reader.listSenderPools(SenderPoolQuery())
+                let page = try await reader.listSenderPools(SenderPoolQuery())
+                #expect(page.items.isEmpty)
+                #expect(reader.callCounter.calls == [.listSenderPools: 3])
+                #expect(reader.callCounter.retries == 1)
+            }
 
             // A 429 was not processed, so even a POST is repeated, and it creates one pool.
             // A second client, so that the first one's scheduler (which spaces
             // requests after a 429) does not keep this POST off the empty bucket.
             let postLog = LogLines()
-            try await c.withClient(goodCredentials, log: postLog) { other in
-                let accepted = try await other.createSenderPool(CreateSenderPoolRequest(name: "once"))
+            let writer = try makeClient(c.url, log: postLog, clock: clock.clock)
+            try await withShutdown(writer) {
+                let accepted = try await writer.createSenderPool(CreateSenderPoolRequest(name: "once"))
                 #expect(accepted.operationId != nil)
-                #expect(other.callCounter.calls == [.createSenderPool: 2])
-                #expect(other.callCounter.retries == 1)
+                #expect(writer.callCounter.calls == [.createSenderPool: 2])
+                #expect(writer.callCounter.retries == 1)
             }
             #expect(await c.store.state().pools.map(\.name) == ["once"])
             #expect(c.requestLog.byStatus == ["200": 2, "202": 1, "429": 2])
-            let retryLines = (c.log.lines + postLog.lines).filter { $0.hasPrefix("… retrying") }
+            let retryLines = (getLog.lines + postLog.lines).filter { $0.hasPrefix("… retrying") }
             #expect(retryLines.count == 2)
             // Retry-After (1 s), not the 50 ms backoff cap.
             #expect(retryLines.allSatisfy { $0.contains(" in 1.0 s ") }, "\(retryLines)")
-            #expect(responseHeaders(c.log, status: 429, "GET", "/v1/SenderPools").first?["retry-after"] == "1")
+            #expect(responseHeaders(getLog, status: 429, "GET", "/v1/SenderPools").first?["retry-after"] == "1")
             #expect(responseHeaders(postLog, status: 429, "POST", "/v1/SenderPools").first?["retry-after"] == "1")
         }
     }
 
     /// A `Retry-After` longer than what is left of the call's deadline is not
     /// waited out: the call fails at once with `.deadlineExceeded`. The emulator's
-    /// clock stands still, so its bucket never refills.
+    /// clock stands still, so its bucket never refills: at 0.1 requests per
+    /// second it asks for 10 s. The client keeps its deadline on a manual
+    /// clock that nothing moves, so the time the socket takes counts for
+    /// nothing: the answer needs 10 s, the call has 5 s, whatever the load.
     @Test func retryAfterBeyondTheDeadlineFailsAtOnce() async throws {
-        let configuration = EmulatorConfiguration(accountSID: accountSID, authToken: authToken, rateLimit: 1)
+        let configuration = EmulatorConfiguration(accountSID: accountSID, authToken: authToken, rateLimit: 0.1)
         try await withContract(configuration) { c in
             _ = try await c.api.listSenderPools(SenderPoolQuery())
             let log = LogLines()
-            try await c.withClient(goodCredentials, callDeadline: .milliseconds(800), log: log) { short in
+            let clientClock = ManualClock()
+            let short = try makeClient(c.url, callDeadline: .seconds(5), log: log, clock: clientClock.clock)
+            try await withShutdown(short) {
                 let error = try #require(await apiError { _ = try await short.createSenderPool(CreateSenderPoolRequest(name: "x")) })
                 #expect(!log.lines.contains { $0.hasPrefix("… retrying") }, "no sleep towards a wait it cannot finish")
                 #expect(error.kind == .deadlineExceeded, "\(error)")
                 #expect(error.status == 429 && error.code == 20429)
                 #expect(error.attempts == 1)
                 #expect(error.method == "POST" && error.path == "/v1/SenderPools")
-                #expect(error.message.contains("next try would wait 1.0 s"), "\(error.message)")
+                #expect(error.message.contains("no success within 5.0 s (next try would wait 10.0 s)"), "\(error.message)")
                 #expect(short.callCounter.calls == [.createSenderPool: 1] && short.callCounter.retries == 0)
+                #expect(clientClock.now == .zero && clientClock.sleeps.isEmpty, "the client never waited")
             }
             #expect(await c.store.state().pools.isEmpty)
             #expect(c.requestLog.byStatus == ["200": 1, "429": 1])
@@ -267,4 +280,16 @@ struct RetryTests {
             #expect(byEndpoint(c.requestLog) == c.counter.calls)
         }
     }
+}
+
+/// `makeClient` of `Support.swift`, with the client's clock injected: it
+/// keeps the call deadline, times backoff waits and reads `Retry-After`.
+private func makeClient(
+    _ url: String, callDeadline: Duration = .seconds(20), log: LogLines, clock: PoolctlClock
+) throws -> HTTPCommsAPI {
+    let configuration = HTTPClientConfiguration(
+        credentials: goodCredentials, baseURL: url, requestTimeout: .seconds(10), callDeadline: callDeadline,
+        backoffBase: .milliseconds(5), backoffCap: .milliseconds(50), debugLog: { log.append($0) },
+        userAgent: "poolctl-contract-tests")
+    return try HTTPCommsAPI(configuration: configuration, clock: clock)
 }
