@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PoolctlAPI
+import PoolctlModel
 import PoolctlRender
 
 struct PlanCommand: ContextCommand {
@@ -81,7 +82,7 @@ struct PlanCommand: ContextCommand {
         var plan = planned.plan
         context.stderr.write("Read the live state with \(planned.calls) API call\(planned.calls == 1 ? "" : "s").\n")
         for lease in planned.leases {
-            let since = lease.createdAt.map(APITimestamp.formatRFC3339) ?? "an unknown time"
+            let since = lease.createdAt.map(WireTime.formatRFC3339) ?? "an unknown time"
             context.stderr.write("Note: an apply by \(lease.holder) has been running since \(since); this plan may change under it.\n")
         }
         if let policy {

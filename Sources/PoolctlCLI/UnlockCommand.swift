@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PoolctlAPI
 import PoolctlEngine
+import PoolctlModel
 
 /// `poolctl unlock STACK`: deletes the stack's leases, like Terraform's
 /// force-unlock. For a lease whose holder is known to be dead; a live holder
@@ -78,8 +79,8 @@ struct UnlockCommand: ContextCommand {
 
     private func show(_ leases: [LeaseInfo], context: CommandContext) {
         for lease in leases {
-            let since = lease.createdAt.map(APITimestamp.formatRFC3339) ?? "unknown"
-            let expires = lease.expiresAt.map(APITimestamp.formatRFC3339) ?? "unknown"
+            let since = lease.createdAt.map(WireTime.formatRFC3339) ?? "unknown"
+            let expires = lease.expiresAt.map(WireTime.formatRFC3339) ?? "unknown"
             context.stdout.write("  lease \(lease.poolID): held by \(lease.holder) since \(since), expires \(expires)\n")
         }
     }

@@ -21,7 +21,7 @@ import Testing
         h.clock.advance(by: .seconds(3))
         // The same Date again keeps its first arrival: the closer estimate.
         _ = try await h.api.listSenderPools(SenderPoolQuery())
-        let base = try #require(APITimestamp.parseRFC3339("2025-03-01T12:00:00Z"))
+        let base = try #require(WireTime.parseRFC3339("2025-03-01T12:00:00Z"))
         let estimate = try #require((api as? ServerClock)?.estimatedServerTime())
         #expect(abs(estimate.timeIntervalSince(base) - 3.012) < 0.0005)
         // An error response's Date counts too; a response without one changes nothing.
@@ -33,12 +33,12 @@ import Testing
     }
 
     @Test func timestampsAreReadWithFoundation() throws {
-        let date = try #require(APITimestamp.parseRFC3339("2024-01-15T09:30:00Z"))
-        #expect(APITimestamp.parseRFC3339("2024-01-15T10:30:00+01:00") == date)
-        #expect(APITimestamp.parseRFC3339("2024-01-15T09:30:00.000Z") == date)
-        #expect(APITimestamp.parseHTTPDate("Mon, 15 Jan 2024 09:30:00 GMT") == date)
-        #expect(APITimestamp.formatRFC3339(date) == "2024-01-15T09:30:00Z")
-        #expect(APITimestamp.parseRFC3339("2024-01-15 09:30:00") == nil)
-        #expect(APITimestamp.parseHTTPDate("yesterday") == nil)
+        let date = try #require(WireTime.parseRFC3339("2024-01-15T09:30:00Z"))
+        #expect(WireTime.parseRFC3339("2024-01-15T10:30:00+01:00") == date)
+        #expect(WireTime.parseRFC3339("2024-01-15T09:30:00.000Z") == date)
+        #expect(WireTime.parseHTTPDate("Mon, 15 Jan 2024 09:30:00 GMT") == date)
+        #expect(WireTime.formatRFC3339(date) == "2024-01-15T09:30:00Z")
+        #expect(WireTime.parseRFC3339("2024-01-15 09:30:00") == nil)
+        #expect(WireTime.parseHTTPDate("yesterday") == nil)
     }
 }

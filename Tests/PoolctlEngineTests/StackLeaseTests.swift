@@ -18,7 +18,7 @@ private let hostB = LeaseHolder(id: "runner-b.202", host: "runner-b", ciRun: "77
 private let nameA = "poolctl lease: web (runner-a)"
 private let nameB = "poolctl lease: web (runner-b, CI run 77)"
 
-private func date(_ text: String) -> Date { APITimestamp.parseRFC3339(text)! }
+private func date(_ text: String) -> Date { WireTime.parseRFC3339(text)! }
 
 private func lease(
     _ id: String, holder: String, stack: String = "web", ttl: Int = 120,

@@ -92,9 +92,9 @@ public struct Applier: Sendable {
     /// a wider one when the server's time is unknown.
     static func operationsSince(api: any CommsAPI, clock: PoolctlClock) -> String {
         if let server = (api as? ServerClock)?.estimatedServerTime() {
-            return APITimestamp.formatRFC3339(server.addingTimeInterval(-300))
+            return WireTime.formatRFC3339(server.addingTimeInterval(-300))
         }
-        return APITimestamp.formatRFC3339(clock.date.addingTimeInterval(-900))
+        return WireTime.formatRFC3339(clock.date.addingTimeInterval(-900))
     }
 
     /// What one apply shares across its pools: the operation poller and the

@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlAPI
+import PoolctlModel
 
 /// Acquisition gave up: another live lease of the stack exists. The CLI
 /// prints it and exits 5; nothing was written but our own (deleted) lease
@@ -27,8 +28,8 @@ public struct StackLocked: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        let since = since.map(APITimestamp.formatRFC3339) ?? "an unknown time"
-        let expiry = expiresAt.map(APITimestamp.formatRFC3339) ?? "an unknown time"
+        let since = since.map(WireTime.formatRFC3339) ?? "an unknown time"
+        let expiry = expiresAt.map(WireTime.formatRFC3339) ?? "an unknown time"
         return "the stack is locked by \(holder) since \(since); the lease expires at \(expiry)"
     }
 }
@@ -79,10 +80,10 @@ public struct LeaseReleaseFailed: Error, Sendable, Hashable, CustomStringConvert
     public var error: String
 
     public var expiresAtText: String { Self.rfc3339(expiresAt) }
-    public static func rfc3339(_ date: Date) -> String { APITimestamp.formatRFC3339(date) }
+    public static func rfc3339(_ date: Date) -> String { WireTime.formatRFC3339(date) }
 
     public var description: String {
-        "could not release the lease \(poolID) of stack '\(stack)' (\(error)); it expires at \(APITimestamp.formatRFC3339(expiresAt)). Once no apply of the stack is running, 'poolctl unlock \(stack)' removes it now"
+        "could not release the lease \(poolID) of stack '\(stack)' (\(error)); it expires at \(WireTime.formatRFC3339(expiresAt)). Once no apply of the stack is running, 'poolctl unlock \(stack)' removes it now"
     }
 }
 
@@ -128,7 +129,7 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        func at(_ date: Date?) -> String { date.map(APITimestamp.formatRFC3339) ?? "an unknown time" }
+        func at(_ date: Date?) -> String { date.map(WireTime.formatRFC3339) ?? "an unknown time" }
         switch self {
         case .staleLeaseDeleted(let lease):
             return

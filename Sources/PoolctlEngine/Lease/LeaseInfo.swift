@@ -36,8 +36,8 @@ public struct LeaseInfo: Sendable, Hashable {
         self.poolID = pool.id
         self.name = pool.name
         self.tag = tag
-        self.createdAt = APITimestamp.parseRFC3339(pool.createdAt)
-        self.updatedAt = APITimestamp.parseRFC3339(pool.updatedAt)
+        self.createdAt = WireTime.parseRFC3339(pool.createdAt)
+        self.updatedAt = WireTime.parseRFC3339(pool.updatedAt)
     }
 
     public var stack: String { tag.stack }

@@ -135,7 +135,7 @@ extension StackLease {
     /// lease's `updatedAt` plus the local time since the listing was read.
     func serverTime(own: SenderPool?, listedAt: Duration) -> Date? {
         if let estimate = (api as? ServerClock)?.estimatedServerTime() { return estimate }
-        guard let updated = own.flatMap({ APITimestamp.parseRFC3339($0.updatedAt) }) else { return nil }
+        guard let updated = own.flatMap({ WireTime.parseRFC3339($0.updatedAt) }) else { return nil }
         return updated.addingTimeInterval((clock.now() - listedAt).inSeconds)
     }
 

@@ -62,7 +62,7 @@ actor OperationWatcher {
         self.api = api
         self.clock = clock
         self.since = since
-        self.sinceDate = APITimestamp.parseRFC3339(since)
+        self.sinceDate = WireTime.parseRFC3339(since)
         self.useListing = useListing
         self.budget = budget
         self.maximumWait = maximumWait
@@ -118,7 +118,7 @@ actor OperationWatcher {
                     let page = try await api.listOperations(query)
                     for operation in page.items {
                         if waiters[operation.id] != nil { listed[operation.id] = operation }
-                        if let sinceDate, let created = APITimestamp.parseRFC3339(operation.createdAt), created < sinceDate {
+                        if let sinceDate, let created = WireTime.parseRFC3339(operation.createdAt), created < sinceDate {
                             filterIgnored = true
                         }
                     }
