@@ -1,8 +1,9 @@
 import Foundation
 import PoolctlAPI
-import PoolctlEngine
 import PoolctlModel
 import Testing
+
+@testable import PoolctlEngine
 
 private let ownID = "comms_senderpool_0aaaaaaaaaaaaaaaaaaaaaaaaa"
 private let extraID = "comms_senderpool_0aaaaaaaaaaaaaaaaaaaaaaaa2"

@@ -1,9 +1,10 @@
 import Foundation
 import PoolctlAPI
-import PoolctlEngine
 import PoolctlModel
 import Synchronization
 import Testing
+
+@testable import PoolctlEngine
 
 private let leaseA = "comms_senderpool_0aaaaaaaaaaaaaaaaaaaaaaaaa"
 private let leaseA2 = "comms_senderpool_0aaaaaaaaaaaaaaaaaaaaaaaa2"

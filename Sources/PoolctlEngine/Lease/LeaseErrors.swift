@@ -48,15 +48,10 @@ public struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
         case interrupted
     }
 
+    // Only a held lease finds it lost, so the memberwise init stays internal.
     public var stack: String
     public var poolID: String
     public var reason: Reason
-
-    public init(stack: String, poolID: String, reason: Reason) {
-        self.stack = stack
-        self.poolID = poolID
-        self.reason = reason
-    }
 
     public var description: String {
         switch reason {
