@@ -7,84 +7,85 @@ import PoolctlModel
 extension EmulatorResponder {
     func dispatch(_ endpoint: Endpoint, parameters: [String?], query: Substring?, request: inout Request) async throws -> Outcome {
         let ids = try Self.pathIDs(endpoint, parameters)
-        let queryString = QueryString(query)
-        // Only writes need these: reads (most requests) skip building them.
-        let head = request.head
-        var origin: String { origins.origin(authority: head.authority) }
-        var source: WriteSource { WriteSource(actor: .client, userAgent: head.headerFields[.userAgent]) }
+        switch endpoint {
+        case .createSenderPool, .updateSenderPool, .deleteSenderPool, .addSenders, .removeSender:
+            return Outcome(response: try await write(endpoint, ids: ids, request: &request), applied: true)
+        default:
+            return Outcome(response: try await read(endpoint, ids: ids, query: QueryString(query)))
+        }
+    }
 
+    /// The reads: the four lists and the three fetches.
+    private func read(_ endpoint: Endpoint, ids: [String], query: QueryString) async throws -> Response {
         switch endpoint {
         case .listSenderPools:
-            let q = try queryString.known(["startDate", "endDate", "operationId", "pageToken", "pageSize"])
-            let page = try await store.listSenderPools(
+            let q = try query.known(["startDate", "endDate", "operationId", "pageToken", "pageSize"])
+            let body = try await store.senderPoolsBody(
                 SenderPoolQuery(
                     startDate: q["startDate"], endDate: q["endDate"], operationId: q["operationId"],
                     pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: encoding.json(200, SenderPoolList(page)))
-
-        case .createSenderPool:
-            let body = try await BodyReading.read(CreateBody.self, from: &request)
-            let accepted = try await store.createSenderPool(body.request, origin: origin, source: source)
-            return Outcome(response: encoding.json(202, accepted, location: accepted.operationLocation), applied: true)
-
+            return encoding.json(200, body)
         case .fetchSenderPool:
-            return Outcome(response: encoding.json(memoized: 200, try await store.fetchSenderPool(id: ids[0])))
-
-        case .updateSenderPool:
-            let body = try await BodyReading.read(UpdateBody.self, from: &request)
-            let accepted = try await store.updateSenderPool(id: ids[0], body.request, origin: origin, source: source)
-            return Outcome(response: encoding.json(202, accepted, location: accepted.resourceLocation), applied: true)
-
-        case .deleteSenderPool:
-            let accepted = try await store.deleteSenderPool(id: ids[0], origin: origin, source: source)
-            return Outcome(response: deleted(accepted), applied: true)
-
+            return encoding.json(memoized: .pool, 200, try await store.senderPoolBody(id: ids[0]))
         case .listPoolSenders:
-            let q = try queryString.known(["channel", "status", "startDate", "endDate", "pageToken", "pageSize"])
+            let q = try query.known(["channel", "status", "startDate", "endDate", "pageToken", "pageSize"])
             let page = try await store.listPoolSenderIndices(
                 poolID: ids[0],
                 SenderQuery(
                     channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
                     startDate: q["startDate"], endDate: q["endDate"], pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: senderBodies.response(page))
-
-        case .addSenders:
-            let body = try await BodyReading.read(AddSendersBody.self, from: &request)
-            let accepted = try await store.addSenders(poolID: ids[0], senderIDs: body.senderIDs, origin: origin, source: source)
-            return Outcome(response: encoding.json(202, accepted, location: accepted.operationLocation), applied: true)
-
-        case .removeSender:
-            let accepted = try await store.removeSender(poolID: ids[0], senderID: ids[1], origin: origin, source: source)
-            return Outcome(response: deleted(accepted), applied: true)
-
+            return senderBodies.response(page)
         case .listOperations:
-            let q = try queryString.known(["status", "startDate", "endDate", "pageToken", "pageSize"])
-            let page = try await store.listOperations(
+            let q = try query.known(["status", "startDate", "endDate", "pageToken", "pageSize"])
+            let body = try await store.operationsBody(
                 OperationQuery(
                     status: q["status"].map(OperationStatus.init(rawValue:)), startDate: q["startDate"], endDate: q["endDate"],
                     pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: encoding.json(200, OperationList(page)))
-
+            return encoding.json(200, body)
         case .fetchOperation:
-            return Outcome(response: encoding.json(memoized: 200, try await store.fetchOperation(id: ids[0])))
-
+            return encoding.json(memoized: .operation, 200, try await store.operationBody(id: ids[0]))
         case .fetchPoolSendersOperation:
-            return Outcome(response: encoding.json(memoized: 200, try await store.fetchOperation(poolID: ids[0], id: ids[1])))
-
-        case .listSenders:
-            let q = try queryString.known(["channel", "status", "pageToken", "pageSize"])
+            return encoding.json(memoized: .operation, 200, try await store.operationBody(poolID: ids[0], id: ids[1]))
+        default:  // .listSenders
+            let q = try query.known(["channel", "status", "pageToken", "pageSize"])
             let page = try store.listSenderIndices(
                 SenderQuery(
                     channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
                     pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
-            return Outcome(response: senderBodies.response(page))
+            return senderBodies.response(page)
         }
+    }
+
+    /// The writes: Create and Add Senders start an operation (202 and its
+    /// `Location`); Update answers 202 with the pool's; Delete pool and
+    /// Remove Sender answer as `deleted` says.
+    private func write(_ endpoint: Endpoint, ids: [String], request: inout Request) async throws -> Response {
+        let head = request.head
+        var origin: String { origins.origin(authority: head.authority) }
+        let source = WriteSource(actor: .client, userAgent: head.headerFields[.userAgent])
+        let accepted: Accepted
+        switch endpoint {
+        case .createSenderPool:
+            let body = try await BodyReading.read(CreateBody.self, from: &request)
+            accepted = try await store.createSenderPool(body.request, origin: origin, source: source)
+        case .updateSenderPool:
+            let body = try await BodyReading.read(UpdateBody.self, from: &request)
+            accepted = try await store.updateSenderPool(id: ids[0], body.request, origin: origin, source: source)
+        case .deleteSenderPool:
+            return deleted(try await store.deleteSenderPool(id: ids[0], origin: origin, source: source))
+        case .addSenders:
+            let body = try await BodyReading.read(AddSendersBody.self, from: &request)
+            accepted = try await store.addSenders(poolID: ids[0], senderIDs: body.senderIDs, origin: origin, source: source)
+        default:  // .removeSender
+            return deleted(try await store.removeSender(poolID: ids[0], senderID: ids[1], origin: origin, source: source))
+        }
+        return encoding.json(202, accepted.body, location: accepted.location)
     }
 
     /// DELETE pool and Remove Sender: 202 or 200 with the resource-accepted
     /// body, or 204 without one (`delete-status`).
-    func deleted(_ accepted: ResourceAccepted) -> Response {
-        deleteStatus == 204 ? encoding.empty(204) : encoding.json(deleteStatus, accepted)
+    func deleted(_ accepted: Accepted) -> Response {
+        deleteStatus == 204 ? encoding.empty(204) : encoding.json(deleteStatus, accepted.body)
     }
 
     /// The endpoint's path ids, in order, decoded and checked (400s).

@@ -4,14 +4,8 @@ import PoolctlModel
 /// The account's sender inventory (`GET /v1/Senders`) and the sender
 /// filters it shares with the pool member list.
 extension EmulatorStore {
-    public func listSenders(_ query: SenderQuery) throws(APIError) -> Page<Sender> {
-        let page = try listSenderIndices(query)
-        let inventory = self.inventory
-        return Page(items: page.items.map { inventory[Int($0)] }, pagination: page.pagination)
-    }
-
     /// One page of the inventory as indices (`SenderBodies` encodes it).
-    nonisolated func listSenderIndices(_ query: SenderQuery) throws(APIError) -> Page<Int32> {
+    nonisolated func listSenderIndices(_ query: SenderQuery) throws(APIError) -> ListPage<Int32> {
         let endpoint = Endpoint.listSenders
         let parameters = try listParameters(
             endpoint, kind: .sender, pageToken: query.pageToken, pageSize: query.pageSize,

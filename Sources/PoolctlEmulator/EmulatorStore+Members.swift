@@ -3,15 +3,9 @@ import PoolctlModel
 
 /// A pool's members: list them, add senders (an operation), remove one.
 extension EmulatorStore {
-    public func listPoolSenders(poolID: String, _ query: SenderQuery) throws(APIError) -> Page<Sender> {
-        let page = try listPoolSenderIndices(poolID: poolID, query)
-        let inventory = self.inventory
-        return Page(items: page.items.map { inventory[Int($0)] }, pagination: page.pagination)
-    }
-
     /// One page of a pool's members as inventory indices: what the HTTP
     /// front serves, from each sender's encoded bytes (`SenderBodies`).
-    func listPoolSenderIndices(poolID: String, _ query: SenderQuery) throws(APIError) -> Page<Int32> {
+    func listPoolSenderIndices(poolID: String, _ query: SenderQuery) throws(APIError) -> ListPage<Int32> {
         let endpoint = Endpoint.listPoolSenders
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
         let parameters = try listParameters(
@@ -36,11 +30,7 @@ extension EmulatorStore {
         }
     }
 
-    public func addSenders(poolID: String, senderIDs: [String]) throws(APIError) -> OperationAccepted {
-        try addSenders(poolID: poolID, senderIDs: senderIDs, origin: origin, source: .client)
-    }
-
-    func addSenders(poolID: String, senderIDs: [String], origin: String, source: WriteSource) throws(APIError) -> OperationAccepted {
+    func addSenders(poolID: String, senderIDs: [String], origin: String, source: WriteSource) throws(APIError) -> Accepted {
         let endpoint = Endpoint.addSenders
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
         if let problem = FieldRules.senderListProblem(senderIDs, allowEmpty: false, limit: behaviors.addBatchLimit) {
@@ -53,16 +43,11 @@ extension EmulatorStore {
         logWrite(
             .addSenders, source: source, poolID: poolID, senderIDs: senderIDs, status: 202, tagsBefore: pool.tags,
             tagsAfter: pool.tags, at: now)
-        return OperationAccepted(
-            operationId: operation.id,
-            operationLocation: origin + "/v1/SenderPools/" + poolID + "/Senders/Operations/" + operation.id)
+        return Accepted(
+            kind: .operation, id: operation.id, location: origin + "/v1/SenderPools/" + poolID + "/Senders/Operations/" + operation.id)
     }
 
-    public func removeSender(poolID: String, senderID: String) throws(APIError) -> ResourceAccepted {
-        try removeSender(poolID: poolID, senderID: senderID, origin: origin, source: .client)
-    }
-
-    func removeSender(poolID: String, senderID: String, origin: String, source: WriteSource) throws(APIError) -> ResourceAccepted {
+    func removeSender(poolID: String, senderID: String, origin: String, source: WriteSource) throws(APIError) -> Accepted {
         let endpoint = Endpoint.removeSender
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
         try requireID(senderID, .sender, endpoint, what: "senderId")
@@ -76,7 +61,7 @@ extension EmulatorStore {
         logWrite(
             .removeSender, source: source, poolID: poolID, senderIDs: [senderID], status: behaviors.deleteStatus,
             tagsBefore: pool.tags, tagsAfter: pool.tags, at: now)
-        return ResourceAccepted(resourceId: senderID, resourceLocation: origin + "/v1/SenderPools/" + poolID + "/Senders/" + senderID)
+        return Accepted(kind: .resource, id: senderID, location: origin + "/v1/SenderPools/" + poolID + "/Senders/" + senderID)
     }
 
     /// Remove Sender's effect (a no-op once the pool or the membership is gone).

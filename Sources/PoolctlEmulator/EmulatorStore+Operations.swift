@@ -35,19 +35,19 @@ extension EmulatorStore {
         return operation
     }
 
-    public func listOperations(_ query: OperationQuery) throws(APIError) -> Page<SenderPoolOperation> {
+    /// One page of List Sender Pool Operations, each shown as `item` makes it at the list's time.
+    func listOperations<Item>(_ query: OperationQuery, _ item: (OperationRecord, Int64) -> Item) throws(APIError) -> ListPage<Item> {
         let endpoint = Endpoint.listOperations
         // filters=ignored: the date bounds are neither checked nor applied.
         let honoured = behaviors.filters == .honoured
         let parameters = try listParameters(
             endpoint, kind: .operation, pageToken: query.pageToken, pageSize: query.pageSize,
             startDate: honoured ? query.startDate : nil, endDate: honoured ? query.endDate : nil)
-        let statuses =
-            behaviors.operationStatuses == .extended
-            ? OperationStatus.documented + [.scheduled, .failed] : OperationStatus.documented
-        if let status = query.status, !statuses.contains(status) {
+        let statuses = behaviors.operationStatuses == .extended ? OperationState.extended : OperationState.documented
+        let wanted = query.status.map(\.rawValue)
+        if let wanted, !statuses.contains(where: { $0.rawValue == wanted }) {
             throw Self.badRequest(
-                endpoint, "status '\(FieldRules.clip(status.rawValue))' is not one of \(statuses.map(\.rawValue).joined(separator: ", "))")
+                endpoint, "status '\(FieldRules.clip(wanted))' is not one of \(statuses.map(\.rawValue).joined(separator: ", "))")
         }
         _ = tick()
         // Under list-lag the list shows the operations as they were listLag ago.
@@ -57,14 +57,15 @@ extension EmulatorStore {
         let include: (Int) -> Bool = { i in
             let operation = order[i]
             if nestedOnly && operation.kind == .addSenders { return false }
-            return operation.startedAt <= t && (query.status.map { operation.status(at: t) == $0 } ?? true)
+            return operation.startedAt <= t && (wanted.map { operation.status(at: t).rawValue == $0 } ?? true)
         }
         return Self.page(
             count: order.count, micros: { order[$0].micros }, id: { order[$0].id },
-            parameters: parameters, include: include, item: { order[$0].wire(at: t) })
+            parameters: parameters, include: include, item: { item(order[$0], t) })
     }
 
-    public func fetchOperation(id: String) throws(APIError) -> SenderPoolOperation {
+    /// Fetch a SenderPool Operation: the record and the time to show it at.
+    func fetchOperationRecord(id: String) throws(APIError) -> (OperationRecord, Int64) {
         let endpoint = Endpoint.fetchOperation
         try requireID(id, .operation, endpoint, what: "operationId")
         let now = tick()
@@ -72,13 +73,13 @@ extension EmulatorStore {
         guard let operation = operations[id], !(behaviors.operationPaths == .nestedOnly && operation.kind == .addSenders) else {
             throw Self.error(endpoint, 404, "Operation \(id) was not found")
         }
-        return operation.wire(at: now)
+        return (operation, now)
     }
 
     /// `GET /v1/SenderPools/{poolId}/Senders/Operations/{operationId}`: 404
     /// unless the operation was started against that pool (which need not
     /// still exist).
-    public func fetchOperation(poolID: String, id: String) throws(APIError) -> SenderPoolOperation {
+    func fetchOperationRecord(poolID: String, id: String) throws(APIError) -> (OperationRecord, Int64) {
         let endpoint = Endpoint.fetchPoolSendersOperation
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
         try requireID(id, .operation, endpoint, what: "operationId")
@@ -86,6 +87,6 @@ extension EmulatorStore {
         guard let operation = operations[id], operation.poolID == poolID else {
             throw Self.error(endpoint, 404, "Operation \(id) was not found for SenderPool \(poolID)")
         }
-        return operation.wire(at: now)
+        return (operation, now)
     }
 }

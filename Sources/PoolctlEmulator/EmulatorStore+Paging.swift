@@ -68,7 +68,7 @@ extension EmulatorStore {
     static func page<Item>(
         count: Int, micros: (Int) -> Int64, id: (Int) -> String, parameters: ListParameters,
         include: (Int) -> Bool, item: (Int) -> Item
-    ) -> Page<Item> {
+    ) -> ListPage<Item> {
         let all = 0..<count
         var lower = parameters.lowerMicros.map { bound in all.partitioningIndex { micros($0) >= bound } } ?? 0
         let upper = parameters.upperMicros.map { bound in all.partitioningIndex { micros($0) >= bound } } ?? count
@@ -93,7 +93,7 @@ extension EmulatorStore {
                 }
                 items.append(item(i))
             }
-            return Page(items: items, pagination: Pagination(next: next?.token, current: cursor.token))
+            return ListPage(items: items, next: next?.token, current: cursor.token)
 
         case .offset(let token):
             // page <= OffsetToken.maxPage and pageSize <= 1000: no overflow.
@@ -110,9 +110,26 @@ extension EmulatorStore {
                 }
                 items.append(item(i))
             }
-            return Page(
-                items: items,
-                pagination: Pagination(next: more ? OffsetToken(page: token.page + 1).token : nil, current: token.token))
+            return ListPage(items: items, next: more ? OffsetToken(page: token.page + 1).token : nil, current: token.token)
         }
     }
 }
+
+/// One page of a list: its items, the token of the page after it (nil on
+/// the last page) and its own token.
+struct ListPage<Item> {
+    var items: [Item]
+    var next: String?
+    var current: String
+
+    func map<T>(_ transform: (Item) -> T) -> ListPage<T> {
+        ListPage<T>(items: items.map(transform), next: next, current: current)
+    }
+
+    /// The body of this page of `list`, its items already JSON.
+    func body(_ list: Wire.List) -> JSONValue where Item == JSONValue {
+        Wire.page(list, items, next: next, current: current)
+    }
+}
+
+extension ListPage: Sendable where Item: Sendable {}

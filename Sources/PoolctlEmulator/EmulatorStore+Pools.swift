@@ -4,7 +4,8 @@ import PoolctlModel
 
 /// The SenderPool endpoints: list, create, fetch, update and delete.
 extension EmulatorStore {
-    public func listSenderPools(_ query: SenderPoolQuery) throws(APIError) -> Page<SenderPool> {
+    /// One page of List SenderPools, each pool shown as `item` makes it.
+    func listPools<Item>(_ query: SenderPoolQuery, _ item: (PoolRecord, PoolVersion) -> Item) throws(APIError) -> ListPage<Item> {
         let endpoint = Endpoint.listSenderPools
         // filters=ignored: operationId and the date bounds are neither checked nor applied.
         var query = query
@@ -29,26 +30,17 @@ extension EmulatorStore {
             include: { self.listed(order[$0], at: t) != nil },
             item: { i in
                 let pool = order[i]
-                let version = self.listed(pool, at: t)!  // `include` let it through
-                return SenderPool(
-                    id: pool.id, name: version.name, tags: version.tags, createdAt: pool.createdAt,
-                    updatedAt: version.updatedAt)
+                return item(pool, self.listed(pool, at: t)!)  // `include` let it through
             })
     }
 
-    public func createSenderPool(_ request: CreateSenderPoolRequest) throws(APIError) -> OperationAccepted {
-        try createSenderPool(request, origin: origin, source: .client)
-    }
-
-    func createSenderPool(_ request: CreateSenderPoolRequest, origin: String, source: WriteSource) throws(APIError)
-        -> OperationAccepted
-    {
+    func createSenderPool(_ request: CreateSenderPoolRequest, origin: String, source: WriteSource) throws(APIError) -> Accepted {
         try create(request, origin: origin, source: source).accepted
     }
 
     /// Create, returning the new pool's record too (hidden ones included).
     func create(_ request: CreateSenderPoolRequest, origin: String, source: WriteSource) throws(APIError) -> (
-        accepted: OperationAccepted, pool: PoolRecord
+        accepted: Accepted, pool: PoolRecord
     ) {
         let endpoint = Endpoint.createSenderPool
         let name = request.name ?? ""
@@ -69,24 +61,20 @@ extension EmulatorStore {
         let operation = startOperation(.create, pool: pool, senderIDs: senderIDs, now: now)
         if !hidden { reveal(pool) }
         logWrite(.createSenderPool, source: source, poolID: pool.id, status: 202, tagsBefore: nil, tagsAfter: tags, at: now)
-        let accepted = OperationAccepted(
-            operationId: operation.id, operationLocation: origin + "/v1/SenderPools/Operations/" + operation.id)
+        let accepted = Accepted(kind: .operation, id: operation.id, location: origin + "/v1/SenderPools/Operations/" + operation.id)
         return (accepted, pool)
     }
 
-    public func fetchSenderPool(id: String) throws(APIError) -> SenderPool {
+    /// Fetch a SenderPool: its record, for `item` to show.
+    func fetchPool(id: String) throws(APIError) -> PoolRecord {
         let endpoint = Endpoint.fetchSenderPool
         try requireID(id, .senderPool, endpoint, what: "senderPoolId")
         _ = tick()
-        return try existingPool(id, endpoint).wire
-    }
-
-    public func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest) throws(APIError) -> ResourceAccepted {
-        try updateSenderPool(id: id, request, origin: origin, source: .client)
+        return try existingPool(id, endpoint)
     }
 
     func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest, origin: String, source: WriteSource) throws(APIError)
-        -> ResourceAccepted
+        -> Accepted
     {
         let endpoint = Endpoint.updateSenderPool
         try requireID(id, .senderPool, endpoint, what: "senderPoolId")
@@ -105,14 +93,10 @@ extension EmulatorStore {
         logWrite(
             .updateSenderPool, source: source, poolID: id, status: 202, tagsBefore: tagsBefore,
             tagsAfter: request.tags.map { patchedTags(tagsBefore, $0) } ?? tagsBefore, at: now)
-        return ResourceAccepted(resourceId: id, resourceLocation: origin + "/v1/SenderPools/" + id)
+        return Accepted(kind: .resource, id: id, location: origin + "/v1/SenderPools/" + id)
     }
 
-    public func deleteSenderPool(id: String) throws(APIError) -> ResourceAccepted {
-        try deleteSenderPool(id: id, origin: origin, source: .client)
-    }
-
-    func deleteSenderPool(id: String, origin: String, source: WriteSource) throws(APIError) -> ResourceAccepted {
+    func deleteSenderPool(id: String, origin: String, source: WriteSource) throws(APIError) -> Accepted {
         let endpoint = Endpoint.deleteSenderPool
         try requireID(id, .senderPool, endpoint, what: "senderPoolId")
         let now = tick()
@@ -121,7 +105,7 @@ extension EmulatorStore {
         perform(.delete(pool), now: now)
         logWrite(
             .deleteSenderPool, source: source, poolID: id, status: behaviors.deleteStatus, tagsBefore: pool.tags, tagsAfter: nil, at: now)
-        return ResourceAccepted(resourceId: id, resourceLocation: origin + "/v1/SenderPools/" + id)
+        return Accepted(kind: .resource, id: id, location: origin + "/v1/SenderPools/" + id)
     }
 
     /// A PATCH's `tags` applied to `current`: replaced, or under

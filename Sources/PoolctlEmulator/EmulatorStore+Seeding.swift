@@ -43,30 +43,7 @@ extension EmulatorStore {
                 problems.append(.init(message: "\(what): \(problem)"))
                 continue
             }
-            var members: [Int32] = []
-            var missing = false
-            for sender in pool.senders {
-                guard let i = index[sender] else {
-                    problems.append(.init(message: "\(what): sender '\(sender)' is not in the inventory"))
-                    missing = true
-                    continue
-                }
-                members.append(i)
-            }
-            if let range = pool.senderRange {
-                guard range.start >= 0, range.count >= 0, range.count <= positions.count else {
-                    problems.append(.init(message: "\(what): senderRange must lie within the \(positions.count) declared senders"))
-                    continue
-                }
-                members.reserveCapacity(members.count + range.count)
-                var position = range.start % max(1, positions.count)
-                for _ in 0..<range.count {
-                    members.append(positions[position])
-                    position += 1
-                    if position == positions.count { position = 0 }
-                }
-            }
-            if missing { continue }
+            guard var members = members(of: pool, what: what, index: index, positions: positions, problems: &problems) else { continue }
             let id = pool.id ?? EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now)
             guard usedIDs.insert(id).inserted else {
                 problems.append(.init(message: "\(what): pool id '\(id)' is used twice"))
@@ -76,17 +53,49 @@ extension EmulatorStore {
             seededPools.append(SeededPool(id: id, name: pool.name, tags: pool.tags, members: SortedIndices.uniqued(members)))
         }
         if !problems.isEmpty { throw EmulatorSeedError(file: nil, problems: problems) }
-        var background: [SeededPool] = []
-        if configuration.backgroundWrites > 0 {
-            for n in 1...EmulatorBackground.initialPopulation {
-                background.append(
-                    SeededPool(
-                        id: EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now), name: EmulatorBackground.name(n),
-                        tags: EmulatorBackground.tags, members: []))
-            }
-        }
+        // The background writer's pools exist from the start (`--background-writes` above 0).
+        let background =
+            configuration.backgroundWrites > 0
+            ? (1...EmulatorBackground.initialPopulation).map { n in
+                SeededPool(
+                    id: EmulatorIDKind.senderPool.prefix + ids.next(milliseconds: now), name: EmulatorBackground.name(n),
+                    tags: EmulatorBackground.tags, members: [])
+            } : []
         let rng = SplitMix64(seed: configuration.randomSeed &+ 0xCA9C_E15E_ED00_0001)
         return SeededState(pools: seededPools, background: background, ids: ids, rng: rng, now: now)
+    }
+
+    /// A seeded pool's members as inventory indices (its `senders`, then its
+    /// `senderRange` over `positions`), unsorted; nil when a sender is not in
+    /// the inventory or the range does not fit, with the problems added.
+    private static func members(
+        of pool: EmulatorSeed.Pool, what: String, index: [String: Int32], positions: [Int32],
+        problems: inout [EmulatorSeedError.Problem]
+    ) -> [Int32]? {
+        var members: [Int32] = []
+        var missing = false
+        for sender in pool.senders {
+            guard let i = index[sender] else {
+                problems.append(.init(message: "\(what): sender '\(sender)' is not in the inventory"))
+                missing = true
+                continue
+            }
+            members.append(i)
+        }
+        if let range = pool.senderRange {
+            guard range.start >= 0, range.count >= 0, range.count <= positions.count else {
+                problems.append(.init(message: "\(what): senderRange must lie within the \(positions.count) declared senders"))
+                return nil
+            }
+            members.reserveCapacity(members.count + range.count)
+            var position = range.start % max(1, positions.count)
+            for _ in 0..<range.count {
+                members.append(positions[position])
+                position += 1
+                if position == positions.count { position = 0 }
+            }
+        }
+        return missing ? nil : members
     }
 
     static func buildPools(_ seeded: SeededState, style: TimestampStyle) -> ([String: PoolRecord], [PoolRecord]) {

@@ -1,6 +1,7 @@
-/// Any JSON value, so that a response body can be reshaped after encoding
-/// (`unknown-fields`, `nulls`). Objects encode with sorted keys.
-enum JSONValue: Codable, Equatable {
+/// Any JSON value: the `/v1` bodies are built as these (`Wire`), and the
+/// `unknown-fields` and `nulls` behaviours reshape them. Objects encode with
+/// sorted keys.
+enum JSONValue: Codable, Hashable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -39,5 +40,17 @@ enum JSONValue: Codable, Equatable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
+    }
+}
+
+extension JSONValue {
+    /// A string, or `null` when there is none (a required but nullable field).
+    init(_ text: String?) {
+        self = text.map(JSONValue.string) ?? .null
+    }
+
+    /// A map of strings (tags), or `null` when there is none.
+    init(_ map: [String: String]?) {
+        self = map.map { .object($0.mapValues(JSONValue.string)) } ?? .null
     }
 }

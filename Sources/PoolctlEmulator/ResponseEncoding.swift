@@ -1,23 +1,24 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import PoolctlAPI
 import Synchronization
 
-/// Every response the emulator sends is built here: bodies are the wire
-/// models of PoolctlAPI (or the admin types) encoded with one JSONEncoder
-/// (sorted keys, slashes not escaped), so exactly the declared fields go
-/// out. A change to every response body belongs in `body(_:)`: the
-/// `unknown-fields` and `nulls` behaviours reshape the encoded tree there.
+/// Every response the emulator sends is built here: the `/v1` bodies are
+/// the emulator's own (`Wire`), the admin and error bodies its own types,
+/// all encoded with one JSONEncoder (sorted keys, slashes not escaped), so
+/// exactly the declared fields go out. A change to every response body
+/// belongs in `body(_:)`: the `unknown-fields` and `nulls` behaviours
+/// reshape the tree there.
 struct ResponseEncoding: Sendable {
     /// Extra fields in every object (`unknown-fields=on`).
     let unknownFields: Bool
     /// Optional fields null or absent (`nulls=on`).
     let nulls: Bool
 
-    /// Bodies already encoded, by value (`json(memoized:_:)`).
-    private let poolBodies = BodyMemo<SenderPool>()
-    private let operationBodies = BodyMemo<SenderPoolOperation>()
+    /// The bodies often asked for again, kept by value (`json(memoized:_:_:)`).
+    enum Memo { case pool, operation }
+    private let poolBodies = BodyMemo<JSONValue>()
+    private let operationBodies = BodyMemo<JSONValue>()
 
     /// The bodies as declared: the admin endpoints, and `/v1` by default.
     static let plain = ResponseEncoding(behaviors: EmulatorBehaviors())
@@ -33,12 +34,15 @@ struct ResponseEncoding: Sendable {
         return encoder
     }()
 
-    func body(_ value: some Encodable) -> Data {
+    func body(_ value: JSONValue) -> Data {
         // Strings, integers and maps of them only: encoding cannot fail.
+        try! Self.encoder.encode(unknownFields || nulls ? shaped(value, under: nil) : value)
+    }
+
+    func body(_ value: some Encodable) -> Data {
         let bytes = try! Self.encoder.encode(value)
         guard unknownFields || nulls else { return bytes }
-        let tree = try! JSONDecoder().decode(JSONValue.self, from: bytes)
-        return try! Self.encoder.encode(shaped(tree, under: nil))
+        return body(try! JSONDecoder().decode(JSONValue.self, from: bytes))
     }
 
     /// The behaviours' changes to one value; `key` is the property it is under.
@@ -68,38 +72,33 @@ struct ResponseEncoding: Sendable {
         if case .object(let tags)? = fields["tags"], tags.isEmpty { fields["tags"] = nil }
         if key == "pagination" { fields["self"] = .null }
         if fields["displayName"] != nil { fields["displayName"] = .null }
-        if fields["stats"] != nil, case .string(let status)? = fields["status"], !OperationStatus(rawValue: status).isTerminal {
+        if fields["stats"] != nil, case .string(let status)? = fields["status"], OperationState(rawValue: status)?.isTerminal != true {
             fields["stats"] = .object([:])
         }
     }
 
+    func json(_ status: Int, _ value: JSONValue, location: String? = nil, headers extra: HTTPFields = [:]) -> Response {
+        response(status, ByteBuffer(bytes: body(value)), location: location, headers: extra)
+    }
+
     func json(_ status: Int, _ value: some Encodable, location: String? = nil, headers extra: HTTPFields = [:]) -> Response {
-        let bytes = body(value)
-        var headers: HTTPFields = [.contentType: "application/json"]
-        headers[.contentLength] = String(bytes.count)
-        if let location { headers[.location] = location }
-        headers.append(contentsOf: extra)
-        return Response(
-            status: HTTPResponse.Status(code: status), headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        response(status, ByteBuffer(bytes: body(value)), location: location, headers: extra)
     }
 
     /// `json(status, value)` for a value that is often asked for again
     /// (Fetch pool, Fetch operation): the body is a function of the value
     /// alone, so it is kept by value; a changed record is a different key,
     /// and nothing needs invalidating.
-    func json(memoized status: Int, _ value: SenderPool) -> Response {
-        json(status, value, memo: poolBodies)
+    func json(memoized memo: Memo, _ status: Int, _ value: JSONValue) -> Response {
+        let bodies = memo == .pool ? poolBodies : operationBodies
+        return response(status, bodies.body(for: value) { ByteBuffer(bytes: body(value)) })
     }
 
-    func json(memoized status: Int, _ value: SenderPoolOperation) -> Response {
-        json(status, value, memo: operationBodies)
-    }
-
-    private func json<Value: Encodable & Hashable & Sendable>(_ status: Int, _ value: Value, memo: BodyMemo<Value>) -> Response {
-        let bytes = memo.body(for: value) { ByteBuffer(bytes: body(value)) }
+    private func response(_ status: Int, _ bytes: ByteBuffer, location: String? = nil, headers extra: HTTPFields = [:]) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[.contentLength] = String(bytes.readableBytes)
+        if let location { headers[.location] = location }
+        headers.append(contentsOf: extra)
         return Response(status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: bytes))
     }
 

@@ -14,32 +14,26 @@ enum Route {
     enum APIPath {
         case pools, operations, operation, pool, poolSenders, poolSender, poolSendersOperation, senders
 
+        /// Each path's methods, in `Allow` order, and their endpoints.
+        static let methods: [APIPath: [(method: HTTPRequest.Method, endpoint: Endpoint)]] = [
+            .pools: [(.get, .listSenderPools), (.post, .createSenderPool)],
+            .operations: [(.get, .listOperations)],
+            .operation: [(.get, .fetchOperation)],
+            .pool: [(.get, .fetchSenderPool), (.patch, .updateSenderPool), (.delete, .deleteSenderPool)],
+            .poolSenders: [(.get, .listPoolSenders), (.post, .addSenders)],
+            .poolSender: [(.delete, .removeSender)],
+            .poolSendersOperation: [(.get, .fetchPoolSendersOperation)],
+            .senders: [(.get, .listSenders)],
+        ]
+
         /// The endpoint for a method, or nil (405).
         func endpoint(_ method: HTTPRequest.Method) -> Endpoint? {
-            switch (self, method) {
-            case (.pools, .get): return .listSenderPools
-            case (.pools, .post): return .createSenderPool
-            case (.operations, .get): return .listOperations
-            case (.operation, .get): return .fetchOperation
-            case (.pool, .get): return .fetchSenderPool
-            case (.pool, .patch): return .updateSenderPool
-            case (.pool, .delete): return .deleteSenderPool
-            case (.poolSenders, .get): return .listPoolSenders
-            case (.poolSenders, .post): return .addSenders
-            case (.poolSender, .delete): return .removeSender
-            case (.poolSendersOperation, .get): return .fetchPoolSendersOperation
-            case (.senders, .get): return .listSenders
-            default: return nil
-            }
+            Self.methods[self]?.first { $0.method == method }?.endpoint
         }
 
+        /// The `Allow` header of a 405.
         var allow: String {
-            switch self {
-            case .pools, .poolSenders: return "GET, POST"
-            case .pool: return "GET, PATCH, DELETE"
-            case .poolSender: return "DELETE"
-            case .operations, .operation, .poolSendersOperation, .senders: return "GET"
-            }
+            (Self.methods[self] ?? []).map(\.method.rawValue).joined(separator: ", ")
         }
     }
 

@@ -11,7 +11,7 @@ import Synchronization
 /// on first use, and kept. A page is the envelope encoded as usual with no
 /// senders (`{"pagination":{…},"senders":[]}`, shaped alike), with the
 /// cached objects spliced between its brackets, comma-separated. The bytes
-/// are exactly those of encoding the whole `SenderList`: `JSONEncoder`
+/// are exactly those of encoding the whole page: `JSONEncoder`
 /// writes an array item as it writes the item alone, and `unknown-fields`
 /// and `nulls` shape each array item as a value on its own (`shaped(_:under:
 /// nil)`). Memberships live in the store and are read per request, so there
@@ -36,7 +36,7 @@ final class SenderBodies: Sendable {
             indices.map { index in
                 let i = Int(index)
                 if let bytes = cache[i] { return bytes }
-                let bytes = ByteBuffer(bytes: encoding.body(inventory[i]))
+                let bytes = ByteBuffer(bytes: encoding.body(Wire.sender(inventory[i])))
                 cache[i] = bytes
                 return bytes
             }
@@ -44,13 +44,12 @@ final class SenderBodies: Sendable {
     }
 
     /// The body of a page whose items are inventory indices.
-    func body(_ page: Page<Int32>) -> ByteBuffer {
-        let envelope = [UInt8](encoding.body(SenderList(Page(items: [], pagination: page.pagination))))
+    func body(_ page: ListPage<Int32>) -> ByteBuffer {
+        let envelope = [UInt8](encoding.body(Wire.page(.senders, [], next: page.next, current: page.current)))
         let objects = objects(page.items)
         // `"senders":[]` is a key: tokens and the behaviours' extra fields never hold it.
         guard let at = Self.lastRange(of: Self.marker, in: envelope) else {
-            return ByteBuffer(
-                bytes: encoding.body(SenderList(Page(items: page.items.map { inventory[Int($0)] }, pagination: page.pagination))))
+            return ByteBuffer(bytes: encoding.body(page.map { Wire.sender(inventory[Int($0)]) }.body(.senders)))
         }
         let split = at + Self.marker.count - 1
         var size = envelope.count + max(0, objects.count - 1)
@@ -65,7 +64,7 @@ final class SenderBodies: Sendable {
         return buffer
     }
 
-    func response(_ page: Page<Int32>) -> Response {
+    func response(_ page: ListPage<Int32>) -> Response {
         let body = body(page)
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[.contentLength] = String(body.readableBytes)

@@ -123,64 +123,78 @@ enum Timestamp {
     /// fractional seconds, `Z`/`z` or `±hh:mm`.
     static func parseRFC3339(_ text: String) -> Instant? {
         var text = text
-        return text.withUTF8 { b -> Instant? in
-            var i = 0
-            func digits(_ n: Int) -> Int64? {
-                guard i + n <= b.count else { return nil }
-                var value: Int64 = 0
-                for k in 0..<n {
-                    let c = b[i + k]
-                    guard c >= 48, c <= 57 else { return nil }
-                    value = value * 10 + Int64(c - 48)
-                }
-                i += n
-                return value
-            }
-            func expect(_ chars: UInt8...) -> Bool {
-                guard i < b.count, chars.contains(b[i]) else { return false }
-                i += 1
-                return true
-            }
-            guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2),
-                expect(84, 116), let hour = digits(2), expect(58), let minute = digits(2), expect(58),
-                let second = digits(2)
+        return text.withUTF8 { bytes -> Instant? in
+            var scan = Scanner(bytes: bytes)
+            guard let year = scan.digits(4), scan.expect(45), let month = scan.digits(2), scan.expect(45), let day = scan.digits(2),
+                scan.expect(84, 116), let hour = scan.digits(2), scan.expect(58), let minute = scan.digits(2), scan.expect(58),
+                let second = scan.digits(2)
             else { return nil }
             guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
                 hour <= 23, minute <= 59, second <= 60
             else { return nil }
-            var hasFraction = false
-            var micros: Int64 = 0
-            var beyondMicros = false
-            if i < b.count, b[i] == 46 {  // '.'
-                i += 1
-                let start = i
-                while i < b.count, b[i] >= 48, b[i] <= 57 {
-                    if b[i] != 48 {
-                        hasFraction = true
-                        if i - start >= 6 { beyondMicros = true }
-                    }
-                    if i - start < 6 { micros = micros * 10 + Int64(b[i] - 48) }
-                    i += 1
+            var instant = Instant(seconds: 0, hasFraction: false)
+            if scan.expect(46) {  // '.'
+                guard scan.fraction(into: &instant) else { return nil }
+            }
+            guard let offset = scan.offset(), scan.atEnd else { return nil }
+            instant.seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+            return instant
+        }
+    }
+
+    /// A cursor over the bytes of a date-time, for `parseRFC3339`.
+    private struct Scanner {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var i = 0
+
+        var atEnd: Bool { i == bytes.count }
+
+        /// Exactly `n` ASCII digits, as a number.
+        mutating func digits(_ n: Int) -> Int64? {
+            guard i + n <= bytes.count else { return nil }
+            var value: Int64 = 0
+            for k in 0..<n {
+                let c = bytes[i + k]
+                guard c >= 48, c <= 57 else { return nil }
+                value = value * 10 + Int64(c - 48)
+            }
+            i += n
+            return value
+        }
+
+        /// One of `chars`, skipped over.
+        mutating func expect(_ chars: UInt8...) -> Bool {
+            guard i < bytes.count, chars.contains(bytes[i]) else { return false }
+            i += 1
+            return true
+        }
+
+        /// The digits after the `.`: the first six as microseconds, and
+        /// whether any digit (any after the sixth) is non-zero. False when
+        /// there is no digit.
+        mutating func fraction(into instant: inout Instant) -> Bool {
+            let start = i
+            while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 {
+                if bytes[i] != 48 {
+                    instant.hasFraction = true
+                    if i - start >= 6 { instant.beyondMicros = true }
                 }
-                guard i > start else { return nil }
-                for _ in min(6, i - start)..<6 { micros *= 10 }
-            }
-            var offset: Int64 = 0
-            guard i < b.count else { return nil }
-            switch b[i] {
-            case 90, 122:  // Z z
+                if i - start < 6 { instant.micros = instant.micros * 10 + Int64(bytes[i] - 48) }
                 i += 1
-            case 43, 45:  // + -
-                let sign: Int64 = b[i] == 45 ? -1 : 1
-                i += 1
-                guard let oh = digits(2), expect(58), let om = digits(2), oh <= 23, om <= 59 else { return nil }
-                offset = sign * (oh * 3600 + om * 60)
-            default:
-                return nil
             }
-            guard i == b.count else { return nil }
-            let seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second - offset
-            return Instant(seconds: seconds, hasFraction: hasFraction, micros: micros, beyondMicros: beyondMicros)
+            guard i > start else { return false }
+            for _ in min(6, i - start)..<6 { instant.micros *= 10 }
+            return true
+        }
+
+        /// `Z`/`z` (0) or `±hh:mm`, in seconds east of UTC.
+        mutating func offset() -> Int64? {
+            if expect(90, 122) { return 0 }  // Z z
+            guard i < bytes.count, bytes[i] == 43 || bytes[i] == 45 else { return nil }  // + -
+            let sign: Int64 = bytes[i] == 45 ? -1 : 1
+            i += 1
+            guard let hours = digits(2), expect(58), let minutes = digits(2), hours <= 23, minutes <= 59 else { return nil }
+            return sign * (hours * 3600 + minutes * 60)
         }
     }
 

@@ -71,18 +71,13 @@ public struct EmulatorWrite: Sendable, Hashable, Codable {
     // Absent values are null, except `senderIds`, which only Add Senders and
     // Remove Sender carry.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(seq, forKey: .seq)
-        try container.encode(time, forKey: .time)
-        try container.encode(actor, forKey: .actor)
-        try container.encode(method, forKey: .method)
-        try container.encode(endpoint, forKey: .endpoint)
-        try container.encode(poolId, forKey: .poolId)
-        try container.encodeIfPresent(senderIds, forKey: .senderIds)
-        try container.encode(status, forKey: .status)
-        try container.encode(tagsBefore, forKey: .tagsBefore)
-        try container.encode(tagsAfter, forKey: .tagsAfter)
-        try container.encode(userAgent, forKey: .userAgent)
+        var fields: [String: JSONValue] = [
+            "seq": .int(seq), "time": .string(time), "actor": .string(actor.rawValue), "method": .string(method),
+            "endpoint": .string(endpoint), "poolId": JSONValue(poolId), "status": .int(status),
+            "tagsBefore": JSONValue(tagsBefore), "tagsAfter": JSONValue(tagsAfter), "userAgent": JSONValue(userAgent),
+        ]
+        if let senderIds { fields["senderIds"] = .array(senderIds.map(JSONValue.string)) }
+        try JSONValue.object(fields).encode(to: encoder)
     }
 }
 

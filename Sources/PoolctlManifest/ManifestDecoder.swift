@@ -30,14 +30,8 @@ struct ManifestDecoder: NodeDecoding {
             guard let key = scalarKey(pair.key) else { continue }
             switch key.text {
             case "apiVersion":
-                if let text = string(pair.value, field: "apiVersion") {
-                    if text.value == ManifestVersion.v1 {
-                        result.apiVersion = text
-                    } else {
-                        error(
-                            "unsupported apiVersion '\(text.value)'; this version of poolctl reads '\(ManifestVersion.v1)'",
-                            at: pair.value.mark)
-                    }
+                result.apiVersion = validated(pair.value, field: "apiVersion", { $0.value == ManifestVersion.v1 ? $0 : nil }) {
+                    "unsupported apiVersion '\($0)'; this version of poolctl reads '\(ManifestVersion.v1)'"
                 }
             case "stack":
                 if let text = string(pair.value, field: "stack") {
@@ -70,10 +64,7 @@ struct ManifestDecoder: NodeDecoding {
     // MARK: - Sections
 
     private mutating func aliases(_ node: YAMLNode) -> [SenderAlias] {
-        guard case .mapping(let pairs, _) = node else {
-            if !isNull(node) {
-                error("'senders' must be a mapping of alias to sender id, not \(node.kindDescription)", at: node.mark)
-            }
+        guard let pairs = mappingPairs(node, expected: "'senders' must be a mapping of alias to sender id", nullIsAbsent: true) else {
             return []
         }
         var result: [SenderAlias] = []
@@ -133,10 +124,7 @@ struct ManifestDecoder: NodeDecoding {
     }
 
     private mutating func pools(_ node: YAMLNode) -> [PoolSpec] {
-        guard case .mapping(let pairs, _) = node else {
-            if !isNull(node) {
-                error("'pools' must be a mapping of pool key to pool, not \(node.kindDescription)", at: node.mark)
-            }
+        guard let pairs = mappingPairs(node, expected: "'pools' must be a mapping of pool key to pool", nullIsAbsent: true) else {
             return []
         }
         var result: [PoolSpec] = []
@@ -154,10 +142,7 @@ struct ManifestDecoder: NodeDecoding {
 
     private mutating func pool(_ key: Located<String>, _ node: YAMLNode) -> PoolSpec {
         var spec = PoolSpec(key: key)
-        guard case .mapping(let pairs, _) = node else {
-            if !isNull(node) {
-                error("pool '\(key.value)' must be a mapping of its fields, not \(node.kindDescription)", at: node.mark)
-            }
+        guard let pairs = mappingPairs(node, expected: "pool '\(key.value)' must be a mapping of its fields", nullIsAbsent: true) else {
             return spec
         }
         for pair in pairs {
@@ -165,13 +150,10 @@ struct ManifestDecoder: NodeDecoding {
             let value = pair.value
             switch field.text {
             case "name":
-                if let name = string(value, field: "name") {
-                    let length = APIFormat.poolNameLength(name.value)
-                    if length < 1 || length > APIFormat.maxPoolNameLength {
-                        error("'name' must be 1-\(APIFormat.maxPoolNameLength) characters, not \(length)", at: value.mark)
-                    } else {
-                        spec.name = name
-                    }
+                spec.name = validated(
+                    value, field: "name", { (1...APIFormat.maxPoolNameLength).contains(APIFormat.poolNameLength($0.value)) ? $0 : nil }
+                ) {
+                    "'name' must be 1-\(APIFormat.maxPoolNameLength) characters, not \(APIFormat.poolNameLength($0))"
                 }
             case "tags":
                 spec.tagsLocation = location(value.mark)
@@ -179,34 +161,20 @@ struct ManifestDecoder: NodeDecoding {
             case "senders":
                 spec.senders = senderList(value)
             case "membership":
-                if let text = string(value, field: "membership") {
-                    if let membership = Membership(rawValue: text.value) {
-                        spec.membership = Located(membership, at: text.location)
-                    } else {
-                        error(
-                            "invalid membership '\(text.value)': use 'exact' (remove undeclared members) or 'additive' (only add)",
-                            at: value.mark)
-                    }
+                spec.membership = validated(
+                    value, field: "membership", { text in Membership(rawValue: text.value).map { Located($0, at: text.location) } }
+                ) {
+                    "invalid membership '\($0)': use 'exact' (remove undeclared members) or 'additive' (only add)"
                 }
             case "protect":
                 spec.protect = bool(value, field: "protect")
             case "adopt":
-                if let id = string(value, field: "adopt") {
-                    if APIFormat.isSenderPoolID(id.value) {
-                        spec.adopt = id
-                    } else {
-                        error(
-                            "invalid pool id '\(id.value)' for adopt: expected '\(APIFormat.senderPoolPrefix)' followed by 26-35 lowercase Crockford base32 characters",
-                            at: value.mark)
-                    }
+                spec.adopt = validated(value, field: "adopt", { APIFormat.isSenderPoolID($0.value) ? $0 : nil }) {
+                    "invalid pool id '\($0)' for adopt: expected '\(APIFormat.senderPoolPrefix)' followed by 26-35 lowercase Crockford base32 characters"
                 }
             case "movedFrom":
-                if let old = string(value, field: "movedFrom") {
-                    if ResourceName.isValid(old.value) {
-                        spec.movedFrom = old
-                    } else {
-                        error("invalid pool key '\(old.value)' for movedFrom: use \(ResourceName.rule)", at: value.mark)
-                    }
+                spec.movedFrom = validated(value, field: "movedFrom", { ResourceName.isValid($0.value) ? $0 : nil }) {
+                    "invalid pool key '\($0)' for movedFrom: use \(ResourceName.rule)"
                 }
             case "ignoreTags":
                 spec.ignoreTags = ignoredTagKeys(value)
@@ -218,10 +186,7 @@ struct ManifestDecoder: NodeDecoding {
     }
 
     private mutating func tags(_ node: YAMLNode, pool: String) -> [(key: Located<String>, value: Located<String>)] {
-        guard case .mapping(let pairs, _) = node else {
-            if !isNull(node) {
-                error("'tags' must be a mapping of tag key to value, not \(node.kindDescription)", at: node.mark)
-            }
+        guard let pairs = mappingPairs(node, expected: "'tags' must be a mapping of tag key to value", nullIsAbsent: true) else {
             return []
         }
         let userLimit = APIFormat.maxTags - 1
@@ -273,12 +238,7 @@ struct ManifestDecoder: NodeDecoding {
 
     /// An `ignoreTags:` list: tag keys, each at most once, never the ownership key.
     private mutating func ignoredTagKeys(_ node: YAMLNode) -> [Located<String>] {
-        guard case .sequence(let items, _) = node else {
-            if !isNull(node) {
-                error("'ignoreTags' must be a list of tag keys, not \(node.kindDescription)", at: node.mark)
-            }
-            return []
-        }
+        guard let items = sequenceItems(node, expected: "'ignoreTags' must be a list of tag keys", nullIsAbsent: true) else { return [] }
         var result: [Located<String>] = []
         var seen: [String: SourceLocation] = [:]
         for item in items {
@@ -324,10 +284,7 @@ struct ManifestDecoder: NodeDecoding {
 
     private mutating func senderList(_ node: YAMLNode) -> SenderReferences {
         var result = SenderReferences(file: file)
-        guard case .sequence(let items, _) = node else {
-            if !isNull(node) {
-                error("'senders' must be a list of sender aliases or ids, not \(node.kindDescription)", at: node.mark)
-            }
+        guard let items = sequenceItems(node, expected: "'senders' must be a list of sender aliases or ids", nullIsAbsent: true) else {
             return result
         }
         result.reserveCapacity(items.count)
@@ -339,6 +296,21 @@ struct ManifestDecoder: NodeDecoding {
             result.append(scalar.text, at: scalar.mark)
         }
         return result
+    }
+
+    // MARK: - Fields
+
+    /// A string field that `valid` must accept: nil when it does not, with
+    /// the error `invalid` words from the text.
+    private mutating func validated<Value>(
+        _ node: YAMLNode, field: String, _ valid: (Located<String>) -> Value?, invalid: (String) -> String
+    ) -> Value? {
+        guard let text = string(node, field: field) else { return nil }
+        guard let value = valid(text) else {
+            error(invalid(text.value), at: node.mark)
+            return nil
+        }
+        return value
     }
 }
 

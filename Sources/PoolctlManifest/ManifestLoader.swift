@@ -173,10 +173,8 @@ public struct ManifestLoader: Sendable {
     public static func decode(file: String, bytes: [UInt8], parser: YAMLParser = YAMLParser()) -> (
         documents: [ManifestDocument], diagnostics: [Diagnostic], complete: Bool
     ) {
-        let parsed = parser.parse(bytes)
-        var diagnostics = parsed.problems.map {
-            Diagnostic.error($0.message, at: SourceLocation(file: file, line: $0.mark.line, column: $0.mark.column))
-        }
+        let (parsed, problems) = parser.parse(bytes, file: file)
+        var diagnostics = problems
         var decoder = ManifestDecoder(file: file)
         var documents: [ManifestDocument] = []
         for document in parsed.documents {
@@ -274,5 +272,17 @@ private final class DecodedFiles: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return results
+    }
+}
+
+extension YAMLParser {
+    /// One file parsed, its syntax problems as errors at their positions,
+    /// for manifests and policies alike.
+    func parse(_ bytes: [UInt8], file: String) -> (Result, [Diagnostic]) {
+        let parsed = parse(bytes)
+        let problems = parsed.problems.map {
+            Diagnostic.error($0.message, at: SourceLocation(file: file, line: $0.mark.line, column: $0.mark.column))
+        }
+        return (parsed, problems)
     }
 }

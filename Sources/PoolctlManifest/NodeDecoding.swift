@@ -3,13 +3,19 @@ import PoolctlYAML
 
 /// Reading located YAML nodes of one file into typed values, with every
 /// problem kept as a diagnostic at its line and column. Shared by the
-/// manifest and policy decoders, so both word their errors alike.
-protocol NodeDecoding {
+/// manifest and policy decoders, so both word their errors alike; the
+/// typed access itself is PoolctlYAML's `YAMLNodeReader`, which the
+/// emulator's seed decoder shares.
+protocol NodeDecoding: YAMLNodeReader {
     var file: String { get }
     var diagnostics: [Diagnostic] { get set }
 }
 
 extension NodeDecoding {
+    mutating func report(_ message: String, at mark: Mark) {
+        error(message, at: mark)
+    }
+
     func location(_ mark: Mark) -> SourceLocation {
         SourceLocation(file: file, line: mark.line, column: mark.column)
     }
@@ -18,15 +24,9 @@ extension NodeDecoding {
         diagnostics.append(.error(message, at: location(mark), notes: notes))
     }
 
-    func scalarText(_ node: YAMLNode) -> String? {
-        if case .scalar(let scalar) = node { return scalar.text }
-        return nil
-    }
+    func scalarText(_ node: YAMLNode) -> String? { node.scalarText }
 
-    func isNull(_ node: YAMLNode) -> Bool {
-        if case .scalar(let scalar) = node { return scalar.isNull }
-        return false
-    }
+    func isNull(_ node: YAMLNode) -> Bool { node.isNull }
 
     mutating func scalarKey(_ node: YAMLNode) -> YAMLScalar? {
         guard case .scalar(let scalar) = node else {
@@ -38,11 +38,7 @@ extension NodeDecoding {
 
     /// Any non-null scalar, as its literal text: `1.0` stays `1.0`.
     mutating func string(_ node: YAMLNode, field: String) -> Located<String>? {
-        guard case .scalar(let scalar) = node, !scalar.isNull else {
-            error("\(field) must be a string, not \(node.kindDescription)", at: node.mark)
-            return nil
-        }
-        return Located(scalar.text, at: location(scalar.mark))
+        nonNullScalar(node, what: field).map { Located($0.text, at: location($0.mark)) }
     }
 
     /// A plain (or `!!int`/`!!float`) scalar that is a finite number.
@@ -53,16 +49,11 @@ extension NodeDecoding {
     }
 
     /// A value as an error message shows it: scalars quoted, others by kind.
-    func shown(_ node: YAMLNode) -> String {
-        if case .scalar(let scalar) = node, !scalar.isNull { return "'\(scalar.text)'" }
-        return node.kindDescription
-    }
+    func shown(_ node: YAMLNode) -> String { node.shown }
 
     mutating func bool(_ node: YAMLNode, field: String) -> Located<Bool>? {
         guard case .scalar(let scalar) = node, let value = scalar.bool else {
-            let shown: String
-            if case .scalar(let scalar) = node, !scalar.isNull { shown = "'\(scalar.text)'" } else { shown = node.kindDescription }
-            error("'\(field)' must be true or false, not \(shown)", at: node.mark)
+            error("'\(field)' must be true or false, not \(node.shown)", at: node.mark)
             return nil
         }
         return Located(value, at: location(scalar.mark))

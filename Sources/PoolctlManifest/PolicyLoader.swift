@@ -46,10 +46,8 @@ public struct PolicyLoader: Sendable {
         var rules: [PolicyRule] = []
         for (path, bytes) in contents {
             sources.add(path, bytes)
-            let parsed = parser.parse(bytes)
-            diagnostics += parsed.problems.map {
-                Diagnostic.error($0.message, at: SourceLocation(file: path, line: $0.mark.line, column: $0.mark.column))
-            }
+            let (parsed, problems) = parser.parse(bytes, file: path)
+            diagnostics += problems
             var decoder = PolicyDecoder(file: path)
             var documents = 0
             for document in parsed.documents where document.root != nil {
@@ -215,10 +213,7 @@ struct PolicyDecoder: NodeDecoding {
     }
 
     private mutating func requirement(_ node: YAMLNode) -> PolicyRequirement? {
-        guard case .mapping(let pairs, _) = node, !pairs.isEmpty else {
-            error("'require' must be a mapping of \(Self.requireKeys.joined(separator: ", ")), not \(node.kindDescription)", at: node.mark)
-            return nil
-        }
+        guard let pairs = fields(of: node, section: "require", keys: Self.requireKeys) else { return nil }
         var requirement = PolicyRequirement()
         for pair in pairs {
             guard let key = scalarKey(pair.key) else { continue }
@@ -255,10 +250,7 @@ struct PolicyDecoder: NodeDecoding {
     }
 
     private mutating func limit(_ node: YAMLNode) -> PolicyLimit? {
-        guard case .mapping(let pairs, _) = node, !pairs.isEmpty else {
-            error("'limit' must be a mapping of \(Self.limitKeys.joined(separator: ", ")), not \(node.kindDescription)", at: node.mark)
-            return nil
-        }
+        guard let pairs = fields(of: node, section: "limit", keys: Self.limitKeys) else { return nil }
         var limit = PolicyLimit()
         for pair in pairs {
             guard let key = scalarKey(pair.key) else { continue }
@@ -278,6 +270,15 @@ struct PolicyDecoder: NodeDecoding {
             }
         }
         return limit
+    }
+
+    /// A check's fields: a mapping of some of `keys`, at least one.
+    private mutating func fields(of node: YAMLNode, section: String, keys: [String]) -> [YAMLPair]? {
+        guard case .mapping(let pairs, _) = node, !pairs.isEmpty else {
+            error("'\(section)' must be a mapping of \(keys.joined(separator: ", ")), not \(node.kindDescription)", at: node.mark)
+            return nil
+        }
+        return pairs
     }
 
     /// A whole number, 0 or more.

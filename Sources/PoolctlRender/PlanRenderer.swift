@@ -49,29 +49,18 @@ public enum PlanRenderer {
 
     /// The guard's block: nothing when no rule is broken.
     private static func guardText(_ verdict: GuardResult, style: Style) -> String {
-        guard !verdict.violations.isEmpty else { return "" }
-        var out = "\n"
-        if verdict.blocks {
-            out += style.red("!! Destructive-change guard: BLOCKED. plan exits 1 and apply refuses this plan:") + "\n"
-        } else {
-            out += style.yellow("Destructive-change guard: lifted by --allow-destructive; it would have blocked this plan:") + "\n"
-        }
-        for line in guardLines(verdict) { out += "   - \(line)\n" }
-        if verdict.blocks { out += "   \(guardAdvice)\n" }
-        return out
+        guard let finding = Finding(verdict) else { return "" }
+        return finding.text(
+            blocked: "!! Destructive-change guard: BLOCKED. plan exits 1 and apply refuses this plan:",
+            passed: "Destructive-change guard: lifted by --allow-destructive; it would have blocked this plan:", style: style)
     }
 
     /// The policy's block: nothing without `--policy` or without violations.
     private static func policyText(_ outcome: PolicyOutcome?, style: Style) -> String {
-        guard let outcome, !outcome.verdict.diagnostics.isEmpty else { return "" }
-        var out = "\n"
-        out +=
-            outcome.blocks
-            ? style.red("!! Policy: BLOCKED. plan exits 1 and apply refuses this plan:") + "\n"
-            : style.yellow("Policy: warnings (nothing blocks this plan):") + "\n"
-        for line in policyLines(outcome) { out += "   - \(line)\n" }
-        if outcome.blocks { out += "   \(policyAdvice)\n" }
-        return out
+        guard let finding = Finding(outcome) else { return "" }
+        return finding.text(
+            blocked: "!! Policy: BLOCKED. plan exits 1 and apply refuses this plan:",
+            passed: "Policy: warnings (nothing blocks this plan):", style: style)
     }
 
     /// One line per violation, errors first, cut after `keyListLimit` with
@@ -146,7 +135,7 @@ public enum PlanRenderer {
         return line
     }
 
-    private static func diagnosticText(_ item: PlanDiagnostic) -> String {
+    static func diagnosticText(_ item: PlanDiagnostic) -> String {
         var text = item.key.map { "\($0): " } ?? ""
         text += item.message
         if let location = item.location { text += " (\(location.description))" }
@@ -205,19 +194,19 @@ public enum PlanRenderer {
     }
 
     /// An ignored tag is written by the create and never again.
-    private static func createOnly(_ change: PoolChange, _ tag: TagChange) -> String {
+    static func createOnly(_ change: PoolChange, _ tag: TagChange) -> String {
         change.ignoredTags.contains(tag.key) ? "  # ignored after create" : ""
     }
 
     /// Only where the live pool has an ignored tag: the PATCH sends it back as is.
-    private static func ignoredNote(_ change: PoolChange) -> String? {
+    static func ignoredNote(_ change: PoolChange) -> String? {
         let keys = change.liveIgnoredTags
         guard !keys.isEmpty, change.action.isChange else { return nil }
         let shown = keys.map { "\($0)=\(quoted(change.desiredTags[$0]))" }.joined(separator: ", ")
         return "ignored tag\(keys.count == 1 ? "" : "s") kept as live: \(shown)"
     }
 
-    private static func memberLines(
+    static func memberLines(
         _ members: [MemberChange], sign: String, limit: Int, indent: String, mask: Bool = false, paint: (String) -> String
     ) -> String {
         var out = ""
@@ -238,160 +227,6 @@ public enum PlanRenderer {
         if let channel = member.channel { details.append(channel) }
         if !details.isEmpty { text += " (\(details.joined(separator: ", ")))" }
         return text
-    }
-
-    // MARK: - Markdown
-
-    /// A PR comment, always under `markdownLimit` characters: a summary
-    /// table, destructive changes first, then each pool in `<details>`.
-    public static func markdown(_ plan: Plan, showAddresses: Bool = false) -> String {
-        let mask = !showAddresses
-        let s = plan.summary
-        var head = "<!-- poolctl-plan:\(plan.stack) -->\n"
-        // The marker stays first; then what a reviewer must not miss.
-        let scope = targetingLines(plan)
-        if !scope.isEmpty {
-            head += "> [!WARNING]\n> **" + escape(scope[0]) + "**\n>\n> " + escape(scope[1]) + "\n\n"
-        }
-        let verdict = plan.destructiveGuard
-        if !verdict.violations.isEmpty {
-            head +=
-                verdict.blocks
-                ? "> [!CAUTION]\n> **Blocked by the destructive-change guard.** `poolctl plan` exits 1 and `poolctl apply` refuses this plan:\n"
-                : "> [!NOTE]\n> **Destructive-change guard lifted** by `--allow-destructive`; it would have blocked this plan:\n"
-            for line in guardLines(verdict) { head += "> - \(escape(line))\n" }
-            if verdict.blocks { head += ">\n> \(escape(guardAdvice))\n" }
-            head += "\n"
-        }
-        if let outcome = plan.policy, !outcome.verdict.diagnostics.isEmpty {
-            head +=
-                outcome.blocks
-                ? "> [!CAUTION]\n> **Blocked by the policy.** `poolctl plan` exits 1 and `poolctl apply` refuses this plan:\n"
-                : "> [!NOTE]\n> **Policy warnings**; nothing blocks this plan:\n"
-            for line in policyLines(outcome) { head += "> - \(escape(line))\n" }
-            if outcome.blocks { head += ">\n> \(escape(policyAdvice))\n" }
-            head += "\n"
-        }
-        head += DriftRenderer.planMarkdown(plan)
-        head += "### poolctl plan for stack `\(plan.stack)`\n\n"
-        // The move column appears only when there are moves, so other plans read as before.
-        let moves = s.move > 0
-        head +=
-            "| create | update | adopt |\(moves ? " move |" : "") delete | delete blocked | senders added | senders removed | API calls |\n"
-        head += "|---:|---:|---:|\(moves ? "---:|" : "")---:|---:|---:|---:|---:|\n"
-        head +=
-            "| \(grouped(s.create)) | \(grouped(s.update)) | \(grouped(s.adopt)) |\(moves ? " \(grouped(s.move)) |" : "") \(grouped(s.delete)) | \(grouped(s.deleteBlocked)) | +\(grouped(s.addSenders)) | -\(grouped(s.removeSenders)) | \(grouped(s.apiCalls)) |\n\n"
-        head += "`\(summaryLine(plan))`\n\n"
-        if !plan.hasChanges && s.conflicts == 0 {
-            head += "**No changes.** The live pools match the manifests.\n"
-        }
-
-        var sections: [String] = []
-        let conflicts = plan.diagnostics.filter { $0.severity == .error }
-        if !conflicts.isEmpty {
-            var text = "#### ❌ Conflicts (no change is planned for these pools)\n\n"
-            for item in conflicts { text += "- \(escape(diagnosticText(item)))\n" }
-            sections.append(text + "\n")
-        }
-        let destructive = plan.changes.filter {
-            $0.action == .delete || $0.action == .deleteDuplicate || $0.action == .deleteBlocked || !$0.removeSenders.isEmpty
-        }
-        if !destructive.isEmpty {
-            var text = "#### ⚠️ Destructive changes\n\n"
-            for change in destructive {
-                switch change.action {
-                case .delete:
-                    text += "- **delete** pool `\(change.key)` (`\(change.poolID ?? "")`, \(grouped(change.membersBefore)) members)\n"
-                case .deleteDuplicate:
-                    text +=
-                        "- **delete duplicate** of pool `\(change.key)` (`\(change.poolID ?? "")`, created \(change.createdAt ?? "?"), \(grouped(change.membersBefore)) members)\n"
-                case .deleteBlocked:
-                    text += "- **delete blocked (protected)**: pool `\(change.key)` (`\(change.poolID ?? "")`)\n"
-                default:
-                    text +=
-                        "- **remove \(grouped(change.removeSenders.count)) sender\(change.removeSenders.count == 1 ? "" : "s")** from `\(change.key)`\n"
-                }
-            }
-            sections.append(text + "\n")
-        }
-        let warnings = plan.diagnostics.filter { $0.severity != .error }
-        if !warnings.isEmpty {
-            var text = "#### Warnings\n\n"
-            for item in warnings { text += "- \(escape(diagnosticText(item)))\n" }
-            sections.append(text + "\n")
-        }
-        let visible = plan.changes.filter { $0.action.isChange || $0.action == .deleteBlocked }
-        for change in visible {
-            sections.append(markdownChange(change, mask: mask))
-        }
-
-        let footer = "\n<sub>poolctl · `poolctl plan` prints the full plan · addresses \(mask ? "masked" : "shown")</sub>\n"
-        var out = head
-        var shown = 0
-        // Reserve room for the cut notice and the footer.
-        let budget = markdownLimit - footer.count - 400
-        for section in sections {
-            if out.count + section.count > budget { break }
-            out += section
-            shown += 1
-        }
-        if shown < sections.count {
-            let left = sections.count - shown
-            let poolsLeft = min(left, visible.count)
-            out +=
-                "\n> ✂️ Cut to stay under \(grouped(markdownLimit)) characters: \(grouped(left)) more section\(left == 1 ? "" : "s") (\(grouped(poolsLeft)) pool\(poolsLeft == 1 ? "" : "s")) not shown. Run `poolctl plan` or `poolctl show` for the full plan.\n"
-        }
-        return out + footer
-    }
-
-    private static func markdownChange(_ change: PoolChange, mask: Bool) -> String {
-        let marker: String
-        switch change.action {
-        case .create: marker = "➕ create"
-        case .update: marker = "✏️ update"
-        case .adopt: marker = "📥 adopt"
-        case .move: marker = "🔀 move from <code>\(htmlEscape(change.movedFrom ?? "?"))</code>"
-        case .delete: marker = "🗑️ delete"
-        case .deleteDuplicate: marker = "🗑️ delete duplicate"
-        case .deleteBlocked: marker = "🔒 delete blocked"
-        case .conflict: marker = "❌ conflict"
-        case .noChange: marker = "no change"
-        }
-        let counts =
-            change.addSenders.isEmpty && change.removeSenders.isEmpty
-            ? "" : " · senders +\(grouped(change.addSenders.count)) -\(grouped(change.removeSenders.count))"
-        var out = "<details><summary><code>\(htmlEscape(change.key))</code> · \(marker)\(counts)</summary>\n\n"
-        if let reason = change.reason { out += "_\(escape(reason))_\n\n" }
-        if let note = ignoredNote(change) { out += "_\(escape(note))_\n\n" }
-        out += "```diff\n"
-        switch change.action {
-        case .create:
-            out += "+ name: \(quoted(change.name.after))\n"
-            for tag in change.tags { out += "+ tags.\(tag.key): \(quoted(tag.after))\(createOnly(change, tag))\n" }
-        case .update, .adopt, .move:
-            if let id = change.poolID { out += "  id: \(id)\n" }
-            if change.name.changed {
-                out += "- name: \(quoted(change.name.before))\n+ name: \(quoted(change.name.after))\n"
-            }
-            for tag in change.tags {
-                if let before = tag.before { out += "- tags.\(tag.key): \(quoted(before))\n" }
-                if let after = tag.after { out += "+ tags.\(tag.key): \(quoted(after))\n" }
-            }
-        case .delete, .deleteBlocked, .deleteDuplicate:
-            if let id = change.poolID { out += "  id: \(id)\n" }
-            out += "\(change.action == .deleteBlocked ? " " : "-") name: \(quoted(change.name.before))\n"
-            if let createdAt = change.createdAt { out += "  createdAt: \(createdAt)\n" }
-            out += "  members: \(grouped(change.membersBefore))\n"
-        case .conflict, .noChange:
-            break
-        }
-        if !change.addSenders.isEmpty || !change.removeSenders.isEmpty {
-            out += "  senders: \(grouped(change.membersBefore)) -> \(grouped(change.membersAfter))\n"
-            out += memberLines(change.addSenders, sign: "+", limit: markdownListLimit, indent: "", mask: mask, paint: { $0 })
-            out += memberLines(change.removeSenders, sign: "-", limit: markdownListLimit, indent: "", mask: mask, paint: { $0 })
-        }
-        out += "```\n\n</details>\n\n"
-        return out
     }
 
     // MARK: - Helpers
@@ -432,9 +267,51 @@ public enum PlanRenderer {
         return out
     }
 
-    private static func htmlEscape(_ text: String) -> String {
+    static func htmlEscape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
             of: ">", with: "&gt;")
+    }
+}
+
+/// What the guard or the policy found, shown as a block in every format.
+struct Finding {
+    var blocks: Bool
+    var lines: [String]
+    /// What to do about a blocked plan.
+    var advice: String
+
+    /// Nil when no rule is broken.
+    init?(_ verdict: GuardResult) {
+        guard !verdict.violations.isEmpty else { return nil }
+        self.init(blocks: verdict.blocks, lines: PlanRenderer.guardLines(verdict), advice: PlanRenderer.guardAdvice)
+    }
+
+    /// Nil without `--policy` or without violations.
+    init?(_ outcome: PolicyOutcome?) {
+        guard let outcome, !outcome.verdict.diagnostics.isEmpty else { return nil }
+        self.init(blocks: outcome.blocks, lines: PlanRenderer.policyLines(outcome), advice: PlanRenderer.policyAdvice)
+    }
+
+    init(blocks: Bool, lines: [String], advice: String) {
+        self.blocks = blocks
+        self.lines = lines
+        self.advice = advice
+    }
+
+    /// `blocked` or `passed` heads the block, by the verdict.
+    func text(blocked: String, passed: String, style: Style) -> String {
+        var out = "\n" + (blocks ? style.red(blocked) : style.yellow(passed)) + "\n"
+        for line in lines { out += "   - \(line)\n" }
+        if blocks { out += "   \(advice)\n" }
+        return out
+    }
+
+    /// A GitHub alert: a caution when it blocks, a note otherwise.
+    func markdown(blocked: String, passed: String) -> String {
+        var out = blocks ? "> [!CAUTION]\n> \(blocked)\n" : "> [!NOTE]\n> \(passed)\n"
+        for line in lines { out += "> - \(PlanRenderer.escape(line))\n" }
+        if blocks { out += ">\n> \(PlanRenderer.escape(advice))\n" }
+        return out + "\n"
     }
 }
 

@@ -7,7 +7,7 @@ import Testing
 @testable import PoolctlEmulator
 
 /// The sender lists' spliced bodies are byte for byte what encoding the
-/// whole `SenderList` gives, under every behaviour that reshapes bodies.
+/// whole page (`Wire.page`) gives, under every behaviour that reshapes bodies.
 @Suite("Sender list bodies")
 struct SenderBodiesTests {
     static let behaviourSets: [[String]] = [
@@ -37,12 +37,10 @@ struct SenderBodiesTests {
             var token: String?
             repeat {
                 let query = SenderQuery(pageSize: size, pageToken: token)
-                for (indices, page) in [
-                    (try await store.listPoolSenderIndices(poolID: poolID, query), try await store.listPoolSenders(poolID: poolID, query)),
-                    (try store.listSenderIndices(query), try await store.listSenders(query)),
-                ] {
+                let inventory = store.inventory
+                for indices in [try await store.listPoolSenderIndices(poolID: poolID, query), try store.listSenderIndices(query)] {
                     let spliced = Array(bodies.body(indices).readableBytesView)
-                    let whole = Array(encoding.body(SenderList(page)))
+                    let whole = Array(encoding.body(indices.map { Wire.sender(inventory[Int($0)]) }.body(.senders)))
                     #expect(spliced == whole, "\(items) pageSize \(size)")
                 }
                 token = try await store.listPoolSenders(poolID: poolID, query).pagination.next
