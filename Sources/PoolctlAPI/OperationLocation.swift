@@ -42,21 +42,10 @@ public enum OperationPath: Sendable, Hashable {
 /// pool it was started on (for the nested path when the location is missing
 /// or answers 404).
 public struct OperationReference: Sendable, Hashable {
+    // Made only from a 202 (below): the memberwise init stays internal.
     public var id: String
     public var location: String?
     public var poolID: String?
-
-    public init(id: String, location: String? = nil, poolID: String? = nil) {
-        self.id = id
-        self.location = location
-        self.poolID = poolID
-    }
-
-    /// The reference a 202 names, or nil when it names no operation.
-    public init?(_ accepted: OperationAccepted, poolID: String?) {
-        guard let id = accepted.resolvedOperationID else { return nil }
-        self.init(id: id, location: accepted.operationLocation ?? accepted.location, poolID: poolID)
-    }
 
     /// The paths to try, in order: the returned location first, then the
     /// other documented shape (used only after a 404).
@@ -73,6 +62,14 @@ public struct OperationReference: Sendable, Hashable {
             if let nested { paths.append(nested) }
         }
         return paths
+    }
+}
+
+extension OperationReference {
+    /// The reference a 202 names, or nil when it names no operation.
+    public init?(_ accepted: OperationAccepted, poolID: String?) {
+        guard let id = accepted.resolvedOperationID else { return nil }
+        self.init(id: id, location: accepted.operationLocation ?? accepted.location, poolID: poolID)
     }
 }
 

@@ -10,7 +10,7 @@ public struct APIRequest: Sendable, Hashable {
     /// Percent-encoded path, e.g. `/v1/SenderPools/comms_senderpool_…`.
     public var path: String
     /// Query items in sending order, not yet encoded. Nil values are left out.
-    public var query: [QueryItem]
+    public var query: [QueryItem] = []
     /// JSON body, for POST and PATCH.
     public var body: Data?
     /// The pool the path names, for logs that must not show the path's other ids.
@@ -19,21 +19,9 @@ public struct APIRequest: Sendable, Hashable {
     public struct QueryItem: Sendable, Hashable {
         public var name: String
         public var value: String
-        public init(_ name: String, _ value: String) {
-            self.name = name
-            self.value = value
-        }
     }
 
     public var method: String { endpoint.method }
-
-    public init(endpoint: Endpoint, path: String, query: [QueryItem] = [], body: Data? = nil, poolID: String? = nil) {
-        self.endpoint = endpoint
-        self.path = path
-        self.query = query
-        self.body = body
-        self.poolID = poolID
-    }
 
     /// The encoded query string, without `?`; empty when there is none.
     public var queryString: String {
@@ -84,7 +72,7 @@ public struct APIRequest: Sendable, Hashable {
 
 extension APIRequest {
     static func items(_ pairs: [(String, String?)]) -> [QueryItem] {
-        pairs.compactMap { name, value in value.map { QueryItem(name, $0) } }
+        pairs.compactMap { name, value in value.map { QueryItem(name: name, value: $0) } }
     }
 
     /// `GET /v1/SenderPools`

@@ -39,14 +39,6 @@ public struct AttemptRecord: Sendable, Hashable {
     public var failure: FailureClass?
     public var durationMS: Int64
 
-    public init(endpoint: Endpoint, poolID: String?, attempt: Int, status: Int?, failure: FailureClass?, durationMS: Int64) {
-        self.endpoint = endpoint
-        self.poolID = poolID
-        self.attempt = attempt
-        self.status = status
-        self.failure = failure
-        self.durationMS = durationMS
-    }
 }
 
 public struct RetryRecord: Sendable, Hashable {
@@ -70,17 +62,6 @@ public struct RetryRecord: Sendable, Hashable {
     /// The server's `Retry-After`, when it sent one.
     public var retryAfterMS: Int64?
 
-    public init(
-        endpoint: Endpoint, poolID: String?, attempt: Int, reason: Reason, status: Int?, delayMS: Int64, retryAfterMS: Int64?
-    ) {
-        self.endpoint = endpoint
-        self.poolID = poolID
-        self.attempt = attempt
-        self.reason = reason
-        self.status = status
-        self.delayMS = delayMS
-        self.retryAfterMS = retryAfterMS
-    }
 }
 
 extension TransportFailure {

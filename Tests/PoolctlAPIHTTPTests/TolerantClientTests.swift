@@ -1,7 +1,7 @@
 import Foundation
-import PoolctlAPI
 import Testing
 
+@testable import PoolctlAPI
 @testable import PoolctlAPIHTTP
 
 /// The client survives answers the public docs leave open (issue 10).

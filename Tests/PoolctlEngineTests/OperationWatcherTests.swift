@@ -1,8 +1,8 @@
-import PoolctlAPI
 import PoolctlModel
 import Synchronization
 import Testing
 
+@testable import PoolctlAPI
 @testable import PoolctlEngine
 
 private let pool = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v01"
