@@ -115,7 +115,6 @@ struct ApplyCommand: ContextCommand {
 
     private func run(in context: CommandContext, log: ApplyLog?) async throws {
         let inputs = try readInputs(context: context, log: log)
-        log?.stack = inputs.stack
         let outcome = try await api.withWorkflow(
             context: context, timeout: timeout.duration, maxBatch: maxBatch, observer: log?.observer
         ) { base in
@@ -157,6 +156,9 @@ struct ApplyCommand: ContextCommand {
         if let saved = savedPlan {
             savedPlan?.policy = try policyOptions.recheck(saved, policy: policy, context: context, log: log)
         }
+        let stack = savedPlan?.stack ?? desired?.stack ?? ""
+        // Before the refusals below, so that their ndjson result names the stack.
+        log?.stack = stack
         if allowDestructive { savedPlan?.destructiveGuard.lifted = true }
         let stdout = context.stdout
         if let saved = savedPlan, saved.destructiveGuard.blocks {
@@ -167,7 +169,7 @@ struct ApplyCommand: ContextCommand {
             if format == .text { stdout.write(PlanRenderer.text(saved, color: context.wantsColor(stdout))) }
             throw PolicyOptions.failure(outcome.verdict, action: "nothing was read or written")
         }
-        return Inputs(savedPlan: savedPlan, desired: desired, policy: policy, stack: savedPlan?.stack ?? desired?.stack ?? "")
+        return Inputs(savedPlan: savedPlan, desired: desired, policy: policy, stack: stack)
     }
 
     /// Prints the report and maps it to the exit code: 6 when the lease was lost, 3 when partial.

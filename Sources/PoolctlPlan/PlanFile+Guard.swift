@@ -52,4 +52,14 @@ extension PlanFile {
 extension GuardViolation {
     /// One rule broken; `rule` is `deleted-pools` or `removed-members`.
     enum CodingKeys: String, CodingKey { case rule, key, poolIDs, count, total, allowed, message }
+
+    /// Through the init, so that a hand-edited file's `poolIDs` read sorted, as poolctl writes them.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            rule: try values.decode(Rule.self, forKey: .rule), key: try values.decodeIfPresent(String.self, forKey: .key),
+            poolIDs: try values.decode([String].self, forKey: .poolIDs), count: try values.decode(Int.self, forKey: .count),
+            total: try values.decode(Int.self, forKey: .total), allowed: try values.decode(Int.self, forKey: .allowed),
+            message: try values.decode(String.self, forKey: .message))
+    }
 }

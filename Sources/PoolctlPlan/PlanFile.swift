@@ -171,6 +171,16 @@ extension MemberChange {
 extension PlanDiagnostic {
     /// `location` is a `SourceLocation`: `file`, `line` and `column`.
     enum CodingKeys: String, CodingKey { case severity, key, message, poolIDs, location }
+
+    /// Through the init, so that a hand-edited file's `poolIDs` read sorted, as poolctl writes them.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            severity: try values.decode(Diagnostic.Severity.self, forKey: .severity),
+            key: try values.decodeIfPresent(String.self, forKey: .key), message: try values.decode(String.self, forKey: .message),
+            poolIDs: try values.decode([String].self, forKey: .poolIDs),
+            location: try values.decodeIfPresent(SourceLocation.self, forKey: .location))
+    }
 }
 
 extension PoolFingerprint {

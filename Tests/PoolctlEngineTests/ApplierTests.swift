@@ -315,6 +315,13 @@ private func createPlan(senders: [String]) -> Plan {
         }
     }
 
+    @Test func aChangedMaximumTakesEffectOnTheNextWait() {
+        var poller = OperationPoller(initial: .milliseconds(100), maximum: .seconds(5))
+        #expect(poller.start() == .wait(.milliseconds(100)))
+        poller.maximum = .milliseconds(150)
+        #expect(poller.received(operation(.processing, total: 1, created: 0)) == .wait(.milliseconds(150)))
+    }
+
     @Test func timesOutWhenTheBudgetIsSpent() {
         var poller = OperationPoller(initial: .seconds(1), maximum: .seconds(1), budget: .seconds(2))
         #expect(poller.start() == .wait(.seconds(1)))

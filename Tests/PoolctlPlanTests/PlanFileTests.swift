@@ -52,6 +52,23 @@ private let goldenPlans: [URL] = {
 
     /// Version 2 plans (saved before policies) are still read: they have no
     /// policy, and everything else reads as before.
+    /// poolctl writes pool ids sorted; a hand-edited file reads sorted too,
+    /// so `show` and `apply` print them in one order.
+    @Test func handEditedPoolIDsReadSorted() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/plan/guard-blocked/plan.json")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let file = try PlanFile.decode(Array(text.utf8))
+        let violation = try #require(file.plan.destructiveGuard.violations.first { $0.poolIDs.count > 1 })
+        let ids = violation.poolIDs
+        let reversed = text.replacingOccurrences(
+            of: ids.map { "\"\($0)\"" }.joined(separator: ",\n          "),
+            with: ids.reversed().map { "\"\($0)\"" }.joined(separator: ",\n          "))
+        #expect(reversed != text, "the fixture's ids were not found to reverse")
+        let read = try PlanFile.decode(Array(reversed.utf8))
+        #expect(read.plan.destructiveGuard.violations.first { $0.rule == violation.rule }?.poolIDs == ids)
+    }
+
     @Test func aVersion2PlanIsStillRead() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/plan/update/plan.json")

@@ -159,6 +159,10 @@ def a_saved_blocked_plan_is_refused_before_any_write_unless_allowed():
         assert "BLOCKED" in p.stdout, p.stdout
         assert delta(before, writes(emu)) == {}, "a refused saved plan took the lease or wrote"
         assert emu.state() == state
+        # The ndjson log's result names the stack even for a plan refused before the lease.
+        p = emu.run("apply", blocked, "--log-format", "ndjson")
+        result = [json.loads(line) for line in p.stderr.splitlines() if line.startswith("{")][-1]
+        assert p.returncode == 1 and result.get("stack") == "g", (p.returncode, result)
 
         # A plan saved with --allow-destructive records it and applies.
         allowed = d + "/allowed.json"

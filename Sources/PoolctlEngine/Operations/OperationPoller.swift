@@ -18,13 +18,13 @@ public struct OperationPoller: Sendable, Hashable {
     public var budget: Duration
     public private(set) var polls = 0
     private var waited: Duration = .zero
-    private var waits: Backoff.Waits
+    /// Waits scheduled so far; the next is `Backoff` wait number `scheduled`.
+    private var scheduled = 0
 
     public init(initial: Duration = .milliseconds(250), maximum: Duration = .seconds(5), budget: Duration = .seconds(300)) {
         self.initial = initial
         self.maximum = maximum
         self.budget = budget
-        waits = Backoff(initial: initial, cap: maximum).waits()
     }
 
     /// The wait before the first poll.
@@ -41,7 +41,9 @@ public struct OperationPoller: Sendable, Hashable {
 
     private mutating func scheduleWait() -> Action {
         if waited >= budget { return .timedOut }
-        let wait = min(waits.next(), budget - waited)
+        // Built from `initial` and `maximum` each time: they are public and may change.
+        let wait = min(Backoff(initial: initial, cap: maximum).ceiling(forRetry: scheduled), budget - waited)
+        scheduled += 1
         waited += wait
         return .wait(wait)
     }
