@@ -198,6 +198,24 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         #expect(api.unanswered == 0)
     }
 
+    @Test func aListingThatLagsOurLeaseIsReadAgainAfterGrowingWaits() async throws {
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([])),
+                (.listSenderPools(operationId: nil), .pools([])),
+                (.listSenderPools(operationId: nil), .pools([ownA])),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+        let held = try await locker(api, clock).acquire(stack: "web", holder: hostA)
+        #expect(held.poolID == leaseA)
+        // The create's poll, then the lease backoff's first two waits (unjittered).
+        #expect(clock.sleeps == [.milliseconds(100), .milliseconds(400), .milliseconds(800)])
+        try await held.release()
+        #expect(api.unanswered == 0)
+    }
+
     @Test func aStaleLeaseIsDeletedAndAcquisitionProceeds() async throws {
         // Expired at 11:52; our own lease says the server's time is 12:00.
         let stale = lease(staleID, holder: "dead-host.9", createdAt: "2025-03-01T11:00:00Z", updatedAt: "2025-03-01T11:50:00Z")

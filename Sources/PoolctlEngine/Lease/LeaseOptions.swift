@@ -24,4 +24,7 @@ public struct LeaseOptions: Sendable {
     var rivalBackoff: Backoff { Backoff(initial: initialBackoff, cap: maxBackoff, jitter: .around) }
     /// The waits between tries of one step.
     var stepBackoffs: Backoff { Backoff(initial: stepBackoff, cap: stepBackoffCap, jitter: .around) }
+    /// The waits before reading again for our own lease that the API does
+    /// not show yet (a listing that lags a completed create).
+    var sightingBackoff: Backoff { Backoff(initial: .milliseconds(400), cap: .seconds(4)) }
 }

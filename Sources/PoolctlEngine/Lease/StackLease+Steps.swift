@@ -89,8 +89,9 @@ extension StackLease {
     /// returns someone else's pool), else by tag and name in a full listing
     /// (which is then reused). Nil when neither shows it yet.
     func find(operationID: String, tag: LeaseTag, name: String) async throws -> (String, PoolListing?)? {
+        var waits = options.sightingBackoff.waits()
         for attempt in 0..<3 {
-            if attempt > 0 { try await clock.sleep(.milliseconds(200 << attempt)) }
+            if attempt > 0 { try await clock.sleep(waits.next()) }
             let page = try await retrying { try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1)) }
             if let pool = page.items.first, Self.isExactly(pool, tag: tag), pool.name == name {
                 return (pool.id, nil)
@@ -115,13 +116,14 @@ extension StackLease {
     func listingsShowing(_ ownID: String, first: PoolListing?) async throws -> ([PoolListing], unconfirmed: String?) {
         var showing = first.flatMap { $0.contains(id: ownID) ? $0 : nil }
         var attempt = 0
+        var waits = options.sightingBackoff.waits()
         while showing == nil {
             guard attempt < options.listingAttempts else {
                 throw APIError(
                     kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
                     message: "the listing does not show the completed lease pool \(ownID); the lease cannot be trusted")
             }
-            if attempt > 0 { try await clock.sleep(.milliseconds(200 << attempt)) }
+            if attempt > 0 { try await clock.sleep(waits.next()) }
             attempt += 1
             let listing = try await retrying { try await PoolListing.read(api) }
             if listing.contains(id: ownID) { showing = listing }
