@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import PoolctlAPI
+import PoolctlModel
 
 /// Successful answers decoded, and failed ones read for the API's error.
 extension HTTPCommsAPI {
@@ -47,7 +48,7 @@ extension HTTPCommsAPI {
             throw redact(
                 APIError(
                     kind: .invalidResponse, method: request.method, path: request.path, status: response.status,
-                    message: "unexpected response body: \(Self.describe(error))", attempts: attempts))
+                    message: "unexpected response body: \(JSONDecodingProblem(error, in: response.body))", attempts: attempts))
         }
     }
 
@@ -57,24 +58,12 @@ extension HTTPCommsAPI {
     func tolerantDecode<T: Decodable>(_: T.Type, _ response: TransportResponse, _ request: APIRequest) -> T? {
         guard !response.body.isEmpty else { return nil }
         do {
-            return try JSONDecoder().decode(T.self, from: response.body)
+            return try Self.decoder.decode(T.self, from: response.body)
         } catch {
-            log("  (ignoring unreadable \(response.status) body of \(request.method) \(request.path): \(Self.describe(error)))")
+            log(
+                "  (ignoring unreadable \(response.status) body of \(request.method) \(request.path): \(JSONDecodingProblem(error, in: response.body)))"
+            )
             return nil
-        }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        func at(_ path: [any CodingKey]) -> String {
-            path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error as? DecodingError {
-        case .keyNotFound(let key, let context): return "missing field '\(key.stringValue)' at \(at(context.codingPath))"
-        case .typeMismatch(let type, let context): return "expected \(type) at \(at(context.codingPath))"
-        case .valueNotFound(let type, let context): return "null where \(type) was expected at \(at(context.codingPath))"
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "invalid value at \(at(context.codingPath))"
-        default: return "\(error)"
         }
     }
 

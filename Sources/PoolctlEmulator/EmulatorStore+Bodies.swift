@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 
 /// The `/v1` bodies the HTTP front serves, built with `Wire` on the actor,
 /// where the records live (they never leave it).

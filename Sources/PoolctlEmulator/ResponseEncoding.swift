@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import PoolctlModel
 import Synchronization
 
 /// Every response the emulator sends is built here: the `/v1` bodies are

@@ -1,4 +1,5 @@
 import PoolctlAPI
+import PoolctlModel
 
 /// The `/v1` response bodies, the emulator's own wire format, written from
 /// the examples of the Comms API docs (copied, with their sources, into

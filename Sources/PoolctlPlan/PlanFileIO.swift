@@ -27,7 +27,7 @@ extension PlanFile {
         do {
             return try decoder.decode(PlanFile.self, from: data)
         } catch {
-            throw PlanFileError("the plan is damaged: \(error)")
+            throw PlanFileError("the plan is damaged: \(JSONDecodingProblem(error, in: data))")
         }
     }
 

@@ -50,6 +50,48 @@ private let goldenPlans: [URL] = {
         }
     }
 
+    /// A hand-edited plan is refused with the JSON path and what was found
+    /// there, in the file's terms rather than Swift's type and key names.
+    @Test(arguments: [
+        ("changes.1.action", #""frobnicate""#, "'frobnicate' is not a valid value at changes[1].action"),
+        ("changes.0.key", nil, "missing field 'key' at changes[0]"),
+        ("changes.0.membersAfter", #""two""#, "expected a whole number, found 'two' at changes[0].membersAfter"),
+        ("changes.0.protect", "1", "expected true or false, found 1 at changes[0].protect"),
+        ("changes", #"{"a": 1}"#, "expected an array, found an object at changes"),
+        ("apiCalls.GET /v1/SenderPools", "true", #"expected a whole number, found true at apiCalls["GET /v1/SenderPools"]"#),
+    ])
+    func aDamagedPlanNamesThePathAndTheValue(path: String, value: String?, problem: String) throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/plan/create/plan.json")
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+        let replacement = try value.map { try JSONSerialization.jsonObject(with: Data($0.utf8), options: .fragmentsAllowed) }
+        let damaged = try JSONSerialization.data(
+            withJSONObject: Self.setting(path.split(separator: ".").map(String.init), to: replacement, in: golden))
+        do {
+            let file = try PlanFile.decode(Array(damaged))
+            Issue.record("accepted \(file)")
+        } catch {
+            #expect(error.description == "the plan is damaged: \(problem)")
+        }
+    }
+
+    /// `document` with the value at `path` (object keys and array indices)
+    /// replaced, or removed when `value` is nil.
+    static func setting(_ path: [String], to value: Any?, in document: Any) -> Any {
+        guard let first = path.first else { return value as Any }
+        if var array = document as? [Any], let index = Int(first) {
+            array[index] = setting(Array(path.dropFirst()), to: value, in: array[index])
+            return array
+        }
+        var object = document as? [String: Any] ?? [:]
+        if path.count == 1, value == nil {
+            object[first] = nil
+        } else {
+            object[first] = setting(Array(path.dropFirst()), to: value, in: object[first] as Any)
+        }
+        return object
+    }
+
     /// Version 2 plans (saved before policies) are still read: they have no
     /// policy, and everything else reads as before.
     /// poolctl writes pool ids sorted; a hand-edited file reads sorted too,

@@ -1,7 +1,8 @@
-/// Any JSON value: the `/v1` bodies are built as these (`Wire`), and the
-/// `unknown-fields` and `nulls` behaviours reshape them. Objects encode with
+/// Any JSON value. The emulator builds its `/v1` bodies as these (and its
+/// `unknown-fields` and `nulls` behaviours reshape them); error messages
+/// look up what a document held at a failing path. Objects encode with
 /// sorted keys.
-enum JSONValue: Codable, Hashable, Sendable {
+public enum JSONValue: Codable, Hashable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -10,7 +11,7 @@ enum JSONValue: Codable, Hashable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -29,7 +30,7 @@ enum JSONValue: Codable, Hashable, Sendable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -45,12 +46,12 @@ enum JSONValue: Codable, Hashable, Sendable {
 
 extension JSONValue {
     /// A string, or `null` when there is none (a required but nullable field).
-    init(_ text: String?) {
+    public init(_ text: String?) {
         self = text.map(JSONValue.string) ?? .null
     }
 
     /// A map of strings (tags), or `null` when there is none.
-    init(_ map: [String: String]?) {
+    public init(_ map: [String: String]?) {
         self = map.map { .object($0.mapValues(JSONValue.string)) } ?? .null
     }
 }

@@ -1,0 +1,99 @@
+import Foundation
+
+/// A `DecodingError` told in the terms of the JSON that was read: a path
+/// such as `changes[1].action`, JSON type names and the offending value.
+/// Swift's own description names our types and `CodingKeys`, which mean
+/// nothing to someone who hand-edited a plan or reads an odd API response.
+public struct JSONDecodingProblem: Sendable, Hashable, CustomStringConvertible {
+    /// Where in the document, e.g. `changes[1].action`; empty for the whole document.
+    public var path: String
+    /// What is wrong there, e.g. `'frobnicate' is not a valid value`.
+    public var problem: String
+
+    public var description: String { path.isEmpty ? problem : "\(problem) at \(path)" }
+
+    /// `json` is the document that failed; with it, the message shows what
+    /// was found at the path. Any error other than a `DecodingError` is told
+    /// as it describes itself.
+    public init(_ error: any Error, in json: Data? = nil) {
+        guard let error = error as? DecodingError else {
+            (path, problem) = ("", "\(error)")
+            return
+        }
+        let found = { (codingPath: [any CodingKey]) in json.flatMap { Self.value(at: codingPath, in: $0) } }
+        switch error {
+        case .keyNotFound(let key, let context):
+            (path, problem) = (Self.render(context.codingPath), "missing field '\(key.stringValue)'")
+        case .valueNotFound(let type, let context):
+            (path, problem) = (Self.render(context.codingPath), "null where \(Self.jsonKind(of: type)) was expected")
+        case .typeMismatch(let type, let context):
+            let was = found(context.codingPath).map { ", found \(Self.shown($0))" } ?? ""
+            (path, problem) = (Self.render(context.codingPath), "expected \(Self.jsonKind(of: type))\(was)")
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            (path, problem) = ("", "not valid JSON")
+        case .dataCorrupted(let context):
+            let value = found(context.codingPath).map { "\(Self.shown($0)) is" } ?? "the value is"
+            (path, problem) = (Self.render(context.codingPath), "\(value) not a valid value")
+        @unknown default:
+            (path, problem) = ("", "\(error)")
+        }
+    }
+
+    /// `changes[1].action`; a key that is not a plain name is quoted, as in
+    /// `apiCalls["GET /v1/SenderPools"]`.
+    static func render(_ codingPath: [any CodingKey]) -> String {
+        var text = ""
+        for key in codingPath {
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else if key.stringValue.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !key.stringValue.isEmpty {
+                text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            } else {
+                text += "[\"\(key.stringValue)\"]"
+            }
+        }
+        return text
+    }
+
+    /// The JSON name of what a Swift type decodes from.
+    static func jsonKind(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type, is UInt64.Type: return "a whole number"
+        case is Double.Type, is Float.Type: return "a number"
+        default:
+            // Containers report `Array<Any>` or `Dictionary<String, Any>`; our structs are objects.
+            return String(describing: type).hasPrefix("Array<") ? "an array" : "an object"
+        }
+    }
+
+    /// A found value as a message shows it: scalars as written (strings
+    /// quoted and clipped), containers by kind.
+    static func shown(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .int(let number): return String(number)
+        case .double(let number): return String(number)
+        case .string(let text): return text.count > 60 ? "'\(text.prefix(57))...'" : "'\(text)'"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
+    /// The value at `codingPath` in `json`, if the document parses and has one.
+    static func value(at codingPath: [any CodingKey], in json: Data) -> JSONValue? {
+        guard var current = try? JSONDecoder().decode(JSONValue.self, from: json) else { return nil }
+        for key in codingPath {
+            if case .array(let items) = current, let index = key.intValue, items.indices.contains(index) {
+                current = items[index]
+            } else if case .object(let fields) = current, let next = fields[key.stringValue] {
+                current = next
+            } else {
+                return nil
+            }
+        }
+        return current
+    }
+}
