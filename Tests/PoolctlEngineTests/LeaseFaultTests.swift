@@ -86,6 +86,62 @@ private func locker(_ api: ScriptedAPI, _ clock: ManualClock = ManualClock(autoA
         #expect(api.unanswered == 0)
     }
 
+    /// The e2e flake of test_lease_faults (list lag, a reset create): the
+    /// completed create's filtered page lagged, the run took the older pool
+    /// of its unknown create, and the newer one outlived the run as a lease.
+    @Test func aLaggingFilterIsWaitedForRatherThanAdoptingAnEarlierCreate() async throws {
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .error(unknown)),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            // The filter works but lags: an empty page, not a reason to look by tag.
+            (.listSenderPools(operationId: op1), .pools([])),
+            (.listSenderPools(operationId: op1), .pools([extra])),
+            // The listing that shows this create's pool shows the earlier one too: an extra.
+            (.listSenderPools(operationId: nil), .pools([own, foreign, extra])),
+            (.fetchSenderPool(ownID), .pool(own)),
+            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            (.fetchSenderPool(extraID), .pool(extra)),
+            (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+        ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == extraID)
+        try await held.release()
+        let creates: [ScriptedAPI.Call] = [.createSenderPool(name: name, senders: 0), .createSenderPool(name: name, senders: 0)]
+        #expect(api.calls.filter(isWrite) == creates + [.deleteSenderPool(ownID), .deleteSenderPool(extraID)])
+        #expect(api.unanswered == 0)
+    }
+
+    /// A create of unknown outcome that completes after ours is not in the
+    /// survey's listing. Release looks for it on a listing that no longer
+    /// shows our deleted lease, not on one that lags behind the delete.
+    @Test func theReleaseSweepWaitsForAListingNewerThanItsDelete() async throws {
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .error(unknown)),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            (.listSenderPools(operationId: op1), .pools([extra])),
+            (.listSenderPools(operationId: nil), .pools([foreign, extra])),
+            // Release.
+            (.fetchSenderPool(extraID), .pool(extra)),
+            (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
+            // Still shows the deleted lease: too old to rule anything out.
+            (.listSenderPools(operationId: nil), .pools([foreign, extra])),
+            (.listSenderPools(operationId: nil), .pools([own, foreign])),
+            (.fetchSenderPool(ownID), .pool(own)),
+            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+        ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == extraID)
+        try await held.release()
+        let creates: [ScriptedAPI.Call] = [.createSenderPool(name: name, senders: 0), .createSenderPool(name: name, senders: 0)]
+        #expect(api.calls.filter(isWrite) == creates + [.deleteSenderPool(extraID), .deleteSenderPool(ownID)])
+        #expect(api.unanswered == 0)
+    }
+
     @Test func aFilterResultWithoutOurTagIsNotOurLease() async throws {
         // The API ignored `operationId` and answered with the account's first pool.
         let api = ScriptedAPI([

@@ -213,9 +213,12 @@ public final class HeldLease: Sendable {
         }
         guard sweepOwnExtras else { return }
         // A lease of ours whose create had an unknown outcome may have
-        // surfaced since: best effort, it expires after its TTL anyway.
+        // surfaced since. Best effort (it expires after its TTL anyway), but
+        // on a listing newer than our delete where one comes: a lagging
+        // listing that still shows our lease may not show the extra either,
+        // and a false lock until the TTL blames a process that has exited.
         let lease = StackLease(api: api, clock: clock, options: options, random: random)
-        guard let listing = try? await lease.retrying({ try await PoolListing.read(api) }) else { return }
+        guard let listing = await listingAfterDelete(lease) else { return }
         for extra in listing.pools where extra.id != poolID && StackLease.isExactly(extra, tag: tag) {
             if (try? await lease.retrying({ try await lease.deleteChecked(extra.id, expect: { StackLease.isExactly($0, tag: tag) }) }))
                 == true
@@ -223,6 +226,20 @@ public final class HeldLease: Sendable {
                 report(.extraLeaseDeleted(poolID: extra.id))
             }
         }
+    }
+
+    /// The first listing that no longer shows our deleted lease, or after
+    /// `listingAttempts` the last one read; nil when none could be read.
+    private func listingAfterDelete(_ lease: StackLease) async -> PoolListing? {
+        var waits = options.sightingBackoff.waits()
+        var latest: PoolListing?
+        for attempt in 0..<max(1, options.listingAttempts) {
+            if attempt > 0 { try? await clock.sleep(waits.next()) }
+            guard let listing = try? await lease.retrying({ try await PoolListing.read(api) }) else { break }
+            latest = listing
+            if !listing.contains(id: poolID) { break }
+        }
+        return latest
     }
 
     // MARK: Renewal

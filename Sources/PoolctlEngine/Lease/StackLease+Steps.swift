@@ -85,18 +85,25 @@ extension StackLease {
     }
 
     /// Our lease's id: by the `operationId` filter if the pool it returns
-    /// carries our exact tag value and name (an API that ignores the filter
-    /// returns someone else's pool), else by tag and name in a full listing
-    /// (which is then reused). Nil when neither shows it yet.
+    /// carries our exact tag value and name, else by tag and name in a full
+    /// listing (which is then reused). Nil when neither shows it yet.
+    ///
+    /// An empty filtered page means the filter works and lags: wait for this
+    /// create's pool rather than take the oldest pool with our tag, which may
+    /// be an earlier create of unknown outcome. Adopting that one would leave
+    /// this completed create out of the survey, which only trusts listings
+    /// that show the adopted lease. A page with someone else's pool means the
+    /// API ignores the filter: look by tag at once.
     func find(operationID: String, tag: LeaseTag, name: String) async throws -> (String, PoolListing?)? {
         var waits = options.sightingBackoff.waits()
-        for attempt in 0..<3 {
+        let attempts = 3
+        for attempt in 0..<attempts {
             if attempt > 0 { try await clock.sleep(waits.next()) }
             let page = try await retrying { try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1)) }
             if let pool = page.items.first, Self.isExactly(pool, tag: tag), pool.name == name {
                 return (pool.id, nil)
             }
-            if let found = try await findByTag(tag, name: name) { return found }
+            if !page.items.isEmpty || attempt == attempts - 1, let found = try await findByTag(tag, name: name) { return found }
         }
         return nil
     }

@@ -26,7 +26,9 @@ import PoolctlModel
 /// (`operationId` filter) + 1 listing per 1,000 pools (twice past 1,000
 /// pools), plus per stale lease 1 List Senders, 1 GET and 1 DELETE; each
 /// retry adds those and a GET and a DELETE of our own lease. Holding adds 1
-/// PATCH per TTL/3, release 1 GET and 1 DELETE. `calls` counts them.
+/// PATCH per TTL/3, release 1 GET and 1 DELETE (after a create of unknown
+/// outcome, also 1 to `listingAttempts` listings looking for an extra
+/// lease). `calls` counts them.
 public struct StackLease: Sendable {
     public var api: any CommsAPI
     public var clock: PoolctlClock
