@@ -39,6 +39,15 @@ private func locker(_ api: ScriptedAPI, _ clock: ManualClock = ManualClock(autoA
     StackLease(api: api, clock: clock.clock, random: { 0.5 })
 }
 
+/// A create of unknown outcome (not yet listed), then a create that is
+/// accepted and whose operation completes.
+private let createdAfterAnUnknownCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
+    (.createSenderPool(name: name, senders: 0), .error(unknown)),
+    (.listSenderPools(operationId: nil), .pools([foreign])),
+    (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+    (.fetchOperation(op1), .operation(done)),
+]
+
 @Suite struct LeaseFaultTests {
     @Test func aCreateWithAnUnknownOutcomeIsFoundByTheRunsTagNotRepeated() async throws {
         let api = ScriptedAPI([
@@ -90,22 +99,19 @@ private func locker(_ api: ScriptedAPI, _ clock: ManualClock = ManualClock(autoA
     /// completed create's filtered page lagged, the run took the older pool
     /// of its unknown create, and the newer one outlived the run as a lease.
     @Test func aLaggingFilterIsWaitedForRatherThanAdoptingAnEarlierCreate() async throws {
-        let api = ScriptedAPI([
-            (.createSenderPool(name: name, senders: 0), .error(unknown)),
-            (.listSenderPools(operationId: nil), .pools([foreign])),
-            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
-            (.fetchOperation(op1), .operation(done)),
-            // The filter works but lags: an empty page, not a reason to look by tag.
-            (.listSenderPools(operationId: op1), .pools([])),
-            (.listSenderPools(operationId: op1), .pools([extra])),
-            // The listing that shows this create's pool shows the earlier one too: an extra.
-            (.listSenderPools(operationId: nil), .pools([own, foreign, extra])),
-            (.fetchSenderPool(ownID), .pool(own)),
-            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
-            (.fetchSenderPool(extraID), .pool(extra)),
-            (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
-            (.listSenderPools(operationId: nil), .pools([foreign])),
-        ])
+        let api = ScriptedAPI(
+            createdAfterAnUnknownCreate + [
+                // The filter works but lags: an empty page, not a reason to look by tag.
+                (.listSenderPools(operationId: op1), .pools([])),
+                (.listSenderPools(operationId: op1), .pools([extra])),
+                // The listing that shows this create's pool shows the earlier one too: an extra.
+                (.listSenderPools(operationId: nil), .pools([own, foreign, extra])),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+                (.fetchSenderPool(extraID), .pool(extra)),
+                (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
+                (.listSenderPools(operationId: nil), .pools([foreign])),
+            ])
         let held = try await locker(api).acquire(stack: "web", holder: holder)
         #expect(held.poolID == extraID)
         try await held.release()
@@ -118,22 +124,19 @@ private func locker(_ api: ScriptedAPI, _ clock: ManualClock = ManualClock(autoA
     /// survey's listing. Release looks for it on a listing that no longer
     /// shows our deleted lease, not on one that lags behind the delete.
     @Test func theReleaseSweepWaitsForAListingNewerThanItsDelete() async throws {
-        let api = ScriptedAPI([
-            (.createSenderPool(name: name, senders: 0), .error(unknown)),
-            (.listSenderPools(operationId: nil), .pools([foreign])),
-            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
-            (.fetchOperation(op1), .operation(done)),
-            (.listSenderPools(operationId: op1), .pools([extra])),
-            (.listSenderPools(operationId: nil), .pools([foreign, extra])),
-            // Release.
-            (.fetchSenderPool(extraID), .pool(extra)),
-            (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
-            // Still shows the deleted lease: too old to rule anything out.
-            (.listSenderPools(operationId: nil), .pools([foreign, extra])),
-            (.listSenderPools(operationId: nil), .pools([own, foreign])),
-            (.fetchSenderPool(ownID), .pool(own)),
-            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
-        ])
+        let api = ScriptedAPI(
+            createdAfterAnUnknownCreate + [
+                (.listSenderPools(operationId: op1), .pools([extra])),
+                (.listSenderPools(operationId: nil), .pools([foreign, extra])),
+                // Release.
+                (.fetchSenderPool(extraID), .pool(extra)),
+                (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
+                // Still shows the deleted lease: too old to rule anything out.
+                (.listSenderPools(operationId: nil), .pools([foreign, extra])),
+                (.listSenderPools(operationId: nil), .pools([own, foreign])),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            ])
         let held = try await locker(api).acquire(stack: "web", holder: holder)
         #expect(held.poolID == extraID)
         try await held.release()
