@@ -48,7 +48,8 @@ extension HTTPCommsAPI {
             throw redact(
                 APIError(
                     kind: .invalidResponse, method: request.method, path: request.path, status: response.status,
-                    message: "unexpected response body: \(JSONDecodingProblem(error, in: response.body))", attempts: attempts))
+                    message: "unexpected response body: \(JSONDecodingProblem(error, in: response.body, valuesShown: false))",
+                    attempts: attempts))
         }
     }
 
@@ -61,7 +62,7 @@ extension HTTPCommsAPI {
             return try Self.decoder.decode(T.self, from: response.body)
         } catch {
             log(
-                "  (ignoring unreadable \(response.status) body of \(request.method) \(request.path): \(JSONDecodingProblem(error, in: response.body)))"
+                "  (ignoring unreadable \(response.status) body of \(request.method) \(request.path): \(JSONDecodingProblem(error, in: response.body, valuesShown: false)))"
             )
             return nil
         }

@@ -13,26 +13,29 @@ public struct JSONDecodingProblem: Sendable, Hashable, CustomStringConvertible {
     public var description: String { path.isEmpty ? problem : "\(problem) at \(path)" }
 
     /// `json` is the document that failed; with it, the message shows what
-    /// was found at the path. Any error other than a `DecodingError` is told
-    /// as it describes itself.
-    public init(_ error: any Error, in json: Data? = nil) {
+    /// was found at the path: the value itself, or with `valuesShown` false
+    /// only its kind (an API body's values may be personal data). Any error
+    /// other than a `DecodingError` is told as it describes itself.
+    public init(_ error: any Error, in json: Data? = nil, valuesShown: Bool = true) {
         guard let error = error as? DecodingError else {
             (path, problem) = ("", "\(error)")
             return
         }
-        let found = { (codingPath: [any CodingKey]) in json.flatMap { Self.value(at: codingPath, in: $0) } }
+        let found = { (codingPath: [any CodingKey]) in
+            json.flatMap { Self.value(at: codingPath, in: $0) }.map { valuesShown ? Self.shown($0) : Self.kind(of: $0) }
+        }
         switch error {
         case .keyNotFound(let key, let context):
             (path, problem) = (Self.render(context.codingPath), "missing field '\(key.stringValue)'")
         case .valueNotFound(let type, let context):
             (path, problem) = (Self.render(context.codingPath), "null where \(Self.jsonKind(of: type)) was expected")
         case .typeMismatch(let type, let context):
-            let was = found(context.codingPath).map { ", found \(Self.shown($0))" } ?? ""
+            let was = found(context.codingPath).map { ", found \($0)" } ?? ""
             (path, problem) = (Self.render(context.codingPath), "expected \(Self.jsonKind(of: type))\(was)")
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
             (path, problem) = ("", "not valid JSON")
         case .dataCorrupted(let context):
-            let value = found(context.codingPath).map { "\(Self.shown($0)) is" } ?? "the value is"
+            let value = found(context.codingPath).map { "\($0) is" } ?? "the value is"
             (path, problem) = (Self.render(context.codingPath), "\(value) not a valid value")
         @unknown default:
             (path, problem) = ("", "\(error)")
@@ -60,8 +63,8 @@ public struct JSONDecodingProblem: Sendable, Hashable, CustomStringConvertible {
         switch type {
         case is String.Type: return "a string"
         case is Bool.Type: return "true or false"
-        case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type, is UInt64.Type: return "a whole number"
-        case is Double.Type, is Float.Type: return "a number"
+        case is any FixedWidthInteger.Type: return "a whole number"
+        case is any BinaryFloatingPoint.Type: return "a number"
         default:
             // Containers report `Array<Any>` or `Dictionary<String, Any>`; our structs are objects.
             return String(describing: type).hasPrefix("Array<") ? "an array" : "an object"
@@ -76,10 +79,35 @@ public struct JSONDecodingProblem: Sendable, Hashable, CustomStringConvertible {
         case .bool(let flag): return flag ? "true" : "false"
         case .int(let number): return String(number)
         case .double(let number): return String(number)
-        case .string(let text): return text.count > 60 ? "'\(text.prefix(57))...'" : "'\(text)'"
+        case .string(let text): return "'\(escaped(text.count > 60 ? text.prefix(57) + "..." : text))'"
         case .array: return "an array"
         case .object: return "an object"
         }
+    }
+
+    /// What a found value is, without the value.
+    static func kind(of value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .int, .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
+    /// Control characters as `\u{…}`, so that a value cannot break the line it is shown on.
+    static func escaped(_ text: some StringProtocol) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control {
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     /// The value at `codingPath` in `json`, if the document parses and has one.

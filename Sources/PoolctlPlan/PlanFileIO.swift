@@ -13,8 +13,13 @@ extension PlanFile {
         }
         let decoder = JSONDecoder()
         let data = Data(bytes)
-        guard let header = try? decoder.decode(Header.self, from: data) else {
-            throw PlanFileError("not a JSON document")
+        let header: Header
+        do {
+            header = try decoder.decode(Header.self, from: data)
+        } catch {
+            // A mistyped header field is damage, not a document of another kind.
+            guard case .object = try? decoder.decode(JSONValue.self, from: data) else { throw PlanFileError("not a JSON document") }
+            throw PlanFileError("the plan is damaged: \(JSONDecodingProblem(error, in: data))")
         }
         guard header.kind == kindValue else {
             throw PlanFileError("not a poolctl plan (expected \"kind\": \"\(kindValue)\")")

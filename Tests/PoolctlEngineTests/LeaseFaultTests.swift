@@ -145,6 +145,80 @@ private let createdAfterAnUnknownCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)
         #expect(api.unanswered == 0)
     }
 
+    /// With no earlier create of unknown outcome, the oldest pool with our
+    /// tag can only be this create's: an empty filtered page costs no wait.
+    @Test func anEmptyFilterPageFallsBackAtOnceWhenNoCreateWasUncertain() async throws {
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            (.listSenderPools(operationId: op1), .pools([])),
+            (.listSenderPools(operationId: nil), .pools([foreign, own])),
+            (.fetchSenderPool(ownID), .pool(own)),
+            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+        ])
+        let held = try await locker(api, clock).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == ownID)
+        // No wait for the filter (its first would be 400 ms).
+        #expect(!clock.sleeps.contains(.milliseconds(400)))
+        try await held.release()
+        #expect(api.unanswered == 0)
+    }
+
+    /// After yielding, a lagging listing still shows the lease just deleted,
+    /// with this run's tag. Adopting it would hold a lease that no longer
+    /// exists while the new one is deleted as an "extra".
+    @Test func aLeaseWithdrawnOnYieldingIsNeverAdoptedAgain() async throws {
+        let op2 = "comms_operation_0aaaaaaaaaaaaaaaaaaaaaaaa2"
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            (.listSenderPools(operationId: op1), .pools([own])),
+            (.listSenderPools(operationId: nil), .pools([own, rival])),
+            (.fetchSenderPool(ownID), .pool(own)),
+            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            // The rival is gone; the listing still shows our withdrawn lease.
+            (.createSenderPool(name: name, senders: 0), .error(unknown)),
+            (.listSenderPools(operationId: nil), .pools([own])),
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op2)),
+            (.fetchOperation(op2), .operation(done)),
+            (.listSenderPools(operationId: op2), .pools([extra])),
+            (.listSenderPools(operationId: nil), .pools([own, extra])),
+            // Release, then the sweep's listing, newer than the delete.
+            (.fetchSenderPool(extraID), .pool(extra)),
+            (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
+            (.listSenderPools(operationId: nil), .pools([])),
+        ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder, lockTimeout: .seconds(60))
+        #expect(held.poolID == extraID)
+        try await held.release()
+        let create = ScriptedAPI.Call.createSenderPool(name: name, senders: 0)
+        #expect(api.calls.filter(isWrite) == [create, .deleteSenderPool(ownID), create, create, .deleteSenderPool(extraID)])
+        #expect(api.unanswered == 0)
+    }
+
+    /// An acquisition that fails (here: locked, no timeout) after a create of
+    /// unknown outcome looks for that create's lease, as release does.
+    @Test func aFailedAcquisitionSweepsTheLeaseOfAnUnknownCreate() async throws {
+        let api = ScriptedAPI(
+            createdAfterAnUnknownCreate + [
+                (.listSenderPools(operationId: op1), .pools([extra])),
+                (.listSenderPools(operationId: nil), .pools([extra, rival])),
+                (.fetchSenderPool(extraID), .pool(extra)),
+                (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
+                // The sweep: a listing newer than that delete shows the first create's lease.
+                (.listSenderPools(operationId: nil), .pools([extra, rival])),
+                (.listSenderPools(operationId: nil), .pools([own, rival])),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            ])
+        await #expect(throws: StackLocked.self) { _ = try await locker(api).acquire(stack: "web", holder: holder) }
+        let create = ScriptedAPI.Call.createSenderPool(name: name, senders: 0)
+        #expect(api.calls.filter(isWrite) == [create, create, .deleteSenderPool(extraID), .deleteSenderPool(ownID)])
+        #expect(!api.calls.contains(.deleteSenderPool(rivalID)))
+        #expect(api.unanswered == 0)
+    }
+
     @Test func aFilterResultWithoutOurTagIsNotOurLease() async throws {
         // The API ignored `operationId` and answered with the account's first pool.
         let api = ScriptedAPI([

@@ -40,6 +40,7 @@ private let goldenPlans: [URL] = {
         (#"{"formatVersion": 1, "kind": "poolctl-plan"}"#, "plan formatVersion 1 is not supported; this poolctl reads versions 2 to 3"),
         (#"{"formatVersion": 4, "kind": "poolctl-plan"}"#, "plan formatVersion 4 is not supported; this poolctl reads versions 2 to 3"),
         (#"{"kind": "poolctl-plan"}"#, "plan formatVersion missing is not supported; this poolctl reads versions 2 to 3"),
+        (#"{"formatVersion": "3", "kind": "poolctl-plan"}"#, "the plan is damaged: expected a whole number, found '3' at formatVersion"),
     ])
     func aReaderRefusesOtherKindsAndVersions(text: String, message: String) {
         do {
@@ -54,6 +55,8 @@ private let goldenPlans: [URL] = {
     /// there, in the file's terms rather than Swift's type and key names.
     @Test(arguments: [
         ("changes.1.action", #""frobnicate""#, "'frobnicate' is not a valid value at changes[1].action"),
+        // A control character cannot break the message's line.
+        ("changes.1.action", #""create\ndelete""#, #"'create\u{a}delete' is not a valid value at changes[1].action"#),
         ("changes.0.key", nil, "missing field 'key' at changes[0]"),
         ("changes.0.membersAfter", #""two""#, "expected a whole number, found 'two' at changes[0].membersAfter"),
         ("changes.0.protect", "1", "expected true or false, found 1 at changes[0].protect"),

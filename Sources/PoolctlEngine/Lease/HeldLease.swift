@@ -34,6 +34,9 @@ public final class HeldLease: Sendable {
     /// A create of this run had an unknown outcome: a lease that it made may
     /// become visible late, so release looks for extras once more.
     private let sweepOwnExtras: Bool
+    /// Our leases that acquisition deleted when it yielded: a lagging
+    /// listing may still show them, and they are not extras.
+    private let withdrawn: Set<String>
 
     private struct State {
         /// Local monotonic time at which the latest acknowledged write of the
@@ -51,7 +54,7 @@ public final class HeldLease: Sendable {
     init(
         api: any CommsAPI, clock: PoolctlClock, options: LeaseOptions, random: @escaping @Sendable () -> Double,
         report: @escaping @Sendable (LeaseEvent) -> Void, poolID: String, name: String, tag: LeaseTag, heldFrom: Duration,
-        staleDeleted: [LeaseInfo], listings: [PoolListing], sweepOwnExtras: Bool
+        staleDeleted: [LeaseInfo], listings: [PoolListing], sweepOwnExtras: Bool, withdrawn: Set<String> = []
     ) {
         self.api = api
         self.clock = clock
@@ -65,6 +68,7 @@ public final class HeldLease: Sendable {
         self.staleDeleted = staleDeleted
         self.listings = listings
         self.sweepOwnExtras = sweepOwnExtras
+        self.withdrawn = withdrawn
         self.state = Mutex(State(heldFrom: heldFrom))
         let renewal = Task { await self.renew() }
         state.withLock { $0.renewal = renewal }
@@ -193,10 +197,11 @@ public final class HeldLease: Sendable {
         let deadline = clock.now() + options.releaseDeadline
         var waits = options.stepBackoffs.waits()
         let tag = self.tag
+        var deleted = false
         while !gone {
             do {
-                if try await StackLease.deleteChecked(api, poolID, expect: { StackLease.isExactly($0, tag: tag) }) { break }
-                // Someone else's pool under our id cannot happen; never delete it.
+                // False: someone else's pool under our id, which cannot happen; never delete it.
+                deleted = try await StackLease.deleteChecked(api, poolID, expect: { StackLease.isExactly($0, tag: tag) })
                 break
             } catch {
                 // A 409 is an operation still running on the lease (a renewal
@@ -213,33 +218,11 @@ public final class HeldLease: Sendable {
         }
         guard sweepOwnExtras else { return }
         // A lease of ours whose create had an unknown outcome may have
-        // surfaced since. Best effort (it expires after its TTL anyway), but
-        // on a listing newer than our delete where one comes: a lagging
-        // listing that still shows our lease may not show the extra either,
-        // and a false lock until the TTL blames a process that has exited.
+        // surfaced since: looked for on a listing newer than our delete.
         let lease = StackLease(api: api, clock: clock, options: options, random: random)
-        guard let listing = await listingAfterDelete(lease) else { return }
-        for extra in listing.pools where extra.id != poolID && StackLease.isExactly(extra, tag: tag) {
-            if (try? await lease.retrying({ try await lease.deleteChecked(extra.id, expect: { StackLease.isExactly($0, tag: tag) }) }))
-                == true
-            {
-                report(.extraLeaseDeleted(poolID: extra.id))
-            }
-        }
-    }
-
-    /// The first listing that no longer shows our deleted lease, or after
-    /// `listingAttempts` the last one read; nil when none could be read.
-    private func listingAfterDelete(_ lease: StackLease) async -> PoolListing? {
-        var waits = options.sightingBackoff.waits()
-        var latest: PoolListing?
-        for attempt in 0..<max(1, options.listingAttempts) {
-            if attempt > 0 { try? await clock.sleep(waits.next()) }
-            guard let listing = try? await lease.retrying({ try await PoolListing.read(api) }) else { break }
-            latest = listing
-            if !listing.contains(id: poolID) { break }
-        }
-        return latest
+        let extras = await lease.sweepOwnLeases(
+            tag: tag, keep: poolID, deleted: deleted ? poolID : nil, known: withdrawn, deadline: deadline)
+        for id in extras { report(.extraLeaseDeleted(poolID: id)) }
     }
 
     // MARK: Renewal

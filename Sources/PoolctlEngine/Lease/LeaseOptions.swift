@@ -6,7 +6,9 @@ public struct LeaseOptions: Sendable {
     public var maxBackoff: Duration = .seconds(15)
     /// An empty create finishes fast: poll it sooner than a pool with senders.
     public var poller = OperationPoller(initial: .milliseconds(100), maximum: .seconds(1), budget: .seconds(60))
-    /// Listings that must show our own completed lease before we trust them.
+    /// Listings read for our own completed lease before we trust them; and,
+    /// after a create of unknown outcome, for a listing that no longer shows
+    /// our deleted lease before looking for extras of this run.
     public var listingAttempts = 4
     /// Tries of each step (create, poll, find, list, delete) when the API
     /// fails transiently (`APIError.isTransient`): a run that gives up on a
@@ -15,7 +17,9 @@ public struct LeaseOptions: Sendable {
     /// The first wait before trying a step again; doubles up to `stepBackoffCap`.
     public var stepBackoff: Duration = .milliseconds(250)
     public var stepBackoffCap: Duration = .seconds(4)
-    /// How long `release()` keeps trying before it warns and gives up.
+    /// How long `release()` keeps trying (its look for extras included)
+    /// before it warns and gives up; also the bound of the look for extras
+    /// when acquisition fails.
     public var releaseDeadline: Duration = .seconds(30)
 
     public init() {}

@@ -9,37 +9,37 @@ extension StackLease {
         var id: String
         /// A listing that already shows it, when finding it took one.
         var listing: PoolListing?
-        /// A create's outcome was unknown: another lease of this run may exist.
-        var uncertain: Bool
     }
 
     /// Creates our lease, waits for its operation and finds its id. A create
     /// whose outcome is unknown (5xx, reset, timeout) may have made the
     /// pool: before creating again, look for this run's unique tag value;
     /// a second lease that this makes anyway is deleted as an extra.
-    func createOwn(name: String, tag: LeaseTag) async throws -> OwnLease {
-        var uncertain = false
+    /// `run` keeps what a failure leaves for the sweep.
+    func createOwn(name: String, tag: LeaseTag, run: inout Attempts) async throws -> OwnLease {
         var lastError: APIError?
         var waits = options.stepBackoffs.waits()
         for attempt in 0..<options.stepAttempts {
             if attempt > 0 {
                 try await clock.sleep(waits.next(random: random()))
             }
-            if uncertain, let found = try? await findByTag(tag, name: name) {
-                return OwnLease(id: found.0, listing: found.1, uncertain: true)
+            if run.uncertain, let found = try? await findByTag(tag, name: name, excluding: run.withdrawn) {
+                return OwnLease(id: found.0, listing: found.1)
             }
             let accepted: OperationAccepted
             do {
                 accepted = try await api.createSenderPool(CreateSenderPoolRequest(name: name, tags: tag.tags))
             } catch let error as APIError where error.isTransient {
-                uncertain = true
+                run.uncertain = true
                 lastError = error
                 report(.createRetried(error: error.description))
                 continue
             }
+            // It exists from here on: a failure before it is found leaves it to the sweep.
+            run.unfound = true
             guard let reference = OperationReference(accepted, poolID: nil) else {
                 // Accepted, so it exists: find it by its tag.
-                uncertain = true
+                run.uncertain = true
                 continue
             }
             // Any final status will do: a lease holds no senders, so only the
@@ -47,16 +47,18 @@ extension StackLease {
             // still have made it. `find` tells.
             do {
                 _ = try await poll(reference)
-                if let found = try await find(operationID: reference.id, tag: tag, name: name) {
-                    return OwnLease(id: found.0, listing: found.1, uncertain: uncertain)
+                let found = try await find(
+                    operationID: reference.id, tag: tag, name: name, waitForFilter: run.uncertain, excluding: run.withdrawn)
+                if let found {
+                    return OwnLease(id: found.0, listing: found.1)
                 }
             } catch let error as APIError where error.isTransient {
                 lastError = error
             }
-            uncertain = true
+            run.uncertain = true
         }
-        if uncertain, let found = try? await findByTag(tag, name: name) {
-            return OwnLease(id: found.0, listing: found.1, uncertain: true)
+        if run.uncertain, let found = try? await findByTag(tag, name: name, excluding: run.withdrawn) {
+            return OwnLease(id: found.0, listing: found.1)
         }
         // A lease we made but never found is never renewed: it goes stale
         // after its TTL and the next apply deletes it.
@@ -86,15 +88,19 @@ extension StackLease {
 
     /// Our lease's id: by the `operationId` filter if the pool it returns
     /// carries our exact tag value and name, else by tag and name in a full
-    /// listing (which is then reused). Nil when neither shows it yet.
+    /// listing (which is then reused), leaving out our leases `excluding`
+    /// (withdrawn, but a lagging listing may show them). Nil when neither
+    /// shows it yet.
     ///
-    /// An empty filtered page means the filter works and lags: wait for this
-    /// create's pool rather than take the oldest pool with our tag, which may
-    /// be an earlier create of unknown outcome. Adopting that one would leave
-    /// this completed create out of the survey, which only trusts listings
-    /// that show the adopted lease. A page with someone else's pool means the
-    /// API ignores the filter: look by tag at once.
-    func find(operationID: String, tag: LeaseTag, name: String) async throws -> (String, PoolListing?)? {
+    /// With `waitForFilter` (an earlier create's outcome was unknown), an
+    /// empty filtered page is asked again before the listing: the oldest
+    /// pool with our tag may be that earlier pool, and adopting it would
+    /// leave this completed create out of the survey, which only trusts
+    /// listings that show the adopted lease. A page with someone else's
+    /// pool means the API ignores the filter: look by tag at once.
+    func find(
+        operationID: String, tag: LeaseTag, name: String, waitForFilter: Bool, excluding: Set<String>
+    ) async throws -> (String, PoolListing?)? {
         var waits = options.sightingBackoff.waits()
         let attempts = 3
         for attempt in 0..<attempts {
@@ -103,15 +109,17 @@ extension StackLease {
             if let pool = page.items.first, Self.isExactly(pool, tag: tag), pool.name == name {
                 return (pool.id, nil)
             }
-            if !page.items.isEmpty || attempt == attempts - 1, let found = try await findByTag(tag, name: name) { return found }
+            let lookByTag = !waitForFilter || !page.items.isEmpty || attempt == attempts - 1
+            if lookByTag, let found = try await findByTag(tag, name: name, excluding: excluding) { return found }
         }
         return nil
     }
 
-    /// The oldest pool with our exact tag value and name in a full listing.
-    func findByTag(_ tag: LeaseTag, name: String) async throws -> (String, PoolListing)? {
+    /// The oldest pool with our exact tag value and name in a full listing,
+    /// other than `excluding`.
+    func findByTag(_ tag: LeaseTag, name: String, excluding: Set<String>) async throws -> (String, PoolListing)? {
         let listing = try await retrying { try await PoolListing.read(api) }
-        let mine = listing.pools.filter { Self.isExactly($0, tag: tag) && $0.name == name }
+        let mine = listing.pools.filter { Self.isExactly($0, tag: tag) && $0.name == name && !excluding.contains($0.id) }
             .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
         return mine.first.map { ($0.id, listing) }
     }

@@ -62,21 +62,53 @@ public struct StackLease: Sendable {
         let tag = try LeaseTag(stack: stack, holder: holder.id, ttlSeconds: ttl.inWholeSecondsRoundedUp)
         let name = LeaseTag.poolName(stack: stack, host: holder.host, ciRun: holder.ciRun)
         let deadline = clock.now() + lockTimeout
+        var run = Attempts()
+        do {
+            return try await acquire(tag: tag, name: name, stack: stack, deadline: deadline, run: &run)
+        } catch {
+            // A create of unknown outcome may have made a lease nobody holds.
+            if run.uncertain || run.unfound {
+                let lease = self
+                let known = run.withdrawn.union(run.lastOwn.map { [$0] } ?? [])
+                let sweepDeadline = clock.now() + options.releaseDeadline
+                for id in await Task(operation: {
+                    await lease.sweepOwnLeases(tag: tag, keep: nil, deleted: run.lastOwn, known: known, deadline: sweepDeadline)
+                }).value {
+                    report(.extraLeaseDeleted(poolID: id))
+                }
+            }
+            throw error
+        }
+    }
+
+    /// What acquisition did so far, for the sweep when it fails.
+    struct Attempts: Sendable {
+        /// A create's outcome was unknown: another lease of this run may exist.
+        var uncertain = false
+        /// A create was accepted and its pool not found yet.
+        var unfound = false
+        /// Our leases deleted on yielding: a lagging listing may still show them.
+        var withdrawn: Set<String> = []
+        /// The latest lease of ours, deleted unless acquisition succeeded.
+        var lastOwn: String?
+    }
+
+    private func acquire(tag: LeaseTag, name: String, stack: String, deadline: Duration, run: inout Attempts) async throws -> HeldLease {
         var waits = options.rivalBackoff.waits()
         var staleDeleted: [LeaseInfo] = []
-        var uncertain = false
         while true {
             // Before the create is sent: the server's `updatedAt` can only be later.
             let created = clock.now()
-            let own = try await createOwn(name: name, tag: tag)
-            uncertain = uncertain || own.uncertain
+            let own = try await createOwn(name: name, tag: tag, run: &run)
+            (run.unfound, run.lastOwn) = (false, own.id)
             let (listings, unconfirmed, others) = try await withCleanup(of: own.id, tag: tag) {
-                try await survey(own: own, tag: tag, stack: stack, staleDeleted: &staleDeleted)
+                try await survey(own: own, tag: tag, stack: stack, withdrawn: run.withdrawn, staleDeleted: &staleDeleted)
             }
             if others.isEmpty, let unconfirmed {
                 // No rival seen, but the listings cannot rule one out: withdraw and
                 // try again (churn may calm down), never proceed on a guess.
                 try await retrying { _ = try await deleteChecked(own.id, expect: { Self.isExactly($0, tag: tag) }) }
+                run.withdrawn.insert(own.id)
                 let now = clock.now()
                 guard now < deadline else {
                     throw APIError(
@@ -91,10 +123,12 @@ public struct StackLease: Sendable {
             guard let blocker = others.first else {
                 return HeldLease(
                     api: api, clock: clock, options: options, random: random, report: report, poolID: own.id, name: name, tag: tag,
-                    heldFrom: created, staleDeleted: staleDeleted, listings: listings, sweepOwnExtras: uncertain)
+                    heldFrom: created, staleDeleted: staleDeleted, listings: listings, sweepOwnExtras: run.uncertain,
+                    withdrawn: run.withdrawn)
             }
             // Yield to any other live lease: ours goes before anything else happens.
             try await retrying { _ = try await deleteChecked(own.id, expect: { Self.isExactly($0, tag: tag) }) }
+            run.withdrawn.insert(own.id)
             let now = clock.now()
             guard now < deadline else { throw StackLocked(blocker) }
             let wait = min(waits.next(random: random()), deadline - now)
@@ -107,11 +141,11 @@ public struct StackLease: Sendable {
     /// run's extra leases and stale rivals. Returns the listings, why they
     /// could not rule a rival out (nil when they could), and the live rivals.
     private func survey(
-        own: OwnLease, tag: LeaseTag, stack: String, staleDeleted: inout [LeaseInfo]
+        own: OwnLease, tag: LeaseTag, stack: String, withdrawn: Set<String>, staleDeleted: inout [LeaseInfo]
     ) async throws -> ([PoolListing], String?, [LeaseInfo]) {
         let (listings, unconfirmed) = try await listingsShowing(own.id, first: own.listing)
         let pools = PoolSightings(listings).pools
-        for extra in pools where extra.id != own.id && extra.tags[LeaseTag.tagKey] == tag.tagValue {
+        for extra in pools where extra.id != own.id && !withdrawn.contains(extra.id) && extra.tags[LeaseTag.tagKey] == tag.tagValue {
             if try await deleteChecked(extra.id, expect: { Self.isExactly($0, tag: tag) }) {
                 report(.extraLeaseDeleted(poolID: extra.id))
             }

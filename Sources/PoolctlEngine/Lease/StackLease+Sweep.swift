@@ -1,0 +1,58 @@
+import PoolctlAPI
+import PoolctlModel
+
+/// Leases of this run that a create of unknown outcome may have left behind,
+/// looked for on release and when acquisition fails. A leftover is never
+/// renewed and goes stale after its TTL, but until then it locks the stack
+/// in the name of a process that has exited.
+extension StackLease {
+    /// Best effort, within `deadline`: deletes every pool with this run's
+    /// exact tag value except `keep` (each after a GET shows that tag).
+    /// When `deleted` names a lease of ours just deleted, the listing
+    /// searched is the first that no longer shows it: a listing that lags
+    /// behind that delete may miss an extra too. Returns the ids deleted;
+    /// `known` (leases already withdrawn) are looked at but not returned.
+    func sweepOwnLeases(tag: LeaseTag, keep: String?, deleted: String?, known: Set<String>, deadline: Duration) async -> [String] {
+        guard let listing = await listing(after: deleted, deadline: deadline) else { return [] }
+        var removed: [String] = []
+        for pool in listing.pools where pool.id != keep && Self.isExactly(pool, tag: tag) {
+            if await deleteOwnLeftover(pool.id, tag: tag, deadline: deadline), !known.contains(pool.id) { removed.append(pool.id) }
+        }
+        return removed
+    }
+
+    /// The first listing that no longer shows `deleted` (any listing when
+    /// nil), or the last one read after `listingAttempts`.
+    private func listing(after deleted: String?, deadline: Duration) async -> PoolListing? {
+        var waits = options.sightingBackoff.waits()
+        var latest: PoolListing?
+        for attempt in 0..<max(1, options.listingAttempts) {
+            if attempt > 0 {
+                let pause = waits.next()
+                guard clock.now() + pause < deadline else { break }
+                try? await clock.sleep(pause)
+            }
+            guard clock.now() < deadline, let listing = try? await retrying({ try await PoolListing.read(api) }) else { break }
+            latest = listing
+            guard let deleted, listing.contains(id: deleted) else { break }
+        }
+        return latest
+    }
+
+    /// A GET-checked delete, retried on transient failures and on a 409 (a
+    /// late extra's create operation may still be running) within `deadline`.
+    private func deleteOwnLeftover(_ id: String, tag: LeaseTag, deadline: Duration) async -> Bool {
+        var waits = options.stepBackoffs.waits()
+        for _ in 0..<options.stepAttempts {
+            do {
+                return try await deleteChecked(id, expect: { Self.isExactly($0, tag: tag) })
+            } catch {
+                let retryable = (error as? APIError).map { $0.isTransient || $0.isConflict } ?? false
+                let pause = waits.next(random: random())
+                guard retryable, clock.now() + pause < deadline else { return false }
+                try? await clock.sleep(pause)
+            }
+        }
+        return false
+    }
+}
