@@ -35,8 +35,9 @@ import Testing
 
     @Test(arguments: ["127.0.0.1", "localhost"])
     func refusedPostIsRetriedAndReportedAsNotSent(_ host: String) async throws {
-        let port = try closedPort()
-        try await withLiveAPI("http://\(host):\(port)") { api, counter in
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
+        try await withLiveAPI("http://\(host):\(refusing.port)") { api, counter in
             let error = try #require(await apiError { _ = try await api.createSenderPool(CreateSenderPoolRequest()) })
             #expect(error.kind == .transport, "a refused connection never reached the server: \(error)")
             #expect(error.attempts == 3)
@@ -94,13 +95,26 @@ import Testing
     }
 }
 
-/// A port on 127.0.0.1 with nothing listening: bound, then released.
-func closedPort() throws -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = loopback(port: 0)
-    try withSockaddr(&address) { guard bind(fd, $0, $1) == 0 else { throw POSIXError(.EADDRINUSE) } }
-    return try boundPort(fd)
+/// A loopback port that refuses connections: bound, never listening, and
+/// held until `release()`. A port merely closed again could be handed to a
+/// parallel test's server, which would then answer.
+final class RefusingPort: Sendable {
+    let port: UInt16
+    private let fd: Int32
+
+    init() throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = loopback(port: 0)
+        do {
+            try withSockaddr(&address) { [fd] in guard bind(fd, $0, $1) == 0 else { throw POSIXError(.EADDRINUSE) } }
+            port = try boundPort(fd)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    func release() { close(fd) }
 }
 
 /// A blocking HTTP/1.1 server on 127.0.0.1 for one scripted reply per
