@@ -145,6 +145,32 @@ private let createdAfterAnUnknownCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)
         #expect(api.unanswered == 0)
     }
 
+    /// A filter that never shows this create's pool (after an uncertain
+    /// create) costs 3 reads, then the listing decides; the sweep that finds
+    /// no listing newer than its delete searches the last one it read.
+    @Test func aFilterThatStaysEmptyFallsBackAfterThreeReads() async throws {
+        let stuck = Array(repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.pools([own])), count: 4)
+        let api = ScriptedAPI(
+            createdAfterAnUnknownCreate + [
+                (.listSenderPools(operationId: op1), .pools([])),
+                (.listSenderPools(operationId: op1), .pools([])),
+                (.listSenderPools(operationId: op1), .pools([])),
+                (.listSenderPools(operationId: nil), .pools([own, extra])),
+                (.fetchSenderPool(extraID), .pool(extra)),
+                (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            ] + stuck)
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+        let held = try await locker(api, clock).acquire(stack: "web", holder: holder)
+        // The oldest with our tag: the first create's pool.
+        #expect(held.poolID == ownID)
+        try await held.release()
+        #expect(api.unanswered == 0)
+        // Two waits for the filter, three between the sweep's listings.
+        #expect(clock.sleeps.filter { $0 >= .milliseconds(400) && $0 <= .milliseconds(1600) }.count == 5)
+    }
+
     /// With no earlier create of unknown outcome, the oldest pool with our
     /// tag can only be this create's: an empty filtered page costs no wait.
     @Test func anEmptyFilterPageFallsBackAtOnceWhenNoCreateWasUncertain() async throws {
