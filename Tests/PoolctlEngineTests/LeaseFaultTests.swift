@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlAPI
 import PoolctlModel
+import Synchronization
 import Testing
 
 @testable import PoolctlEngine
@@ -46,6 +47,20 @@ private let createdAfterAnUnknownCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)
     (.listSenderPools(operationId: nil), .pools([foreign])),
     (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
     (.fetchOperation(op1), .operation(done)),
+]
+
+/// Then the second create's pool (`extra`) is adopted and the survey
+/// shows no other lease of this run.
+private let holdingTheSecondCreate =
+    createdAfterAnUnknownCreate + [
+        (ScriptedAPI.Call.listSenderPools(operationId: op1), ScriptedAPI.Answer.pools([extra])),
+        (.listSenderPools(operationId: nil), .pools([foreign, extra])),
+    ]
+
+/// Release's GET-checked delete of `extra`.
+private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
+    (.fetchSenderPool(extraID), .pool(extra)),
+    (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
 ]
 
 @Suite struct LeaseFaultTests {
@@ -125,9 +140,7 @@ private let createdAfterAnUnknownCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)
     /// shows our deleted lease, not on one that lags behind the delete.
     @Test func theReleaseSweepWaitsForAListingNewerThanItsDelete() async throws {
         let api = ScriptedAPI(
-            createdAfterAnUnknownCreate + [
-                (.listSenderPools(operationId: op1), .pools([extra])),
-                (.listSenderPools(operationId: nil), .pools([foreign, extra])),
+            holdingTheSecondCreate + [
                 // Release.
                 (.fetchSenderPool(extraID), .pool(extra)),
                 (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
@@ -406,5 +419,126 @@ private let createdAfterAnUnknownCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)
     @Test func theSafetyMarginWorksAtTheSmallestTTL() {
         #expect(HeldLease.safetyMargin(ttl: .seconds(3)) == .seconds(1))
         #expect(HeldLease.safetyMargin(ttl: .seconds(120)) == .seconds(30))
+    }
+}
+
+private final class Recorded: Sendable {
+    private let events = Mutex<[LeaseEvent]>([])
+    var all: [LeaseEvent] { events.withLock { $0 } }
+    var report: @Sendable (LeaseEvent) -> Void { { event in self.events.withLock { $0.append(event) } } }
+}
+
+private let busy = APIError(
+    kind: .http, method: "DELETE", path: "/v1/SenderPools/\(ownID)", status: 409, code: 20409,
+    message: "SenderPool has operation in progress")
+
+/// The leases of this run found after an uncertain create: the survey's
+/// extras and release's sweep share one GET-checked delete.
+@Suite struct LeaseSweepTests {
+    private func locker(_ api: ScriptedAPI, _ clock: ManualClock, _ events: Recorded) -> StackLease {
+        StackLease(api: api, clock: clock.clock, random: { 0.5 }, report: events.report)
+    }
+
+    /// The first create's pool shows up in the survey with an operation
+    /// still running on it: its delete waits out the 409 rather than
+    /// failing the whole acquisition.
+    @Test func anExtraWhoseDeleteMeetsA409IsRetried() async throws {
+        let api = ScriptedAPI(
+            createdAfterAnUnknownCreate + [
+                (.listSenderPools(operationId: op1), .pools([extra])),
+                (.listSenderPools(operationId: nil), .pools([own, foreign, extra])),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .error(busy)),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+                (.fetchSenderPool(extraID), .pool(extra)),
+                (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
+                (.listSenderPools(operationId: nil), .pools([foreign])),
+            ])
+        let events = Recorded()
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == extraID)
+        try await held.release()
+        #expect(events.all.filter { if case .extraLeaseDeleted = $0 { true } else { false } } == [.extraLeaseDeleted(poolID: ownID)])
+        #expect(api.unanswered == 0)
+    }
+
+    /// An extra the survey could not delete never blocks this run (it has
+    /// our tag): the run goes on, and release's sweep deletes it.
+    @Test func anExtraTheSurveyCouldNotDeleteIsLeftToTheReleaseSweep() async throws {
+        let api = ScriptedAPI(
+            createdAfterAnUnknownCreate + [
+                (.listSenderPools(operationId: op1), .pools([extra])),
+                (.listSenderPools(operationId: nil), .pools([own, foreign, extra])),
+                (.fetchSenderPool(ownID), .error(.http(403, "forbidden"))),
+                (.fetchSenderPool(extraID), .pool(extra)),
+                (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
+                (.listSenderPools(operationId: nil), .pools([own, foreign])),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            ])
+        let events = Recorded()
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == extraID)
+        try await held.release()
+        #expect(api.calls.filter(isWrite).suffix(2) == [.deleteSenderPool(extraID), .deleteSenderPool(ownID)])
+        #expect(events.all.contains(.extraLeaseDeleted(poolID: ownID)))
+        #expect(api.unanswered == 0)
+    }
+
+    /// A 404 on the check means someone else removed the pool: nothing is
+    /// sent, and nothing is reported as deleted.
+    @Test func theSweepDoesNotReportAnExtraThatWasAlreadyGone() async throws {
+        let api = ScriptedAPI(
+            holdingTheSecondCreate + releasingTheSecondCreate + [
+                (.listSenderPools(operationId: nil), .pools([own, foreign])),
+                (.fetchSenderPool(ownID), .error(.http(404, "not found"))),
+            ])
+        let events = Recorded()
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
+        try await held.release()
+        #expect(events.all.contains(.released(poolID: extraID)))
+        #expect(!events.all.contains { if case .extraLeaseDeleted = $0 { true } else { false } })
+        #expect(!api.calls.contains(.deleteSenderPool(ownID)))
+        #expect(api.unanswered == 0)
+    }
+
+    /// The sweep is best effort: a listing it cannot read ends it, and the
+    /// release (its lease deleted) still succeeds.
+    @Test func aSweepWhoseListingFailsEndsQuietly() async throws {
+        let api = ScriptedAPI(
+            holdingTheSecondCreate + releasingTheSecondCreate + [
+                (.listSenderPools(operationId: nil), .error(.http(403, "forbidden")))
+            ])
+        let events = Recorded()
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
+        try await held.release()
+        #expect(events.all.contains(.released(poolID: extraID)))
+        #expect(api.unanswered == 0)
+    }
+
+    /// A lease someone else deleted (a renewal's 404) is not deleted again
+    /// on release, but the sweep still looks for this run's extras, on the
+    /// first listing: there is no delete of ours for it to be newer than.
+    @Test func theSweepStillRunsAfterOurLeaseWasDeletedBySomeoneElse() async throws {
+        let api = ScriptedAPI(
+            holdingTheSecondCreate + [
+                (.updateSenderPool(extraID), .error(.http(404, "not found"))),
+                (.listSenderPools(operationId: nil), .pools([own, foreign, extra])),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            ])
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+        let events = Recorded()
+        let held = try await locker(api, clock, events).acquire(stack: "web", holder: holder)
+        clock.advance(by: try #require(await clock.parked()))
+        // The renewal's answer is handled on its own task.
+        for _ in 0..<100_000 where held.lost == nil { await Task.yield() }
+        #expect(held.lost == LeaseLost(stack: "web", poolID: extraID, reason: .deleted))
+        try await held.release()
+        #expect(api.calls.filter(isWrite).last == .deleteSenderPool(ownID))
+        #expect(events.all.contains(.extraLeaseDeleted(poolID: ownID)))
+        #expect(!events.all.contains(.released(poolID: extraID)))
+        #expect(api.unanswered == 0)
     }
 }

@@ -54,7 +54,7 @@ public final class HeldLease: Sendable {
     init(
         api: any CommsAPI, clock: PoolctlClock, options: LeaseOptions, random: @escaping @Sendable () -> Double,
         report: @escaping @Sendable (LeaseEvent) -> Void, poolID: String, name: String, tag: LeaseTag, heldFrom: Duration,
-        staleDeleted: [LeaseInfo], listings: [PoolListing], sweepOwnExtras: Bool, withdrawn: Set<String> = []
+        staleDeleted: [LeaseInfo], listings: [PoolListing], sweepOwnExtras: Bool, withdrawn: Set<String>
     ) {
         self.api = api
         self.clock = clock
@@ -195,31 +195,27 @@ public final class HeldLease: Sendable {
 
     private func deleteOwn(gone: Bool) async throws {
         let deadline = clock.now() + options.releaseDeadline
-        var waits = options.stepBackoffs.waits()
-        let tag = self.tag
-        var deleted = false
-        while !gone {
+        let (api, tag) = (self.api, self.tag)
+        var outcome: StackLease.CheckedDelete?
+        if !gone {
             do {
-                // False: someone else's pool under our id, which cannot happen; never delete it.
-                deleted = try await StackLease.deleteChecked(api, poolID, expect: { StackLease.isExactly($0, tag: tag) })
-                break
-            } catch {
                 // A 409 is an operation still running on the lease (a renewal
                 // whose answer was lost, or a create that just completed on a
-                // fast run): wait it out like a transient failure, or the
-                // stack stays locked for a whole TTL.
-                let retryable = (error as? APIError).map { $0.isTransient || $0.isConflict } ?? false
-                let pause = waits.next(random: random())
-                guard retryable, clock.now() + pause < deadline else {
-                    throw LeaseReleaseFailed(stack: stack, poolID: poolID, expiresAt: expiresAt, error: "\(error)")
-                }
-                try? await clock.sleep(pause)
+                // fast run): waited out like a transient failure, or the
+                // stack stays locked for a whole TTL. A refusal is someone
+                // else's pool under our id, which cannot happen: never deleted.
+                outcome = try await StackLease.retryingDelete(
+                    clock: clock, backoff: options.stepBackoffs, random: random, deadline: deadline
+                ) { try await StackLease.deleteChecked(api, poolID, expect: { StackLease.isExactly($0, tag: tag) }) }
+            } catch {
+                throw LeaseReleaseFailed(stack: stack, poolID: poolID, expiresAt: expiresAt, error: "\(error)")
             }
         }
         guard sweepOwnExtras else { return }
         // A lease of ours whose create had an unknown outcome may have
         // surfaced since: looked for on a listing newer than our delete.
         let lease = StackLease(api: api, clock: clock, options: options, random: random)
+        let deleted = outcome.map { $0 != .refused } ?? false
         let extras = await lease.sweepOwnLeases(
             tag: tag, keep: poolID, deleted: deleted ? poolID : nil, known: withdrawn, deadline: deadline)
         for id in extras { report(.extraLeaseDeleted(poolID: id)) }

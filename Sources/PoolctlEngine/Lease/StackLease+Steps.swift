@@ -178,7 +178,7 @@ extension StackLease {
                 return .kept
             }
             var renewed: LeaseInfo?
-            let deleted = try await retrying {
+            let outcome = try await retrying {
                 try await deleteChecked(lease.poolID) { pool in
                     guard let fresh = LeaseInfo(pool: pool), fresh.stack == lease.stack else { return false }
                     if !fresh.isStale(serverNow: serverNow) || fresh.updatedAt != lease.updatedAt {
@@ -189,7 +189,8 @@ extension StackLease {
                 }
             }
             if let renewed { return .renewed(renewed) }
-            guard deleted else {
+            // Gone counts as deleted: either way it no longer blocks the stack.
+            guard outcome != .refused else {
                 report(.staleLeaseNotDeleted(lease, error: "a read just before the delete no longer shows it as a lease of the stack"))
                 return .kept
             }
@@ -206,20 +207,29 @@ extension StackLease {
         try await retrying { try await api.listPoolSenders(poolID: poolID, SenderQuery(pageSize: 1)) }.items.isEmpty == false
     }
 
+    /// What a GET-checked delete did.
+    enum CheckedDelete: Sendable, Hashable {
+        case deleted
+        /// A 404 on the GET or the DELETE: someone else removed it.
+        case gone
+        /// The GET showed a pool that `expect` refused: not deleted.
+        case refused
+    }
+
     /// Deletes `poolID` only if a GET just before the call shows a pool that
-    /// `expect` accepts. True when deleted or already gone.
-    func deleteChecked(_ poolID: String, expect: (SenderPool) -> Bool) async throws -> Bool {
+    /// `expect` accepts.
+    func deleteChecked(_ poolID: String, expect: (SenderPool) -> Bool) async throws -> CheckedDelete {
         try await Self.deleteChecked(api, poolID, expect: expect)
     }
 
-    static func deleteChecked(_ api: any CommsAPI, _ poolID: String, expect: (SenderPool) -> Bool) async throws -> Bool {
+    static func deleteChecked(_ api: any CommsAPI, _ poolID: String, expect: (SenderPool) -> Bool) async throws -> CheckedDelete {
         do {
-            guard expect(try await api.fetchSenderPool(id: poolID)) else { return false }
+            guard expect(try await api.fetchSenderPool(id: poolID)) else { return .refused }
             _ = try await api.deleteSenderPool(id: poolID)
+            return .deleted
         } catch let error as APIError where error.isNotFound {
-            // Already gone.
+            return .gone
         }
-        return true
     }
 
     /// The pool carries exactly this run's lease tag value.

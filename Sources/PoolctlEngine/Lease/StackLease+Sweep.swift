@@ -16,7 +16,9 @@ extension StackLease {
         guard let listing = await listing(after: deleted, deadline: deadline) else { return [] }
         var removed: [String] = []
         for pool in listing.pools where pool.id != keep && Self.isExactly(pool, tag: tag) {
-            if await deleteOwnLeftover(pool.id, tag: tag, deadline: deadline), !known.contains(pool.id) { removed.append(pool.id) }
+            if await deleteOwnLeftover(pool.id, tag: tag, deadline: deadline) == .deleted, !known.contains(pool.id) {
+                removed.append(pool.id)
+            }
         }
         return removed
     }
@@ -39,20 +41,37 @@ extension StackLease {
         return latest
     }
 
-    /// A GET-checked delete, retried on transient failures and on a 409 (a
-    /// late extra's create operation may still be running) within `deadline`.
-    private func deleteOwnLeftover(_ id: String, tag: LeaseTag, deadline: Duration) async -> Bool {
-        var waits = options.stepBackoffs.waits()
-        for _ in 0..<options.stepAttempts {
+    /// A GET-checked delete of a lease of this run, retried on transient
+    /// failures and on a 409 (a late extra's create operation may still be
+    /// running) for `stepAttempts` tries within `deadline`. Nil when it
+    /// still failed: best effort, the caller goes on.
+    func deleteOwnLeftover(_ id: String, tag: LeaseTag, deadline: Duration) async -> CheckedDelete? {
+        try? await Self.retryingDelete(
+            clock: clock, backoff: options.stepBackoffs, random: random, deadline: deadline, attempts: options.stepAttempts
+        ) { try await deleteChecked(id, expect: { Self.isExactly($0, tag: tag) }) }
+    }
+
+    /// Runs `body` until it succeeds. A transient failure or a 409 (an
+    /// operation still running on the pool) is tried again after the next
+    /// of `backoff`'s waits, as long as that wait ends before `deadline` and
+    /// fewer than `attempts` tries were made; any other failure, or the
+    /// last one, is thrown.
+    static func retryingDelete<T: Sendable>(
+        clock: PoolctlClock, backoff: Backoff, random: () -> Double, deadline: Duration, attempts: Int = .max,
+        _ body: () async throws -> T
+    ) async throws -> T {
+        var waits = backoff.waits()
+        var tries = 1
+        while true {
             do {
-                return try await deleteChecked(id, expect: { Self.isExactly($0, tag: tag) })
+                return try await body()
             } catch {
                 let retryable = (error as? APIError).map { $0.isTransient || $0.isConflict } ?? false
                 let pause = waits.next(random: random())
-                guard retryable, clock.now() + pause < deadline else { return false }
+                guard retryable, tries < attempts, clock.now() + pause < deadline else { throw error }
+                tries += 1
                 try? await clock.sleep(pause)
             }
         }
-        return false
     }
 }

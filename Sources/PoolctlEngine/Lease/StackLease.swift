@@ -145,8 +145,11 @@ public struct StackLease: Sendable {
     ) async throws -> ([PoolListing], String?, [LeaseInfo]) {
         let (listings, unconfirmed) = try await listingsShowing(own.id, first: own.listing)
         let pools = PoolSightings(listings).pools
-        for extra in pools where extra.id != own.id && !withdrawn.contains(extra.id) && extra.tags[LeaseTag.tagKey] == tag.tagValue {
-            if try await deleteChecked(extra.id, expect: { Self.isExactly($0, tag: tag) }) {
+        // Best effort: an extra left here is swept again at release (extras
+        // come only from a create of unknown outcome), and it never blocks us.
+        let extrasDeadline = clock.now() + options.releaseDeadline
+        for extra in pools where extra.id != own.id && !withdrawn.contains(extra.id) && Self.isExactly(extra, tag: tag) {
+            if await deleteOwnLeftover(extra.id, tag: tag, deadline: extrasDeadline) == .deleted {
                 report(.extraLeaseDeleted(poolID: extra.id))
             }
         }
