@@ -33,13 +33,50 @@ public struct JSONDecodingProblem: Sendable, Hashable, CustomStringConvertible {
             let was = found(context.codingPath).map { ", found \($0)" } ?? ""
             (path, problem) = (Self.render(context.codingPath), "expected \(Self.jsonKind(of: type))\(was)")
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            (path, problem) = ("", "not valid JSON")
+            (path, problem) = ("", json.flatMap { Self.unrepresentableNumbers(in: $0, valuesShown: valuesShown) } ?? "not valid JSON")
         case .dataCorrupted(let context):
             let value = found(context.codingPath).map { "\($0) is" } ?? "the value is"
             (path, problem) = (Self.render(context.codingPath), "\(value) not a valid value")
         @unknown default:
             (path, problem) = ("", "\(error)")
         }
+    }
+
+    /// Foundation on Linux reports a number that an integer field cannot
+    /// hold (`1.5`, `1e30`) as "not valid JSON", with no path. When the
+    /// document does parse, that is the cause: name the numbers that could
+    /// be it (every fraction and every number beyond 64 bits, as a field
+    /// that holds fractions cannot be told apart here). Nil when it does
+    /// not parse.
+    static func unrepresentableNumbers(in json: Data, valuesShown: Bool) -> String? {
+        guard let document = value(at: [], in: json) else { return nil }
+        var found: [(path: [any CodingKey], number: Double)] = []
+        func walk(_ value: JSONValue, _ path: [any CodingKey]) {
+            switch value {
+            case .double(let number) where number.rounded() != number || abs(number) >= 0x1p63:
+                found.append((path, number))
+            case .array(let items):
+                for (index, item) in items.enumerated() { walk(item, path + [PathKey(index: index)]) }
+            case .object(let fields):
+                for (key, field) in fields.sorted(by: { $0.key < $1.key }) { walk(field, path + [PathKey(name: key)]) }
+            default:
+                break
+            }
+        }
+        walk(document, [])
+        guard !found.isEmpty else { return "a value could not be read, though the JSON itself is valid" }
+        let listed = found.prefix(3).map { valuesShown ? "\(shown(.double($0.number))) at \(render($0.path))" : render($0.path) }
+        let more = found.count > 3 ? " and \(found.count - 3) more" : ""
+        return "a whole number was expected where there is a fraction or a number out of range: \(listed.joined(separator: ", "))\(more)"
+    }
+
+    private struct PathKey: CodingKey {
+        var stringValue: String
+        var intValue: Int?
+        init(name: String) { (stringValue, intValue) = (name, nil) }
+        init(index: Int) { (stringValue, intValue) = (String(index), index) }
+        init?(stringValue: String) { self.init(name: stringValue) }
+        init?(intValue: Int) { self.init(index: intValue) }
     }
 
     /// `changes[1].action`; a key that is not a plain name is quoted, as in

@@ -180,6 +180,18 @@ import Testing
         #expect(error.message == "unexpected response body: expected a string, found a number at senderPools[0].id")
     }
 
+    /// A count the API sent as a fraction: Foundation on Linux says "not
+    /// valid JSON" without a path; the message names where, not the value.
+    @Test func aFractionWhereACountBelongsIsNamedByPathOnly() async throws {
+        let body = #"{"id":"op","status":"PROCESSING","stats":{"total":2.5,"queued":0,"created":0,"failed":0}}"#
+        let h = try Harness([.respond(200, body: body)])
+        let error = try #require(await apiError { _ = try await h.api.fetchOperation(id: "op") })
+        #expect(error.kind == .invalidResponse)
+        #expect(
+            error.message
+                == "unexpected response body: a whole number was expected where there is a fraction or a number out of range: stats.total")
+    }
+
     // MARK: Retries
 
     @Test func getIsRetriedAfter503() async throws {
