@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlAPI
+import PoolctlModel
 
 /// Settings of the live client. Defaults suit the real API; the CLI overrides
 /// `baseURL` (`--api-url`, `POOLCTL_API_URL`) and sets `debugLog` for `--debug`.
@@ -19,10 +20,9 @@ public struct HTTPClientConfiguration: Sendable {
     public var maxRetryAfter: Duration = .seconds(60)
     /// Attempts per call, the first included.
     public var maxAttempts: Int
-    /// Exponential backoff: the n-th retry waits a random time in
-    /// `0 ..< min(backoffCap, backoffBase * 2^(n-1))` unless `Retry-After` says otherwise.
-    public var backoffBase: Duration
-    public var backoffCap: Duration
+    /// The waits between attempts, unless `Retry-After` says otherwise
+    /// (`RetryPolicy`).
+    public var backoff: Backoff
     /// Receives one line per request, response, failure and retry; never credentials.
     public var debugLog: (@Sendable (String) -> Void)?
     /// Receives one observation per attempt and per retry (`--log-format ndjson`).
@@ -38,8 +38,7 @@ public struct HTTPClientConfiguration: Sendable {
         requestTimeout: Duration = .seconds(30),
         callDeadline: Duration = .seconds(120),
         maxAttempts: Int = 5,
-        backoffBase: Duration = .milliseconds(500),
-        backoffCap: Duration = .seconds(10),
+        backoff: Backoff = .apiRetries,
         debugLog: (@Sendable (String) -> Void)? = nil,
         userAgent: String = "poolctl"
     ) {
@@ -48,8 +47,7 @@ public struct HTTPClientConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.callDeadline = callDeadline
         self.maxAttempts = maxAttempts
-        self.backoffBase = backoffBase
-        self.backoffCap = backoffCap
+        self.backoff = backoff
         self.debugLog = debugLog
         self.userAgent = userAgent
     }
@@ -70,7 +68,7 @@ public struct HTTPClientConfiguration: Sendable {
         guard maxAttempts >= 1 else { throw invalid("maxAttempts must be at least 1") }
         guard requestTimeout > .zero, callDeadline > .zero else { throw invalid("timeouts must be positive") }
         guard maxRetryAfter >= .zero else { throw invalid("maxRetryAfter must not be negative") }
-        guard backoffBase >= .zero, backoffCap >= backoffBase else { throw invalid("backoff must satisfy 0 <= base <= cap") }
+        guard backoff.initial >= .zero, backoff.cap >= backoff.initial else { throw invalid("backoff must satisfy 0 <= base <= cap") }
 
         let trimmed = baseURL.trimmingCharacters(in: .whitespaces)
         // Never echo a URL that carries user info: it may hold a secret.

@@ -43,7 +43,7 @@ extension HTTPCommsAPI {
             lane: RequestLane.current,
             policy: RetryPolicy(
                 method: request.method, maxAttempts: configuration.maxAttempts, deadline: configuration.callDeadline,
-                backoffBase: configuration.backoffBase, backoffCap: configuration.backoffCap, random: random))
+                backoff: configuration.backoff, random: random))
         while true {
             let remaining = try await begin(&call)
             switch try await exchange(call, timeout: min(configuration.requestTimeout, remaining)) {

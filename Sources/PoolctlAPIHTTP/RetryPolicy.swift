@@ -42,8 +42,6 @@ public struct RetryPolicy: Sendable {
     /// full jitter ("Exponential Backoff and Jitter", AWS) spreads clients
     /// out better than a fixed schedule.
     public let backoff: Backoff
-    public var backoffBase: Duration { backoff.initial }
-    public var backoffCap: Duration { backoff.cap }
     /// Returns a value in `0 ..< 1`; full jitter multiplies the backoff by it.
     private let random: @Sendable () -> Double
     /// Failed attempts so far.
@@ -56,14 +54,13 @@ public struct RetryPolicy: Sendable {
         method: String,
         maxAttempts: Int = 5,
         deadline: Duration = .seconds(120),
-        backoffBase: Duration = .milliseconds(500),
-        backoffCap: Duration = .seconds(10),
+        backoff: Backoff = .apiRetries,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.method = method.uppercased()
         self.maxAttempts = max(1, maxAttempts)
         self.deadline = deadline
-        self.backoff = Backoff(initial: backoffBase, cap: backoffCap, jitter: .full)
+        self.backoff = backoff
         self.random = random
     }
 
@@ -149,4 +146,10 @@ public enum RetryAfter {
         let seconds = date.timeIntervalSince(now)
         return seconds > 0 ? .milliseconds(Int64((seconds * 1000).rounded(.up))) : .zero
     }
+}
+
+extension Backoff {
+    /// The live client's waits between attempts of one call: retry `n`
+    /// (from 1) waits a random part of `min(10 s, 500 ms × 2ⁿ⁻¹)`.
+    public static let apiRetries = Backoff(initial: .milliseconds(500), cap: .seconds(10), jitter: .full)
 }

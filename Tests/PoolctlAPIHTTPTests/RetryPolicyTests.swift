@@ -134,7 +134,7 @@ let policyCases: [PolicyCase] = [
     func decisions(_ row: PolicyCase) {
         var policy = RetryPolicy(
             method: row.method, maxAttempts: row.maxAttempts, deadline: row.deadline,
-            backoffBase: .milliseconds(500), backoffCap: .seconds(10), random: { 0.5 })
+            backoff: Backoff(initial: .milliseconds(500), cap: .seconds(10), jitter: .full), random: { 0.5 })
         let actual = row.steps.map { Expect(policy.decide(for: $0.0, elapsed: $0.elapsed)) }
         #expect(actual == row.expected)
         #expect(policy.attempts == row.steps.count)
@@ -143,7 +143,7 @@ let policyCases: [PolicyCase] = [
     @Test func backoffIsCappedAndJittered() {
         var top = RetryPolicy(
             method: "GET", maxAttempts: 50, deadline: .seconds(10_000),
-            backoffBase: .milliseconds(500), backoffCap: .seconds(10), random: { 0.999_999 })
+            backoff: Backoff(initial: .milliseconds(500), cap: .seconds(10), jitter: .full), random: { 0.999_999 })
         var delays: [Duration] = []
         for _ in 0..<40 {
             guard case .retry(let delay) = top.decide(for: response(503), elapsed: .zero) else {
@@ -158,7 +158,7 @@ let policyCases: [PolicyCase] = [
         var bottom = RetryPolicy(method: "GET", random: { 0 })
         #expect(bottom.decide(for: response(503), elapsed: .zero) == .retry(after: .zero))
         // Out-of-range randomness is clamped rather than trusted.
-        var wild = RetryPolicy(method: "GET", backoffBase: .seconds(1), random: { 7 })
+        var wild = RetryPolicy(method: "GET", backoff: Backoff(initial: .seconds(1), cap: .seconds(10), jitter: .full), random: { 7 })
         #expect(wild.decide(for: response(503), elapsed: .zero) == .retry(after: .seconds(1)))
     }
 
@@ -170,7 +170,8 @@ let policyCases: [PolicyCase] = [
             (Duration.milliseconds(500), Duration.seconds(10)), (.milliseconds(5), .milliseconds(50)), (.seconds(1), .seconds(1)),
         ] {
             var policy = RetryPolicy(
-                method: "GET", maxAttempts: 40, deadline: .seconds(100_000), backoffBase: base, backoffCap: cap, random: { unit })
+                method: "GET", maxAttempts: 40, deadline: .seconds(100_000), backoff: Backoff(initial: base, cap: cap, jitter: .full),
+                random: { unit })
             for attempt in 1...30 {
                 let formula = min(cap, base * (1 << (attempt - 1))) * unit
                 #expect(policy.decide(for: response(503), elapsed: .zero) == .retry(after: formula), "attempt \(attempt)")

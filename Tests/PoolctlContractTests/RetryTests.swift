@@ -289,7 +289,7 @@ private func makeClient(
 ) throws -> HTTPCommsAPI {
     let configuration = HTTPClientConfiguration(
         credentials: goodCredentials, baseURL: url, requestTimeout: .seconds(10), callDeadline: callDeadline,
-        backoffBase: .milliseconds(5), backoffCap: .milliseconds(50), debugLog: { log.append($0) },
+        backoff: Backoff(initial: .milliseconds(5), cap: .milliseconds(50), jitter: .full), debugLog: { log.append($0) },
         userAgent: "poolctl-contract-tests")
     return try HTTPCommsAPI(configuration: configuration, clock: clock)
 }

@@ -103,7 +103,7 @@ func makeClient(
     let configuration = HTTPClientConfiguration(
         credentials: credentials, baseURL: url,
         requestTimeout: requestTimeout, callDeadline: callDeadline, maxAttempts: maxAttempts,
-        backoffBase: .milliseconds(5), backoffCap: .milliseconds(50),
+        backoff: Backoff(initial: .milliseconds(5), cap: .milliseconds(50), jitter: .full),
         debugLog: { log.append($0) }, userAgent: "poolctl-contract-tests")
     return try HTTPCommsAPI(configuration: configuration)
 }
