@@ -180,7 +180,9 @@ public enum ChangeCause: String, Sendable, Hashable, CaseIterable {
     case drift
     case both
     /// The pool has no fingerprint (never applied by this version, no tag
-    /// slot, or not created yet), so the two cannot be told apart.
+    /// slot, or not created yet), so the two cannot be told apart; or an
+    /// additive pool whose declared senders changed since the last apply,
+    /// and a live member the fingerprint cannot account for.
     case unknown
 }
 

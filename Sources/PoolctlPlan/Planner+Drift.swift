@@ -60,7 +60,16 @@ extension Planner {
                 // senders only: drift is one gone missing, not one the manifest
                 // added since (those hash as before).
                 let live = liveMembersHash(declared: pool.senders, missing: additions.map(\.id), outside: removals.map(\.id))
-                cause[.members] = classify(manifestMoved: target.members != recorded.members, liveMoved: live != recorded.members)
+                let manifestMoved = target.members != recorded.members
+                if pool.membership == .additive, manifestMoved, live != recorded.members {
+                    // That hash covers today's declared senders, the recorded one
+                    // those of the last apply: they differ, so a declared sender
+                    // gone missing cannot be told from one declared since (or one
+                    // added by hand, then declared). Only a match proves no drift.
+                    cause[.members] = .unknown
+                } else {
+                    cause[.members] = classify(manifestMoved: manifestMoved, liveMoved: live != recorded.members)
+                }
             } else {
                 cause[.members] = .unknown
             }

@@ -75,7 +75,22 @@ private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = fals
         #expect(try change(desired(membership: .additive), live(members: [s1])).cause == [.members: .drift])
         #expect(
             try change(desired(senders: [s1, s2, s3], membership: .additive), live(members: [s1, s2, s9])).cause == [.members: .manifest])
-        #expect(try change(desired(senders: [s1, s2, s3], membership: .additive), live(members: [s1, s9])).cause == [.members: .both])
+    }
+
+    /// An additive pool's fingerprint hashes the senders declared at the last
+    /// apply. Once the manifest changes them, a live member set that does not
+    /// hash to it cannot say whether a declared sender went missing: the
+    /// cause is unknown, never a drift that did not happen.
+    @Test func anAdditivePoolWhoseDeclaredSendersChangedIsNeverBlamedOnDrift() throws {
+        // s2 no longer declared (an additive pool keeps it), s3 newly declared: the manifest's alone.
+        let swapped = try change(desired(senders: [s1, s3], membership: .additive), live(members: [s1, s2, s9]))
+        #expect(swapped.cause == [.members: .unknown] && swapped.drift.isEmpty)
+        // s9, added by hand earlier, is now declared along with s3: still nothing outside poolctl since.
+        let adopted = try change(desired(senders: [s1, s2, s3, s9], membership: .additive), live(members: [s1, s2, s9]))
+        #expect(adopted.cause == [.members: .unknown] && adopted.drift.isEmpty)
+        // Indistinguishable from the two above by the hashes: s2 really went missing as s3 was declared.
+        let missing = try change(desired(senders: [s1, s2, s3], membership: .additive), live(members: [s1, s9]))
+        #expect(missing.cause == [.members: .unknown])
     }
 
     /// A pool that does not exist has no fingerprint: every field is unknown.
