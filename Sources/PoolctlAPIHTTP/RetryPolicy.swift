@@ -38,7 +38,8 @@ public struct RetryPolicy: Sendable {
     public let method: String
     public let maxAttempts: Int
     public let deadline: Duration
-    /// Retry `n` (from 1) waits a random part of `min(cap, base × 2ⁿ⁻¹)`:
+    /// Retry `n` (from 1) waits `backoff.delay(forRetry: n - 1)`. The
+    /// default, `.apiRetries`, takes a random part of `min(cap, base × 2ⁿ⁻¹)`:
     /// full jitter ("Exponential Backoff and Jitter", AWS) spreads clients
     /// out better than a fixed schedule.
     public let backoff: Backoff

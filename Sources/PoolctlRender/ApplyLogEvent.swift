@@ -137,6 +137,9 @@ extension ApplyLogEvent {
             fields["retryInMS"] = .int(Int(retryIn.inMilliseconds))
         case .renewalFailed(let error), .createRetried(let error):
             fields["message"] = .string(error)
+        case .extraLeaseNotDeleted(let poolID, let error):
+            fields["poolID"] = .string(poolID)
+            fields["message"] = .string(error)
         case .lost(let lost):
             fields["poolID"] = .string(lost.poolID)
             fields["message"] = .string(lost.description)
@@ -169,6 +172,7 @@ extension ApplyLogEvent {
         case .released: "released"
         case .createRetried: "create-retried"
         case .extraLeaseDeleted: "extra-deleted"
+        case .extraLeaseNotDeleted: "extra-not-deleted"
         case .releaseFailed: "release-failed"
         case .keptForRunningCreates: "kept"
         case .unconfirmed: "unconfirmed"

@@ -37,6 +37,8 @@ public final class HeldLease: Sendable {
     /// Our leases that acquisition deleted when it yielded: a lagging
     /// listing may still show them, and they are not extras.
     private let withdrawn: Set<String>
+    /// Extras acquisition could not delete: release tries them by id.
+    private let leftovers: Set<String>
 
     private struct State {
         /// Local monotonic time at which the latest acknowledged write of the
@@ -54,7 +56,8 @@ public final class HeldLease: Sendable {
     init(
         api: any CommsAPI, clock: PoolctlClock, options: LeaseOptions, random: @escaping @Sendable () -> Double,
         report: @escaping @Sendable (LeaseEvent) -> Void, poolID: String, name: String, tag: LeaseTag, heldFrom: Duration,
-        staleDeleted: [LeaseInfo], listings: [PoolListing], sweepOwnExtras: Bool, withdrawn: Set<String>
+        staleDeleted: [LeaseInfo], listings: [PoolListing], sweepOwnExtras: Bool, withdrawn: Set<String>,
+        leftovers: Set<String>
     ) {
         self.api = api
         self.clock = clock
@@ -69,6 +72,7 @@ public final class HeldLease: Sendable {
         self.listings = listings
         self.sweepOwnExtras = sweepOwnExtras
         self.withdrawn = withdrawn
+        self.leftovers = leftovers
         self.state = Mutex(State(heldFrom: heldFrom))
         let renewal = Task { await self.renew() }
         state.withLock { $0.renewal = renewal }
@@ -214,11 +218,10 @@ public final class HeldLease: Sendable {
         guard sweepOwnExtras else { return }
         // A lease of ours whose create had an unknown outcome may have
         // surfaced since: looked for on a listing newer than our delete.
-        let lease = StackLease(api: api, clock: clock, options: options, random: random)
+        let lease = StackLease(api: api, clock: clock, options: options, random: random, report: report)
         let deleted = outcome.map { $0 != .refused } ?? false
-        let extras = await lease.sweepOwnLeases(
-            tag: tag, keep: poolID, deleted: deleted ? poolID : nil, known: withdrawn, deadline: deadline)
-        for id in extras { report(.extraLeaseDeleted(poolID: id)) }
+        await lease.sweepOwnLeases(
+            tag: tag, keep: poolID, deleted: deleted ? poolID : nil, known: withdrawn, leftovers: leftovers, deadline: deadline)
     }
 
     // MARK: Renewal

@@ -104,6 +104,9 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     /// A second lease of this run (a create whose outcome was unknown did
     /// happen) was deleted.
     case extraLeaseDeleted(poolID: String)
+    /// An extra lease of this run could not be deleted: it locks the stack
+    /// until its TTL runs out or `poolctl unlock` removes it.
+    case extraLeaseNotDeleted(poolID: String, error: String)
     /// Release gave up; the lease stays until it expires or is unlocked.
     case releaseFailed(LeaseReleaseFailed)
     /// A signal arrived while a create was running: the lease is kept so that
@@ -119,7 +122,9 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     public var isRoutine: Bool {
         switch self {
         case .renewed, .released, .createRetried, .extraLeaseDeleted, .keptForRunningCreates: true
-        case .staleLeaseDeleted, .staleLeaseNotDeleted, .waiting, .renewalFailed, .lost, .releaseFailed, .unconfirmed: false
+        case .staleLeaseDeleted, .staleLeaseNotDeleted, .extraLeaseNotDeleted, .waiting, .renewalFailed, .lost, .releaseFailed,
+            .unconfirmed:
+            false
         }
     }
 
@@ -145,6 +150,9 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
             return "creating the lease failed (\(error)); looking for it by its tag and trying again"
         case .extraLeaseDeleted(let poolID):
             return "deleted an extra lease of this run (\(poolID)) left by a create whose outcome was unknown"
+        case .extraLeaseNotDeleted(let poolID, let error):
+            return
+                "warning: could not delete an extra lease of this run (\(poolID)) left by a create whose outcome was unknown (\(error)); it locks the stack until it expires or 'poolctl unlock' removes it"
         case .releaseFailed(let failed):
             return "warning: \(failed)"
         case .keptForRunningCreates(let operations, let expiresAt):

@@ -210,7 +210,7 @@ extension StackLease {
     /// What a GET-checked delete did.
     enum CheckedDelete: Sendable, Hashable {
         case deleted
-        /// A 404 on the GET or the DELETE: someone else removed it.
+        /// A 404 on the GET: someone else removed it.
         case gone
         /// The GET showed a pool that `expect` refused: not deleted.
         case refused
@@ -225,11 +225,16 @@ extension StackLease {
     static func deleteChecked(_ api: any CommsAPI, _ poolID: String, expect: (SenderPool) -> Bool) async throws -> CheckedDelete {
         do {
             guard expect(try await api.fetchSenderPool(id: poolID)) else { return .refused }
-            _ = try await api.deleteSenderPool(id: poolID)
-            return .deleted
         } catch let error as APIError where error.isNotFound {
             return .gone
         }
+        do {
+            _ = try await api.deleteSenderPool(id: poolID)
+        } catch let error as APIError where error.isNotFound {
+            // The GET just showed it: most likely the client's own retry of a
+            // DELETE that landed but whose answer was lost.
+        }
+        return .deleted
     }
 
     /// The pool carries exactly this run's lease tag value.

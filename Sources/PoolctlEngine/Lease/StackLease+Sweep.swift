@@ -7,20 +7,25 @@ import PoolctlModel
 /// in the name of a process that has exited.
 extension StackLease {
     /// Best effort, within `deadline`: deletes every pool with this run's
-    /// exact tag value except `keep` (each after a GET shows that tag).
-    /// When `deleted` names a lease of ours just deleted, the listing
-    /// searched is the first that no longer shows it: a listing that lags
-    /// behind that delete may miss an extra too. Returns the ids deleted;
-    /// `known` (leases already withdrawn) are looked at but not returned.
-    func sweepOwnLeases(tag: LeaseTag, keep: String?, deleted: String?, known: Set<String>, deadline: Duration) async -> [String] {
-        guard let listing = await listing(after: deleted, deadline: deadline) else { return [] }
-        var removed: [String] = []
-        for pool in listing.pools where pool.id != keep && Self.isExactly(pool, tag: tag) {
-            if await deleteOwnLeftover(pool.id, tag: tag, deadline: deadline) == .deleted, !known.contains(pool.id) {
-                removed.append(pool.id)
+    /// exact tag value except `keep` (each after a GET shows that tag), and
+    /// tries `leftovers` (extras the survey could not delete) by id whether
+    /// or not the listing shows them. When `deleted` names a lease of ours
+    /// just deleted, the listing searched is the first that no longer shows
+    /// it: a listing that lags behind that delete may miss an extra too.
+    /// Reports each extra deleted (`known`, leases already withdrawn, are
+    /// not extras) and each one that could not be.
+    func sweepOwnLeases(
+        tag: LeaseTag, keep: String?, deleted: String?, known: Set<String>, leftovers: Set<String>, deadline: Duration
+    ) async {
+        let listed = await listing(after: deleted, deadline: deadline)?.pools.filter { Self.isExactly($0, tag: tag) }.map(\.id) ?? []
+        let candidates = (listed + leftovers.sorted().filter { !listed.contains($0) }).filter { $0 != keep }
+        for id in candidates {
+            switch await deleteOwnLeftover(id, tag: tag, deadline: deadline) {
+            case .success(.deleted) where !known.contains(id): report(.extraLeaseDeleted(poolID: id))
+            case .success: break
+            case .failure(let error): report(.extraLeaseNotDeleted(poolID: id, error: "\(error)"))
             }
         }
-        return removed
     }
 
     /// The first listing that no longer shows `deleted` (any listing when
@@ -43,19 +48,25 @@ extension StackLease {
 
     /// A GET-checked delete of a lease of this run, retried on transient
     /// failures and on a 409 (a late extra's create operation may still be
-    /// running) for `stepAttempts` tries within `deadline`. Nil when it
-    /// still failed: best effort, the caller goes on.
-    func deleteOwnLeftover(_ id: String, tag: LeaseTag, deadline: Duration) async -> CheckedDelete? {
-        try? await Self.retryingDelete(
-            clock: clock, backoff: options.stepBackoffs, random: random, deadline: deadline, attempts: options.stepAttempts
-        ) { try await deleteChecked(id, expect: { Self.isExactly($0, tag: tag) }) }
+    /// running) for `stepAttempts` tries within `deadline`; the last error
+    /// when it still failed.
+    func deleteOwnLeftover(_ id: String, tag: LeaseTag, deadline: Duration) async -> Result<CheckedDelete, any Error> {
+        do {
+            return .success(
+                try await Self.retryingDelete(
+                    clock: clock, backoff: options.stepBackoffs, random: random, deadline: deadline, attempts: options.stepAttempts
+                ) { try await deleteChecked(id, expect: { Self.isExactly($0, tag: tag) }) })
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Runs `body` until it succeeds. A transient failure or a 409 (an
     /// operation still running on the pool) is tried again after the next
-    /// of `backoff`'s waits, as long as that wait ends before `deadline` and
-    /// fewer than `attempts` tries were made; any other failure, or the
-    /// last one, is thrown.
+    /// of `backoff`'s waits, as long as that wait ends before `deadline`,
+    /// fewer than `attempts` tries were made and the task is not cancelled
+    /// (a cancelled call fails as a transient one); any other failure, or
+    /// the last one, is thrown.
     static func retryingDelete<T: Sendable>(
         clock: PoolctlClock, backoff: Backoff, random: () -> Double, deadline: Duration, attempts: Int = .max,
         _ body: () async throws -> T
@@ -68,7 +79,7 @@ extension StackLease {
             } catch {
                 let retryable = (error as? APIError).map { $0.isTransient || $0.isConflict } ?? false
                 let pause = waits.next(random: random())
-                guard retryable, tries < attempts, clock.now() + pause < deadline else { throw error }
+                guard retryable, !Task.isCancelled, tries < attempts, clock.now() + pause < deadline else { throw error }
                 tries += 1
                 try? await clock.sleep(pause)
             }

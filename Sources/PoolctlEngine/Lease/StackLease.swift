@@ -68,14 +68,13 @@ public struct StackLease: Sendable {
         } catch {
             // A create of unknown outcome may have made a lease nobody holds.
             if run.uncertain || run.unfound {
-                let lease = self
+                let (lease, run) = (self, run)
                 let known = run.withdrawn.union(run.lastOwn.map { [$0] } ?? [])
                 let sweepDeadline = clock.now() + options.releaseDeadline
-                for id in await Task(operation: {
-                    await lease.sweepOwnLeases(tag: tag, keep: nil, deleted: run.lastOwn, known: known, deadline: sweepDeadline)
-                }).value {
-                    report(.extraLeaseDeleted(poolID: id))
-                }
+                await Task {
+                    await lease.sweepOwnLeases(
+                        tag: tag, keep: nil, deleted: run.lastOwn, known: known, leftovers: run.leftovers, deadline: sweepDeadline)
+                }.value
             }
             throw error
         }
@@ -91,18 +90,23 @@ public struct StackLease: Sendable {
         var withdrawn: Set<String> = []
         /// The latest lease of ours, deleted unless acquisition succeeded.
         var lastOwn: String?
+        /// Extras the survey could not delete: the sweep tries them by id.
+        var leftovers: Set<String> = []
     }
 
     private func acquire(tag: LeaseTag, name: String, stack: String, deadline: Duration, run: inout Attempts) async throws -> HeldLease {
         var waits = options.rivalBackoff.waits()
         var staleDeleted: [LeaseInfo] = []
+        let ttl = Duration.seconds(tag.ttlSeconds)
         while true {
             // Before the create is sent: the server's `updatedAt` can only be later.
             let created = clock.now()
             let own = try await createOwn(name: name, tag: tag, run: &run)
             (run.unfound, run.lastOwn) = (false, own.id)
             let (listings, unconfirmed, others) = try await withCleanup(of: own.id, tag: tag) {
-                try await survey(own: own, tag: tag, stack: stack, withdrawn: run.withdrawn, staleDeleted: &staleDeleted)
+                try await survey(
+                    own: own, tag: tag, stack: stack, until: created + ttl - HeldLease.safetyMargin(ttl: ttl), run: &run,
+                    staleDeleted: &staleDeleted)
             }
             if others.isEmpty, let unconfirmed {
                 // No rival seen, but the listings cannot rule one out: withdraw and
@@ -124,7 +128,7 @@ public struct StackLease: Sendable {
                 return HeldLease(
                     api: api, clock: clock, options: options, random: random, report: report, poolID: own.id, name: name, tag: tag,
                     heldFrom: created, staleDeleted: staleDeleted, listings: listings, sweepOwnExtras: run.uncertain,
-                    withdrawn: run.withdrawn)
+                    withdrawn: run.withdrawn, leftovers: run.leftovers)
             }
             // Yield to any other live lease: ours goes before anything else happens.
             try await retrying { _ = try await deleteChecked(own.id, expect: { Self.isExactly($0, tag: tag) }) }
@@ -140,17 +144,21 @@ public struct StackLease: Sendable {
     /// With our lease created: lists until a listing shows it, deletes this
     /// run's extra leases and stale rivals. Returns the listings, why they
     /// could not rule a rival out (nil when they could), and the live rivals.
+    /// `until`: when writes under our lease would stop if it is not renewed.
     private func survey(
-        own: OwnLease, tag: LeaseTag, stack: String, withdrawn: Set<String>, staleDeleted: inout [LeaseInfo]
+        own: OwnLease, tag: LeaseTag, stack: String, until: Duration, run: inout Attempts, staleDeleted: inout [LeaseInfo]
     ) async throws -> ([PoolListing], String?, [LeaseInfo]) {
         let (listings, unconfirmed) = try await listingsShowing(own.id, first: own.listing)
         let pools = PoolSightings(listings).pools
-        // Best effort: an extra left here is swept again at release (extras
-        // come only from a create of unknown outcome), and it never blocks us.
-        let extrasDeadline = clock.now() + options.releaseDeadline
-        for extra in pools where extra.id != own.id && !withdrawn.contains(extra.id) && Self.isExactly(extra, tag: tag) {
-            if await deleteOwnLeftover(extra.id, tag: tag, deadline: extrasDeadline) == .deleted {
-                report(.extraLeaseDeleted(poolID: extra.id))
+        // Best effort, within the lease's own time: an extra left here never
+        // blocks us (it has our tag), and release's sweep tries it again by id
+        // (extras come only from a create of unknown outcome, which it follows).
+        let extrasDeadline = min(clock.now() + options.releaseDeadline, until)
+        for extra in pools where extra.id != own.id && !run.withdrawn.contains(extra.id) && Self.isExactly(extra, tag: tag) {
+            switch await deleteOwnLeftover(extra.id, tag: tag, deadline: extrasDeadline) {
+            case .success(.deleted): report(.extraLeaseDeleted(poolID: extra.id))
+            case .success: break
+            case .failure: run.leftovers.insert(extra.id)
             }
         }
         let serverNow = serverTime(own: pools.first { $0.id == own.id }, listedAt: clock.now())
