@@ -16,7 +16,9 @@ public struct JSONDecodingProblem: Sendable, Hashable, CustomStringConvertible {
     /// was found at the path: the value itself, or with `valuesShown` false
     /// only its kind (an API body's values may be personal data). Any error
     /// other than a `DecodingError` is told as it describes itself.
-    public init(_ error: any Error, in json: Data? = nil, valuesShown: Bool = true) {
+    /// `fractionFields`: the format's keys whose values may be fractions,
+    /// never suspects when a whole number could not be read.
+    public init(_ error: any Error, in json: Data? = nil, valuesShown: Bool = true, fractionFields: Set<String> = []) {
         guard let error = error as? DecodingError else {
             (path, problem) = ("", "\(error)")
             return
@@ -33,7 +35,8 @@ public struct JSONDecodingProblem: Sendable, Hashable, CustomStringConvertible {
             let was = found(context.codingPath).map { ", found \($0)" } ?? ""
             (path, problem) = (Self.render(context.codingPath), "expected \(Self.jsonKind(of: type))\(was)")
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            (path, problem) = ("", json.flatMap { Self.unrepresentableNumbers(in: $0, valuesShown: valuesShown) } ?? "not valid JSON")
+            let numbers = json.flatMap { Self.unrepresentableNumbers(in: $0, valuesShown: valuesShown, fractionFields: fractionFields) }
+            (path, problem) = ("", numbers ?? "not valid JSON")
         case .dataCorrupted(let context):
             let value = found(context.codingPath).map { "\($0) is" } ?? "the value is"
             (path, problem) = (Self.render(context.codingPath), "\(value) not a valid value")
@@ -48,12 +51,13 @@ public struct JSONDecodingProblem: Sendable, Hashable, CustomStringConvertible {
     /// be it (every fraction and every number beyond 64 bits, as a field
     /// that holds fractions cannot be told apart here). Nil when it does
     /// not parse.
-    static func unrepresentableNumbers(in json: Data, valuesShown: Bool) -> String? {
+    static func unrepresentableNumbers(in json: Data, valuesShown: Bool, fractionFields: Set<String>) -> String? {
         guard let document = value(at: [], in: json) else { return nil }
         var found: [(path: [any CodingKey], number: Double)] = []
         func walk(_ value: JSONValue, _ path: [any CodingKey]) {
             switch value {
             case .double(let number) where number.rounded() != number || abs(number) >= 0x1p63:
+                if let key = path.last, key.intValue == nil, fractionFields.contains(key.stringValue), abs(number) < 0x1p63 { break }
                 found.append((path, number))
             case .array(let items):
                 for (index, item) in items.enumerated() { walk(item, path + [PathKey(index: index)]) }

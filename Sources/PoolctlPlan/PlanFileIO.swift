@@ -5,6 +5,9 @@ extension PlanFile {
     /// The file's text: deterministic, key-sorted JSON.
     public func json() -> String { JSONOutput.encode(self) }
 
+    /// The plan format's keys whose values may be fractions.
+    static let fractionFields: Set<String> = ["maxRemovedFraction"]
+
     /// Reads a saved plan, refusing other kinds and unknown versions.
     public static func decode(_ bytes: [UInt8]) throws(PlanFileError) -> PlanFile {
         struct Header: Decodable {
@@ -19,7 +22,7 @@ extension PlanFile {
         } catch {
             // A mistyped header field is damage, not a document of another kind.
             guard case .object = try? decoder.decode(JSONValue.self, from: data) else { throw PlanFileError("not a JSON document") }
-            throw PlanFileError("the plan is damaged: \(JSONDecodingProblem(error, in: data))")
+            throw PlanFileError("the plan is damaged: \(JSONDecodingProblem(error, in: data, fractionFields: fractionFields))")
         }
         guard header.kind == kindValue else {
             throw PlanFileError("not a poolctl plan (expected \"kind\": \"\(kindValue)\")")
@@ -32,7 +35,7 @@ extension PlanFile {
         do {
             return try decoder.decode(PlanFile.self, from: data)
         } catch {
-            throw PlanFileError("the plan is damaged: \(JSONDecodingProblem(error, in: data))")
+            throw PlanFileError("the plan is damaged: \(JSONDecodingProblem(error, in: data, fractionFields: fractionFields))")
         }
     }
 

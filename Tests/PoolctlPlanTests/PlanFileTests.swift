@@ -87,6 +87,28 @@ private let goldenPlans: [URL] = {
         }
     }
 
+    /// The guard's fraction is a fraction by right: not a suspect when a
+    /// whole number could not be read (Foundation on Linux names no path).
+    @Test func aFractionFieldIsNotASuspect() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/plan/create/plan.json")
+        var document = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+        document = Self.setting(["guard", "policy", "maxRemovedFraction"], to: 0.5, in: document)
+        let valid = try JSONSerialization.data(withJSONObject: document)
+        #expect(try PlanFile.decode(Array(valid)).`guard`.policy.maxRemovedFraction == 0.5)
+        document = Self.setting(["changes", "0", "membersAfter"], to: 1.5, in: document)
+        let damaged = try JSONSerialization.data(withJSONObject: document)
+        do {
+            let file = try PlanFile.decode(Array(damaged))
+            Issue.record("accepted \(file)")
+        } catch {
+            #expect(
+                error.description
+                    == "the plan is damaged: a whole number was expected where there is a fraction or a number out of range: 1.5 at changes[0].membersAfter"
+            )
+        }
+    }
+
     /// `document` with the value at `path` (object keys and array indices)
     /// replaced, or removed when `value` is nil.
     static func setting(_ path: [String], to value: Any?, in document: Any) -> Any {
