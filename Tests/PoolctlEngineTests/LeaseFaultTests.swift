@@ -1,7 +1,6 @@
 import Foundation
 import PoolctlAPI
 import PoolctlModel
-import Synchronization
 import Testing
 
 @testable import PoolctlEngine
@@ -422,25 +421,10 @@ private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
     }
 }
 
-private final class Recorded: Sendable {
-    private let events = Mutex<[LeaseEvent]>([])
-    private let stream: AsyncStream<LeaseEvent>
-    private let continuation: AsyncStream<LeaseEvent>.Continuation
-
-    init() { (stream, continuation) = AsyncStream.makeStream() }
-
-    var all: [LeaseEvent] { events.withLock { $0 } }
-    var report: @Sendable (LeaseEvent) -> Void {
-        { event in
-            self.events.withLock { $0.append(event) }
-            self.continuation.yield(event)
-        }
-    }
-
-    /// Waits for the first event `matches` accepts (call once: one reader).
-    func first(where matches: (LeaseEvent) -> Bool) async -> LeaseEvent? {
-        for await event in stream where matches(event) { return event }
-        return nil
+private func isAboutAnExtra(_ event: LeaseEvent) -> Bool {
+    switch event {
+    case .extraLeaseDeleted, .extraLeaseNotDeleted: true
+    default: false
     }
 }
 
@@ -451,7 +435,7 @@ private let busy = APIError(
 /// The leases of this run found after an uncertain create: the survey's
 /// extras and release's sweep share one GET-checked delete.
 @Suite struct LeaseSweepTests {
-    private func locker(_ api: ScriptedAPI, _ clock: ManualClock, _ events: Recorded) -> StackLease {
+    private func locker(_ api: ScriptedAPI, _ clock: ManualClock, _ events: LeaseEvents) -> StackLease {
         StackLease(api: api, clock: clock.clock, random: { 0.5 }, report: events.report)
     }
 
@@ -471,7 +455,7 @@ private let busy = APIError(
                 (.deleteSenderPool(extraID), .resourceAccepted(extraID)),
                 (.listSenderPools(operationId: nil), .pools([foreign])),
             ])
-        let events = Recorded()
+        let events = LeaseEvents()
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
         #expect(held.poolID == extraID)
         try await held.release()
@@ -493,7 +477,7 @@ private let busy = APIError(
                 (.fetchSenderPool(ownID), .pool(own)),
                 (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
             ])
-        let events = Recorded()
+        let events = LeaseEvents()
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
         #expect(held.poolID == extraID)
         try await held.release()
@@ -510,7 +494,7 @@ private let busy = APIError(
                 (.listSenderPools(operationId: nil), .pools([own, foreign])),
                 (.fetchSenderPool(ownID), .error(.http(404, "not found"))),
             ])
-        let events = Recorded()
+        let events = LeaseEvents()
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
         try await held.release()
         #expect(events.all.contains(.released(poolID: extraID)))
@@ -519,38 +503,31 @@ private let busy = APIError(
         #expect(api.unanswered == 0)
     }
 
-    /// An extra that cannot be deleted locks the stack until its TTL: the
-    /// run says so, with the pool to `unlock`, instead of exiting quietly.
-    @Test func anExtraThatCannotBeDeletedIsReported() async throws {
+    /// What became of an extra the release sweep found: one that cannot be
+    /// deleted is reported, since it locks the stack until its TTL; a 404
+    /// on the DELETE right after a GET showed the pool is the client's own
+    /// retry of a DELETE that landed, and counts as deleted.
+    @Test(arguments: [
+        (APIError.http(403, "forbidden"), LeaseEvent.extraLeaseNotDeleted(poolID: ownID, error: "HTTP 403: forbidden")),
+        (.http(404, "not found"), .extraLeaseDeleted(poolID: ownID)),
+    ])
+    func theSweepReportsWhatBecameOfAnExtra(deleteAnswer: APIError, reported: LeaseEvent) async throws {
         let api = ScriptedAPI(
             holdingTheSecondCreate + releasingTheSecondCreate + [
                 (.listSenderPools(operationId: nil), .pools([own, foreign])),
                 (.fetchSenderPool(ownID), .pool(own)),
-                (.deleteSenderPool(ownID), .error(.http(403, "forbidden"))),
+                (.deleteSenderPool(ownID), .error(deleteAnswer)),
             ])
-        let events = Recorded()
+        let events = LeaseEvents()
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
         try await held.release()
-        let reported = try #require(events.all.first { if case .extraLeaseNotDeleted = $0 { true } else { false } })
-        #expect(reported == .extraLeaseNotDeleted(poolID: ownID, error: "HTTP 403: forbidden"))
-        #expect(reported.description.contains("'poolctl unlock'") && !reported.isRoutine)
+        #expect(events.all.filter(isAboutAnExtra) == [reported])
         #expect(api.unanswered == 0)
     }
 
-    /// A 404 on the DELETE right after a GET showed the pool: the client's
-    /// own retry of a DELETE that landed. It counts as deleted.
-    @Test func aDeleteAnswered404AfterTheCheckCountsAsDeleted() async throws {
-        let api = ScriptedAPI(
-            holdingTheSecondCreate + releasingTheSecondCreate + [
-                (.listSenderPools(operationId: nil), .pools([own, foreign])),
-                (.fetchSenderPool(ownID), .pool(own)),
-                (.deleteSenderPool(ownID), .error(.http(404, "not found"))),
-            ])
-        let events = Recorded()
-        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
-        try await held.release()
-        #expect(events.all.contains(.extraLeaseDeleted(poolID: ownID)))
-        #expect(api.unanswered == 0)
+    @Test func anExtraNotDeletedIsAWarningThatNamesUnlock() {
+        let event = LeaseEvent.extraLeaseNotDeleted(poolID: ownID, error: "HTTP 403: forbidden")
+        #expect(event.description.contains("'poolctl unlock'") && !event.isRoutine)
     }
 
     /// The sweep is best effort: a listing it cannot read ends it, and the
@@ -560,7 +537,7 @@ private let busy = APIError(
             holdingTheSecondCreate + releasingTheSecondCreate + [
                 (.listSenderPools(operationId: nil), .error(.http(403, "forbidden")))
             ])
-        let events = Recorded()
+        let events = LeaseEvents()
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
         try await held.release()
         #expect(events.all.contains(.released(poolID: extraID)))
@@ -579,7 +556,7 @@ private let busy = APIError(
                 (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
-        let events = Recorded()
+        let events = LeaseEvents()
         let held = try await locker(api, clock, events).acquire(stack: "web", holder: holder)
         clock.advance(by: try #require(await clock.parked()))
         let lost = await events.first { if case .lost = $0 { true } else { false } }

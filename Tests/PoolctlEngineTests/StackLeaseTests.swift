@@ -1,7 +1,6 @@
 import Foundation
 import PoolctlAPI
 import PoolctlModel
-import Synchronization
 import Testing
 
 @testable import PoolctlEngine
@@ -48,29 +47,7 @@ private func created(_ name: String, op: String, pool: SenderPool) -> [(Scripted
     ]
 }
 
-private final class Events: Sendable {
-    private let state = Mutex<[LeaseEvent]>([])
-    private let stream: AsyncStream<LeaseEvent>
-    private let continuation: AsyncStream<LeaseEvent>.Continuation
-
-    init() { (stream, continuation) = AsyncStream.makeStream() }
-
-    var all: [LeaseEvent] { state.withLock { $0 } }
-    var report: @Sendable (LeaseEvent) -> Void {
-        { event in
-            self.state.withLock { $0.append(event) }
-            self.continuation.yield(event)
-        }
-    }
-
-    /// The next event reported.
-    func next() async -> LeaseEvent? {
-        var iterator = stream.makeAsyncIterator()
-        return await iterator.next()
-    }
-}
-
-private func locker(_ api: ScriptedAPI, _ clock: ManualClock, _ events: Events = Events()) -> StackLease {
+private func locker(_ api: ScriptedAPI, _ clock: ManualClock, _ events: LeaseEvents = LeaseEvents()) -> StackLease {
     StackLease(api: api, clock: clock.clock, random: { 0.5 }, report: events.report)
 }
 
@@ -181,7 +158,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
                 (.deleteSenderPool(leaseA2), .resourceAccepted(leaseA2)),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
-        let events = Events()
+        let events = LeaseEvents()
         let lock = StackLease(api: api, clock: clock.clock, random: { 0.9 }, report: events.report)
         let held = try await lock.acquire(stack: "web", holder: hostA, lockTimeout: .seconds(60))
         #expect(held.poolID == leaseA2)
@@ -233,7 +210,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
                 (.fetchSenderPool(leaseA), .pool(ownA)),
                 (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
             ])
-        let events = Events()
+        let events = LeaseEvents()
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: hostA)
         #expect(held.staleDeleted.map(\.poolID) == [staleID])
         #expect(
@@ -338,7 +315,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
                 (.deleteSenderPool(leaseA), .error(.http(404, "not found"))),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(1))
-        let events = Events()
+        let events = LeaseEvents()
         let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA, ttl: .seconds(120))
         // Held from the create at 0 s (acquired at 0.1 s): renewals at 40 s, then every 20 s after a failure.
         #expect(await clock.parked() == .seconds(40) - .milliseconds(100))
@@ -374,7 +351,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
                 (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
-        let events = Events()
+        let events = LeaseEvents()
         let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA)
         try await held.release()
         #expect(api.unanswered == 0)
@@ -389,7 +366,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
                 (.updateSenderPool(leaseA), .error(.http(404, "not found"))),
             ])
         let clock = ManualClock(autoAdvanceBelow: .seconds(30))
-        let events = Events()
+        let events = LeaseEvents()
         let held = try await locker(api, clock, events).acquire(stack: "web", holder: hostA)
         #expect(await clock.parked() == .seconds(40) - .milliseconds(100))
         clock.advance(by: .seconds(40) - .milliseconds(100))
