@@ -31,14 +31,10 @@ public final class HeldLease: Sendable {
     private let options: LeaseOptions
     private let random: @Sendable () -> Double
     private let report: @Sendable (LeaseEvent) -> Void
-    /// A create of this run had an unknown outcome: a lease that it made may
-    /// become visible late, so release looks for extras once more.
-    private let sweepOwnExtras: Bool
-    /// Our leases that acquisition deleted when it yielded: a lagging
-    /// listing may still show them, and they are not extras.
-    private let withdrawn: Set<String>
-    /// Extras acquisition could not delete: release tries them by id.
-    private let leftovers: Set<String>
+    /// What acquisition left for release: after a create of unknown outcome
+    /// a lease it made may become visible late, so release looks for extras
+    /// once more (leftovers by id, withdrawn leases not counted as extras).
+    private let acquisition: StackLease.Attempts
 
     private struct State {
         /// Local monotonic time at which the latest acknowledged write of the
@@ -56,8 +52,7 @@ public final class HeldLease: Sendable {
     init(
         api: any CommsAPI, clock: PoolctlClock, options: LeaseOptions, random: @escaping @Sendable () -> Double,
         report: @escaping @Sendable (LeaseEvent) -> Void, poolID: String, name: String, tag: LeaseTag, heldFrom: Duration,
-        staleDeleted: [LeaseInfo], listings: [PoolListing], sweepOwnExtras: Bool, withdrawn: Set<String>,
-        leftovers: Set<String>
+        staleDeleted: [LeaseInfo], listings: [PoolListing], acquisition: StackLease.Attempts
     ) {
         self.api = api
         self.clock = clock
@@ -70,9 +65,7 @@ public final class HeldLease: Sendable {
         self.tag = tag
         self.staleDeleted = staleDeleted
         self.listings = listings
-        self.sweepOwnExtras = sweepOwnExtras
-        self.withdrawn = withdrawn
-        self.leftovers = leftovers
+        self.acquisition = acquisition
         self.state = Mutex(State(heldFrom: heldFrom))
         let renewal = Task { await self.renew() }
         state.withLock { $0.renewal = renewal }
@@ -215,13 +208,13 @@ public final class HeldLease: Sendable {
                 throw LeaseReleaseFailed(stack: stack, poolID: poolID, expiresAt: expiresAt, error: "\(error)")
             }
         }
-        guard sweepOwnExtras else { return }
+        guard acquisition.uncertain else { return }
         // A lease of ours whose create had an unknown outcome may have
         // surfaced since: looked for on a listing newer than our delete.
         let lease = StackLease(api: api, clock: clock, options: options, random: random, report: report)
-        let deleted = outcome.map { $0 != .refused } ?? false
+        let deleted = outcome.flatMap { $0 == .refused ? nil : poolID }
         await lease.sweepOwnLeases(
-            tag: tag, keep: poolID, deleted: deleted ? poolID : nil, known: withdrawn, leftovers: leftovers, deadline: deadline)
+            tag: tag, keep: poolID, deleted: deleted, known: acquisition.withdrawn, leftovers: acquisition.leftovers, deadline: deadline)
     }
 
     // MARK: Renewal

@@ -80,7 +80,7 @@ public struct StackLease: Sendable {
         }
     }
 
-    /// What acquisition did so far, for the sweep when it fails.
+    /// What acquisition did so far, for the sweep when it fails or at release.
     struct Attempts: Sendable {
         /// A create's outcome was unknown: another lease of this run may exist.
         var uncertain = false
@@ -127,8 +127,7 @@ public struct StackLease: Sendable {
             guard let blocker = others.first else {
                 return HeldLease(
                     api: api, clock: clock, options: options, random: random, report: report, poolID: own.id, name: name, tag: tag,
-                    heldFrom: created, staleDeleted: staleDeleted, listings: listings, sweepOwnExtras: run.uncertain,
-                    withdrawn: run.withdrawn, leftovers: run.leftovers)
+                    heldFrom: created, staleDeleted: staleDeleted, listings: listings, acquisition: run)
             }
             // Yield to any other live lease: ours goes before anything else happens.
             try await retrying { _ = try await deleteChecked(own.id, expect: { Self.isExactly($0, tag: tag) }) }
