@@ -60,16 +60,14 @@ extension Planner {
                 // senders only: drift is one gone missing, not one the manifest
                 // added since (those hash as before).
                 let live = liveMembersHash(declared: pool.senders, missing: additions.map(\.id), outside: removals.map(\.id))
-                let manifestMoved = target.members != recorded.members
-                if pool.membership == .additive, manifestMoved, live != recorded.members {
-                    // That hash covers today's declared senders, the recorded one
-                    // those of the last apply: they differ, so a declared sender
-                    // gone missing cannot be told from one declared since (or one
-                    // added by hand, then declared). Only a match proves no drift.
-                    cause[.members] = .unknown
-                } else {
-                    cause[.members] = classify(manifestMoved: manifestMoved, liveMoved: live != recorded.members)
-                }
+                let (manifestMoved, liveMoved) = (target.members != recorded.members, live != recorded.members)
+                // For an additive pool that hash covers today's declared senders,
+                // the recorded one those of the last apply: when they differ, a
+                // declared sender gone missing cannot be told from one declared
+                // since (or one added by hand, then declared). Only a match
+                // proves no drift.
+                let undecidable = pool.membership == .additive && manifestMoved && liveMoved
+                cause[.members] = undecidable ? .unknown : classify(manifestMoved: manifestMoved, liveMoved: liveMoved)
             } else {
                 cause[.members] = .unknown
             }
