@@ -68,10 +68,9 @@ extension CommsAPI {
     }
 }
 
-/// A list query: filters plus the page position, which pagination sets.
+/// A list query: filters plus its window, whose page pagination sets.
 public protocol PagedQuery: Sendable {
-    var pageSize: Int? { get set }
-    var pageToken: String? { get set }
+    var window: ListWindow { get set }
 }
 
 extension SenderPoolQuery: PagedQuery {}
@@ -82,10 +81,10 @@ extension Paginated {
     /// Pages of `query` (1000 items unless it says otherwise), its filters
     /// repeated on every page.
     public init<Query: PagedQuery>(_ query: Query, list: @escaping @Sendable (Query) async throws -> Page<Item>) {
-        self.init(pageSize: query.pageSize ?? Self.maxPageSize) { token, size in
+        self.init(pageSize: query.window.pageSize ?? Self.maxPageSize) { token, size in
             var page = query
-            page.pageToken = token
-            page.pageSize = size
+            page.window.pageToken = token
+            page.window.pageSize = size
             return try await list(page)
         }
     }

@@ -62,22 +62,38 @@ public struct UpdateSenderPoolRequest: Encodable, Hashable, Sendable {
     }
 }
 
-/// Filters of List SenderPools.
-public struct SenderPoolQuery: Hashable, Sendable {
+/// What every list takes besides its own filters: bounds on `createdAt`
+/// (RFC 3339, start inclusive, end exclusive) and the page. Pagination moves
+/// the page; the filters and the bounds repeat on every page.
+public struct ListWindow: Hashable, Sendable {
     public var startDate: String?
     public var endDate: String?
-    public var operationId: String?
     public var pageSize: Int?
     public var pageToken: String?
+
+    public init(startDate: String? = nil, endDate: String? = nil, pageSize: Int? = nil, pageToken: String? = nil) {
+        self.startDate = startDate
+        self.endDate = endDate
+        self.pageSize = pageSize
+        self.pageToken = pageToken
+    }
+}
+
+/// Filters of List SenderPools.
+public struct SenderPoolQuery: Hashable, Sendable {
+    public var operationId: String?
+    public var window: ListWindow
 
     public init(
         startDate: String? = nil, endDate: String? = nil, operationId: String? = nil, pageSize: Int? = nil, pageToken: String? = nil
     ) {
-        self.startDate = startDate
-        self.endDate = endDate
+        self.init(
+            operationId: operationId, window: ListWindow(startDate: startDate, endDate: endDate, pageSize: pageSize, pageToken: pageToken))
+    }
+
+    public init(operationId: String?, window: ListWindow) {
         self.operationId = operationId
-        self.pageSize = pageSize
-        self.pageToken = pageToken
+        self.window = window
     }
 }
 
@@ -85,39 +101,37 @@ public struct SenderPoolQuery: Hashable, Sendable {
 public struct SenderQuery: Hashable, Sendable {
     public var channel: Channel?
     public var status: SenderStatus?
-    public var startDate: String?
-    public var endDate: String?
-    public var pageSize: Int?
-    public var pageToken: String?
+    public var window: ListWindow
 
     public init(
         channel: Channel? = nil, status: SenderStatus? = nil, startDate: String? = nil, endDate: String? = nil, pageSize: Int? = nil,
         pageToken: String? = nil
     ) {
+        self.init(
+            channel: channel, status: status,
+            window: ListWindow(startDate: startDate, endDate: endDate, pageSize: pageSize, pageToken: pageToken))
+    }
+
+    public init(channel: Channel?, status: SenderStatus?, window: ListWindow) {
         self.channel = channel
         self.status = status
-        self.startDate = startDate
-        self.endDate = endDate
-        self.pageSize = pageSize
-        self.pageToken = pageToken
+        self.window = window
     }
 }
 
 /// Filters of List Sender Pool Operations.
 public struct OperationQuery: Hashable, Sendable {
     public var status: OperationStatus?
-    public var startDate: String?
-    public var endDate: String?
-    public var pageSize: Int?
-    public var pageToken: String?
+    public var window: ListWindow
 
     public init(
         status: OperationStatus? = nil, startDate: String? = nil, endDate: String? = nil, pageSize: Int? = nil, pageToken: String? = nil
     ) {
+        self.init(status: status, window: ListWindow(startDate: startDate, endDate: endDate, pageSize: pageSize, pageToken: pageToken))
+    }
+
+    public init(status: OperationStatus?, window: ListWindow) {
         self.status = status
-        self.startDate = startDate
-        self.endDate = endDate
-        self.pageSize = pageSize
-        self.pageToken = pageToken
+        self.window = window
     }
 }

@@ -75,14 +75,21 @@ extension APIRequest {
         pairs.compactMap { name, value in value.map { QueryItem(name: name, value: $0) } }
     }
 
+    /// A window's date bounds.
+    static func dates(_ window: ListWindow) -> [(String, String?)] {
+        [("startDate", window.startDate), ("endDate", window.endDate)]
+    }
+
+    /// A window's page: last on every list.
+    static func page(_ window: ListWindow) -> [(String, String?)] {
+        [("pageToken", window.pageToken), ("pageSize", window.pageSize.map(String.init))]
+    }
+
     /// `GET /v1/SenderPools`
     public static func listSenderPools(_ q: SenderPoolQuery) -> APIRequest {
         APIRequest(
             endpoint: .listSenderPools, path: "/v1/SenderPools",
-            query: items([
-                ("startDate", q.startDate), ("endDate", q.endDate), ("operationId", q.operationId),
-                ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
-            ]))
+            query: items(dates(q.window) + [("operationId", q.operationId)] + page(q.window)))
     }
 
     /// `POST /v1/SenderPools` with `{name?, tags?, senders?: [{senderId}]}`.
@@ -109,11 +116,8 @@ extension APIRequest {
     public static func listPoolSenders(poolID: String, _ q: SenderQuery) -> APIRequest {
         APIRequest(
             endpoint: .listPoolSenders, path: "/v1/SenderPools/\(segment(poolID))/Senders",
-            query: items([
-                ("channel", q.channel?.rawValue), ("status", q.status?.rawValue),
-                ("startDate", q.startDate), ("endDate", q.endDate),
-                ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
-            ]), poolID: poolID)
+            query: items([("channel", q.channel?.rawValue), ("status", q.status?.rawValue)] + dates(q.window) + page(q.window)),
+            poolID: poolID)
     }
 
     /// `POST /v1/SenderPools/{senderPoolId}/Senders` with a top-level array of `{senderId}`.
@@ -133,10 +137,7 @@ extension APIRequest {
     public static func listOperations(_ q: OperationQuery) -> APIRequest {
         APIRequest(
             endpoint: .listOperations, path: "/v1/SenderPools/Operations",
-            query: items([
-                ("startDate", q.startDate), ("endDate", q.endDate), ("status", q.status?.rawValue),
-                ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
-            ]))
+            query: items(dates(q.window) + [("status", q.status?.rawValue)] + page(q.window)))
     }
 
     /// `GET /v1/SenderPools/Operations/{operationId}`
@@ -157,9 +158,6 @@ extension APIRequest {
     public static func listSenders(_ q: SenderQuery) -> APIRequest {
         APIRequest(
             endpoint: .listSenders, path: "/v1/Senders",
-            query: items([
-                ("channel", q.channel?.rawValue), ("status", q.status?.rawValue),
-                ("pageToken", q.pageToken), ("pageSize", q.pageSize.map(String.init)),
-            ]))
+            query: items([("channel", q.channel?.rawValue), ("status", q.status?.rawValue)] + page(q.window)))
     }
 }

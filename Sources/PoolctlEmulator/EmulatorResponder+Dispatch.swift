@@ -21,9 +21,7 @@ extension EmulatorResponder {
         case .listSenderPools:
             let q = try query.known(["startDate", "endDate", "operationId", "pageToken", "pageSize"])
             let body = try await store.senderPoolsBody(
-                SenderPoolQuery(
-                    startDate: q["startDate"], endDate: q["endDate"], operationId: q["operationId"],
-                    pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
+                SenderPoolQuery(operationId: q["operationId"], window: try QueryString.window(q)))
             return encoding.json(200, body)
         case .fetchSenderPool:
             return encoding.json(memoized: .pool, 200, try await store.senderPoolBody(id: ids[0]))
@@ -33,14 +31,12 @@ extension EmulatorResponder {
                 poolID: ids[0],
                 SenderQuery(
                     channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
-                    startDate: q["startDate"], endDate: q["endDate"], pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
+                    window: try QueryString.window(q)))
             return senderBodies.response(page)
         case .listOperations:
             let q = try query.known(["status", "startDate", "endDate", "pageToken", "pageSize"])
             let body = try await store.operationsBody(
-                OperationQuery(
-                    status: q["status"].map(OperationStatus.init(rawValue:)), startDate: q["startDate"], endDate: q["endDate"],
-                    pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
+                OperationQuery(status: q["status"].map(OperationStatus.init(rawValue:)), window: try QueryString.window(q)))
             return encoding.json(200, body)
         case .fetchOperation:
             return encoding.json(memoized: .operation, 200, try await store.operationBody(id: ids[0]))
@@ -51,7 +47,7 @@ extension EmulatorResponder {
             let page = try store.listSenderIndices(
                 SenderQuery(
                     channel: q["channel"].map(Channel.init(rawValue:)), status: q["status"].map(SenderStatus.init(rawValue:)),
-                    pageSize: try QueryString.pageSize(q), pageToken: q["pageToken"]))
+                    window: try QueryString.window(q)))
             return senderBodies.response(page)
         }
     }

@@ -7,9 +7,7 @@ extension EmulatorStore {
     /// One page of the inventory as indices (`SenderBodies` encodes it).
     nonisolated func listSenderIndices(_ query: SenderQuery) throws(APIError) -> ListPage<Int32> {
         let endpoint = Endpoint.listSenders
-        let parameters = try listParameters(
-            endpoint, kind: .sender, pageToken: query.pageToken, pageSize: query.pageSize,
-            startDate: query.startDate, endDate: query.endDate)
+        let parameters = try listParameters(endpoint, kind: .sender, window: query.window)
         try Self.checkSenderFilters(query, endpoint)
         let inventory = self.inventory
         let micros = self.inventoryMicros

@@ -8,9 +8,7 @@ extension EmulatorStore {
     func listPoolSenderIndices(poolID: String, _ query: SenderQuery) throws(APIError) -> ListPage<Int32> {
         let endpoint = Endpoint.listPoolSenders
         try requireID(poolID, .senderPool, endpoint, what: "senderPoolId")
-        let parameters = try listParameters(
-            endpoint, kind: .sender, pageToken: query.pageToken, pageSize: query.pageSize,
-            startDate: query.startDate, endDate: query.endDate)
+        let parameters = try listParameters(endpoint, kind: .sender, window: query.window)
         try Self.checkSenderFilters(query, endpoint)
         _ = tick()
         // Fetch decides whether the pool exists; under list-lag the members are those of listLag ago.

@@ -39,10 +39,12 @@ extension EmulatorStore {
     func listOperations<Item>(_ query: OperationQuery, _ item: (OperationRecord, Int64) -> Item) throws(APIError) -> ListPage<Item> {
         let endpoint = Endpoint.listOperations
         // filters=ignored: the date bounds are neither checked nor applied.
-        let honoured = behaviors.filters == .honoured
-        let parameters = try listParameters(
-            endpoint, kind: .operation, pageToken: query.pageToken, pageSize: query.pageSize,
-            startDate: honoured ? query.startDate : nil, endDate: honoured ? query.endDate : nil)
+        var window = query.window
+        if behaviors.filters == .ignored {
+            window.startDate = nil
+            window.endDate = nil
+        }
+        let parameters = try listParameters(endpoint, kind: .operation, window: window)
         let statuses = behaviors.operationStatuses == .extended ? OperationState.extended : OperationState.documented
         let wanted = query.status.map(\.rawValue)
         if let wanted, !statuses.contains(where: { $0.rawValue == wanted }) {

@@ -18,21 +18,18 @@ extension EmulatorStore {
 
     /// The page size a request gets: its own (1..1000, default 50), capped
     /// silently at `max-page-size`.
-    nonisolated func listParameters(
-        _ endpoint: Endpoint, kind: EmulatorIDKind, pageToken: String?, pageSize: Int?,
-        startDate: String?, endDate: String?
-    ) throws(APIError) -> ListParameters {
+    nonisolated func listParameters(_ endpoint: Endpoint, kind: EmulatorIDKind, window: ListWindow) throws(APIError) -> ListParameters {
         let offset = behaviors.paging == .offset
         var parameters = ListParameters(
             cursor: offset ? .offset(OffsetToken(page: 0)) : .keyset(Cursor(position: nil, style: timestampStyle)), pageSize: 50)
-        if let pageSize {
+        if let pageSize = window.pageSize {
             guard (1...1000).contains(pageSize) else {
                 throw Self.badRequest(endpoint, "pageSize must be between 1 and 1000, got \(pageSize)")
             }
             parameters.pageSize = pageSize
         }
         parameters.pageSize = min(parameters.pageSize, behaviors.maxPageSize)
-        if let pageToken {
+        if let pageToken = window.pageToken {
             if offset {
                 guard let token = OffsetToken.decode(pageToken) else {
                     throw Self.badRequest(endpoint, "pageToken is not a valid page token for this list")
@@ -45,13 +42,13 @@ extension EmulatorStore {
                 parameters.cursor = .keyset(cursor)
             }
         }
-        if let startDate {
+        if let startDate = window.startDate {
             guard let instant = Timestamp.parseRFC3339(startDate) else {
                 throw Self.badRequest(endpoint, "startDate '\(FieldRules.clip(startDate))' is not an RFC 3339 date-time")
             }
             parameters.lowerMicros = instant.ceilingMicros
         }
-        if let endDate {
+        if let endDate = window.endDate {
             guard let instant = Timestamp.parseRFC3339(endDate) else {
                 throw Self.badRequest(endpoint, "endDate '\(FieldRules.clip(endDate))' is not an RFC 3339 date-time")
             }

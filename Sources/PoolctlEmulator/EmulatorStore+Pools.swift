@@ -11,12 +11,10 @@ extension EmulatorStore {
         var query = query
         if behaviors.filters == .ignored {
             query.operationId = nil
-            query.startDate = nil
-            query.endDate = nil
+            query.window.startDate = nil
+            query.window.endDate = nil
         }
-        let parameters = try listParameters(
-            endpoint, kind: .senderPool, pageToken: query.pageToken, pageSize: query.pageSize,
-            startDate: query.startDate, endDate: query.endDate)
+        let parameters = try listParameters(endpoint, kind: .senderPool, window: query.window)
         if let operationID = query.operationId {
             try requireID(operationID, .operation, endpoint, what: "operationId")
         }

@@ -36,6 +36,12 @@ struct QueryString {
         return values
     }
 
+    /// The window among the known parameters; the store checks its values.
+    static func window(_ values: [String: String]) throws(APIError) -> ListWindow {
+        ListWindow(
+            startDate: values["startDate"], endDate: values["endDate"], pageSize: try pageSize(values), pageToken: values["pageToken"])
+    }
+
     /// `pageSize` as digits only; the store checks the range.
     static func pageSize(_ values: [String: String]) throws(APIError) -> Int? {
         guard let text = values["pageSize"] else { return nil }

@@ -50,9 +50,9 @@ final class PagedAccount: CommsAPI, Sendable {
     func listSenderPools(_ query: SenderPoolQuery) async throws -> Page<SenderPool> {
         state.withLock { state in
             state.listCalls += 1
-            let offset = Int(query.pageToken ?? "0")!
-            if query.operationId == nil, query.startDate == nil { churn(offset, &state.pools) }
-            var size = query.pageSize ?? 1000
+            let offset = Int(query.window.pageToken ?? "0")!
+            if query.operationId == nil, query.window.startDate == nil { churn(offset, &state.pools) }
+            var size = query.window.pageSize ?? 1000
             if let cap = maxPageSize { size = ignoresPageSize ? cap : min(size, cap) }
             let items = Array(state.pools.dropFirst(offset).prefix(size))
             let next = offset + size < state.pools.count ? String(offset + size) : nil

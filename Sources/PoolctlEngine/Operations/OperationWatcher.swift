@@ -124,7 +124,7 @@ actor OperationWatcher {
                     }
                     // An ignored filter would page through the account's whole history: stop.
                     guard !filterIgnored, let next = page.pagination.next, tokens.insert(next).inserted else { break }
-                    query.pageToken = next
+                    query.window.pageToken = next
                 }
             } catch {
                 // A failed listing is no verdict: the due ones are fetched one by one.

@@ -133,8 +133,8 @@ public struct PoolListing: Sendable {
         var token: String?
         repeat {
             var page = query
-            page.pageSize = pageSize
-            page.pageToken = token
+            page.window.pageSize = pageSize
+            page.window.pageToken = token
             let response = try await api.listSenderPools(page)
             listing.append(page: response.items)
             token = response.pagination.next
