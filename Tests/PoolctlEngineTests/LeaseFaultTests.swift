@@ -56,6 +56,13 @@ private let holdingTheSecondCreate =
         (.listSenderPools(operationId: nil), .pools([foreign, extra])),
     ]
 
+/// A create that is accepted, completes and is found by its operation.
+private let createdAndFound: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
+    (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+    (.fetchOperation(op1), .operation(done)),
+    (.listSenderPools(operationId: op1), .pools([own])),
+]
+
 /// Release's GET-checked delete of `extra`.
 private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
     (.fetchSenderPool(extraID), .pool(extra)),
@@ -522,6 +529,43 @@ private let busy = APIError(
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
         try await held.release()
         #expect(events.all.filter(isAboutAnExtra) == [reported])
+        #expect(api.unanswered == 0)
+    }
+
+    /// Yielding to a live rival deletes our lease first. A 409 on that
+    /// delete is waited out as the sweep's are, and the apply then waits for
+    /// the rival (here: no lock timeout, so locked) rather than failing on it.
+    @Test func withdrawingOurLeaseOnYieldingWaitsOutA409() async throws {
+        let api = ScriptedAPI(
+            createdAndFound + [
+                (.listSenderPools(operationId: nil), .pools([own, rival])),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .error(busy)),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            ])
+        let locked = await #expect(throws: StackLocked.self) {
+            _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), LeaseEvents()).acquire(stack: "web", holder: holder)
+        }
+        #expect(locked?.poolID == rivalID)
+        #expect(api.unanswered == 0)
+    }
+
+    /// A survey that fails deletes our lease before the error is thrown; a
+    /// 409 on that delete is waited out, so the stack is not left locked.
+    @Test func theCleanupOfAFailedSurveyWaitsOutA409() async throws {
+        let api = ScriptedAPI(
+            createdAndFound + [
+                (.listSenderPools(operationId: nil), .error(.http(403, "forbidden"))),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .error(busy)),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            ])
+        await #expect(throws: APIError.self) {
+            _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), LeaseEvents()).acquire(stack: "web", holder: holder)
+        }
+        #expect(api.calls.filter(isWrite).last == .deleteSenderPool(ownID))
         #expect(api.unanswered == 0)
     }
 

@@ -111,8 +111,7 @@ public struct StackLease: Sendable {
             if others.isEmpty, let unconfirmed {
                 // No rival seen, but the listings cannot rule one out: withdraw and
                 // try again (churn may calm down), never proceed on a guess.
-                try await retrying { _ = try await deleteChecked(own.id, expect: { Self.isExactly($0, tag: tag) }) }
-                run.withdrawn.insert(own.id)
+                try await withdraw(own.id, tag: tag, run: &run)
                 let now = clock.now()
                 guard now < deadline else {
                     throw APIError(
@@ -130,14 +129,25 @@ public struct StackLease: Sendable {
                     heldFrom: created, staleDeleted: staleDeleted, listings: listings, acquisition: run)
             }
             // Yield to any other live lease: ours goes before anything else happens.
-            try await retrying { _ = try await deleteChecked(own.id, expect: { Self.isExactly($0, tag: tag) }) }
-            run.withdrawn.insert(own.id)
+            try await withdraw(own.id, tag: tag, run: &run)
             let now = clock.now()
             guard now < deadline else { throw StackLocked(blocker) }
             let wait = min(waits.next(random: random()), deadline - now)
             report(.waiting(for: blocker, retryIn: wait))
             try await clock.sleep(wait)
         }
+    }
+
+    /// Deletes our lease before trying again, as the sweep deletes: a
+    /// transient failure or a 409 is waited out (a lease adopted by its tag
+    /// after a create of unknown outcome may still have its operation
+    /// running), within `releaseDeadline`. One that cannot be deleted ends
+    /// the acquisition with the error.
+    private func withdraw(_ id: String, tag: LeaseTag, run: inout Attempts) async throws {
+        if case .failure(let error) = await deleteOwnLeftover(id, tag: tag, deadline: clock.now() + options.releaseDeadline) {
+            throw error
+        }
+        run.withdrawn.insert(id)
     }
 
     /// With our lease created: lists until a listing shows it, deletes this
@@ -270,9 +280,8 @@ public struct StackLease: Sendable {
             return try await body()
         } catch {
             let lease = self
-            _ = await Task {
-                try? await lease.retrying { _ = try await lease.deleteChecked(ownID, expect: { Self.isExactly($0, tag: tag) }) }
-            }.value
+            let deadline = clock.now() + options.releaseDeadline
+            _ = await Task { await lease.deleteOwnLeftover(ownID, tag: tag, deadline: deadline) }.value
             throw error
         }
     }
