@@ -569,6 +569,25 @@ private let busy = APIError(
         #expect(api.unanswered == 0)
     }
 
+    /// The sweep's DELETE of an extra has an unknown outcome; the retry's
+    /// GET then reads 404. That DELETE most likely landed: reported as
+    /// deleted, not as gone.
+    @Test func anExtraGoneAfterOurDeleteOfUnknownOutcomeCountsAsDeleted() async throws {
+        let reset = APIError(kind: .outcomeUnknown, method: "DELETE", path: "/v1/SenderPools/\(ownID)", status: 503, message: "reset")
+        let api = ScriptedAPI(
+            holdingTheSecondCreate + releasingTheSecondCreate + [
+                (.listSenderPools(operationId: nil), .pools([own, foreign])),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .error(reset)),
+                (.fetchSenderPool(ownID), .error(.http(404, "not found"))),
+            ])
+        let events = LeaseEvents()
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
+        try await held.release()
+        #expect(events.all.filter(isAboutAnExtra) == [.extraLeaseDeleted(poolID: ownID)])
+        #expect(api.unanswered == 0)
+    }
+
     @Test func anExtraNotDeletedIsAWarningThatNamesUnlock() {
         let event = LeaseEvent.extraLeaseNotDeleted(poolID: ownID, error: "HTTP 403: forbidden")
         #expect(event.description.contains("'poolctl unlock'") && !event.isRoutine)

@@ -221,6 +221,33 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         #expect(api.unanswered == 0)
     }
 
+    /// A stale lease that reads 404 just before our delete was removed by
+    /// someone else: it no longer blocks us, and it is not reported as
+    /// deleted by us. One that reads 404 when our DELETE, of unknown
+    /// outcome, is retried was most likely removed by that DELETE: reported.
+    @Test(arguments: [false, true])
+    func aStaleLeaseFoundGoneIsReportedOnlyAfterOurDelete(ourDeleteWentOut: Bool) async throws {
+        let stale = lease(staleID, holder: "dead-host.9", createdAt: "2025-03-01T11:00:00Z", updatedAt: "2025-03-01T11:50:00Z")
+        let unknown = APIError(kind: .outcomeUnknown, method: "DELETE", path: "/v1/SenderPools/\(staleID)", status: 503, message: "reset")
+        let delete: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
+            ourDeleteWentOut ? [(.fetchSenderPool(staleID), .pool(stale)), (.deleteSenderPool(staleID), .error(unknown))] : []
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([stale, ownA])),
+                (.listPoolSenders(staleID), .senders([])),
+            ] + delete + [
+                (.fetchSenderPool(staleID), .error(.http(404, "not found"))),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ])
+        let events = LeaseEvents()
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: hostA)
+        #expect(held.staleDeleted.map(\.poolID) == (ourDeleteWentOut ? [staleID] : []))
+        #expect(events.all == (ourDeleteWentOut ? [.staleLeaseDeleted(try #require(LeaseInfo(pool: stale)))] : []))
+        try await held.release()
+        #expect(api.unanswered == 0)
+    }
+
     @Test func theServersDateDecidesStalenessNotOurOwnLease() async throws {
         // Live by our own lease's updatedAt (12:00 < 12:01), stale by the server's Date (12:05).
         let other = lease(leaseB, holder: "runner-b.202", createdAt: "2025-03-01T11:59:00Z")

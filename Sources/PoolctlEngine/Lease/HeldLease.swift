@@ -194,6 +194,7 @@ public final class HeldLease: Sendable {
         let deadline = clock.now() + options.releaseDeadline
         let (api, tag) = (self.api, self.tag)
         var outcome: StackLease.CheckedDelete?
+        var sent = false
         if !gone {
             do {
                 // A 409 is an operation still running on the lease (a renewal
@@ -203,7 +204,7 @@ public final class HeldLease: Sendable {
                 // else's pool under our id, which cannot happen: never deleted.
                 outcome = try await StackLease.retryingDelete(
                     clock: clock, backoff: options.stepBackoffs, random: random, deadline: deadline
-                ) { try await StackLease.deleteChecked(api, poolID, expect: { StackLease.isExactly($0, tag: tag) }) }
+                ) { try await StackLease.deleteChecked(api, poolID, sent: &sent, expect: { StackLease.isExactly($0, tag: tag) }) }
             } catch {
                 throw LeaseReleaseFailed(stack: stack, poolID: poolID, expiresAt: expiresAt, error: "\(error)")
             }

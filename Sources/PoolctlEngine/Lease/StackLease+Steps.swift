@@ -158,6 +158,9 @@ extension StackLease {
 
     enum StaleOutcome {
         case deleted
+        /// Someone else removed it first: it no longer blocks the stack, and
+        /// it is not reported as ours.
+        case gone
         /// Renewed since the listing: live after all.
         case renewed(LeaseInfo)
         /// Not deleted: not a lease in every respect, or the delete failed.
@@ -178,8 +181,9 @@ extension StackLease {
                 return .kept
             }
             var renewed: LeaseInfo?
+            var sent = false
             let outcome = try await retrying {
-                try await deleteChecked(lease.poolID) { pool in
+                try await deleteChecked(lease.poolID, sent: &sent) { pool in
                     guard let fresh = LeaseInfo(pool: pool), fresh.stack == lease.stack else { return false }
                     if !fresh.isStale(serverNow: serverNow) || fresh.updatedAt != lease.updatedAt {
                         renewed = fresh
@@ -189,13 +193,16 @@ extension StackLease {
                 }
             }
             if let renewed { return .renewed(renewed) }
-            // Gone counts as deleted: either way it no longer blocks the stack.
-            guard outcome != .refused else {
+            switch outcome {
+            case .deleted:
+                report(.staleLeaseDeleted(lease))
+                return .deleted
+            case .gone:
+                return .gone
+            case .refused:
                 report(.staleLeaseNotDeleted(lease, error: "a read just before the delete no longer shows it as a lease of the stack"))
                 return .kept
             }
-            report(.staleLeaseDeleted(lease))
-            return .deleted
         } catch {
             report(.staleLeaseNotDeleted(lease, error: "\(error)"))
             return .kept
@@ -210,24 +217,30 @@ extension StackLease {
     /// What a GET-checked delete did.
     enum CheckedDelete: Sendable, Hashable {
         case deleted
-        /// A 404 on the GET: someone else removed it.
+        /// A 404 on the GET, and no DELETE of ours went out before: someone
+        /// else removed it.
         case gone
         /// The GET showed a pool that `expect` refused: not deleted.
         case refused
     }
 
     /// Deletes `poolID` only if a GET just before the call shows a pool that
-    /// `expect` accepts.
-    func deleteChecked(_ poolID: String, expect: (SenderPool) -> Bool) async throws -> CheckedDelete {
-        try await Self.deleteChecked(api, poolID, expect: expect)
+    /// `expect` accepts. `sent` is set once the DELETE goes out: when a retry
+    /// after a DELETE of unknown outcome (5xx, reset) finds the pool gone,
+    /// that DELETE most likely landed, and it counts as deleted.
+    func deleteChecked(_ poolID: String, sent: inout Bool, expect: (SenderPool) -> Bool) async throws -> CheckedDelete {
+        try await Self.deleteChecked(api, poolID, sent: &sent, expect: expect)
     }
 
-    static func deleteChecked(_ api: any CommsAPI, _ poolID: String, expect: (SenderPool) -> Bool) async throws -> CheckedDelete {
+    static func deleteChecked(
+        _ api: any CommsAPI, _ poolID: String, sent: inout Bool, expect: (SenderPool) -> Bool
+    ) async throws -> CheckedDelete {
         do {
             guard expect(try await api.fetchSenderPool(id: poolID)) else { return .refused }
         } catch let error as APIError where error.isNotFound {
-            return .gone
+            return sent ? .deleted : .gone
         }
+        sent = true
         do {
             _ = try await api.deleteSenderPool(id: poolID)
         } catch let error as APIError where error.isNotFound {

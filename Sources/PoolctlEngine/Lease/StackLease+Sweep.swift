@@ -51,11 +51,12 @@ extension StackLease {
     /// running) for `stepAttempts` tries within `deadline`; the last error
     /// when it still failed.
     func deleteOwnLeftover(_ id: String, tag: LeaseTag, deadline: Duration) async -> Result<CheckedDelete, any Error> {
+        var sent = false
         do {
             return .success(
                 try await Self.retryingDelete(
                     clock: clock, backoff: options.stepBackoffs, random: random, deadline: deadline, attempts: options.stepAttempts
-                ) { try await deleteChecked(id, expect: { Self.isExactly($0, tag: tag) }) })
+                ) { try await deleteChecked(id, sent: &sent, expect: { Self.isExactly($0, tag: tag) }) })
         } catch {
             return .failure(error)
         }

@@ -180,7 +180,7 @@ public struct StackLease: Sendable {
             switch await deleteStale(lease, serverNow: serverNow) {
             case .deleted: staleDeleted.append(lease)
             case .renewed(let fresh): live.append(fresh)
-            case .kept: break
+            case .gone, .kept: break
             }
         }
         return (listings, unconfirmed, live)
