@@ -73,6 +73,12 @@ import Testing
     @Test func operationsQuery() {
         let request = APIRequest.listOperations(OperationQuery(status: .processing, pageSize: 10))
         #expect(request.target == "/v1/SenderPools/Operations?status=PROCESSING&pageSize=10")
+        let full = APIRequest.listOperations(
+            OperationQuery(
+                status: .completed, startDate: "2024-01-01T00:00:00Z", endDate: "2024-02-01T00:00:00Z", pageSize: 5, pageToken: "t"))
+        #expect(
+            full.target == "/v1/SenderPools/Operations?startDate=2024-01-01T00%3A00%3A00Z&endDate=2024-02-01T00%3A00%3A00Z"
+                + "&status=COMPLETED&pageToken=t&pageSize=5")
     }
 
     @Test func inventoryQuerySendsNoDateFilters() {

@@ -562,29 +562,59 @@ private let busy = APIError(
                 (.fetchSenderPool(ownID), .pool(own)),
                 (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
             ])
-        await #expect(throws: APIError.self) {
-            _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), LeaseEvents()).acquire(stack: "web", holder: holder)
+        let events = LeaseEvents()
+        let error = await #expect(throws: APIError.self) {
+            _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
         }
+        #expect(error?.status == 403)
         #expect(api.calls.filter(isWrite).last == .deleteSenderPool(ownID))
+        #expect(events.all.isEmpty)
         #expect(api.unanswered == 0)
     }
 
-    /// The sweep's DELETE of an extra has an unknown outcome; the retry's
-    /// GET then reads 404. That DELETE most likely landed: reported as
-    /// deleted, not as gone.
-    @Test func anExtraGoneAfterOurDeleteOfUnknownOutcomeCountsAsDeleted() async throws {
-        let reset = APIError(kind: .outcomeUnknown, method: "DELETE", path: "/v1/SenderPools/\(ownID)", status: 503, message: "reset")
+    /// Our lease that cannot be deleted (on yielding, or after a failed
+    /// survey) locks the stack until it expires: reported as a failed
+    /// release naming it. The survey's own error still stands.
+    @Test(arguments: [false, true])
+    func ourLeaseThatCannotBeWithdrawnIsReported(surveyFailed: Bool) async throws {
+        let listing: ScriptedAPI.Answer = surveyFailed ? .error(.http(403, "forbidden")) : .pools([own, rival])
+        let api = ScriptedAPI(
+            createdAndFound + [
+                (.listSenderPools(operationId: nil), listing),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .error(.http(400, "refused"))),
+            ])
+        let events = LeaseEvents()
+        let error = await #expect(throws: APIError.self) {
+            _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
+        }
+        #expect(error?.status == (surveyFailed ? 403 : 400))
+        let failed = events.all.compactMap { if case .releaseFailed(let failed) = $0 { failed } else { nil } }
+        #expect(failed.map(\.poolID) == [ownID])
+        #expect(failed.first?.error.contains("HTTP 400: refused") == true)
+        #expect(api.unanswered == 0)
+    }
+
+    /// The sweep's DELETE of an extra fails, and the retry's GET reads 404.
+    /// After a DELETE of unknown outcome, that DELETE most likely landed:
+    /// reported as deleted. After a 409, it did not happen: someone else
+    /// removed the pool, and nothing is reported.
+    @Test(arguments: [
+        (APIError(kind: .outcomeUnknown, method: "DELETE", path: "/v1/SenderPools/\(ownID)", status: 503, message: "reset"), true),
+        (busy, false),
+    ])
+    func anExtraGoneAfterOurDeleteCountsAsDeletedOnlyIfItMayHaveLanded(deleteError: APIError, reported: Bool) async throws {
         let api = ScriptedAPI(
             holdingTheSecondCreate + releasingTheSecondCreate + [
                 (.listSenderPools(operationId: nil), .pools([own, foreign])),
                 (.fetchSenderPool(ownID), .pool(own)),
-                (.deleteSenderPool(ownID), .error(reset)),
+                (.deleteSenderPool(ownID), .error(deleteError)),
                 (.fetchSenderPool(ownID), .error(.http(404, "not found"))),
             ])
         let events = LeaseEvents()
         let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
         try await held.release()
-        #expect(events.all.filter(isAboutAnExtra) == [.extraLeaseDeleted(poolID: ownID)])
+        #expect(events.all.filter(isAboutAnExtra) == (reported ? [.extraLeaseDeleted(poolID: ownID)] : []))
         #expect(api.unanswered == 0)
     }
 

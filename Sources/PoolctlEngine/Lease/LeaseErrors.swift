@@ -107,7 +107,8 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     /// An extra lease of this run could not be deleted: it locks the stack
     /// until its TTL runs out or `poolctl unlock` removes it.
     case extraLeaseNotDeleted(poolID: String, error: String)
-    /// Release gave up; the lease stays until it expires or is unlocked.
+    /// Release, or the withdraw of our lease during acquisition, gave up;
+    /// the lease stays until it expires or is unlocked.
     case releaseFailed(LeaseReleaseFailed)
     /// A signal arrived while a create was running: the lease is kept so that
     /// no rival duplicates a pool not yet visible; it expires at its TTL.

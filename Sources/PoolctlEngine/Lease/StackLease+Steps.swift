@@ -225,9 +225,10 @@ extension StackLease {
     }
 
     /// Deletes `poolID` only if a GET just before the call shows a pool that
-    /// `expect` accepts. `sent` is set once the DELETE goes out: when a retry
-    /// after a DELETE of unknown outcome (5xx, reset) finds the pool gone,
-    /// that DELETE most likely landed, and it counts as deleted.
+    /// `expect` accepts. `sent` is set once a DELETE may have landed (no
+    /// answer, or a 5xx): when a retry then finds the pool gone, that DELETE
+    /// most likely removed it, and it counts as deleted. A 4xx (409, 429)
+    /// says it did not happen.
     func deleteChecked(_ poolID: String, sent: inout Bool, expect: (SenderPool) -> Bool) async throws -> CheckedDelete {
         try await Self.deleteChecked(api, poolID, sent: &sent, expect: expect)
     }
@@ -240,12 +241,16 @@ extension StackLease {
         } catch let error as APIError where error.isNotFound {
             return sent ? .deleted : .gone
         }
-        sent = true
         do {
             _ = try await api.deleteSenderPool(id: poolID)
         } catch let error as APIError where error.isNotFound {
             // The GET just showed it: most likely the client's own retry of a
             // DELETE that landed but whose answer was lost.
+        } catch let error as APIError where error.kind == .http && (400..<500).contains(error.status ?? 0) {
+            throw error
+        } catch {
+            sent = true
+            throw error
         }
         return .deleted
     }

@@ -103,7 +103,7 @@ public struct StackLease: Sendable {
             let created = clock.now()
             let own = try await createOwn(name: name, tag: tag, run: &run)
             (run.unfound, run.lastOwn) = (false, own.id)
-            let (listings, unconfirmed, others) = try await withCleanup(of: own.id, tag: tag) {
+            let (listings, unconfirmed, others) = try await withCleanup(of: own.id, tag: tag, created: created) {
                 try await survey(
                     own: own, tag: tag, stack: stack, until: created + ttl - HeldLease.safetyMargin(ttl: ttl), run: &run,
                     staleDeleted: &staleDeleted)
@@ -111,7 +111,8 @@ public struct StackLease: Sendable {
             if others.isEmpty, let unconfirmed {
                 // No rival seen, but the listings cannot rule one out: withdraw and
                 // try again (churn may calm down), never proceed on a guess.
-                try await withdraw(own.id, tag: tag, run: &run)
+                try await withdraw(own.id, tag: tag, created: created)
+                run.withdrawn.insert(own.id)
                 let now = clock.now()
                 guard now < deadline else {
                     throw APIError(
@@ -129,7 +130,8 @@ public struct StackLease: Sendable {
                     heldFrom: created, staleDeleted: staleDeleted, listings: listings, acquisition: run)
             }
             // Yield to any other live lease: ours goes before anything else happens.
-            try await withdraw(own.id, tag: tag, run: &run)
+            try await withdraw(own.id, tag: tag, created: created)
+            run.withdrawn.insert(own.id)
             let now = clock.now()
             guard now < deadline else { throw StackLocked(blocker) }
             let wait = min(waits.next(random: random()), deadline - now)
@@ -138,16 +140,21 @@ public struct StackLease: Sendable {
         }
     }
 
-    /// Deletes our lease before trying again, as the sweep deletes: a
-    /// transient failure or a 409 is waited out (a lease adopted by its tag
-    /// after a create of unknown outcome may still have its operation
-    /// running), within `releaseDeadline`. One that cannot be deleted ends
-    /// the acquisition with the error.
-    private func withdraw(_ id: String, tag: LeaseTag, run: inout Attempts) async throws {
-        if case .failure(let error) = await deleteOwnLeftover(id, tag: tag, deadline: clock.now() + options.releaseDeadline) {
+    /// Deletes our lease (its create sent at `created`) as the sweep deletes
+    /// an extra: a transient failure or a 409 is waited out (a lease adopted
+    /// by its tag after a create of unknown outcome may still have its
+    /// operation running), within `releaseDeadline`, even when the task is
+    /// cancelled, so that an interrupted acquisition leaves nothing behind.
+    /// One that cannot be deleted locks the stack until it expires: reported
+    /// as a failed release, and its error thrown.
+    private func withdraw(_ id: String, tag: LeaseTag, created: Duration) async throws {
+        let (lease, deadline) = (self, clock.now() + options.releaseDeadline)
+        let result = await Task { await lease.deleteOwnLeftover(id, tag: tag, deadline: deadline) }.value
+        if case .failure(let error) = result {
+            let expiresAt = clock.date.addingTimeInterval((created + .seconds(tag.ttlSeconds) - clock.now()).inSeconds)
+            report(.releaseFailed(LeaseReleaseFailed(stack: tag.stack, poolID: id, expiresAt: expiresAt, error: "\(error)")))
             throw error
         }
-        run.withdrawn.insert(id)
     }
 
     /// With our lease created: lists until a listing shows it, deletes this
@@ -275,13 +282,14 @@ public struct StackLease: Sendable {
 
     /// Runs `body`; if it throws, deletes our lease first (even when the task
     /// is cancelled) so a failed acquisition leaves nothing behind.
-    private func withCleanup<T: Sendable>(of ownID: String, tag: LeaseTag, _ body: () async throws -> T) async throws -> T {
+    private func withCleanup<T: Sendable>(of ownID: String, tag: LeaseTag, created: Duration, _ body: () async throws -> T)
+        async throws -> T
+    {
         do {
             return try await body()
         } catch {
-            let lease = self
-            let deadline = clock.now() + options.releaseDeadline
-            _ = await Task { await lease.deleteOwnLeftover(ownID, tag: tag, deadline: deadline) }.value
+            // The body's error is the one that matters; a failed delete is reported.
+            try? await withdraw(ownID, tag: tag, created: created)
             throw error
         }
     }
