@@ -17,6 +17,10 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         case invalidConfiguration
         /// The overall deadline passed before the call could succeed.
         case deadlineExceeded
+        /// No attempt of the call could connect, and the server has not
+        /// answered this client yet: a wrong URL, or an API that is down.
+        /// Retrying at a higher level cannot help.
+        case unreachable
     }
 
     public var kind: Kind
@@ -59,6 +63,7 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         case .missingCredentials: text += "missing credentials"
         case .invalidConfiguration: text += "invalid configuration"
         case .deadlineExceeded: text += "deadline exceeded"
+        case .unreachable: text += "cannot reach the API"
         }
         if let code { text += " (code \(code))" }
         text += ": \(message)"

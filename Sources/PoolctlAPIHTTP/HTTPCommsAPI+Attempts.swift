@@ -20,6 +20,8 @@ extension HTTPCommsAPI {
         var start: Duration?
         /// The error of the latest failed attempt.
         var lastError: APIError?
+        /// Some attempt connected (or may have): the call is not `.unreachable`.
+        var connected = false
 
         /// A method that is not safe to repeat: its failures may be `.outcomeUnknown`.
         var isWrite: Bool { !policy.isIdempotent }
@@ -101,6 +103,7 @@ extension HTTPCommsAPI {
             min($0, configuration.maxRetryAfter)
         }
         scheduler.finished(response.status == 429 ? .rateLimited(retryAfter: retryAfter) : .answered, lane: call.lane)
+        contact.recordAnswer()
         serverDate.record(response.header("Date"), arrived: clock.now())
         observe(call.request, attempt: call.attempt, status: response.status, failure: nil, since: sent)
         logResponse(response, call.request, since: sent)
@@ -136,8 +139,14 @@ extension HTTPCommsAPI {
     /// observes and logs the retry and waits for it.
     private func retryOrThrow(_ call: inout Call, after outcome: RetryPolicy.Outcome, failed: FailureClass?) async throws {
         call.lastError = outcome.error
+        if case .notSent = outcome {} else { call.connected = true }
         let elapsed = clock.now() - (call.start ?? clock.now())
         switch call.policy.decide(for: outcome, elapsed: elapsed) {
+        case .fail(let error) where !call.connected && !contact.hasAnswered:
+            throw redact(
+                APIError(
+                    kind: .unreachable, method: error.method, path: error.path,
+                    message: "\(error.message); nothing has answered at \(baseURL)", attempts: error.attempts))
         case .fail(let error):
             throw redact(error)
         case .retry(let delay):

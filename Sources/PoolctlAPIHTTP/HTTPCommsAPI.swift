@@ -26,6 +26,8 @@ public struct HTTPCommsAPI: CommsAPI {
     let authorization: String
     /// The server's `Date`, for `ServerClock`.
     let serverDate = ServerDateRecorder()
+    /// Set by the first answer of any status.
+    let contact = ServerContact()
 
     /// Throws `APIError` of kind `.invalidConfiguration` for a bad base URL
     /// (e.g. plain http to a non-loopback host). `clock` times deadlines and

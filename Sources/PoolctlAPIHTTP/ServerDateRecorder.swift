@@ -34,3 +34,13 @@ final class ServerDateRecorder: Sendable {
         }
     }
 }
+
+/// Whether the server has answered this client at all: until it has, a call
+/// none of whose attempts could connect is `.unreachable` (a wrong URL, or
+/// an API that is down), which the layers above do not retry.
+final class ServerContact: Sendable {
+    private let answered = Atomic<Bool>(false)
+
+    func recordAnswer() { answered.store(true, ordering: .relaxed) }
+    var hasAnswered: Bool { answered.load(ordering: .relaxed) }
+}

@@ -116,7 +116,7 @@ struct ApplyCommand: ContextCommand {
     private func run(in context: CommandContext, log: ApplyLog?) async throws {
         let inputs = try readInputs(context: context, log: log)
         let outcome = try await api.withWorkflow(
-            context: context, timeout: timeout.duration, maxBatch: maxBatch, observer: log?.observer
+            context: context, timeout: timeout.duration, attempts: APIOptions.applyAttempts, maxBatch: maxBatch, observer: log?.observer
         ) { base in
             var workflow = base
             workflow.verifyFull = verify == .full

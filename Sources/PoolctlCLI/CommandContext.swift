@@ -16,6 +16,8 @@ public struct CommandContext: Sendable {
     /// Whether a command may install process-wide signal handlers (the
     /// process itself, not in-process tests).
     public var ownsProcess = false
+    /// The API client's waits between attempts; in-process tests shorten them.
+    public var retryBackoff = Backoff.apiRetries
 
     public init(stdout: Console, stderr: Console, environment: [String: String], readAnswer: (@Sendable () -> String?)? = nil) {
         self.stdout = stdout

@@ -41,6 +41,8 @@ enum ErrorReport {
             var message = "poolctl: \(error)"
             if error.status == 401 {
                 message += "\nCheck TWILIO_API_KEY/TWILIO_API_SECRET or TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN, and --api-url."
+            } else if error.kind == .unreachable {
+                message += "\nCheck --api-url (or POOLCTL_API_URL) and that the API is up."
             }
             return (message, .error)
         default:

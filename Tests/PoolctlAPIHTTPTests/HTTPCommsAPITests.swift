@@ -253,6 +253,33 @@ import Testing
         #expect(h.counter.retries == 4)
     }
 
+    /// A call none of whose attempts could connect, from a client the server
+    /// has never answered, is `.unreachable`: a wrong URL or an API that is
+    /// down, which no layer above should retry. Once the server has
+    /// answered, the same failure is an ordinary transient one.
+    @Test func aCallThatNeverConnectsIsUnreachableUntilTheServerHasAnswered() async throws {
+        let refused = Array(repeating: ScriptedTransport.Step.fail(.notSent("connection refused")), count: 5)
+        let h = try Harness(refused + [.respond(200, body: poolJSON)] + refused)
+        let first = try #require(await apiError { _ = try await h.api.listSenderPools(SenderPoolQuery()) })
+        #expect(first.kind == .unreachable && first.attempts == 5)
+        #expect(first.description.hasPrefix("GET /v1/SenderPools: cannot reach the API: connection refused"))
+        #expect(first.description.contains("nothing has answered at https://comms.example.test (after 5 attempts)"))
+        _ = try await h.api.fetchSenderPool(id: poolID)
+        let later = try #require(await apiError { _ = try await h.api.listSenderPools(SenderPoolQuery()) })
+        #expect(later.kind == .transport && later.attempts == 5)
+    }
+
+    /// One attempt that may have reached the server is enough to rule out
+    /// `.unreachable`, even if the server never answered.
+    @Test func aCallWithAnAttemptThatMayHaveConnectedIsNotUnreachable() async throws {
+        let h = try Harness([
+            .fail(.notSent("connection refused")), .fail(.maybeSent("connection reset")), .fail(.notSent("connection refused")),
+            .fail(.notSent("connection refused")), .fail(.notSent("connection refused")),
+        ])
+        let error = try #require(await apiError { _ = try await h.api.listSenderPools(SenderPoolQuery()) })
+        #expect(error.kind == .transport && error.attempts == 5)
+    }
+
     @Test func theDeadlineCoversTheWholeCall() async throws {
         // Each attempt hangs for 50 s; the 120 s budget allows three of them.
         let h = try Harness(Array(repeating: .fail(.maybeSent("no response"), takes: .seconds(50)), count: 5))

@@ -39,7 +39,8 @@ import Testing
         defer { refusing.release() }
         try await withLiveAPI("http://\(host):\(refusing.port)") { api, counter in
             let error = try #require(await apiError { _ = try await api.createSenderPool(CreateSenderPoolRequest()) })
-            #expect(error.kind == .transport, "a refused connection never reached the server: \(error)")
+            // Never reached the server (not `.outcomeUnknown`), and nothing has answered this client.
+            #expect(error.kind == .unreachable, "\(error)")
             #expect(error.attempts == 3)
             #expect(counter.calls == [.createSenderPool: 3])
             #expect(counter.retries == 2)

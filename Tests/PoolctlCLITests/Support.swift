@@ -55,10 +55,11 @@ final class Captured: Sendable {
 /// Runs poolctl in-process with captured streams and only the given environment.
 func poolctl(
     _ arguments: [String], environment: [String: String] = [:], readAnswer: (@Sendable () -> String?)? = nil,
-    stderr: Captured = Captured()
+    stderr: Captured = Captured(), retryBackoff: Backoff = .apiRetries
 ) async -> Outcome {
     let stdout = Captured()
-    let context = CommandContext(stdout: stdout.console, stderr: stderr.console, environment: environment, readAnswer: readAnswer)
+    var context = CommandContext(stdout: stdout.console, stderr: stderr.console, environment: environment, readAnswer: readAnswer)
+    context.retryBackoff = retryBackoff
     let code = await PoolctlMain.run(arguments: arguments, context: context)
     stderr.finish()
     return Outcome(code: code, stdout: stdout.value, stderr: stderr.value)

@@ -264,6 +264,18 @@ private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
         #expect(api.unanswered == 0)
     }
 
+    /// An API that cannot be reached at all (a wrong URL) ends acquisition
+    /// at once: no look by tag, no second create, no sweep. Before, each
+    /// step's retries wrapped the client's own, and a dead URL took minutes.
+    @Test func anUnreachableAPIEndsAcquisitionAtOnce() async throws {
+        let unreachable = APIError(
+            kind: .unreachable, method: "POST", path: "/v1/SenderPools", message: "connection refused", attempts: 8)
+        let api = ScriptedAPI([(.createSenderPool(name: name, senders: 0), .error(unreachable))])
+        let error = await #expect(throws: APIError.self) { _ = try await locker(api).acquire(stack: "web", holder: holder) }
+        #expect(error?.kind == .unreachable)
+        #expect(api.calls == [.createSenderPool(name: name, senders: 0)])
+    }
+
     @Test func aFilterResultWithoutOurTagIsNotOurLease() async throws {
         // The API ignored `operationId` and answered with the account's first pool.
         let api = ScriptedAPI([

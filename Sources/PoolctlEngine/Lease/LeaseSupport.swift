@@ -12,7 +12,7 @@ extension APIError {
         switch kind {
         case .outcomeUnknown, .transport, .deadlineExceeded: true
         case .http: status.map { $0 == 429 || $0 >= 500 } ?? false
-        case .invalidResponse, .missingCredentials, .invalidConfiguration: false
+        case .invalidResponse, .missingCredentials, .invalidConfiguration, .unreachable: false
         }
     }
 }

@@ -1,0 +1,34 @@
+import Foundation
+import PoolctlModel
+import Testing
+
+@testable import PoolctlCLI
+
+/// A wrong `--api-url`, or an API that is down, fails fast with a message
+/// that says so; apply tries each call 8 times (`APIOptions.applyAttempts`),
+/// the other commands 5. The backoff is shortened so the attempts take
+/// milliseconds; the port is one the emulator just closed.
+@Suite struct UnreachableAPITests {
+    /// The URL of an emulator that has stopped: nothing listens there now.
+    func closedURL() async throws -> String {
+        var url = ""
+        try await withEmulator { url = $0.url }
+        return url
+    }
+
+    @Test(arguments: [("plan", 5), ("apply", 8)])
+    func aCommandAgainstAnAPIThatDoesNotAnswerSaysSo(command: String, attempts: Int) async throws {
+        let url = try await closedURL()
+        try await withFiles(["m.yaml": manifest(["a": "senders: []"])]) { directory in
+            var arguments = [command, directory.path, "--api-url", url]
+            if command == "apply" { arguments.append("--auto-approve") }
+            let outcome = await poolctl(
+                arguments, environment: ["TWILIO_ACCOUNT_SID": accountSID, "TWILIO_AUTH_TOKEN": authToken],
+                retryBackoff: Backoff(initial: .milliseconds(1), cap: .milliseconds(1)))
+            #expect(outcome.code == .error)
+            #expect(outcome.stderr.contains("cannot reach the API"), "\(outcome.stderr)")
+            #expect(outcome.stderr.contains("nothing has answered at \(url) (after \(attempts) attempts)"), "\(outcome.stderr)")
+            #expect(outcome.stderr.contains("Check --api-url (or POOLCTL_API_URL) and that the API is up."))
+        }
+    }
+}
