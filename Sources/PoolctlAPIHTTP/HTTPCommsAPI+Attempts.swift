@@ -20,7 +20,7 @@ extension HTTPCommsAPI {
         var start: Duration?
         /// The error of the latest failed attempt.
         var lastError: APIError?
-        /// Some attempt connected (or may have): the call is not `.unreachable`.
+        /// Some attempt reached the server, or may have: the call is not `.unreachable`.
         var connected = false
 
         /// A method that is not safe to repeat: its failures may be `.outcomeUnknown`.
@@ -35,6 +35,10 @@ extension HTTPCommsAPI {
         case failed(RetryPolicy.Outcome, FailureClass?)
     }
 
+    /// Attempts per call: the configuration's, or fewer when the calling
+    /// task caps them (`CallAttempts`).
+    var maxAttempts: Int { min(configuration.maxAttempts, CallAttempts.cap ?? .max) }
+
     /// Sends `request` until it succeeds (2xx) or `RetryPolicy` gives up.
     /// Returns the response and the number of attempts it took.
     func perform(_ request: APIRequest) async throws -> (TransportResponse, Int) {
@@ -44,7 +48,7 @@ extension HTTPCommsAPI {
                 method: request.method, url: baseURL + request.target, headers: headers(for: request), body: request.body),
             lane: RequestLane.current,
             policy: RetryPolicy(
-                method: request.method, maxAttempts: configuration.maxAttempts, deadline: configuration.callDeadline,
+                method: request.method, maxAttempts: maxAttempts, deadline: configuration.callDeadline,
                 backoff: configuration.backoff, random: random))
         while true {
             let remaining = try await begin(&call)
@@ -123,6 +127,7 @@ extension HTTPCommsAPI {
         case .maybeSent(let message): return .maybeSent(transportError(message))
         case .fatal(let message): return .fatal(transportError(message))
         case .invalidResponse(let message):
+            contact.recordAnswer()
             throw redact(
                 APIError(
                     kind: call.isWrite ? .outcomeUnknown : .invalidResponse, method: request.method,
@@ -139,7 +144,10 @@ extension HTTPCommsAPI {
     /// observes and logs the retry and waits for it.
     private func retryOrThrow(_ call: inout Call, after outcome: RetryPolicy.Outcome, failed: FailureClass?) async throws {
         call.lastError = outcome.error
-        if case .notSent = outcome {} else { call.connected = true }
+        switch outcome {
+        case .notSent, .fatal: break  // nothing reached the server (a TLS failure, say)
+        case .response, .maybeSent: call.connected = true
+        }
         let elapsed = clock.now() - (call.start ?? clock.now())
         switch call.policy.decide(for: outcome, elapsed: elapsed) {
         case .fail(let error) where !call.connected && !contact.hasAnswered:
@@ -153,7 +161,7 @@ extension HTTPCommsAPI {
             callCounter.recordRetry()
             observeRetry(call.request, outcome: outcome, failed: failed, attempt: call.attempt, delay: delay)
             log(
-                "… retrying \(call.request.method) \(call.request.path) in \(RetryPolicy.format(delay)) (attempt \(call.attempt) of \(configuration.maxAttempts))"
+                "… retrying \(call.request.method) \(call.request.path) in \(RetryPolicy.format(delay)) (attempt \(call.attempt) of \(call.policy.maxAttempts))"
             )
             do {
                 // A 429's pause is the scheduler's, for every request at once.

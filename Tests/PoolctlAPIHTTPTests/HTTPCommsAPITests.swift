@@ -269,6 +269,25 @@ import Testing
         #expect(later.kind == .transport && later.attempts == 5)
     }
 
+    /// Any answer counts as contact, an error status too.
+    @Test func anErrorAnswerIsContact() async throws {
+        let refused = Array(repeating: ScriptedTransport.Step.fail(.notSent("connection refused")), count: 5)
+        let h = try Harness([.respond(403, body: errorBody(403, 20403, "Forbidden"))] + refused)
+        #expect(await apiError { _ = try await h.api.fetchSenderPool(id: poolID) }?.status == 403)
+        let later = try #require(await apiError { _ = try await h.api.listSenderPools(SenderPoolQuery()) })
+        #expect(later.kind == .transport)
+    }
+
+    /// A task may cap the attempts of its calls (the stack lease does:
+    /// its steps retry failed calls themselves).
+    @Test func aTaskCanCapTheAttemptsOfItsCalls() async throws {
+        let h = try Harness(Array(repeating: .respond(503, body: ""), count: 2))
+        let error = try #require(
+            await apiError { try await CallAttempts.$cap.withValue(2) { _ = try await h.api.listSenderPools(SenderPoolQuery()) } })
+        #expect(error.status == 503 && error.attempts == 2)
+        #expect(h.counter.calls == [.listSenderPools: 2])
+    }
+
     /// One attempt that may have reached the server is enough to rule out
     /// `.unreachable`, even if the server never answered.
     @Test func aCallWithAnAttemptThatMayHaveConnectedIsNotUnreachable() async throws {
@@ -296,7 +315,8 @@ import Testing
     @Test func fatalFailuresAreNotRetried() async throws {
         let h = try Harness([.fail(.fatal("TLS handshake failed: certificate expired"))])
         let error = try #require(await apiError { _ = try await h.api.listSenderPools(SenderPoolQuery()) })
-        #expect(error.kind == .transport)
+        // Nothing has answered in HTTP yet: no layer above should retry it either.
+        #expect(error.kind == .unreachable && error.attempts == 1)
         #expect(h.counter.total == 1)
     }
 

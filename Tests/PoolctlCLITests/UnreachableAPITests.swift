@@ -5,8 +5,9 @@ import Testing
 @testable import PoolctlCLI
 
 /// A wrong `--api-url`, or an API that is down, fails fast with a message
-/// that says so; apply tries each call 8 times (`APIOptions.applyAttempts`),
-/// the other commands 5. The backoff is shortened so the attempts take
+/// that says so. Apply tries each call 8 times (`APIOptions.applyAttempts`),
+/// except the lease's (5: its steps retry themselves), which come first; the
+/// other commands 5. The backoff is shortened so the attempts take
 /// milliseconds; the port is one the emulator just closed.
 @Suite struct UnreachableAPITests {
     /// The URL of an emulator that has stopped: nothing listens there now.
@@ -16,12 +17,11 @@ import Testing
         return url
     }
 
-    @Test(arguments: [("plan", 5), ("apply", 8)])
-    func aCommandAgainstAnAPIThatDoesNotAnswerSaysSo(command: String, attempts: Int) async throws {
+    @Test(arguments: [(["plan"], 5), (["apply", "--auto-approve"], 5), (["apply", "--auto-approve", "--lock=false"], 8)])
+    func aCommandAgainstAnAPIThatDoesNotAnswerSaysSo(command: [String], attempts: Int) async throws {
         let url = try await closedURL()
         try await withFiles(["m.yaml": manifest(["a": "senders: []"])]) { directory in
-            var arguments = [command, directory.path, "--api-url", url]
-            if command == "apply" { arguments.append("--auto-approve") }
+            let arguments = [command[0], directory.path, "--api-url", url] + command.dropFirst()
             let outcome = await poolctl(
                 arguments, environment: ["TWILIO_ACCOUNT_SID": accountSID, "TWILIO_AUTH_TOKEN": authToken],
                 retryBackoff: Backoff(initial: .milliseconds(1), cap: .milliseconds(1)))

@@ -14,6 +14,9 @@ public struct LeaseOptions: Sendable {
     /// fails transiently (`APIError.isTransient`): a run that gives up on a
     /// 503 leaves the stack locked, or fails a pipeline, for nothing.
     public var stepAttempts = 5
+    /// Attempts per call the live client may make for the lease (fewer when
+    /// it is set lower): every step already retries a failed call.
+    public var callAttempts = 5
     /// The first wait before trying a step again; doubles up to `stepBackoffCap`.
     public var stepBackoff: Duration = .milliseconds(250)
     public var stepBackoffCap: Duration = .seconds(4)

@@ -17,67 +17,64 @@ extension APIError {
     }
 }
 
-/// Counts every call the lease makes into its `CallCounter` (logical calls;
-/// the live client counts attempts), so acquisition, renewal and release
-/// cannot forget one.
-struct CountingAPI: CommsAPI, ServerClock {
+/// The lease's view of the API. Counts every call into its `CallCounter`
+/// (logical calls; the live client counts attempts), so acquisition,
+/// renewal and release cannot forget one; and lets the live client make at
+/// most `attempts` attempts per call (`CallAttempts`), since each step of
+/// the lease retries a failed call itself.
+struct LeaseAPI: CommsAPI, ServerClock {
     let base: any CommsAPI
     let calls: CallCounter
+    let attempts: Int
+
+    private func call<T: Sendable>(_ endpoint: Endpoint, _ body: () async throws -> T) async throws -> T {
+        calls.record(endpoint)
+        return try await CallAttempts.$cap.withValue(attempts) { try await body() }
+    }
 
     func listSenderPools(_ query: SenderPoolQuery) async throws -> Page<SenderPool> {
-        calls.record(.listSenderPools)
-        return try await base.listSenderPools(query)
+        try await call(.listSenderPools) { try await base.listSenderPools(query) }
     }
     func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted {
-        calls.record(.createSenderPool)
-        return try await base.createSenderPool(request)
+        try await call(.createSenderPool) { try await base.createSenderPool(request) }
     }
     func fetchSenderPool(id: String) async throws -> SenderPool {
-        calls.record(.fetchSenderPool)
-        return try await base.fetchSenderPool(id: id)
+        try await call(.fetchSenderPool) { try await base.fetchSenderPool(id: id) }
     }
     func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest) async throws -> ResourceAccepted {
-        calls.record(.updateSenderPool)
-        return try await base.updateSenderPool(id: id, request)
+        try await call(.updateSenderPool) { try await base.updateSenderPool(id: id, request) }
     }
     func deleteSenderPool(id: String) async throws -> ResourceAccepted {
-        calls.record(.deleteSenderPool)
-        return try await base.deleteSenderPool(id: id)
+        try await call(.deleteSenderPool) { try await base.deleteSenderPool(id: id) }
     }
     func listPoolSenders(poolID: String, _ query: SenderQuery) async throws -> Page<Sender> {
-        calls.record(.listPoolSenders)
-        return try await base.listPoolSenders(poolID: poolID, query)
+        try await call(.listPoolSenders) { try await base.listPoolSenders(poolID: poolID, query) }
     }
     func listPoolMembers(poolID: String, _ query: SenderQuery) async throws -> Page<LiveMember> {
-        calls.record(.listPoolSenders)
-        return try await base.listPoolMembers(poolID: poolID, query)
+        try await call(.listPoolSenders) { try await base.listPoolMembers(poolID: poolID, query) }
     }
     func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
-        calls.record(.addSenders)
-        return try await base.addSenders(poolID: poolID, senderIDs: senderIDs)
+        try await call(.addSenders) { try await base.addSenders(poolID: poolID, senderIDs: senderIDs) }
     }
     func removeSender(poolID: String, senderID: String) async throws -> ResourceAccepted {
-        calls.record(.removeSender)
-        return try await base.removeSender(poolID: poolID, senderID: senderID)
+        try await call(.removeSender) { try await base.removeSender(poolID: poolID, senderID: senderID) }
     }
     func listOperations(_ query: OperationQuery) async throws -> Page<SenderPoolOperation> {
-        calls.record(.listOperations)
-        return try await base.listOperations(query)
+        try await call(.listOperations) { try await base.listOperations(query) }
     }
     func fetchOperation(id: String) async throws -> SenderPoolOperation {
-        calls.record(.fetchOperation)
-        return try await base.fetchOperation(id: id)
+        try await call(.fetchOperation) { try await base.fetchOperation(id: id) }
     }
     func fetchPoolSendersOperation(poolID: String, operationID: String) async throws -> SenderPoolOperation {
-        calls.record(.fetchPoolSendersOperation)
-        return try await base.fetchPoolSendersOperation(poolID: poolID, operationID: operationID)
+        try await call(.fetchPoolSendersOperation) { try await base.fetchPoolSendersOperation(poolID: poolID, operationID: operationID) }
     }
     func fetchOperation(at path: OperationPath) async throws -> SenderPoolOperation {
-        switch path {
-        case .nested: calls.record(.fetchPoolSendersOperation)
-        case .flat, .other: calls.record(.fetchOperation)
-        }
-        return try await base.fetchOperation(at: path)
+        let endpoint: Endpoint =
+            switch path {
+            case .nested: .fetchPoolSendersOperation
+            case .flat, .other: .fetchOperation
+            }
+        return try await call(endpoint) { try await base.fetchOperation(at: path) }
     }
     func estimatedServerTime() -> Date? { (base as? ServerClock)?.estimatedServerTime() }
 }

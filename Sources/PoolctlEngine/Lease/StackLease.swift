@@ -44,7 +44,7 @@ public struct StackLease: Sendable {
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         report: @escaping @Sendable (LeaseEvent) -> Void = { _ in }, calls: CallCounter = CallCounter()
     ) {
-        self.api = CountingAPI(base: api, calls: calls)
+        self.api = LeaseAPI(base: api, calls: calls, attempts: options.callAttempts)
         self.clock = clock
         self.options = options
         self.random = random
