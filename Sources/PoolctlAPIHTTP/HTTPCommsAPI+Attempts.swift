@@ -60,8 +60,9 @@ extension HTTPCommsAPI {
     }
 
     /// Waits for a request slot, then returns what is left of the call's
-    /// deadline, or throws when a retry wait has used it all up. Counts and
-    /// logs the attempt about to be sent.
+    /// deadline, or throws when a retry wait has used it all up or the
+    /// task's `RetryGuard` refuses a repeat. Counts and logs the attempt
+    /// about to be sent.
     private func begin(_ call: inout Call) async throws -> Duration {
         let request = call.request
         do {
@@ -70,6 +71,14 @@ extension HTTPCommsAPI {
             throw APIError(
                 kind: call.isWrite ? .outcomeUnknown : .transport, method: request.method, path: request.path,
                 message: "cancelled while waiting for a request slot", attempts: call.policy.attempts)
+        }
+        if call.lastError != nil, let check = RetryGuard.check {
+            do {
+                try check()
+            } catch {
+                scheduler.finished(.answered, lane: call.lane)
+                throw error
+            }
         }
         let began = call.start ?? clock.now()
         call.start = began

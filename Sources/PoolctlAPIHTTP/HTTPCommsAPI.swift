@@ -6,7 +6,7 @@ import PoolctlModel
 ///
 /// Every method makes one logical call: it counts and logs each attempt,
 /// retries by `RetryPolicy`, and throws only `APIError`, with credentials
-/// scrubbed. It owns an `HTTPClient`: call `shutdown()` once done (AsyncHTTPClient
+/// scrubbed (or the error of the task's `RetryGuard`, which stops a repeat). It owns an `HTTPClient`: call `shutdown()` once done (AsyncHTTPClient
 /// traps in debug builds when a client is released while still running).
 public struct HTTPCommsAPI: CommsAPI {
     public let configuration: HTTPClientConfiguration

@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlAPI
+import Synchronization
 import Testing
 
 @testable import PoolctlAPIHTTP
@@ -276,6 +277,29 @@ import Testing
         #expect(await apiError { _ = try await h.api.fetchSenderPool(id: poolID) }?.status == 403)
         let later = try #require(await apiError { _ = try await h.api.listSenderPools(SenderPoolQuery()) })
         #expect(later.kind == .transport)
+    }
+
+    /// The task's `RetryGuard` is asked before each repeat, not before the
+    /// first attempt: when it refuses, its error ends the call unsent.
+    @Test(arguments: [false, true])
+    func aRetryGuardStopsTheRepeatOfACall(refuse: Bool) async throws {
+        struct Refused: Error {}
+        let asked = Mutex(0)
+        let h = try Harness([.respond(503, body: ""), .respond(200, body: poolJSON)])
+        let check: @Sendable () throws -> Void = {
+            asked.withLock { $0 += 1 }
+            if refuse { throw Refused() }
+        }
+        await RetryGuard.$check.withValue(check) {
+            do {
+                _ = try await h.api.fetchSenderPool(id: poolID)
+                #expect(!refuse)
+            } catch {
+                #expect(refuse && error is Refused, "\(error)")
+            }
+        }
+        #expect(asked.withLock { $0 } == 1)
+        #expect(h.counter.calls == [.fetchSenderPool: refuse ? 1 : 2])
     }
 
     /// A task may cap the attempts of its calls (the stack lease does:

@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlAPI
 import PoolctlModel
+import Synchronization
 import Testing
 
 @testable import PoolctlEngine
@@ -431,6 +432,32 @@ private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
         #expect(stuck.map(\.reference.id) == [op2])
         await held.abandon()
         #expect(api.calls.filter(isWrite).count == 2)
+        #expect(api.unanswered == 0)
+    }
+
+    /// A write under the lease whose first attempt failed is not sent again
+    /// once writes must stop (here a signal during the retry wait): the
+    /// live client asks the lease before each repeat.
+    @Test func aWriteIsNotRepeatedAfterWritesStopped() async throws {
+        let heldBox = Mutex<HeldLease?>(nil)
+        let reset = APIError(kind: .transport, method: "PATCH", path: "/v1/SenderPools/\(foreignID)", message: "connection reset")
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+            (.fetchOperation(op1), .operation(done)),
+            (.listSenderPools(operationId: op1), .pools([own])),
+            (.listSenderPools(operationId: nil), .pools([own])),
+            (
+                .updateSenderPool(foreignID),
+                .failedThenRepeated(meanwhile: { heldBox.withLock { $0?.stopWrites() } }, error: reset)
+            ),
+        ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder)
+        heldBox.withLock { $0 = held }
+        let guarded = LeaseGuardedAPI(base: api, lease: held)
+        await #expect(throws: LeaseLost(stack: "web", poolID: ownID, reason: .interrupted)) {
+            _ = try await guarded.updateSenderPool(id: foreignID, UpdateSenderPoolRequest(name: "x"))
+        }
+        await held.abandon()
         #expect(api.unanswered == 0)
     }
 

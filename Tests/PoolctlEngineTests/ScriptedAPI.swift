@@ -38,6 +38,11 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
         /// A listing of one pool with the tags its latest PATCH sent: the
         /// read-back of a fingerprint write.
         case poolAsLastPatched(String)
+        /// A call whose first attempt failed and which the live client
+        /// repeats: `meanwhile` runs (what happened during the retry wait),
+        /// then the task's `RetryGuard` is asked, as the client asks it,
+        /// and its error thrown; else `error`.
+        case failedThenRepeated(meanwhile: @Sendable () -> Void, error: APIError)
     }
 
     private let script: Mutex<[(Call, Answer)]>
@@ -70,6 +75,11 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
             throw APIError(kind: .invalidResponse, message: "unscripted call \(call)")
         }
         if case .error(let error) = answer { throw error }
+        if case .failedThenRepeated(let meanwhile, let error) = answer {
+            meanwhile()
+            try RetryGuard.check?()
+            throw error
+        }
         return answer
     }
 

@@ -108,7 +108,8 @@ public final class InFlightOperations: Sendable {
 }
 
 /// The API the applier writes through while a lease is held: every create,
-/// patch, delete, add and remove first asks the lease (`ensureHeld()`), so a
+/// patch, delete, add and remove first asks the lease (`ensureHeld()`), and
+/// so does the live client before each repeat of one (`RetryGuard`), so a
 /// lease that expired, was deleted, or whose process got a signal stops
 /// writes between any two requests, not only between pools. It also notes
 /// the operations that writes start, until a poll shows them finished.
@@ -125,19 +126,16 @@ public struct LeaseGuardedAPI: CommsAPI, ServerClock {
         try await base.listSenderPools(query)
     }
     public func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted {
-        try lease.ensureHeld()
-        let accepted = try await base.createSenderPool(request)
+        let accepted = try await write { try await base.createSenderPool(request) }
         lease.operations.started(accepted, poolID: nil, isCreate: true)
         return accepted
     }
     public func fetchSenderPool(id: String) async throws -> SenderPool { try await base.fetchSenderPool(id: id) }
     public func updateSenderPool(id: String, _ request: UpdateSenderPoolRequest) async throws -> ResourceAccepted {
-        try lease.ensureHeld()
-        return try await base.updateSenderPool(id: id, request)
+        try await write { try await base.updateSenderPool(id: id, request) }
     }
     public func deleteSenderPool(id: String) async throws -> ResourceAccepted {
-        try lease.ensureHeld()
-        return try await base.deleteSenderPool(id: id)
+        try await write { try await base.deleteSenderPool(id: id) }
     }
     public func listPoolSenders(poolID: String, _ query: SenderQuery) async throws -> Page<Sender> {
         try await base.listPoolSenders(poolID: poolID, query)
@@ -147,14 +145,12 @@ public struct LeaseGuardedAPI: CommsAPI, ServerClock {
         try await base.listPoolMembers(poolID: poolID, query)
     }
     public func addSenders(poolID: String, senderIDs: [String]) async throws -> OperationAccepted {
-        try lease.ensureHeld()
-        let accepted = try await base.addSenders(poolID: poolID, senderIDs: senderIDs)
+        let accepted = try await write { try await base.addSenders(poolID: poolID, senderIDs: senderIDs) }
         lease.operations.started(accepted, poolID: poolID, isCreate: false)
         return accepted
     }
     public func removeSender(poolID: String, senderID: String) async throws -> ResourceAccepted {
-        try lease.ensureHeld()
-        return try await base.removeSender(poolID: poolID, senderID: senderID)
+        try await write { try await base.removeSender(poolID: poolID, senderID: senderID) }
     }
     public func listOperations(_ query: OperationQuery) async throws -> Page<SenderPoolOperation> {
         let page = try await base.listOperations(query)
@@ -177,4 +173,12 @@ public struct LeaseGuardedAPI: CommsAPI, ServerClock {
         return operation
     }
     public func estimatedServerTime() -> Date? { (base as? ServerClock)?.estimatedServerTime() }
+
+    /// A write, after the lease's check, with the check also asked before
+    /// every repeat of it.
+    private func write<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try lease.ensureHeld()
+        let lease = self.lease
+        return try await RetryGuard.$check.withValue({ try lease.ensureHeld() }) { try await body() }
+    }
 }
