@@ -167,6 +167,8 @@ extension HTTPCommsAPI {
         case .fail(let error):
             throw redact(error)
         case .retry(let delay):
+            // Asked now too, so that no retry is counted or logged that will not be made.
+            try RetryGuard.check?()
             callCounter.recordRetry()
             observeRetry(call.request, outcome: outcome, failed: failed, attempt: call.attempt, delay: delay)
             log(

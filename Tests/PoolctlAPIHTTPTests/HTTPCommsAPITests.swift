@@ -280,7 +280,9 @@ import Testing
     }
 
     /// The task's `RetryGuard` is asked before each repeat, not before the
-    /// first attempt: when it refuses, its error ends the call unsent.
+    /// first attempt: when the repeat is decided (so that no retry is
+    /// counted or logged that will not be made) and after its wait, just
+    /// before it is sent. When it refuses, its error ends the call unsent.
     @Test(arguments: [false, true])
     func aRetryGuardStopsTheRepeatOfACall(refuse: Bool) async throws {
         struct Refused: Error {}
@@ -298,8 +300,9 @@ import Testing
                 #expect(refuse && error is Refused, "\(error)")
             }
         }
-        #expect(asked.withLock { $0 } == 1)
+        #expect(asked.withLock { $0 } == (refuse ? 1 : 2))
         #expect(h.counter.calls == [.fetchSenderPool: refuse ? 1 : 2])
+        #expect(h.counter.retries == (refuse ? 0 : 1))
     }
 
     /// A task may cap the attempts of its calls (the stack lease does:
