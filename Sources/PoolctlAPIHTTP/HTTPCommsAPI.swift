@@ -6,8 +6,10 @@ import PoolctlModel
 ///
 /// Every method makes one logical call: it counts and logs each attempt,
 /// retries by `RetryPolicy`, and throws only `APIError`, with credentials
-/// scrubbed (or the error of the task's `RetryGuard`, which stops a repeat). It owns an `HTTPClient`: call `shutdown()` once done (AsyncHTTPClient
-/// traps in debug builds when a client is released while still running).
+/// scrubbed (or the error of the task's `RetryGuard`, which stops a
+/// repeat). It owns an `HTTPClient`: call `shutdown()` once done
+/// (AsyncHTTPClient traps in debug builds when a client is released while
+/// still running).
 public struct HTTPCommsAPI: CommsAPI {
     public let configuration: HTTPClientConfiguration
     /// Every attempt, by endpoint, and every retry.

@@ -49,8 +49,8 @@ struct APIOptions: ParsableArguments {
     /// 5 attempts give up on about 1 call in 4,000, which a 20-pool apply
     /// meets about once in 25 runs; 8 make it about 1 in 600,000, as for the
     /// repeats of an unknown create (`ApplyOptions.createRetries`). Plan,
-    /// export and drift keep the client's 5, so that an API that is down or
-    /// a wrong URL fails fast.
+    /// export, drift and unlock keep the client's 5, so that an API that is
+    /// down or a wrong URL fails fast.
     static let applyAttempts = 8
 
     /// The live client, from the context's credentials and API URL.

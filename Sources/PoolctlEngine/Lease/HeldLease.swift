@@ -116,9 +116,12 @@ public final class HeldLease: Sendable {
     }
 
     /// The lease's expiry by the local clock if it is not renewed again.
-    public var expiresAt: Date {
-        let (now, heldFrom) = (clock.now(), state.withLock { $0.heldFrom })
-        return clock.date.addingTimeInterval((heldFrom + ttl - now).inSeconds)
+    public var expiresAt: Date { Self.expiry(heldFrom: state.withLock { $0.heldFrom }, ttl: ttl, clock: clock) }
+
+    /// When a lease last written at `heldFrom` (local monotonic time)
+    /// expires, as a date by the local clock.
+    static func expiry(heldFrom: Duration, ttl: Duration, clock: PoolctlClock) -> Date {
+        clock.date.addingTimeInterval((heldFrom + ttl - clock.now()).inSeconds)
     }
 
     /// A signal: from now on `ensureHeld()` refuses every write. Renewal goes

@@ -151,7 +151,7 @@ public struct StackLease: Sendable {
         let (lease, deadline) = (self, clock.now() + options.releaseDeadline)
         let result = await Task { await lease.deleteOwnLeftover(id, tag: tag, deadline: deadline) }.value
         if case .failure(let error) = result {
-            let expiresAt = clock.date.addingTimeInterval((created + .seconds(tag.ttlSeconds) - clock.now()).inSeconds)
+            let expiresAt = HeldLease.expiry(heldFrom: created, ttl: .seconds(tag.ttlSeconds), clock: clock)
             report(.releaseFailed(LeaseReleaseFailed(stack: tag.stack, poolID: id, expiresAt: expiresAt, error: "\(error)")))
             throw error
         }
