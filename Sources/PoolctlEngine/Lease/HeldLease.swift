@@ -205,9 +205,9 @@ public final class HeldLease: Sendable {
                 // fast run): waited out like a transient failure, or the
                 // stack stays locked for a whole TTL. A refusal is someone
                 // else's pool under our id, which cannot happen: never deleted.
-                outcome = try await StackLease.retryingDelete(
-                    clock: clock, backoff: options.stepBackoffs, random: random, deadline: deadline
-                ) { try await StackLease.deleteChecked(api, poolID, sent: &sent, expect: { StackLease.isExactly($0, tag: tag) }) }
+                outcome = try await LeaseRetry.delete(options, deadline: deadline).run(clock: clock, random: random) {
+                    try await StackLease.deleteChecked(api, poolID, sent: &sent, expect: { StackLease.isExactly($0, tag: tag) })
+                }
             } catch {
                 throw LeaseReleaseFailed(stack: stack, poolID: poolID, expiresAt: expiresAt, error: "\(error)")
             }

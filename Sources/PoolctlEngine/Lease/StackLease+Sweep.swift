@@ -54,36 +54,11 @@ extension StackLease {
         var sent = false
         do {
             return .success(
-                try await Self.retryingDelete(
-                    clock: clock, backoff: options.stepBackoffs, random: random, deadline: deadline, attempts: options.stepAttempts
-                ) { try await deleteChecked(id, sent: &sent, expect: { Self.isExactly($0, tag: tag) }) })
+                try await LeaseRetry.delete(options, deadline: deadline, attempts: options.stepAttempts).run(clock: clock, random: random) {
+                    try await deleteChecked(id, sent: &sent, expect: { Self.isExactly($0, tag: tag) })
+                })
         } catch {
             return .failure(error)
-        }
-    }
-
-    /// Runs `body` until it succeeds. A transient failure or a 409 (an
-    /// operation still running on the pool) is tried again after the next
-    /// of `backoff`'s waits, as long as that wait ends before `deadline`,
-    /// fewer than `attempts` tries were made and the task is not cancelled
-    /// (a cancelled call fails as a transient one); any other failure, or
-    /// the last one, is thrown.
-    static func retryingDelete<T: Sendable>(
-        clock: PoolctlClock, backoff: Backoff, random: () -> Double, deadline: Duration, attempts: Int = .max,
-        _ body: () async throws -> T
-    ) async throws -> T {
-        var waits = backoff.waits()
-        var tries = 1
-        while true {
-            do {
-                return try await body()
-            } catch {
-                let retryable = (error as? APIError).map { $0.isTransient || $0.isConflict } ?? false
-                let pause = waits.next(random: random())
-                guard retryable, !Task.isCancelled, tries < attempts, clock.now() + pause < deadline else { throw error }
-                tries += 1
-                try? await clock.sleep(pause)
-            }
         }
     }
 }

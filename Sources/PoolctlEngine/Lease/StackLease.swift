@@ -268,16 +268,7 @@ public struct StackLease: Sendable {
 
     /// Runs `body` again after a transient failure, `stepAttempts` times at most.
     func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        var waits = options.stepBackoffs.waits()
-        var attempt = 1
-        while true {
-            do {
-                return try await body()
-            } catch let error as APIError where error.isTransient && attempt < options.stepAttempts {
-                attempt += 1
-                try await clock.sleep(waits.next(random: random()))
-            }
-        }
+        try await LeaseRetry.step(options).run(clock: clock, random: random, body)
     }
 
     /// Runs `body`; if it throws, deletes our lease first (even when the task
