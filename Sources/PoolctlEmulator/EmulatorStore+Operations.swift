@@ -38,13 +38,7 @@ extension EmulatorStore {
     /// One page of List Sender Pool Operations, each shown as `item` makes it at the list's time.
     func listOperations<Item>(_ query: OperationQuery, _ item: (OperationRecord, Int64) -> Item) throws(APIError) -> ListPage<Item> {
         let endpoint = Endpoint.listOperations
-        // filters=ignored: the date bounds are neither checked nor applied.
-        var window = query.window
-        if behaviors.filters == .ignored {
-            window.startDate = nil
-            window.endDate = nil
-        }
-        let parameters = try listParameters(endpoint, kind: .operation, window: window)
+        let parameters = try listParameters(endpoint, kind: .operation, window: served(query.window))
         let statuses = behaviors.operationStatuses == .extended ? OperationState.extended : OperationState.documented
         let wanted = query.status.map(\.rawValue)
         if let wanted, !statuses.contains(where: { $0.rawValue == wanted }) {

@@ -16,6 +16,16 @@ extension EmulatorStore {
         var upperMicros: Int64?
     }
 
+    /// The window List SenderPools and List Operations serve: under
+    /// `filters=ignored` their date bounds are neither checked nor applied.
+    nonisolated func served(_ window: ListWindow) -> ListWindow {
+        guard behaviors.filters == .ignored else { return window }
+        var served = window
+        served.startDate = nil
+        served.endDate = nil
+        return served
+    }
+
     /// The page size a request gets: its own (1..1000, default 50), capped
     /// silently at `max-page-size`.
     nonisolated func listParameters(_ endpoint: Endpoint, kind: EmulatorIDKind, window: ListWindow) throws(APIError) -> ListParameters {

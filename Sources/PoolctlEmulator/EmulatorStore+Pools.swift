@@ -7,22 +7,17 @@ extension EmulatorStore {
     /// One page of List SenderPools, each pool shown as `item` makes it.
     func listPools<Item>(_ query: SenderPoolQuery, _ item: (PoolRecord, PoolVersion) -> Item) throws(APIError) -> ListPage<Item> {
         let endpoint = Endpoint.listSenderPools
-        // filters=ignored: operationId and the date bounds are neither checked nor applied.
-        var query = query
-        if behaviors.filters == .ignored {
-            query.operationId = nil
-            query.window.startDate = nil
-            query.window.endDate = nil
-        }
-        let parameters = try listParameters(endpoint, kind: .senderPool, window: query.window)
-        if let operationID = query.operationId {
+        let parameters = try listParameters(endpoint, kind: .senderPool, window: served(query.window))
+        // filters=ignored: operationId is neither checked nor applied either.
+        let operationID = behaviors.filters == .ignored ? nil : query.operationId
+        if let operationID {
             try requireID(operationID, .operation, endpoint, what: "operationId")
         }
         _ = tick()
         // Under list-lag the list shows the pools as they were listLag ago.
         let t = listTime
         // With an operationId, at most one pool: the one the operation was started against.
-        let order = query.operationId.map { id in operations[id].map { [$0.pool] } ?? [] } ?? poolOrder
+        let order = operationID.map { id in operations[id].map { [$0.pool] } ?? [] } ?? poolOrder
         return Self.page(
             count: order.count, micros: { order[$0].micros }, id: { order[$0].id }, parameters: parameters,
             include: { self.listed(order[$0], at: t) != nil },
