@@ -3,8 +3,10 @@ import PoolctlModel
 extension PlanFile {
     /// The destructive-change guard: the policy in force, the stack's owned
     /// pool count it judged against, each rule broken, and whether
-    /// `--allow-destructive` lifted it. `blocked` is for readers; apply
-    /// recomputes it from `violations` and `lifted`.
+    /// `--allow-destructive` lifted it. `violations` and `blocked` are for
+    /// readers: reading the file judges its changes again under `policy`
+    /// and `ownedPools`, so a file edited to delete more is blocked as a
+    /// plan that deletes more would be.
     public struct Guard: Sendable, Hashable, Codable {
         public var policy: Policy
         public var ownedPools: Int
@@ -20,10 +22,11 @@ extension PlanFile {
             blocked = result.blocks
         }
 
-        var result: GuardResult {
-            GuardResult(
-                policy: GuardPolicy(maxDeletedPools: policy.maxDeletedPools, maxRemovedFraction: policy.maxRemovedFraction),
-                ownedPools: ownedPools, violations: violations, lifted: lifted)
+        /// The verdict on `changes`, judged again.
+        func result(of changes: [PoolChange]) -> GuardResult {
+            DestructiveGuard.evaluate(
+                changes: changes, ownedPools: ownedPools,
+                policy: GuardPolicy(maxDeletedPools: policy.maxDeletedPools, maxRemovedFraction: policy.maxRemovedFraction), lifted: lifted)
         }
     }
 

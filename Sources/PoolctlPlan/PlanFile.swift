@@ -57,12 +57,14 @@ public struct PlanFile: Sendable, Hashable, Codable {
         policy = plan.policy.map(PolicyResult.init)
     }
 
-    /// The plan this file holds. The summary is recomputed from the changes.
+    /// The plan this file holds. The summary and the guard's verdict are
+    /// recomputed from the changes.
     public var plan: Plan {
-        Plan(
-            stack: stack, prune: prune, changes: changes.map(\.change), diagnostics: conflicts + warnings,
+        let changes = changes.map(\.change)
+        return Plan(
+            stack: stack, prune: prune, changes: changes, diagnostics: conflicts + warnings,
             fingerprints: fingerprints, estimate: CallEstimate(byEndpoint: apiCalls),
-            destructiveGuard: `guard`.result, targeting: targeting?.targeting, policy: policy?.outcome)
+            destructiveGuard: `guard`.result(of: changes), targeting: targeting?.targeting, policy: policy?.outcome)
     }
 
     /// The counts a reviewer reads first.

@@ -60,6 +60,41 @@ import Testing
             } == true, "\(differences)")
     }
 
+    /// A write lands only on a pool that still carries the ownership the
+    /// plan read on it: a plan whose update names another key's pool (a
+    /// hand-edited file, or a pool re-tagged since) is stale, although every
+    /// pool it read is unchanged.
+    @Test func anUpdateOfAPoolOwnedByAnotherKeyMakesThePlanStale() async throws {
+        let directory = GoldenPlanTests.directory.appendingPathComponent("targeted")
+        let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
+        let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
+        var plan = try await rig.plan(desired)
+        let update = try #require(plan.changes.firstIndex { $0.action == .update && $0.key == "alpha" })
+        let beta = try #require(plan.fingerprints.first { $0.key == "beta" }?.poolID)
+        #expect(try await rig.workflow().checkSavedPlan(plan).differences == [])
+        plan.changes[update].poolID = beta
+        #expect(
+            try await rig.workflow().checkSavedPlan(plan).differences == [
+                "pool \(beta), which the plan updates, no longer carries the ownership of 'alpha' (now 'web/beta')"
+            ])
+    }
+
+    /// An adopt is stale once its pool carries an ownership tag.
+    @Test func anAdoptOfAPoolOwnedSinceMakesThePlanStale() async throws {
+        let directory = GoldenPlanTests.directory.appendingPathComponent("adopt")
+        let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
+        let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
+        let plan = try await rig.plan(desired)
+        let adopt = try #require(plan.changes.first { $0.action == .adopt })
+        let poolID = try #require(adopt.poolID)
+        rig.clock.advance(seconds: 5)
+        _ = try await rig.store.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: nil, tags: ["poolctl": "v1~other~ops"]))
+        let differences = try await rig.workflow().checkSavedPlan(plan).differences
+        #expect(
+            differences.contains("pool \(poolID), which the plan adopts as 'ops', is no longer unowned (now 'other/ops')"), "\(differences)"
+        )
+    }
+
     /// A targeted plan depends only on its own pools: the check reads only
     /// their members, and a change to a pool left out does not make it stale.
     @Test func aTargetedPlanIsCheckedAgainstItsOwnPoolsOnly() async throws {

@@ -126,6 +126,26 @@ private let goldenPlans: [URL] = {
         return object
     }
 
+    /// The guard judges a saved plan's changes again when it is read: a file
+    /// edited to delete more than it was planned to is blocked, whatever
+    /// its recorded verdict says.
+    @Test func aPlanEditedToDeleteMoreIsBlockedWhenRead() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/plan/prune/plan.json")
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+        let planned = try PlanFile.decode(Array(try JSONSerialization.data(withJSONObject: document)))
+        // One delete of the stack's two pools: within the default guard (half of them).
+        #expect(planned.plan.changes.map(\.action) == [.noChange, .delete])
+        #expect(!planned.plan.destructiveGuard.blocks && !planned.`guard`.blocked)
+        let edited = Self.setting(["changes", "0", "action"], to: "delete", in: document)
+        let file = try PlanFile.decode(Array(try JSONSerialization.data(withJSONObject: edited)))
+        #expect(!file.`guard`.blocked && file.`guard`.violations.isEmpty, "the file still records no violation")
+        let verdict = file.plan.destructiveGuard
+        #expect(verdict.blocks)
+        #expect(verdict.violations.map(\.rule) == [.deletedPools])
+        #expect(verdict.violations.first?.count == 2 && verdict.violations.first?.allowed == 1)
+    }
+
     /// Version 2 plans (saved before policies) are still read: they have no
     /// policy, and everything else reads as before.
     /// poolctl writes pool ids sorted; a hand-edited file reads sorted too,
