@@ -38,8 +38,9 @@ struct APIOptions: ParsableArguments {
         guard parallelism >= 1, parallelism <= 256 else {
             throw ValidationError("--parallelism must be between 1 and 256")
         }
-        if let maxRPS, !(maxRPS > 0 && maxRPS.isFinite) {
-            throw ValidationError("--max-rps must be a positive number")
+        // Below one request per 100 s a wait no longer fits the clock's arithmetic, and no apply would end.
+        if let maxRPS, !(maxRPS >= 0.01 && maxRPS.isFinite) {
+            throw ValidationError("--max-rps must be a number of at least 0.01 (one request per 100 s)")
         }
     }
 

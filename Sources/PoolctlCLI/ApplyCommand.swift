@@ -94,6 +94,9 @@ struct ApplyCommand: ContextCommand {
             // Debug lines are raw HTTP (paths, queries, header names): not a format to parse, nor safe to promise.
             throw ValidationError("--debug cannot be combined with --log-format ndjson, whose request and retry events log each call")
         }
+        if timeout.duration <= .zero {
+            throw ValidationError("--timeout must be more than 0s: an apply with no time writes nothing and ends partial")
+        }
         if let maxBatch, !(1...10_000).contains(maxBatch) {
             throw ValidationError("--max-batch must be between 1 and 10000")
         }

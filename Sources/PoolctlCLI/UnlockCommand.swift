@@ -35,6 +35,13 @@ struct UnlockCommand: ContextCommand {
     @Flag(help: "Delete without asking for confirmation (required without a terminal).")
     var autoApprove = false
 
+    func validate() throws {
+        // No stack can hold a lease under a name manifests refuse: say so rather than "no lease".
+        guard ResourceName.isValid(stack) else {
+            throw ValidationError("invalid stack '\(stack)': use \(ResourceName.rule)")
+        }
+    }
+
     func run(in context: CommandContext) async throws {
         try await api.withWorkflow(context: context) { workflow in
             let locks = StackLease(api: workflow.api)

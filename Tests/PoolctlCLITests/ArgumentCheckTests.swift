@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+@testable import PoolctlCLI
+
+/// Option values that would overflow the clock, stall every request or
+/// name no stack are refused as usage errors (exit 1) before any API call.
+@Suite struct ArgumentCheckTests {
+    @Test(arguments: [
+        ("90", 90_000), ("90s", 90_000), ("500ms", 500), ("15m", 900_000), ("1h", 3_600_000), ("1h30m", 5_400_000),
+        ("2m30s", 150_000), ("0.5s", 500), ("1.5h", 5_400_000), ("0s", 0), ("999999999s", 999_999_999_000),
+    ])
+    func aDurationIsTheSumOfItsParts(text: String, milliseconds: Int64) throws {
+        let argument = try #require(DurationArgument(argument: text))
+        #expect(argument.duration == .milliseconds(milliseconds))
+        #expect(argument.description == text)
+    }
+
+    @Test(arguments: [
+        "", "s", "5x", "1e3s", "0x10s", "-5s", "1..5s", ".5s", "5.s", "1h 30m", "30m1", "1000000000s", "9999999999999h",
+        "99999999999999999999999999999999999999999h",
+    ])
+    func aDurationOutOfTheGrammarOrTooLongIsRefused(text: String) {
+        #expect(DurationArgument(argument: text) == nil, "\(text)")
+    }
+
+    @Test func aDurationTooLongForTheClockIsAUsageError() async {
+        let outcome = await poolctl(["plan", "--max-retry-after", "9999999999999h", "x.yaml"])
+        #expect(outcome.code == .error, "\(outcome)")
+        #expect(outcome.stderr.contains("'--max-retry-after <duration>'"), "\(outcome)")
+    }
+
+    @Test(arguments: ["1e-300", "0.001", "0"])
+    func aRateTooLowToEverSendIsAUsageError(rate: String) async {
+        let outcome = await poolctl(["apply", "--max-rps", rate, "--auto-approve", "x.yaml"])
+        #expect(outcome.code == .error, "\(outcome)")
+        #expect(outcome.stderr.contains("--max-rps must be a number of at least 0.01"), "\(outcome)")
+    }
+
+    @Test func aZeroTimeoutIsAUsageError() async {
+        let outcome = await poolctl(["apply", "--timeout", "0s", "--auto-approve", "x.yaml"])
+        #expect(outcome.code == .error, "\(outcome)")
+        #expect(outcome.stderr.contains("--timeout must be more than 0s"), "\(outcome)")
+    }
+
+    @Test(arguments: ["", "Bad~Stack", "has space"])
+    func unlockRefusesANameNoStackCanHave(stack: String) async {
+        let outcome = await poolctl(["unlock", stack, "--auto-approve"])
+        #expect(outcome.code == .error, "\(outcome)")
+        #expect(outcome.stderr.contains("invalid stack '\(stack)'"), "\(outcome)")
+        #expect(!outcome.stdout.contains("has no lease"))
+    }
+}
