@@ -1,6 +1,7 @@
 import Foundation
 import PoolctlModel
 import PoolctlRender
+import Synchronization
 
 /// Everything a command reads from or writes to the outside world. The
 /// process passes its own streams and environment; tests pass captured ones
@@ -33,7 +34,7 @@ public struct CommandContext: Sendable {
             readAnswer = { readLine(strippingNewline: true) }
         }
         var context = CommandContext(
-            stdout: Console(handle: FileHandle.standardOutput), stderr: Console(handle: FileHandle.standardError),
+            stdout: Console(fileDescriptor: STDOUT_FILENO), stderr: Console(fileDescriptor: STDERR_FILENO),
             environment: ProcessInfo.processInfo.environment, readAnswer: readAnswer)
         context.ownsProcess = true
         return context
@@ -57,24 +58,57 @@ public struct CommandContext: Sendable {
     }
 }
 
-/// Where a command writes: a sink for text, and whether it is a terminal.
+/// Where a command writes: a sink for text, whether it is a terminal, and
+/// the first write that failed.
 public struct Console: Sendable {
     public let isTerminal: Bool
     private let sink: @Sendable (String) -> Void
+    private let failure: FirstFailure?
 
     public init(isTerminal: Bool = false, sink: @escaping @Sendable (String) -> Void) {
         self.isTerminal = isTerminal
         self.sink = sink
+        failure = nil
     }
 
-    /// A process stream. The only place that touches them. A reader that
-    /// went away (EPIPE) loses the rest of the output; it must not stop the
-    /// command, which may be in the middle of an apply.
-    init(handle: FileHandle) {
-        self.init(isTerminal: isatty(handle.fileDescriptor) == 1) { try? handle.write(contentsOf: Data($0.utf8)) }
+    /// A process stream. The only place that touches them. A write that
+    /// fails (a full disk, a reader that went away) does not stop the
+    /// command, which may be in the middle of an apply: it is recorded, and
+    /// the exit code then says the output is incomplete (`writeFailure`).
+    init(fileDescriptor: Int32) {
+        isTerminal = isatty(fileDescriptor) == 1
+        let failure = FirstFailure()
+        self.failure = failure
+        sink = { text in
+            guard let problem = Self.write(text, to: fileDescriptor) else { return }
+            failure.problem.withLock { $0 = $0 ?? problem }
+        }
     }
 
     public func write(_ text: String) {
         sink(text)
     }
+
+    /// Why a write to this stream failed, the first time one did; nil when
+    /// every write succeeded.
+    public var writeFailure: String? { failure?.problem.withLock { $0 } }
+
+    /// Writes all of `text`, or returns why it could not.
+    private static func write(_ text: String, to fileDescriptor: Int32) -> String? {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Foundation.write(fileDescriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            bytes = bytes.dropFirst(written)
+        }
+        return nil
+    }
+}
+
+/// A stream's first failed write, shared by every copy of its `Console`.
+private final class FirstFailure: Sendable {
+    let problem = Mutex<String?>(nil)
 }

@@ -19,6 +19,16 @@ enum ErrorReport {
         return code
     }
 
+    /// A command whose output could not all be written (a full disk, a
+    /// closed pipe) has not done its job, even when it succeeded: a
+    /// truncated plan or export must not pass for a whole one. Exit codes
+    /// that already say something went wrong are kept.
+    static func checkOutput(of context: CommandContext, code: ExitCode) -> ExitCode {
+        guard let problem = context.stdout.writeFailure else { return code }
+        context.stderr.write("poolctl: the output could not all be written to stdout (\(problem)), so it is incomplete.\n")
+        return code == .success || code == .changes ? .error : code
+    }
+
     static func describe(_ error: Error, context: CommandContext) -> (message: String, code: ExitCode) {
         switch error {
         case let failure as CommandFailure:

@@ -32,9 +32,9 @@ public enum PoolctlVersion {
 public enum PoolctlMain {
     /// Runs poolctl on the process's arguments and streams, then exits.
     public static func main() async -> Never {
-        // `poolctl plan | head` must not kill an apply half-way (and leave its
-        // lease behind): a closed reader becomes a write error, which the
-        // console ignores, and the command runs to its end.
+        // `poolctl apply | head` must not kill an apply half-way (and leave
+        // its lease behind): a closed reader becomes a write error, which the
+        // console records, and the command runs to its end.
         signal(SIGPIPE, SIG_IGN)
         let code = await run(arguments: Array(CommandLine.arguments.dropFirst()), context: .process)
         exit(code.rawValue)
@@ -43,6 +43,7 @@ public enum PoolctlMain {
     /// Parses and runs one command, writing only to `context`, and maps
     /// every error to a message and an exit code in one place. Never exits.
     public static func run(arguments: [String], context: CommandContext) async -> ExitCode {
+        let code: ExitCode
         do {
             var command = try Poolctl.parseAsRoot(arguments)
             if let command = command as? ContextCommand {
@@ -52,9 +53,10 @@ public enum PoolctlMain {
                 // a help request that the funnel prints.
                 try command.run()
             }
-            return .success
+            code = .success
         } catch {
-            return ErrorReport.report(error, to: context)
+            code = ErrorReport.report(error, to: context)
         }
+        return ErrorReport.checkOutput(of: context, code: code)
     }
 }
