@@ -10,8 +10,9 @@ extension Planner {
     /// Several live pools carry one key's ownership (a run without the
     /// lease, an older poolctl, another tool). The oldest (`createdAt`, then
     /// id) is kept and the others are deleted, but only when no other one
-    /// holds a sender the manifest does not declare for the key: deleting
-    /// it would drop a membership nobody asked to drop.
+    /// holds a sender the manifest does not declare for the key (deleting
+    /// it would drop a membership nobody asked to drop), and none of them
+    /// is protected: a protected pool is never deleted, a duplicate neither.
     static func repairDuplicates(_ candidates: [LivePool], of pool: DesiredPool) -> DuplicateRepair {
         let sorted = candidates.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
         let keep = sorted[0]
@@ -21,6 +22,12 @@ extension Planner {
         if pool.adopt != nil {
             return .conflict(
                 "\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)), and it also adopts \(pool.adopt!); delete or untag the duplicates, then plan again"
+            )
+        }
+        let protected = extras.filter { $0.ownership?.protected == true }.map(\.id)
+        if !protected.isEmpty {
+            return .conflict(
+                "\(candidates.count) live pools carry the ownership of pool '\(pool.key)' (\(all)); poolctl would keep the oldest, \(keep.id), but \(protected.joined(separator: ", ")) \(protected.count == 1 ? "is" : "are") protected, and poolctl never deletes a protected pool. Untag or delete the duplicates yourself, then plan again"
             )
         }
         var holders: [String] = []

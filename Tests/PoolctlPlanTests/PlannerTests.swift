@@ -149,6 +149,23 @@ let plannerCases: [PlannerCase] = [
         #expect(plan.diagnostics.first?.poolIDs.sorted() == [p1, p2])
     }
 
+    /// A hand-copied ownership tag on an older pool must not get the pool
+    /// poolctl made, protected, deleted as the newer duplicate.
+    @Test func aProtectedDuplicateIsNeverDeleted() {
+        let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1], protect: true)])
+        let live = LiveState(pools: [
+            LivePool(id: p1, name: "legacy", tags: ["poolctl": owned("a")], createdAt: "2026-01-01T00:00:00Z", members: []),
+            LivePool(
+                id: p2, name: "A", tags: ["poolctl": "v1~web~a~protected"], createdAt: "2026-01-02T00:00:00Z", members: [LiveMember(id: s1)]),
+        ])
+        let plan = Planner().plan(desired: desired, live: live)
+        #expect(plan.changes.map(\.action) == [.conflict])
+        #expect(!plan.changes.contains { $0.action.deletesPool })
+        let message = plan.diagnostics.first?.message ?? ""
+        #expect(message.contains("poolctl would keep the oldest, \(p1), but \(p2) is protected, and poolctl never deletes a protected pool"))
+        #expect(plan.diagnostics.first?.poolIDs.sorted() == [p1, p2])
+    }
+
     @Test func createCarriesTheOwnershipTagAndAliases() throws {
         let desired = DesiredState(
             stack: "web", prune: false,
