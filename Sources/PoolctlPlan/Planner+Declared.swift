@@ -75,7 +75,7 @@ extension Planner {
         }
     }
 
-    /// `adopt: ID`: the pool must exist and be owned by no other key.
+    /// `adopt: ID`: the pool must exist, be owned by no other key and not be a lease.
     private func planAdoption(
         _ pool: DesiredPool, of adoptID: String, stack: String, index: LiveIndex, ownershipValue: String, into draft: inout PlanDraft
     ) {
@@ -86,6 +86,13 @@ extension Planner {
         }
         guard let target = index.byID[adoptID] else {
             refuse("pool '\(pool.key)' adopts \(adoptID), which does not exist", poolIDs: [adoptID])
+            return
+        }
+        // A lease is an apply's lock, not a pool to manage: taking it over ends that apply's lease mid-run.
+        if LeaseTag.isLease(target.tags) {
+            refuse(
+                "pool '\(pool.key)' adopts \(adoptID), which is a stack lease (tag \(LeaseTag.tagKey)), not a pool to manage",
+                poolIDs: [adoptID])
             return
         }
         if let ownership = target.ownership, ownership.identity != Ownership(stack: stack, key: pool.key).identity {

@@ -10,8 +10,8 @@ extension Planner {
     /// verification lists the pools (1 call per 1,000) and re-reads the
     /// members only of pools that had removals; a changed pool's fingerprint
     /// costs a PATCH after verification unless it rode in the change's own,
-    /// and those PATCHes are read back (1 listing per 1,000). Every delete first reads
-    /// its pool by id (a duplicate's kept pool too), and a plan that creates
+    /// and those PATCHes are read back (1 listing per 1,000). Every delete, adopt
+    /// and move first reads its pool by id (a duplicate's kept pool too), and a plan that creates
     /// counts `confirmationCalls`, the listing that confirms the key has no
     /// pool (0 when one page held every pool).
     static func estimate(_ changes: [PoolChange], confirmationCalls: Int = 0) -> CallEstimate {
@@ -36,6 +36,7 @@ extension Planner {
                 calls[Endpoint.addSenders.rawValue, default: 0] += addBatches
                 operations += 1 + addBatches
             case .update, .adopt, .move:
+                if change.action != .update { calls[Endpoint.fetchSenderPool.rawValue, default: 0] += 1 }
                 if change.patchesPool { calls[Endpoint.updateSenderPool.rawValue, default: 0] += 1 }
                 let addBatches = batches(change.addSenders.count, maxSendersPerAdd)
                 calls[Endpoint.addSenders.rawValue, default: 0] += addBatches

@@ -23,8 +23,11 @@ private func plan(_ desired: DesiredPool, live: LivePool) -> Plan {
         let after = SenderPool(
             id: poolID, name: "B", tags: ["poolctl": "v1~web~new~protected", "owner": "billing-bot-2", "team": "b"], createdAt: "",
             updatedAt: "")
+        let before = SenderPool(id: poolID, name: "A", tags: live.tags, createdAt: "", updatedAt: "")
         let api = ScriptedAPI(
             [
+                // Read again just before the PATCH: still the old key's.
+                (.fetchSenderPool(poolID), .pool(before)),
                 (.updateSenderPool(poolID), .resourceAccepted(poolID)),
                 (.addSenders(poolID, [s2]), .operationAccepted(opID)),
                 (
@@ -63,7 +66,7 @@ private func plan(_ desired: DesiredPool, live: LivePool) -> Plan {
         let moved = plan(DesiredPool(key: "new", name: "A", movedFrom: "old"), live: live)
         let unchanged = SenderPool(id: poolID, name: "A", tags: ["poolctl": "v1~web~old"], createdAt: "", updatedAt: "")
         let api = ScriptedAPI(
-            [(.updateSenderPool(poolID), .resourceAccepted(poolID))]
+            [(.fetchSenderPool(poolID), .pool(unchanged)), (.updateSenderPool(poolID), .resourceAccepted(poolID))]
                 + Array(repeating: (.listSenderPools(operationId: nil), .pools([unchanged])), count: 5))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(moved)
         #expect(report.outcome == .partial)
@@ -73,5 +76,23 @@ private func plan(_ desired: DesiredPool, live: LivePool) -> Plan {
                 "tag poolctl is \"v1~web~old\", not \"v1~web~new\"",
                 "tag poolctl-applied is missing, not \"\(moved.changes[0].applied ?? "-")\"",
             ])
+    }
+
+    /// A move whose pool another key took since the plan (re-tagged by hand,
+    /// or by another apply without the lease) is not written.
+    @Test func aMoveOfAPoolRetaggedSinceThePlanIsNotWritten() async {
+        let live = LivePool(id: poolID, name: "A", tags: ["poolctl": "v1~web~old"], members: [])
+        let moved = plan(DesiredPool(key: "new", name: "A", movedFrom: "old"), live: live)
+        let retagged = SenderPool(id: poolID, name: "A", tags: ["poolctl": "v1~web~other"], createdAt: "", updatedAt: "")
+        let api = ScriptedAPI(
+            [(.fetchSenderPool(poolID), .pool(retagged))]
+                + Array(repeating: (.listSenderPools(operationId: nil), .pools([retagged])), count: 5))
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(moved)
+        #expect(report.outcome == .partial)
+        #expect(api.updateRequests.isEmpty)
+        #expect(
+            report.pools.first?.error
+                == "refused PATCH /v1/SenderPools/\(poolID): GET /v1/SenderPools/\(poolID) just before it shows the ownership of 'web/other', not the ownership of 'web/old' as when the plan was made; nothing was written to \(poolID)"
+        )
     }
 }

@@ -134,6 +134,8 @@ private func deletes(_ api: ScriptedAPI) -> Int {
         options.pollByListing = false
         let api = ScriptedAPI(
             [
+                // Read again just before the tagging PATCH: still unowned.
+                (.fetchSenderPool(foreign), .pool(pool(foreign, [:]))),
                 (.updateSenderPool(foreign), .resourceAccepted(foreign)),
                 (.addSenders(foreign, [s1]), .operationAccepted(opID)),
                 (
@@ -148,6 +150,30 @@ private func deletes(_ api: ScriptedAPI) -> Int {
                 + fingerprintWrite(foreign))
         let report = await Applier(api: api, clock: ManualClock().clock, options: options).apply(plan)
         #expect(report.outcome == .converged)
+        #expect(api.unanswered == 0)
+    }
+
+    /// Two stacks adopting one pool at once: the read just before the
+    /// tagging PATCH shows the other stack's ownership, so nothing is written.
+    @Test(arguments: [["poolctl": "v1~other~shared"], ["poolctl-lease": "v1~other~h~120"]])
+    func anAdoptTargetOwnedSinceThePlanIsNotWritten(tags: [String: String]) async {
+        let plan = Planner().plan(
+            desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1], adopt: foreign)]),
+            live: LiveState(pools: [live(pool(foreign, [:]))]))
+        #expect(plan.changes.first?.action == .adopt)
+        var options = ApplyOptions()
+        options.writablePoolIDs = []
+        let api = ScriptedAPI(
+            [(.fetchSenderPool(foreign), .pool(pool(foreign, tags)))])
+        let report = await Applier(api: api, clock: ManualClock().clock, options: options).apply(plan)
+        #expect(report.outcome == .partial)
+        #expect(
+            api.updateRequests.isEmpty && !api.calls.contains { if case .addSenders = $0 { true } else { false } },
+            "nothing may be written to \(foreign)")
+        let error = report.pools.first?.error ?? ""
+        #expect(
+            error.hasPrefix("refused PATCH /v1/SenderPools/\(foreign): GET /v1/SenderPools/\(foreign) just before it shows"), "\(error)")
+        #expect(error.hasSuffix("not no owner as when the plan was made; nothing was written to \(foreign)"), "\(error)")
         #expect(api.unanswered == 0)
     }
 

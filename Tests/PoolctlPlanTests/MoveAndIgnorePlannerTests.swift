@@ -29,8 +29,11 @@ private func plan(_ pools: [DesiredPool], _ live: [LivePool], prune: Bool = true
         #expect(change.tags == [TagChange(key: "poolctl", before: owned("old"), after: owned("new"))])
         #expect(result.summary.create == 0 && result.summary.delete == 0 && result.summary.move == 1)
         #expect(result.diagnostics.isEmpty)
-        // One PATCH, and the verification listing.
-        #expect(result.estimate.byEndpoint == [Endpoint.updateSenderPool.rawValue: 1, Endpoint.listSenderPools.rawValue: 1])
+        // The read just before it, one PATCH, and the verification listing.
+        #expect(
+            result.estimate.byEndpoint == [
+                Endpoint.fetchSenderPool.rawValue: 1, Endpoint.updateSenderPool.rawValue: 1, Endpoint.listSenderPools.rawValue: 1,
+            ])
         #expect(result.fingerprints.map(\.poolID) == [p1])
         #expect(PlanRenderer.text(result).contains("  → new \(p1) will be moved from 'old'"))
     }

@@ -60,7 +60,7 @@ let plannerCases: [PlannerCase] = [
         name: "adopt an unmanaged pool",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
         live: [LivePool(id: p2, name: "A", tags: [:], members: [])],
-        actions: ["a": .adopt], apiCalls: 2),
+        actions: ["a": .adopt], apiCalls: 3),
     PlannerCase(
         name: "adopt of a missing pool is a conflict",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
@@ -69,6 +69,11 @@ let plannerCases: [PlannerCase] = [
         name: "adopt of a pool owned elsewhere is a conflict",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
         live: [LivePool(id: p2, name: "A", tags: ["poolctl": owned("b", stack: "other")], members: [])],
+        actions: ["a": .conflict], conflicts: 1, apiCalls: 0),
+    PlannerCase(
+        name: "adopt of a stack lease is a conflict",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
+        live: [LivePool(id: p2, name: "poolctl lease: other (h)", tags: ["poolctl-lease": "v1~other~h~120"], members: [])],
         actions: ["a": .conflict], conflicts: 1, apiCalls: 0),
     PlannerCase(
         name: "prune deletes undeclared owned pools only",
@@ -156,13 +161,15 @@ let plannerCases: [PlannerCase] = [
         let live = LiveState(pools: [
             LivePool(id: p1, name: "legacy", tags: ["poolctl": owned("a")], createdAt: "2026-01-01T00:00:00Z", members: []),
             LivePool(
-                id: p2, name: "A", tags: ["poolctl": "v1~web~a~protected"], createdAt: "2026-01-02T00:00:00Z", members: [LiveMember(id: s1)]),
+                id: p2, name: "A", tags: ["poolctl": "v1~web~a~protected"], createdAt: "2026-01-02T00:00:00Z", members: [LiveMember(id: s1)]
+            ),
         ])
         let plan = Planner().plan(desired: desired, live: live)
         #expect(plan.changes.map(\.action) == [.conflict])
         #expect(!plan.changes.contains { $0.action.deletesPool })
         let message = plan.diagnostics.first?.message ?? ""
-        #expect(message.contains("poolctl would keep the oldest, \(p1), but \(p2) is protected, and poolctl never deletes a protected pool"))
+        #expect(
+            message.contains("poolctl would keep the oldest, \(p1), but \(p2) is protected, and poolctl never deletes a protected pool"))
         #expect(plan.diagnostics.first?.poolIDs.sorted() == [p1, p2])
     }
 

@@ -39,10 +39,12 @@ extension Applier {
     /// The PATCH of a rename, retag, adopt or move.
     func patch(_ change: PoolChange, poolID id: String, deadline: Duration, tracker: ProgressTracker, run: ApplyRun) async throws {
         if change.action == .adopt {
+            try await confirmRetag(change, poolID: id, stack: run.stack, run: run)
             // The tagging PATCH of a declared adopt; the pool is ours from here on.
             await run.permits.allow(id)
         } else {
             try await run.permits.check(id, call: "PATCH /v1/SenderPools/\(id)", change: Self.id(change))
+            if change.action == .move { try await confirmRetag(change, poolID: id, stack: run.stack, run: run) }
         }
         try await withConflictRetry(deadline: deadline) {
             _ = try await api.updateSenderPool(id: id, UpdateSenderPoolRequest(name: change.name.after, tags: change.desiredTags))

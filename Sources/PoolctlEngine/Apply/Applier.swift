@@ -57,7 +57,7 @@ public struct Applier: Sendable {
                 }
             }, observe: options.operationPolled)
         let permits = WritePermits(options.writablePoolIDs ?? WritePermits.planned(plan))
-        return ApplyRun(watcher: watcher, finder: CreatedPoolFinder(api: api, since: since), permits: permits)
+        return ApplyRun(watcher: watcher, finder: CreatedPoolFinder(api: api, since: since), permits: permits, stack: plan.stack)
     }
 
     /// Phase 1: creates, patches and adds. Phase 2: removals. Phase 3:
@@ -103,6 +103,8 @@ public struct Applier: Sendable {
         let watcher: OperationWatcher
         let finder: CreatedPoolFinder
         let permits: WritePermits
+        /// The plan's stack, whose ownership adopts and moves confirm.
+        let stack: String
     }
 
     /// The pool a duplicate repair keeps: the key's declared change on
