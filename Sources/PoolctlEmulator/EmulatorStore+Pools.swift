@@ -113,7 +113,9 @@ extension EmulatorStore {
         guard pool.deletedAt == nil else { return }
         let newName = name ?? pool.name
         let newTags = tags.map { patchedTags(pool.tags, $0) } ?? pool.tags
-        if behaviors.noopPatch == .unchanged && newName == pool.name && newTags == pool.tags { return }
+        // Names compare code point for code point, as stored: Swift's == would hold "é" and "e\u{301}" equal.
+        let sameName = newName.unicodeScalars.elementsEqual(pool.name.unicodeScalars)
+        if behaviors.noopPatch == .unchanged && sameName && newTags == pool.tags { return }
         pool.name = newName
         pool.tags = newTags
         pool.updatedAt = timestampStyle.render(micros: stamp(at))

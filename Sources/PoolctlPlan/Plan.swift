@@ -197,7 +197,16 @@ public struct ValueChange: Sendable, Hashable, Codable {
         self.after = after
     }
 
-    public var changed: Bool { before != after }
+    /// Code point for code point: Swift's `==` holds canonically equivalent
+    /// strings equal ("Café" composed and decomposed), but the API stores
+    /// the one it was sent, and a plan must show that difference.
+    public var changed: Bool {
+        switch (before, after) {
+        case (nil, nil): false
+        case (let before?, let after?): !before.unicodeScalars.elementsEqual(after.unicodeScalars)
+        default: true
+        }
+    }
 }
 
 public struct TagChange: Sendable, Hashable, Codable {

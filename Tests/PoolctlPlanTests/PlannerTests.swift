@@ -173,6 +173,21 @@ let plannerCases: [PlannerCase] = [
         #expect(plan.diagnostics.first?.poolIDs.sorted() == [p1, p2])
     }
 
+    /// Swift holds "Café" composed and decomposed equal; the API stores the
+    /// code points it was sent, so the plan renames a pool that differs only
+    /// in Unicode normalization.
+    @Test func aNameThatDiffersOnlyInNormalizationIsAChange() throws {
+        let composed = "Caf\u{E9} \u{D1}and\u{FA}"
+        let decomposed = "Cafe\u{301} N\u{303}andu\u{301}"
+        #expect(composed == decomposed, "Swift's == is canonical equivalence")
+        let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: composed)])
+        let live = LiveState(pools: [LivePool(id: p1, name: decomposed, tags: ["poolctl": owned("a")], members: [])])
+        let change = try #require(Planner().plan(desired: desired, live: live).changes.first)
+        #expect(change.action == .update)
+        #expect(change.name.changed && change.patchesPool)
+        #expect(ValueChange(before: composed, after: composed).changed == false)
+    }
+
     @Test func createCarriesTheOwnershipTagAndAliases() throws {
         let desired = DesiredState(
             stack: "web", prune: false,

@@ -68,7 +68,7 @@ extension Applier {
                 members = Set(change.addSenders.map(\.id))
             }
             var remaining: [String] = []
-            if let name = change.name.after, pool.name != name {
+            if let name = change.name.after, ValueChange(before: pool.name, after: name).changed {
                 remaining.append("name is \"\(pool.name)\", not \"\(name)\"")
             }
             // Another tool may rewrite an ignored tag at any time: not a difference.
