@@ -301,13 +301,14 @@ struct ApplyCommand: ContextCommand {
         guard let readAnswer = context.readAnswer else {
             throw CommandFailure(
                 message:
-                    "poolctl: apply needs confirmation, and there is no terminal to ask on; pass --auto-approve to apply unattended. Nothing was written.",
+                    "poolctl: apply needs confirmation, and there is no terminal to ask on; pass --auto-approve to apply unattended. No pool was changed (the stack's lease, taken to plan, is released).",
                 exitCode: .error)
         }
         context.stdout.write("\nDo you want to apply these changes? Only 'yes' is accepted: ")
         let answer = readAnswer()?.trimmingCharacters(in: .whitespaces)
         guard answer == "yes" else {
-            throw CommandFailure(message: "poolctl: apply cancelled. Nothing was written.", exitCode: .error)
+            throw CommandFailure(
+                message: "poolctl: apply cancelled. No pool was changed (the stack's lease, taken to plan, is released).", exitCode: .error)
         }
     }
 }

@@ -125,7 +125,7 @@ final class ExportSink: @unchecked Sendable {
             throw CommandFailure(message: "poolctl: cannot write to \(directory.path): \(failure)", exitCode: .error)
         } catch {
             throw CommandFailure(
-                message: "poolctl: cannot write to \(directory.path): \(error.localizedDescription)", exitCode: .error)
+                message: "poolctl: cannot write to \(directory.path): \(FileProblem.reason(error))", exitCode: .error)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import PoolctlManifest
 import PoolctlModel
 import PoolctlRender
@@ -18,4 +19,19 @@ func loadDesired(_ paths: [String], context: CommandContext, log: ApplyLog? = ni
             message: "poolctl: \(count) error\(count == 1 ? "" : "s") in the manifest set; nothing was read or changed", exitCode: .error)
     }
     return desired
+}
+
+/// Refuses an output file (`--out`, `--sarif`) that is one of the command's
+/// own input files (named, or found in a named directory): the manifest or
+/// policy would be replaced by the plan, with no way back.
+func refuseOverwritingInputs(_ outputs: [(flag: String, path: String?)], inputs: [String]) throws {
+    let named = outputs.compactMap { output in output.path.map { (output.flag, $0) } }
+    guard !named.isEmpty else { return }
+    func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+    let read = Set(ManifestLoader.files(in: inputs).files.map(canonical))
+    for (flag, path) in named where read.contains(canonical(path)) {
+        throw CommandFailure(
+            message: "poolctl: \(flag) \(path) is one of the input files; write the output elsewhere. Nothing was read or changed.",
+            exitCode: .error)
+    }
 }

@@ -71,6 +71,7 @@ struct PlanCommand: ContextCommand {
     var sarif: String?
 
     func run(in context: CommandContext) async throws {
+        try refuseOverwritingInputs([("--out", out), ("--sarif", sarif)], inputs: paths + policyOptions.paths)
         let desired = try loadDesired(paths, context: context)
         let policy = try policyOptions.load(context: context)
         let selection = target.selection
@@ -93,7 +94,7 @@ struct PlanCommand: ContextCommand {
             do {
                 try text.write(toFile: sarif, atomically: true, encoding: .utf8)
             } catch {
-                throw CommandFailure(message: "poolctl: cannot write SARIF to \(sarif): \(error.localizedDescription)", exitCode: .error)
+                throw CommandFailure(message: "poolctl: cannot write SARIF to \(sarif): \(FileProblem.reason(error))", exitCode: .error)
             }
         }
         try emit(plan, format: format, showAddresses: showAddresses, out: out, context: context)

@@ -22,7 +22,12 @@ func emit(_ plan: Plan, format: PlanFormat, showAddresses: Bool, out: String?, c
         } catch {
             throw CommandFailure(message: "poolctl: \(error)", exitCode: .error)
         }
-        context.stderr.write("Saved the plan to \(out). Apply exactly this plan with: poolctl apply \(out)\n")
+        if plan.hasConflicts || plan.destructiveGuard.blocks || plan.policy?.blocks == true {
+            // Still worth saving, for review and 'poolctl show'; applying it is what is refused.
+            context.stderr.write("Saved the plan to \(out), for review: apply will refuse it as it stands (see below).\n")
+        } else {
+            context.stderr.write("Saved the plan to \(out). Apply exactly this plan with: poolctl apply \(out)\n")
+        }
     }
 }
 

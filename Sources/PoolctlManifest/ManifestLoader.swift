@@ -77,7 +77,7 @@ public struct ManifestLoader: Sendable {
     /// The files `paths` name: files as given, and for a directory every
     /// `*.yaml` and `*.yml` file directly inside it, in sorted order; each
     /// file once. Manifests and policies are found alike.
-    static func files(in paths: [String]) -> (files: [String], diagnostics: [Diagnostic]) {
+    public static func files(in paths: [String]) -> (files: [String], diagnostics: [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var files: [String] = []
         for path in paths {
@@ -95,9 +95,17 @@ public struct ManifestLoader: Sendable {
                         diagnostics.append(.error("no *.yaml or *.yml files in directory '\(path)'"))
                     }
                     let base = path.hasSuffix("/") ? path : path + "/"
-                    files += names.map { base + $0 }.filter { !isDirectoryPath($0) }
+                    for entry in names.map({ base + $0 }) {
+                        switch entryKind(entry) {
+                        case .regular: files.append(entry)
+                        case .directory: break
+                        // Reading a FIFO would wait for a writer forever; a device is no manifest.
+                        case .other: diagnostics.append(.error("cannot read '\(entry)': not a regular file"))
+                        case .missing: diagnostics.append(.error("cannot read '\(entry)': a symbolic link to nothing"))
+                        }
+                    }
                 } catch {
-                    diagnostics.append(.error("cannot read directory '\(path)': \(error.localizedDescription)"))
+                    diagnostics.append(.error("cannot read directory '\(path)': \(FileProblem.reason(error))"))
                 }
             } else {
                 files.append(path)
@@ -247,9 +255,17 @@ public struct ManifestLoader: Sendable {
         return bytes
     }
 
-    private static func isDirectoryPath(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    private enum EntryKind { case regular, directory, other, missing }
+
+    /// What a directory entry is, symbolic links followed.
+    private static func entryKind(_ path: String) -> EntryKind {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return .missing }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        default: return .other
+        }
     }
 }
 

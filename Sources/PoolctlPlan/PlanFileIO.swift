@@ -56,7 +56,7 @@ extension PlanFile {
         do {
             try Data(json().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw PlanFileError("cannot write the plan to '\(path)': \(error.localizedDescription)")
+            throw PlanFileError("cannot write the plan to '\(path)': \(FileProblem.reason(error))")
         }
     }
 }

@@ -50,4 +50,20 @@ import Testing
         #expect(outcome.stderr.contains("invalid stack '\(stack)'"), "\(outcome)")
         #expect(!outcome.stdout.contains("has no lease"))
     }
+
+    /// `--out` or `--sarif` naming an input manifest (given, or found in a
+    /// given directory) would replace it with the plan: refused, file kept.
+    @Test(arguments: [("--out", "web.yaml", false), ("--sarif", "web.yaml", true), ("--out", "./sub/../web.yaml", true)])
+    func anOutputOverAnInputFileIsRefused(flag: String, name: String, byDirectory: Bool) async throws {
+        let text = manifest(["alpha": "{name: Alpha}"])
+        try await withFiles(["web.yaml": text]) { directory in
+            let input = byDirectory ? directory.path : directory.appendingPathComponent("web.yaml").path
+            let output = directory.path + "/" + name
+            let outcome = await poolctl(["plan", input, flag, output])
+            #expect(outcome.code == .error, "\(outcome)")
+            #expect(outcome.stderr.contains("poolctl: \(flag) \(output) is one of the input files"), "\(outcome)")
+            let kept = try String(contentsOf: directory.appendingPathComponent("web.yaml"), encoding: .utf8)
+            #expect(kept == text)
+        }
+    }
 }

@@ -24,7 +24,7 @@ public struct ExportFilter: Sendable {
             do {
                 pattern = Pattern(try NSRegularExpression(pattern: namePattern))
             } catch {
-                throw InvalidPattern(description: "invalid --name pattern '\(namePattern)': \(error.localizedDescription)")
+                throw InvalidPattern(description: "invalid --name pattern '\(namePattern)': not an ICU regular expression")
             }
         } else {
             pattern = nil
