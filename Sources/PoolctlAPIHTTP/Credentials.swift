@@ -42,13 +42,13 @@ public struct Credentials: Sendable, Hashable {
         if let sid = value("TWILIO_ACCOUNT_SID"), let token = value("TWILIO_AUTH_TOKEN") {
             return Credentials(username: sid, secret: token, kind: .accountSID)
         }
-        var message = "no Comms API credentials: set TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        var message = "set TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
         let halfSet = [
             ("TWILIO_API_KEY", "TWILIO_API_SECRET"), ("TWILIO_API_SECRET", "TWILIO_API_KEY"),
             ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"), ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"),
         ]
         .filter { value($0.0) != nil && value($0.1) == nil }
-        .map { "\($0.0) is set but \($0.1) is not" }
+        .map { "\($0.0) is set but \($0.1) is empty or unset" }
         if !halfSet.isEmpty { message += " (\(halfSet.joined(separator: "; ")))" }
         throw APIError(kind: .missingCredentials, message: message)
     }

@@ -66,7 +66,7 @@ struct ApplyCommand: ContextCommand {
             """)
     var baseline = false
 
-    @OptionGroup(title: "Policy (apply PATH only)") var policyOptions: PolicyOptions
+    @OptionGroup(title: "Policy") var policyOptions: PolicyOptions
 
     @Option(help: "Output format of the final report: text or json.")
     var format: ApplyFormat = .text

@@ -25,7 +25,10 @@ public enum ExitCode: Int32, CaseIterable, Sendable {
     }
 
     /// The "Exit codes:" block of a command's `--help` discussion.
+    /// A command that never exits 2 shows 0 as plain success.
     static func help(_ codes: [ExitCode]) -> String {
-        "Exit codes:\n" + codes.map { "  \($0.rawValue)  \($0.meaning)" }.joined(separator: "\n")
+        let plain = !codes.contains(.changes)
+        return "Exit codes:\n"
+            + codes.map { "  \($0.rawValue)  \(plain && $0 == .success ? "success" : $0.meaning)" }.joined(separator: "\n")
     }
 }

@@ -55,7 +55,7 @@ import Testing
 
     @Test func halfSetPairIsPointedOut() {
         let error = #expect(throws: APIError.self) { try Credentials.fromEnvironment(["TWILIO_ACCOUNT_SID": "AC123"]) }
-        #expect(error?.message.contains("TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not") == true)
+        #expect(error?.message.contains("TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is empty or unset") == true)
     }
 
     @Test func everyRenderingIsRedacted() {
