@@ -51,7 +51,7 @@ struct ApplyCommand: ContextCommand {
     @Flag(help: "Apply PATH without asking for confirmation (required without a terminal). A saved plan never asks.")
     var autoApprove = false
 
-    @Option(help: ArgumentHelp("Overall time limit, e.g. 90s, 15m, 1h.", valueName: "duration"))
+    @Option(help: ArgumentHelp("Time limit once the lease is held (plan, writes, polling), e.g. 90s, 15m, 1h30m.", valueName: "duration"))
     var timeout: DurationArgument = DurationArgument(argument: "15m")!
 
     @OptionGroup(title: "Targeting (apply PATH only)") var target: TargetOptions
