@@ -46,14 +46,17 @@ public struct YAMLParser: Sendable {
             defer { yaml_parser_delete(&parser) }
             // An empty buffer still needs a valid pointer.
             let empty: [UInt8] = [0]
+            // A UTF-8 byte order mark is allowed at the start (YAML 1.2 §5.2); with the
+            // encoding set, libyaml would read it as content. Marks count from after it.
+            let skipped = bytes.starts(with: Self.byteOrderMark) ? Self.byteOrderMark.count : 0
             empty.withUnsafeBufferPointer { emptyBuffer in
-                let base = buffer.count > 0 ? buffer.baseAddress! : emptyBuffer.baseAddress!
-                yaml_parser_set_input_string(&parser, base, buffer.count)
+                let base = buffer.count > skipped ? buffer.baseAddress! + skipped : emptyBuffer.baseAddress!
+                yaml_parser_set_input_string(&parser, base, buffer.count - skipped)
                 yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
                 var event = yaml_event_t()
                 while !builder.failed {
                     guard yaml_parser_parse(&parser, &event) == 1 else {
-                        builder.fail(Self.syntaxProblem(parser))
+                        builder.fail(Self.syntaxProblem(parser, bytes[skipped...]))
                         break
                     }
                     let done = event.type == YAML_STREAM_END_EVENT
@@ -66,7 +69,9 @@ public struct YAMLParser: Sendable {
         return Result(documents: builder.documents, problems: builder.problems, stoppedEarly: builder.failed)
     }
 
-    private static func syntaxProblem(_ parser: yaml_parser_t) -> YAMLProblem {
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    private static func syntaxProblem(_ parser: yaml_parser_t, _ input: ArraySlice<UInt8>) -> YAMLProblem {
         let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
         let mark = parser.problem_mark
         var message = "YAML syntax error: \(problem)"
@@ -74,11 +79,30 @@ public struct YAMLParser: Sendable {
             let contextMark = parser.context_mark
             message += " (\(context) at line \(contextMark.line + 1), column \(contextMark.column + 1))"
         }
-        // Reader errors have only an offset; their marks are zero.
+        // Reader errors (a control character, a NUL) have only a byte offset; their marks are zero.
         if parser.error == YAML_READER_ERROR {
-            return YAMLProblem(message: message, mark: Mark(line: 1, column: 1))
+            return YAMLProblem(message: message, mark: Self.mark(atOffset: Int(parser.problem_offset), in: input))
         }
         return YAMLProblem(message: message, mark: Mark(line: Int(mark.line) + 1, column: Int(mark.column) + 1))
+    }
+}
+
+extension YAMLParser {
+    /// The line and column (in characters, as libyaml counts them) of the
+    /// byte at `offset` of `input`.
+    static func mark(atOffset offset: Int, in input: ArraySlice<UInt8>) -> Mark {
+        var line = 1
+        var column = 1
+        for byte in input.prefix(max(0, offset)) {
+            if byte == 0x0A {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                // Not a continuation byte: a new character starts.
+                column += 1
+            }
+        }
+        return Mark(line: line, column: column)
     }
 }
 
