@@ -8,6 +8,27 @@ extension PlanFile {
     /// The plan format's keys whose values may be fractions.
     static let fractionFields: Set<String> = ["maxRemovedFraction"]
 
+    /// Why `bytes`, which are not a JSON object, are no saved plan.
+    private static func notAPlan(_ bytes: [UInt8]) -> String {
+        let hint = "a saved plan is the JSON object 'poolctl plan --out FILE' writes"
+        if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return "the file is empty; \(hint)" }
+        let kind: String
+        switch try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
+        case .array: kind = "a JSON array"
+        case .string: kind = "a JSON string"
+        case .int, .double: kind = "a JSON number"
+        case .bool: kind = "a JSON boolean"
+        case .null: kind = "JSON null"
+        case .object: kind = "a JSON object"
+        case nil:
+            // Foundation names no position; an unfinished document is the common case (a cut-off download or copy).
+            let text = bytes.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+            let cut = text.first == UInt8(ascii: "{") && text.last != UInt8(ascii: "}")
+            return (cut ? "not valid JSON: it ends before its closing '}' (cut off?)" : "not valid JSON") + "; \(hint)"
+        }
+        return "\(kind), not an object; \(hint)"
+    }
+
     /// Reads a saved plan, refusing other kinds and unknown versions.
     public static func decode(_ bytes: [UInt8]) throws(PlanFileError) -> PlanFile {
         struct Header: Decodable {
@@ -21,15 +42,20 @@ extension PlanFile {
             header = try decoder.decode(Header.self, from: data)
         } catch {
             // A mistyped header field is damage, not a document of another kind.
-            guard case .object = try? decoder.decode(JSONValue.self, from: data) else { throw PlanFileError("not a JSON document") }
+            guard case .object = try? decoder.decode(JSONValue.self, from: data) else { throw PlanFileError(notAPlan(bytes)) }
             throw PlanFileError("the plan is damaged: \(JSONDecodingProblem(error, in: data, fractionFields: fractionFields))")
         }
         guard header.kind == kindValue else {
             throw PlanFileError("not a poolctl plan (expected \"kind\": \"\(kindValue)\")")
         }
-        guard let version = header.formatVersion, readableFormatVersions.contains(version) else {
+        guard let version = header.formatVersion else {
             throw PlanFileError(
-                "plan formatVersion \(header.formatVersion.map(String.init) ?? "missing") is not supported; this poolctl reads versions \(readableFormatVersions.lowerBound) to \(readableFormatVersions.upperBound)"
+                "the plan has no formatVersion; this poolctl reads versions \(readableFormatVersions.lowerBound) to \(readableFormatVersions.upperBound)"
+            )
+        }
+        guard readableFormatVersions.contains(version) else {
+            throw PlanFileError(
+                "plan formatVersion \(version) is not supported; this poolctl reads versions \(readableFormatVersions.lowerBound) to \(readableFormatVersions.upperBound)"
             )
         }
         do {

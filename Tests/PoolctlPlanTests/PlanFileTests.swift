@@ -34,12 +34,18 @@ private let goldenPlans: [URL] = {
     }
 
     @Test(arguments: [
-        ("[1]", "not a JSON document"),
+        ("[1]", "a JSON array, not an object; a saved plan is the JSON object 'poolctl plan --out FILE' writes"),
+        ("", "the file is empty; a saved plan is the JSON object 'poolctl plan --out FILE' writes"),
+        (
+            #"{"formatVersion": 3, "kind": "poolctl-plan", "changes": ["#,
+            "not valid JSON: it ends before its closing '}' (cut off?); a saved plan is the JSON object 'poolctl plan --out FILE' writes"
+        ),
+        ("apiVersion: poolctl/v1\nstack: web\n", "not valid JSON; a saved plan is the JSON object 'poolctl plan --out FILE' writes"),
         (#"{"formatVersion": 1, "kind": "terraform-plan"}"#, #"not a poolctl plan (expected "kind": "poolctl-plan")"#),
         // Version 1 has no guard and no targeting: applying it as a whole, allowed plan could be wrong.
         (#"{"formatVersion": 1, "kind": "poolctl-plan"}"#, "plan formatVersion 1 is not supported; this poolctl reads versions 2 to 3"),
         (#"{"formatVersion": 4, "kind": "poolctl-plan"}"#, "plan formatVersion 4 is not supported; this poolctl reads versions 2 to 3"),
-        (#"{"kind": "poolctl-plan"}"#, "plan formatVersion missing is not supported; this poolctl reads versions 2 to 3"),
+        (#"{"kind": "poolctl-plan"}"#, "the plan has no formatVersion; this poolctl reads versions 2 to 3"),
         (#"{"formatVersion": "3", "kind": "poolctl-plan"}"#, "the plan is damaged: expected a whole number, found '3' at formatVersion"),
     ])
     func aReaderRefusesOtherKindsAndVersions(text: String, message: String) {
