@@ -44,6 +44,7 @@ public struct PolicyLoader: Sendable {
         var diagnostics: [Diagnostic] = []
         var sources = SourceFiles()
         var rules: [PolicyRule] = []
+        var ids: [(id: String, location: SourceLocation?)] = []
         for (path, bytes) in contents {
             sources.add(path, bytes)
             let (parsed, problems) = parser.parse(bytes, file: path)
@@ -59,17 +60,19 @@ public struct PolicyLoader: Sendable {
                     .error("policy file '\(path)' holds no document: it must declare kind: \(Policy.kind) and rules"))
             }
             diagnostics += decoder.diagnostics
+            ids += decoder.ruleIDs
         }
-        // A rule id names the rule in every violation, override and SARIF result.
-        var first: [String: PolicyRule] = [:]
-        for rule in rules {
-            if let earlier = first[rule.id] {
+        // A rule id names the rule in every violation, override and SARIF result. Rules with
+        // other errors count too: fixing those must not reveal a duplicate only then.
+        var first: [String: SourceLocation?] = [:]
+        for (id, location) in ids {
+            if let earlier = first[id] {
                 diagnostics.append(
                     .error(
-                        "duplicate policy rule id '\(rule.id)'", at: rule.location,
-                        notes: [Diagnostic.Note(message: "first defined here", location: earlier.location)]))
+                        "duplicate policy rule id '\(id)'", at: location,
+                        notes: [Diagnostic.Note(message: "first defined here", location: earlier)]))
             } else {
-                first[rule.id] = rule
+                first[id] = location
             }
         }
         let policy = diagnostics.hasErrors ? nil : Policy(rules: rules, files: contents.map(\.path))
@@ -87,6 +90,8 @@ struct PolicyDecoder: NodeDecoding {
 
     let file: String
     var diagnostics: [Diagnostic] = []
+    /// Every rule's valid id, in order, whether or not the rule has other errors.
+    var ruleIDs: [(id: String, location: SourceLocation?)] = []
 
     init(file: String) {
         self.file = file
@@ -174,6 +179,7 @@ struct PolicyDecoder: NodeDecoding {
                 valid = false
             }
         }
+        if let id { ruleIDs.append((id.value, location(mark))) }
         if id == nil, !pairs.contains(where: { scalarText($0.key) == "id" }) {
             error("a policy rule needs an id", at: mark)
         }

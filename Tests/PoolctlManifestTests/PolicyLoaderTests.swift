@@ -109,6 +109,30 @@ struct PolicyLoaderTests {
         #expect(duplicate?.notes.first?.location == SourceLocation(file: "bad.yaml", line: 17, column: 5))
     }
 
+    /// A duplicate id is reported in the same run as the first rule's own
+    /// errors: fixing those must not be what reveals it.
+    @Test func aDuplicateIdIsReportedWhenTheFirstRuleHasErrorsToo() {
+        let text = """
+            apiVersion: poolctl/v1
+            kind: Policy
+            rules:
+              - id: r1
+                match: {name: "([a-z"}
+                limit: {deletes: 1}
+              - id: r1
+                limit: {deletes: 2}
+
+            """
+        let result = Self.load([("p.yaml", text)])
+        #expect(
+            Self.messages(result) == [
+                "p.yaml:5:19 error: match.name '([a-z' is not a valid regular expression (ICU syntax)",
+                "p.yaml:7:5 error: duplicate policy rule id 'r1'",
+            ])
+        let duplicate = result.diagnostics.first { $0.message.hasPrefix("duplicate") }
+        #expect(duplicate?.notes.first?.location == SourceLocation(file: "p.yaml", line: 4, column: 5))
+    }
+
     @Test func aDocumentMissingItsHeaderOrRulesIsAnError() {
         let result = Self.load([("p.yaml", "rules: []\n"), ("empty.yaml", "# nothing\n")])
         #expect(
