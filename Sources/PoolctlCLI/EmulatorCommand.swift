@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PoolctlEmulator
 
 struct EmulatorCommand: ContextCommand {
@@ -107,13 +108,26 @@ struct EmulatorCommand: ContextCommand {
         let stdout = context.stdout
         let stderr = context.stderr
         do {
+            let exposed = !Self.isLoopback(host)
+            let open = accountSID == nil
             try await EmulatorServer.run(configuration, store: store) { url in
                 // The first stdout line is the base URL, for scripts.
                 stdout.write(url + "\n")
                 stderr.write("poolctl emulator: \(summary)\n")
+                if exposed {
+                    stderr.write(
+                        "poolctl emulator: warning: \(url) is not a loopback address: other machines can reach it\(open ? ", and without --account-sid and --auth-token it accepts any credentials" : "")\n"
+                    )
+                }
             }
         } catch {
             throw CommandFailure(message: "poolctl emulator: \(error)", exitCode: .error)
         }
+    }
+
+    /// 127.0.0.0/8, ::1 and localhost: reachable from this machine only.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 }

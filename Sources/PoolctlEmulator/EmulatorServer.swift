@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -33,16 +34,41 @@ public enum EmulatorServer {
         // Cancelling the caller shuts the server down gracefully (in-flight
         // requests finish) rather than tearing connections down.
         let serving = Task { try await group.run() }
-        try await withTaskCancellationHandler {
-            try await serving.value
-        } onCancel: {
-            Task { await group.triggerGracefulShutdown() }
+        do {
+            try await withTaskCancellationHandler {
+                try await serving.value
+            } onCancel: {
+                Task { await group.triggerGracefulShutdown() }
+            }
+        } catch let error as IOError {
+            throw EmulatorListenError(address: "\(configuration.host):\(configuration.port)", errno: error.errnoCode)
         }
     }
 
     /// `http://host:port` for a listen address (an IPv6 host in brackets).
     static func baseURL(host: String, port: Int) -> String {
         "http://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host):\(port)"
+    }
+}
+
+/// The address could not be listened on (NIO's own text names a syscall and
+/// has unbalanced parentheses).
+public struct EmulatorListenError: Error, Sendable, CustomStringConvertible {
+    public var address: String
+    public var errno: Int32
+
+    public init(address: String, errno: Int32) {
+        self.address = address
+        self.errno = errno
+    }
+
+    public var description: String {
+        let reason = String(cString: strerror(errno))
+        switch errno {
+        case EADDRINUSE: return "cannot listen on \(address): \(reason) (another emulator?); pick another --port, or 0 for a free one"
+        case EADDRNOTAVAIL: return "cannot listen on \(address): \(reason): --host must be an address of this machine"
+        default: return "cannot listen on \(address): \(reason)"
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PoolctlEmulator
 import Testing
 
 @testable import PoolctlCLI
@@ -65,5 +66,22 @@ import Testing
             let kept = try String(contentsOf: directory.appendingPathComponent("web.yaml"), encoding: .utf8)
             #expect(kept == text)
         }
+    }
+}
+
+/// The emulator's listen address: a warning off loopback, a plain error when taken.
+@Suite struct EmulatorAddressTests {
+    @Test(arguments: [
+        ("127.0.0.1", true), ("127.1.2.3", true), ("localhost", true), ("::1", true), ("[::1]", true), ("0.0.0.0", false),
+        ("::", false), ("192.168.1.10", false), ("example.com", false),
+    ])
+    func onlyLoopbackAddressesCountAsLoopback(host: String, loopback: Bool) {
+        #expect(EmulatorCommand.isLoopback(host) == loopback)
+    }
+
+    @Test func aTakenPortIsSaidPlainly() {
+        #expect(
+            EmulatorListenError(address: "127.0.0.1:8080", errno: EADDRINUSE).description
+                == "cannot listen on 127.0.0.1:8080: Address already in use (another emulator?); pick another --port, or 0 for a free one")
     }
 }
