@@ -61,10 +61,18 @@ public struct Credentials: Sendable, Hashable {
     }
 
     /// Strings that must never appear in output: the secret, the `user:secret`
-    /// pair and its base64 form.
+    /// pair and its base64 form, and the forms a server may echo the secret
+    /// in: base64, percent-encoded, JSON-escaped (matched in any letter case).
     var redactor: Redactor {
         guard !secret.isEmpty else { return Redactor(secrets: []) }
-        return Redactor(secrets: [Self.basicToken(username: username, secret: secret), "\(username):\(secret)", secret])
+        let encoded = [
+            Data(secret.utf8).base64EncodedString(), secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics),
+            secret.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed),
+            secret.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "/", with: "\\/"),
+        ]
+        return Redactor(
+            secrets: [Self.basicToken(username: username, secret: secret), "\(username):\(secret)", secret] + encoded.compactMap { $0 })
     }
 
     /// First 4 characters and an ellipsis: enough to tell two keys apart.
@@ -86,11 +94,11 @@ struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConvertible
     let secrets: [String]
 
     init(secrets: [String]) {
-        self.secrets = secrets.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+        self.secrets = Array(Set(secrets.filter { !$0.isEmpty })).sorted { ($0.count, $0) > ($1.count, $1) }
     }
 
     func callAsFunction(_ text: String) -> String {
-        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "[REDACTED]") }
+        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "[REDACTED]", options: .caseInsensitive) }
     }
 
     // Printing or dumping a client must never show what it hides.

@@ -80,6 +80,20 @@ import Testing
         #expect(!leaks(redact(text)))
         #expect(redact("nothing secret") == "nothing secret")
     }
+
+    /// A server that echoes the secret may encode it: every common form is redacted.
+    @Test func redactorReplacesTheFormsAServerMayEchoTheSecretIn() {
+        let secret = #"Sup3r/Secret+xyz="q"#
+        let redact = Credentials(username: "SKkey", secret: secret).redactor
+        let forms = [
+            "Sup3r%2FSecret%2Bxyz%3D%22q", "SUP3R/SECRET+XYZ=\"Q", "U3VwM3IvU2VjcmV0K3h5ej0icQ==", #"Sup3r\/Secret+xyz=\"q"#,
+            "sup3r%2fsecret%2bxyz%3d%22q",
+        ]
+        for form in forms {
+            #expect(redact("body: \(form) end") == "body: [REDACTED] end", "\(form)")
+        }
+        #expect(redact("SKkey is the key") == "SKkey is the key", "the username is not a secret")
+    }
 }
 
 @Suite struct BaseURLTests {
