@@ -66,6 +66,24 @@ private func createPlan(senders: [String]) -> Plan {
         #expect(api.unanswered == 0)
     }
 
+    /// A create that failed or ran out of time may still have been made:
+    /// the report says so rather than "not created", and the next plan finds it.
+    @Test func aFailedCreateIsNotReportedAsSurelyNotMade() async {
+        let refused = APIError.http(503, "unavailable", method: "POST", path: "/v1/SenderPools")
+        var options = onePollPerOperation
+        options.createRetries = 0
+        let api = ScriptedAPI(
+            [(.createSenderPool(name: "A", senders: 1), .error(refused))]
+                + Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 5))
+        let report = await Applier(api: api, clock: ManualClock().clock, options: options).apply(createPlan(senders: [s1]))
+        #expect(report.outcome == .partial)
+        #expect(
+            report.pools.first?.remaining == [
+                "no pool carries its ownership yet: the create may not have been made, or may still be running; the next plan finds the pool if it exists (no second create)"
+            ])
+        #expect(api.unanswered == 0)
+    }
+
     @Test func aCreateThatDidNotHappenIsRetried() async {
         let lost = APIError(kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", message: "timeout")
         let other = pool(tags: ["poolctl": "v1~web~other"])

@@ -37,6 +37,12 @@ extension Applier {
         if result.poolID == nil, change.action == .create, let ids = carriers?[change.key], ids.count == 1 {
             result.poolID = ids[0]
         }
+        if result.poolID == nil, change.action == .create, result.error != nil {
+            // The create failed or timed out, possibly after the API accepted it: say so, not "not created".
+            return [
+                "no pool carries its ownership yet: the create may not have been made, or may still be running; the next plan finds the pool if it exists (no second create)"
+            ]
+        }
         let membersProven = !options.verifyFull && Self.operationsProveMembers(change, result)
         var remaining = await verify(change, poolID: result.poolID, livePools: livePools, readMembers: !membersProven)
         // Never call a key converged while another live pool carries its ownership.
