@@ -71,6 +71,18 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         return text
     }
 
+    /// What an `outcomeUnknown` failure adds to its cause for the user, who
+    /// is the one to check: a caller that checks by itself (the lease looks
+    /// for its own create) reports `cause` instead.
+    public static let outcomeUnknownAdvice =
+        "the request may have been processed, so it was not repeated. Check the live state before retrying."
+
+    /// The message without `outcomeUnknownAdvice`.
+    public var cause: String {
+        let suffix = "; " + Self.outcomeUnknownAdvice
+        return message.hasSuffix(suffix) ? String(message.dropLast(suffix.count)) : message
+    }
+
     public var isNotFound: Bool { kind == .http && status == 404 }
     public var isConflict: Bool { kind == .http && status == 409 }
 }

@@ -115,7 +115,7 @@ public struct RetryPolicy: Sendable {
         let cause = error.status.map { "HTTP \($0): \(error.message)" } ?? error.message
         return APIError(
             kind: .outcomeUnknown, method: error.method, path: error.path, status: error.status, code: error.code,
-            message: "\(cause); the request may have been processed, so it was not repeated. Check the live state before retrying.",
+            message: "\(cause); \(APIError.outcomeUnknownAdvice)",
             attempts: attempts)
     }
 

@@ -34,11 +34,15 @@ enum ErrorReport {
         case let failure as CommandFailure:
             return (failure.message, failure.exitCode)
         case let locked as StackLocked:
+            let advice =
+                locked.waited.map {
+                    "It was still held after waiting \(Self.seconds($0)); run apply again later or with a longer --lock-timeout"
+                }
+                ?? "Wait and run apply again, pass --lock-timeout to wait for it"
             return (
                 """
                 poolctl: \(locked); nothing was written.
-                Wait and run apply again, pass --lock-timeout to wait for it, or, if that apply is known to be dead, \
-                run 'poolctl unlock \(locked.stack)'.
+                \(advice), or, if that apply is known to be dead, run 'poolctl unlock \(locked.stack)'.
                 """, .stackLocked
             )
         case let targeting as TargetingError:
@@ -64,5 +68,11 @@ enum ErrorReport {
             }
             return (message, .error)
         }
+    }
+
+    /// `42 s`, `3 min 5 s`.
+    static func seconds(_ duration: Duration) -> String {
+        let total = Int(duration.components.seconds)
+        return total >= 60 ? "\(total / 60) min" + (total % 60 > 0 ? " \(total % 60) s" : "") : "\(total) s"
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlEmulator
+import PoolctlEngine
 import Testing
 
 @testable import PoolctlCLI
@@ -83,5 +84,21 @@ import Testing
         #expect(
             EmulatorListenError(address: "127.0.0.1:8080", errno: EADDRINUSE).description
                 == "cannot listen on 127.0.0.1:8080: Address already in use (another emulator?); pick another --port, or 0 for a free one")
+    }
+}
+
+/// Exit 5's advice: after waiting --lock-timeout, not "pass --lock-timeout".
+@Suite struct LockedMessageTests {
+    @Test(arguments: [
+        (nil, "Wait and run apply again, pass --lock-timeout to wait for it, or, if that apply is known to be dead"),
+        (Duration.seconds(185), "It was still held after waiting 3 min 5 s; run apply again later or with a longer --lock-timeout, or"),
+    ])
+    func theAdviceSaysWhetherTheApplyWaited(waited: Duration?, advice: String) {
+        let locked = StackLocked(stack: "web", holder: "runner-b", poolID: "comms_senderpool_x", since: nil, expiresAt: nil, waited: waited)
+        let context = CommandContext(stdout: Captured().console, stderr: Captured().console, environment: [:])
+        let (message, code) = ErrorReport.describe(locked, context: context)
+        #expect(code == .stackLocked)
+        #expect(message.contains(advice), "\(message)")
+        #expect(message.hasSuffix("run 'poolctl unlock web'."))
     }
 }

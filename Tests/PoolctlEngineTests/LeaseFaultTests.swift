@@ -277,6 +277,32 @@ private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
         #expect(api.calls == [.createSenderPool(name: name, senders: 0)])
     }
 
+    /// A lease create that never gets a clear answer: each retry says that
+    /// the lease looks for its own create (not the client's "check the live
+    /// state before retrying"), and the final error names the lease.
+    @Test func aLeaseCreateThatNeverAnswersSaysItWasTheLeaseAndThatItLooked() async throws {
+        let lost = APIError(
+            kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", status: 503,
+            message: "HTTP 503: unavailable; \(APIError.outcomeUnknownAdvice)", attempts: 5)
+        let create = ScriptedAPI.Call.createSenderPool(name: name, senders: 0)
+        var script: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [(create, .error(lost))]
+        for _ in 1..<5 { script += [(.listSenderPools(operationId: nil), .pools([foreign])), (create, .error(lost))] }
+        // The last look by tag, then the sweep for a lease of this run that one of the creates may have made.
+        script += [(.listSenderPools(operationId: nil), .pools([foreign])), (.listSenderPools(operationId: nil), .pools([foreign]))]
+        let api = ScriptedAPI(script)
+        let events = LeaseEvents()
+        let lease = StackLease(api: api, clock: ManualClock().clock, random: { 0.5 }, report: events.report)
+        let error = await #expect(throws: APIError.self) { _ = try await lease.acquire(stack: "web", holder: holder) }
+        #expect(
+            error?.description
+                == "POST /v1/SenderPools: outcome unknown: the stack's lease (an empty pool tagged poolctl-lease) could not be taken in 5 tries; no pool of the stack was changed; last: HTTP 503: unavailable"
+        )
+        let retried = events.all.map(\.description).filter { $0.hasPrefix("creating the lease failed") }
+        #expect(retried.count == 5)
+        #expect(retried.allSatisfy { !$0.contains("Check the live state") && $0.contains("HTTP 503: unavailable") }, "\(retried)")
+        #expect(api.unanswered == 0)
+    }
+
     @Test func aFilterResultWithoutOurTagIsNotOurLease() async throws {
         // The API ignored `operationId` and answered with the account's first pool.
         let api = ScriptedAPI([

@@ -142,6 +142,7 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
                 == "the stack is locked by runner-b.202 since 2025-03-01T11:40:00Z; the lease expires at 2025-03-01T12:04:00Z")
         // Only the create's poll waited: no backoff.
         #expect(clock.sleeps == [.milliseconds(100)])
+        #expect(locked?.waited == nil)
         #expect(api.unanswered == 0)
     }
 
@@ -172,6 +173,28 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         try await held.release()
         #expect(
             lock.calls.calls == [.createSenderPool: 2, .fetchOperation: 2, .listSenderPools: 4, .fetchSenderPool: 2, .deleteSenderPool: 2])
+        #expect(api.unanswered == 0)
+    }
+
+    /// Locked after waiting: the error says how long, so that exit 5's
+    /// advice is not "pass --lock-timeout" to a run that passed it.
+    @Test func aLeaseStillHeldAfterTheLockTimeoutSaysHowLongItWaited() async throws {
+        let ownA2 = lease(leaseA2, holder: "runner-a.101", createdAt: "2025-03-01T12:00:02Z")
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownB, ownA])),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
+                (.deleteSenderPool(leaseA), .resourceAccepted(leaseA)),
+            ] + created(nameA, op: op2, pool: ownA2) + [
+                (.listSenderPools(operationId: nil), .pools([ownB, ownA2])),
+                (.fetchSenderPool(leaseA2), .pool(ownA2)),
+                (.deleteSenderPool(leaseA2), .resourceAccepted(leaseA2)),
+            ])
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+        let lock = StackLease(api: api, clock: clock.clock, random: { 0.9 })
+        let locked = await stackLocked { _ = try await lock.acquire(stack: "web", holder: hostA, lockTimeout: .seconds(1)) }
+        #expect(locked?.holder == "runner-b.202")
+        #expect(locked?.waited == .seconds(1))
         #expect(api.unanswered == 0)
     }
 

@@ -14,17 +14,22 @@ public struct StackLocked: Error, Sendable, Hashable, CustomStringConvertible {
     public var since: Date?
     /// Its `updatedAt` + TTL; later if the holder renews it.
     public var expiresAt: Date?
+    /// How long this apply waited for it (`--lock-timeout`); nil when it did not wait.
+    public var waited: Duration?
 
-    public init(stack: String, holder: String, poolID: String, since: Date?, expiresAt: Date?) {
+    public init(stack: String, holder: String, poolID: String, since: Date?, expiresAt: Date?, waited: Duration? = nil) {
         self.stack = stack
         self.holder = holder
         self.poolID = poolID
         self.since = since
         self.expiresAt = expiresAt
+        self.waited = waited
     }
 
-    init(_ lease: LeaseInfo) {
-        self.init(stack: lease.stack, holder: lease.holder, poolID: lease.poolID, since: lease.createdAt, expiresAt: lease.expiresAt)
+    init(_ lease: LeaseInfo, waited: Duration?) {
+        self.init(
+            stack: lease.stack, holder: lease.holder, poolID: lease.poolID, since: lease.createdAt, expiresAt: lease.expiresAt,
+            waited: waited)
     }
 
     public var description: String {

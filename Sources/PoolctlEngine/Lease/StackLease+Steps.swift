@@ -32,7 +32,10 @@ extension StackLease {
             } catch let error as APIError where error.isTransient {
                 run.uncertain = true
                 lastError = error
-                report(.createRetried(error: error.description))
+                // The lease looks for its own create: the client's advice to check is not the user's to follow.
+                var brief = error
+                brief.message = error.cause
+                report(.createRetried(error: brief.description))
                 continue
             }
             // It exists from here on: a failure before it is found leaves it to the sweep.
@@ -62,10 +65,16 @@ extension StackLease {
         }
         // A lease we made but never found is never renewed: it goes stale
         // after its TTL and the next apply deletes it.
-        throw lastError
-            ?? APIError(
-                kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
-                message: "no lease pool tagged \(LeaseTag.tagKey)=\(tag.tagValue) was found after \(options.stepAttempts) creates")
+        if let lastError {
+            throw APIError(
+                kind: lastError.kind, method: lastError.method, path: lastError.path, status: lastError.status, code: lastError.code,
+                message:
+                    "the stack's lease (an empty pool tagged \(LeaseTag.tagKey)) could not be taken in \(options.stepAttempts) tries; no pool of the stack was changed; last: \(lastError.cause)"
+            )
+        }
+        throw APIError(
+            kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
+            message: "no lease pool tagged \(LeaseTag.tagKey)=\(tag.tagValue) was found after \(options.stepAttempts) creates")
     }
 
     func poll(_ reference: OperationReference) async throws -> SenderPoolOperation {

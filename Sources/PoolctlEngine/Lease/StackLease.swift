@@ -98,6 +98,7 @@ public struct StackLease: Sendable {
         var waits = options.rivalBackoff.waits()
         var staleDeleted: [LeaseInfo] = []
         let ttl = Duration.seconds(tag.ttlSeconds)
+        let patience = deadline - clock.now()
         while true {
             // Before the create is sent: the server's `updatedAt` can only be later.
             let created = clock.now()
@@ -133,7 +134,7 @@ public struct StackLease: Sendable {
             try await withdraw(own.id, tag: tag, created: created)
             run.withdrawn.insert(own.id)
             let now = clock.now()
-            guard now < deadline else { throw StackLocked(blocker) }
+            guard now < deadline else { throw StackLocked(blocker, waited: patience > .zero ? patience : nil) }
             let wait = min(waits.next(random: random()), deadline - now)
             report(.waiting(for: blocker, retryIn: wait))
             try await clock.sleep(wait)
