@@ -22,12 +22,28 @@ public enum DiagnosticRenderer {
         guard let location else { return "poolctl: \(severity): \(message)\n" }
         var out = "\(location.description): \(severity): \(message)\n"
         if let line = sources.line(location.line, in: location.file) {
-            out += "    \(line)\n"
+            let (shown, column) = excerpt(Array(line.unicodeScalars), column: location.column)
+            out += "    \(shown.map(String.init).joined())\n"
             // Keep tabs so that the caret lines up under tab-indented text.
-            let prefix = line.unicodeScalars.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
+            let prefix = shown.prefix(max(0, column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
             out += "    \(prefix)^\n"
         }
         return out
+    }
+
+    /// The most of a source line shown: a minified or generated file may put
+    /// megabytes on one line, and a message must stay readable.
+    public static let excerptWidth = 160
+
+    /// `line`, or a window of `excerptWidth` characters around `column`
+    /// marked with `…` where it is cut, and the column within what is shown.
+    static func excerpt(_ line: [Unicode.Scalar], column: Int) -> (shown: [Unicode.Scalar], column: Int) {
+        guard line.count > excerptWidth else { return (line, column) }
+        let start = min(max(0, column - 1 - excerptWidth / 2), line.count - excerptWidth)
+        let end = start + excerptWidth
+        let head: [Unicode.Scalar] = start > 0 ? ["…"] : []
+        let tail: [Unicode.Scalar] = end < line.count ? ["…"] : []
+        return (head + line[start..<end] + tail, column - start + head.count)
     }
 
     /// `::error file=…,line=…,col=…::message` workflow commands.
