@@ -304,6 +304,27 @@ private func createPlan(senders: [String]) -> Plan {
         #expect(api.calls.filter { if case .updateSenderPool = $0 { true } else { false } }.count == 1)
         #expect(api.unanswered == 0)
     }
+
+    /// A PATCH the API refused wrote nothing: the tag it left out is not one
+    /// "the API kept", and the refusal is the error reported.
+    @Test func aRefusedPatchIsTheErrorNotAKeptTag() async {
+        let live = LivePool(id: poolID, name: "A", tags: ["poolctl": ownership, "team": "ops"], members: [])
+        let plan = updatePlan(live: live, desired: DesiredPool(key: "a", name: "A"))
+        let unchanged = SenderPool(id: poolID, name: "A", tags: ["poolctl": ownership, "team": "ops"], createdAt: "", updatedAt: "")
+        let refused = APIError.http(400, "tags must have at most 10 pairs", method: "PATCH", path: "/v1/SenderPools/\(poolID)")
+        let api = ScriptedAPI(
+            [(.updateSenderPool(poolID), .error(refused))]
+                + Array(
+                    repeating: [(.listSenderPools(operationId: nil), .pools([unchanged])), (.listPoolSenders(poolID), .senders([]))],
+                    count: 5
+                ).flatMap { $0 })
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(plan)
+        #expect(report.outcome == .partial)
+        let result = report.pools.first
+        #expect(result?.remaining == ["tag team is \"ops\", not absent"])
+        #expect(result?.error == refused.description)
+        #expect(api.unanswered == 0)
+    }
 }
 
 @Suite struct OperationPollerTests {

@@ -44,7 +44,8 @@ extension Applier {
             ]
         }
         let membersProven = !options.verifyFull && Self.operationsProveMembers(change, result)
-        var remaining = await verify(change, poolID: result.poolID, livePools: livePools, readMembers: !membersProven)
+        var remaining = await verify(
+            change, poolID: result.poolID, livePools: livePools, readMembers: !membersProven, patched: result.error == nil)
         // Never call a key converged while another live pool carries its ownership.
         if !change.action.deletesPool, let carriers {
             let ids = carriers[change.key] ?? []
@@ -68,7 +69,8 @@ extension Applier {
                 final[index].error = nil
             } else {
                 final[index].status = .failed
-                if let kept = Self.keptTags(work[index], remaining: final[index].remaining) {
+                // Only when nothing failed: a refused PATCH (e.g. a 400) is the error to keep.
+                if final[index].error == nil, let kept = Self.keptTags(work[index], remaining: final[index].remaining) {
                     final[index].error = kept
                 }
             }
