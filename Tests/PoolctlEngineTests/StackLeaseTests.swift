@@ -495,6 +495,22 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         #expect(api.calls.filter(isWrite).isEmpty)
     }
 
+    /// A pool with a lease tag but not a lease's name is judged as apply's
+    /// stale cleanup judges it: not a lease poolctl made, never deleted.
+    @Test func unlockRefusesAPoolWithoutALeasesName() async throws {
+        let ghost = lease(staleID, holder: "ghost3", createdAt: "2025-03-01T11:00:00Z", name: "not a lease name")
+        let api = ScriptedAPI([(.fetchSenderPool(staleID), .pool(ghost))])
+        let results = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30))).unlock([try #require(LeaseInfo(pool: ghost))])
+        guard case .refused(let reason)? = results.first?.1 else {
+            Issue.record("expected a refusal, got \(results)")
+            return
+        }
+        #expect(
+            reason == "\(staleID) is named 'not a lease name', not 'poolctl lease: web (…', so it is not a lease poolctl made; not deleted")
+        #expect(api.calls.filter(isWrite).isEmpty)
+        #expect(api.unanswered == 0)
+    }
+
     @Test func liveLeasesForPlanNeedNoCall() throws {
         let live = lease(leaseB, holder: "runner-b.202", createdAt: "2025-03-01T11:59:00Z")
         let stale = lease(staleID, holder: "dead-host.9", createdAt: "2025-03-01T11:50:00Z")

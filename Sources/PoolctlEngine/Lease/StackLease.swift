@@ -253,6 +253,17 @@ public struct StackLease: Sendable {
                 results.append((lease, .renewed(fresh)))
                 continue
             }
+            // As apply's stale cleanup judges one: a lease poolctl made has its name, and no senders.
+            let prefix = LeaseTag.poolNamePrefix(stack: lease.stack)
+            guard fresh.name.hasPrefix(prefix) else {
+                results.append(
+                    (
+                        lease,
+                        .refused(
+                            "\(lease.poolID) is named '\(fresh.name)', not '\(prefix)…', so it is not a lease poolctl made; not deleted")
+                    ))
+                continue
+            }
             if try await holdsSenders(lease.poolID) {
                 results.append((lease, .refused("\(lease.poolID) holds senders, so it is not a lease poolctl made; not deleted")))
                 continue
