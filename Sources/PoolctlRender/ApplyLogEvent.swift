@@ -260,12 +260,14 @@ extension ApplyLogEvent {
     public static func applyResult(
         stack: String?, outcome: String, exitCode: Int32, apiCalls: Int, retries: Int, durationMS: Int, report: ApplyReport?
     ) -> ApplyLogEvent {
-        ApplyLogEvent(
+        // Nothing to apply is 0 of 0; a run that ended before any report (an error, a signal) has no counts.
+        let none = outcome == "no-changes" ? 0 : nil
+        return ApplyLogEvent(
             .applyResult,
             [
                 "stack": .text(stack), "outcome": .string(outcome), "exitCode": .int(Int(exitCode)), "apiCalls": .int(apiCalls),
-                "retries": .int(retries), "durationMS": .int(durationMS), "pools": .number(report?.pools.count),
-                "converged": .number(report.map { $0.pools.count - $0.notConverged.count }),
+                "retries": .int(retries), "durationMS": .int(durationMS), "pools": .number(report?.pools.count ?? none),
+                "converged": .number(report.map { $0.pools.count - $0.notConverged.count } ?? none),
             ])
     }
 

@@ -186,6 +186,11 @@ import Testing
         #expect(
             line(.applyResult(stack: nil, outcome: "error", exitCode: 1, apiCalls: 0, retries: 0, durationMS: 3, report: nil))
                 == #"{"apiCalls":0,"durationMS":3,"event":"apply-result","exitCode":1,"outcome":"error","retries":0,\#(stamp)}"# + "\n")
+        // Nothing to apply: 0 pools, 0 converged, as the README's "every run" promises.
+        #expect(
+            line(.applyResult(stack: "web", outcome: "no-changes", exitCode: 0, apiCalls: 8, retries: 0, durationMS: 40, report: nil))
+                == #"{"apiCalls":8,"converged":0,"durationMS":40,"event":"apply-result","exitCode":0,"outcome":"no-changes","pools":0,"retries":0,"stack":"web",\#(stamp)}"#
+                + "\n")
         #expect(
             line(.error("poolctl: HTTP 401: \"Unauthorized\"\nCheck TWILIO_AUTH_TOKEN", exitCode: 1))
                 == #"{"event":"error","exitCode":1,"message":"poolctl: HTTP 401: \"Unauthorized\"\nCheck TWILIO_AUTH_TOKEN",\#(stamp)}"#

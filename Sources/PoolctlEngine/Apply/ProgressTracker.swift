@@ -25,7 +25,8 @@ actor ProgressTracker {
         done += 1
         let message: String
         switch result.status {
-        case .converged: message = result.action.deletesPool ? "deleted \(result.poolID ?? "")" : "done"
+        // Writes finished; whether the pool converged is told by verification, at the end.
+        case .converged: message = result.action.deletesPool ? "deleted \(result.poolID ?? "")" : "writes done (verified at the end)"
         case .failed: message = "failed: \(result.error ?? "differences remain")"
         case .skipped: message = "skipped: \(result.error ?? "")"
         }
