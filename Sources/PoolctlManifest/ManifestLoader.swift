@@ -188,7 +188,7 @@ public struct ManifestLoader: Sendable {
         for document in parsed.documents {
             if let decoded = decoder.decode(document) { documents.append(decoded) }
         }
-        diagnostics += decoder.diagnostics
+        diagnostics += decoder.diagnostics.withoutRepeats(of: problems)
         return (documents, diagnostics, !parsed.stoppedEarly && !decoder.skippedDocument)
     }
 
@@ -292,7 +292,7 @@ private final class DecodedFiles: @unchecked Sendable {
 }
 
 extension YAMLParser {
-    /// One file parsed, its syntax problems as errors at their positions,
+    /// One file parsed, its YAML problems as errors at their positions,
     /// for manifests and policies alike.
     func parse(_ bytes: [UInt8], file: String) -> (Result, [Diagnostic]) {
         let parsed = parse(bytes)
@@ -300,5 +300,15 @@ extension YAMLParser {
             Diagnostic.error($0.message, at: SourceLocation(file: file, line: $0.mark.line, column: $0.mark.column))
         }
         return (parsed, problems)
+    }
+}
+
+extension [Diagnostic] {
+    /// These decoder diagnostics, less those at the position of a YAML
+    /// problem: that problem already explains the node there (an alias to an
+    /// unknown anchor reads as null, which "must be a string" would repeat).
+    func withoutRepeats(of problems: [Diagnostic]) -> [Diagnostic] {
+        let taken = Set(problems.compactMap(\.location))
+        return taken.isEmpty ? self : filter { $0.location.map { !taken.contains($0) } ?? true }
     }
 }

@@ -59,7 +59,7 @@ public struct PolicyLoader: Sendable {
                 decoder.diagnostics.append(
                     .error("policy file '\(path)' holds no document: it must declare kind: \(Policy.kind) and rules"))
             }
-            diagnostics += decoder.diagnostics
+            diagnostics += decoder.diagnostics.withoutRepeats(of: problems)
             ids += decoder.ruleIDs
         }
         // A rule id names the rule in every violation, override and SARIF result. Rules with
