@@ -188,7 +188,7 @@ public struct ManifestLoader: Sendable {
         for document in parsed.documents {
             if let decoded = decoder.decode(document) { documents.append(decoded) }
         }
-        diagnostics += decoder.diagnostics.withoutRepeats(of: problems)
+        diagnostics += decoder.diagnostics.outside(parsed.unresolvedAliases)
         return (documents, diagnostics, !parsed.stoppedEarly && !decoder.skippedDocument)
     }
 
@@ -304,11 +304,12 @@ extension YAMLParser {
 }
 
 extension [Diagnostic] {
-    /// These decoder diagnostics, less those at the position of a YAML
-    /// problem: that problem already explains the node there (an alias to an
-    /// unknown anchor reads as null, which "must be a string" would repeat).
-    func withoutRepeats(of problems: [Diagnostic]) -> [Diagnostic] {
-        let taken = Set(problems.compactMap(\.location))
-        return taken.isEmpty ? self : filter { $0.location.map { !taken.contains($0) } ?? true }
+    /// These decoder diagnostics, less those at an unresolved alias: the
+    /// parser's "unknown anchor" explains that node, and the null standing in
+    /// for it would only add "must be a string, not null".
+    func outside(_ unresolved: [Mark]) -> [Diagnostic] {
+        guard !unresolved.isEmpty else { return self }
+        let marks = Set(unresolved.map { [$0.line, $0.column] })
+        return filter { $0.location.map { !marks.contains([$0.line, $0.column]) } ?? true }
     }
 }

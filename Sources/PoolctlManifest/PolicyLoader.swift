@@ -59,7 +59,7 @@ public struct PolicyLoader: Sendable {
                 decoder.diagnostics.append(
                     .error("policy file '\(path)' holds no document: it must declare kind: \(Policy.kind) and rules"))
             }
-            diagnostics += decoder.diagnostics.withoutRepeats(of: problems)
+            diagnostics += decoder.diagnostics.outside(parsed.unresolvedAliases)
             ids += decoder.ruleIDs
         }
         // A rule id names the rule in every violation, override and SARIF result. Rules with

@@ -30,6 +30,9 @@ public struct YAMLParser: Sendable {
         public var problems: [YAMLProblem]
         /// True when reading stopped before the end of the stream.
         public var stoppedEarly: Bool
+        /// Where an alias named an unknown anchor: the node there is a
+        /// stand-in (null), about which a decoder has nothing to add.
+        public var unresolvedAliases: [Mark] = []
     }
 
     public func parse(_ bytes: [UInt8]) -> Result {
@@ -66,7 +69,8 @@ public struct YAMLParser: Sendable {
                 }
             }
         }
-        return Result(documents: builder.documents, problems: builder.problems, stoppedEarly: builder.failed)
+        return Result(
+            documents: builder.documents, problems: builder.problems, stoppedEarly: builder.failed, unresolvedAliases: builder.unresolved)
     }
 
     private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
@@ -129,6 +133,7 @@ private struct TreeBuilder {
     let limits: YAMLParser.Limits
     var documents: [YAMLDocument] = []
     var problems: [YAMLProblem] = []
+    var unresolved: [Mark] = []
     var failed = false
 
     private var stack: [Frame] = []
@@ -208,6 +213,7 @@ private struct TreeBuilder {
         guard let target = anchors[name] else {
             problems.append(
                 YAMLProblem(message: "unknown anchor '*\(name)': an alias must refer to an anchor defined before it", mark: mark))
+            unresolved.append(mark)
             add(.scalar(YAMLScalar(text: "", mark: mark)), weight: 1, anchor: nil)
             return
         }
