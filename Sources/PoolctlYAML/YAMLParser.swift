@@ -166,6 +166,12 @@ private struct TreeBuilder {
             root = nil
             documentMark = mark
         case YAML_DOCUMENT_END_EVENT:
+            // libyaml gives a lone `---` (a generator's trailing separator) an empty plain scalar: no content.
+            if case .scalar(let scalar)? = root, scalar.text.isEmpty, scalar.style == .plain, scalar.tag == nil,
+                !unresolved.contains(scalar.mark)
+            {
+                root = nil
+            }
             documents.append(YAMLDocument(root: root, mark: documentMark))
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar

@@ -29,4 +29,15 @@ import Testing
         #expect(problem.message.contains("control characters are not allowed"), "\(problem)")
         #expect(problem.mark == mark)
     }
+
+    /// A lone `---` (a generator's trailing separator) is an empty document:
+    /// no root, so no "must be a mapping, not null" past the end of the file.
+    @Test func aLoneDocumentSeparatorIsAnEmptyDocument() {
+        let result = YAMLParser().parse(Array("a: 1\n---\n".utf8))
+        #expect(result.problems.isEmpty)
+        #expect(result.documents.count == 2)
+        #expect(result.documents.last?.root == nil)
+        // An explicit null is content.
+        #expect(YAMLParser().parse(Array("--- null\n".utf8)).documents.first?.root != nil)
+    }
 }
