@@ -33,6 +33,11 @@ extension NodeDecoding {
             error("mapping keys must be plain text, not \(node.kindDescription)", at: node.mark)
             return nil
         }
+        // libyaml does not resolve YAML 1.1 merge keys: say so, rather than call it an unknown or invalid key.
+        if scalar.text == "<<", scalar.style == .plain, scalar.tag == nil {
+            error("YAML merge keys ('<<: *anchor') are not supported: write the keys out", at: scalar.mark)
+            return nil
+        }
         return scalar
     }
 
