@@ -29,6 +29,8 @@ NOT_EXPRESSIBLE = {
     "syntax-error": "not YAML",
     "unknown-alias": "needs the set's alias table",
     "unknown-anchor": "not YAML",
+    "unknown-anchor-as-name": "not YAML",
+    "merge-key": "YAML 1.1 readers merge '<<' keys; poolctl's reader (libyaml) refuses them",
 }
 
 
