@@ -68,6 +68,8 @@ public struct Credentials: Sendable, Hashable {
         let encoded = [
             Data(secret.utf8).base64EncodedString(), secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics),
             secret.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed),
+            // JSON-escaped, with and without `\/` (Foundation escapes the slash; Go and Python do not).
+            secret.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""),
             secret.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 .replacingOccurrences(of: "/", with: "\\/"),
         ]

@@ -51,7 +51,9 @@ struct ApplyCommand: ContextCommand {
     @Flag(help: "Apply PATH without asking for confirmation (required without a terminal). A saved plan never asks.")
     var autoApprove = false
 
-    @Option(help: ArgumentHelp("Time limit once the lease is held (plan, writes, polling), e.g. 90s, 15m, 1h30m.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "Time limit of the changes, from the first write through verification, e.g. 90s, 15m, 1h30m.", valueName: "duration"))
     var timeout: DurationArgument = DurationArgument(argument: "15m")!
 
     @OptionGroup(title: "Targeting (apply PATH only)") var target: TargetOptions
@@ -301,14 +303,14 @@ struct ApplyCommand: ContextCommand {
         guard let readAnswer = context.readAnswer else {
             throw CommandFailure(
                 message:
-                    "poolctl: apply needs confirmation, and there is no terminal to ask on; pass --auto-approve to apply unattended. No pool was changed (the stack's lease, taken to plan, is released).",
+                    "poolctl: apply needs confirmation, and there is no terminal to ask on; pass --auto-approve to apply unattended. No pool was changed.",
                 exitCode: .error)
         }
         context.stdout.write("\nDo you want to apply these changes? Only 'yes' is accepted: ")
         let answer = readAnswer()?.trimmingCharacters(in: .whitespaces)
         guard answer == "yes" else {
             throw CommandFailure(
-                message: "poolctl: apply cancelled. No pool was changed (the stack's lease, taken to plan, is released).", exitCode: .error)
+                message: "poolctl: apply cancelled. No pool was changed.", exitCode: .error)
         }
     }
 }

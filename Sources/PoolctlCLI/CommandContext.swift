@@ -72,9 +72,9 @@ public struct Console: Sendable {
     }
 
     /// A process stream. The only place that touches them. A write that
-    /// fails (a full disk, a reader that went away) does not stop the
-    /// command, which may be in the middle of an apply: it is recorded, and
-    /// the exit code then says the output is incomplete (`writeFailure`).
+    /// fails (a full disk) does not stop the command, which may be in the
+    /// middle of an apply: it is recorded, and the exit code then says the
+    /// output is incomplete (`writeFailure`).
     init(fileDescriptor: Int32) {
         isTerminal = isatty(fileDescriptor) == 1
         let failure = FirstFailure()
@@ -93,14 +93,23 @@ public struct Console: Sendable {
     /// every write succeeded.
     public var writeFailure: String? { failure?.problem.withLock { $0 } }
 
-    /// Writes all of `text`, or returns why it could not.
+    /// Writes all of `text`, or returns why it could not. A reader that
+    /// stopped reading (EPIPE: `| head`, `| grep -q`) chose to: not a failure.
     private static func write(_ text: String, to fileDescriptor: Int32) -> String? {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Foundation.write(fileDescriptor, $0.baseAddress, $0.count) }
             if written < 0 {
-                if errno == EINTR { continue }
-                return String(cString: strerror(errno))
+                switch errno {
+                case EINTR: continue
+                case EAGAIN, EWOULDBLOCK:
+                    // A non-blocking stdout (some CI runners): wait until it takes more.
+                    var ready = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, -1)
+                    continue
+                case EPIPE: return nil
+                default: return String(cString: strerror(errno))
+                }
             }
             bytes = bytes.dropFirst(written)
         }

@@ -125,9 +125,17 @@ struct EmulatorCommand: ContextCommand {
         }
     }
 
-    /// 127.0.0.0/8, ::1 and localhost: reachable from this machine only.
+    /// 127.0.0.0/8, ::1 and localhost: reachable from this machine only. An
+    /// address is parsed, so a host name such as `127.example.com` is not one.
     static func isLoopback(_ host: String) -> Bool {
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
-        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+        if bare == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, bare, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, bare, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { $0.elementsEqual([UInt8](repeating: 0, count: 15) + [1]) }
+        }
+        return false
     }
 }

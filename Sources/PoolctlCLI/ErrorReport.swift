@@ -19,8 +19,8 @@ enum ErrorReport {
         return code
     }
 
-    /// A command whose output could not all be written (a full disk, a
-    /// closed pipe) has not done its job, even when it succeeded: a
+    /// A command whose output could not all be written (a full disk, an I/O
+    /// error; not a reader that stopped early) has not done its job, even when it succeeded: a
     /// truncated plan or export must not pass for a whole one. Exit codes
     /// that already say something went wrong are kept.
     static func checkOutput(of context: CommandContext, code: ExitCode) -> ExitCode {
@@ -70,9 +70,10 @@ enum ErrorReport {
         }
     }
 
-    /// `42 s`, `3 min 5 s`.
+    /// `250 ms`, `42 s`, `3 min 5 s`.
     static func seconds(_ duration: Duration) -> String {
         let total = Int(duration.components.seconds)
+        if total == 0 { return "\(duration.inMilliseconds) ms" }
         return total >= 60 ? "\(total / 60) min" + (total % 60 > 0 ? " \(total % 60) s" : "") : "\(total) s"
     }
 }

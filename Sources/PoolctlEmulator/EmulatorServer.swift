@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTPTypes
 import ServiceLifecycle
+import Synchronization
 
 /// Runs the emulator over HTTP.
 public enum EmulatorServer {
@@ -23,7 +24,12 @@ public enum EmulatorServer {
     ) async throws {
         let problems = configuration.problems()
         guard problems.isEmpty else { throw EmulatorConfigurationError(problems: problems) }
-        let app = makeEmulatorApplication(configuration, store: store, logger: logger, onListening: onListening)
+        // Only an error before the socket is bound is a listen failure; later ones are reported as they are.
+        let listening = ListeningFlag()
+        let app = makeEmulatorApplication(configuration, store: store, logger: logger) { url in
+            listening.set()
+            onListening(url)
+        }
         var groupConfiguration = ServiceGroupConfiguration(
             services: [app],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -40,7 +46,7 @@ public enum EmulatorServer {
             } onCancel: {
                 Task { await group.triggerGracefulShutdown() }
             }
-        } catch let error as IOError {
+        } catch let error as IOError where !listening.isSet {
             throw EmulatorListenError(address: "\(configuration.host):\(configuration.port)", errno: error.errnoCode)
         }
     }
@@ -49,6 +55,13 @@ public enum EmulatorServer {
     static func baseURL(host: String, port: Int) -> String {
         "http://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host):\(port)"
     }
+}
+
+/// Set once the server listens.
+private final class ListeningFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
 
 /// The address could not be listened on (NIO's own text names a syscall and

@@ -26,6 +26,10 @@ struct SeedDecoder: YAMLNodeReader {
                 fail(pair.key.mark, "keys of \(what) must be strings")
                 continue
             }
+            if keyScalar.text == "<<", keyScalar.style == .plain, keyScalar.tag == nil {
+                fail(keyScalar.mark, "YAML merge keys ('<<: *anchor') are not supported: write the keys out")
+                continue
+            }
             guard keys.contains(keyScalar.text) else {
                 fail(keyScalar.mark, "unknown key '\(keyScalar.text)' in \(what); expected one of: \(keys.joined(separator: ", "))")
                 continue

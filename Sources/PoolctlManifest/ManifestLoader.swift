@@ -101,7 +101,7 @@ public struct ManifestLoader: Sendable {
                         case .directory: break
                         // Reading a FIFO would wait for a writer forever; a device is no manifest.
                         case .other: diagnostics.append(.error("cannot read '\(entry)': not a regular file"))
-                        case .missing: diagnostics.append(.error("cannot read '\(entry)': a symbolic link to nothing"))
+                        case .unreadable(let reason): diagnostics.append(.error("cannot read '\(entry)': \(reason)"))
                         }
                     }
                 } catch {
@@ -255,12 +255,20 @@ public struct ManifestLoader: Sendable {
         return bytes
     }
 
-    private enum EntryKind { case regular, directory, other, missing }
+    private enum EntryKind {
+        case regular, directory, other
+        case unreadable(String)
+    }
 
     /// What a directory entry is, symbolic links followed.
     private static func entryKind(_ path: String) -> EntryKind {
         var status = stat()
-        guard stat(path, &status) == 0 else { return .missing }
+        guard stat(path, &status) == 0 else {
+            let reason = errno
+            var link = stat()
+            let dangling = reason == ENOENT && lstat(path, &link) == 0 && link.st_mode & S_IFMT == S_IFLNK
+            return .unreadable(dangling ? "a symbolic link to nothing" : String(cString: strerror(reason)))
+        }
         switch status.st_mode & S_IFMT {
         case S_IFREG: return .regular
         case S_IFDIR: return .directory

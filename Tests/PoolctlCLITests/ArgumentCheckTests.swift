@@ -74,7 +74,7 @@ import Testing
 @Suite struct EmulatorAddressTests {
     @Test(arguments: [
         ("127.0.0.1", true), ("127.1.2.3", true), ("localhost", true), ("::1", true), ("[::1]", true), ("0.0.0.0", false),
-        ("::", false), ("192.168.1.10", false), ("example.com", false),
+        ("::", false), ("192.168.1.10", false), ("example.com", false), ("127.example.com", false), ("128.0.0.1", false),
     ])
     func onlyLoopbackAddressesCountAsLoopback(host: String, loopback: Bool) {
         #expect(EmulatorCommand.isLoopback(host) == loopback)
@@ -92,6 +92,7 @@ import Testing
     @Test(arguments: [
         (nil, "Wait and run apply again, pass --lock-timeout to wait for it, or, if that apply is known to be dead"),
         (Duration.seconds(185), "It was still held after waiting 3 min 5 s; run apply again later or with a longer --lock-timeout, or"),
+        (Duration.milliseconds(500), "It was still held after waiting 500 ms; run apply again later"),
     ])
     func theAdviceSaysWhetherTheApplyWaited(waited: Duration?, advice: String) {
         let locked = StackLocked(stack: "web", holder: "runner-b", poolID: "comms_senderpool_x", since: nil, expiresAt: nil, waited: waited)

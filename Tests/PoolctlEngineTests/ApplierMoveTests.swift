@@ -92,7 +92,7 @@ private func plan(_ desired: DesiredPool, live: LivePool) -> Plan {
         #expect(api.updateRequests.isEmpty)
         #expect(
             report.pools.first?.error
-                == "refused PATCH /v1/SenderPools/\(poolID): GET /v1/SenderPools/\(poolID) just before it shows the ownership of 'web/other', not the ownership of 'web/old' as when the plan was made; nothing was written to \(poolID)"
+                == "refused PATCH /v1/SenderPools/\(poolID): GET /v1/SenderPools/\(poolID) just before it shows the ownership of 'web/other'; when the plan was made it carried the ownership of 'web/old'; nothing was written to \(poolID)"
         )
     }
 }

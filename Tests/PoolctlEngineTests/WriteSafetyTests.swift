@@ -98,6 +98,18 @@ private func deletes(_ api: ScriptedAPI) -> Int {
         #expect(fine.unanswered == 0)
     }
 
+    /// A duplicate protected since the plan was made is not deleted: the
+    /// read just before the DELETE shows the flag (as for a pruned pool).
+    @Test func aDuplicateProtectedSinceThePlanIsNotDeleted() async {
+        let plan = duplicatePlan()
+        let protected = ["poolctl": "v1~web~a~protected"]
+        let api = ScriptedAPI([(.fetchSenderPool(extra), .pool(pool(extra, protected)))])
+        let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
+        #expect(deletes(api) == 0)
+        #expect(report.pools.first { $0.poolID == extra }?.error?.contains("shows the pool protected since the plan was made") == true)
+        #expect(api.unanswered == 0)
+    }
+
     @Test func aPlanCannotDeleteAPoolAsItsOwnDuplicate() {
         // The same pool listed twice: one pool, no repair.
         let plan = Planner().plan(
@@ -173,7 +185,7 @@ private func deletes(_ api: ScriptedAPI) -> Int {
         let error = report.pools.first?.error ?? ""
         #expect(
             error.hasPrefix("refused PATCH /v1/SenderPools/\(foreign): GET /v1/SenderPools/\(foreign) just before it shows"), "\(error)")
-        #expect(error.hasSuffix("not no owner as when the plan was made; nothing was written to \(foreign)"), "\(error)")
+        #expect(error.hasSuffix("; when the plan was made it carried no ownership tag; nothing was written to \(foreign)"), "\(error)")
         #expect(api.unanswered == 0)
     }
 

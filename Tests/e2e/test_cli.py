@@ -379,8 +379,8 @@ def every_fixture_case_plans_applies_and_plans_clean_over_a_socket():
 @test
 def a_reader_that_goes_away_does_not_stop_an_apply():
     """`poolctl apply … | head -1`: the rest of the output is lost, but the
-    apply runs to its end and releases its lease (it used to trap on EPIPE);
-    it exits 1 and says the output is incomplete."""
+    apply runs to its end and releases its lease (it used to trap on EPIPE).
+    A reader that stops early chose to: the exit code is the apply's."""
     emu = Emulator(inventory(20))
     try:
         m = manifest(tempfile.mkdtemp() + "/m", "pipe", {f"k{i}": [sender_id(i)] for i in range(20)})
@@ -390,8 +390,8 @@ def a_reader_that_goes_away_does_not_stop_an_apply():
         proc.stdout.close()  # the reader goes away while poolctl still has a plan and a report to print
         err = proc.stderr.read().decode()
         code = proc.wait(timeout=120)
-        assert code == 1, (code, err)
-        assert "the output could not all be written to stdout (Broken pipe), so it is incomplete." in err, err
+        assert code == 0, (code, err)
+        assert "could not all be written" not in err, err
         assert "Fatal error" not in err, err
         state = emu.state()
         one_pool_per_key(state, "pipe", [f"k{i}" for i in range(20)])

@@ -65,7 +65,8 @@ extension Applier {
                 "GET /v1/SenderPools/\(id) just before it shows \(ownership.map { "the ownership of '\($0.stack)/\($0.key)'" } ?? "no poolctl ownership tag"), not '\(stack)/\(change.key)'"
             )
         }
-        if change.action == .delete, ownership.protected {
+        // A protected pool is never deleted: not as a pruned pool, not as a duplicate.
+        if ownership.protected {
             throw await refuse("GET /v1/SenderPools/\(id) just before it shows the pool protected since the plan was made")
         }
         if change.action == .deleteDuplicate {

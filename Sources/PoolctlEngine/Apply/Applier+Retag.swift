@@ -19,10 +19,10 @@ extension Applier {
         guard !lease, already || asPlanned else {
             let shown =
                 lease ? "a stack lease tag" : ownership.map { "the ownership of '\($0.stack)/\($0.key)'" } ?? "no poolctl ownership tag"
-            let planned = before.map { "the ownership of '\($0.stack)/\($0.key)'" } ?? "no owner"
+            let planned = before.map { "the ownership of '\($0.stack)/\($0.key)'" } ?? "no ownership tag"
             let refusal = WriteRefused(
                 call: "PATCH /v1/SenderPools/\(id)", poolID: id,
-                reason: "GET /v1/SenderPools/\(id) just before it shows \(shown), not \(planned) as when the plan was made")
+                reason: "GET /v1/SenderPools/\(id) just before it shows \(shown); when the plan was made it carried \(planned)")
             throw await run.permits.refuse(Self.id(change), refusal)
         }
     }

@@ -37,11 +37,19 @@ extension Applier {
         if result.poolID == nil, change.action == .create, let ids = carriers?[change.key], ids.count == 1 {
             result.poolID = ids[0]
         }
-        if result.poolID == nil, change.action == .create, result.error != nil {
+        if result.poolID == nil, change.action == .create {
+            let found = carriers?[change.key] ?? []
+            if found.count > 1 {
+                return [Self.duplicates(found)]
+            }
             // The create failed or timed out, possibly after the API accepted it: say so, not "not created".
-            return [
-                "no pool carries its ownership yet: the create may not have been made, or may still be running; the next plan finds the pool if it exists (no second create)"
-            ]
+            if result.error != nil {
+                return [
+                    carriers == nil
+                        ? "its pool could not be looked for (the listing failed): the create may or may not have been made; the next plan finds the pool if it exists (no second create)"
+                        : "no pool carries its ownership yet: the create may not have been made, or may still be running; the next plan finds the pool if it exists (no second create)"
+                ]
+            }
         }
         let membersProven = !options.verifyFull && Self.operationsProveMembers(change, result)
         var remaining = await verify(
@@ -49,12 +57,13 @@ extension Applier {
         // Never call a key converged while another live pool carries its ownership.
         if !change.action.deletesPool, let carriers {
             let ids = carriers[change.key] ?? []
-            if ids.count > 1 {
-                remaining.append(
-                    "\(ids.count) live pools carry its ownership (\(ids.joined(separator: ", "))); the next plan repairs the duplicates")
-            }
+            if ids.count > 1 { remaining.append(Self.duplicates(ids)) }
         }
         return remaining
+    }
+
+    static func duplicates(_ ids: [String]) -> String {
+        "\(ids.count) live pools carry its ownership (\(ids.joined(separator: ", "))); the next plan repairs the duplicates"
     }
 
     /// Each pool's status from what verification left.

@@ -16,7 +16,9 @@ enum StalePlanCheck {
             }
             if PoolFingerprint.digest(of: pool) == fingerprint.digest { continue }
             var what: [String] = []
-            if pool.name != fingerprint.name { what.append("name \"\(fingerprint.name)\" -> \"\(pool.name)\"") }
+            if ValueChange(before: fingerprint.name, after: pool.name).changed {
+                what.append("name \"\(fingerprint.name)\" -> \"\(pool.name)\"")
+            }
             let members = pool.members?.count ?? 0
             if members != fingerprint.memberCount { what.append("members \(fingerprint.memberCount) -> \(members)") }
             if pool.updatedAt != fingerprint.updatedAt { what.append("updatedAt \(fingerprint.updatedAt) -> \(pool.updatedAt)") }
