@@ -70,11 +70,6 @@ public struct EmulatorListenError: Error, Sendable, CustomStringConvertible {
     public var address: String
     public var errno: Int32
 
-    public init(address: String, errno: Int32) {
-        self.address = address
-        self.errno = errno
-    }
-
     public var description: String {
         let reason = String(cString: strerror(errno))
         switch errno {

@@ -1,9 +1,9 @@
 import Foundation
-import PoolctlEmulator
 import PoolctlEngine
 import Testing
 
 @testable import PoolctlCLI
+@testable import PoolctlEmulator
 
 /// Option values that would overflow the clock, stall every request or
 /// name no stack are refused as usage errors (exit 1) before any API call.
