@@ -43,14 +43,21 @@ public struct Credentials: Sendable, Hashable {
             return Credentials(username: sid, secret: token, kind: .accountSID)
         }
         var message = "set TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
-        let halfSet = [
+        let halfSet = halfSetPairs(env)
+        if !halfSet.isEmpty { message += " (\(halfSet.joined(separator: "; ")))" }
+        throw APIError(kind: .missingCredentials, message: message)
+    }
+
+    /// "X is set but Y is empty or unset", for each pair set by half: a
+    /// typo worth a warning even when the other pair is used instead.
+    public static func halfSetPairs(_ env: [String: String]) -> [String] {
+        func isSet(_ name: String) -> Bool { !(env[name]?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true) }
+        return [
             ("TWILIO_API_KEY", "TWILIO_API_SECRET"), ("TWILIO_API_SECRET", "TWILIO_API_KEY"),
             ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"), ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"),
         ]
-        .filter { value($0.0) != nil && value($0.1) == nil }
+        .filter { isSet($0.0) && !isSet($0.1) }
         .map { "\($0.0) is set but \($0.1) is empty or unset" }
-        if !halfSet.isEmpty { message += " (\(halfSet.joined(separator: "; ")))" }
-        throw APIError(kind: .missingCredentials, message: message)
     }
 
     /// The `Authorization` header value. Internal: only the transport sends it.

@@ -62,6 +62,13 @@ struct APIOptions: ParsableArguments {
         context: CommandContext, callDeadline: Duration? = nil, attempts: Int? = nil, observer: RequestObserver? = nil
     ) throws -> HTTPCommsAPI {
         let credentials = try Credentials.fromEnvironment(context.environment)
+        // The other pair is used; a half-set one is most likely a typo. (ndjson's stderr is events only.)
+        if observer == nil {
+            for problem in Credentials.halfSetPairs(context.environment) {
+                context.stderr.write(
+                    "poolctl: warning: \(problem); using the \(credentials.kind == .apiKey ? "API key" : "Account SID") pair\n")
+            }
+        }
         let baseURL = apiURL ?? context.environment["POOLCTL_API_URL"] ?? HTTPClientConfiguration.defaultBaseURL
         var log: (@Sendable (String) -> Void)?
         if debug {

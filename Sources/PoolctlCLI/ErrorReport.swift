@@ -23,9 +23,13 @@ enum ErrorReport {
     /// error; not a reader that stopped early) has not done its job, even when it succeeded: a
     /// truncated plan or export must not pass for a whole one. Exit codes
     /// that already say something went wrong are kept.
+    /// stderr counts too: with `--log-format ndjson` it is the event log.
     static func checkOutput(of context: CommandContext, code: ExitCode) -> ExitCode {
-        guard let problem = context.stdout.writeFailure else { return code }
-        context.stderr.write("poolctl: the output could not all be written to stdout (\(problem)), so it is incomplete.\n")
+        let stdout = context.stdout.writeFailure
+        guard stdout != nil || context.stderr.writeFailure != nil else { return code }
+        if let stdout {
+            context.stderr.write("poolctl: the output could not all be written to stdout (\(stdout)), so it is incomplete.\n")
+        }
         return code == .success || code == .changes ? .error : code
     }
 

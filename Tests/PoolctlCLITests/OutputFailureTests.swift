@@ -45,7 +45,19 @@ import Testing
         #expect(ErrorReport.checkOutput(of: context, code: code) == expected)
     }
 
-    @Test func aConsoleRecordsOnlyItsFirstFailure() throws {
+    /// With `--log-format ndjson`, stderr is the event log: losing it fails the run too.
+    @Test func aLostStderrAlsoFailsARunThatSucceeded() throws {
+        let full = open("/dev/full", O_WRONLY)
+        try #require(full >= 0, "no /dev/full")
+        defer { close(full) }
+        let context = CommandContext(stdout: Captured().console, stderr: Console(fileDescriptor: full), environment: [:])
+        #expect(ErrorReport.checkOutput(of: context, code: .success) == .success, "nothing was lost yet")
+        context.stderr.write("{\"event\":\"apply-result\"}\n")
+        #expect(ErrorReport.checkOutput(of: context, code: .success) == .error)
+        #expect(ErrorReport.checkOutput(of: context, code: .partial) == .partial)
+    }
+
+    @Test func aConsoleRecordsAFailedWriteButNotAnEmptyOne() throws {
         let full = open("/dev/full", O_WRONLY)
         try #require(full >= 0, "no /dev/full")
         defer { close(full) }

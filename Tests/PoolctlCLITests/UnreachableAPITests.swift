@@ -31,4 +31,22 @@ import Testing
             #expect(outcome.stderr.contains("Check --api-url (or POOLCTL_API_URL) and that the API is up."))
         }
     }
+
+    /// An API key set without its secret is most likely a typo: the Account
+    /// SID pair is used, with a warning naming the half-set variable.
+    @Test func aHalfSetKeyPairIsWarnedAboutWhenTheOtherPairIsUsed() async throws {
+        let url = try await closedURL()
+        try await withFiles(["m.yaml": manifest(["a": "senders: []"])]) { directory in
+            let outcome = await poolctl(
+                ["plan", directory.path, "--api-url", url],
+                environment: [
+                    "TWILIO_API_KEY": "SKtypo", "TWILIO_API_SECRET": " ", "TWILIO_ACCOUNT_SID": accountSID, "TWILIO_AUTH_TOKEN": authToken,
+                ],
+                retryBackoff: Backoff(initial: .milliseconds(1), cap: .milliseconds(1)))
+            #expect(
+                outcome.stderr.contains(
+                    "poolctl: warning: TWILIO_API_KEY is set but TWILIO_API_SECRET is empty or unset; using the Account SID pair"),
+                "\(outcome.stderr)")
+        }
+    }
 }

@@ -189,6 +189,30 @@ private func deletes(_ api: ScriptedAPI) -> Int {
         #expect(api.unanswered == 0)
     }
 
+    /// The read before the tagging PATCH may show the pool already ours: an
+    /// earlier attempt of this PATCH landed and its answer was lost. Not a
+    /// refusal: the PATCH is sent again and the pool converges.
+    @Test func anAdoptWhosePatchAlreadyLandedGoesOn() async {
+        let plan = Planner().plan(
+            desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: foreign)]),
+            live: LiveState(pools: [live(pool(foreign, [:]))]))
+        var options = ApplyOptions()
+        options.writablePoolIDs = []
+        options.pollByListing = false
+        let ours = SenderPool(id: foreign, name: "A", tags: owned, createdAt: "2025-01-01T00:00:00Z", updatedAt: "2025-01-01T00:00:00Z")
+        let api = ScriptedAPI(
+            [
+                (.fetchSenderPool(foreign), .pool(ours)),
+                (.updateSenderPool(foreign), .resourceAccepted(foreign)),
+                // No senders: the fingerprint rides in that PATCH.
+                (.listSenderPools(operationId: nil), .poolAsLastPatched(foreign)),
+            ])
+        let report = await Applier(api: api, clock: ManualClock().clock, options: options).apply(plan)
+        #expect(report.outcome == .converged, "\(report.pools.map(\.error))")
+        #expect(api.updateRequests.first?.tags?["poolctl"] == "v1~web~a")
+        #expect(api.unanswered == 0)
+    }
+
     @Test func findCreatedIgnoresAFilterResultWithoutTheOwnershipTag() async {
         // Two senders, one per request: Add Senders follows the create, so its id is looked up.
         let plan = Planner().plan(
