@@ -207,6 +207,10 @@ public struct ValueChange: Sendable, Hashable, Codable {
         default: true
         }
     }
+
+    /// A change a reader cannot see: the same text, composed one way before
+    /// and another after (Swift's `==` holds the two equal).
+    public var onlyNormalizationDiffers: Bool { changed && before == after }
 }
 
 public struct TagChange: Sendable, Hashable, Codable {

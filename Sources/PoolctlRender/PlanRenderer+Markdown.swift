@@ -148,6 +148,7 @@ extension PlanRenderer {
             if let id = change.poolID { out += "  id: \(id)\n" }
             if change.name.changed {
                 out += "- name: \(quoted(change.name.before))\n+ name: \(quoted(change.name.after))\n"
+                if change.name.onlyNormalizationDiffers { out += "  (the same text in another Unicode normalization)\n" }
             }
             for tag in change.tags {
                 if let before = tag.before { out += "- tags.\(tag.key): \(quoted(before))\n" }

@@ -166,7 +166,8 @@ public enum PlanRenderer {
             for tag in change.tags { out += "      tags.\(tag.key): \(quoted(tag.after))\(createOnly(change, tag))\n" }
         case .update, .adopt, .move:
             if change.name.changed {
-                out += style.yellow("      ~ name: \(quoted(change.name.before)) -> \(quoted(change.name.after))") + "\n"
+                let note = change.name.onlyNormalizationDiffers ? "  # the same text in another Unicode normalization" : ""
+                out += style.yellow("      ~ name: \(quoted(change.name.before)) -> \(quoted(change.name.after))\(note)") + "\n"
             }
             for tag in change.tags {
                 switch (tag.before, tag.after) {

@@ -186,6 +186,10 @@ let plannerCases: [PlannerCase] = [
         #expect(change.action == .update)
         #expect(change.name.changed && change.patchesPool)
         #expect(ValueChange(before: composed, after: composed).changed == false)
+        // Both renderings look the same to a reader: the plan says why it is a change.
+        let plan = Planner().plan(desired: desired, live: live)
+        #expect(PlanRenderer.text(plan).contains("  # the same text in another Unicode normalization"))
+        #expect(PlanRenderer.markdown(plan).contains("  (the same text in another Unicode normalization)"))
     }
 
     @Test func createCarriesTheOwnershipTagAndAliases() throws {
