@@ -47,18 +47,6 @@ import Testing
         }
     }
 
-    /// Each example set has a seed of the same name whose inventory holds
-    /// every sender it declares, so that it applies against the emulator.
-    @Test(arguments: sets)
-    func exampleHasASeedWithItsSenders(set: String) throws {
-        let seed = try String(contentsOf: Self.examples.appendingPathComponent("seeds/\(set).yaml"), encoding: .utf8)
-        let inventory = Set(seed.matches(of: /comms_sender_[0-9a-z]+/).map { String($0.output) })
-        let desired = try #require(ManifestLoader().load(paths: [Self.examples.appendingPathComponent(set).path]).desired)
-        let declared = Set(desired.pools.flatMap(\.senders))
-        #expect(!declared.isEmpty)
-        #expect(declared.subtracting(inventory).isEmpty, "not in seeds/\(set).yaml: \(declared.subtracting(inventory).sorted())")
-    }
-
     @Test func quickstartResolvesToTheDocumentedState() throws {
         let result = ManifestLoader().load(paths: [Self.examples.appendingPathComponent("quickstart").path])
         let desired = try #require(result.desired)
