@@ -92,7 +92,7 @@ struct PlanCommand: ContextCommand {
         if let sarif {
             let text = SARIFRenderer.render(plan.policy?.verdict.diagnostics ?? [], policy: policy, toolVersion: PoolctlVersion.current)
             do {
-                try text.write(toFile: sarif, atomically: true, encoding: .utf8)
+                try OutputFile.write(Array(text.utf8), to: sarif)
             } catch {
                 throw CommandFailure(message: "poolctl: cannot write SARIF to \(sarif): \(FileProblem.reason(error))", exitCode: .error)
             }

@@ -80,7 +80,7 @@ extension PlanFile {
     /// Saves the plan, replacing `path` atomically.
     public func write(to path: String) throws(PlanFileError) {
         do {
-            try Data(json().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try OutputFile.write(Array(json().utf8), to: path)
         } catch {
             throw PlanFileError("cannot write the plan to '\(path)': \(FileProblem.reason(error))")
         }

@@ -1,0 +1,69 @@
+import Foundation
+import PoolctlModel
+import Testing
+
+/// `plan --out` and `--sarif` write a regular file atomically, but stream
+/// into a FIFO or a device (`--out /dev/stdout`) rather than replace it.
+@Suite struct OutputFileTests {
+    private static func directory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("poolctl-out-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test func aFIFOIsWrittenIntoAndStaysAFIFO() throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("plan.json").path
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let received = ReadAll(fifo)
+        try OutputFile.write(Array("{\"kind\": \"poolctl-plan\"}\n".utf8), to: fifo)
+        #expect(received.wait() == "{\"kind\": \"poolctl-plan\"}\n")
+        var status = stat()
+        #expect(stat(fifo, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO, "the FIFO was replaced by a file")
+    }
+
+    @Test func aRegularFileIsReplacedWhole() throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("plan.json").path
+        try "an older, longer plan\n".write(toFile: path, atomically: false, encoding: .utf8)
+        try OutputFile.write(Array("new\n".utf8), to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\n")
+    }
+
+    @Test func aDirectoryIsRefusedSayingSo() throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(throws: POSIXError(.EISDIR)) { try OutputFile.write([0x7B, 0x7D], to: directory.path) }
+        #expect(FileProblem.reason(POSIXError(.EISDIR)) == "Is a directory")
+    }
+}
+
+/// Reads a FIFO to its end on a thread of its own (opening it waits for the writer).
+private final class ReadAll: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var text = ""
+
+    init(_ path: String) {
+        Thread.detachNewThread {
+            let fd = open(path, O_RDONLY)
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while fd >= 0 {
+                let got = read(fd, &buffer, buffer.count)
+                if got <= 0 { break }
+                bytes += buffer[..<got]
+            }
+            if fd >= 0 { close(fd) }
+            self.text = String(decoding: bytes, as: UTF8.self)
+            self.done.signal()
+        }
+    }
+
+    /// Nil when nothing was written to the FIFO within 30 s (it was
+    /// replaced instead, and the reader is still waiting for a writer).
+    func wait() -> String? {
+        done.wait(timeout: .now() + 30) == .success ? text : nil
+    }
+}
