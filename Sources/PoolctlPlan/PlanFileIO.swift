@@ -8,12 +8,13 @@ extension PlanFile {
     /// The plan format's keys whose values may be fractions.
     static let fractionFields: Set<String> = ["maxRemovedFraction"]
 
-    /// Why `bytes`, which are not a JSON object, are no saved plan.
-    private static func notAPlan(_ bytes: [UInt8]) -> String {
+    /// Why `bytes`, read as `value` (nil: not JSON at all), are no saved plan.
+    private static func notAPlan(_ bytes: [UInt8], _ value: JSONValue?) -> String {
         let hint = "a saved plan is the JSON object 'poolctl plan --out FILE' writes"
-        if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return "the file is empty; \(hint)" }
+        let text = bytes.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        if text.isEmpty { return "the file is empty; \(hint)" }
         let kind: String
-        switch try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
+        switch value {
         case .array: kind = "a JSON array"
         case .string: kind = "a JSON string"
         case .int, .double: kind = "a JSON number"
@@ -22,7 +23,6 @@ extension PlanFile {
         case .object: kind = "a JSON object"
         case nil:
             // Foundation names no position; an unfinished document is the common case (a cut-off download or copy).
-            let text = bytes.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
             let cut = text.first == UInt8(ascii: "{") && text.last != UInt8(ascii: "}")
             return (cut ? "not valid JSON: it ends before its closing '}' (cut off?)" : "not valid JSON") + "; \(hint)"
         }
@@ -42,7 +42,8 @@ extension PlanFile {
             header = try decoder.decode(Header.self, from: data)
         } catch {
             // A mistyped header field is damage, not a document of another kind.
-            guard case .object = try? decoder.decode(JSONValue.self, from: data) else { throw PlanFileError(notAPlan(bytes)) }
+            let value = try? decoder.decode(JSONValue.self, from: data)
+            guard case .object = value else { throw PlanFileError(notAPlan(bytes, value)) }
             throw PlanFileError("the plan is damaged: \(JSONDecodingProblem(error, in: data, fractionFields: fractionFields))")
         }
         guard header.kind == kindValue else {
