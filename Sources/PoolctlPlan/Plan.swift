@@ -165,6 +165,40 @@ public struct PoolChange: Sendable, Hashable, Codable {
 
     /// Whether the PATCH body has anything to send.
     public var patchesPool: Bool { name.changed || !tags.isEmpty }
+
+    /// The key whose ownership the pool this change writes to carried when
+    /// it was planned: `.key` for an update or a delete (its own key) and a
+    /// move (the old key), `.unowned` for an adopt; nil for a change that
+    /// writes to no existing pool. Apply confirms it before it writes.
+    public var ownerWhenPlanned: OwnerWhenPlanned? {
+        switch action {
+        case .update, .delete, .deleteDuplicate: .key(key)
+        case .move: movedFrom.map(OwnerWhenPlanned.key)
+        case .adopt: .unowned
+        case .create, .deleteBlocked, .conflict, .noChange: nil
+        }
+    }
+
+    public enum OwnerWhenPlanned: Sendable, Hashable {
+        case key(String)
+        case unowned
+
+        /// Whether `ownership` is it, within `stack`.
+        public func matches(_ ownership: Ownership?, stack: String) -> Bool {
+            switch self {
+            case .key(let key): ownership?.identity == Ownership(stack: stack, key: key).identity
+            case .unowned: ownership == nil
+            }
+        }
+
+        /// "the ownership of 'web/old'", or "no ownership tag".
+        public func described(stack: String) -> String {
+            switch self {
+            case .key(let key): "the ownership of '\(stack)/\(key)'"
+            case .unowned: "no ownership tag"
+            }
+        }
+    }
 }
 
 /// A field of a pool that a change sets and a fingerprint covers.

@@ -13,16 +13,16 @@ extension Applier {
         let current = try await api.fetchSenderPool(id: id)
         let ownership = Ownership(tags: current.tags)
         let lease = LeaseTag.isLease(current.tags)
-        let before = change.action == .move ? change.movedFrom.map { Ownership(stack: stack, key: $0) } : nil
+        let planned = change.ownerWhenPlanned
         let already = ownership?.identity == Ownership(stack: stack, key: change.key).identity
-        let asPlanned = change.action == .adopt ? ownership == nil : (before != nil && ownership?.identity == before?.identity)
-        guard !lease, already || asPlanned else {
+        guard !lease, already || planned?.matches(ownership, stack: stack) == true else {
             let shown =
                 lease ? "a stack lease tag" : ownership.map { "the ownership of '\($0.stack)/\($0.key)'" } ?? "no poolctl ownership tag"
-            let planned = before.map { "the ownership of '\($0.stack)/\($0.key)'" } ?? "no ownership tag"
             let refusal = WriteRefused(
                 call: "PATCH /v1/SenderPools/\(id)", poolID: id,
-                reason: "GET /v1/SenderPools/\(id) just before it shows \(shown); when the plan was made it carried \(planned)")
+                reason:
+                    "GET /v1/SenderPools/\(id) just before it shows \(shown); when the plan was made it carried \(planned?.described(stack: stack) ?? "no ownership tag")"
+            )
             throw await run.permits.refuse(Self.id(change), refusal)
         }
     }

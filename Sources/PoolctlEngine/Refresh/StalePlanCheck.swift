@@ -28,12 +28,16 @@ enum StalePlanCheck {
         // A pool the plan writes to must still carry the ownership the plan read on it: its key's (an update or a
         // delete), its old key's (a move) or none (an adopt). Otherwise the write would land on another key's pool.
         for change in plan.changes {
-            guard let expected = Self.ownership(before: change), let id = change.poolID, let pool = byID[id] else { continue }
-            let ownership = pool.ownership.map { $0.stack == plan.stack ? $0.key : "\($0.stack)/\($0.key)" }
-            guard ownership != expected.key else { continue }
+            guard let planned = change.ownerWhenPlanned, let id = change.poolID, let pool = byID[id],
+                !planned.matches(pool.ownership, stack: plan.stack)
+            else { continue }
             let now = pool.ownership.map { "now '\($0.stack)/\($0.key)'" } ?? "now untagged"
-            let what = expected.key.map { "no longer carries the ownership of '\($0)'" } ?? "is no longer unowned"
-            out.append("pool \(id), which the plan \(expected.verb), \(what) (\(now))")
+            let what: String
+            switch planned {
+            case .key(let key): what = "no longer carries the ownership of '\(key)'"
+            case .unowned: what = "is no longer unowned"
+            }
+            out.append("pool \(id), which the plan \(Self.verb(change)), \(what) (\(now))")
         }
         // A pool now owned under a key the plan would create means a create would duplicate it.
         let creates = Set(plan.changes.filter { $0.action == .create }.map(\.key))
@@ -55,16 +59,13 @@ enum StalePlanCheck {
         return out.sorted()
     }
 
-    /// The key whose ownership (of the plan's stack) the pool of `change`
-    /// carried when planned, nil for none; nil altogether for a change that
-    /// writes to no existing pool.
-    private static func ownership(before change: PoolChange) -> (key: String?, verb: String)? {
+    /// What the plan does to the pool of `change`, for the message.
+    private static func verb(_ change: PoolChange) -> String {
         switch change.action {
-        case .update: (change.key, "updates")
-        case .delete, .deleteDuplicate: (change.key, "deletes")
-        case .move: change.movedFrom.map { ($0, "moves to '\(change.key)'") }
-        case .adopt: (nil, "adopts as '\(change.key)'")
-        case .create, .deleteBlocked, .conflict, .noChange: nil
+        case .move: "moves to '\(change.key)'"
+        case .adopt: "adopts as '\(change.key)'"
+        case .delete, .deleteDuplicate: "deletes"
+        default: "updates"
         }
     }
 }
