@@ -96,24 +96,8 @@ public struct Console: Sendable {
     /// Writes all of `text`, or returns why it could not. A reader that
     /// stopped reading (EPIPE: `| head`, `| grep -q`) chose to: not a failure.
     private static func write(_ text: String, to fileDescriptor: Int32) -> String? {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Foundation.write(fileDescriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                switch errno {
-                case EINTR: continue
-                case EAGAIN, EWOULDBLOCK:
-                    // A non-blocking stdout (some CI runners): wait until it takes more.
-                    var ready = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&ready, 1, -1)
-                    continue
-                case EPIPE: return nil
-                default: return String(cString: strerror(errno))
-                }
-            }
-            bytes = bytes.dropFirst(written)
-        }
-        return nil
+        guard let failed = OutputFile.writeAll(Array(text.utf8), to: fileDescriptor), failed != EPIPE else { return nil }
+        return String(cString: strerror(failed))
     }
 }
 

@@ -16,14 +16,28 @@ public enum OutputFile {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         defer { close(fd) }
+        if let failed = writeAll(bytes, to: fd) { throw POSIXError(POSIXErrorCode(rawValue: failed) ?? .EIO) }
+    }
+
+    /// Writes all of `bytes` to `fd`, through interruptions and, on a
+    /// non-blocking descriptor (a CI runner's stdout), waits for room; the
+    /// `errno` of the write that failed, or nil.
+    public static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Int32? {
         var rest = bytes[...]
         while !rest.isEmpty {
             let written = rest.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
             if written < 0 {
-                if errno == EINTR { continue }
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                switch errno {
+                case EINTR: continue
+                case EAGAIN, EWOULDBLOCK:
+                    var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, -1)
+                    continue
+                case let failed: return failed
+                }
             }
             rest = rest.dropFirst(written)
         }
+        return nil
     }
 }
