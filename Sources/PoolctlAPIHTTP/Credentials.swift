@@ -32,10 +32,7 @@ public struct Credentials: Sendable, Hashable {
     /// revoked one by one, so they win), otherwise `TWILIO_ACCOUNT_SID` +
     /// `TWILIO_AUTH_TOKEN`. Empty values count as unset; whitespace is trimmed.
     public static func fromEnvironment(_ env: [String: String]) throws -> Credentials {
-        func value(_ name: String) -> String? {
-            guard let raw = env[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else { return nil }
-            return raw
-        }
+        func value(_ name: String) -> String? { Self.value(name, in: env) }
         if let key = value("TWILIO_API_KEY"), let secret = value("TWILIO_API_SECRET") {
             return Credentials(username: key, secret: secret, kind: .apiKey)
         }
@@ -51,13 +48,19 @@ public struct Credentials: Sendable, Hashable {
     /// "X is set but Y is empty or unset", for each pair set by half: a
     /// typo worth a warning even when the other pair is used instead.
     public static func halfSetPairs(_ env: [String: String]) -> [String] {
-        func isSet(_ name: String) -> Bool { !(env[name]?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true) }
+        func isSet(_ name: String) -> Bool { value(name, in: env) != nil }
         return [
             ("TWILIO_API_KEY", "TWILIO_API_SECRET"), ("TWILIO_API_SECRET", "TWILIO_API_KEY"),
             ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"), ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"),
         ]
         .filter { isSet($0.0) && !isSet($0.1) }
         .map { "\($0.0) is set but \($0.1) is empty or unset" }
+    }
+
+    /// A variable's value, trimmed; nil when unset or empty.
+    private static func value(_ name: String, in env: [String: String]) -> String? {
+        guard let raw = env[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else { return nil }
+        return raw
     }
 
     /// The `Authorization` header value. Internal: only the transport sends it.
@@ -72,13 +75,12 @@ public struct Credentials: Sendable, Hashable {
     /// in: base64, percent-encoded, JSON-escaped (matched in any letter case).
     var redactor: Redactor {
         guard !secret.isEmpty else { return Redactor(secrets: []) }
+        let jsonEscaped = secret.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         let encoded = [
             Data(secret.utf8).base64EncodedString(), secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics),
             secret.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed),
             // JSON-escaped, with and without `\/` (Foundation escapes the slash; Go and Python do not).
-            secret.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""),
-            secret.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                .replacingOccurrences(of: "/", with: "\\/"),
+            jsonEscaped, jsonEscaped.replacingOccurrences(of: "/", with: "\\/"),
         ]
         return Redactor(
             secrets: [Self.basicToken(username: username, secret: secret), "\(username):\(secret)", secret] + encoded.compactMap { $0 })

@@ -87,7 +87,7 @@ import Testing
         let redact = Credentials(username: "SKkey", secret: secret).redactor
         let forms = [
             "Sup3r%2FSecret%2Bxyz%3D%22q", "SUP3R/SECRET+XYZ=\"Q", "U3VwM3IvU2VjcmV0K3h5ej0icQ==", #"Sup3r\/Secret+xyz=\"q"#,
-            "sup3r%2fsecret%2bxyz%3d%22q",
+            "sup3r%2fsecret%2bxyz%3d%22q", #"Sup3r/Secret+xyz=\"q"#,
         ]
         for form in forms {
             #expect(redact("body: \(form) end") == "body: [REDACTED] end", "\(form)")
