@@ -83,7 +83,7 @@ public struct ManifestLoader: Sendable {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                diagnostics.append(.error("cannot read '\(path)': no such file or directory"))
+                diagnostics.append(.error("cannot read '\(path)': no such file or directory", file: path))
                 continue
             }
             if isDirectory.boolValue {
@@ -100,8 +100,8 @@ public struct ManifestLoader: Sendable {
                         case .regular: files.append(entry)
                         case .directory: break
                         // Reading a FIFO would wait for a writer forever; a device is no manifest.
-                        case .other: diagnostics.append(.error("cannot read '\(entry)': not a regular file"))
-                        case .unreadable(let reason): diagnostics.append(.error("cannot read '\(entry)': \(reason)"))
+                        case .other: diagnostics.append(.error("cannot read '\(entry)': not a regular file", file: entry))
+                        case .unreadable(let reason): diagnostics.append(.error("cannot read '\(entry)': \(reason)", file: entry))
                         }
                     }
                 } catch {
@@ -156,7 +156,7 @@ public struct ManifestLoader: Sendable {
         var read = 0
         for (input, file) in zip(inputs, decoded) {
             guard let file else {
-                diagnostics.append(.error("cannot read '\(input.path)': permission denied or not a regular file"))
+                diagnostics.append(.error("cannot read '\(input.path)': permission denied or not a regular file", file: input.path))
                 continue
             }
             read += 1

@@ -28,7 +28,7 @@ public struct PolicyLoader: Sendable {
         var diagnostics = prior
         for file in files {
             guard let bytes = ManifestLoader.readFile(file) else {
-                diagnostics.append(.error("cannot read policy '\(file)': permission denied or not a regular file"))
+                diagnostics.append(.error("cannot read policy '\(file)': permission denied or not a regular file", file: file))
                 continue
             }
             contents.append((file, bytes))

@@ -50,6 +50,9 @@ public struct Diagnostic: Sendable, Hashable, Codable {
     public var severity: Severity
     public var message: String
     public var location: SourceLocation?
+    /// The file a problem with no position in it is about, such as a file
+    /// that cannot be read; nil when `location` names the file.
+    public var file: String?
     public var notes: [Note]
     /// The policy rule a violation breaks; nil for every other diagnostic.
     /// SARIF reports it as the result's `ruleId`.
@@ -69,6 +72,17 @@ public struct Diagnostic: Sendable, Hashable, Codable {
     public static func warning(_ message: String, at location: SourceLocation? = nil, notes: [Note] = []) -> Diagnostic {
         Diagnostic(.warning, message, at: location, notes: notes)
     }
+
+    /// An error about a whole file, with no position in it: machine-readable
+    /// output still names the file, so CI can annotate it.
+    public static func error(_ message: String, file: String) -> Diagnostic {
+        var diagnostic = Diagnostic(.error, message)
+        diagnostic.file = file
+        return diagnostic
+    }
+
+    /// The file this diagnostic is about, with or without a position.
+    public var path: String? { location?.file ?? file }
 }
 
 extension Diagnostic: Comparable {

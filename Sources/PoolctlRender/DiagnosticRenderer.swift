@@ -54,6 +54,8 @@ public enum DiagnosticRenderer {
             var properties: [String] = []
             if let location = diagnostic.location {
                 properties = ["file=\(escapeProperty(location.file))", "line=\(location.line)", "col=\(location.column)"]
+            } else if let file = diagnostic.file {
+                properties = ["file=\(escapeProperty(file))"]
             }
             let head = properties.isEmpty ? "::\(command)" : "::\(command) \(properties.joined(separator: ","))"
             out += "\(head)::\(escapeData(diagnostic.message))\n"
@@ -120,7 +122,7 @@ public struct ValidationReport: Sendable, Codable, Equatable {
         diagnostics = result.diagnostics.map { diagnostic in
             Entry(
                 severity: diagnostic.severity.rawValue, message: diagnostic.message,
-                file: diagnostic.location?.file, line: diagnostic.location?.line, column: diagnostic.location?.column,
+                file: diagnostic.path, line: diagnostic.location?.line, column: diagnostic.location?.column,
                 notes: diagnostic.notes.map {
                     Entry.Note(message: $0.message, file: $0.location?.file, line: $0.location?.line, column: $0.location?.column)
                 })

@@ -43,17 +43,20 @@ public enum SARIFRenderer {
         Result(
             ruleId: diagnostic.rule ?? manifestRule, level: diagnostic.severity == .error ? "error" : "warning",
             message: Text(text: diagnostic.message),
-            locations: diagnostic.location.map { [Location(physicalLocation: physical($0))] } ?? [],
+            locations: diagnostic.location.map { [Location(physicalLocation: physical($0))] }
+                ?? diagnostic.file.map { [Location(physicalLocation: PhysicalLocation(artifactLocation: artifact($0)))] } ?? [],
             relatedLocations: diagnostic.notes.compactMap { note in
                 note.location.map { Location(physicalLocation: physical($0), message: Text(text: note.message)) }
             })
     }
 
     static func physical(_ location: SourceLocation) -> PhysicalLocation {
-        // A relative reference: GitHub resolves it against the repository root.
-        let uri = location.file.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? location.file
-        return PhysicalLocation(
-            artifactLocation: ArtifactLocation(uri: uri), region: Region(startLine: location.line, startColumn: location.column))
+        PhysicalLocation(artifactLocation: artifact(location.file), region: Region(startLine: location.line, startColumn: location.column))
+    }
+
+    /// A relative reference: GitHub resolves it against the repository root.
+    static func artifact(_ file: String) -> ArtifactLocation {
+        ArtifactLocation(uri: file.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? file)
     }
 
     // The SARIF objects used, with SARIF's own property names.
@@ -113,7 +116,8 @@ public enum SARIFRenderer {
 
     struct PhysicalLocation: Encodable {
         var artifactLocation: ArtifactLocation
-        var region: Region
+        /// Nil for a problem with the whole file (one that cannot be read).
+        var region: Region? = nil
     }
 
     struct ArtifactLocation: Encodable {

@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlManifest
+import PoolctlRender
 import Testing
 
 /// A directory's `*.yaml` entries that are not regular files: a FIFO would
@@ -23,5 +24,33 @@ import Testing
                 "cannot read '\(fifo)': not a regular file", "cannot read '\(link)': a symbolic link to nothing",
             ])
         #expect(result.manifest.documents.count == 1, "a.yaml is read; the subdirectory is passed over")
+        #expect(result.diagnostics.compactMap(\.path).sorted() == [fifo, link].sorted())
+    }
+
+    /// A file that cannot be read has no line, yet CI still needs its name to
+    /// annotate it: JSON, SARIF and GitHub annotations all carry the file.
+    @Test func aFileThatCannotBeReadIsNamedInEveryMachineFormat() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("poolctl-entries-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let link = directory.appendingPathComponent("gone.yaml").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: directory.appendingPathComponent("nowhere").path)
+        let missing = directory.appendingPathComponent("missing.yaml").path
+        let result = ManifestLoader().load(paths: [directory.path, missing])
+
+        let report = ValidationReport(result: result)
+        #expect(report.diagnostics.map(\.file) == [link, missing].sorted())
+        #expect(report.diagnostics.allSatisfy { $0.line == nil && $0.column == nil })
+
+        let sarif =
+            try JSONSerialization.jsonObject(with: Data(SARIFRenderer.render(result.diagnostics, policy: nil, toolVersion: "0.0.0").utf8))
+            as? [String: Any]
+        let results = ((sarif?["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]) ?? []
+        let physical = results.compactMap { ($0["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any] }
+        #expect(physical.compactMap { ($0["artifactLocation"] as? [String: Any])?["uri"] as? String }.count == 2)
+        #expect(physical.allSatisfy { $0["region"] == nil })
+
+        let annotations = DiagnosticRenderer.githubAnnotations(result.diagnostics)
+        #expect(annotations.split(separator: "\n").allSatisfy { $0.hasPrefix("::error file=") && !$0.contains(",line=") })
     }
 }

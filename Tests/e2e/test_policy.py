@@ -69,6 +69,13 @@ def validate_writes_sarif_that_passes_the_schema():
     sarif = json.loads(bad.stdout)
     assert bad.returncode == 1 and schema_errors(sarif) == [], bad
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"poolctl/manifest"}, sarif
+    # A file that cannot be read: a location with the file and no region, still valid SARIF.
+    os.symlink(os.path.join(work, "nowhere"), os.path.join(m, "gone.yaml"))
+    gone = subprocess.run([BIN, "validate", m, "--format", "sarif"], capture_output=True, text=True)
+    sarif = json.loads(gone.stdout)
+    assert gone.returncode == 1 and schema_errors(sarif) == [], gone
+    located = [r["locations"][0]["physicalLocation"] for r in sarif["runs"][0]["results"] if "symbolic link" in r["message"]["text"]]
+    assert len(located) == 1 and located[0]["artifactLocation"]["uri"].endswith("gone.yaml") and "region" not in located[0], located
 
 
 @test
