@@ -15,20 +15,21 @@ struct APIOptions: ParsableArguments {
     var debug = false
 
     @Option(
+        parsing: .unconditional,
         help:
             "API requests in flight at most (plan and export: pools' member lists read at once; apply: its reads and writes, and a pool waiting on an operation holds none)."
     )
     var parallelism = 16
 
     @Option(
-        name: .customLong("max-rps"),
+        name: .customLong("max-rps"), parsing: .unconditional,
         help: ArgumentHelp(
             "Requests per second at most. Without it requests start 2 at a time, one more per answer up to --parallelism, until the server's first 429; then a 429 halves the rate and pauses every request for Retry-After.",
             valueName: "rate"))
     var maxRPS: Double?
 
     @Option(
-        name: .customLong("max-retry-after"),
+        name: .customLong("max-retry-after"), parsing: .unconditional,
         help: ArgumentHelp(
             "The longest Retry-After honoured on a 429 or 503, e.g. 30s (longer ones are cut to it); the wait still counts against the call's deadline (apply: --timeout).",
             valueName: "duration"))

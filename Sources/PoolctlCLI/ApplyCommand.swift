@@ -52,6 +52,7 @@ struct ApplyCommand: ContextCommand {
     var autoApprove = false
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Time limit of the changes, from the first write through verification, e.g. 90s, 15m, 1h30m.", valueName: "duration"))
     var timeout: DurationArgument = DurationArgument(argument: "15m")!
@@ -76,6 +77,7 @@ struct ApplyCommand: ContextCommand {
     @OptionGroup var logging: LogOptions
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Senders per Create or Add Senders request at most (default: the API's 10,000). A batch the API refuses with 400 is halved for the rest of the run anyway.",
             valueName: "n"))

@@ -25,7 +25,7 @@ struct EmulatorCommand: ContextCommand {
     @Option(help: "Address to listen on. Keep it on loopback.")
     var host = "127.0.0.1"
 
-    @Option(help: "Port; 0 picks a free one.")
+    @Option(parsing: .unconditional, help: "Port; 0 picks a free one.")
     var port = 0
 
     @Option(help: ArgumentHelp("Seed file: sender inventory and pre-existing pools (YAML).", valueName: "file"))
@@ -37,10 +37,12 @@ struct EmulatorCommand: ContextCommand {
     @Option(name: .customLong("auth-token"), help: "Accept only this Basic password (with --account-sid).")
     var authToken: String?
 
-    @Option(name: .customLong("operation-delay"), help: ArgumentHelp("How long operations stay PROCESSING, in ms.", valueName: "ms"))
+    @Option(
+        name: .customLong("operation-delay"), parsing: .unconditional,
+        help: ArgumentHelp("How long operations stay PROCESSING, in ms.", valueName: "ms"))
     var operationDelay = 200
 
-    @Option(help: ArgumentHelp("Latency added to each /v1 response, in ms.", valueName: "ms"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Latency added to each /v1 response, in ms.", valueName: "ms"))
     var latency = 0
 
     @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Requests per second before 429 (token bucket).", valueName: "rps"))

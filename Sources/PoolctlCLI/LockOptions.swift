@@ -13,17 +13,19 @@ struct LockOptions: ParsableArguments {
             valueName: "bool"))
     var enabled = true
 
-    @Option(help: ArgumentHelp("How long to wait for another apply's lease, e.g. 3m. 0s fails at once with exit 5.", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("How long to wait for another apply's lease, e.g. 3m. 0s fails at once with exit 5.", valueName: "duration"))
     var lockTimeout = DurationArgument(argument: "0s")!
 
     @Option(
-        name: .customLong("lock-ttl"),
+        name: .customLong("lock-ttl"), parsing: .unconditional,
         help: ArgumentHelp(
             "How long the lease outlives a holder that stops renewing it (renewed every TTL/3), e.g. 2m.", valueName: "duration"))
     var lockTTL = DurationArgument(argument: "2m")!
 
     @Option(
-        name: .customLong("signal-grace"),
+        name: .customLong("signal-grace"), parsing: .unconditional,
         help: ArgumentHelp(
             "On SIGINT/SIGTERM, how long to wait for API operations in flight before releasing the lease, e.g. 1m. A create still running then keeps the lease until it expires.",
             valueName: "duration"))

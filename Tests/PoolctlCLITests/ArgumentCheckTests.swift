@@ -39,8 +39,24 @@ import Testing
         #expect(outcome.stderr.contains("--max-rps must be a number of at least 0.01"), "\(outcome)")
     }
 
+    /// A value starting with '-' is the option's value, judged as one: before,
+    /// ArgumentParser took `-5s` for an option and said the value was missing.
+    @Test(arguments: [
+        (["apply", "--auto-approve", "--timeout", "-5s"], "The value '-5s' is invalid for '--timeout <duration>'"),
+        (["apply", "--auto-approve", "--lock-ttl", "-1m"], "The value '-1m' is invalid for '--lock-ttl <duration>'"),
+        (["plan", "--max-retry-after", "-1s"], "The value '-1s' is invalid for '--max-retry-after <duration>'"),
+        (["apply", "--auto-approve", "--parallelism", "-1"], "--parallelism must be between 1 and 256"),
+        (["apply", "--auto-approve", "--max-batch", "-3"], "--max-batch must be between 1 and 10000"),
+        (["apply", "--auto-approve", "--max-rps", "-1"], "--max-rps must be a number of at least 0.01"),
+    ])
+    func aNegativeValueIsJudgedAsAValue(arguments: [String], message: String) async {
+        let outcome = await poolctl(arguments + ["x.yaml"])
+        #expect(outcome.code == .error, "\(outcome)")
+        #expect(outcome.stderr.contains(message), "\(outcome)")
+    }
+
     @Test func aZeroTimeoutIsAUsageError() async {
-        let outcome = await poolctl(["apply", "--timeout", "0s", "--auto-approve", "x.yaml"])
+        let outcome = await poolctl(["apply", "--auto-approve", "--timeout", "0s", "--auto-approve", "x.yaml"])
         #expect(outcome.code == .error, "\(outcome)")
         #expect(outcome.stderr.contains("--timeout must be more than 0s"), "\(outcome)")
     }
