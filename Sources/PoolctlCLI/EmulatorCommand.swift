@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PoolctlEmulator
+import PoolctlRender
 
 struct EmulatorCommand: ContextCommand {
     static let configuration = CommandConfiguration(
@@ -104,7 +105,8 @@ struct EmulatorCommand: ContextCommand {
         do {
             store = try EmulatorStore(configuration: configuration)
         } catch {
-            throw CommandFailure(message: "poolctl emulator: \(error)", exitCode: .error)
+            // A seed's problems quote its values, which may hold control characters.
+            throw CommandFailure(message: "poolctl emulator: " + Printable.text("\(error)"), exitCode: .error)
         }
         let summary = store.summary
         let stdout = context.stdout

@@ -2,6 +2,7 @@ import ArgumentParser
 import PoolctlAPI
 import PoolctlEngine
 import PoolctlPlan
+import PoolctlRender
 
 /// An error the command has already explained; carries the exit code.
 struct CommandFailure: Error {
@@ -56,7 +57,8 @@ enum ErrorReport {
             return ("poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left.", .leaseLost)
         case let error as APIError:
             // Before any write for plan and validate; apply reports its own partial state.
-            var message = "poolctl: \(error)"
+            // The API's own message may carry anything: keep it off the terminal's controls.
+            var message = "poolctl: " + Printable.text(String(describing: error))
             if error.status == 401 {
                 message += "\nCheck TWILIO_API_KEY/TWILIO_API_SECRET or TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN, and --api-url."
             } else if error.kind == .unreachable {

@@ -7,7 +7,7 @@ public enum ApplyRenderer {
         let style = Style(enabled: color)
         var out = ""
         for pool in report.pools {
-            let id = pool.poolID.map { " \($0)" } ?? ""
+            let id = pool.poolID.map { " " + Printable.text($0) } ?? ""
             switch pool.status {
             case .converged:
                 out += style.green("  ✓ \(pool.key)") + "\(id) \(pool.action.rawValue): converged"
@@ -22,13 +22,13 @@ public enum ApplyRenderer {
             out += "\n"
             for operation in pool.operations {
                 out +=
-                    "      operation \(operation.id) \(operation.kind.rawValue): \(operation.status), \(operation.created) created, \(operation.failed) failed of \(operation.total); \(operation.polls) poll\(operation.polls == 1 ? "" : "s")\n"
+                    "      operation \(Printable.text(operation.id)) \(operation.kind.rawValue): \(Printable.text(operation.status)), \(operation.created) created, \(operation.failed) failed of \(operation.total); \(operation.polls) poll\(operation.polls == 1 ? "" : "s")\n"
             }
             if pool.status != .converged, let error = pool.error {
-                out += "      error: \(error)\n"
+                out += "      error: \(Printable.text(error))\n"
             }
             for difference in pool.remaining {
-                out += "      remaining: \(difference)\n"
+                out += "      remaining: \(Printable.text(difference))\n"
             }
         }
         let operations = report.pools.flatMap(\.operations)

@@ -18,7 +18,8 @@ public enum DiagnosticRenderer {
         return out
     }
 
-    private static func entry(_ severity: String, _ message: String, _ location: SourceLocation?, _ sources: SourceFiles) -> String {
+    private static func entry(_ severity: String, _ text: String, _ location: SourceLocation?, _ sources: SourceFiles) -> String {
+        let message = Printable.text(text)
         guard let location else { return "poolctl: \(severity): \(message)\n" }
         var out = "\(location.description): \(severity): \(message)\n"
         if let line = sources.line(location.line, in: location.file) {

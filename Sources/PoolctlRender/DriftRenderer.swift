@@ -17,7 +17,7 @@ public enum DriftRenderer {
                 let alsoManifest = change.cause[field] == .both ? " (the manifests changed it too)" : ""
                 return "\(field.rawValue)\(alsoManifest): \(effect(of: field, in: change))"
             }
-            return "\(change.key) (\(change.poolID ?? "-")): " + fields.joined(separator: "; ")
+            return "\(change.key) (\(Printable.text(change.poolID ?? "-"))): " + fields.joined(separator: "; ")
         }
     }
 
@@ -28,7 +28,7 @@ public enum DriftRenderer {
             return "is \(PlanRenderer.quoted(change.name.before)); apply renames it to \(PlanRenderer.quoted(change.name.after))"
         case .tags:
             let tags = change.tags.filter { !AppliedTag.ownTags.contains($0.key) }.map { tag in
-                "\(tag.key) \(PlanRenderer.quoted(tag.before)) -> \(PlanRenderer.quoted(tag.after))"
+                "\(Printable.text(tag.key)) \(PlanRenderer.quoted(tag.before)) -> \(PlanRenderer.quoted(tag.after))"
             }
             return "apply sets " + tags.joined(separator: ", ")
         case .members:
@@ -70,7 +70,7 @@ public enum DriftRenderer {
                 if pool.fields == [DriftReport.missing] {
                     out += "\n  \(pool.key): missing: \(missingNote)\n"
                 } else {
-                    out += "\n  \(pool.key) (\(pool.poolID ?? "-")): \(pool.fields.joined(separator: ", "))\n"
+                    out += "\n  \(pool.key) (\(Printable.text(pool.poolID ?? "-"))): \(pool.fields.joined(separator: ", "))\n"
                     for field in pool.change.drift { out += "    \(field.rawValue): \(effect(of: field, in: pool.change))\n" }
                 }
             }
@@ -93,7 +93,8 @@ public enum DriftRenderer {
                     ? PlanRenderer.escape(missingNote)
                     : pool.change.drift.map { "\($0.rawValue): \(PlanRenderer.escape(effect(of: $0, in: pool.change)))" }
                         .joined(separator: "<br>")
-                out += "| `\(pool.key)` | \(pool.poolID.map { "`\($0)`" } ?? "—") | \(pool.fields.joined(separator: ", ")) | \(does) |\n"
+                out +=
+                    "| `\(pool.key)` | \(pool.poolID.map { PlanRenderer.code($0).replacingOccurrences(of: "|", with: "\\|") } ?? "—") | \(pool.fields.joined(separator: ", ")) | \(does) |\n"
             }
             let rest = report.pools.count - PlanRenderer.keyListLimit
             if rest > 0 {

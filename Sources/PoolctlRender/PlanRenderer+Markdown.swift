@@ -75,12 +75,12 @@ extension PlanRenderer {
     private static func destructiveLine(_ change: PoolChange) -> String {
         switch change.action {
         case .delete:
-            return "- **delete** pool `\(change.key)` (`\(change.poolID ?? "")`, \(grouped(change.membersBefore)) members)\n"
+            return "- **delete** pool `\(change.key)` (\(code(change.poolID ?? "")), \(grouped(change.membersBefore)) members)\n"
         case .deleteDuplicate:
             return
-                "- **delete duplicate** of pool `\(change.key)` (`\(change.poolID ?? "")`, created \(change.createdAt ?? "?"), \(grouped(change.membersBefore)) members)\n"
+                "- **delete duplicate** of pool `\(change.key)` (\(code(change.poolID ?? "")), created \(escape(change.createdAt ?? "?")), \(grouped(change.membersBefore)) members)\n"
         case .deleteBlocked:
-            return "- **delete blocked (protected)**: pool `\(change.key)` (`\(change.poolID ?? "")`)\n"
+            return "- **delete blocked (protected)**: pool `\(change.key)` (\(code(change.poolID ?? "")))\n"
         default:
             return
                 "- **remove \(grouped(change.removeSenders.count)) sender\(change.removeSenders.count == 1 ? "" : "s")** from `\(change.key)`\n"
@@ -143,21 +143,22 @@ extension PlanRenderer {
         switch change.action {
         case .create:
             out += "+ name: \(quoted(change.name.after))\n"
-            for tag in change.tags { out += "+ tags.\(tag.key): \(quoted(tag.after))\(createOnly(change, tag))\n" }
+            for tag in change.tags { out += "+ tags.\(Printable.text(tag.key)): \(quoted(tag.after))\(createOnly(change, tag))\n" }
         case .update, .adopt, .move:
-            if let id = change.poolID { out += "  id: \(id)\n" }
+            if let id = change.poolID { out += "  id: \(Printable.text(id))\n" }
             if change.name.changed {
                 out += "- name: \(quoted(change.name.before))\n+ name: \(quoted(change.name.after))\n"
                 if change.name.onlyNormalizationDiffers { out += "  (the same text in another Unicode normalization)\n" }
             }
             for tag in change.tags {
-                if let before = tag.before { out += "- tags.\(tag.key): \(quoted(before))\n" }
-                if let after = tag.after { out += "+ tags.\(tag.key): \(quoted(after))\n" }
+                let key = Printable.text(tag.key)
+                if let before = tag.before { out += "- tags.\(key): \(quoted(before))\n" }
+                if let after = tag.after { out += "+ tags.\(key): \(quoted(after))\n" }
             }
         case .delete, .deleteBlocked, .deleteDuplicate:
-            if let id = change.poolID { out += "  id: \(id)\n" }
+            if let id = change.poolID { out += "  id: \(Printable.text(id))\n" }
             out += "\(change.action == .deleteBlocked ? " " : "-") name: \(quoted(change.name.before))\n"
-            if let createdAt = change.createdAt { out += "  createdAt: \(createdAt)\n" }
+            if let createdAt = change.createdAt { out += "  createdAt: \(Printable.text(createdAt))\n" }
             out += "  members: \(grouped(change.membersBefore))\n"
         case .conflict, .noChange:
             break

@@ -137,13 +137,13 @@ public enum PlanRenderer {
 
     static func diagnosticText(_ item: PlanDiagnostic) -> String {
         var text = item.key.map { "\($0): " } ?? ""
-        text += item.message
+        text += Printable.text(item.message)
         if let location = item.location { text += " (\(location.description))" }
         return text
     }
 
     private static func textChange(_ change: PoolChange, style: Style) -> String {
-        let id = change.poolID.map { " \($0)" } ?? ""
+        let id = change.poolID.map { " " + Printable.text($0) } ?? ""
         var out: String
         switch change.action {
         case .create: out = style.green("  + \(change.key)") + " will be created\n"
@@ -157,28 +157,29 @@ public enum PlanRenderer {
         case .noChange: out = "    \(change.key)\(id) unchanged\n"
         }
         if let reason = change.reason, change.action != .conflict {
-            out += "      # \(reason)\n"
+            out += "      # \(Printable.text(reason))\n"
         }
         if let note = ignoredNote(change) { out += "      # \(note)\n" }
         switch change.action {
         case .create:
             out += "      name: \(quoted(change.name.after))\n"
-            for tag in change.tags { out += "      tags.\(tag.key): \(quoted(tag.after))\(createOnly(change, tag))\n" }
+            for tag in change.tags { out += "      tags.\(Printable.text(tag.key)): \(quoted(tag.after))\(createOnly(change, tag))\n" }
         case .update, .adopt, .move:
             if change.name.changed {
                 let note = change.name.onlyNormalizationDiffers ? "  # the same text in another Unicode normalization" : ""
                 out += style.yellow("      ~ name: \(quoted(change.name.before)) -> \(quoted(change.name.after))\(note)") + "\n"
             }
             for tag in change.tags {
+                let key = Printable.text(tag.key)
                 switch (tag.before, tag.after) {
-                case (nil, let after?): out += style.green("      + tags.\(tag.key): \(quoted(after))") + "\n"
-                case (let before?, nil): out += style.red("      - tags.\(tag.key): \(quoted(before))") + "\n"
-                default: out += style.yellow("      ~ tags.\(tag.key): \(quoted(tag.before)) -> \(quoted(tag.after))") + "\n"
+                case (nil, let after?): out += style.green("      + tags.\(key): \(quoted(after))") + "\n"
+                case (let before?, nil): out += style.red("      - tags.\(key): \(quoted(before))") + "\n"
+                default: out += style.yellow("      ~ tags.\(key): \(quoted(tag.before)) -> \(quoted(tag.after))") + "\n"
                 }
             }
         case .delete, .deleteBlocked, .deleteDuplicate:
             out += "      name: \(quoted(change.name.before))\n"
-            if let createdAt = change.createdAt { out += "      createdAt: \(createdAt)\n" }
+            if let createdAt = change.createdAt { out += "      createdAt: \(Printable.text(createdAt))\n" }
             out += "      members: \(grouped(change.membersBefore))\n"
         case .conflict, .noChange:
             break
@@ -203,7 +204,7 @@ public enum PlanRenderer {
     static func ignoredNote(_ change: PoolChange) -> String? {
         let keys = change.liveIgnoredTags
         guard !keys.isEmpty, change.action.isChange else { return nil }
-        let shown = keys.map { "\($0)=\(quoted(change.desiredTags[$0]))" }.joined(separator: ", ")
+        let shown = keys.map { "\(Printable.text($0))=\(quoted(change.desiredTags[$0]))" }.joined(separator: ", ")
         return "ignored tag\(keys.count == 1 ? "" : "s") kept as live: \(shown)"
     }
 
@@ -221,11 +222,11 @@ public enum PlanRenderer {
     }
 
     static func memberText(_ member: MemberChange, mask: Bool) -> String {
-        var text = member.id
+        var text = Printable.text(member.id)
         var details: [String] = []
         if let alias = member.alias { details.append(alias) }
-        if let address = member.address { details.append(mask ? maskAddress(address) : address) }
-        if let channel = member.channel { details.append(channel) }
+        if let address = member.address { details.append(Printable.text(mask ? maskAddress(address) : address)) }
+        if let channel = member.channel { details.append(Printable.text(channel)) }
         if !details.isEmpty { text += " (\(details.joined(separator: ", ")))" }
         return text
     }
@@ -256,21 +257,41 @@ public enum PlanRenderer {
 
     static func quoted(_ value: String?) -> String {
         guard let value else { return "(none)" }
-        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"" + Printable.text(escaped) + "\""
     }
 
+    /// Markdown prose: inert (see `Printable`), with every character that
+    /// could start markup escaped, and `@` kept from mentioning anyone.
     static func escape(_ text: String) -> String {
         var out = ""
-        for character in text {
-            if "\\`*_[]<>|#".contains(character) { out.append("\\") }
+        for character in Printable.text(text) {
+            if "\\`*_[]<>|#&~$".contains(character) { out.append("\\") }
             out.append(character)
+            // A word joiner after '@': GitHub links (and notifies) '@name' even when escaped.
+            if character == "@" { out.append("\u{2060}") }
         }
         return out
     }
 
     static func htmlEscape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
-            of: ">", with: "&gt;")
+        Printable.text(text).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// A Markdown code span of text from outside: inert, and fenced with
+    /// one backtick more than the longest run inside it.
+    static func code(_ text: String) -> String {
+        let shown = Printable.text(text)
+        var longest = 0
+        var run = 0
+        for character in shown {
+            run = character == "`" ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        let fence = String(repeating: "`", count: longest + 1)
+        let pad = longest > 0 ? " " : ""
+        return fence + pad + shown + pad + fence
     }
 }
 
@@ -302,7 +323,7 @@ struct Finding {
     /// `blocked` or `passed` heads the block, by the verdict.
     func text(blocked: String, passed: String, style: Style) -> String {
         var out = "\n" + (blocks ? style.red(blocked) : style.yellow(passed)) + "\n"
-        for line in lines { out += "   - \(line)\n" }
+        for line in lines { out += "   - \(Printable.text(line))\n" }
         if blocks { out += "   \(advice)\n" }
         return out
     }
