@@ -32,7 +32,8 @@ public struct ManifestResolver {
         return (
             DesiredState(
                 stack: stack.value, prune: settings.prune?.value ?? false, pools: pools,
-                guardPolicy: settings.guardPolicy?.value ?? GuardPolicy(), pruneLocation: settings.prune?.location),
+                guardPolicy: settings.guardPolicy?.value ?? GuardPolicy(),
+                pruneLocation: settings.prune?.location ?? stack.location),
             diagnostics
         )
     }

@@ -16,7 +16,8 @@ public struct DesiredState: Sendable, Hashable {
     public var pools: [DesiredPool]
     /// The destructive-change guard's settings; defaults when not set.
     public var guardPolicy: GuardPolicy
-    /// Where `prune` was set: a policy violation for a pool being pruned points here.
+    /// Where `prune` was set, else where the stack is declared: a policy
+    /// violation for a pool being deleted points here (SARIF needs a place).
     public var pruneLocation: SourceLocation?
 
     public init(

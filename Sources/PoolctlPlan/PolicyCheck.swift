@@ -7,6 +7,9 @@ import PoolctlModel
 /// location (for a pool being pruned, at `prune:`) that names the rule, with
 /// a note at the rule's own line.
 public enum PolicyCheck {
+    /// How many deleted keys a `limit.deletes` violation names before it counts the rest.
+    static let keysNamed = 20
+
     /// Both kinds, for `plan` and `apply`. `allowed` are the ids of `limit`
     /// rules lifted for this run (`--allow-policy`): their violations become
     /// warnings that say so.
@@ -92,7 +95,9 @@ public enum PolicyCheck {
             }
             let deletes = matched.filter(\.action.deletesPool)
             if let most = limit.deletes, deletes.count > most {
-                let keys = deletes.map { "'\($0.key)'" }.joined(separator: ", ")
+                // Named up to a point: the line goes into PR comments and SARIF; the plan lists every delete.
+                var keys = deletes.prefix(Self.keysNamed).map { "'\($0.key)'" }.joined(separator: ", ")
+                if deletes.count > Self.keysNamed { keys += ", … and \(deletes.count - Self.keysNamed) more" }
                 let allowed = most == 0 ? "no pool may be deleted" : "at most \(most) may be"
                 found.append(
                     (

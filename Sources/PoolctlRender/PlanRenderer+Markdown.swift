@@ -8,7 +8,7 @@ extension PlanRenderer {
     public static func markdown(_ plan: Plan, showAddresses: Bool = false) -> String {
         let mask = !showAddresses
         let visible = plan.changes.filter { $0.action.isChange || $0.action == .deleteBlocked }
-        let sections = markdownNotices(plan) + visible.map { markdownChange($0, mask: mask) }
+        let sections = markdownNotices(plan) + visible.map { MarkdownSection(head: markdownChange($0, mask: mask)) }
         let footer = "\n<sub>poolctl · `poolctl plan` prints the full plan · addresses \(mask ? "masked" : "shown")</sub>\n"
         return fitted(markdownHead(plan), sections, pools: visible.count, footer: footer)
     }
@@ -46,28 +46,26 @@ extension PlanRenderer {
         return head
     }
 
-    /// Conflicts, destructive changes and warnings, each a section when there are any.
-    private static func markdownNotices(_ plan: Plan) -> [String] {
-        var sections: [String] = []
+    /// Conflicts, destructive changes and warnings, each a section when
+    /// there are any; their lines are cut one by one to fit.
+    private static func markdownNotices(_ plan: Plan) -> [MarkdownSection] {
+        var sections: [MarkdownSection] = []
         let conflicts = plan.diagnostics.filter { $0.severity == .error }
         if !conflicts.isEmpty {
-            var text = "#### ❌ Conflicts (no change is planned for these pools)\n\n"
-            for item in conflicts { text += "- \(escape(diagnosticText(item)))\n" }
-            sections.append(text + "\n")
+            sections.append(
+                MarkdownSection(
+                    head: "#### ❌ Conflicts (no change is planned for these pools)\n\n",
+                    items: conflicts.map { "- \(escape(diagnosticText($0)))\n" }))
         }
         let destructive = plan.changes.filter {
             $0.action == .delete || $0.action == .deleteDuplicate || $0.action == .deleteBlocked || !$0.removeSenders.isEmpty
         }
         if !destructive.isEmpty {
-            var text = "#### ⚠️ Destructive changes\n\n"
-            for change in destructive { text += destructiveLine(change) }
-            sections.append(text + "\n")
+            sections.append(MarkdownSection(head: "#### ⚠️ Destructive changes\n\n", items: destructive.map(destructiveLine)))
         }
         let warnings = plan.diagnostics.filter { $0.severity != .error }
         if !warnings.isEmpty {
-            var text = "#### Warnings\n\n"
-            for item in warnings { text += "- \(escape(diagnosticText(item)))\n" }
-            sections.append(text + "\n")
+            sections.append(MarkdownSection(head: "#### Warnings\n\n", items: warnings.map { "- \(escape(diagnosticText($0)))\n" }))
         }
         return sections
     }
@@ -87,16 +85,40 @@ extension PlanRenderer {
         }
     }
 
-    /// `head`, then as many whole sections as fit under `markdownLimit`, a
-    /// notice counting those cut (`pools` of them are pools), and `footer`.
-    private static func fitted(_ head: String, _ sections: [String], pools: Int, footer: String) -> String {
-        var out = head
+    /// `head`, then as many sections as fit under `markdownLimit` (a list's
+    /// lines one by one, so that a long list of deletes still shows its
+    /// first ones), a notice counting what was cut (`pools` of the sections
+    /// are pools), and `footer`. Counted in Unicode code points, as GitHub
+    /// counts a comment's characters; Swift's `count` (grapheme clusters)
+    /// would let combining marks through many times over.
+    private static func fitted(_ head: String, _ sections: [MarkdownSection], pools: Int, footer: String) -> String {
+        // Room for the cut notice and the footer.
+        let budget = markdownLimit - footer.unicodeScalars.count - 400
+        var out = clipped(head, to: budget)
+        var used = out.unicodeScalars.count
         var shown = 0
-        // Reserve room for the cut notice and the footer.
-        let budget = markdownLimit - footer.count - 400
         for section in sections {
-            if out.count + section.count > budget { break }
-            out += section
+            let first = section.items.first?.unicodeScalars.count ?? 0
+            let ending = section.items.isEmpty ? 0 : MarkdownSection.moreLineWidth
+            guard used + section.head.unicodeScalars.count + first + ending <= budget else { break }
+            out += section.head
+            used += section.head.unicodeScalars.count
+            var items = 0
+            for item in section.items {
+                let width = item.unicodeScalars.count
+                guard used + width + ending <= budget else { break }
+                out += item
+                used += width
+                items += 1
+            }
+            if items < section.items.count {
+                out += "- … and \(grouped(section.items.count - items)) more (`poolctl plan` lists every one)\n\n"
+                break
+            }
+            if !section.items.isEmpty {
+                out += "\n"
+                used += 1
+            }
             shown += 1
         }
         if shown < sections.count {
@@ -106,6 +128,21 @@ extension PlanRenderer {
                 "\n> ✂️ Cut to stay under \(grouped(markdownLimit)) characters: \(grouped(left)) more section\(left == 1 ? "" : "s") (\(grouped(poolsLeft)) pool\(poolsLeft == 1 ? "" : "s")) not shown. Run `poolctl plan` or `poolctl show` for the full plan.\n"
         }
         return out + footer
+    }
+
+    /// `text` whole when it fits `budget` code points, else its first whole
+    /// lines that do: only pathological names make the head this long.
+    private static func clipped(_ text: String, to budget: Int) -> String {
+        guard text.unicodeScalars.count > budget else { return text }
+        var out = ""
+        var used = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let width = line.unicodeScalars.count + 1
+            guard used + width <= budget else { break }
+            out += line + "\n"
+            used += width
+        }
+        return out
     }
 
     private static func markdownChange(_ change: PoolChange, mask: Bool) -> String {
@@ -165,4 +202,14 @@ extension PlanRenderer {
         }
         return out
     }
+}
+
+/// One part of the PR comment: a pool's `<details>` (no items, kept whole
+/// or cut whole) or a list whose lines can be cut one by one.
+struct MarkdownSection {
+    var head: String
+    var items: [String] = []
+
+    /// The most the "… and N more" line that ends a cut list takes.
+    static let moreLineWidth = 80
 }

@@ -76,10 +76,21 @@ public enum PlanRenderer {
     /// (`more` names them, given the count): a plan that touches 2,000 pools
     /// must still fit a PR comment.
     static func capped(_ lines: [String], more: (String) -> String) -> [String] {
-        var shown = Array(lines.prefix(keyListLimit))
+        var shown = lines.prefix(keyListLimit).map(clipped)
         let rest = lines.count - shown.count
         if rest > 0 { shown.append("… and \(more(grouped(rest))) (the JSON plan lists every one)") }
         return shown
+    }
+
+    /// The most code points one line of such a list shows: a line quotes
+    /// names and tags, and twenty of them must still fit a PR comment.
+    public static let lineLimit = 400
+
+    static func clipped(_ line: String) -> String {
+        guard line.unicodeScalars.count > lineLimit else { return line }
+        var out = String.UnicodeScalarView(line.unicodeScalars.prefix(lineLimit - 1))
+        out.append("…")
+        return String(out)
     }
 
     public static let policyAdvice =

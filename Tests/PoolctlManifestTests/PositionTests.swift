@@ -28,6 +28,15 @@ import Testing
         #expect(result.desired == nil)
     }
 
+    /// A delete a policy limits points at `prune:`, or without one at the
+    /// stack: GitHub refuses a SARIF result that has no location.
+    @Test func deletionsPointAtPruneOrElseTheStack() throws {
+        let pruned = try #require(load("apiVersion: poolctl/v1\nstack: web\nprune: true\npools: {}\n").desired)
+        #expect(pruned.pruneLocation?.description == "m.yaml:3:8")
+        let unpruned = try #require(load("apiVersion: poolctl/v1\nstack: web\npools: {}\n").desired)
+        #expect(unpruned.pruneLocation?.description == "m.yaml:2:8")
+    }
+
     @Test func valuesAreLocatedAtTheValue() {
         let yaml = MarkedYAML(
             """
