@@ -91,8 +91,10 @@ public enum DriftRenderer {
                 let does =
                     pool.fields == [DriftReport.missing]
                     ? PlanRenderer.escape(missingNote)
-                    : pool.change.drift.map { "\($0.rawValue): \(PlanRenderer.escape(effect(of: $0, in: pool.change)))" }
-                        .joined(separator: "<br>")
+                    : pool.change.drift.map {
+                        "\($0.rawValue): \(PlanRenderer.escape(PlanRenderer.clipped(effect(of: $0, in: pool.change))))"
+                    }
+                    .joined(separator: "<br>")
                 out +=
                     "| `\(pool.key)` | \(pool.poolID.map { PlanRenderer.code($0).replacingOccurrences(of: "|", with: "\\|") } ?? "—") | \(pool.fields.joined(separator: ", ")) | \(does) |\n"
             }

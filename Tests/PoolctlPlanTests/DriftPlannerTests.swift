@@ -231,6 +231,26 @@ private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = fals
         #expect(DriftRenderer.json(DriftReport(plan: plan)).components(separatedBy: "\"fields\"").count == 26)
     }
 
+    /// Eight 256-character tags per pool changed by hand in 25 pools: each
+    /// table row is cut, so the drift issue still fits a comment.
+    @Test func theDriftMarkdownFitsACommentWhateverTheTags() {
+        let keys = (0..<25).map { String(format: "k%02d", $0) }
+        let declared = Dictionary(uniqueKeysWithValues: (0..<8).map { ("t\($0)", String(repeating: "~", count: 256)) })
+        let handSet = declared.mapValues { _ in String(repeating: "_", count: 256) }
+        let pools = keys.map { DesiredPool(key: $0, name: $0, tags: declared) }
+        let live = keys.enumerated().map { index, key in
+            var tags = handSet
+            tags["poolctl"] = Ownership(stack: "web", key: key).tagValue
+            tags[AppliedTag.tagKey] = AppliedTag(name: key, tags: declared, ignoring: [], members: []).tagValue
+            return LivePool(
+                id: "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v\(String(format: "%02d", index))", name: key, tags: tags, members: [])
+        }
+        let plan = Planner().plan(desired: DesiredState(stack: "web", prune: false, pools: pools), live: LiveState(pools: live))
+        let markdown = DriftRenderer.markdown(DriftReport(plan: plan))
+        #expect(markdown.contains("… and 5 more drifted pools"))
+        #expect(markdown.unicodeScalars.count < 20_000, "\(markdown.unicodeScalars.count)")
+    }
+
     @Test func fingerprintsReadBackAndRejectForeignValues() {
         let tag = AppliedTag(name: "A", tags: [:], ignoring: [], members: [])
         #expect(AppliedTag(tagValue: tag.tagValue) == tag)
