@@ -49,6 +49,16 @@ import Testing
         #expect(throws: ExportFilter.InvalidPattern.self) { try ExportFilter(namePattern: "([") }
     }
 
+    /// `--tag team=b` leaves out the owned pool keyed `sales`; the adopted
+    /// "sales" must still not take that key, or plan refuses the export.
+    @Test func aFilteredExportNeverTakesAKeyTheStackOwns() throws {
+        let selection = ExportSelection.select(Self.pools, stack: "web", filter: try ExportFilter(tags: [("team", "b")]))
+        #expect(selection.pools.map(\.id) == [Self.id(2)])
+        #expect(selection.ownedKeys == ["kept", "sales"])
+        let desired = ExportSelection.manifest(stack: "web", pools: selection.pools, protect: true, reserved: selection.ownedKeys)
+        #expect(desired.pools.map(\.key) == ["sales-2"])
+    }
+
     @Test func buildsAdoptionsAndKeepsOwnedKeysAndProtection() throws {
         let selected = ExportSelection.select(Self.pools, stack: "web", filter: try ExportFilter()).pools.map { pool in
             var pool = pool

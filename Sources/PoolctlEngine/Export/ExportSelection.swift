@@ -26,6 +26,9 @@ public enum ExportSelection {
         public var skipped: [Skipped]
         /// Lease pools seen (never exported).
         public var leases: Int
+        /// Every key the stack owns, exported or not: a key made for an
+        /// adopted pool must not take one, or plan refuses the export.
+        public var ownedKeys: Set<String> = []
     }
 
     /// User tags: at most the API's 10, less the ownership slot.
@@ -36,11 +39,13 @@ public enum ExportSelection {
         var skipped: [Skipped] = []
         var leases = 0
         var ownedByKey: [String: [LivePool]] = [:]
+        var ownedKeys = Set<String>()
         for pool in pools.sorted(by: { $0.id < $1.id }) {
             if LeaseTag.isLease(pool.tags) {
                 leases += 1
                 continue
             }
+            if let ownership = pool.ownership, ownership.stack == stack { ownedKeys.insert(ownership.key) }
             guard filter.matches(name: pool.name, tags: pool.tags) else { continue }
             if let ownership = pool.ownership {
                 if ownership.stack == stack {
@@ -66,16 +71,16 @@ public enum ExportSelection {
             }
         }
         return Selection(
-            pools: selected.sorted { $0.id < $1.id }, skipped: skipped.sorted { $0.id < $1.id }, leases: leases)
+            pools: selected.sorted { $0.id < $1.id }, skipped: skipped.sorted { $0.id < $1.id }, leases: leases, ownedKeys: ownedKeys)
     }
 
     /// The desired state for selected pools whose members were read. Pools
     /// the stack owns keep their key and protection; the others are adopted
     /// under keys made from their names (oldest first, so an older pool keeps
     /// the plain key) with `protect` as given. Membership is exact, prune off.
-    public static func manifest(stack: String, pools: [LivePool], protect: Bool) -> DesiredState {
+    public static func manifest(stack: String, pools: [LivePool], protect: Bool, reserved: Set<String> = []) -> DesiredState {
         var desired: [DesiredPool] = []
-        var owned = Set<String>()
+        var owned = reserved
         var unowned: [LivePool] = []
         for pool in pools {
             if let ownership = pool.ownership, ownership.stack == stack {

@@ -37,7 +37,7 @@ extension Workflow {
         let pools = listed.map { LivePool(id: $0.id, name: $0.name, tags: $0.tags, createdAt: $0.createdAt, updatedAt: $0.updatedAt) }
         let selection = ExportSelection.select(pools, stack: stack, filter: filter)
         // Keys, names and tags from the listing; senders follow pool by pool.
-        let outline = ExportSelection.manifest(stack: stack, pools: selection.pools, protect: protect)
+        let outline = ExportSelection.manifest(stack: stack, pools: selection.pools, protect: protect, reserved: selection.ownedKeys)
         var ownedIDs: [String: String] = [:]
         for pool in selection.pools {
             if let ownership = pool.ownership, ownership.stack == stack { ownedIDs[ownership.key] = pool.id }
