@@ -151,9 +151,10 @@ struct ManifestDecoder: NodeDecoding {
             switch field.text {
             case "name":
                 spec.name = validated(
-                    value, field: "name", { (1...APIFormat.maxPoolNameLength).contains(APIFormat.poolNameLength($0.value)) ? $0 : nil }
+                    // Empty is allowed: the API allows it (an export of such a pool must validate).
+                    value, field: "name", { APIFormat.poolNameLength($0.value) <= APIFormat.maxPoolNameLength ? $0 : nil }
                 ) {
-                    "'name' must be 1-\(APIFormat.maxPoolNameLength) characters, not \(APIFormat.poolNameLength($0))"
+                    "'name' must be at most \(APIFormat.maxPoolNameLength) characters, not \(APIFormat.poolNameLength($0))"
                 }
             case "tags":
                 spec.tagsLocation = location(value.mark)

@@ -37,6 +37,13 @@ import Testing
         #expect(unpruned.pruneLocation?.description == "m.yaml:2:8")
     }
 
+    /// The API allows an empty name (and defaults to one), so an export of
+    /// such a pool must validate; only an absent name means the key.
+    @Test func anEmptyNameIsANameAndAnAbsentOneIsTheKey() throws {
+        let desired = try #require(load("apiVersion: poolctl/v1\nstack: web\npools:\n  a: {name: \"\"}\n  b: {}\n").desired)
+        #expect(desired.pools.map(\.name) == ["", "b"])
+    }
+
     @Test func valuesAreLocatedAtTheValue() {
         let yaml = MarkedYAML(
             """
@@ -47,7 +54,7 @@ import Testing
               ok:
                 membership: ⟨3⟩full
                 protect: ⟨4⟩[true]
-                name: ⟨5⟩""
+                name: ⟨5⟩"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
                 adopt: ⟨6⟩comms_senderpool_9xyz
                 tags:
                   ⟨7⟩poolctl: mine
@@ -62,7 +69,7 @@ import Testing
                 "\(yaml.at(2)): error: 'prune' must be true or false, not 'yes'",
                 "\(yaml.at(3)): error: invalid membership 'full': use 'exact' (remove undeclared members) or 'additive' (only add)",
                 "\(yaml.at(4)): error: 'protect' must be true or false, not a list",
-                "\(yaml.at(5)): error: 'name' must be 1-256 characters, not 0",
+                "\(yaml.at(5)): error: 'name' must be at most 256 characters, not 257",
                 "\(yaml.at(6)): error: invalid pool id 'comms_senderpool_9xyz' for adopt: expected 'comms_senderpool_' followed by 26-35 lowercase Crockford base32 characters",
                 "\(yaml.at(7)): error: tag key 'poolctl' is reserved for poolctl's ownership tag",
                 "\(yaml.at(8)): error: invalid tag key 'bad key': use 1-128 characters of A-Z, a-z, 0-9, '.', '_', '~' and '-'",
