@@ -123,7 +123,8 @@ extension PolicyLimit {
 
 /// The two pattern languages of a policy. Regular expressions are ICU's
 /// (`NSRegularExpression`) and unanchored: `prod` matches `eu-prod-1`;
-/// `^prod$` matches only `prod`.
+/// `^prod$` matches only `prod` in a tag value, which cannot hold a line
+/// break, but also `"prod\n"` as a name: `\Aprod\z` is exact.
 public enum PolicyPattern {
     /// Nil when `pattern` is not a valid regular expression.
     public static func regex(_ pattern: String) -> NSRegularExpression? {

@@ -29,6 +29,14 @@ struct PolicyCheckTests {
         return PolicyCheck.require(Policy(rules: [rule]), desired: DesiredState(stack: "s", prune: false, pools: pools))
     }
 
+    /// What the README says of anchors: `$` also matches before a name's
+    /// final line break, `\z` does not.
+    @Test(arguments: [("^Pay$", "Pay", true), ("^Pay$", "Pay\n", true), ("\\APay\\z", "Pay\n", false), ("\\APay\\z", "Pay", true)])
+    func anchorsMatchAsDocumented(pattern: String, name: String, matches: Bool) throws {
+        let regex = try #require(PolicyPattern.regex(pattern))
+        #expect(PolicyPattern.matches(regex, name) == matches)
+    }
+
     @Test func eachRequirementInBothSeverities() {
         let cases: [(PolicyRequirement, DesiredPool, DesiredPool, String)] = [
             (
