@@ -18,8 +18,9 @@ public struct DriftReport: Sendable, Hashable {
     public var stack: String
     /// Sorted by key, then pool id.
     public var pools: [Pool]
-    /// Keys of changed pools with no fingerprint yet (cause `unknown`):
-    /// drift there cannot be told until an apply or `apply --baseline`.
+    /// Keys of changed pools whose drift cannot be told (cause `unknown`):
+    /// no fingerprint yet (until an apply or `apply --baseline`), or members
+    /// that moved with the manifests (an apply that did not finish).
     public var unknown: [String]
 
     public init(plan: Plan) {

@@ -61,13 +61,14 @@ extension Planner {
                 // added since (those hash as before).
                 let live = liveMembersHash(declared: pool.senders, missing: additions.map(\.id), outside: removals.map(\.id))
                 let (manifestMoved, liveMoved) = (target.members != recorded.members, live != recorded.members)
-                // For an additive pool that hash covers today's declared senders,
-                // the recorded one those of the last apply: when they differ, a
-                // declared sender gone missing cannot be told from one declared
-                // since (or one added by hand, then declared). Only a match
-                // proves no drift.
-                let undecidable = pool.membership == .additive && manifestMoved && liveMoved
-                cause[.members] = undecidable ? .unknown : classify(manifestMoved: manifestMoved, liveMoved: liveMoved)
+                // Both moved: an apply that did not finish (exit 3, a signal) leaves
+                // the members part way to the manifest and the fingerprint of the
+                // last apply, which a hand change cannot be told from; the next
+                // apply sets the members either way. (And for an additive pool the
+                // hash covers today's declared senders, the recorded one those of
+                // the last apply: a sender gone missing cannot be told from one
+                // declared since.) Only a match proves no drift.
+                cause[.members] = manifestMoved && liveMoved ? .unknown : classify(manifestMoved: manifestMoved, liveMoved: liveMoved)
             } else {
                 cause[.members] = .unknown
             }

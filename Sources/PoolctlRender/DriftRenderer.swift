@@ -122,7 +122,7 @@ public enum DriftRenderer {
         guard !report.unknown.isEmpty else { return "" }
         let count = report.unknown.count
         return
-            "\n\(PlanRenderer.grouped(count)) changed pool\(count == 1 ? " has" : "s have") no fingerprint yet (\(report.unknown.prefix(5).joined(separator: ", "))\(count > 5 ? ", …" : "")): drift cannot be told for \(count == 1 ? "it" : "them") until an apply, or 'poolctl apply --baseline', records one.\n"
+            "\n\(PlanRenderer.grouped(count)) changed pool\(count == 1 ? "" : "s") (\(report.unknown.prefix(5).joined(separator: ", "))\(count > 5 ? ", …" : "")): drift cannot be told for \(count == 1 ? "it" : "them"). Either no fingerprint yet (an apply, or 'poolctl apply --baseline', records one), or members that moved with the manifests, as an apply that did not finish leaves them; the next apply sets them either way.\n"
     }
 
     /// `poolctl drift --format json`, formatVersion 1.
