@@ -103,7 +103,7 @@ struct ExportCommand: ContextCommand {
         if let directory {
             let count = exported.desired.pools.count + 1
             context.stdout.write(
-                "Wrote \(count) files to \(directory.path): \(ManifestWriter.stackFileName) and \(count - 1) pool\(count == 2 ? "" : "s").\n"
+                "Wrote \(count) file\(count == 1 ? "" : "s") to \(directory.path): \(ManifestWriter.stackFileName) and \(count - 1) pool\(count == 2 ? "" : "s").\n"
             )
             let shown = out ?? directory.path
             context.stdout.write("Next: poolctl validate \(shown) && poolctl plan \(shown)\n")

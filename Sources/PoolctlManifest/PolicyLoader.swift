@@ -281,7 +281,9 @@ struct PolicyDecoder: NodeDecoding {
     /// A check's fields: a mapping of some of `keys`, at least one.
     private mutating func fields(of node: YAMLNode, section: String, keys: [String]) -> [YAMLPair]? {
         guard case .mapping(let pairs, _) = node, !pairs.isEmpty else {
-            error("'\(section)' must be a mapping of \(keys.joined(separator: ", ")), not \(node.kindDescription)", at: node.mark)
+            var found = node.kindDescription
+            if case .mapping = node { found = "an empty mapping, which checks nothing" }
+            error("'\(section)' must be a mapping of \(keys.joined(separator: ", ")), not \(found)", at: node.mark)
             return nil
         }
         return pairs

@@ -245,6 +245,7 @@ public enum PlanRenderer {
     // MARK: - Helpers
 
     /// `+14155550100` → `+1415•••0100`; `ops@example.com` → `o•••@example.com`.
+    /// At least a third of an address stays hidden: `+35312345` → `+3•••45`.
     public static func maskAddress(_ address: String) -> String {
         if let at = address.firstIndex(of: "@") {
             guard let first = address.first, at != address.startIndex else { return "•••" + address[at...] }
@@ -252,7 +253,8 @@ public enum PlanRenderer {
         }
         let characters = Array(address)
         guard characters.count > 8 else { return String(repeating: "•", count: max(3, characters.count)) }
-        return String(characters.prefix(5)) + "•••" + String(characters.suffix(4))
+        let (head, tail) = characters.count >= 12 ? (5, 4) : (2, 2)
+        return String(characters.prefix(head)) + "•••" + String(characters.suffix(tail))
     }
 
     /// 4812 → "4,812": fixed, locale-independent grouping.

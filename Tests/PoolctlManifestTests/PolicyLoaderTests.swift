@@ -57,6 +57,18 @@ struct PolicyLoaderTests {
         #expect(policy.rules[1].check == .limit(PolicyLimit(deletes: 0, removeSenders: 10, removeFraction: 0.1)))
     }
 
+    @Test func anEmptyCheckSaysSoRatherThanNotAMapping() {
+        let result = Self.load([
+            ("p.yaml", "apiVersion: poolctl/v1\nkind: Policy\nrules:\n  - {id: x, limit: {}}\n  - {id: y, require: []}\n")
+        ])
+        #expect(
+            Self.messages(result) == [
+                "p.yaml:4:20 error: 'limit' must be a mapping of deletes, removeSenders, removeFraction, not an empty mapping, which checks nothing",
+                "p.yaml:5:22 error: 'require' must be a mapping of tags, name, protect, minMembers, maxMembers, membership, not a list",
+            ])
+        #expect(result.policy == nil)
+    }
+
     @Test func everyProblemIsLocatedAndThePolicyIsNotUsed() {
         let result = Self.load([
             (

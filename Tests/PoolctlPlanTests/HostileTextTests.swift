@@ -66,4 +66,13 @@ private let p2 = "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v02"
     func aCodeSpanFenceIsLongerThanAnyRunInside(input: String, span: String) {
         #expect(PlanRenderer.code(input) == span)
     }
+
+    /// A third at least stays hidden, however short the address.
+    @Test(arguments: [
+        ("+14155550100", "+1415•••0100"), ("+35312345", "+3•••45"), ("ACMEBANK1", "AC•••K1"), ("+3531234567", "+3•••67"),
+        ("12345678", "••••••••"), ("ops@example.com", "o•••@example.com"),
+    ])
+    func anAddressIsMaskedByAtLeastAThird(address: String, masked: String) {
+        #expect(PlanRenderer.maskAddress(address) == masked)
+    }
 }
