@@ -104,6 +104,8 @@ public struct ValidationReport: Sendable, Codable, Equatable {
 
     public static let formatVersion = 1
     public var formatVersion: Int
+    /// What the document is, as plan, drift and apply report documents say.
+    public var kind = "poolctl-validate"
     public var valid: Bool
     public var stack: String?
     public var summary: Summary

@@ -41,6 +41,7 @@ import Testing
         let report = ValidationReport(result: result)
         #expect(report.diagnostics.map(\.file) == [link, missing].sorted())
         #expect(report.diagnostics.allSatisfy { $0.line == nil && $0.column == nil })
+        #expect(report.json().contains("\"kind\" : \"poolctl-validate\""))
 
         let sarif =
             try JSONSerialization.jsonObject(with: Data(SARIFRenderer.render(result.diagnostics, policy: nil, toolVersion: "0.0.0").utf8))
