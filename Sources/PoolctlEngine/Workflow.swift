@@ -211,6 +211,7 @@ public struct Workflow: Sendable {
         options.writablePoolIDs = listedOwnership.poolIDs(stack: plan.stack)
         if let lease { options.mayWrite = { try lease.ensureHeld() } }
         let before = calls.calls
+        let retriesBefore = calls.retries
         // Under a lease every write asks it first (expiry, deletion, a signal).
         let api: any CommsAPI = lease.map { LeaseGuardedAPI(base: self.api, lease: $0) } ?? self.api
         var report = await Applier(api: api, clock: clock, options: options, progress: progress).apply(plan)
@@ -218,7 +219,8 @@ public struct Workflow: Sendable {
         for (endpoint, count) in before { made[endpoint, default: 0] -= count }
         report.apiCalls = Self.byName(made)
         report.estimatedCalls = plan.estimate.total
-        report.retries = calls.retries
+        // The same span as apiCalls: apply's own, not the plan's or the lease's.
+        report.retries = calls.retries - retriesBefore
         return report
     }
 

@@ -15,10 +15,14 @@ import Testing
         let api = CountingAPI(base: rig.store)
         let workflow = Workflow(api: api, calls: api.counter, parallelism: 1, clock: rig.applyClock)
         let planned = try await workflow.plan(desired: desired)
+        // Two retries while planning (as the HTTP client records them): not apply's.
+        api.counter.recordRetry()
+        api.counter.recordRetry()
         let report = await workflow.apply(planned.plan)
         #expect(report.outcome == .converged)
-        // The report counts apply's calls only, not the refresh before it.
+        // The report counts apply's calls and retries only, not the refresh before it.
         #expect(report.totalCalls == api.counter.total - planned.calls)
+        #expect(report.retries == 0 && api.counter.retries == 2)
 
         let actual = ApplyRenderer.json(report)
         let result = try checkGolden(actual, directory.appendingPathComponent("apply-report.json"))
