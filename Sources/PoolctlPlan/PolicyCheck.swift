@@ -82,17 +82,7 @@ public enum PolicyCheck {
         let locations = Dictionary(desired.pools.map { ($0.key, $0.location) }, uniquingKeysWith: { first, _ in first })
         for rule in policy.rules {
             guard case .limit(let limit) = rule.check else { continue }
-            // A pool matches by what it is before the plan or after it: retagging,
-            // renaming or moving a pool in the same plan never escapes a limit.
-            let matched = plan.changes.filter { change in
-                var before = change.desiredTags
-                for tag in change.tags { before[tag.key] = tag.before }
-                let beforeName = change.name.before ?? change.key
-                let afterName = change.name.after ?? beforeName
-                return compiled.matches(rule.match, key: change.movedFrom ?? change.key, name: beforeName, tags: before)
-                    || (!change.action.deletesPool
-                        && compiled.matches(rule.match, key: change.key, name: afterName, tags: change.desiredTags))
-            }
+            let matched = plan.changes.filter { matches(rule.match, $0, compiled: &compiled) }
             let deletes = matched.filter(\.action.deletesPool)
             if let most = limit.deletes, deletes.count > most {
                 // Named up to a point: the line goes into PR comments and SARIF; the plan lists every delete.
@@ -137,6 +127,18 @@ public enum PolicyCheck {
             }
         }
         return found
+    }
+
+    /// A pool matches by what it is before the plan or after it: retagging,
+    /// renaming or moving a pool in the same plan never escapes a limit.
+    private static func matches(_ match: PolicyMatch, _ change: PoolChange, compiled: inout Patterns) -> Bool {
+        var before = change.desiredTags
+        for tag in change.tags { before[tag.key] = tag.before }
+        let beforeName = change.name.before ?? change.key
+        let afterName = change.name.after ?? beforeName
+        return compiled.matches(match, key: change.movedFrom ?? change.key, name: beforeName, tags: before)
+            || (!change.action.deletesPool
+                && compiled.matches(match, key: change.key, name: afterName, tags: change.desiredTags))
     }
 
     public static func require(_ policy: Policy, desired: DesiredState) -> [Diagnostic] {
