@@ -150,7 +150,9 @@ struct ExportCommand: ContextCommand {
             case .tooManyTags(let count):
                 why = "\(count) user tags; a manifest allows \(ExportSelection.maxUserTags), as adopting needs a slot for the ownership tag"
             case .duplicateOwnership(let key, let exportedID):
-                why = "also carries the ownership of key '\(key)'; \(exportedID) is exported; plan deletes the duplicate, or reports a conflict when it is protected or holds senders the manifest does not declare"
+                why =
+                    "also carries the ownership of key '\(key)'; \(exportedID) is exported; plan deletes the duplicate, "
+                    + "or reports a conflict when it is protected or holds senders the manifest does not declare"
             }
             stderr.write("  \(skipped.id) \(Self.quoted(skipped.name)): \(why)\n")
         }
