@@ -209,7 +209,10 @@ public struct Workflow: Sendable {
         options.verifyFull = verifyFull
         options.operationPolled = onOperationPoll
         options.writablePoolIDs = listedOwnership.poolIDs(stack: plan.stack)
-        if let lease { options.mayWrite = { try lease.ensureHeld() } }
+        if let lease {
+            options.mayWrite = { try lease.ensureHeld() }
+            options.ownOperations = lease.createOperations
+        }
         let before = calls.calls
         let retriesBefore = calls.retries
         // Under a lease every write asks it first (expiry, deletion, a signal).

@@ -70,12 +70,14 @@ extension Applier {
         var pending = toAdd[...]
         while !pending.isEmpty {
             let batch = Array(pending.prefix(batchLimit.current))
-            guard let sent = try await addBatch(batch, to: id, deadline: deadline) else {
+            let sentAt = clock.now()
+            guard let sent = try await addBatch(batch, to: id, deadline: deadline, ledger: run.ledger) else {
                 // A lost response whose write landed: nothing left of this batch.
                 pending = pending.dropFirst(batch.count)
                 await tracker.step(change.key, "senders already added to \(id)", added: 0, removed: 0)
                 continue
             }
+            await run.ledger.record(sent.operation.id, sentAt: sentAt)
             pending = pending.dropFirst(sent.consumed)
             let outcome = try await poll(sent.operation, kind: .addSenders, key: change.key, deadline: deadline, run: run)
             Self.record(outcome, of: "add-senders", in: &result)
@@ -89,7 +91,7 @@ extension Applier {
     /// the run. When the POST's outcome is unknown, the members are re-read
     /// and only the missing ones are sent again (nil when none are missing),
     /// so nothing is added twice blindly and nothing is lost.
-    func addBatch(_ batch: [String], to poolID: String, deadline: Duration) async throws -> (
+    func addBatch(_ batch: [String], to poolID: String, deadline: Duration, ledger: OperationLedger) async throws -> (
         operation: OperationReference, consumed: Int, sent: Int
     )? {
         var pending = batch
@@ -98,6 +100,7 @@ extension Applier {
         var attempts = 0
         while true {
             attempts += 1
+            let sentAt = clock.now()
             do {
                 let accepted = try await withConflictRetry(deadline: deadline) {
                     try await api.addSenders(poolID: poolID, senderIDs: pending)
@@ -112,11 +115,14 @@ extension Applier {
                 consumed = batchLimit.halve(from: consumed)
                 pending = Array(batch.prefix(consumed))
             } catch let error as APIError where error.kind == .outcomeUnknown {
+                let failedAt = clock.now()
                 if attempts > options.createRetries || clock.now() > deadline { throw error }
                 // If the lost request did start an operation, wait for it to settle (409s) before looking.
                 let members = try await withConflictRetry(deadline: deadline) {
                     Set(try await api.allPoolSenders(poolID: poolID).collect().map(\.id))
                 }
+                // Senders of this request now members: it ran, and its operation is accounted for.
+                if pending.contains(where: members.contains) { await ledger.resolved(sent: sentAt, failed: failedAt) }
                 pending = batch.prefix(consumed).filter { !members.contains($0) }
                 if pending.isEmpty { return nil }
             }
@@ -151,12 +157,14 @@ extension Applier {
             let request = CreateSenderPoolRequest(
                 name: change.name.after, tags: change.desiredTags,
                 senders: inline.isEmpty ? nil : inline.map(SenderReference.init(senderId:)))
+            let sentAt = clock.now()
             do {
                 let accepted = try await api.createSenderPool(request)
                 guard let reference = OperationReference(accepted, poolID: nil) else {
                     throw APIError(
                         kind: .invalidResponse, method: "POST", path: "/v1/SenderPools", message: "the response named no operation")
                 }
+                await run.ledger.record(reference.id, sentAt: sentAt)
                 // Poll first: an API may show the pool only once its operation completes.
                 let outcome = try await poll(reference, kind: .create, key: change.key, deadline: deadline, run: run)
                 guard inline.count < senders.count else {
@@ -170,15 +178,16 @@ extension Applier {
                 inline = Array(inline.prefix(batchLimit.halve(from: inline.count)))
             } catch let error as APIError where error.kind == .outcomeUnknown {
                 // The create may have happened: look before trying again.
-                switch try await lookAfterUnknownCreate(ownership, deadline: deadline) {
+                let failedAt = clock.now()
+                switch try await lookAfterUnknownCreate(ownership, sent: sentAt, failed: failedAt, deadline: deadline, run: run) {
                 case .found(let existing):
                     let members = try await api.allPoolSenders(poolID: existing.id).collect()
                     return Created(poolID: existing.id, operation: nil, members: Set(members.map(\.id)))
                 case .absent:
                     if attempts > options.createRetries || clock.now() > deadline { throw error }
-                case .unconfirmed:
+                case .unconfirmed(let reason):
                     // Never create a second pool for the key on a guess: the next plan sees it.
-                    throw error
+                    throw Self.notRepeated(error, because: reason)
                 }
             }
         }
@@ -203,46 +212,6 @@ extension Applier {
         throw APIError(
             kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(operationID)",
             message: "no pool was found for create operation \(operationID)")
-    }
-
-    enum Lookup {
-        case found(SenderPool)
-        /// Listings all missed it over the settle window, and one was shown to have skipped nothing.
-        case absent
-        /// Missed, but no listing could be shown to have skipped nothing.
-        case unconfirmed
-    }
-
-    /// After a create whose outcome is unknown: the pool may exist and yet
-    /// not be listed for a moment (an API that shows a pool once its
-    /// operation completes, or whose lists lag). A single look would then
-    /// create a duplicate, so listings are read with backoff for
-    /// `settleBudget` (250 ms, then doubling), each with other page
-    /// boundaries than the one before, and the key counts as having no pool
-    /// only when they all missed it and their boundaries differ
-    /// (`PoolSightings.confirmsAbsence`). Costs nothing unless an outcome
-    /// was unknown.
-    func lookAfterUnknownCreate(_ ownership: Ownership, deadline: Duration) async throws -> Lookup {
-        var sightings = PoolSightings()
-        var waits = Self.settleBackoff(options).waits()
-        var waited = Duration.zero
-        while true {
-            let pageSize = sightings.listings.isEmpty ? APIFormat.maxPageSize : sightings.nextPageSize
-            let listing = try await PoolListing.read(api, pageSize: pageSize)
-            if let pool = listing.pools.first(where: { Ownership(tags: $0.tags)?.identity == ownership.identity }) {
-                return .found(pool)
-            }
-            sightings.add(listing)
-            if waited + waits.scheduled > options.settleBudget || clock.now() + waits.scheduled > deadline {
-                if sightings.confirmsAbsence { return .absent }
-                // Settled, but pages shifted under other writes: more listings, at once, while they can still confirm.
-                if !sightings.mayConfirmWithMoreListings || clock.now() > deadline { return .unconfirmed }
-                continue
-            }
-            let wait = waits.next()
-            try await clock.sleep(wait)
-            waited += wait
-        }
     }
 
     func findOwned(_ ownership: Ownership) async throws -> SenderPool? {

@@ -47,6 +47,9 @@ public struct Applier: Sendable {
     /// The operation watcher, the created-pool finder and the write permits one apply shares.
     private func startRun(_ plan: Plan, tracker: ProgressTracker) -> ApplyRun {
         let since = Self.operationsSince(api: api, clock: clock)
+        let ledger = OperationLedger(started: options.ownOperations)
+        let clock = self.clock
+        let observe = options.operationPolled
         let watcher = OperationWatcher(
             api: api, clock: clock, since: since, useListing: options.pollByListing,
             report: { key, reference, status in
@@ -55,9 +58,19 @@ public struct Applier: Sendable {
                         key, "operation \(reference.id) is \(status); polling until it is COMPLETED, CANCELED or FAILED", added: 0,
                         removed: 0)
                 }
-            }, observe: options.operationPolled)
+            },
+            observe: { poll in
+                observe(poll)
+                // When a list first showed each: how far behind the list may be.
+                if poll.via == .listing {
+                    let at = clock.now()
+                    Task { await ledger.listed(poll.operationID, at: at) }
+                }
+            })
         let permits = WritePermits(options.writablePoolIDs ?? WritePermits.planned(plan))
-        return ApplyRun(watcher: watcher, finder: CreatedPoolFinder(api: api, since: since), permits: permits, stack: plan.stack)
+        return ApplyRun(
+            watcher: watcher, finder: CreatedPoolFinder(api: api, since: since), permits: permits,
+            ledger: ledger, stack: plan.stack)
     }
 
     /// Phase 1: creates, patches and adds. Phase 2: removals. Phase 3:
@@ -103,6 +116,7 @@ public struct Applier: Sendable {
         let watcher: OperationWatcher
         let finder: CreatedPoolFinder
         let permits: WritePermits
+        let ledger: OperationLedger
         /// The plan's stack, whose ownership adopts and moves confirm.
         let stack: String
     }

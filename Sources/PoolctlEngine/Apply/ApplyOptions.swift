@@ -36,6 +36,10 @@ public struct ApplyOptions: Sendable {
     /// creates and a declared adopt's target. Nil: the pools the plan's
     /// changes name (a caller without a listing of its own).
     public var writablePoolIDs: Set<String>?
+    /// Operations this run started before apply (the lease's creates), by
+    /// an instant no later than their request: a create whose outcome is
+    /// unknown cannot be one of them, and they bound the operations list's lag.
+    public var ownOperations: [String: Duration] = [:]
 
     public init() {}
 }

@@ -45,9 +45,9 @@ extension StackLease {
                 run.uncertain = true
                 continue
             }
-            // Any final status will do: a lease holds no senders, so only the
-            // pool matters, and an operation that ended CANCELED or FAILED may
-            // still have made it. `find` tells.
+            run.operations.insert(reference.id)
+            // Any final status will do: a lease holds no senders, and an operation
+            // that ended CANCELED or FAILED may still have made the pool. `find` tells.
             do {
                 _ = try await poll(reference)
                 let found = try await find(

@@ -92,6 +92,9 @@ public struct StackLease: Sendable {
         var lastOwn: String?
         /// Extras the survey could not delete: the sweep tries them by id.
         var leftovers: Set<String> = []
+        /// The operations of our accepted creates: an apply under the lease
+        /// must not take one for its own create whose outcome was unknown.
+        var operations: Set<String> = []
     }
 
     private func acquire(tag: LeaseTag, name: String, stack: String, deadline: Duration, run: inout Attempts) async throws -> HeldLease {

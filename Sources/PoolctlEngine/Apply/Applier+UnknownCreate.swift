@@ -1,0 +1,196 @@
+import Foundation
+import PoolctlAPI
+import PoolctlModel
+
+/// A create whose outcome is unknown (a reset, a timeout, a 5xx) may have
+/// made its pool, and the API has no idempotency key: a second POST could
+/// make a second pool. It is repeated only on evidence that it did not run.
+extension Applier {
+    enum Lookup: Equatable {
+        case found(SenderPool)
+        /// Every listing missed it, one was shown to have skipped nothing,
+        /// and the operations since show that the create did not run.
+        case absent
+        /// No such proof; the reason says what is missing.
+        case unconfirmed(String)
+    }
+
+    /// The pool listings first (`settleLook`), then the operations the API
+    /// started between the request and its failure (`operationsEvidence`):
+    /// pool listings alone cannot tell a pool that is not there from one
+    /// that a lagging list, or an API that shows a pool only once its
+    /// operation completes, still hides.
+    func lookAfterUnknownCreate(
+        _ ownership: Ownership, sent: Duration, failed: Duration, deadline: Duration, run: ApplyRun
+    ) async throws -> Lookup {
+        let token = await run.ledger.startLooking(sent: sent, failed: failed)
+        let look: Lookup
+        do {
+            look = try await settleLook(ownership, deadline: deadline)
+        } catch {
+            await run.ledger.stopLooking(token)
+            throw error
+        }
+        if case .found = look { await run.ledger.resolved(sent: sent, failed: failed) }
+        await run.ledger.stopLooking(token)
+        guard look == .absent else { return look }
+        switch await operationsEvidence(sent: sent, failed: failed, deadline: deadline, run: run, token: token) {
+        case .notRun:
+            return .absent
+        case .notRecent:
+            return .unconfirmed(
+                "no listing of operations could be shown to be recent enough to hold the create's, had it run (a list may lag)")
+        case .unreadable(let reason):
+            return .unconfirmed("the operations started since could not be listed (\(reason))")
+        case .unaccounted(let count):
+            // Those operations are finished now: a pool one of them made is listed from here on.
+            let again = try await settleLook(ownership, deadline: deadline)
+            if case .found = again { return again }
+            return .unconfirmed(
+                "\(count) operation\(count == 1 ? "" : "s") started meanwhile that this run cannot account for, and the create may be one")
+        }
+    }
+
+    /// Pool listings with backoff for `settleBudget` (250 ms, then
+    /// doubling), each with other page boundaries than the one before; the
+    /// key counts as having no pool only when they all missed it and their
+    /// boundaries differ (`PoolSightings.confirmsAbsence`).
+    func settleLook(_ ownership: Ownership, deadline: Duration) async throws -> Lookup {
+        var sightings = PoolSightings()
+        var waits = Self.settleBackoff(options).waits()
+        var waited = Duration.zero
+        while true {
+            let pageSize = sightings.listings.isEmpty ? APIFormat.maxPageSize : sightings.nextPageSize
+            let listing = try await PoolListing.read(api, pageSize: pageSize)
+            if let pool = listing.pools.first(where: { Ownership(tags: $0.tags)?.identity == ownership.identity }) {
+                return .found(pool)
+            }
+            sightings.add(listing)
+            if waited + waits.scheduled > options.settleBudget || clock.now() + waits.scheduled > deadline {
+                if sightings.confirmsAbsence { return .absent }
+                // Settled, but pages shifted under other writes: more listings, at once, while they can still confirm.
+                if !sightings.mayConfirmWithMoreListings || clock.now() > deadline {
+                    return .unconfirmed("pages shifted under other writes, so no listing could be shown to have skipped nothing")
+                }
+                continue
+            }
+            let wait = waits.next()
+            try await clock.sleep(wait)
+            waited += wait
+        }
+    }
+
+    enum OperationsEvidence: Equatable {
+        /// Recent enough, and every operation from the request to the
+        /// failure is accounted for: the create did not run.
+        case notRun
+        /// Not shown to be recent: a lagging list may not show the create's operation yet.
+        case notRecent
+        case unreadable(String)
+        /// Operations this run cannot account for, waited for until finished.
+        case unaccounted(Int)
+    }
+
+    /// Lists the operations created between the request (`sent`) and its
+    /// failure (`failed`), in the server's time with 2 s either side (the
+    /// `Date` header counts whole seconds; 15 minutes without one). The
+    /// listing counts only when recent: begun at least the list's lag
+    /// bound (`OperationLedger.lagBound`) after the failure, waiting for
+    /// that up to `evidenceWait`. Each operation in the span must be the
+    /// run's, the lease's, or one per other lost request of the run shown
+    /// to have run; any other may be the create's, and is waited for.
+    func operationsEvidence(
+        sent: Duration, failed: Duration, deadline: Duration, run: ApplyRun, token: Int = 0
+    ) async -> OperationsEvidence {
+        // Another lost request of the run still looking may yet show that its operation is one of these.
+        while await run.ledger.othersLooking(within: sent - .seconds(2), failed + .seconds(2), besides: token), clock.now() < deadline {
+            guard (try? await clock.sleep(.milliseconds(100))) != nil else { break }
+        }
+        let margin: TimeInterval = (api as? ServerClock)?.estimatedServerTime() == nil ? 900 : 2
+        var waited = false
+        while true {
+            let begun = clock.now()
+            let now = (api as? ServerClock)?.estimatedServerTime() ?? clock.date
+            let start = now.addingTimeInterval(-(begun - sent).inSeconds - margin)
+            let end = now.addingTimeInterval(-(begun - failed).inSeconds + margin)
+            let listed: [SenderPoolOperation]
+            switch await listOperations(since: start) {
+            case .success(let operations): listed = operations
+            case .failure(let failure): return .unreadable(failure.reason)
+            }
+            let answered = clock.now()
+            for operation in listed { await run.ledger.listed(operation.id, at: answered) }
+            var unaccounted: [SenderPoolOperation] = []
+            for operation in listed where !(await run.ledger.accounts(for: operation.id)) {
+                // An API that ignores the filter lists older ones too; one with no readable time may be in the span.
+                let created = WireTime.parseRFC3339(operation.createdAt)
+                if created.map({ $0 >= start && $0 <= end }) ?? true { unaccounted.append(operation) }
+            }
+            guard let lag = await run.ledger.lagBound, begun - failed >= lag else {
+                let ready = (await run.ledger.lagBound).map { failed + $0 }
+                if !waited, let ready, ready - clock.now() <= Self.evidenceWait, ready < deadline {
+                    waited = true
+                    try? await clock.sleep(max(ready - clock.now(), .milliseconds(1)))
+                    continue
+                }
+                return unaccounted.isEmpty ? .notRecent : await waitOut(unaccounted, deadline: deadline)
+            }
+            let explained = await run.ledger.resolved(within: sent - .seconds(1), failed + .seconds(1))
+            if unaccounted.count == explained { return .notRun }
+            return await waitOut(unaccounted, deadline: deadline)
+        }
+    }
+
+    /// How long a lost create waits for the operations list to catch up.
+    static let evidenceWait = Duration.seconds(30)
+    static let evidencePages = 10
+
+    private func waitOut(_ operations: [SenderPoolOperation], deadline: Duration) async -> OperationsEvidence {
+        for operation in operations where !operation.status.isTerminal {
+            await waitFinished(operation.id, deadline: deadline)
+        }
+        return .unaccounted(operations.count)
+    }
+
+    /// The operations created since `start`, all pages (at most `evidencePages`).
+    private func listOperations(since start: Date) async -> Result<[SenderPoolOperation], EvidenceFailure> {
+        var listed: [SenderPoolOperation] = []
+        var query = OperationQuery(startDate: WireTime.formatRFC3339(start), pageSize: APIFormat.maxPageSize)
+        var tokens: Set<String> = []
+        do {
+            for _ in 0..<Self.evidencePages {
+                let page = try await api.listOperations(query)
+                listed += page.items
+                guard let next = page.pagination.next, tokens.insert(next).inserted else { return .success(listed) }
+                query.window.pageToken = next
+            }
+        } catch {
+            return .failure(EvidenceFailure((error as? APIError)?.description ?? "\(type(of: error))"))
+        }
+        return .failure(EvidenceFailure("more than \(Self.evidencePages) pages"))
+    }
+
+    struct EvidenceFailure: Error {
+        var reason: String
+        init(_ reason: String) { self.reason = reason }
+    }
+
+    /// Polls an operation by id (a fetch shows it now, where a list may lag)
+    /// until it is finished, the deadline passes or a fetch fails.
+    private func waitFinished(_ id: String, deadline: Duration) async {
+        var waits = Backoff(initial: .milliseconds(250), cap: .seconds(5)).waits()
+        while clock.now() < deadline {
+            guard let operation = try? await api.fetchOperation(id: id), !operation.status.isTerminal else { return }
+            let wait = min(waits.next(), deadline - clock.now())
+            guard wait > .zero, (try? await clock.sleep(wait)) != nil else { return }
+        }
+    }
+
+    /// The unknown create's error, saying why it was not sent again.
+    static func notRepeated(_ error: APIError, because reason: String) -> APIError {
+        var refused = error
+        refused.message =
+            "\(error.cause); it was not sent again, since a second create could make a second pool: \(reason). The next plan finds the pool if it was made"
+        return refused
+    }
+}
