@@ -97,7 +97,7 @@ let package = Package(
         // The command layer in-process: injected streams and environment, the emulator on a loopback socket.
         .testTarget(
             name: "PoolctlCLITests",
-            dependencies: ["PoolctlModel", "PoolctlCLI", "PoolctlEmulator", "PoolctlAPI", "PoolctlPlan", "PoolctlRender"]),
+            dependencies: ["PoolctlModel", "PoolctlCLI", "PoolctlEmulator", "PoolctlAPI", "PoolctlPlan", "PoolctlRender", "PoolctlAPIHTTP"]),
         .testTarget(name: "PoolctlEngineTests", dependencies: ["PoolctlEngine", "PoolctlAPI", "PoolctlPlan", "PoolctlModel"]),
         .testTarget(name: "PoolctlPlanTests", dependencies: ["PoolctlPlan", "PoolctlModel", "PoolctlRender"]),
         .testTarget(

@@ -89,9 +89,15 @@ public struct ListBody<Item: ListItem>: Sendable {
 
 extension ListBody: Decodable where Item: Decodable {
     // A missing or null array is an empty page: an API that omits empty
-    // arrays must not fail a plan.
+    // arrays must not fail a plan. A body with neither it nor `pagination`
+    // is no list at all (an error body sent with a 200): read as an empty
+    // account, it made plan create every pool again.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
+        guard container.contains(.items) || container.contains(.pagination) else {
+            throw DecodingError.keyNotFound(
+                Key.items, DecodingError.Context(codingPath: [], debugDescription: "neither the list nor pagination"))
+        }
         items = try container.decodeIfPresent([Item].self, forKey: .items) ?? []
         pagination = try container.decodeIfPresent(Pagination.self, forKey: .pagination)
     }

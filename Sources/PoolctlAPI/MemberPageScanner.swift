@@ -77,7 +77,8 @@ public enum MemberPageScanner {
             }
             guard valid else { return nil }
             ws()
-            guard i == end else { return nil }
+            // Neither key: not a list. The decoder, the fallback, says so.
+            guard i == end, members != nil || pagination != nil else { return nil }
             return Result(members: members ?? [], pagination: pagination ?? nil)
         }
 

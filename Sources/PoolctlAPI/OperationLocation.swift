@@ -18,9 +18,11 @@ public enum OperationPath: Sendable, Hashable {
         }
     }
 
-    /// Reads an absolute or origin-relative URL; nil when it has no path.
+    /// Reads an absolute or origin-relative URL; nil when it has no path,
+    /// or a path that does not start with `/`: joined to the base URL, `@h/x`
+    /// or `.h/x` would name another host and be sent the credentials.
     public init?(location: String, operationID: String) {
-        guard let components = URLComponents(string: location), !components.percentEncodedPath.isEmpty else { return nil }
+        guard let components = URLComponents(string: location), components.percentEncodedPath.hasPrefix("/") else { return nil }
         let raw = components.percentEncodedPath
         let segments = raw.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
             String($0).removingPercentEncoding ?? String($0)

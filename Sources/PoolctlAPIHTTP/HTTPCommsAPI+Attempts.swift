@@ -42,6 +42,12 @@ extension HTTPCommsAPI {
     /// Sends `request` until it succeeds (2xx) or `RetryPolicy` gives up.
     /// Returns the response and the number of attempts it took.
     func perform(_ request: APIRequest) async throws -> (TransportResponse, Int) {
+        // The credentials go with every request: only a path on the base URL's own origin may follow it.
+        guard request.target.hasPrefix("/") else {
+            throw APIError(
+                kind: .invalidResponse, method: request.method, path: "(not sent)",
+                message: "a location the API returned does not start with '/', so it could name another host; it was not requested")
+        }
         var call = Call(
             request: request,
             outgoing: TransportRequest(
@@ -171,9 +177,12 @@ extension HTTPCommsAPI {
             try RetryGuard.check?()
             callCounter.recordRetry()
             observeRetry(call.request, outcome: outcome, failed: failed, attempt: call.attempt, delay: delay)
-            log(
-                "… retrying \(call.request.method) \(call.request.path) in \(RetryPolicy.format(delay)) (attempt \(call.attempt) of \(call.policy.maxAttempts))"
-            )
+            // A 429 does not count against the attempts: only the call's deadline bounds it.
+            let budget =
+                if case .response(429, _, _) = outcome {
+                    "; 429s are retried until \(RetryPolicy.format(configuration.callDeadline)) have passed"
+                } else { " of \(call.policy.maxAttempts)" }
+            log("… retrying \(call.request.method) \(call.request.path) in \(RetryPolicy.format(delay)) (attempt \(call.attempt)\(budget))")
             do {
                 // A 429's pause is the scheduler's, for every request at once.
                 if case .response(429, _, _) = outcome {} else { try await clock.sleep(delay) }

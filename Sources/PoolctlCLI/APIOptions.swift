@@ -83,6 +83,13 @@ struct APIOptions: ParsableArguments {
         configuration.backoff = context.retryBackoff
         if let attempts { configuration.maxAttempts = attempts }
         if let callDeadline { configuration.callDeadline = max(configuration.callDeadline, callDeadline) }
+        if observer == nil {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let stderr = context.stderr
+            configuration.observer =
+                RateLimitNotice(deadline: configuration.callDeadline, now: { clock.now - start }, write: { stderr.write($0) }).observer
+        }
         return try HTTPCommsAPI(configuration: configuration)
     }
 

@@ -41,6 +41,15 @@ import Testing
         #expect(h.counter.retries == 0)
     }
 
+    /// Audit, 7 Dec: a gateway's error body sent with a 200 read as an
+    /// account with no pools, and apply created every pool a second time.
+    @Test func aBodyThatIsNoListIsAnInvalidResponseNotAnEmptyPage() async throws {
+        let h = try Harness([.respond(200, body: errorBody(401, 20003, "Authenticate"))])
+        let error = try #require(await apiError { _ = try await h.api.listSenderPools(SenderPoolQuery()) })
+        #expect(error.kind == .invalidResponse)
+        #expect(error.message == "unexpected response body: missing field 'senderPools'", "\(error.message)")
+    }
+
     @Test func unknownEnumValuesAreKept() async throws {
         let h = try Harness([
             .respond(
@@ -135,6 +144,28 @@ import Testing
         #expect(try await h.api.fetchOperation(id: operationID).status == .completed)
         #expect(try await h.api.fetchPoolSendersOperation(poolID: poolID, operationID: operationID).stats.created == 1)
         #expect(h.counter.calls == [.fetchSenderPool: 1, .fetchOperation: 1, .fetchPoolSendersOperation: 1])
+    }
+
+    /// Audit, 7 Dec: a location without a leading `/` was joined to the base
+    /// URL as text, so `@host/x` became userinfo and `.host/x` a longer host
+    /// name, and the credentials went there. Now such a location is not a
+    /// path: the documented flat path on the base URL is polled instead.
+    @Test(arguments: ["@127.0.0.2:18099/x", ".attacker.example/v1/x", "1/v1/SenderPools/Operations/op", "evil/x"])
+    func aLocationThatIsNotAPathIsNeverRequested(location: String) async throws {
+        let operation =
+            #"{"id":"\#(operationID)","status":"COMPLETED","stats":{"total":1,"queued":0,"created":1,"failed":0},"createdAt":"a","updatedAt":"b"}"#
+        #expect(OperationPath(location: location, operationID: operationID) == nil)
+        let h = try Harness([.respond(200, body: operation)])
+        let reference = OperationReference(OperationAccepted(operationId: operationID, operationLocation: location), poolID: nil)
+        #expect(try await h.api.fetchOperation(try #require(reference)).status == .completed)
+        #expect(h.transport.sent.map(\.request.url) == ["https://comms.example.test/v1/SenderPools/Operations/\(operationID)"])
+    }
+
+    @Test func aTargetThatIsNotAPathIsRefusedBeforeAnythingIsSent() async throws {
+        let h = try Harness([])
+        let error = try #require(await apiError { _ = try await h.api.fetchOperation(at: .other(path: "@evil.test/x", operationID: "op")) })
+        #expect(error.kind == .invalidResponse)
+        #expect(h.transport.sent.isEmpty)
     }
 
     // MARK: Errors

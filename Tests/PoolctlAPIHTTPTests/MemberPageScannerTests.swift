@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func emptyNullAndMissingListsArePages() throws {
-        for body in [#"{}"#, #"{"senders":null}"#, #"{"senders":[],"pagination":null}"#, #" {"pagination":{"next":null}} "#] {
+        for body in [#"{"senders":null}"#, #"{"senders":[],"pagination":null}"#, #" {"pagination":{"next":null}} "#] {
             let bytes = Array(body.utf8)
             let scanned = try #require(MemberPageScanner.scan(bytes), "\(body)")
             #expect(scanned.members.isEmpty)
@@ -44,6 +44,8 @@ import Testing
 
     @Test func refusesWhatJSONDecoderRefuses() {
         let bad = [
+            // Neither the array nor pagination: an error body, not an empty page.
+            "{}", #"{"code":20003,"message":"Authenticate","status":401}"#,
             "", "[]", "null", #"{"senders":[{"address":"+1"}]}"#, #"{"senders":[{"id":1}]}"#, #"{"senders":[{"id":"a","address":5}]}"#,
             #"{"senders":{}}"#, #"{"senders":[{"id":"a"}],}"#, #"{"senders":[{"id":"a"}]} x"#, #"{"senders":[{"id":"a\q"}]}"#,
             #"{"senders":[{"id":"\ud800"}]}"#, #"{"x":01}"#, #"{"x":1.}"#, #"{"x":tru}"#, #"{"pagination":{"next":3}}"#,
