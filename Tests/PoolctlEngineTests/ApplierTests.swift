@@ -131,6 +131,44 @@ private func createPlan(senders: [String]) -> Plan {
         #expect(api.unanswered == 0)
     }
 
+    /// The lease's operation, listed, bounds the list's lag; another's
+    /// operation of the same size finished by then, and the pools listed
+    /// after the lists caught up still miss the pool: the create did not
+    /// run, so it is sent again.
+    @Test func aCreateIsSentAgainOnceEveryOperationOfItsSpanFinishedAndThePoolIsStillMissing() async {
+        let lost = APIError(kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", message: "connection reset")
+        let leaseOp = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v07"
+        let stranger = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0a"
+        let missing = Array(repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.pools([])), count: 5)
+        let api = ScriptedAPI(
+            [(.createSenderPool(name: "A", senders: 1), .error(lost))] + missing
+                + [
+                    (
+                        .listOperations,
+                        .operations([
+                            SenderPoolOperation(
+                                id: leaseOp, status: .completed, stats: OperationStats(total: 0, queued: 0, created: 0, failed: 0),
+                                createdAt: "", updatedAt: ""),
+                            SenderPoolOperation(
+                                id: stranger, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0),
+                                createdAt: "", updatedAt: ""),
+                        ])
+                    )
+                ] + missing
+                + [
+                    (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
+                    (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+                    (.listSenderPools(operationId: nil), .pools([pool()])),
+                ]
+                + fingerprintWrite(poolID))
+        var options = onePollPerOperation
+        options.ownOperations = [leaseOp: .zero]
+        let report = await Applier(api: api, clock: ManualClock().clock, options: options).apply(createPlan(senders: [s1]))
+        #expect(report.outcome == .converged, "\(report)")
+        #expect(api.calls.filter { if case .createSenderPool = $0 { true } else { false } }.count == 2)
+        #expect(api.unanswered == 0)
+    }
+
     /// Issue 19: under `create-visibility=after-completion` and list lag, a
     /// create whose response was lost shows up in listings only a moment
     /// later. One look would create the key's pool a second time.

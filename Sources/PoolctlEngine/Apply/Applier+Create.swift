@@ -71,7 +71,7 @@ extension Applier {
         while !pending.isEmpty {
             let batch = Array(pending.prefix(batchLimit.current))
             let sentAt = clock.now()
-            guard let sent = try await addBatch(batch, to: id, deadline: deadline, ledger: run.ledger) else {
+            guard let sent = try await addBatch(batch, to: id, deadline: deadline) else {
                 // A lost response whose write landed: nothing left of this batch.
                 pending = pending.dropFirst(batch.count)
                 await tracker.step(change.key, "senders already added to \(id)", added: 0, removed: 0)
@@ -91,7 +91,7 @@ extension Applier {
     /// the run. When the POST's outcome is unknown, the members are re-read
     /// and only the missing ones are sent again (nil when none are missing),
     /// so nothing is added twice blindly and nothing is lost.
-    func addBatch(_ batch: [String], to poolID: String, deadline: Duration, ledger: OperationLedger) async throws -> (
+    func addBatch(_ batch: [String], to poolID: String, deadline: Duration) async throws -> (
         operation: OperationReference, consumed: Int, sent: Int
     )? {
         var pending = batch
@@ -100,7 +100,6 @@ extension Applier {
         var attempts = 0
         while true {
             attempts += 1
-            let sentAt = clock.now()
             do {
                 let accepted = try await withConflictRetry(deadline: deadline) {
                     try await api.addSenders(poolID: poolID, senderIDs: pending)
@@ -115,14 +114,11 @@ extension Applier {
                 consumed = batchLimit.halve(from: consumed)
                 pending = Array(batch.prefix(consumed))
             } catch let error as APIError where error.kind == .outcomeUnknown {
-                let failedAt = clock.now()
                 if attempts > options.createRetries || clock.now() > deadline { throw error }
                 // If the lost request did start an operation, wait for it to settle (409s) before looking.
                 let members = try await withConflictRetry(deadline: deadline) {
                     Set(try await api.allPoolSenders(poolID: poolID).collect().map(\.id))
                 }
-                // Senders of this request now members: it ran, and its operation is accounted for.
-                if pending.contains(where: members.contains) { await ledger.resolved(sent: sentAt, failed: failedAt) }
                 pending = batch.prefix(consumed).filter { !members.contains($0) }
                 if pending.isEmpty { return nil }
             }
@@ -179,7 +175,9 @@ extension Applier {
             } catch let error as APIError where error.kind == .outcomeUnknown {
                 // The create may have happened: look before trying again.
                 let failedAt = clock.now()
-                switch try await lookAfterUnknownCreate(ownership, sent: sentAt, failed: failedAt, deadline: deadline, run: run) {
+                switch try await lookAfterUnknownCreate(
+                    ownership, senders: inline.count, sent: sentAt, failed: failedAt, deadline: deadline, run: run)
+                {
                 case .found(let existing):
                     let members = try await api.allPoolSenders(poolID: existing.id).collect()
                     return Created(poolID: existing.id, operation: nil, members: Set(members.map(\.id)))

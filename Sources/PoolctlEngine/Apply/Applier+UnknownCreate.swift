@@ -21,7 +21,7 @@ extension Applier {
     /// that a lagging list, or an API that shows a pool only once its
     /// operation completes, still hides.
     func lookAfterUnknownCreate(
-        _ ownership: Ownership, sent: Duration, failed: Duration, deadline: Duration, run: ApplyRun
+        _ ownership: Ownership, senders: Int, sent: Duration, failed: Duration, deadline: Duration, run: ApplyRun
     ) async throws -> Lookup {
         let token = await run.ledger.startLooking(sent: sent, failed: failed)
         let look: Lookup
@@ -31,10 +31,10 @@ extension Applier {
             await run.ledger.stopLooking(token)
             throw error
         }
-        if case .found = look { await run.ledger.resolved(sent: sent, failed: failed) }
+        if case .found = look { await run.ledger.resolved(sent: sent, failed: failed, senders: senders) }
         await run.ledger.stopLooking(token)
         guard look == .absent else { return look }
-        switch await operationsEvidence(sent: sent, failed: failed, deadline: deadline, run: run, token: token) {
+        switch await operationsEvidence(sent: sent, failed: failed, senders: senders, deadline: deadline, run: run, token: token) {
         case .notRun:
             return .absent
         case .notRecent:
@@ -42,8 +42,15 @@ extension Applier {
                 "no listing of operations could be shown to be recent enough to hold the create's, had it run (a list may lag)")
         case .unreadable(let reason):
             return .unconfirmed("the operations started since could not be listed (\(reason))")
+        case .finished(let count, let at):
+            // Each finished by `at`; a pool one of them made is listed once the lists catch up with that.
+            let ready = at + (await run.ledger.lagBound ?? .zero)
+            guard ready - clock.now() <= Self.evidenceWait, ready < deadline else {
+                return .unconfirmed("the operations list lags too far behind to wait for")
+            }
+            if ready > clock.now() { try await clock.sleep(ready - clock.now()) }
+            return try await settleLook(ownership, deadline: deadline)
         case .unaccounted(let count):
-            // Those operations are finished now: a pool one of them made is listed from here on.
             let again = try await settleLook(ownership, deadline: deadline)
             if case .found = again { return again }
             return .unconfirmed(
@@ -87,7 +94,10 @@ extension Applier {
         /// Not shown to be recent: a lagging list may not show the create's operation yet.
         case notRecent
         case unreadable(String)
-        /// Operations this run cannot account for, waited for until finished.
+        /// Recent, with operations this run cannot account for, all finished
+        /// by `at` (any pool one of them made is listed by `at` plus the lag).
+        case finished(Int, at: Duration)
+        /// Operations this run cannot account for, some still running or in a listing not shown recent.
         case unaccounted(Int)
     }
 
@@ -100,7 +110,7 @@ extension Applier {
     /// run's, the lease's, or one per other lost request of the run shown
     /// to have run; any other may be the create's, and is waited for.
     func operationsEvidence(
-        sent: Duration, failed: Duration, deadline: Duration, run: ApplyRun, token: Int = 0
+        sent: Duration, failed: Duration, senders: Int, deadline: Duration, run: ApplyRun, token: Int = 0
     ) async -> OperationsEvidence {
         // Another lost request of the run still looking may yet show that its operation is one of these.
         while await run.ledger.othersLooking(within: sent - .seconds(2), failed + .seconds(2), besides: token), clock.now() < deadline {
@@ -126,6 +136,10 @@ extension Applier {
                 let created = WireTime.parseRFC3339(operation.createdAt)
                 if created.map({ $0 >= start && $0 <= end }) ?? true { unaccounted.append(operation) }
             }
+            // Finished, an operation counts its senders: one that did not carry this create's number is not it.
+            unaccounted = await finished(unaccounted, deadline: deadline).filter {
+                !$0.status.isTerminal || $0.stats.total == senders
+            }
             guard let lag = await run.ledger.lagBound, begun - failed >= lag else {
                 let ready = (await run.ledger.lagBound).map { failed + $0 }
                 if !waited, let ready, ready - clock.now() <= Self.evidenceWait, ready < deadline {
@@ -133,11 +147,12 @@ extension Applier {
                     try? await clock.sleep(max(ready - clock.now(), .milliseconds(1)))
                     continue
                 }
-                return unaccounted.isEmpty ? .notRecent : await waitOut(unaccounted, deadline: deadline)
+                return unaccounted.isEmpty ? .notRecent : .unaccounted(unaccounted.count)
             }
-            let explained = await run.ledger.resolved(within: sent - .seconds(1), failed + .seconds(1))
+            let explained = await run.ledger.resolved(within: sent - .seconds(1), failed + .seconds(1), senders: senders)
             if unaccounted.count == explained { return .notRun }
-            return await waitOut(unaccounted, deadline: deadline)
+            if unaccounted.allSatisfy(\.status.isTerminal) { return .finished(unaccounted.count, at: clock.now()) }
+            return .unaccounted(unaccounted.count)
         }
     }
 
@@ -145,11 +160,14 @@ extension Applier {
     static let evidenceWait = Duration.seconds(30)
     static let evidencePages = 10
 
-    private func waitOut(_ operations: [SenderPoolOperation], deadline: Duration) async -> OperationsEvidence {
-        for operation in operations where !operation.status.isTerminal {
-            await waitFinished(operation.id, deadline: deadline)
+    /// The operations as they ended: each still running is fetched by id
+    /// until it ends (kept as it was when a fetch fails or time runs out).
+    private func finished(_ operations: [SenderPoolOperation], deadline: Duration) async -> [SenderPoolOperation] {
+        var ended: [SenderPoolOperation] = []
+        for operation in operations {
+            ended.append(operation.status.isTerminal ? operation : await waitFinished(operation, deadline: deadline))
         }
-        return .unaccounted(operations.count)
+        return ended
     }
 
     /// The operations created since `start`, all pages (at most `evidencePages`).
@@ -177,13 +195,17 @@ extension Applier {
 
     /// Polls an operation by id (a fetch shows it now, where a list may lag)
     /// until it is finished, the deadline passes or a fetch fails.
-    private func waitFinished(_ id: String, deadline: Duration) async {
+    private func waitFinished(_ operation: SenderPoolOperation, deadline: Duration) async -> SenderPoolOperation {
+        var latest = operation
         var waits = Backoff(initial: .milliseconds(250), cap: .seconds(5)).waits()
         while clock.now() < deadline {
-            guard let operation = try? await api.fetchOperation(id: id), !operation.status.isTerminal else { return }
             let wait = min(waits.next(), deadline - clock.now())
-            guard wait > .zero, (try? await clock.sleep(wait)) != nil else { return }
+            guard wait > .zero, (try? await clock.sleep(wait)) != nil else { break }
+            guard let fetched = try? await api.fetchOperation(id: operation.id) else { break }
+            latest = fetched
+            if fetched.status.isTerminal { break }
         }
+        return latest
     }
 
     /// The unknown create's error, saying why it was not sent again.

@@ -8,7 +8,7 @@ actor OperationLedger {
     /// Lost creates and Add Senders that were then shown to have run: each
     /// started one operation, between its request and its failure, whose id
     /// the run never learnt.
-    private var resolved: [(sent: Duration, failed: Duration)] = []
+    private var resolved: [(sent: Duration, failed: Duration, senders: Int)] = []
     /// Lost creates still looking for their pool, by token.
     private var looking: [Int: (sent: Duration, failed: Duration)] = [:]
     private var nextToken = 0
@@ -49,8 +49,9 @@ actor OperationLedger {
         looking[token] = nil
     }
 
-    func resolved(sent: Duration, failed: Duration) {
-        resolved.append((sent, failed))
+    /// `senders`: how many the request carried, which its operation counts.
+    func resolved(sent: Duration, failed: Duration, senders: Int) {
+        resolved.append((sent, failed, senders))
     }
 
     /// Other lost requests still looking whose operation would fall within `from...to`.
@@ -60,7 +61,7 @@ actor OperationLedger {
 
     /// Resolved requests sent and failed within `from...to`: operations of
     /// theirs that a recent listing of that span must show.
-    func resolved(within from: Duration, _ to: Duration) -> Int {
-        resolved.filter { $0.sent >= from && $0.failed <= to }.count
+    func resolved(within from: Duration, _ to: Duration, senders: Int) -> Int {
+        resolved.filter { $0.sent >= from && $0.failed <= to && $0.senders == senders }.count
     }
 }
