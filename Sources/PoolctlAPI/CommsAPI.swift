@@ -135,12 +135,14 @@ public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
             var token: String?
             var finished = false
             var seenTokens: Set<String> = []
+            var streak = PageStreak()
 
             public mutating func next() async throws -> [Item]? {
                 if finished { return nil }
                 let page = try await sequence.fetch(token, sequence.pageSize)
                 token = page.pagination.next
                 finished = token == nil
+                try streak.record(added: page.items.count, next: !finished)
                 // A token that comes back would page forever: stop with an error.
                 if let token, !seenTokens.insert(token).inserted {
                     throw APIError(

@@ -199,3 +199,16 @@ private func skipChurn(at skipAt: Int) -> @Sendable (Int, inout [SenderPool]) ->
         #expect(api.listCalls == 1)
     }
 }
+
+/// Audit, 7 Dec: the same pools again and again, each time with a fresh
+/// next token, kept `plan` listing forever.
+@Suite struct EndlessListingTests {
+    @Test func pagesRepeatingWhatWasSeenWithFreshTokensEndTheListing() async {
+        let pool = stackPool(1)
+        let api = ScriptedAPI(
+            (0..<PageStreak.limit + 1).map { (.listSenderPools(operationId: nil), .poolsPage([pool], next: "t\($0)")) })
+        await #expect(throws: APIError.self) { _ = try await PoolListing.read(api) }
+        // The first page brought the pool; the next ten brought nothing.
+        #expect(api.unanswered == 0)
+    }
+}

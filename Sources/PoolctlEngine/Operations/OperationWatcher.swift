@@ -114,8 +114,10 @@ actor OperationWatcher {
             do {
                 var query = OperationQuery(startDate: since, pageSize: APIFormat.maxPageSize)
                 var tokens: Set<String> = []
+                var streak = PageStreak()
                 while true {
                     let page = try await api.listOperations(query)
+                    try streak.record(added: page.items.count, next: page.pagination.next != nil)
                     for operation in page.items {
                         if waiters[operation.id] != nil { listed[operation.id] = operation }
                         if let sinceDate, let created = WireTime.parseRFC3339(operation.createdAt), created < sinceDate {

@@ -130,14 +130,17 @@ public struct PoolListing: Sendable {
     {
         var listing = PoolListing(requestedPageSize: pageSize)
         var seenTokens: Set<String> = []
+        var streak = PageStreak()
         var token: String?
         repeat {
             var page = query
             page.window.pageSize = pageSize
             page.window.pageToken = token
             let response = try await api.listSenderPools(page)
+            let before = listing.pools.count
             listing.append(page: response.items)
             token = response.pagination.next
+            try streak.record(added: listing.pools.count - before, next: token != nil)
             if let token, !seenTokens.insert(token).inserted {
                 throw APIError(
                     kind: .invalidResponse,

@@ -1,0 +1,24 @@
+/// Stops a listing whose pages keep naming a next page yet bring nothing
+/// new: a fresh token each time slips past the repeated-token check, and
+/// the listing would run forever without a word.
+public struct PageStreak: Sendable {
+    /// Pages in a row that may bring nothing: an API may return an empty
+    /// page now and then (a filter, a deleted item), never this many.
+    public static let limit = 10
+    private var idle = 0
+
+    public init() {}
+
+    /// After a page: `added`, the items it brought that were not seen
+    /// before; `next`, whether it names another page.
+    public mutating func record(added: Int, next: Bool) throws {
+        idle = added == 0 && next ? idle + 1 : 0
+        guard idle < Self.limit else {
+            throw APIError(
+                kind: .invalidResponse,
+                message:
+                    "the API returned \(Self.limit) pages in a row that brought nothing new, each naming another page; stopped paging to avoid an endless loop"
+            )
+        }
+    }
+}
