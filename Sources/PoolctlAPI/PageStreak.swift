@@ -6,8 +6,14 @@ public struct PageStreak: Sendable {
     /// page now and then (a filter, a deleted item), never this many.
     public static let limit = 10
     private var idle = 0
+    /// The list's call, for the error (`GET /v1/SenderPools`).
+    private let method: String
+    private let path: String
 
-    public init() {}
+    public init(method: String = "", path: String = "") {
+        self.method = method
+        self.path = path
+    }
 
     /// After a page: `added`, the items it brought that were not seen
     /// before; `next`, whether it names another page.
@@ -15,7 +21,7 @@ public struct PageStreak: Sendable {
         idle = added == 0 && next ? idle + 1 : 0
         guard idle < Self.limit else {
             throw APIError(
-                kind: .invalidResponse,
+                kind: .invalidResponse, method: method, path: path,
                 message:
                     "the API returned \(Self.limit) pages in a row that brought nothing new, each naming another page; stopped paging to avoid an endless loop"
             )

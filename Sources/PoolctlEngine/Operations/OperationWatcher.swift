@@ -114,7 +114,7 @@ actor OperationWatcher {
             do {
                 var query = OperationQuery(startDate: since, pageSize: APIFormat.maxPageSize)
                 var tokens: Set<String> = []
-                var streak = PageStreak()
+                var streak = PageStreak(method: "GET", path: "/v1/SenderPools/Operations")
                 while true {
                     let page = try await api.listOperations(query)
                     try streak.record(added: page.items.count, next: page.pagination.next != nil)

@@ -130,7 +130,7 @@ public struct PoolListing: Sendable {
     {
         var listing = PoolListing(requestedPageSize: pageSize)
         var seenTokens: Set<String> = []
-        var streak = PageStreak()
+        var streak = PageStreak(method: "GET", path: "/v1/SenderPools")
         var token: String?
         repeat {
             var page = query
