@@ -30,6 +30,9 @@ extension ApplyCommand {
         }
         let stack = inputs.stack
         let settings = lock.settings(context.environment)
+        if context.ownsProcess { InterruptCleanup.shared.acquiring(stack: stack) }
+        // Acquisition that fails ends here: a signal handler waiting on it may say so.
+        defer { if context.ownsProcess { InterruptCleanup.shared.acquiring(stack: nil) } }
         return try await workflow.withLease(
             stack: stack, settings,
             report: { event in

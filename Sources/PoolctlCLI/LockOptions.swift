@@ -79,6 +79,19 @@ final class InterruptCleanup: Sendable {
 
     func hold(_ held: HeldLease?) {
         lease.withLock { $0 = held }
+        acquiring.withLock { $0 = nil }
+        // Taken after a signal: no write may start under it.
+        if handling.withLock({ $0 }) { held?.stopWrites() }
+    }
+
+    /// The stack whose lease is being taken: a signal then waits (up to the
+    /// grace) for the lease to be held and releases it, or for acquisition
+    /// to end (it withdraws its own lease on failure), instead of leaving a
+    /// lease that locks the stack until its TTL without a word.
+    private let acquiring = Mutex<String?>(nil)
+
+    func acquiring(stack: String?) {
+        acquiring.withLock { $0 = stack }
     }
 
     /// Says what happened instead of the text line (`--log-format ndjson`):
@@ -118,9 +131,11 @@ final class InterruptCleanup: Sendable {
                 }
                 held?.stopWrites()
                 let grace = self.grace.withLock { $0 }
+                let taking = held == nil ? acquiring.withLock { $0 } : nil
                 Task {
                     var message: String?
                     if let held { message = await Self.finish(held, grace: grace) }
+                    if let taking { message = await self.finishAcquiring(stack: taking, grace: grace) }
                     Self.say(message, code: 128 + number, notify: notify)
                 }
             }
@@ -134,6 +149,31 @@ final class InterruptCleanup: Sendable {
     func yieldToSignalHandler() async {
         guard handling.withLock({ $0 }) else { return }
         while true { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// A signal while the lease is being taken: waits up to `grace` for it
+    /// to be held (then releases it, nothing written) or for acquisition to
+    /// end; returns what to say.
+    private func finishAcquiring(stack: String, grace: Duration) async -> String {
+        let clock = ContinuousClock()
+        let until = clock.now + grace
+        while clock.now < until {
+            if let held = lease.withLock({ $0 }) {
+                held.stopWrites()
+                do {
+                    try await held.release()
+                    return "interrupted while taking the lease of stack '\(stack)'; it was taken, then released. Nothing else was written."
+                } catch {
+                    return "interrupted while taking the lease of stack '\(stack)'; nothing else was written, but \(error)"
+                }
+            }
+            if acquiring.withLock({ $0 }) == nil {
+                return "interrupted while taking the lease of stack '\(stack)'; it was not taken, and nothing was written."
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return
+            "interrupted while taking the lease of stack '\(stack)'; it was still being taken after \(grace), so a lease pool may be left: it expires after --lock-ttl, and 'poolctl unlock \(stack)' removes it now. Nothing else was written."
     }
 
     /// Waits for operations in flight, then releases or keeps the lease; returns what to say.

@@ -149,6 +149,28 @@ def sigterm_releases_the_lease():
         emu.stop()
 
 
+@test
+def a_signal_while_the_lease_is_being_taken_leaves_no_lease():
+    """Interruption audit, 7 Dec: SIGINT or SIGTERM while the lease's create
+    was still running exited at once, silently, and the lease locked the
+    stack until its TTL. Now the lease is waited for and released."""
+    emu = Emulator(inventory(20), "--operation-delay", "1000")
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "early", {f"k{i}": [sender_id(i)] for i in range(2)})
+        p = start_apply(emu, m)
+        # The lease's create is running: its pool is not shown until the operation ends.
+        wait_for(lambda: emu.requests()["byEndpoint"].get("POST /v1/SenderPools", 0) >= 1, "the lease's create")
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 128 + signal.SIGINT, (p.returncode, err[-500:])
+        assert "interrupted while taking the lease of stack 'early'" in err, err[-500:]
+        assert leases(emu.state()) == [], leases(emu.state())
+        assert owned(emu.state(), "early") == []
+        assert emu.run("apply", m, "--auto-approve").returncode == 0
+    finally:
+        emu.stop()
+
+
 def operation_status(emu, operation_id):
     """The API's status of an operation, asked as any client would."""
     request = urllib.request.Request(
