@@ -1,3 +1,4 @@
+import Foundation
 import PoolctlAPI
 import PoolctlEngine
 import PoolctlModel
@@ -98,6 +99,7 @@ private func createPlan(senders: [String]) -> Plan {
                 + [(.listOperations, .operations([]))]
                 // The verification's reads.
                 + Array(repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.pools([other])), count: 5))
+        api.setServerTime(Date(timeIntervalSince1970: 1_735_689_600))
         let clock = ManualClock()
         let report = await Applier(api: api, clock: clock.clock, options: onePollPerOperation).apply(createPlan(senders: []))
         #expect(report.outcome == .partial)
@@ -125,6 +127,7 @@ private func createPlan(senders: [String]) -> Plan {
                     (.listPoolSenders(poolID), .senders([s1])),
                 ]
                 + fingerprintWrite(poolID))
+        api.setServerTime(Date(timeIntervalSince1970: 1_735_689_600))
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .converged, "\(report)")
         #expect(api.calls.filter { if case .createSenderPool = $0 { true } else { false } }.count == 1)
@@ -140,27 +143,27 @@ private func createPlan(senders: [String]) -> Plan {
         let leaseOp = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v07"
         let stranger = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0a"
         let missing = Array(repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.pools([])), count: 5)
+        let operations = (
+            ScriptedAPI.Call.listOperations,
+            ScriptedAPI.Answer.operations([
+                SenderPoolOperation(
+                    id: leaseOp, status: .completed, stats: OperationStats(total: 0, queued: 0, created: 0, failed: 0), createdAt: "",
+                    updatedAt: ""),
+                SenderPoolOperation(
+                    id: stranger, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0), createdAt: "",
+                    updatedAt: ""),
+            ])
+        )
+        // The first listing of operations shows the lease's, which bounds the lag; the second, begun that much later, is recent.
         let api = ScriptedAPI(
-            [(.createSenderPool(name: "A", senders: 1), .error(lost))] + missing
-                + [
-                    (
-                        .listOperations,
-                        .operations([
-                            SenderPoolOperation(
-                                id: leaseOp, status: .completed, stats: OperationStats(total: 0, queued: 0, created: 0, failed: 0),
-                                createdAt: "", updatedAt: ""),
-                            SenderPoolOperation(
-                                id: stranger, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0),
-                                createdAt: "", updatedAt: ""),
-                        ])
-                    )
-                ] + missing
+            [(.createSenderPool(name: "A", senders: 1), .error(lost))] + missing + [operations, operations] + missing
                 + [
                     (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
                     (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
                     (.listSenderPools(operationId: nil), .pools([pool()])),
                 ]
                 + fingerprintWrite(poolID))
+        api.setServerTime(Date(timeIntervalSince1970: 1_735_689_600))
         var options = onePollPerOperation
         options.ownOperations = [leaseOp: .zero]
         let report = await Applier(api: api, clock: ManualClock().clock, options: options).apply(createPlan(senders: [s1]))

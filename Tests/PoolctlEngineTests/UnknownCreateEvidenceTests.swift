@@ -18,125 +18,120 @@ import Testing
             updatedAt: createdAt)
     }
 
-    /// The server's clock reads 12:00:10 when the test asks; the lease's
-    /// create was sent at 12:00:00, this create at 12:00:01 and it failed at
-    /// 12:00:03 (the manual clock at 0, 1 and 3 s, asked at 10 s).
-    /// `later` (sent at 5 s, listed at 5.2 s) bounds the list's lag to 200 ms.
+    /// The server's clock reads 12:00:10; this create was sent at 12:00:01
+    /// (the manual clock at 1 s) and the evidence is asked for at 10 s.
+    /// `later` (sent at 5 s, listed at 5.2 s) bounds the list's lag to
+    /// 200 ms, so a listing begun 200 ms after 10 s is recent.
     private func evidence(
-        _ api: ScriptedAPI, later laterSent: Bool = true, resolved: Bool = false, senders: Int = 0
+        _ api: ScriptedAPI, later laterSent: Bool = true, senders: Int = 0, serverTime: Bool = true
     ) async -> Applier.OperationsEvidence {
         let clock = ManualClock()
         clock.advance(seconds: 10)
-        let serverAtZero = WireTime.parseRFC3339("2026-12-07T12:00:00Z")!
-        api.setServerTime(serverAtZero.addingTimeInterval(10))
+        if serverTime { api.setServerTime(WireTime.parseRFC3339("2026-12-07T12:00:10Z")) }
         let ledger = OperationLedger(started: [lease: .zero])
         if laterSent {
             await ledger.record(later, sentAt: .seconds(5))
             await ledger.listed(later, at: .milliseconds(5200))
         }
-        if resolved { await ledger.resolved(sent: .milliseconds(1500), failed: .milliseconds(2500), senders: 0) }
         let run = Applier.ApplyRun(
             watcher: OperationWatcher(api: api, clock: clock.clock, since: "2026-12-07T11:55:00Z"),
             finder: CreatedPoolFinder(api: api, since: "2026-12-07T11:55:00Z"), permits: WritePermits([]), ledger: ledger,
             stack: "web")
         return await Applier(api: api, clock: clock.clock).operationsEvidence(
-            sent: .seconds(1), failed: .seconds(3), senders: senders, deadline: .seconds(600), run: run)
+            sent: .seconds(1), senders: senders, deadline: .seconds(600), run: run)
     }
 
     private func finished(_ evidence: Applier.OperationsEvidence) -> Int? {
         if case .finished(let count, _) = evidence { count } else { nil }
     }
 
-    /// Still running when the fetches stop (the deadline): no verdict.
-    @Test func anOperationStillRunningLeavesItUnaccounted() async {
-        let stranger = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0a"
-        let api = ScriptedAPI(
-            [(.listOperations, .operations([op(stranger, .processing, createdAt: "2026-12-07T12:00:02Z")]))]
-                + [
-                    (
-                        .fetchOperation(stranger),
-                        .error(APIError.http(503, "unavailable", method: "GET", path: "/v1/SenderPools/Operations"))
-                    )
-                ])
-        #expect(await evidence(api) == .unaccounted(1))
+    private func listing(_ operations: [SenderPoolOperation]) -> (ScriptedAPI.Call, ScriptedAPI.Answer) {
+        (.listOperations, .operations(operations))
     }
 
+    /// The first listing, begun at once, may be up to 200 ms behind; the
+    /// second, begun after that, is recent and shows only the run's own.
     @Test func aRecentListingOfOnlyOurOwnOperationsProvesTheCreateDidNotRun() async {
-        let api = ScriptedAPI([
-            (.listOperations, .operations([op(lease, createdAt: "2026-12-07T12:00:00Z"), op(later, createdAt: "2026-12-07T12:00:05Z")]))
-        ])
+        let ours = [op(lease, createdAt: "2026-12-07T12:00:00Z"), op(later, createdAt: "2026-12-07T12:00:05Z")]
+        let api = ScriptedAPI([listing(ours), listing(ours)])
         #expect(await evidence(api) == .notRun)
         #expect(api.unanswered == 0)
     }
 
     /// Only the lease's operation bounds the lag: listed at 10 s, sent at
-    /// 0 s, so the list may be 10 s behind. One more listing, begun 10 s after
-    /// the failure (at 13 s), is recent enough.
+    /// 0 s, so the list may be 10 s behind. One more listing, begun 10 s
+    /// later, is recent enough.
     @Test func withOnlyTheLeaseToGoByTheListingIsTakenAgainOnceTheLagHasPassed() async {
         let api = ScriptedAPI([
-            (.listOperations, .operations([op(lease, createdAt: "2026-12-07T12:00:00Z")])),
-            (.listOperations, .operations([op(lease, createdAt: "2026-12-07T12:00:00Z")])),
+            listing([op(lease, createdAt: "2026-12-07T12:00:00Z")]), listing([op(lease, createdAt: "2026-12-07T12:00:00Z")]),
         ])
         #expect(await evidence(api, later: false) == .notRun)
         #expect(api.unanswered == 0)
     }
 
     @Test func aListThatNeverShowedOneOfOurOperationsMayLag() async {
-        let api = ScriptedAPI([(.listOperations, .operations([]))])
+        let api = ScriptedAPI([listing([])])
         #expect(await evidence(api, later: false) == .notRecent)
         #expect(api.unanswered == 0)
     }
 
-    @Test func anOperationNoOneAccountsForIsWaitedForAndBlocksTheRepeat() async {
+    /// Without the server's time its operations cannot be placed: no call, no verdict.
+    @Test func withoutTheServersTimeThereIsNoVerdict() async {
+        let api = ScriptedAPI([])
+        guard case .unreadable(let reason) = await evidence(api, serverTime: false) else {
+            Issue.record("expected unreadable")
+            return
+        }
+        #expect(reason.contains("no Date header"))
+    }
+
+    @Test func anOperationNoOneAccountsForIsWaitedForUntilItEnds() async {
         let stranger = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0a"
         let api = ScriptedAPI([
-            (.listOperations, .operations([op(stranger, .processing, createdAt: "2026-12-07T12:00:02Z")])),
+            listing([op(stranger, .processing, createdAt: "2026-12-07T12:00:02Z")]),
             (.fetchOperation(stranger), .operation(op(stranger, .processing, createdAt: "2026-12-07T12:00:02Z"))),
             (.fetchOperation(stranger), .operation(op(stranger, .completed, createdAt: "2026-12-07T12:00:02Z"))),
+            listing([op(stranger, .completed, createdAt: "2026-12-07T12:00:02Z")]),
         ])
-        // Recent, and finished now: the pools are listed again once the lists catch up.
+        // Recent, and finished: the pools are listed again once the lists catch up.
         #expect(finished(await evidence(api)) == 1)
         #expect(api.unanswered == 0)
     }
 
-    /// Another lost request of the run, sent and failed within the span and
-    /// shown to have run: its operation is the one nobody else accounts for.
-    @Test func anotherLostRequestShownToHaveRunAccountsForOneOperation() async {
+    /// Still running when the fetches stop: no verdict.
+    @Test func anOperationStillRunningLeavesItUnaccounted() async {
         let stranger = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0a"
-        let listing = [(ScriptedAPI.Call.listOperations, ScriptedAPI.Answer.operations([op(stranger, createdAt: "2026-12-07T12:00:02Z")]))]
-        #expect(await evidence(ScriptedAPI(listing), resolved: true) == .notRun)
-        #expect(finished(await evidence(ScriptedAPI(listing), resolved: false)) == 1)
+        let api = ScriptedAPI([
+            listing([op(stranger, .processing, createdAt: "2026-12-07T12:00:02Z")]),
+            (.fetchOperation(stranger), .error(APIError.http(503, "unavailable", method: "GET", path: "/v1/SenderPools/Operations"))),
+            listing([op(stranger, .processing, createdAt: "2026-12-07T12:00:02Z")]),
+            (.fetchOperation(stranger), .error(APIError.http(503, "unavailable", method: "GET", path: "/v1/SenderPools/Operations"))),
+        ])
+        #expect(await evidence(api) == .unaccounted(1))
     }
 
-    /// Outside the request's span (2 s either side in the server's time):
-    /// an API that ignores `startDate` lists them, and they are not the create.
-    @Test func operationsOutsideTheSpanAreNotTheCreate() async {
-        let api = ScriptedAPI([
-            (
-                .listOperations,
-                .operations([
-                    op("comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0b", createdAt: "2026-12-07T11:59:58Z"),
-                    op("comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0c", createdAt: "2026-12-07T12:00:06Z"),
-                ])
-            )
-        ])
-        #expect(await evidence(api) == .notRun)
-        // Just inside either edge, or with no time at all: it may be.
-        for createdAt in ["2026-12-07T11:59:59Z", "2026-12-07T12:00:05Z", ""] {
-            let inside = ScriptedAPI([
-                (.listOperations, .operations([op("comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0d", createdAt: createdAt)]))
-            ])
-            #expect(finished(await evidence(inside)) == 1, "\(createdAt)")
+    /// Before the request (the server's time less 2 s) they are not the
+    /// create: an API that ignores `startDate` lists them. After it, with no
+    /// upper cut (a server may process a request after its client gave up),
+    /// or with no time at all, they may be.
+    @Test func onlyOperationsFromBeforeTheRequestAreRuledOutByTime() async {
+        let old = [op("comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0b", createdAt: "2026-12-07T11:59:58Z")]
+        #expect(await evidence(ScriptedAPI([listing(old), listing(old)])) == .notRun)
+        for createdAt in ["2026-12-07T11:59:59Z", "2026-12-07T12:00:09Z", ""] {
+            let maybe = [op("comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0d", createdAt: createdAt)]
+            #expect(finished(await evidence(ScriptedAPI([listing(maybe), listing(maybe)]))) == 1, "\(createdAt)")
         }
     }
 
-    /// A finished operation counts its senders: the lease's create (none),
-    /// or another pool's of another size, is not this create of 3.
-    @Test func aFinishedOperationOfAnotherSizeIsNotTheCreate() async {
-        let stranger = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0a"
-        let listing = [(ScriptedAPI.Call.listOperations, ScriptedAPI.Answer.operations([op(stranger, createdAt: "2026-12-07T12:00:02Z")]))]
-        #expect(await evidence(ScriptedAPI(listing), senders: 3) == .notRun)
-        #expect(finished(await evidence(ScriptedAPI(listing), senders: 0)) == 1)
+    /// A completed operation counts its senders: the lease's create (none)
+    /// is not this create of 3. A canceled one may count fewer and still
+    /// have made the pool.
+    @Test func aCompletedOperationOfAnotherSizeIsNotTheCreate() async {
+        let completed = [op("comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0a", createdAt: "2026-12-07T12:00:02Z")]
+        #expect(await evidence(ScriptedAPI([listing(completed), listing(completed)]), senders: 3) == .notRun)
+        #expect(finished(await evidence(ScriptedAPI([listing(completed), listing(completed)]), senders: 0)) == 1)
+        let canceled = [op("comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0a", .canceled, createdAt: "2026-12-07T12:00:02Z")]
+        #expect(finished(await evidence(ScriptedAPI([listing(canceled), listing(canceled)]), senders: 3)) == 1)
     }
 
     @Test func aFailedListingIsNoEvidence() async {

@@ -174,10 +174,7 @@ extension Applier {
                 inline = Array(inline.prefix(batchLimit.halve(from: inline.count)))
             } catch let error as APIError where error.kind == .outcomeUnknown {
                 // The create may have happened: look before trying again.
-                let failedAt = clock.now()
-                switch try await lookAfterUnknownCreate(
-                    ownership, senders: inline.count, sent: sentAt, failed: failedAt, deadline: deadline, run: run)
-                {
+                switch try await lookAfterUnknownCreate(ownership, senders: inline.count, sent: sentAt, deadline: deadline, run: run) {
                 case .found(let existing):
                     let members = try await api.allPoolSenders(poolID: existing.id).collect()
                     return Created(poolID: existing.id, operation: nil, members: Set(members.map(\.id)))

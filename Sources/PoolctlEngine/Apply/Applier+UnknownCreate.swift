@@ -21,20 +21,11 @@ extension Applier {
     /// that a lagging list, or an API that shows a pool only once its
     /// operation completes, still hides.
     func lookAfterUnknownCreate(
-        _ ownership: Ownership, senders: Int, sent: Duration, failed: Duration, deadline: Duration, run: ApplyRun
+        _ ownership: Ownership, senders: Int, sent: Duration, deadline: Duration, run: ApplyRun
     ) async throws -> Lookup {
-        let token = await run.ledger.startLooking(sent: sent, failed: failed)
-        let look: Lookup
-        do {
-            look = try await settleLook(ownership, deadline: deadline)
-        } catch {
-            await run.ledger.stopLooking(token)
-            throw error
-        }
-        if case .found = look { await run.ledger.resolved(sent: sent, failed: failed, senders: senders) }
-        await run.ledger.stopLooking(token)
+        let look = try await settleLook(ownership, deadline: deadline)
         guard look == .absent else { return look }
-        switch await operationsEvidence(sent: sent, failed: failed, senders: senders, deadline: deadline, run: run, token: token) {
+        switch await operationsEvidence(sent: sent, senders: senders, deadline: deadline, run: run) {
         case .notRun:
             return .absent
         case .notRecent:
@@ -101,28 +92,26 @@ extension Applier {
         case unaccounted(Int)
     }
 
-    /// Lists the operations created between the request (`sent`) and its
-    /// failure (`failed`), in the server's time with 2 s either side (the
-    /// `Date` header counts whole seconds; 15 minutes without one). The
-    /// listing counts only when recent: begun at least the list's lag
-    /// bound (`OperationLedger.lagBound`) after the failure, waiting for
-    /// that up to `evidenceWait`. Each operation in the span must be the
-    /// run's, the lease's, or one per other lost request of the run shown
-    /// to have run; any other may be the create's, and is waited for.
-    func operationsEvidence(
-        sent: Duration, failed: Duration, senders: Int, deadline: Duration, run: ApplyRun, token: Int = 0
-    ) async -> OperationsEvidence {
-        // Another lost request of the run still looking may yet show that its operation is one of these.
-        while await run.ledger.othersLooking(within: sent - .seconds(2), failed + .seconds(2), besides: token), clock.now() < deadline {
-            guard (try? await clock.sleep(.milliseconds(100))) != nil else { break }
-        }
-        let margin: TimeInterval = (api as? ServerClock)?.estimatedServerTime() == nil ? 900 : 2
+    /// Lists the operations created since the request (`sent`), in the
+    /// server's time less 2 s (its `Date` header counts whole seconds),
+    /// with no upper cut: a server may process a request after its client
+    /// gave up. Without the server's time there is no verdict. The listing
+    /// counts only when recent: begun at least the list's lag bound
+    /// (`OperationLedger.lagBound`) after the failure, waiting for that up
+    /// to `evidenceWait`. An operation there that the run did not start
+    /// may be the create's, unless it completed counting another number of
+    /// senders; the others are waited for until they end.
+    func operationsEvidence(sent: Duration, senders: Int, deadline: Duration, run: ApplyRun) async -> OperationsEvidence {
+        // Later than the failure itself: stricter, and it covers a request processed during the pool listings.
+        let failed = clock.now()
         var waited = false
         while true {
             let begun = clock.now()
-            let now = (api as? ServerClock)?.estimatedServerTime() ?? clock.date
-            let start = now.addingTimeInterval(-(begun - sent).inSeconds - margin)
-            let end = now.addingTimeInterval(-(begun - failed).inSeconds + margin)
+            // Local clocks may be off by any amount: only the server's time places its operations.
+            guard let now = (api as? ServerClock)?.estimatedServerTime() else {
+                return .unreadable("the server's time is unknown (no Date header), so its operations cannot be placed in time")
+            }
+            let start = now.addingTimeInterval(-(begun - sent).inSeconds - 2)
             let listed: [SenderPoolOperation]
             switch await listOperations(since: start) {
             case .success(let operations): listed = operations
@@ -133,12 +122,12 @@ extension Applier {
             var unaccounted: [SenderPoolOperation] = []
             for operation in listed where !(await run.ledger.accounts(for: operation.id)) {
                 // An API that ignores the filter lists older ones too; one with no readable time may be in the span.
-                let created = WireTime.parseRFC3339(operation.createdAt)
-                if created.map({ $0 >= start && $0 <= end }) ?? true { unaccounted.append(operation) }
+                if WireTime.parseRFC3339(operation.createdAt).map({ $0 >= start }) ?? true { unaccounted.append(operation) }
             }
-            // Finished, an operation counts its senders: one that did not carry this create's number is not it.
+            // Completed, an operation counts its senders: one that did not carry this create's number is not
+            // it. A CANCELED or FAILED one may count fewer and still have made the pool.
             unaccounted = await finished(unaccounted, deadline: deadline).filter {
-                !$0.status.isTerminal || $0.stats.total == senders
+                $0.status != .completed || $0.stats.total == senders
             }
             guard let lag = await run.ledger.lagBound, begun - failed >= lag else {
                 let ready = (await run.ledger.lagBound).map { failed + $0 }
@@ -149,8 +138,7 @@ extension Applier {
                 }
                 return unaccounted.isEmpty ? .notRecent : .unaccounted(unaccounted.count)
             }
-            let explained = await run.ledger.resolved(within: sent - .seconds(1), failed + .seconds(1), senders: senders)
-            if unaccounted.count == explained { return .notRun }
+            if unaccounted.isEmpty { return .notRun }
             if unaccounted.allSatisfy(\.status.isTerminal) { return .finished(unaccounted.count, at: clock.now()) }
             return .unaccounted(unaccounted.count)
         }
@@ -175,11 +163,15 @@ extension Applier {
         var listed: [SenderPoolOperation] = []
         var query = OperationQuery(startDate: WireTime.formatRFC3339(start), pageSize: APIFormat.maxPageSize)
         var tokens: Set<String> = []
+        var streak = PageStreak(method: "GET", path: "/v1/SenderPools/Operations")
         do {
             for _ in 0..<Self.evidencePages {
                 let page = try await api.listOperations(query)
                 listed += page.items
-                guard let next = page.pagination.next, tokens.insert(next).inserted else { return .success(listed) }
+                try streak.record(added: page.items.count, next: page.pagination.next != nil)
+                guard let next = page.pagination.next else { return .success(listed) }
+                // A token that comes back means pages were not all read: no verdict from them.
+                guard tokens.insert(next).inserted else { return .failure(EvidenceFailure("the API returned a page token twice")) }
                 query.window.pageToken = next
             }
         } catch {

@@ -35,12 +35,8 @@ public final class HeldLease: Sendable {
     /// a lease it made may become visible late, so release looks for extras
     /// once more (leftovers by id, withdrawn leases not counted as extras).
     private let acquisition: StackLease.Attempts
-    /// The operations of the lease's own creates, by an instant before
-    /// their requests (when the first was sent).
-    public var createOperations: [String: Duration] {
-        Dictionary(uniqueKeysWithValues: acquisition.operations.map { ($0, createSent) })
-    }
-    private let createSent: Duration
+    /// The operations of the lease's own creates, by when each request left.
+    public var createOperations: [String: Duration] { acquisition.operations }
 
     private struct State {
         /// Local monotonic time at which the latest acknowledged write of the
@@ -72,7 +68,6 @@ public final class HeldLease: Sendable {
         self.staleDeleted = staleDeleted
         self.listings = listings
         self.acquisition = acquisition
-        self.createSent = heldFrom
         self.state = Mutex(State(heldFrom: heldFrom))
         let renewal = Task { await self.renew() }
         state.withLock { $0.renewal = renewal }

@@ -20,13 +20,12 @@ extension StackLease {
         var lastError: APIError?
         var waits = options.stepBackoffs.waits()
         for attempt in 0..<options.stepAttempts {
-            if attempt > 0 {
-                try await clock.sleep(waits.next(random: random()))
-            }
+            if attempt > 0 { try await clock.sleep(waits.next(random: random())) }
             if run.uncertain, let found = try? await findByTag(tag, name: name, excluding: run.withdrawn) {
                 return OwnLease(id: found.0, listing: found.1)
             }
             let accepted: OperationAccepted
+            let sentAt = clock.now()
             do {
                 accepted = try await api.createSenderPool(CreateSenderPoolRequest(name: name, tags: tag.tags))
             } catch let error as APIError where error.isTransient {
@@ -45,7 +44,7 @@ extension StackLease {
                 run.uncertain = true
                 continue
             }
-            run.operations.insert(reference.id)
+            run.operations[reference.id] = sentAt
             // Any final status will do: a lease holds no senders, and an operation
             // that ended CANCELED or FAILED may still have made the pool. `find` tells.
             do {

@@ -94,7 +94,8 @@ public struct StackLease: Sendable {
         var leftovers: Set<String> = []
         /// The operations of our accepted creates: an apply under the lease
         /// must not take one for its own create whose outcome was unknown.
-        var operations: Set<String> = []
+        /// By when each create's request left.
+        var operations: [String: Duration] = [:]
     }
 
     private func acquire(tag: LeaseTag, name: String, stack: String, deadline: Duration, run: inout Attempts) async throws -> HeldLease {
