@@ -270,9 +270,9 @@ def at_most_one_pool_per_key(state, stack):
 def a_lost_create_is_never_sent_twice_when_its_pool_shows_late():
     """Audit of 7 Dec: with operations (or a list lag) longer than the 4 s look,
     half the create answers lost made up to 5 duplicates in one apply."""
-    keys = {f"late-{i}": [sender_id(i * 2 + j) for j in range(2)] for i in range(6)}
-    for flags, applies in ((["--behavior", "create-visibility=after-completion", "--operation-delay", "4500"], 1),
-                           (["--behavior", "list-lag=5000", "--operation-delay", "200"], 3)):
+    keys = {f"late-{i}": [sender_id(i * 2 + j) for j in range(2)] for i in range(4)}
+    # Lists 5 s behind are covered by unit tests (UnknownCreateEvidenceTests): here each apply's lease would wait them out.
+    for flags, applies in ((["--behavior", "create-visibility=after-completion", "--operation-delay", "4500"], 1),):
         emu = Emulator(inventory(20), *flags, "--reset-after-write-rate", "0.5", "--random-seed", "3")
         try:
             m = manifest(tempfile.mkdtemp() + "/m", "late", keys)

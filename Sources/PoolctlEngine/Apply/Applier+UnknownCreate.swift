@@ -40,7 +40,8 @@ extension Applier {
                 return .unconfirmed("the operations list lags too far behind to wait for")
             }
             if ready > clock.now() { try await clock.sleep(ready - clock.now()) }
-            return try await settleLook(ownership, deadline: deadline)
+            // The lists have caught up: no need to wait out a lag again, only to list without skipping.
+            return try await settleLook(ownership, deadline: deadline, caughtUp: true)
         case .unaccounted(let count):
             let again = try await settleLook(ownership, deadline: deadline)
             if case .found = again { return again }
@@ -53,7 +54,9 @@ extension Applier {
     /// doubling), each with other page boundaries than the one before; the
     /// key counts as having no pool only when they all missed it and their
     /// boundaries differ (`PoolSightings.confirmsAbsence`).
-    func settleLook(_ ownership: Ownership, deadline: Duration) async throws -> Lookup {
+    /// `caughtUp`: the lists are known to show the pool if it exists, so a
+    /// listing shown to skip nothing is enough.
+    func settleLook(_ ownership: Ownership, deadline: Duration, caughtUp: Bool = false) async throws -> Lookup {
         var sightings = PoolSightings()
         var waits = Self.settleBackoff(options).waits()
         var waited = Duration.zero
@@ -64,6 +67,7 @@ extension Applier {
                 return .found(pool)
             }
             sightings.add(listing)
+            if caughtUp, sightings.confirmsAbsence { return .absent }
             if waited + waits.scheduled > options.settleBudget || clock.now() + waits.scheduled > deadline {
                 if sightings.confirmsAbsence { return .absent }
                 // Settled, but pages shifted under other writes: more listings, at once, while they can still confirm.
