@@ -33,7 +33,7 @@ extension Applier {
                 "no listing of operations could be shown to be recent enough to hold the create's, had it run (a list may lag)")
         case .unreadable(let reason):
             return .unconfirmed("the operations started since could not be listed (\(reason))")
-        case .finished(let count, let at):
+        case .finished(_, let at):
             // Each finished by `at`; a pool one of them made is listed once the lists catch up with that.
             let ready = at + (await run.ledger.lagBound ?? .zero)
             guard ready - clock.now() <= Self.evidenceWait, ready < deadline else {
@@ -117,9 +117,10 @@ extension Applier {
             }
             let start = now.addingTimeInterval(-(begun - sent).inSeconds - 2)
             let listed: [SenderPoolOperation]
-            switch await listOperations(since: start) {
-            case .success(let operations): listed = operations
-            case .failure(let failure): return .unreadable(failure.reason)
+            do {
+                listed = try await listOperations(since: start)
+            } catch {
+                return .unreadable((error as? APIError)?.description ?? "\(type(of: error))")
             }
             let answered = clock.now()
             for operation in listed { await run.ledger.listed(operation.id, at: answered) }
@@ -133,8 +134,9 @@ extension Applier {
             unaccounted = await finished(unaccounted, deadline: deadline).filter {
                 $0.status != .completed || $0.stats.total == senders
             }
-            guard let lag = await run.ledger.lagBound, begun - failed >= lag else {
-                let ready = (await run.ledger.lagBound).map { failed + $0 }
+            let lag = await run.ledger.lagBound
+            guard let lag, begun - failed >= lag else {
+                let ready = lag.map { failed + $0 }
                 if !waited, let ready, ready - clock.now() <= Self.evidenceWait, ready < deadline {
                     waited = true
                     try? await clock.sleep(max(ready - clock.now(), .milliseconds(1)))
@@ -162,31 +164,22 @@ extension Applier {
         return ended
     }
 
-    /// The operations created since `start`, all pages (at most `evidencePages`).
-    private func listOperations(since start: Date) async -> Result<[SenderPoolOperation], EvidenceFailure> {
+    /// The operations created since `start`, all pages (at most
+    /// `evidencePages`). `Paginated` throws on a page token returned twice
+    /// and on pages that bring nothing: pages not all read, no verdict.
+    private func listOperations(since start: Date) async throws -> [SenderPoolOperation] {
         var listed: [SenderPoolOperation] = []
-        var query = OperationQuery(startDate: WireTime.formatRFC3339(start), pageSize: APIFormat.maxPageSize)
-        var tokens: Set<String> = []
-        var streak = PageStreak(method: "GET", path: "/v1/SenderPools/Operations")
-        do {
-            for _ in 0..<Self.evidencePages {
-                let page = try await api.listOperations(query)
-                listed += page.items
-                try streak.record(added: page.items.count, next: page.pagination.next != nil)
-                guard let next = page.pagination.next else { return .success(listed) }
-                // A token that comes back means pages were not all read: no verdict from them.
-                guard tokens.insert(next).inserted else { return .failure(EvidenceFailure("the API returned a page token twice")) }
-                query.window.pageToken = next
+        var pages = 0
+        for try await page in api.allOperations(OperationQuery(startDate: WireTime.formatRFC3339(start))).pages {
+            pages += 1
+            guard pages <= Self.evidencePages else {
+                throw APIError(
+                    kind: .invalidResponse, method: "GET", path: "/v1/SenderPools/Operations",
+                    message: "more than \(Self.evidencePages) pages of operations")
             }
-        } catch {
-            return .failure(EvidenceFailure((error as? APIError)?.description ?? "\(type(of: error))"))
+            listed += page
         }
-        return .failure(EvidenceFailure("more than \(Self.evidencePages) pages"))
-    }
-
-    struct EvidenceFailure: Error {
-        var reason: String
-        init(_ reason: String) { self.reason = reason }
+        return listed
     }
 
     /// Polls an operation by id (a fetch shows it now, where a list may lag)
