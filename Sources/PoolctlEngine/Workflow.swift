@@ -212,6 +212,7 @@ public struct Workflow: Sendable {
         if let lease {
             options.mayWrite = { try lease.ensureHeld() }
             options.ownOperations = lease.createOperations
+            options.listLag = lease.listLag
         }
         let before = calls.calls
         let retriesBefore = calls.retries

@@ -331,6 +331,44 @@ private func createPlan(senders: [String]) -> Plan {
         #expect(api.unanswered == 0)
     }
 
+    /// Lists that lag seconds behind writes (the lease measured how far):
+    /// verification waits that long and a second more, with a last round at
+    /// the window's end, before it calls a create missing.
+    @Test func aCreateThatTheListsShowLateIsWaitedForAsLongAsTheLeaseMeasured() async {
+        var options = onePollPerOperation
+        options.listLag = .seconds(6)
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 5) + [
+                (.listSenderPools(operationId: nil), .pools([pool()]))
+            ] + fingerprintWrite(poolID))
+        let clock = ManualClock()
+        let report = await Applier(api: api, clock: clock.clock, options: options).apply(createPlan(senders: [s1]))
+        #expect(report.outcome == .converged)
+        // 0.25 + 0.5 + 1 + 2 s, then the rest of the 7 s window.
+        #expect(clock.sleeps.suffix(5) == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .milliseconds(3250)])
+        #expect(api.unanswered == 0)
+    }
+
+    /// Without a measured lag the 4 s budget holds; the report says the
+    /// create ran (its operation COMPLETED), not that it was not made.
+    @Test func aCompletedCreateThatNoListingShowsIsReportedAsMadeNotMissing() async {
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 5))
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
+        #expect(report.outcome == .partial)
+        #expect(
+            report.pools.first?.remaining == [
+                "its create operation \(opID) COMPLETED, but no listing shows the pool yet (the API's lists lag behind its writes); the next plan finds it (no second create)"
+            ])
+        #expect(api.unanswered == 0)
+    }
+
     @Test func aWriteThatShowsUpLaterIsReReadBeforeItIsCalledFailed() async {
         let plan = updatePlan(
             live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),

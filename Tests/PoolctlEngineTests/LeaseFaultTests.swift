@@ -64,6 +64,16 @@ private let createdAndFound: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
     (.listSenderPools(operationId: op1), .pools([own])),
 ]
 
+/// Our create, accepted and COMPLETED, then `rounds` reads (the filter,
+/// then the tag listing) that do not show its pool yet.
+private func completedButUnlisted(rounds: Int) -> [(ScriptedAPI.Call, ScriptedAPI.Answer)] {
+    let notYet: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
+        (.listSenderPools(operationId: op1), .pools([])), (.listSenderPools(operationId: nil), .pools([foreign])),
+    ]
+    return [(.createSenderPool(name: name, senders: 0), .operationAccepted(op1)), (.fetchOperation(op1), .operation(done))]
+        + Array(repeating: notYet, count: rounds).flatMap { $0 }
+}
+
 /// Release's GET-checked delete of `extra`.
 private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
     (.fetchSenderPool(extraID), .pool(extra)),
@@ -711,6 +721,48 @@ private let busy = APIError(
         #expect(api.calls.filter(isWrite).last == .deleteSenderPool(ownID))
         #expect(events.all.contains(.extraLeaseDeleted(poolID: ownID)))
         #expect(!events.all.contains(.released(poolID: extraID)))
+        #expect(api.unanswered == 0)
+    }
+
+    /// A list that lags several seconds behind a completed create (audit,
+    /// 7 Dec: `list-lag=6000` made every apply create 3 leases and leave
+    /// one behind, locking the stack for its TTL). The operation COMPLETED,
+    /// so the pool exists: it is waited for, never created again.
+    @Test func aCompletedCreateThatTheListsShowLateIsWaitedForNotSentAgain() async throws {
+        let api = ScriptedAPI(
+            completedButUnlisted(rounds: 4) + [
+                (.listSenderPools(operationId: op1), .pools([])),
+                (.listSenderPools(operationId: nil), .pools([foreign, own])),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            ])
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+        let held = try await StackLease(api: api, clock: clock.clock, random: { 0.5 }).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == ownID)
+        // The poll, find's own two waits, then the growing waits of the look that only waits.
+        #expect(clock.sleeps == [.milliseconds(100), .milliseconds(400), .milliseconds(800), .milliseconds(400), .milliseconds(800)])
+        // What apply's verification waits for: from the create's request to the listing that showed it.
+        #expect(held.listLag == .milliseconds(2500))
+        try await held.release()
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
+        #expect(api.unanswered == 0)
+    }
+
+    /// Past the wait, acquisition fails and says why; it never sends a
+    /// second create for a lease that exists.
+    @Test func aCompletedCreateThatNoListShowsInTimeFailsWithoutASecondCreate() async throws {
+        let api = ScriptedAPI(
+            completedButUnlisted(rounds: 4) + [
+                // The sweep after the failure: nothing of this run's is listed.
+                (.listSenderPools(operationId: nil), .pools([foreign]))
+            ])
+        var options = LeaseOptions()
+        options.visibilityLimit = .seconds(2)
+        let lease = StackLease(api: api, clock: ManualClock(autoAdvanceBelow: .seconds(30)).clock, options: options, random: { 0.5 })
+        let error = await #expect(throws: APIError.self) { _ = try await lease.acquire(stack: "web", holder: holder) }
+        #expect(error?.message.contains("create operation \(op1) COMPLETED, but no listing showed its pool within 2 s") == true)
+        #expect(error?.message.contains("no pool of the stack was changed") == true)
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0)])
         #expect(api.unanswered == 0)
     }
 }

@@ -10,6 +10,8 @@ against `poolctl emulator` on 127.0.0.1.
 (c) renewal under noop-patch=unchanged, no foreign write under
     filters=ignored, one apply at a time under offset paging with background
     writes.
+(d) lists lagging 5 s behind writes: two applies exit 0, one lease each,
+    none left, fingerprints recorded.
 
 Usage: test_lease_faults.py [path/to/poolctl]. Prints the exit codes and wall
 time of each run, then 'N passed, N failed'."""
@@ -150,6 +152,34 @@ def offset_paging_with_background_writes_lets_one_apply_in_at_a_time():
     finally:
         emu.stop()
 
+
+
+@test
+def lists_lagging_seconds_behind_writes_converge_with_one_lease_per_apply():
+    # Before: 6 s of list lag made each apply create 3 leases and leave one (the next apply
+    # exited 5 for the TTL) and call its completed creates "not created" (exit 3).
+    emu = Emulator(inventory(100), "--behavior", "list-lag=5000", "--operation-delay", "50")
+    try:
+        keys = {f"k{i}": [sender_id(i * 2), sender_id(i * 2 + 1)] for i in range(4)}
+        m = manifest(tempfile.mkdtemp() + "/m", "lag", keys)
+        timings = []
+        for run in range(2):
+            began = time.time()
+            p = emu.run("apply", m, "--auto-approve")
+            timings.append(round(time.time() - began, 1))
+            assert p.returncode == 0, f"apply {run + 1}: {p.stdout[-2000:]} {p.stderr[-800:]}"
+            assert leases(emu.state()) == [], f"apply {run + 1} left a lease: {leases(emu.state())}"
+        assert "Nothing to apply." in p.stdout, p.stdout[-1500:]
+        print(f"  seconds per apply: {timings}")
+        creates = [w for w in emu.get("/_emulator/writes")["writes"]
+                   if w["actor"] == "client" and w["method"] == "POST" and LEASE_TAG in (w["tagsAfter"] or {})]
+        assert len(creates) == 2, f"{len(creates)} lease creates for 2 applies"
+        state = emu.state()
+        one_pool_per_key(state, "lag", keys)
+        unrecorded = [p["id"] for p in owned(state, "lag") if "poolctl-applied" not in p["tags"]]
+        assert unrecorded == [], f"pools without their fingerprint: {unrecorded}"
+    finally:
+        emu.stop()
 
 if __name__ == "__main__":
     run_tests(TESTS)

@@ -195,8 +195,12 @@ extension Applier {
         operationID: String, ownership: Ownership, deadline: Duration, finder: CreatedPoolFinder
     ) async throws -> String {
         var waits = Backoff(initial: .milliseconds(200), cap: .milliseconds(800)).waits()
-        for _ in 0..<3 {
+        // Three reads, or as long as the lists were measured to lag.
+        let patience = clock.now() + (options.listLag == nil ? .zero : options.settleWindow)
+        var reads = 0
+        while reads < 3 || clock.now() + waits.scheduled <= patience {
             if let id = await finder.find(ownership) { return id }
+            reads += 1
             try await clock.sleep(waits.next())
         }
         // The batch listing did not show it: ask by operation, then by tag.

@@ -50,6 +50,11 @@ extension Applier {
                         : "no pool carries its ownership yet: the create may not have been made, or may still be running; the next plan finds the pool if it exists (no second create)"
                 ]
             }
+            if let made = result.operations.first(where: { $0.kind == .create && $0.status == OperationStatus.completed.rawValue }) {
+                return [
+                    "its create operation \(made.id) COMPLETED, but no listing shows the pool yet (the API's lists lag behind its writes); the next plan finds it (no second create)"
+                ]
+            }
         }
         let membersProven = !options.verifyFull && Self.operationsProveMembers(change, result)
         var remaining = await verify(
@@ -88,14 +93,21 @@ extension Applier {
 
     /// Writes and listings may show a change a moment later: runs `round`
     /// (one re-read; true when nothing is left in doubt) again after 250 ms,
-    /// then twice as long each time, within the settle budget and the
-    /// deadline. Returns how long it waited.
+    /// then twice as long each time, within the settle window (the budget,
+    /// or the lists' measured lag) and the deadline. Returns how long it waited.
     func settle(deadline: Duration, _ round: () async -> Bool) async -> Duration {
         var waits = Self.settleBackoff(options).waits()
         var settled = Duration.zero
+        let window = options.settleWindow
         while !(await round()) {
-            if settled + waits.scheduled > options.settleBudget || clock.now() + waits.scheduled > deadline { break }
-            let wait = waits.next()
+            var wait = waits.scheduled
+            if settled + wait > window {
+                // A window set by the lists' measured lag gets a last round at its end, not one wait short of it.
+                guard window > options.settleBudget, settled < window else { break }
+                wait = window - settled
+            }
+            if clock.now() + wait > deadline { break }
+            _ = waits.next()
             try? await clock.sleep(wait)
             settled += wait
         }
@@ -119,7 +131,7 @@ extension Applier {
 
     /// 250 ms, doubling: nothing longer than the settle budget can be waited.
     static func settleBackoff(_ options: ApplyOptions) -> Backoff {
-        Backoff(initial: .milliseconds(250), cap: max(options.settleBudget, .milliseconds(250)))
+        Backoff(initial: .milliseconds(250), cap: max(options.settleWindow, .milliseconds(250)))
     }
 
     /// Someone else's operation usually ends within seconds.

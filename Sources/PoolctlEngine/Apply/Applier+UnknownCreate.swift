@@ -50,7 +50,7 @@ extension Applier {
         }
     }
 
-    /// Pool listings with backoff for `settleBudget` (250 ms, then
+    /// Pool listings with backoff for `settleWindow` (250 ms, then
     /// doubling), each with other page boundaries than the one before; the
     /// key counts as having no pool only when they all missed it and their
     /// boundaries differ (`PoolSightings.confirmsAbsence`).
@@ -68,7 +68,7 @@ extension Applier {
             }
             sightings.add(listing)
             if caughtUp, sightings.confirmsAbsence { return .absent }
-            if waited + waits.scheduled > options.settleBudget || clock.now() + waits.scheduled > deadline {
+            if waited + waits.scheduled > options.settleWindow || clock.now() + waits.scheduled > deadline {
                 if sightings.confirmsAbsence { return .absent }
                 // Settled, but pages shifted under other writes: more listings, at once, while they can still confirm.
                 if !sightings.mayConfirmWithMoreListings || clock.now() > deadline {

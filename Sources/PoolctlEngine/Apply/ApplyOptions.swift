@@ -40,6 +40,18 @@ public struct ApplyOptions: Sendable {
     /// an instant no later than their request: a create whose outcome is
     /// unknown cannot be one of them, and they bound the operations list's lag.
     public var ownOperations: [String: Duration] = [:]
+    /// How long the lease's pool took to show in a list after its create
+    /// was sent (nil without a lease): the lists lag by no more than that,
+    /// so verification waits that long, and a second more, before it
+    /// calls a write missing. Measured, since the API documents no bound.
+    public var listLag: Duration?
 
     public init() {}
+
+    /// `settleBudget`, or longer when the lists were measured to lag more;
+    /// a minute at most.
+    var settleWindow: Duration {
+        guard let listLag else { return settleBudget }
+        return max(settleBudget, min(listLag + .seconds(1), .seconds(60)))
+    }
 }

@@ -24,6 +24,10 @@ public struct LeaseOptions: Sendable {
     /// before it warns and gives up; also the bound of the look for extras
     /// when acquisition fails.
     public var releaseDeadline: Duration = .seconds(30)
+    /// How long the lists may take to show our lease once its create
+    /// COMPLETED (an API whose lists lag Fetch), and to show it in a full
+    /// listing once found; at most half of the lease's time in any case.
+    public var visibilityLimit: Duration = .seconds(60)
 
     public init() {}
 

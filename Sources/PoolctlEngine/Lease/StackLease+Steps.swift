@@ -45,13 +45,9 @@ extension StackLease {
                 continue
             }
             run.operations[reference.id] = sentAt
-            // Any final status will do: a lease holds no senders, and an operation
-            // that ended CANCELED or FAILED may still have made the pool. `find` tells.
             do {
-                _ = try await poll(reference)
-                let found = try await find(
-                    operationID: reference.id, tag: tag, name: name, waitForFilter: run.uncertain, excluding: run.withdrawn)
-                if let found {
+                if let found = try await awaitOwn(reference, tag: tag, name: name, run: run) {
+                    run.listLag = clock.now() - sentAt
                     return OwnLease(id: found.0, listing: found.1)
                 }
             } catch let error as APIError where error.isTransient {
@@ -74,6 +70,49 @@ extension StackLease {
         throw APIError(
             kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
             message: "no lease pool tagged \(LeaseTag.tagKey)=\(tag.tagValue) was found after \(options.stepAttempts) creates")
+    }
+
+    /// Polls our create's operation, then finds its pool. Any final status
+    /// will do: a lease holds no senders, and an operation that ended
+    /// CANCELED or FAILED may still have made the pool; `find` tells. One
+    /// that ended COMPLETED did make it, so it is never created again: a
+    /// list that lags is read again with growing waits (one filtered page,
+    /// and the tag listing unless only the filter may decide), for
+    /// `visibilityLimit` or half of the lease's time, whichever is shorter.
+    /// Past that the acquisition fails: a second lease would only add one
+    /// more pool that the lists do not show.
+    func awaitOwn(_ reference: OperationReference, tag: LeaseTag, name: String, run: Attempts) async throws -> (String, PoolListing?)? {
+        let started = clock.now()
+        let operation = try await poll(reference)
+        let uncertain = run.uncertain
+        if let found = try await find(
+            operationID: reference.id, tag: tag, name: name, waitForFilter: uncertain, excluding: run.withdrawn)
+        {
+            return found
+        }
+        guard operation.status == .completed else { return nil }
+        let giveUp = started + visibilityWindow(tag)
+        var waits = options.sightingBackoff.waits()
+        while clock.now() + waits.scheduled <= giveUp {
+            try await clock.sleep(waits.next())
+            if let found = try await find(
+                operationID: reference.id, tag: tag, name: name, waitForFilter: uncertain, excluding: run.withdrawn, attempts: 1)
+            {
+                return found
+            }
+        }
+        throw APIError(
+            kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(reference.id)",
+            message:
+                "the lease's create operation \(reference.id) COMPLETED, but no listing showed its pool within \((clock.now() - started).inWholeSecondsRoundedUp) s: the API's lists lag more than poolctl waits for; no pool of the stack was changed, and the unseen lease (tagged \(LeaseTag.tagKey)=\(tag.tagValue)) expires after its TTL"
+        )
+    }
+
+    /// How long to wait for a list to show our lease: `visibilityLimit`, or
+    /// half of the time the lease allows writes when that is shorter.
+    func visibilityWindow(_ tag: LeaseTag) -> Duration {
+        let ttl = Duration.seconds(tag.ttlSeconds)
+        return min(options.visibilityLimit, (ttl - HeldLease.safetyMargin(ttl: ttl)) / 2)
     }
 
     func poll(_ reference: OperationReference) async throws -> SenderPoolOperation {
@@ -107,10 +146,9 @@ extension StackLease {
     /// listings that show the adopted lease. A page with someone else's
     /// pool means the API ignores the filter: look by tag at once.
     func find(
-        operationID: String, tag: LeaseTag, name: String, waitForFilter: Bool, excluding: Set<String>
+        operationID: String, tag: LeaseTag, name: String, waitForFilter: Bool, excluding: Set<String>, attempts: Int = 3
     ) async throws -> (String, PoolListing?)? {
         var waits = options.sightingBackoff.waits()
-        let attempts = 3
         for attempt in 0..<attempts {
             if attempt > 0 { try await clock.sleep(waits.next()) }
             let page = try await retrying { try await api.listSenderPools(SenderPoolQuery(operationId: operationID, pageSize: 1)) }
@@ -136,15 +174,20 @@ extension StackLease {
     /// that already show completed creates. One listing when it was a single
     /// page; else more with other page boundaries, since paging under other
     /// users' writes can skip a rival's lease.
-    func listingsShowing(_ ownID: String, first: PoolListing?) async throws -> ([PoolListing], unconfirmed: String?) {
+    /// A list that lags is read `listingAttempts` times, or for as long as
+    /// `visibilityWindow` allows when that is longer.
+    func listingsShowing(_ ownID: String, first: PoolListing?, tag: LeaseTag) async throws -> ([PoolListing], unconfirmed: String?) {
         var showing = first.flatMap { $0.contains(id: ownID) ? $0 : nil }
         var attempt = 0
         var waits = options.sightingBackoff.waits()
+        let giveUp = clock.now() + visibilityWindow(tag)
         while showing == nil {
-            guard attempt < options.listingAttempts else {
+            guard attempt < options.listingAttempts || clock.now() + waits.scheduled <= giveUp else {
                 throw APIError(
                     kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
-                    message: "the listing does not show the completed lease pool \(ownID); the lease cannot be trusted")
+                    message:
+                        "no listing showed the completed lease pool \(ownID) in \(attempt) reads; the lease cannot be trusted, so it is deleted and no pool of the stack was changed"
+                )
             }
             if attempt > 0 { try await clock.sleep(waits.next()) }
             attempt += 1

@@ -96,6 +96,9 @@ public struct StackLease: Sendable {
         /// must not take one for its own create whose outcome was unknown.
         /// By when each create's request left.
         var operations: [String: Duration] = [:]
+        /// From our lease's create request to the first list that showed
+        /// the pool: the lists lag by no more than this.
+        var listLag: Duration?
     }
 
     private func acquire(tag: LeaseTag, name: String, stack: String, deadline: Duration, run: inout Attempts) async throws -> HeldLease {
@@ -169,7 +172,7 @@ public struct StackLease: Sendable {
     private func survey(
         own: OwnLease, tag: LeaseTag, stack: String, until: Duration, run: inout Attempts, staleDeleted: inout [LeaseInfo]
     ) async throws -> ([PoolListing], String?, [LeaseInfo]) {
-        let (listings, unconfirmed) = try await listingsShowing(own.id, first: own.listing)
+        let (listings, unconfirmed) = try await listingsShowing(own.id, first: own.listing, tag: tag)
         let pools = PoolSightings(listings).pools
         // Best effort, within the lease's own time: an extra left here never
         // blocks us (it has our tag), and release's sweep tries it again by id
