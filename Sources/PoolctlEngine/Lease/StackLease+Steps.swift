@@ -78,9 +78,10 @@ extension StackLease {
     /// that ended COMPLETED did make it, so it is never created again: a
     /// list that lags is read again with growing waits (one filtered page,
     /// and the tag listing unless only the filter may decide), for
-    /// `visibilityLimit` or half of the lease's time, whichever is shorter.
-    /// Past that the acquisition fails: a second lease would only add one
-    /// more pool that the lists do not show.
+    /// `visibilityLimit` or half of the lease's time, whichever is shorter,
+    /// from before the create (`Attempts.shownBy`). Past that the
+    /// acquisition fails: a second lease would only add one more pool that
+    /// the lists do not show.
     func awaitOwn(_ reference: OperationReference, tag: LeaseTag, name: String, run: Attempts) async throws -> (String, PoolListing?)? {
         let started = clock.now()
         let operation = try await poll(reference)
@@ -91,7 +92,7 @@ extension StackLease {
             return found
         }
         guard operation.status == .completed else { return nil }
-        let giveUp = started + visibilityWindow(tag)
+        let giveUp = run.shownBy ?? started + visibilityWindow(tag)
         var waits = options.sightingBackoff.waits()
         while clock.now() + waits.scheduled <= giveUp {
             try await clock.sleep(waits.next())
@@ -174,13 +175,12 @@ extension StackLease {
     /// that already show completed creates. One listing when it was a single
     /// page; else more with other page boundaries, since paging under other
     /// users' writes can skip a rival's lease.
-    /// A list that lags is read `listingAttempts` times, or for as long as
-    /// `visibilityWindow` allows when that is longer.
-    func listingsShowing(_ ownID: String, first: PoolListing?, tag: LeaseTag) async throws -> ([PoolListing], unconfirmed: String?) {
+    /// A list that lags is read `listingAttempts` times, or until `giveUp`
+    /// (the acquisition's visibility window) when that is later.
+    func listingsShowing(_ ownID: String, first: PoolListing?, giveUp: Duration) async throws -> ([PoolListing], unconfirmed: String?) {
         var showing = first.flatMap { $0.contains(id: ownID) ? $0 : nil }
         var attempt = 0
         var waits = options.sightingBackoff.waits()
-        let giveUp = clock.now() + visibilityWindow(tag)
         while showing == nil {
             guard attempt < options.listingAttempts || clock.now() + waits.scheduled <= giveUp else {
                 throw APIError(

@@ -99,6 +99,8 @@ public struct StackLease: Sendable {
         /// From our lease's create request to the first list that showed
         /// the pool: the lists lag by no more than this.
         var listLag: Duration?
+        /// When this try stops waiting for a list to show its lease.
+        var shownBy: Duration?
     }
 
     private func acquire(tag: LeaseTag, name: String, stack: String, deadline: Duration, run: inout Attempts) async throws -> HeldLease {
@@ -109,6 +111,8 @@ public struct StackLease: Sendable {
         while true {
             // Before the create is sent: the server's `updatedAt` can only be later.
             let created = clock.now()
+            // Every wait for a list to show this try's lease ends by then: writes need the rest of the TTL.
+            run.shownBy = created + visibilityWindow(tag)
             let own = try await createOwn(name: name, tag: tag, run: &run)
             (run.unfound, run.lastOwn) = (false, own.id)
             let (listings, unconfirmed, others) = try await withCleanup(of: own.id, tag: tag, created: created) {
@@ -172,7 +176,7 @@ public struct StackLease: Sendable {
     private func survey(
         own: OwnLease, tag: LeaseTag, stack: String, until: Duration, run: inout Attempts, staleDeleted: inout [LeaseInfo]
     ) async throws -> ([PoolListing], String?, [LeaseInfo]) {
-        let (listings, unconfirmed) = try await listingsShowing(own.id, first: own.listing, tag: tag)
+        let (listings, unconfirmed) = try await listingsShowing(own.id, first: own.listing, giveUp: run.shownBy ?? clock.now())
         let pools = PoolSightings(listings).pools
         // Best effort, within the lease's own time: an extra left here never
         // blocks us (it has our tag), and release's sweep tries it again by id
