@@ -156,6 +156,10 @@ extension ApplyLogEvent {
         case .unconfirmed(let reason, let wait):
             fields["message"] = .string(reason)
             fields["retryInMS"] = .int(Int(wait.inMilliseconds))
+        case .notShownYet(let operationID, let giveUpIn):
+            fields["operationIDs"] = .array([.string(operationID)])
+            fields["giveUpInMS"] = .int(Int(giveUpIn.inMilliseconds))
+            fields["message"] = .string(event.description)
         }
         return ApplyLogEvent(.lease, fields)
     }
@@ -176,6 +180,7 @@ extension ApplyLogEvent {
         case .releaseFailed: "release-failed"
         case .keptForRunningCreates: "kept"
         case .unconfirmed: "unconfirmed"
+        case .notShownYet: "not-shown-yet"
         }
     }
 

@@ -116,6 +116,12 @@ import Testing
         #expect(
             line(.lease(.renewalFailed(error: "HTTP 503"), stack: "web"))
                 == #"{"event":"lease","message":"HTTP 503","stack":"web","state":"renewal-failed",\#(stamp)}"# + "\n")
+        let notShown = LeaseEvent.notShownYet(operationID: "comms_operation_1", giveUpIn: .milliseconds(43_500))
+        #expect(
+            line(.lease(notShown, stack: "web"))
+                == #"{"event":"lease","giveUpInMS":43500,"message":"\#(notShown.description)","operationIDs":["comms_operation_1"],"stack":"web","state":"not-shown-yet",\#(stamp)}"#
+                + "\n")
+        #expect(!notShown.isRoutine)
     }
 
     @Test func requestAndRetryLines() {

@@ -121,6 +121,9 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     /// Pages shifted so much under other writes that the listings cannot
     /// rule out a rival's lease: ours was withdrawn; trying again.
     case unconfirmed(reason: String, retryIn: Duration)
+    /// Our lease's create COMPLETED, but the API's lists do not show its
+    /// pool yet: waiting for them (never creating another), until `giveUpIn`.
+    case notShownYet(operationID: String, giveUpIn: Duration)
 
     /// Renewals and the release are routine: the text progress leaves them
     /// out, machine-readable logs keep them. So is a lease kept after a
@@ -129,7 +132,7 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .renewed, .released, .createRetried, .extraLeaseDeleted, .keptForRunningCreates: true
         case .staleLeaseDeleted, .staleLeaseNotDeleted, .extraLeaseNotDeleted, .waiting, .renewalFailed, .lost, .releaseFailed,
-            .unconfirmed:
+            .unconfirmed, .notShownYet:
             false
         }
     }
@@ -166,6 +169,9 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
                 "kept the lease: create operation\(operations.count == 1 ? "" : "s") \(operations.joined(separator: ", ")) still running, and a pool not yet visible could be duplicated by another apply; it expires at \(at(expiresAt))"
         case .unconfirmed(let reason, let wait):
             return "withdrew the lease: \(reason); retrying in \(Self.seconds(wait))"
+        case .notShownYet(let operationID, let giveUpIn):
+            return
+                "the lease's create operation \(operationID) COMPLETED, but the API's lists do not show its pool yet (they lag behind its writes); waiting for them, at most \(Self.seconds(giveUpIn)) more"
         }
     }
 

@@ -94,6 +94,10 @@ extension StackLease {
         guard operation.status == .completed else { return nil }
         let giveUp = run.shownBy ?? started + visibilityWindow(tag)
         var waits = options.sightingBackoff.waits()
+        // Said once: without it, apply would seem to hang for the lists' lag.
+        if clock.now() + waits.scheduled <= giveUp {
+            report(.notShownYet(operationID: reference.id, giveUpIn: giveUp - clock.now()))
+        }
         while clock.now() + waits.scheduled <= giveUp {
             try await clock.sleep(waits.next())
             if let found = try await find(
