@@ -167,8 +167,15 @@ extension Applier {
                     return Created(poolID: nil, operation: outcome, members: Set(inline))
                 }
                 // More senders follow in Add Senders calls, which need the id now.
-                let id = try await findCreated(operationID: reference.id, ownership: ownership, deadline: deadline, finder: run.finder)
-                return Created(poolID: id, operation: outcome, members: Set(inline))
+                do {
+                    let id = try await findCreated(
+                        operationID: reference.id, ownership: ownership, deadline: deadline, finder: run.finder)
+                    return Created(poolID: id, operation: outcome, members: Set(inline))
+                } catch {
+                    // The report says what the operation did, found pool or not.
+                    Self.record(outcome, of: "create", in: &result)
+                    throw error
+                }
             } catch let error as APIError where error.kind == .http && error.status == 400 && inline.count > 1 {
                 // Not processed, so no pool was made: retry with a smaller batch.
                 inline = Array(inline.prefix(batchLimit.halve(from: inline.count)))
@@ -198,7 +205,7 @@ extension Applier {
         // Three reads, or as long as the lists were measured to lag.
         let patience = clock.now() + (options.listLag == nil ? .zero : options.settleWindow)
         var reads = 0
-        while reads < 3 || clock.now() + waits.scheduled <= patience {
+        while reads < 3 || (clock.now() + waits.scheduled <= patience && clock.now() + waits.scheduled <= deadline) {
             if let id = await finder.find(ownership) { return id }
             reads += 1
             try await clock.sleep(waits.next())

@@ -42,17 +42,20 @@ extension Applier {
             if found.count > 1 {
                 return [Self.duplicates(found)]
             }
+            // A listing that did not fail, and missed a pool whose create operation COMPLETED.
+            if carriers != nil,
+                let made = result.operations.first(where: { $0.kind == .create && $0.status == OperationStatus.completed.rawValue })
+            {
+                return [
+                    "its create operation \(made.id) COMPLETED, but no listing shows the pool yet (the API's lists lag behind its writes); the next plan finds it (no second create)"
+                ]
+            }
             // The create failed or timed out, possibly after the API accepted it: say so, not "not created".
             if result.error != nil {
                 return [
                     carriers == nil
                         ? "its pool could not be looked for (the listing failed): the create may or may not have been made; the next plan finds the pool if it exists (no second create)"
                         : "no pool carries its ownership yet: the create may not have been made, or may still be running; the next plan finds the pool if it exists (no second create)"
-                ]
-            }
-            if let made = result.operations.first(where: { $0.kind == .create && $0.status == OperationStatus.completed.rawValue }) {
-                return [
-                    "its create operation \(made.id) COMPLETED, but no listing shows the pool yet (the API's lists lag behind its writes); the next plan finds it (no second create)"
                 ]
             }
         }

@@ -37,8 +37,8 @@ public final class HeldLease: Sendable {
     private let acquisition: StackLease.Attempts
     /// The operations of the lease's own creates, by when each request left.
     public var createOperations: [String: Duration] { acquisition.operations }
-    /// How long our lease took to show in a list after its create was sent:
-    /// how far the lists may lag behind this run's writes.
+    /// How long our lease took to show in a list once its create operation
+    /// was seen to end: about how far the lists lag behind this run's writes.
     public var listLag: Duration? { acquisition.listLag }
 
     private struct State {

@@ -46,8 +46,8 @@ extension StackLease {
             }
             run.operations[reference.id] = sentAt
             do {
-                if let found = try await awaitOwn(reference, tag: tag, name: name, run: run) {
-                    run.listLag = clock.now() - sentAt
+                if let (found, lag) = try await awaitOwn(reference, tag: tag, name: name, run: run) {
+                    run.listLag = lag
                     return OwnLease(id: found.0, listing: found.1)
                 }
             } catch let error as APIError where error.isTransient {
@@ -72,39 +72,48 @@ extension StackLease {
             message: "no lease pool tagged \(LeaseTag.tagKey)=\(tag.tagValue) was found after \(options.stepAttempts) creates")
     }
 
-    /// Polls our create's operation, then finds its pool. Any final status
-    /// will do: a lease holds no senders, and an operation that ended
-    /// CANCELED or FAILED may still have made the pool; `find` tells. One
-    /// that ended COMPLETED did make it, so it is never created again: a
-    /// list that lags is read again with growing waits (one filtered page,
-    /// and the tag listing unless only the filter may decide), for
-    /// `visibilityLimit` or half of the lease's time, whichever is shorter,
-    /// from before the create (`Attempts.shownBy`). Past that the
+    /// Polls our create's operation, then finds its pool, and how long the
+    /// lists took to show it once the operation was seen to end. Any final
+    /// status will do: a lease holds no senders, and an operation that ended
+    /// CANCELED or FAILED may still have made the pool; `find` tells (nil:
+    /// look by tag, then create again). One that ended COMPLETED did make
+    /// it, so it is never created again, whatever a read answers: a list
+    /// that lags is read again with growing waits (one filtered page, and
+    /// the tag listing unless an earlier create's outcome was unknown and
+    /// only the filter may decide) until `Attempts.shownBy`. Past that the
     /// acquisition fails: a second lease would only add one more pool that
     /// the lists do not show.
-    func awaitOwn(_ reference: OperationReference, tag: LeaseTag, name: String, run: Attempts) async throws -> (String, PoolListing?)? {
+    func awaitOwn(_ reference: OperationReference, tag: LeaseTag, name: String, run: Attempts) async throws -> (
+        found: (String, PoolListing?), lag: Duration
+    )? {
         let started = clock.now()
         let operation = try await poll(reference)
+        let ended = clock.now()
         let uncertain = run.uncertain
-        if let found = try await find(
-            operationID: reference.id, tag: tag, name: name, waitForFilter: uncertain, excluding: run.withdrawn)
-        {
-            return found
+        guard operation.status == .completed else {
+            return try await find(operationID: reference.id, tag: tag, name: name, waitForFilter: uncertain, excluding: run.withdrawn)
+                .map { ($0, clock.now() - ended) }
         }
-        guard operation.status == .completed else { return nil }
         let giveUp = run.shownBy ?? started + visibilityWindow(tag)
         var waits = options.sightingBackoff.waits()
-        // Said once: without it, apply would seem to hang for the lists' lag.
-        if clock.now() + waits.scheduled <= giveUp {
-            report(.notShownYet(operationID: reference.id, giveUpIn: giveUp - clock.now()))
-        }
-        while clock.now() + waits.scheduled <= giveUp {
-            try await clock.sleep(waits.next())
-            if let found = try await find(
-                operationID: reference.id, tag: tag, name: name, waitForFilter: uncertain, excluding: run.withdrawn, attempts: 1)
-            {
-                return found
+        var rounds = 0
+        while true {
+            do {
+                // The first round as for any create; then one read of each a round.
+                if let found = try await find(
+                    operationID: reference.id, tag: tag, name: name, waitForFilter: uncertain, excluding: run.withdrawn,
+                    attempts: rounds == 0 ? 3 : 1, fallBack: rounds == 0 || !uncertain)
+                {
+                    return (found, clock.now() - ended)
+                }
+            } catch let error as APIError where error.isTransient {
+                // The pool exists: a failed read is no reason to make another.
             }
+            guard clock.now() + waits.scheduled <= giveUp else { break }
+            // Said once: without it, apply would seem to hang for the lists' lag.
+            if rounds == 0 { report(.notShownYet(operationID: reference.id, giveUpIn: giveUp - clock.now())) }
+            rounds += 1
+            try await clock.sleep(waits.next())
         }
         throw APIError(
             kind: .invalidResponse, method: "GET", path: "/v1/SenderPools?operationId=\(reference.id)",
@@ -150,8 +159,11 @@ extension StackLease {
     /// leave this completed create out of the survey, which only trusts
     /// listings that show the adopted lease. A page with someone else's
     /// pool means the API ignores the filter: look by tag at once.
+    /// `fallBack`: after an empty page on the last attempt, look by tag even
+    /// when `waitForFilter`.
     func find(
-        operationID: String, tag: LeaseTag, name: String, waitForFilter: Bool, excluding: Set<String>, attempts: Int = 3
+        operationID: String, tag: LeaseTag, name: String, waitForFilter: Bool, excluding: Set<String>, attempts: Int = 3,
+        fallBack: Bool = true
     ) async throws -> (String, PoolListing?)? {
         var waits = options.sightingBackoff.waits()
         for attempt in 0..<attempts {
@@ -160,7 +172,7 @@ extension StackLease {
             if let pool = page.items.first, Self.isExactly(pool, tag: tag), pool.name == name {
                 return (pool.id, nil)
             }
-            let lookByTag = !waitForFilter || !page.items.isEmpty || attempt == attempts - 1
+            let lookByTag = !waitForFilter || !page.items.isEmpty || (fallBack && attempt == attempts - 1)
             if lookByTag, let found = try await findByTag(tag, name: name, excluding: excluding) { return found }
         }
         return nil

@@ -96,8 +96,8 @@ public struct StackLease: Sendable {
         /// must not take one for its own create whose outcome was unknown.
         /// By when each create's request left.
         var operations: [String: Duration] = [:]
-        /// From our lease's create request to the first list that showed
-        /// the pool: the lists lag by no more than this.
+        /// From our lease's create operation seen ended to the first list
+        /// that showed its pool: about how far the lists lag.
         var listLag: Duration?
         /// When this try stops waiting for a list to show its lease.
         var shownBy: Duration?
