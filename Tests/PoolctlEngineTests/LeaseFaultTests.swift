@@ -817,4 +817,29 @@ private let busy = APIError(
         #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
         #expect(api.unanswered == 0)
     }
+
+    /// An acquisition that took the time a short TTL leaves for writes
+    /// (3 s: writes stop 2 s after the create) would fail the first write
+    /// as lost: the lease is withdrawn and the error says to raise the TTL.
+    @Test func aLeaseTakenTooLateForItsTTLIsWithdrawnBeforeAnyWrite() async throws {
+        let running = SenderPoolOperation(
+            id: op1, status: .processing, stats: OperationStats(total: 0, queued: 0, created: 0, failed: 0), createdAt: "", updatedAt: "")
+        let own = pool(ownID, name: name, tags: ["poolctl-lease": "v1~web~runner-a.101~3"])
+        let api = ScriptedAPI(
+            [(.createSenderPool(name: name, senders: 0), .operationAccepted(op1))]
+                + Array(repeating: (.fetchOperation(op1), .operation(running)), count: 4) + [
+                    (.fetchOperation(op1), .operation(done)),
+                    (.listSenderPools(operationId: op1), .pools([own])),
+                    (.listSenderPools(operationId: nil), .pools([foreign, own])),
+                    (.fetchSenderPool(ownID), .pool(own)),
+                    (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+                ])
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+        let lease = locker(api, clock, LeaseEvents())
+        let error = await #expect(throws: APIError.self) { _ = try await lease.acquire(stack: "web", holder: holder, ttl: .seconds(3)) }
+        #expect(error?.message.contains("past the 2.0 s its TTL of 3 s leaves for writes") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("raise --lock-ttl") == true)
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
+        #expect(api.unanswered == 0)
+    }
 }

@@ -137,6 +137,7 @@ public struct StackLease: Sendable {
                 continue
             }
             guard let blocker = others.first else {
+                try await ensureWriteTimeLeft(own.id, tag: tag, created: created)
                 return HeldLease(
                     api: api, clock: clock, options: options, random: random, report: report, poolID: own.id, name: name, tag: tag,
                     heldFrom: created, staleDeleted: staleDeleted, listings: listings, acquisition: run)
@@ -150,6 +151,21 @@ public struct StackLease: Sendable {
             report(.waiting(for: blocker, retryIn: wait))
             try await clock.sleep(wait)
         }
+    }
+
+    /// A lease whose acquisition (a slow create, lists that lag) took the time its TTL
+    /// leaves for writes would fail the first write as lost: withdrawn
+    /// instead, with the reason and the remedy.
+    private func ensureWriteTimeLeft(_ id: String, tag: LeaseTag, created: Duration) async throws {
+        let ttl = Duration.seconds(tag.ttlSeconds)
+        let took = clock.now() - created
+        guard took >= ttl - HeldLease.safetyMargin(ttl: ttl) else { return }
+        try await withdraw(id, tag: tag, created: created)
+        throw APIError(
+            kind: .deadlineExceeded, method: "GET", path: "/v1/SenderPools",
+            message:
+                "taking the stack's lease took \(LeaseEvent.seconds(took)), past the \(LeaseEvent.seconds(ttl - HeldLease.safetyMargin(ttl: ttl))) its TTL of \(tag.ttlSeconds) s leaves for writes (the API was slow to finish its create or to list it); it was released and nothing was written: raise --lock-ttl"
+        )
     }
 
     /// Deletes our lease (its create sent at `created`) as the sweep deletes
