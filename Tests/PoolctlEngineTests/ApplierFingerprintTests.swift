@@ -90,9 +90,9 @@ private func live(owner: String, tags extra: [String: String] = [:]) -> SenderPo
             let write: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
                 shows
                 ? [(.updateSenderPool(poolID), .error(.http(400, "bad tags")))]
-                // Accepted, but five reads over the settle budget never show it.
+                // Accepted, but seven reads over the 8 s that an accepted write is waited for never show it.
                 : [(.updateSenderPool(poolID), .resourceAccepted(poolID))]
-                    + Array(repeating: (.listSenderPools(operationId: nil), .pools([live(owner: "bot")])), count: 5)
+                    + Array(repeating: (.listSenderPools(operationId: nil), .pools([live(owner: "bot")])), count: 7)
             let api = ScriptedAPI(
                 [
                     (.addSenders(poolID, [s2]), .operationAccepted(opID)),
@@ -100,15 +100,20 @@ private func live(owner: String, tags extra: [String: String] = [:]) -> SenderPo
                     (.listSenderPools(operationId: nil), .pools([live(owner: "bot")])),
                 ] + write)
             let clock = ManualClock()
-            let report = await Applier(api: api, clock: clock.clock, options: onePollPerOperation).apply(plan)
+            var options = onePollPerOperation
+            options.visibilityLimit = .seconds(8)
+            let report = await Applier(api: api, clock: clock.clock, options: options).apply(plan)
             #expect(report.outcome == .partial)
             let error = report.pools.first?.error ?? ""
             #expect(error.hasPrefix("the pool converged, but recording what apply made it (poolctl-applied) failed: "), "\(error)")
             #expect(error.hasSuffix("the next plan refreshes it"), "\(error)")
             if !shows {
-                #expect(error.contains("the PATCH was accepted, but the pool did not show it within 3750 ms"), "\(error)")
-                // After the operation poll's wait, the read-back's backoff.
-                #expect(clock.sleeps.suffix(4) == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2)])
+                #expect(error.contains("the PATCH was accepted, but the pool did not show it within 8000 ms"), "\(error)")
+                // After the operation poll's wait, the read-back's backoff, its last round at the limit.
+                #expect(
+                    clock.sleeps.suffix(6) == [
+                        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .milliseconds(250),
+                    ])
             }
             #expect(api.unanswered == 0)
         }

@@ -333,38 +333,48 @@ private func createPlan(senders: [String]) -> Plan {
 
     /// Lists that lag seconds behind writes (the lease measured how far):
     /// verification waits that long and a second more, with a last round at
-    /// the window's end, before it calls a create missing.
-    @Test func aCreateThatTheListsShowLateIsWaitedForAsLongAsTheLeaseMeasured() async {
+    /// the window's end, before it calls a rename missing.
+    @Test func aRenameTheListsShowLateIsWaitedForAsLongAsTheLeaseMeasured() async {
+        let plan = updatePlan(
+            live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
+            desired: DesiredPool(key: "a", name: "B"))
+        let applied = [AppliedTag.tagKey: plan.changes[0].applied ?? "-"]
+        let renamed = SenderPool(
+            id: poolID, name: "B", tags: applied.merging(["poolctl": ownership]) { a, _ in a }, createdAt: "", updatedAt: "")
         var options = onePollPerOperation
         options.listLag = .seconds(6)
         let api = ScriptedAPI(
-            [
-                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
-                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 5) + [
-                (.listSenderPools(operationId: nil), .pools([pool()]))
-            ] + fingerprintWrite(poolID))
+            [(.updateSenderPool(poolID), .resourceAccepted(poolID))]
+                + Array(repeating: (.listSenderPools(operationId: nil), .pools([pool()])), count: 5) + [
+                    (.listSenderPools(operationId: nil), .pools([renamed]))
+                ])
         let clock = ManualClock()
-        let report = await Applier(api: api, clock: clock.clock, options: options).apply(createPlan(senders: [s1]))
+        let report = await Applier(api: api, clock: clock.clock, options: options).apply(plan)
         #expect(report.outcome == .converged)
-        // 0.25 + 0.5 + 1 + 2 s, then the rest of the 7 s window.
-        #expect(clock.sleeps.suffix(5) == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .milliseconds(3250)])
+        // 0.25 + 0.5 + 1 + 2 s, then the rest of the 7 s window (without the lease's measure: 4 s, 5 reads).
+        #expect(clock.sleeps == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .milliseconds(3250)])
         #expect(api.unanswered == 0)
     }
 
-    /// Without a measured lag the 4 s budget holds; the report says the
-    /// create ran (its operation COMPLETED), not that it was not made.
-    @Test func aCompletedCreateThatNoListingShowsIsReportedAsMadeNotMissing() async {
+    /// A create whose operation COMPLETED made a pool that the next plan
+    /// must see: verification waits for the lists to show it for
+    /// `visibilityLimit`, lease or not, and the report says it was made.
+    @Test func aCompletedCreateThatNoListingShowsIsWaitedForThenReportedAsMade() async {
+        var options = onePollPerOperation
+        options.visibilityLimit = .seconds(8)
         let api = ScriptedAPI(
             [
                 (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
                 (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 5))
-        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
+            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 7))
+        let clock = ManualClock()
+        let report = await Applier(api: api, clock: clock.clock, options: options).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .partial)
         #expect(
+            clock.sleeps.suffix(6) == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .milliseconds(250)])
+        #expect(
             report.pools.first?.remaining == [
-                "its create operation \(opID) COMPLETED, but no listing shows the pool yet (the API's lists lag behind its writes); the next plan finds it (no second create)"
+                "its create operation \(opID) COMPLETED, but no listing showed the pool (the API's lists lag behind its writes); the next apply finds it once they show it: under the lease it waits for that, with --lock=false it does not and could create it again"
             ])
         #expect(api.unanswered == 0)
     }

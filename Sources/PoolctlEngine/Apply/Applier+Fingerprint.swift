@@ -88,12 +88,12 @@ extension Applier {
     func unseenApplied(_ written: [(index: Int, poolID: String, value: String)], deadline: Duration) async -> [Int: String] {
         var unseen = written
         let settled = await settle(deadline: deadline) {
-            guard !unseen.isEmpty else { return true }
-            if let pools = try? await PoolListing.read(api).pools {
-                let byID = Dictionary(pools.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-                unseen = unseen.filter { byID[$0.poolID]?.tags[AppliedTag.tagKey] != $0.value }
-            }
-            return unseen.isEmpty
+            guard !unseen.isEmpty else { return .settled }
+            guard let pools = try? await PoolListing.read(api).pools else { return .inDoubt }
+            let byID = Dictionary(pools.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            unseen = unseen.filter { byID[$0.poolID]?.tags[AppliedTag.tagKey] != $0.value }
+            // Accepted PATCHes: without them the next plan has no record of this apply.
+            return unseen.isEmpty ? .settled : .writesNotShown
         }
         return Dictionary(
             unseen.map { ($0.index, "the PATCH was accepted, but the pool did not show it within \(settled.inMilliseconds) ms") },

@@ -14,7 +14,7 @@ extension Applier {
         var doubt = Array(final.indices.filter { final[$0].status != .skipped && refused[Self.id(work[$0])] == nil })
         var lastListing: [String: SenderPool] = [:]
         _ = await settle(deadline: deadline) {
-            guard !doubt.isEmpty else { return true }
+            guard !doubt.isEmpty else { return .settled }
             let listed = try? await PoolListing.read(api).pools
             let livePools = listed.map { Dictionary($0.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
             for (id, pool) in livePools ?? [:] { lastListing[id] = pool }
@@ -24,9 +24,17 @@ extension Applier {
                     work[index], &final[index], livePools: livePools, carriers: listed == nil ? nil : carriers)
             }
             doubt = doubt.filter { !final[$0].remaining.isEmpty }
-            return doubt.isEmpty
+            if doubt.isEmpty { return .settled }
+            // A pool the next plan would not see, and (without the lease) create again.
+            let unlisted = listed != nil && doubt.contains { final[$0].poolID == nil && Self.completedCreate(final[$0]) != nil }
+            return unlisted ? .writesNotShown : .inDoubt
         }
         return lastListing
+    }
+
+    /// The create operation of a pool that ended COMPLETED: its pool exists.
+    static func completedCreate(_ result: PoolResult) -> OperationResult? {
+        result.operations.first { $0.kind == .create && $0.status == OperationStatus.completed.rawValue }
     }
 
     /// What is left to do for one pool. `carriers` is nil when the listing failed.
@@ -43,11 +51,9 @@ extension Applier {
                 return [Self.duplicates(found)]
             }
             // A listing that did not fail, and missed a pool whose create operation COMPLETED.
-            if carriers != nil,
-                let made = result.operations.first(where: { $0.kind == .create && $0.status == OperationStatus.completed.rawValue })
-            {
+            if carriers != nil, let made = Self.completedCreate(result) {
                 return [
-                    "its create operation \(made.id) COMPLETED, but no listing shows the pool yet (the API's lists lag behind its writes); the next plan finds it (no second create)"
+                    "its create operation \(made.id) COMPLETED, but no listing showed the pool (the API's lists lag behind its writes); the next apply finds it once they show it: under the lease it waits for that, with --lock=false it does not and could create it again"
                 ]
             }
             // The create failed or timed out, possibly after the API accepted it: say so, not "not created".
@@ -98,11 +104,15 @@ extension Applier {
     /// (one re-read; true when nothing is left in doubt) again after 250 ms,
     /// then twice as long each time, within the settle window (the budget,
     /// or the lists' measured lag) and the deadline. Returns how long it waited.
-    func settle(deadline: Duration, _ round: () async -> Bool) async -> Duration {
+    func settle(deadline: Duration, _ round: () async -> SettleRound) async -> Duration {
         var waits = Self.settleBackoff(options).waits()
         var settled = Duration.zero
-        let window = options.settleWindow
-        while !(await round()) {
+        while true {
+            let state = await round()
+            if state == .settled { break }
+            // Writes the API accepted are waited for longer than doubts: a pool the
+            // lists do not show yet would be planned again.
+            let window = state == .writesNotShown ? max(options.settleWindow, options.visibilityLimit) : options.settleWindow
             var wait = waits.scheduled
             if settled + wait > window {
                 // A window set by the lists' measured lag gets a last round at its end, not one wait short of it.
@@ -115,6 +125,17 @@ extension Applier {
             settled += wait
         }
         return settled
+    }
+
+    /// What one settle round left.
+    enum SettleRound: Sendable, Hashable {
+        case settled
+        /// Something may still change, or may have failed.
+        case inDoubt
+        /// Among what is left, writes the API accepted (a create whose
+        /// operation COMPLETED, a fingerprint PATCH) that its lists do not
+        /// show yet: waited for up to `visibilityLimit`.
+        case writesNotShown
     }
 
     /// Waits out someone else's operation on the pool (409), a bounded number of times.

@@ -48,10 +48,14 @@ public struct ApplyOptions: Sendable {
 
     public init() {}
 
+    /// How long verification waits for writes the API accepted (a create
+    /// whose operation COMPLETED, a fingerprint PATCH) to show in its lists.
+    public var visibilityLimit: Duration = .seconds(60)
+
     /// `settleBudget`, or longer when the lists were measured to lag more;
-    /// a minute at most.
+    /// `visibilityLimit` at most.
     var settleWindow: Duration {
         guard let listLag else { return settleBudget }
-        return max(settleBudget, min(listLag + .seconds(1), .seconds(60)))
+        return max(settleBudget, min(listLag + .seconds(1), visibilityLimit))
     }
 }
