@@ -374,8 +374,44 @@ private func createPlan(senders: [String]) -> Plan {
             clock.sleeps.suffix(6) == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .milliseconds(250)])
         #expect(
             report.pools.first?.remaining == [
-                "its create operation \(opID) COMPLETED, but no listing showed the pool (the API's lists lag behind its writes); the next apply finds it once they show it: under the lease it waits for that, with --lock=false it does not and could create it again"
+                "its create operation \(opID) COMPLETED, but no listing showed the pool (the API's lists lag behind its writes); the next apply finds it once the lists show it: under the lease it waits for that, with --lock=false it does not and could create it again"
             ])
+        #expect(api.unanswered == 0)
+    }
+
+    /// A listing that fails while a completed create is awaited tells
+    /// nothing: the wait goes on for the whole limit, and finds the pool.
+    @Test func aFailedListingDoesNotCutTheWaitForACompletedCreate() async {
+        var options = onePollPerOperation
+        options.visibilityLimit = .seconds(8)
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 5) + [
+                (.listSenderPools(operationId: nil), .error(.http(503, "unavailable"))),
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+            ] + fingerprintWrite(poolID))
+        let report = await Applier(api: api, clock: ManualClock().clock, options: options).apply(createPlan(senders: [s1]))
+        #expect(report.outcome == .converged)
+        #expect(api.unanswered == 0)
+    }
+
+    /// Duplicates the listing shows are not waited for: waiting cannot
+    /// repair them. The 4 s budget holds, and the report names both pools.
+    @Test func listedDuplicatesOfACompletedCreateAreNotWaitedFor() async {
+        let twin = SenderPool(
+            id: "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v02", name: "A", tags: ["poolctl": ownership], createdAt: "", updatedAt: "")
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([pool(), twin])), count: 5))
+        let clock = ManualClock()
+        let report = await Applier(api: api, clock: clock.clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
+        #expect(report.outcome == .partial)
+        #expect(report.pools.first?.remaining.first?.hasPrefix("2 live pools carry its ownership") == true)
+        #expect(clock.sleeps.suffix(4) == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2)])
         #expect(api.unanswered == 0)
     }
 

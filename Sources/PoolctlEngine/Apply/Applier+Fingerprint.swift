@@ -89,7 +89,7 @@ extension Applier {
         var unseen = written
         let settled = await settle(deadline: deadline) {
             guard !unseen.isEmpty else { return .settled }
-            guard let pools = try? await PoolListing.read(api).pools else { return .inDoubt }
+            guard let pools = try? await PoolListing.read(api).pools else { return .unread }
             let byID = Dictionary(pools.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             unseen = unseen.filter { byID[$0.poolID]?.tags[AppliedTag.tagKey] != $0.value }
             // Accepted PATCHes: without them the next plan has no record of this apply.

@@ -25,8 +25,12 @@ extension Applier {
             }
             doubt = doubt.filter { !final[$0].remaining.isEmpty }
             if doubt.isEmpty { return .settled }
-            // A pool the next plan would not see, and (without the lease) create again.
-            let unlisted = listed != nil && doubt.contains { final[$0].poolID == nil && Self.completedCreate(final[$0]) != nil }
+            guard listed != nil else { return .unread }
+            // A pool the next plan would not see, and (without the lease) create again. A listed
+            // duplicate is not waited for: waiting cannot repair it.
+            let unlisted = doubt.contains {
+                final[$0].poolID == nil && Self.completedCreate(final[$0]) != nil && (carriers[work[$0].key] ?? []).isEmpty
+            }
             return unlisted ? .writesNotShown : .inDoubt
         }
         return lastListing
@@ -50,10 +54,14 @@ extension Applier {
             if found.count > 1 {
                 return [Self.duplicates(found)]
             }
-            // A listing that did not fail, and missed a pool whose create operation COMPLETED.
-            if carriers != nil, let made = Self.completedCreate(result) {
+            // Its pool exists: never "not created".
+            if let made = Self.completedCreate(result) {
+                let why =
+                    carriers == nil
+                    ? "but the last listing, which would show its pool, failed"
+                    : "but no listing showed the pool (the API's lists lag behind its writes)"
                 return [
-                    "its create operation \(made.id) COMPLETED, but no listing showed the pool (the API's lists lag behind its writes); the next apply finds it once they show it: under the lease it waits for that, with --lock=false it does not and could create it again"
+                    "its create operation \(made.id) COMPLETED, \(why); the next apply finds it once the lists show it: under the lease it waits for that, with --lock=false it does not and could create it again"
                 ]
             }
             // The create failed or timed out, possibly after the API accepted it: say so, not "not created".
@@ -107,12 +115,17 @@ extension Applier {
     func settle(deadline: Duration, _ round: () async -> SettleRound) async -> Duration {
         var waits = Self.settleBackoff(options).waits()
         var settled = Duration.zero
+        var window = options.settleWindow
         while true {
-            let state = await round()
-            if state == .settled { break }
+            switch await round() {
+            case .settled: return settled
             // Writes the API accepted are waited for longer than doubts: a pool the
             // lists do not show yet would be planned again.
-            let window = state == .writesNotShown ? max(options.settleWindow, options.visibilityLimit) : options.settleWindow
+            case .writesNotShown: window = max(options.settleWindow, options.visibilityLimit)
+            case .inDoubt: window = options.settleWindow
+            // A failed read tells nothing: the window stays what the last read set.
+            case .unread: break
+            }
             var wait = waits.scheduled
             if settled + wait > window {
                 // A window set by the lists' measured lag gets a last round at its end, not one wait short of it.
@@ -136,6 +149,8 @@ extension Applier {
         /// operation COMPLETED, a fingerprint PATCH) that its lists do not
         /// show yet: waited for up to `visibilityLimit`.
         case writesNotShown
+        /// The round's listing failed.
+        case unread
     }
 
     /// Waits out someone else's operation on the pool (409), a bounded number of times.
