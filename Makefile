@@ -62,8 +62,10 @@ SOAK_SCHEDULES ?= 200
 SOAK_SHORT ?= 3
 # make test replays fixed schedules, so CI does not draw new ones each run.
 SOAK_SHORT_SEED ?= 19
+# The list lags (ms) the long soak draws from; make test's short form keeps 200 and 500.
+SOAK_LAGS ?= 200,500,4000
 soak: build
-	$(PYTHON) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SCHEDULES) --sequential 20 $(if $(SOAK_SEED),--seed $(SOAK_SEED))
+	$(PYTHON) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SCHEDULES) --sequential 20 --lags $(SOAK_LAGS) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 # The long fuzz run: schemathesis against the emulator with the OpenAPI
 # contract, 500 examples per operation and up to 15 minutes (make test runs

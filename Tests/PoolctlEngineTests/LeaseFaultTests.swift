@@ -741,8 +741,8 @@ private let busy = APIError(
         let held = try await StackLease(api: api, clock: clock.clock, random: { 0.5 }, report: events.report).acquire(
             stack: "web", holder: holder)
         #expect(held.poolID == ownID)
-        // Said once, with what is left of the 45 s window (half of 120 s less the 30 s margin) 1.3 s in.
-        #expect(events.all == [.notShownYet(operationID: op1, giveUpIn: .milliseconds(43_700))])
+        // Said once, with what is left of the 60 s window (3/4 of 120 s less the 30 s margin is more) 1.3 s in.
+        #expect(events.all == [.notShownYet(operationID: op1, giveUpIn: .milliseconds(58_700))])
         // The poll, find's own two waits, then the growing waits of the look that only waits.
         #expect(clock.sleeps == [.milliseconds(100), .milliseconds(400), .milliseconds(800), .milliseconds(400), .milliseconds(800)])
         // What apply's verification waits for: from the operation seen COMPLETED to the listing that showed it.

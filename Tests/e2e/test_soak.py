@@ -20,7 +20,7 @@ Invariants, on every schedule:
   - after the quiet apply: it exits 0, one pool per declared key, exact names,
     tags and members, no lease, and no other owned pool.
 
-Usage: test_soak.py [path/to/poolctl] [--schedules N] [--seed S]. The seed is
+Usage: test_soak.py [path/to/poolctl] [--schedules N] [--seed S] [--lags MS,...]. The seed is
 printed first: `--seed S` replays a run (the emulators' faults are seeded by
 it too; thread timing is not, so a replay is close, not exact). Prints
 'N passed, N failed', one test per schedule."""
@@ -46,6 +46,8 @@ LEASE_TAG = "poolctl-lease"
 # Short, so a SIGKILLed holder's lease blocks the others for seconds; long enough
 # that renewals survive 20% faults (3 s, the minimum, loses leases under them).
 LOCK_TTL = "10s"
+# The list lags drawn from (ms); `--lags` widens them (make soak adds seconds).
+LAGS = [200, 500]
 
 
 def seed_text(rng):
@@ -101,7 +103,7 @@ def faults(rng, seed):
                   "--background-writes", str(rng.choice([0.5, 1, 2]))]
         label.append("offset+bg")
     if rng.random() < 0.5:
-        flags += ["--behavior", f"list-lag={rng.choice([200, 500])}"]
+        flags += ["--behavior", f"list-lag={rng.choice(LAGS)}"]
         label.append("lag")
     if rng.random() < 0.5:
         flags += ["--behavior", "create-visibility=after-completion"]
@@ -280,9 +282,12 @@ def main():
     parser.add_argument("--schedules", type=int, default=int(os.environ.get("SOAK_SCHEDULES", "3")))
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--sequential", type=int, default=0, help="also run N sequential applies under faults")
+    parser.add_argument("--lags", default=None, help="list lags to draw from, in ms, e.g. 200,500,3000")
     args = parser.parse_args()
     if args.binary:
         test_cli.BIN = os.path.abspath(args.binary)
+    if args.lags:
+        LAGS[:] = [int(x) for x in args.lags.split(",")]
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
     print(f"soak: seed {seed}, {args.schedules} schedules (replay: test_soak.py BIN --seed {seed} --schedules {args.schedules})",
           flush=True)

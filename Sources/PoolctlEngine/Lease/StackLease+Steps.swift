@@ -123,10 +123,12 @@ extension StackLease {
     }
 
     /// How long to wait for a list to show our lease: `visibilityLimit`, or
-    /// half of the time the lease allows writes when that is shorter.
+    /// three quarters of the time its TTL leaves for writes when that is
+    /// shorter (the rest is for the rival check; a lease shown later is
+    /// withdrawn unused, `ensureWriteTimeLeft`).
     func visibilityWindow(_ tag: LeaseTag) -> Duration {
         let ttl = Duration.seconds(tag.ttlSeconds)
-        return min(options.visibilityLimit, (ttl - HeldLease.safetyMargin(ttl: ttl)) / 2)
+        return min(options.visibilityLimit, (ttl - HeldLease.safetyMargin(ttl: ttl)) * 3 / 4)
     }
 
     func poll(_ reference: OperationReference) async throws -> SenderPoolOperation {
