@@ -111,10 +111,17 @@ def faults(rng, seed):
     return flags, "+".join(label) or "none"
 
 
-def start_apply(emu, directory):
+def lock_ttl(flags):
+    """LOCK_TTL, or 30 s under seconds of list lag: the lease waits for its own
+    pool to be listed within 3/4 of the write time its TTL leaves."""
+    lags = [int(f.split("=")[1]) for f in flags if f.startswith("list-lag=")]
+    return "30s" if lags and max(lags) >= 1000 else LOCK_TTL
+
+
+def start_apply(emu, directory, ttl=LOCK_TTL):
     return subprocess.Popen(
         [test_cli.BIN, "apply", directory, "--auto-approve", "--allow-destructive", "--lock-timeout", "2m",
-         "--lock-ttl", LOCK_TTL, "--timeout", "3m"],
+         "--lock-ttl", ttl, "--timeout", "3m"],
         env=emu.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -209,7 +216,7 @@ def schedule(number, seed):
             i = rng.randrange(len(versions))
             applied.add(i)
             kill_at = rng.uniform(0.05, 2.0) if rng.random() < 0.3 else None
-            runs.append((start_apply(emu, dirs[i]), kill_at, time.monotonic()))
+            runs.append((start_apply(emu, dirs[i], lock_ttl(flags)), kill_at, time.monotonic()))
         for proc, kill_at, started in runs:
             if kill_at is not None:
                 remaining = kill_at - (time.monotonic() - started)
@@ -225,7 +232,7 @@ def schedule(number, seed):
         # Quiet: one apply, nothing else running, faults still on.
         final = rng.randrange(len(versions))
         applied.add(final)
-        quiet = start_apply(emu, dirs[final])
+        quiet = start_apply(emu, dirs[final], lock_ttl(flags))
         out, _ = quiet.communicate(timeout=400)
         STATS["applies"] += 1
         STATS["exit"][quiet.returncode] = STATS["exit"].get(quiet.returncode, 0) + 1

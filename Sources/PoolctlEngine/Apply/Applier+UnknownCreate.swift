@@ -152,7 +152,10 @@ extension Applier {
 
     /// How long a lost create waits for the operations list to catch up.
     static let evidenceWait = Duration.seconds(30)
-    static let evidencePages = 10
+    /// 50,000 operations at the documented page size of 1,000; 200 to 400
+    /// where a server caps pages at 4 to 8 while other users write (10 left a
+    /// soak's quiet apply at exit 3 under 2-4 s of list lag).
+    static let evidencePages = 50
 
     /// The operations as they ended: each still running is fetched by id
     /// until it ends (kept as it was when a fetch fails or time runs out).
