@@ -26,6 +26,21 @@ private func createPlan(senders: [String]) -> Plan {
         live: LiveState(pools: []))
 }
 
+/// A create of one sender whose operation COMPLETED at the first poll, then `listings`.
+private func completedThenListed(_ listings: [(ScriptedAPI.Call, ScriptedAPI.Answer)]) -> [(ScriptedAPI.Call, ScriptedAPI.Answer)] {
+    [
+        (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
+        (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+    ] + listings
+}
+
+/// Accepted writes not listed yet are waited for 8 s (60 s by default).
+private let waitingEightSeconds: ApplyOptions = {
+    var options = onePollPerOperation
+    options.visibilityLimit = .seconds(8)
+    return options
+}()
+
 @Suite struct ApplierTests {
     @Test func createPollsAndTheVerificationListingFindsThePool() async {
         let api = ScriptedAPI(
@@ -267,6 +282,17 @@ private func createPlan(senders: [String]) -> Plan {
 
 /// Survival under the behaviours the public docs leave open (issue 10).
 @Suite struct ApplierAPIBehaviourTests {
+    /// A rename of pool A to B, and the pool as the PATCH leaves it: a rename
+    /// alone, so its fingerprint rides in that PATCH (issue 21).
+    private func renameAToB() -> (Plan, SenderPool) {
+        let plan = updatePlan(
+            live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []), desired: DesiredPool(key: "a", name: "B"))
+        let applied = [AppliedTag.tagKey: plan.changes[0].applied ?? "-"]
+        let renamed = SenderPool(
+            id: poolID, name: "B", tags: applied.merging(["poolctl": ownership]) { a, _ in a }, createdAt: "", updatedAt: "")
+        return (plan, renamed)
+    }
+
     private func updatePlan(live: LivePool, desired: DesiredPool) -> Plan {
         Planner().plan(desired: DesiredState(stack: "web", prune: false, pools: [desired]), live: LiveState(pools: [live]))
     }
@@ -335,12 +361,7 @@ private func createPlan(senders: [String]) -> Plan {
     /// verification waits that long and a second more, with a last round at
     /// the window's end, before it calls a rename missing.
     @Test func aRenameTheListsShowLateIsWaitedForAsLongAsTheLeaseMeasured() async {
-        let plan = updatePlan(
-            live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
-            desired: DesiredPool(key: "a", name: "B"))
-        let applied = [AppliedTag.tagKey: plan.changes[0].applied ?? "-"]
-        let renamed = SenderPool(
-            id: poolID, name: "B", tags: applied.merging(["poolctl": ownership]) { a, _ in a }, createdAt: "", updatedAt: "")
+        let (plan, renamed) = renameAToB()
         var options = onePollPerOperation
         options.listLag = .seconds(6)
         let api = ScriptedAPI(
@@ -360,15 +381,9 @@ private func createPlan(senders: [String]) -> Plan {
     /// must see: verification waits for the lists to show it for
     /// `visibilityLimit`, lease or not, and the report says it was made.
     @Test func aCompletedCreateThatNoListingShowsIsWaitedForThenReportedAsMade() async {
-        var options = onePollPerOperation
-        options.visibilityLimit = .seconds(8)
-        let api = ScriptedAPI(
-            [
-                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
-                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 7))
+        let api = ScriptedAPI(completedThenListed(Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 7)))
         let clock = ManualClock()
-        let report = await Applier(api: api, clock: clock.clock, options: options).apply(createPlan(senders: [s1]))
+        let report = await Applier(api: api, clock: clock.clock, options: waitingEightSeconds).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .partial)
         #expect(
             clock.sleeps.suffix(6) == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .milliseconds(250)])
@@ -382,17 +397,13 @@ private func createPlan(senders: [String]) -> Plan {
     /// A listing that fails while a completed create is awaited tells
     /// nothing: the wait goes on for the whole limit, and finds the pool.
     @Test func aFailedListingDoesNotCutTheWaitForACompletedCreate() async {
-        var options = onePollPerOperation
-        options.visibilityLimit = .seconds(8)
         let api = ScriptedAPI(
-            [
-                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
-                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 5) + [
-                (.listSenderPools(operationId: nil), .error(.http(503, "unavailable"))),
-                (.listSenderPools(operationId: nil), .pools([pool()])),
-            ] + fingerprintWrite(poolID))
-        let report = await Applier(api: api, clock: ManualClock().clock, options: options).apply(createPlan(senders: [s1]))
+            completedThenListed(
+                Array(repeating: (.listSenderPools(operationId: nil), .pools([])), count: 5) + [
+                    (.listSenderPools(operationId: nil), .error(.http(503, "unavailable"))),
+                    (.listSenderPools(operationId: nil), .pools([pool()])),
+                ]) + fingerprintWrite(poolID))
+        let report = await Applier(api: api, clock: ManualClock().clock, options: waitingEightSeconds).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .converged)
         #expect(api.unanswered == 0)
     }
@@ -403,10 +414,7 @@ private func createPlan(senders: [String]) -> Plan {
         let twin = SenderPool(
             id: "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v02", name: "A", tags: ["poolctl": ownership], createdAt: "", updatedAt: "")
         let api = ScriptedAPI(
-            [
-                (.createSenderPool(name: "A", senders: 1), .operationAccepted(opID)),
-                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
-            ] + Array(repeating: (.listSenderPools(operationId: nil), .pools([pool(), twin])), count: 5))
+            completedThenListed(Array(repeating: (.listSenderPools(operationId: nil), .pools([pool(), twin])), count: 5)))
         let clock = ManualClock()
         let report = await Applier(api: api, clock: clock.clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .partial)
@@ -416,13 +424,7 @@ private func createPlan(senders: [String]) -> Plan {
     }
 
     @Test func aWriteThatShowsUpLaterIsReReadBeforeItIsCalledFailed() async {
-        let plan = updatePlan(
-            live: LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: []),
-            desired: DesiredPool(key: "a", name: "B"))
-        // A rename alone: its fingerprint rides in the PATCH (issue 21).
-        let applied = [AppliedTag.tagKey: plan.changes[0].applied ?? "-"]
-        let renamed = SenderPool(
-            id: poolID, name: "B", tags: applied.merging(["poolctl": ownership]) { a, _ in a }, createdAt: "", updatedAt: "")
+        let (plan, renamed) = renameAToB()
         let api = ScriptedAPI([
             (.updateSenderPool(poolID), .resourceAccepted(poolID)),
             // A rename alone: the listing decides, no member read.
