@@ -40,17 +40,17 @@ public struct ApplyOptions: Sendable {
     /// an instant no later than their request: a create whose outcome is
     /// unknown cannot be one of them, and they bound the operations list's lag.
     public var ownOperations: [String: Duration] = [:]
-    /// How long the lease's pool took to show in a list after its create
-    /// was sent (nil without a lease): the lists lag by no more than that,
-    /// so verification waits that long, and a second more, before it
-    /// calls a write missing. Measured, since the API documents no bound.
+    /// How long the lease's pool took to show in a list once its create
+    /// operation was seen to end (nil without a lease): about how far the
+    /// lists lag, so verification waits that long, and a second more,
+    /// before it calls a write missing. Measured, since the API documents
+    /// no bound.
     public var listLag: Duration?
-
-    public init() {}
-
     /// How long verification waits for writes the API accepted (a create
     /// whose operation COMPLETED, a fingerprint PATCH) to show in its lists.
     public var visibilityLimit: Duration = .seconds(60)
+
+    public init() {}
 
     /// `settleBudget`, or longer when the lists were measured to lag more;
     /// `visibilityLimit` at most.

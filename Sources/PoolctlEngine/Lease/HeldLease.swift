@@ -90,6 +90,10 @@ public final class HeldLease: Sendable {
     /// the second bounds the time one request may take to arrive.
     public static func safetyMargin(ttl: Duration) -> Duration { max(.seconds(1), ttl / 4) }
 
+    /// How long after its latest acknowledged write a lease allows writes:
+    /// the TTL less the safety margin.
+    public static func writeTime(ttl: Duration) -> Duration { ttl - safetyMargin(ttl: ttl) }
+
     /// Throws `LeaseLost` once the lease may be about to expire by the
     /// server's clock, is gone, or writes were stopped (a signal). The
     /// server's `updatedAt` is no earlier than the moment we sent the write
@@ -105,7 +109,7 @@ public final class HeldLease: Sendable {
         return state.withLock { state -> LeaseLost? in
             if let lost = state.lost { return lost }
             if state.released { return LeaseLost(stack: stack, poolID: poolID, reason: .released) }
-            if now - state.heldFrom >= ttl - safetyMargin {
+            if now - state.heldFrom >= Self.writeTime(ttl: ttl) {
                 state.lost = LeaseLost(stack: stack, poolID: poolID, reason: .expired)
                 return state.lost
             }

@@ -16,7 +16,8 @@ extension StackLease {
     /// pool: before creating again, look for this run's unique tag value;
     /// a second lease that this makes anyway is deleted as an extra.
     /// `run` keeps what a failure leaves for the sweep.
-    func createOwn(name: String, tag: LeaseTag, run: inout Attempts) async throws -> OwnLease {
+    /// `shownBy`: when a wait for a list to show a completed create ends.
+    func createOwn(name: String, tag: LeaseTag, shownBy: Duration, run: inout Attempts) async throws -> OwnLease {
         var lastError: APIError?
         var waits = options.stepBackoffs.waits()
         for attempt in 0..<options.stepAttempts {
@@ -46,7 +47,7 @@ extension StackLease {
             }
             run.operations[reference.id] = sentAt
             do {
-                if let (found, lag) = try await awaitOwn(reference, tag: tag, name: name, run: run) {
+                if let (found, lag) = try await awaitOwn(reference, tag: tag, name: name, shownBy: shownBy, run: run) {
                     run.listLag = lag
                     return OwnLease(id: found.0, listing: found.1)
                 }
@@ -80,10 +81,10 @@ extension StackLease {
     /// it, so it is never created again, whatever a read answers: a list
     /// that lags is read again with growing waits (one filtered page, and
     /// the tag listing unless an earlier create's outcome was unknown and
-    /// only the filter may decide) until `Attempts.shownBy`. Past that the
+    /// only the filter may decide) until `shownBy`. Past that the
     /// acquisition fails: a second lease would only add one more pool that
     /// the lists do not show.
-    func awaitOwn(_ reference: OperationReference, tag: LeaseTag, name: String, run: Attempts) async throws -> (
+    func awaitOwn(_ reference: OperationReference, tag: LeaseTag, name: String, shownBy: Duration, run: Attempts) async throws -> (
         found: (String, PoolListing?), lag: Duration
     )? {
         let started = clock.now()
@@ -94,7 +95,6 @@ extension StackLease {
             return try await find(operationID: reference.id, tag: tag, name: name, waitForFilter: uncertain, excluding: run.withdrawn)
                 .map { ($0, clock.now() - ended) }
         }
-        let giveUp = run.shownBy ?? started + visibilityWindow(tag)
         var waits = options.sightingBackoff.waits()
         var rounds = 0
         while true {
@@ -109,9 +109,9 @@ extension StackLease {
             } catch let error as APIError where error.isTransient {
                 // The pool exists: a failed read is no reason to make another.
             }
-            guard clock.now() + waits.scheduled <= giveUp else { break }
+            guard clock.now() + waits.scheduled <= shownBy else { break }
             // Said once: without it, apply would seem to hang for the lists' lag.
-            if rounds == 0 { report(.notShownYet(operationID: reference.id, giveUpIn: giveUp - clock.now())) }
+            if rounds == 0 { report(.notShownYet(operationID: reference.id, giveUpIn: shownBy - clock.now())) }
             rounds += 1
             try await clock.sleep(waits.next())
         }
@@ -128,7 +128,7 @@ extension StackLease {
     /// withdrawn unused, `ensureWriteTimeLeft`).
     func visibilityWindow(_ tag: LeaseTag) -> Duration {
         let ttl = Duration.seconds(tag.ttlSeconds)
-        return min(options.visibilityLimit, (ttl - HeldLease.safetyMargin(ttl: ttl)) * 3 / 4)
+        return min(options.visibilityLimit, HeldLease.writeTime(ttl: ttl) * 3 / 4)
     }
 
     func poll(_ reference: OperationReference) async throws -> SenderPoolOperation {

@@ -99,8 +99,6 @@ public struct StackLease: Sendable {
         /// From our lease's create operation seen ended to the first list
         /// that showed its pool: about how far the lists lag.
         var listLag: Duration?
-        /// When this try stops waiting for a list to show its lease.
-        var shownBy: Duration?
     }
 
     private func acquire(tag: LeaseTag, name: String, stack: String, deadline: Duration, run: inout Attempts) async throws -> HeldLease {
@@ -112,12 +110,12 @@ public struct StackLease: Sendable {
             // Before the create is sent: the server's `updatedAt` can only be later.
             let created = clock.now()
             // Every wait for a list to show this try's lease ends by then: writes need the rest of the TTL.
-            run.shownBy = created + visibilityWindow(tag)
-            let own = try await createOwn(name: name, tag: tag, run: &run)
+            let shownBy = created + visibilityWindow(tag)
+            let own = try await createOwn(name: name, tag: tag, shownBy: shownBy, run: &run)
             (run.unfound, run.lastOwn) = (false, own.id)
             let (listings, unconfirmed, others) = try await withCleanup(of: own.id, tag: tag, created: created) {
                 try await survey(
-                    own: own, tag: tag, stack: stack, until: created + ttl - HeldLease.safetyMargin(ttl: ttl), run: &run,
+                    own: own, tag: tag, stack: stack, shownBy: shownBy, until: created + HeldLease.writeTime(ttl: ttl), run: &run,
                     staleDeleted: &staleDeleted)
             }
             if others.isEmpty, let unconfirmed {
@@ -157,14 +155,14 @@ public struct StackLease: Sendable {
     /// leaves for writes would fail the first write as lost: withdrawn
     /// instead, with the reason and the remedy.
     private func ensureWriteTimeLeft(_ id: String, tag: LeaseTag, created: Duration) async throws {
-        let ttl = Duration.seconds(tag.ttlSeconds)
+        let writeTime = HeldLease.writeTime(ttl: .seconds(tag.ttlSeconds))
         let took = clock.now() - created
-        guard took >= ttl - HeldLease.safetyMargin(ttl: ttl) else { return }
+        guard took >= writeTime else { return }
         try await withdraw(id, tag: tag, created: created)
         throw APIError(
             kind: .deadlineExceeded, method: "GET", path: "/v1/SenderPools",
             message:
-                "taking the stack's lease took \(LeaseEvent.seconds(took)), past the \(LeaseEvent.seconds(ttl - HeldLease.safetyMargin(ttl: ttl))) its TTL of \(tag.ttlSeconds) s leaves for writes (the API was slow to finish its create or to list it); it was released and nothing was written: raise --lock-ttl"
+                "taking the stack's lease took \(LeaseEvent.seconds(took)), past the \(LeaseEvent.seconds(writeTime)) its TTL of \(tag.ttlSeconds) s leaves for writes (the API was slow to finish its create or to list it); it was released and nothing was written: raise --lock-ttl"
         )
     }
 
@@ -190,9 +188,10 @@ public struct StackLease: Sendable {
     /// could not rule a rival out (nil when they could), and the live rivals.
     /// `until`: when writes under our lease would stop if it is not renewed.
     private func survey(
-        own: OwnLease, tag: LeaseTag, stack: String, until: Duration, run: inout Attempts, staleDeleted: inout [LeaseInfo]
+        own: OwnLease, tag: LeaseTag, stack: String, shownBy: Duration, until: Duration, run: inout Attempts,
+        staleDeleted: inout [LeaseInfo]
     ) async throws -> ([PoolListing], String?, [LeaseInfo]) {
-        let (listings, unconfirmed) = try await listingsShowing(own.id, first: own.listing, giveUp: run.shownBy ?? clock.now())
+        let (listings, unconfirmed) = try await listingsShowing(own.id, first: own.listing, giveUp: shownBy)
         let pools = PoolSightings(listings).pools
         // Best effort, within the lease's own time: an extra left here never
         // blocks us (it has our tag), and release's sweep tries it again by id
