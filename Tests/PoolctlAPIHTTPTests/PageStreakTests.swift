@@ -2,32 +2,43 @@ import PoolctlAPI
 import Synchronization
 import Testing
 
+/// A list whose page `n` (from 1) is `page(n)`, counting the pages fetched.
+private final class NumberedPages: Sendable {
+    private final class Counter: Sendable {
+        private let count = Mutex(0)
+        var value: Int { count.withLock { $0 } }
+        func next() -> Int {
+            count.withLock { count in
+                count += 1
+                return count
+            }
+        }
+    }
+
+    private let counter = Counter()
+    let list: Paginated<Int>
+    var fetched: Int { counter.value }
+
+    init(_ page: @escaping @Sendable (Int) -> Page<Int>) {
+        let counter = self.counter
+        list = Paginated<Int>(pageSize: 1000) { _, _ in page(counter.next()) }
+    }
+}
+
 /// Audit, 7 Dec: pages that each named a fresh next token kept `plan`
 /// paging for as long as it was let run, without a word.
 @Suite struct PageStreakTests {
     @Test func pagesThatBringNothingYetNameAnotherEndTheListing() async throws {
-        let fetched = Mutex(0)
-        let endless = Paginated<Int>(pageSize: 1000) { _, _ in
-            let n = fetched.withLock { count in
-                count += 1
-                return count
-            }
-            return Page(items: [], pagination: Pagination(next: "token-\(n)", current: ""))
-        }
-        await #expect(throws: APIError.self) { _ = try await endless.collect() }
-        #expect(fetched.withLock { $0 } == PageStreak.limit)
+        let endless = NumberedPages { n in Page(items: [], pagination: Pagination(next: "token-\(n)", current: "")) }
+        await #expect(throws: APIError.self) { _ = try await endless.list.collect() }
+        #expect(endless.fetched == PageStreak.limit)
     }
 
     @Test func anEmptyPageNowAndThenIsFine() async throws {
-        let fetched = Mutex(0)
-        let list = Paginated<Int>(pageSize: 1000) { _, _ in
-            let n = fetched.withLock { count in
-                count += 1
-                return count
-            }
-            // Nine empty pages, then one item, 30 pages in all.
-            return Page(items: n % 10 == 0 ? [n] : [], pagination: Pagination(next: n < 30 ? "token-\(n)" : nil, current: ""))
+        // Nine empty pages, then one item, 30 pages in all.
+        let pages = NumberedPages { n in
+            Page(items: n % 10 == 0 ? [n] : [], pagination: Pagination(next: n < 30 ? "token-\(n)" : nil, current: ""))
         }
-        #expect(try await list.collect() == [10, 20, 30])
+        #expect(try await pages.list.collect() == [10, 20, 30])
     }
 }
