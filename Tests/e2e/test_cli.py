@@ -5,6 +5,8 @@ every exit code, saved and stale plans, partial failures, faults, kill and
 rerun, and secret redaction.
 
 Usage: test_cli.py [path/to/poolctl]. Prints 'N passed, N failed'."""
+import concurrent.futures
+import io
 import json
 import os
 import signal
@@ -12,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import urllib.request
@@ -492,27 +495,64 @@ def wait_for(predicate, what, timeout=60):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def run_tests(tests, label=lambda fn: fn.__name__):
+class _PerTestOutput:
+    """sys.stdout while tests run side by side: what a test prints is kept
+    with it and printed with its result, never interleaved with another's."""
+
+    def __init__(self, real):
+        self.real = real
+        self.local = threading.local()
+
+    def write(self, text):
+        buffer = getattr(self.local, "buffer", None)
+        return (buffer if buffer is not None else self.real).write(text)
+
+    def flush(self):
+        self.real.flush()
+
+
+def run_tests(tests, label=lambda fn: fn.__name__, jobs=None):
     """Runs each test (E2E_ONLY=substring picks some), prints 'N passed, N
-    failed' and exits 1 on any failure. Every e2e script ends here."""
+    failed' and exits 1 on any failure. Every e2e script ends here.
+
+    Tests run E2E_JOBS at a time (default 4): each has its own emulator on
+    its own port, and most of a test's time is spent waiting for operations
+    and leases, not computing, so running them side by side shortens CI
+    without loading the 2 cores much. E2E_JOBS=1 runs them one by one."""
     only = os.environ.get("E2E_ONLY")
-    passed = failed = 0
+    selected = [fn for fn in tests if not only or only in fn.__name__]
+    jobs = max(1, jobs or int(os.environ.get("E2E_JOBS", "4")))
+    results = {"passed": 0, "failed": 0}
+    lock = threading.Lock()
+    output = _PerTestOutput(sys.stdout)
     began = time.monotonic()
-    for fn in tests:
-        if only and only not in fn.__name__:
-            continue
+
+    def run_one(fn):
+        output.local.buffer = io.StringIO()
         started = time.monotonic()
         try:
             fn()
-            passed += 1
-            print(f"ok   {label(fn)} ({time.monotonic() - started:.1f}s)")
+            ok, trace = True, ""
         except Exception:
-            failed += 1
-            print(f"FAIL {label(fn)} ({time.monotonic() - started:.1f}s)")
-            traceback.print_exc()
+            ok, trace = False, traceback.format_exc()
+        finally:
+            kept, output.local.buffer = output.local.buffer.getvalue(), None
+        with lock:
+            results["passed" if ok else "failed"] += 1
+            status = "ok  " if ok else "FAIL"
+            output.real.write(f"{status} {label(fn)} ({time.monotonic() - started:.1f}s)\n{kept}{trace}")
+            output.real.flush()
+
+    sys.stdout = output
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            for future in [pool.submit(run_one, fn) for fn in selected]:
+                future.result()
+    finally:
+        sys.stdout = output.real
     print(f"took {time.monotonic() - began:.1f}s")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    sys.exit(1 if results["failed"] else 0)
 
 
 if __name__ == "__main__":
