@@ -24,6 +24,30 @@ private func live(owner: String, tags extra: [String: String] = [:]) -> SenderPo
         id: poolID, name: "A", tags: ["poolctl": ownership, "owner": owner].merging(extra) { a, _ in a }, createdAt: "", updatedAt: "")
 }
 
+/// s2 added by a COMPLETED operation and verified by one listing, then `write`.
+private func addedThen(_ write: [(ScriptedAPI.Call, ScriptedAPI.Answer)]) -> ScriptedAPI {
+    ScriptedAPI(
+        [
+            (.addSenders(poolID, [s2]), .operationAccepted(opID)),
+            (.fetchOperation(opID), .operation(completed)),
+            (.listSenderPools(operationId: nil), .pools([live(owner: "bot")])),
+        ] + write)
+}
+
+/// An accepted fingerprint PATCH that `reads` listings never show.
+private func acceptedButNeverShown(reads: Int) -> [(ScriptedAPI.Call, ScriptedAPI.Answer)] {
+    [(.updateSenderPool(poolID), .resourceAccepted(poolID))]
+        + Array(repeating: (.listSenderPools(operationId: nil), .pools([live(owner: "bot")])), count: reads)
+}
+
+/// `addPlan()` applied over `api` on a manual clock with `options`: the
+/// report, its pool's error and the sleeps that passed.
+private func applyAdd(_ api: ScriptedAPI, _ options: ApplyOptions) async -> (report: ApplyReport, error: String, sleeps: [Duration]) {
+    let clock = ManualClock()
+    let report = await Applier(api: api, clock: clock.clock, options: options).apply(addPlan())
+    return (report, report.pools.first?.error ?? "", clock.sleeps)
+}
+
 /// Issue 21 (and its review): the fingerprint PATCH comes last, keeps other
 /// tools' tags as a fresh read shows them, is read back, and fails its pool
 /// when it cannot be written or shown.
@@ -86,37 +110,46 @@ private func live(owner: String, tags extra: [String: String] = [:]) -> SenderPo
 
     @Test func aWriteThatFailsOrNeverShowsFailsItsPool() async throws {
         for shows in [false, true] {
-            let plan = addPlan()
             let write: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
                 shows
                 ? [(.updateSenderPool(poolID), .error(.http(400, "bad tags")))]
                 // Accepted, but seven reads over the 8 s that an accepted write is waited for never show it.
-                : [(.updateSenderPool(poolID), .resourceAccepted(poolID))]
-                    + Array(repeating: (.listSenderPools(operationId: nil), .pools([live(owner: "bot")])), count: 7)
-            let api = ScriptedAPI(
-                [
-                    (.addSenders(poolID, [s2]), .operationAccepted(opID)),
-                    (.fetchOperation(opID), .operation(completed)),
-                    (.listSenderPools(operationId: nil), .pools([live(owner: "bot")])),
-                ] + write)
-            let clock = ManualClock()
+                : acceptedButNeverShown(reads: 7)
+            let api = addedThen(write)
             var options = onePollPerOperation
             options.visibilityLimit = .seconds(8)
-            let report = await Applier(api: api, clock: clock.clock, options: options).apply(plan)
+            let (report, error, sleeps) = await applyAdd(api, options)
             #expect(report.outcome == .partial)
-            let error = report.pools.first?.error ?? ""
             #expect(error.hasPrefix("the pool converged, but recording what apply made it (poolctl-applied) failed: "), "\(error)")
             #expect(error.hasSuffix("the next plan refreshes it"), "\(error)")
             if !shows {
                 #expect(error.contains("the PATCH was accepted, but the pool did not show it within 8000 ms"), "\(error)")
                 // After the operation poll's wait, the read-back's backoff, its last round at the limit.
                 #expect(
-                    clock.sleeps.suffix(6) == [
+                    sleeps.suffix(6) == [
                         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .milliseconds(250),
                     ])
             }
             #expect(api.unanswered == 0)
         }
+    }
+
+    /// When --timeout, not the visibility window, ends the read-back, the
+    /// error says so, not "within N ms" as if the API had been given its time.
+    @Test func aReadBackEndedByTheTimeoutSaysSo() async throws {
+        // The read-back starts after the operation poll's 250 ms and reads at 0.25, 0.5, 1, 2 and
+        // 4 s; the next wait (4 s) would end past the 5 s timeout.
+        let api = addedThen(acceptedButNeverShown(reads: 5))
+        var options = onePollPerOperation
+        options.timeout = .seconds(5)
+        let (report, error, sleeps) = await applyAdd(api, options)
+        #expect(report.outcome == .partial)
+        #expect(
+            error.contains(
+                "the PATCH was accepted, but the pool did not show it before the apply's --timeout ran out (after 3750 ms of re-reading)"),
+            "\(error)")
+        #expect(sleeps.suffix(4) == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2)])
+        #expect(api.unanswered == 0)
     }
 
     /// A pool that did not converge is never fingerprinted: the script has no

@@ -96,7 +96,7 @@ extension Applier {
             return unseen.isEmpty ? .settled : .writesNotShown
         }
         return Dictionary(
-            unseen.map { ($0.index, "the PATCH was accepted, but the pool did not show it within \(settled.inMilliseconds) ms") },
+            unseen.map { ($0.index, "the PATCH was accepted, but the pool did not show it \(settled.described)") },
             uniquingKeysWith: { first, _ in first })
     }
 }

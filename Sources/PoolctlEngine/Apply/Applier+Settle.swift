@@ -111,14 +111,15 @@ extension Applier {
     /// Writes and listings may show a change a moment later: runs `round`
     /// (one re-read; true when nothing is left in doubt) again after 250 ms,
     /// then twice as long each time, within the settle window (the budget,
-    /// or the lists' measured lag) and the deadline. Returns how long it waited.
-    func settle(deadline: Duration, _ round: () async -> SettleRound) async -> Duration {
+    /// or the lists' measured lag) and the deadline. Returns how long it waited,
+    /// and whether the deadline cut it short.
+    func settle(deadline: Duration, _ round: () async -> SettleRound) async -> Settled {
         var waits = Self.settleBackoff(options).waits()
         var settled = Duration.zero
         var window = options.settleWindow
         while true {
             switch await round() {
-            case .settled: return settled
+            case .settled: return Settled(waited: settled, cutByDeadline: false)
             // Writes the API accepted are waited for longer than doubts: a pool the
             // lists do not show yet would be planned again.
             case .writesNotShown: window = max(options.settleWindow, options.visibilityLimit)
@@ -132,12 +133,26 @@ extension Applier {
                 guard window > options.settleBudget, settled < window else { break }
                 wait = window - settled
             }
-            if clock.now() + wait > deadline { break }
+            if clock.now() + wait > deadline { return Settled(waited: settled, cutByDeadline: true) }
             _ = waits.next()
             try? await clock.sleep(wait)
             settled += wait
         }
-        return settled
+        return Settled(waited: settled, cutByDeadline: false)
+    }
+
+    /// How a settle loop ended: how long it waited, and whether the apply's
+    /// deadline (`--timeout`) ended it before its window did.
+    struct Settled: Sendable, Hashable {
+        var waited: Duration
+        var cutByDeadline: Bool
+
+        /// For a message about what was still not shown: "within N ms", or
+        /// that the time limit, not the window, ended the wait.
+        var described: String {
+            let waited = "\(self.waited.inMilliseconds) ms"
+            return cutByDeadline ? "before the apply's --timeout ran out (after \(waited) of re-reading)" : "within \(waited)"
+        }
     }
 
     /// What one settle round left.
