@@ -47,7 +47,7 @@ test: build
 # default, test_cli.run_tests). Each test runs its own emulator on its own port
 # and spends most of its time waiting for operations, leases and list lag, so
 # side by side they take about a third of the time one by one (on 2 cores:
-# 280 s of scripts in about 110). The longest come first. `make e2e-lease`
+# 530 s of scripts in about 120). The longest come first. `make build e2e-lease`
 # runs one script; E2E_SCRIPTS_AT_ONCE=1 E2E_JOBS=1 runs everything in order.
 E2E_SCRIPTS_AT_ONCE ?= 3
 E2E_SCRIPTS := lease_faults behaviors cli lease ndjson export guard safety moves drift policy
@@ -156,7 +156,8 @@ clean:
 # libstdc++, libgcc, zlib and Debian's libyaml (README "Install"). It builds in
 # a scratch path of its own so it never invalidates .build (debug, tests) or
 # .build-release (benchmarks), and without the $ORIGIN run path SwiftPM adds
-# by default. Everything it writes stays under .build-dist/,
+# by default. Everything it writes stays under .build-dist/ (with
+# DIST_CONFIG=debug, below, also .build),
 # except the .deb, written to the top of the tree (ignored by git).
 # `make install` and `make deb` write nothing into the build tree (the .deb
 # aside), so `make dist && sudo make install` or `sudo make test-deb` leaves no
@@ -166,7 +167,10 @@ DIST_SCRATCH := .build-dist
 # `make build` compiled for the tests, linked again with the Swift runtime
 # inside by Tests/package/static_relink.py (seconds, where a second cold build
 # with --static-swift-stdlib took 8 minutes on 2 cores). It writes
-# .build-dist/debug/poolctl and leaves .build/debug/poolctl as it was.
+# .build-dist/debug/poolctl and leaves .build/debug/poolctl as it was, but it
+# builds .build first when the sources changed: run it as the user who owns
+# .build (CI is root throughout), not `sudo make test-deb DIST_CONFIG=debug`
+# over a user's tree, or root-owned objects will trip a later `make build`.
 # Releases use the default, release: a build of its own in .build-dist, never
 # in .build, since SwiftPM does not recompile when only --static-swift-stdlib
 # changes, so switching .build between static and dynamic linking leaves

@@ -544,11 +544,16 @@ def run_tests(tests, label=lambda fn: fn.__name__, jobs=None):
             output.real.flush()
 
     sys.stdout = output
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            for future in [pool.submit(run_one, fn) for fn in selected]:
-                future.result()
+        for future in [pool.submit(run_one, fn) for fn in selected]:
+            future.result()
+    except BaseException:
+        # Ctrl-C: the queued tests must not start (the running ones end with their emulators).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     finally:
+        pool.shutdown(wait=True)
         sys.stdout = output.real
     print(f"took {time.monotonic() - began:.1f}s")
     print(f"{results['passed']} passed, {results['failed']} failed")

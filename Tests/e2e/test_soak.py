@@ -315,7 +315,7 @@ def main():
         run_sequential.__name__ = f"sequential_{args.sequential}_applies_under_faults_seed_{s}"
         tests.append(run_sequential)
     try:
-        # One schedule at a time: a replayed seed then meets the timing it was drawn under.
+        # One schedule at a time: its kill times are wall-clock, and schedules side by side would shift one another's.
         run_tests(tests, jobs=1)
     finally:
         print(f"soak: seed {seed}; {STATS['applies']} applies, {STATS['killed']} killed, exit codes "

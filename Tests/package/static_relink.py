@@ -27,16 +27,26 @@ LINK_COMMAND = '"C.poolctl-'
 
 
 def link_arguments(manifest_path):
-    """The args of the poolctl executable's link step in llbuild's manifest."""
-    with open(manifest_path) as f:
-        lines = f.read().splitlines()
+    """The args of the poolctl executable's link step in llbuild's manifest:
+    an entry `  "C.poolctl-<triple>-debug.exe":` whose indented lines
+    include `args: [...]` (JSON)."""
+    missing = f"static_relink: no link step for the poolctl executable in {manifest_path}; run 'swift build' first"
+    try:
+        with open(manifest_path) as f:
+            lines = f.read().splitlines()
+    except OSError as error:
+        sys.exit(f"{missing} ({error.strerror})")
     for i, line in enumerate(lines):
         if line.strip().startswith(LINK_COMMAND) and line.strip().endswith('-debug.exe":'):
-            for following in lines[i + 1:i + 12]:
+            indent = len(line) - len(line.lstrip())
+            for following in lines[i + 1:]:
+                # The entry ends where a line is indented no deeper than its key.
+                if len(following) - len(following.lstrip()) <= indent:
+                    break
                 key, _, value = following.strip().partition(": ")
                 if key == "args":
                     return json.loads(value)
-    sys.exit(f"static_relink: no link step for the poolctl executable in {manifest_path}; run 'swift build' first")
+    sys.exit(missing)
 
 
 def static_arguments(args, output):
