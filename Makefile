@@ -46,7 +46,7 @@ test: build
 # output when it is done), and within a script E2E_JOBS tests at a time (4 by
 # default, test_cli.run_tests). Each test runs its own emulator on its own port
 # and spends most of its time waiting for operations, leases and list lag, so
-# side by side they take about a third of the time one by one (on 2 cores:
+# side by side they take about a quarter of the time one by one (on 2 cores:
 # 530 s of scripts in about 120). The longest come first. `make build e2e-lease`
 # runs one script; E2E_SCRIPTS_AT_ONCE=1 E2E_JOBS=1 runs everything in order.
 E2E_SCRIPTS_AT_ONCE ?= 3
