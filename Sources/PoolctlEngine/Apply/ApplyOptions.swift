@@ -48,7 +48,10 @@ public struct ApplyOptions: Sendable {
     public var listLag: Duration?
     /// How long verification waits for writes the API accepted (a create
     /// whose operation COMPLETED, a fingerprint PATCH) to show in its lists.
-    public var visibilityLimit: Duration = .seconds(60)
+    public var visibilityLimit: Duration = Self.listVisibilityLimit
+    /// The longest poolctl waits for the API's lists to show a write it
+    /// accepted, by default: apply's writes and the lease's create alike.
+    public static let listVisibilityLimit: Duration = .seconds(60)
 
     public init() {}
 

@@ -27,7 +27,7 @@ public struct LeaseOptions: Sendable {
     /// How long the lists may take to show our lease once its create
     /// COMPLETED (an API whose lists lag Fetch), and to show it in a full
     /// listing once found; at most 3/4 of the time its TTL leaves for writes.
-    public var visibilityLimit: Duration = .seconds(60)
+    public var visibilityLimit: Duration = ApplyOptions.listVisibilityLimit
 
     public init() {}
 
