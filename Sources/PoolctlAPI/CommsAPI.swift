@@ -42,12 +42,12 @@ extension CommsAPI {
     /// Every pool, following `pagination.next` with `pageSize` 1000 and the
     /// same filters on every page.
     public func allSenderPools(_ query: SenderPoolQuery = SenderPoolQuery()) -> Paginated<SenderPool> {
-        Paginated(query, list: listSenderPools)
+        Paginated(query, path: "/v1/SenderPools", list: listSenderPools)
     }
 
     /// Every member of a pool.
     public func allPoolSenders(poolID: String, _ query: SenderQuery = SenderQuery()) -> Paginated<Sender> {
-        Paginated(query) { try await self.listPoolSenders(poolID: poolID, $0) }
+        Paginated(query, path: "/v1/SenderPools/\(poolID)/Senders") { try await self.listPoolSenders(poolID: poolID, $0) }
     }
 
     public func listPoolMembers(poolID: String, _ query: SenderQuery) async throws -> Page<LiveMember> {
@@ -59,12 +59,12 @@ extension CommsAPI {
 
     /// Every member of a pool as a `LiveMember`, a page at a time (`.pages`).
     public func allPoolMembers(poolID: String, _ query: SenderQuery = SenderQuery()) -> Paginated<LiveMember> {
-        Paginated(query) { try await self.listPoolMembers(poolID: poolID, $0) }
+        Paginated(query, path: "/v1/SenderPools/\(poolID)/Senders") { try await self.listPoolMembers(poolID: poolID, $0) }
     }
 
     /// Every operation.
     public func allOperations(_ query: OperationQuery = OperationQuery()) -> Paginated<SenderPoolOperation> {
-        Paginated(query, list: listOperations)
+        Paginated(query, path: "/v1/SenderPools/Operations", list: listOperations)
     }
 }
 
@@ -79,9 +79,11 @@ extension OperationQuery: PagedQuery {}
 
 extension Paginated {
     /// Pages of `query` (1000 items unless it says otherwise), its filters
-    /// repeated on every page.
-    public init<Query: PagedQuery>(_ query: Query, list: @escaping @Sendable (Query) async throws -> Page<Item>) {
-        self.init(pageSize: query.window.pageSize ?? Self.maxPageSize) { token, size in
+    /// repeated on every page. `path` is the list's, for errors.
+    public init<Query: PagedQuery>(
+        _ query: Query, path: String, list: @escaping @Sendable (Query) async throws -> Page<Item>
+    ) {
+        self.init(pageSize: query.window.pageSize ?? Self.maxPageSize, path: path) { token, size in
             var page = query
             page.window.pageToken = token
             page.window.pageSize = size
@@ -96,10 +98,16 @@ public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
     public static var maxPageSize: Int { APIFormat.maxPageSize }
 
     let pageSize: Int
+    /// The list's path (every list is a GET), named in paging errors.
+    let path: String
     let fetch: @Sendable (_ token: String?, _ pageSize: Int) async throws -> Page<Item>
 
-    public init(pageSize: Int = 1000, fetch: @escaping @Sendable (_ token: String?, _ pageSize: Int) async throws -> Page<Item>) {
+    public init(
+        pageSize: Int = 1000, path: String = "",
+        fetch: @escaping @Sendable (_ token: String?, _ pageSize: Int) async throws -> Page<Item>
+    ) {
         self.pageSize = pageSize
+        self.path = path
         self.fetch = fetch
     }
 
@@ -121,6 +129,9 @@ public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(pages: pages.makeAsyncIterator()) }
 
+    /// Every list is a GET; none is named when the path is unknown.
+    var method: String { path.isEmpty ? "" : "GET" }
+
     /// The same list a whole page at a time: no per-item suspension, and a
     /// caller that handles pages keeps one page in memory.
     public var pages: Pages { Pages(sequence: self) }
@@ -135,7 +146,7 @@ public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
             var token: String?
             var finished = false
             var seenTokens: Set<String> = []
-            var streak = PageStreak()
+            var streak: PageStreak
 
             public mutating func next() async throws -> [Item]? {
                 if finished { return nil }
@@ -145,15 +156,15 @@ public struct Paginated<Item: Sendable>: AsyncSequence, Sendable {
                 try streak.record(added: page.items.count, next: !finished)
                 // A token that comes back would page forever: stop with an error.
                 if let token, !seenTokens.insert(token).inserted {
-                    throw APIError(
-                        kind: .invalidResponse,
-                        message: "the API returned page token '\(token.prefix(40))' a second time; stopped paging to avoid an endless loop")
+                    throw PageStreak.repeatedToken(token, method: sequence.method, path: sequence.path)
                 }
                 return page.items
             }
         }
 
-        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(sequence: sequence) }
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(sequence: sequence, streak: PageStreak(method: sequence.method, path: sequence.path))
+        }
     }
 
     /// All items, in order.

@@ -27,4 +27,11 @@ public struct PageStreak: Sendable {
             )
         }
     }
+
+    /// A next-page token the list already gave: following it would page forever.
+    public static func repeatedToken(_ token: String, method: String, path: String) -> APIError {
+        APIError(
+            kind: .invalidResponse, method: method, path: path,
+            message: "the API returned page token '\(token.prefix(40))' a second time; stopped paging to avoid an endless loop")
+    }
 }

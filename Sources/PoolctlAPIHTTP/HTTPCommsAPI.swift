@@ -139,7 +139,7 @@ public struct HTTPCommsAPI: CommsAPI {
 
     /// Every sender of the account, a page of 1000 at a time.
     public func allSenders(_ query: SenderQuery = SenderQuery()) -> Paginated<Sender> {
-        Paginated(query, list: listSenders)
+        Paginated(query, path: "/v1/Senders", list: listSenders)
     }
 
     /// `GET /v1/SenderPools/{id}/Senders/Operations/{operationId}`: the nested

@@ -21,7 +21,7 @@ private final class NumberedPages: Sendable {
 
     init(_ page: @escaping @Sendable (Int) -> Page<Int>) {
         let counter = self.counter
-        list = Paginated<Int>(pageSize: 1000) { _, _ in page(counter.next()) }
+        list = Paginated<Int>(pageSize: 1000, path: "/v1/SenderPools") { _, _ in page(counter.next()) }
     }
 }
 
@@ -30,8 +30,9 @@ private final class NumberedPages: Sendable {
 @Suite struct PageStreakTests {
     @Test func pagesThatBringNothingYetNameAnotherEndTheListing() async throws {
         let endless = NumberedPages { n in Page(items: [], pagination: Pagination(next: "token-\(n)", current: "")) }
-        await #expect(throws: APIError.self) { _ = try await endless.list.collect() }
+        let error = await #expect(throws: APIError.self) { _ = try await endless.list.collect() }
         #expect(endless.fetched == PageStreak.limit)
+        #expect(error?.method == "GET" && error?.path == "/v1/SenderPools")
     }
 
     @Test func anEmptyPageNowAndThenIsFine() async throws {

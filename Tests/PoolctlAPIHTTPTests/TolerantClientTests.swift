@@ -43,7 +43,17 @@ import Testing
         let error = await apiError { _ = try await h.api.allOperations().collect() }
         #expect(error?.kind == .invalidResponse)
         #expect(error?.message.contains("page token 'same' a second time") == true)
+        // The error names the list it stopped, as every API error names its call.
+        #expect(error?.description.hasPrefix("GET /v1/SenderPools/Operations: invalid response") == true)
         #expect(h.transport.sent.count == 2)
+    }
+
+    @Test func aMemberListThatStopsPagingNamesItsPool() async throws {
+        let page = #"{"senders":[],"pagination":{"next":"same","self":"a"}}"#
+        let h = try Harness([.respond(200, body: page), .respond(200, body: page)])
+        let error = await apiError { _ = try await h.api.allPoolSenders(poolID: poolID).collect() }
+        #expect(error?.method == "GET")
+        #expect(error?.path == "/v1/SenderPools/\(poolID)/Senders")
     }
 
     @Test func aForeignLocationIsPolledOnOurOwnBaseURL() async throws {

@@ -142,9 +142,7 @@ public struct PoolListing: Sendable {
             token = response.pagination.next
             try streak.record(added: listing.pools.count - before, next: token != nil)
             if let token, !seenTokens.insert(token).inserted {
-                throw APIError(
-                    kind: .invalidResponse,
-                    message: "the API returned page token '\(token.prefix(40))' a second time; stopped paging to avoid an endless loop")
+                throw PageStreak.repeatedToken(token, method: "GET", path: "/v1/SenderPools")
             }
         } while token != nil
         return listing
