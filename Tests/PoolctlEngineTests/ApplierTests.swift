@@ -208,6 +208,8 @@ private let waitingEightSeconds: ApplyOptions = {
         let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation).apply(createPlan(senders: [s1]))
         #expect(report.outcome == .converged, "\(report)")
         #expect(api.calls.filter { if case .createSenderPool = $0 { true } else { false } }.count == 1)
+        // The found pool holds the sender the lost create sent: this run added it.
+        #expect(report.pools.first?.sendersAdded == 1)
         #expect(api.unanswered == 0)
     }
 
