@@ -79,6 +79,24 @@ import Testing
             ])
     }
 
+    /// Another tool strips the ownership tag: the check no longer reads
+    /// the pool's members, and must not report them as gone.
+    @Test func aPoolThatLostItsOwnershipTagIsNotSaidToHaveLostItsMembers() async throws {
+        let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
+        let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
+        let plan = try await rig.plan(desired)
+        let poolID = try #require(plan.fingerprints.first?.poolID)
+        rig.clock.advance(seconds: 5)
+        _ = try await rig.store.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: nil, tags: ["team": "growth"]))
+        #expect(try await rig.store.allPoolSenders(poolID: poolID).collect().count == 1)
+        let differences = try await rig.workflow().checkSavedPlan(plan).differences
+        #expect(
+            differences == [
+                "pool 'alpha' (\(poolID)): updatedAt 2025-01-01T00:00:00Z -> 2025-01-01T00:00:05Z",
+                "pool \(poolID), which the plan updates, no longer carries the ownership of 'alpha' (now untagged)",
+            ])
+    }
+
     /// An adopt is stale once its pool carries an ownership tag.
     @Test func anAdoptOfAPoolOwnedSinceMakesThePlanStale() async throws {
         let directory = GoldenPlanTests.directory.appendingPathComponent("adopt")

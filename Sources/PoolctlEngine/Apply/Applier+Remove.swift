@@ -31,7 +31,7 @@ extension Applier {
             return firstError == nil
         }
         result.sendersRemoved += removed
-        await tracker.step(change.key, "removed \(removed) senders from \(poolID)", added: 0, removed: removed)
+        await tracker.step(change.key, "removed \(removed) sender\(removed == 1 ? "" : "s") from \(poolID)", added: 0, removed: removed)
         if let firstError { throw firstError }
         if removed < change.removeSenders.count {
             throw APIError(

@@ -19,8 +19,10 @@ enum StalePlanCheck {
             if ValueChange(before: fingerprint.name, after: pool.name).changed {
                 what.append("name \"\(fingerprint.name)\" -> \"\(pool.name)\"")
             }
-            let members = pool.members?.count ?? 0
-            if members != fingerprint.memberCount { what.append("members \(fingerprint.memberCount) -> \(members)") }
+            // Members are read only for pools the stack still owns: unread is not empty.
+            if let members = pool.members?.count, members != fingerprint.memberCount {
+                what.append("members \(fingerprint.memberCount) -> \(members)")
+            }
             if pool.updatedAt != fingerprint.updatedAt { what.append("updatedAt \(fingerprint.updatedAt) -> \(pool.updatedAt)") }
             if what.isEmpty { what.append("tags or member ids changed") }
             out.append("\(label): \(what.joined(separator: ", "))")
