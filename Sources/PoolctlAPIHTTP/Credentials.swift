@@ -108,8 +108,37 @@ struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConvertible
         self.secrets = Array(Set(secrets.filter { !$0.isEmpty })).sorted { ($0.count, $0) > ($1.count, $1) }
     }
 
+    /// Below this length a secret is replaced only where it stands as a
+    /// word of its own: the emulator's `TWILIO_AUTH_TOKEN=t` must not turn
+    /// "connection refused" into "connec[REDACTED]ion refused". Real
+    /// secrets (32 characters) are replaced wherever they appear.
+    static let anywhereLength = 16
+
     func callAsFunction(_ text: String) -> String {
-        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "[REDACTED]", options: .caseInsensitive) }
+        secrets.reduce(text) { text, secret in
+            secret.count >= Self.anywhereLength
+                ? text.replacingOccurrences(of: secret, with: "[REDACTED]", options: .caseInsensitive)
+                : Self.replacingWords(secret, in: text)
+        }
+    }
+
+    /// `text` with each occurrence of `secret` that no letter or digit
+    /// touches on either side replaced.
+    private static func replacingWords(_ secret: String, in text: String) -> String {
+        func isWordCharacter(_ index: String.Index?) -> Bool {
+            guard let index else { return false }
+            return text[index].isLetter || text[index].isNumber
+        }
+        var result = ""
+        var rest = text.startIndex
+        while let found = text.range(of: secret, options: .caseInsensitive, range: rest..<text.endIndex) {
+            let before = found.lowerBound > text.startIndex ? text.index(before: found.lowerBound) : nil
+            let after = found.upperBound < text.endIndex ? found.upperBound : nil
+            result += text[rest..<found.lowerBound]
+            result += isWordCharacter(before) || isWordCharacter(after) ? String(text[found]) : "[REDACTED]"
+            rest = found.upperBound
+        }
+        return result + text[rest...]
     }
 
     // Printing or dumping a client must never show what it hides.

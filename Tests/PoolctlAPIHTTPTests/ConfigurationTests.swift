@@ -81,6 +81,25 @@ import Testing
         #expect(redact("nothing secret") == "nothing secret")
     }
 
+    /// An emulator's one-letter token hides where it stands alone, and leaves
+    /// the words that merely contain it (audit, 7 Dec: every error read
+    /// "connec[REDACTED]ion refused" with `TWILIO_AUTH_TOKEN=t`).
+    @Test func aShortSecretIsRedactedOnlyAsAWordOfItsOwn() {
+        let redact = Credentials(username: "ACdemo", secret: "t").redactor
+        #expect(
+            redact("GET /v1/SenderPools/Operations: request failed: connection refused")
+                == "GET /v1/SenderPools/Operations: request failed: connection refused")
+        #expect(redact("bad token 't', or T/x") == "bad token '[REDACTED]', or [REDACTED]/x")
+        #expect(redact("Basic QUNkZW1vOnQ= and ACdemo:t") == "Basic [REDACTED] and [REDACTED]")
+    }
+
+    /// A real secret's length: hidden even inside a longer word.
+    @Test func aLongSecretIsRedactedWhereverItAppears() {
+        let secret = "0123456789abcdef0123456789abcdef"
+        let redact = Credentials(username: "ACdemo", secret: secret).redactor
+        #expect(redact("token=x\(secret)y") == "token=x[REDACTED]y")
+    }
+
     /// A server that echoes the secret may encode it: every common form is redacted.
     @Test func redactorReplacesTheFormsAServerMayEchoTheSecretIn() {
         let secret = #"Sup3r/Secret+xyz="q"#
