@@ -64,7 +64,11 @@ public enum DriftRenderer {
     public static func text(_ report: DriftReport) -> String {
         var out = "poolctl drift for stack \"\(report.stack)\"\n"
         if report.pools.isEmpty {
-            out += "\nNo drift: no pool changed outside poolctl since the last apply.\n"
+            // With pools that cannot be told, "no pool changed" would claim more than was checked.
+            out +=
+                report.unknown.isEmpty
+                ? "\nNo drift: no pool changed outside poolctl since the last apply.\n"
+                : "\nNo drift found, but not every changed pool could be checked (below).\n"
         } else {
             for pool in report.pools {
                 if pool.fields == [DriftReport.missing] {
@@ -83,7 +87,10 @@ public enum DriftRenderer {
     public static func markdown(_ report: DriftReport) -> String {
         var out = "<!-- poolctl-drift:\(report.stack) -->\n### poolctl drift for stack `\(report.stack)`\n\n"
         if report.pools.isEmpty {
-            out += "**No drift.** No pool changed outside poolctl since the last apply.\n"
+            out +=
+                report.unknown.isEmpty
+                ? "**No drift.** No pool changed outside poolctl since the last apply.\n"
+                : "**No drift found**, but not every changed pool could be checked (below).\n"
         } else {
             out += "\(summary(report)).\n\n| pool | pool id | changed outside poolctl | apply will |\n|---|---|---|---|\n"
             // An issue or PR comment has a size limit: the JSON report lists every pool.

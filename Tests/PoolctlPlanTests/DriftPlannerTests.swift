@@ -212,6 +212,20 @@ private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = fals
         #expect(DriftRenderer.json(report).contains("\"formatVersion\" : 1"))
     }
 
+    /// A changed pool without a fingerprint (never recorded, or removed by
+    /// another tool): its cause cannot be told, so the report must not say
+    /// that no pool changed.
+    @Test func aReportWithPoolsThatCannotBeToldDoesNotClaimNothingChanged() {
+        let plan = Planner().plan(
+            desired: DesiredState(stack: "web", prune: false, pools: [desired(name: "B")]),
+            live: LiveState(pools: [live(name: "Z", fingerprint: false)]))
+        let report = DriftReport(plan: plan)
+        #expect(report.pools.isEmpty && report.unknown == ["a"])
+        #expect(DriftRenderer.text(report).contains("No drift found, but not every changed pool could be checked (below)."))
+        #expect(!DriftRenderer.text(report).contains("no pool changed"))
+        #expect(!DriftRenderer.markdown(report).contains("No pool changed"))
+    }
+
     /// A plan where 25 pools drifted still fits a PR comment.
     @Test func driftListsAreCutWithAnExactCount() {
         let keys = (0..<25).map { String(format: "k%02d", $0) }
