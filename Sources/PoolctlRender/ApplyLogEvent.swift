@@ -156,7 +156,7 @@ extension ApplyLogEvent {
         case .unconfirmed(let reason, let wait):
             fields["message"] = .string(reason)
             fields["retryInMS"] = .int(Int(wait.inMilliseconds))
-        case .notShownYet(let operationID, let giveUpIn):
+        case .notShownYet(let operationID, let giveUpIn), .stillCreating(let operationID, _, _, let giveUpIn):
             fields["operationIDs"] = .array([.string(operationID)])
             fields["giveUpInMS"] = .int(Int(giveUpIn.inMilliseconds))
             fields["message"] = .string(event.description)
@@ -181,6 +181,7 @@ extension ApplyLogEvent {
         case .keptForRunningCreates: "kept"
         case .unconfirmed: "unconfirmed"
         case .notShownYet: "not-shown-yet"
+        case .stillCreating: "still-creating"
         }
     }
 

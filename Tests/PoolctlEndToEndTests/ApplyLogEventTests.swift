@@ -122,6 +122,16 @@ import Testing
                 == #"{"event":"lease","giveUpInMS":43500,"message":"\#(notShown.description)","operationIDs":["comms_operation_1"],"stack":"web","state":"not-shown-yet",\#(stamp)}"#
                 + "\n")
         #expect(!notShown.isRoutine)
+        let slow = LeaseEvent.stillCreating(
+            operationID: "comms_operation_1", status: "PROCESSING", waited: .milliseconds(5500), giveUpIn: .milliseconds(54_500))
+        #expect(
+            slow.description
+                == "the lease's create operation comms_operation_1 is still PROCESSING after 5.5 s; waiting for it, at most 54.5 s more")
+        #expect(
+            line(.lease(slow, stack: "web"))
+                == #"{"event":"lease","giveUpInMS":54500,"message":"\#(slow.description)","operationIDs":["comms_operation_1"],"stack":"web","state":"still-creating",\#(stamp)}"#
+                + "\n")
+        #expect(!slow.isRoutine)
     }
 
     @Test func requestAndRetryLines() {

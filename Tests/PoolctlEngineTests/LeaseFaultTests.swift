@@ -756,6 +756,37 @@ private let busy = APIError(
         #expect(api.unanswered == 0)
     }
 
+    /// A lease create the API takes its time over: apply says once that it
+    /// waits for it, rather than seeming to hang for up to a minute.
+    @Test func aSlowLeaseCreateIsSaidOnceNotWaitedForInSilence() async throws {
+        let processing = SenderPoolOperation(
+            id: op1, status: .processing, stats: OperationStats(total: 0, queued: 0, created: 0, failed: 0), createdAt: "",
+            updatedAt: "")
+        let api = ScriptedAPI(
+            [(.createSenderPool(name: name, senders: 0), .operationAccepted(op1))]
+                + Array(repeating: (ScriptedAPI.Call.fetchOperation(op1), ScriptedAPI.Answer.operation(processing)), count: 9)
+                + [
+                    (.fetchOperation(op1), .operation(done)),
+                    (.listSenderPools(operationId: op1), .pools([own])),
+                    (.listSenderPools(operationId: nil), .pools([foreign, own])),
+                    (.fetchSenderPool(ownID), .pool(own)),
+                    (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+                ])
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+        let events = LeaseEvents()
+        let held = try await StackLease(api: api, clock: clock.clock, random: { 0.5 }, report: events.report).acquire(
+            stack: "web", holder: holder)
+        #expect(held.poolID == ownID)
+        // Polls at 0.1, 0.3, 0.7, 1.5, 2.5, 3.5, 4.5 and 5.5 s: said at the first past 5 s, with what is left of the 60 s.
+        #expect(
+            events.all == [
+                .stillCreating(operationID: op1, status: "PROCESSING", waited: .milliseconds(5500), giveUpIn: .milliseconds(54_500))
+            ])
+        try await held.release()
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
+        #expect(api.unanswered == 0)
+    }
+
     /// Past the wait, acquisition fails and says why; it never sends a
     /// second create for a lease that exists.
     @Test func aCompletedCreateThatNoListShowsInTimeFailsWithoutASecondCreate() async throws {

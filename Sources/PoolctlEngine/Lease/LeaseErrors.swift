@@ -124,6 +124,9 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     /// Our lease's create COMPLETED, but the API's lists do not show its
     /// pool yet: waiting for them (never creating another), until `giveUpIn`.
     case notShownYet(operationID: String, giveUpIn: Duration)
+    /// Our lease's create operation has not finished after `waited`:
+    /// waiting for it (a lease is never created twice), until `giveUpIn`.
+    case stillCreating(operationID: String, status: String, waited: Duration, giveUpIn: Duration)
 
     /// Renewals and the release are routine: the text progress leaves them
     /// out, machine-readable logs keep them. So is a lease kept after a
@@ -132,7 +135,7 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .renewed, .released, .createRetried, .extraLeaseDeleted, .keptForRunningCreates: true
         case .staleLeaseDeleted, .staleLeaseNotDeleted, .extraLeaseNotDeleted, .waiting, .renewalFailed, .lost, .releaseFailed,
-            .unconfirmed, .notShownYet:
+            .unconfirmed, .notShownYet, .stillCreating:
             false
         }
     }
@@ -172,6 +175,9 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
         case .notShownYet(let operationID, let giveUpIn):
             return
                 "the lease's create operation \(operationID) COMPLETED, but the API's lists do not show its pool yet (they lag behind its writes); waiting for them, at most \(Self.seconds(giveUpIn)) more"
+        case .stillCreating(let operationID, let status, let waited, let giveUpIn):
+            return
+                "the lease's create operation \(operationID) is still \(status) after \(Self.seconds(waited)); waiting for it, at most \(Self.seconds(giveUpIn)) more"
         }
     }
 

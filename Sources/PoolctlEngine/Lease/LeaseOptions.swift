@@ -6,6 +6,8 @@ public struct LeaseOptions: Sendable {
     public var maxBackoff: Duration = .seconds(15)
     /// An empty create finishes fast: poll it sooner than a pool with senders.
     public var poller = OperationPoller(initial: .milliseconds(100), maximum: .seconds(1), budget: .seconds(60))
+    /// How long the lease's create may run before apply says it is waiting for it.
+    public var slowCreateNotice: Duration = .seconds(5)
     /// Listings read for our own completed lease before we trust them; and,
     /// after a create of unknown outcome, for a listing that no longer shows
     /// our deleted lease before looking for extras of this run.

@@ -134,11 +134,23 @@ extension StackLease {
     func poll(_ reference: OperationReference) async throws -> SenderPoolOperation {
         var poller = options.poller
         var action = poller.start()
+        let started = clock.now()
+        var told = false
         while true {
             switch action {
             case .wait(let duration):
                 try await clock.sleep(duration)
-                action = poller.received(try await retrying { try await api.fetchOperation(reference) })
+                let operation = try await retrying { try await api.fetchOperation(reference) }
+                action = poller.received(operation)
+                // Said once: without it, apply would seem to hang on a slow create.
+                let waited = clock.now() - started
+                if case .wait = action, !told, waited >= options.slowCreateNotice {
+                    told = true
+                    report(
+                        .stillCreating(
+                            operationID: reference.id, status: operation.status.rawValue, waited: waited,
+                            giveUpIn: max(.zero, options.poller.budget - waited)))
+                }
             case .done(let operation):
                 return operation
             case .timedOut:
