@@ -101,7 +101,8 @@ public struct Workflow: Sendable {
         let relevant = Refresher.relevant(pools, stack: desired.stack, adopting: adopting, including: included)
         let leases = LeaseInfo.liveLeases(of: desired.stack, in: pools, serverNow: (api as? ServerClock)?.estimatedServerTime())
         // Each pool is diffed as its members arrive: only the differences stay in memory.
-        let plan = try await Planner(baseline: baseline).plan(
+        let planner = Planner(baseline: baseline, maxBatch: maxBatch ?? APIFormat.maxSendersPerRequest)
+        let plan = try await planner.plan(
             desired: desired, listing: Self.liveWithoutMembers(pools), source: refresher.source(of: relevant.map(\.id)),
             targeting: targeting, allowDestructive: allowDestructive, absence: read.absence, confirmationCalls: read.confirmationCalls)
         return Planned(plan: plan, calls: calls.total - before, leases: leases)

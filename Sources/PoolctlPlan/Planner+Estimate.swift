@@ -3,8 +3,9 @@ import PoolctlModel
 /// The API calls a plan costs.
 extension Planner {
     /// The calls apply will make, the minimum: one create per new pool (up
-    /// to 10,000 senders inline; a lookup of its id only when Add Senders
-    /// calls follow), add batches of 10,000, one PATCH for name and tags
+    /// to `batch` senders inline, the API's 10,000 unless `apply --max-batch`
+    /// says fewer; a lookup of its id only when Add Senders calls follow),
+    /// add batches of `batch`, one PATCH for name and tags
     /// together, one call per removed sender, one delete; operations are
     /// polled together, one listing per 1,000 per round, at least one round;
     /// verification lists the pools (1 call per 1,000) and re-reads the
@@ -14,7 +15,7 @@ extension Planner {
     /// and move first reads its pool by id (a duplicate's kept pool too), and a plan that creates
     /// counts `confirmationCalls`, the listing that confirms the key has no
     /// pool (0 when one page held every pool).
-    static func estimate(_ changes: [PoolChange], confirmationCalls: Int = 0) -> CallEstimate {
+    static func estimate(_ changes: [PoolChange], confirmationCalls: Int = 0, batch: Int = maxSendersPerAdd) -> CallEstimate {
         var calls: [String: Int] = [:]
         func batches(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
         var operations = 0
@@ -29,8 +30,8 @@ extension Planner {
             }
             switch change.action {
             case .create:
-                let extra = max(0, change.addSenders.count - maxSendersPerCreate)
-                let addBatches = batches(extra, maxSendersPerAdd)
+                let extra = max(0, change.addSenders.count - min(batch, maxSendersPerCreate))
+                let addBatches = batches(extra, min(batch, maxSendersPerAdd))
                 calls[Endpoint.createSenderPool.rawValue, default: 0] += 1
                 if addBatches > 0 { calls[Endpoint.listSenderPools.rawValue, default: 0] += 1 }
                 calls[Endpoint.addSenders.rawValue, default: 0] += addBatches
@@ -38,7 +39,7 @@ extension Planner {
             case .update, .adopt, .move:
                 if change.action != .update { calls[Endpoint.fetchSenderPool.rawValue, default: 0] += 1 }
                 if change.patchesPool { calls[Endpoint.updateSenderPool.rawValue, default: 0] += 1 }
-                let addBatches = batches(change.addSenders.count, maxSendersPerAdd)
+                let addBatches = batches(change.addSenders.count, min(batch, maxSendersPerAdd))
                 calls[Endpoint.addSenders.rawValue, default: 0] += addBatches
                 operations += addBatches
                 calls[Endpoint.removeSender.rawValue, default: 0] += change.removeSenders.count

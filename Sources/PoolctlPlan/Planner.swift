@@ -9,9 +9,13 @@ public struct Planner: Sendable {
     /// Records the `poolctl-applied` fingerprint of converged pools that
     /// lack one or carry a stale one (`apply --baseline`): one PATCH each.
     public var baseline: Bool
+    /// Senders per Create or Add Senders request (`apply --max-batch`), for
+    /// the call estimate; the API's 10,000 by default.
+    public var maxBatch: Int
 
-    public init(baseline: Bool = false) {
+    public init(baseline: Bool = false, maxBatch: Int = APIFormat.maxSendersPerRequest) {
         self.baseline = baseline
+        self.maxBatch = max(1, min(maxBatch, APIFormat.maxSendersPerRequest))
     }
 
     /// Whether the listings behind `live` prove that a key they miss has no
@@ -52,7 +56,7 @@ public struct Planner: Sendable {
         return Plan(
             stack: desired.stack, prune: desired.prune, changes: draft.changes, diagnostics: draft.diagnostics,
             fingerprints: fingerprints,
-            estimate: Self.estimate(draft.changes, confirmationCalls: confirmationCalls), destructiveGuard: verdict,
+            estimate: Self.estimate(draft.changes, confirmationCalls: confirmationCalls, batch: maxBatch), destructiveGuard: verdict,
             targeting: targeting)
     }
 

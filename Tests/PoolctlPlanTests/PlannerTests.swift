@@ -215,19 +215,36 @@ let plannerCases: [PlannerCase] = [
             ])
     }
 
-    @Test func bigCreatesAndAddsAreBatched() {
+    /// One new pool `a` with 25,000 senders.
+    private func bigCreate() -> DesiredState {
         let many = (0..<25_000).map { n -> String in
             let digits = String(n)
             return "comms_sender_01jd8a7k2m3n4p5q6r7" + String(repeating: "0", count: 9 - digits.count) + digits
         }
-        let desired = DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: many)])
-        let plan = Planner().plan(desired: desired, live: LiveState(pools: []))
+        return DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: many)])
+    }
+
+    @Test func bigCreatesAndAddsAreBatched() {
+        let plan = Planner().plan(desired: bigCreate(), live: LiveState(pools: []))
         // 1 create with 10,000 inline, 1 lookup of its id for the 2 add
         // batches, 1 poll round for the 3 operations, 1 verification listing,
         // then the fingerprint's PATCH and the listing that reads it back.
         #expect(
             plan.estimate.byEndpoint == [
                 Endpoint.createSenderPool.rawValue: 1, Endpoint.listSenderPools.rawValue: 3, Endpoint.addSenders.rawValue: 2,
+                Endpoint.listOperations.rawValue: 1,
+                Endpoint.updateSenderPool.rawValue: 1,
+            ])
+    }
+
+    /// `apply --max-batch 1000`: the plan apply prints counts the batches it
+    /// will send (audit, 7 Dec: it counted 10,000 a request whatever was set).
+    @Test func theEstimateCountsBatchesOfMaxBatch() {
+        let plan = Planner(maxBatch: 1_000).plan(desired: bigCreate(), live: LiveState(pools: []))
+        // 1 create with 1,000 inline, then 24 add batches; their 25 operations are polled in 1 round.
+        #expect(
+            plan.estimate.byEndpoint == [
+                Endpoint.createSenderPool.rawValue: 1, Endpoint.listSenderPools.rawValue: 3, Endpoint.addSenders.rawValue: 24,
                 Endpoint.listOperations.rawValue: 1,
                 Endpoint.updateSenderPool.rawValue: 1,
             ])
