@@ -4,6 +4,17 @@ import Foundation
 /// it ("Is a directory", "Permission denied"): Foundation on Linux words most
 /// of these "The operation could not be completed", naming nothing.
 public enum FileProblem {
+    /// Why `path` cannot be read as a file (`No such file or directory`,
+    /// `Permission denied`, `it is a directory`), or nil when it can.
+    public static func unreadable(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var status = stat()
+        if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { return "it is a directory" }
+        return nil
+    }
+
     public static func reason(_ error: any Error) -> String {
         if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
         let error = error as NSError

@@ -68,6 +68,7 @@ extension PlanFile {
 
     /// Reads the plan file at `path`; errors name the path.
     public static func read(path: String) throws(PlanFileError) -> PlanFile {
+        if let reason = FileProblem.unreadable(path) { throw PlanFileError("cannot read plan file '\(path)': \(reason)") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PlanFileError("cannot read plan file '\(path)'")
         }

@@ -93,6 +93,24 @@ private let goldenPlans: [URL] = {
         }
     }
 
+    /// A plan file that cannot be read says why, as a manifest's does.
+    @Test func anUnreadablePlanFileSaysWhy() throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("poolctl-no-such-plan-\(UUID()).json").path
+        #expect(throws: PlanFileError.self) { _ = try PlanFile.read(path: missing) }
+        do {
+            _ = try PlanFile.read(path: missing)
+        } catch {
+            #expect(error.description == "cannot read plan file '\(missing)': No such file or directory")
+        }
+        let directory = FileManager.default.temporaryDirectory.path
+        do {
+            _ = try PlanFile.read(path: directory)
+            Issue.record("read a directory as a plan")
+        } catch {
+            #expect(error.description == "cannot read plan file '\(directory)': it is a directory")
+        }
+    }
+
     /// The guard's fraction is a fraction by right: not a suspect when a
     /// whole number could not be read (Foundation on Linux names no path).
     @Test func aFractionFieldIsNotASuspect() throws {
