@@ -31,6 +31,8 @@ public struct HTTPClientConfiguration: Sendable {
     /// Requests in flight at once and the rate cap, shared by every call of
     /// one client (see `RequestScheduler`).
     public var scheduling = RequestScheduler.Settings()
+    /// The HTTP proxy to the API (`HTTPS_PROXY`), or nil to connect directly.
+    public var proxy: ProxySettings?
 
     public init(
         credentials: Credentials,
@@ -52,13 +54,16 @@ public struct HTTPClientConfiguration: Sendable {
         self.userAgent = userAgent
     }
 
-    /// Credentials from the environment (see `Credentials.fromEnvironment`) and
+    /// Credentials from the environment (see `Credentials.fromEnvironment`),
     /// the base URL from, in order: `apiURL` (the `--api-url` flag),
-    /// `POOLCTL_API_URL`, the default. Empty values count as unset.
+    /// `POOLCTL_API_URL`, the default (empty values count as unset), and the
+    /// proxy (`ProxySettings.fromEnvironment`).
     public static func fromEnvironment(_ env: [String: String], apiURL: String? = nil) throws -> HTTPClientConfiguration {
         let credentials = try Credentials.fromEnvironment(env)
         let url = [apiURL, env["POOLCTL_API_URL"]].lazy.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
-        return HTTPClientConfiguration(credentials: credentials, baseURL: url ?? defaultBaseURL)
+        var configuration = HTTPClientConfiguration(credentials: credentials, baseURL: url ?? defaultBaseURL)
+        configuration.proxy = try ProxySettings.fromEnvironment(env, baseURL: configuration.baseURL)
+        return configuration
     }
 
     /// Checks the settings and returns the base URL without a trailing slash.
@@ -110,7 +115,7 @@ public struct HTTPClientConfiguration: Sendable {
 
 extension HTTPClientConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
     public var description: String {
-        "HTTPClientConfiguration(baseURL: \(baseURL), credentials: \(credentials), requestTimeout: \(requestTimeout), callDeadline: \(callDeadline), maxAttempts: \(maxAttempts))"
+        "HTTPClientConfiguration(baseURL: \(baseURL), credentials: \(credentials), proxy: \(proxy.map(String.init(describing:)) ?? "none"), requestTimeout: \(requestTimeout), callDeadline: \(callDeadline), maxAttempts: \(maxAttempts))"
     }
     public var debugDescription: String { description }
 }

@@ -169,7 +169,9 @@ extension HTTPCommsAPI {
             throw redact(
                 APIError(
                     kind: .unreachable, method: error.method, path: error.path,
-                    message: "\(error.message); nothing has answered at \(baseURL)", attempts: error.attempts))
+                    message:
+                        "\(error.message); nothing has answered at \(baseURL)\(configuration.proxy.map { " through the proxy at \($0)" } ?? "")",
+                    attempts: error.attempts))
         case .fail(let error):
             throw redact(error)
         case .retry(let delay):

@@ -40,7 +40,8 @@ public struct HTTPCommsAPI: CommsAPI {
         self.init(
             configuration: configuration, baseURL: baseURL, callCounter: callCounter,
             transport: AsyncHTTPClientTransport(
-                requestTimeout: configuration.requestTimeout, connections: configuration.scheduling.maxInFlight),
+                requestTimeout: configuration.requestTimeout, connections: configuration.scheduling.maxInFlight,
+                proxy: configuration.proxy),
             clock: clock, random: { Double.random(in: 0..<1) })
     }
 
@@ -64,7 +65,8 @@ public struct HTTPCommsAPI: CommsAPI {
         self.transport = transport
         self.clock = clock
         self.random = random
-        self.redact = configuration.credentials.redactor
+        // The proxy's password is as secret as the API's.
+        self.redact = Redactor(secrets: configuration.credentials.redactor.secrets + (configuration.proxy?.secrets ?? []))
         self.authorization = configuration.credentials.authorizationHeader
         self.scheduler = RequestScheduler(settings: configuration.scheduling, clock: clock)
     }

@@ -67,8 +67,14 @@ struct AsyncHTTPClientTransport: HTTPTransport {
 
     /// `connections`: HTTP/1 connections to the API at once; the scheduler's
     /// request slots, so that a slot is never stuck behind the pool's default 8.
-    init(requestTimeout: Duration, connections: Int = 8) {
+    init(requestTimeout: Duration, connections: Int = 8, proxy: ProxySettings? = nil) {
         var configuration = HTTPClient.Configuration()
+        if let proxy {
+            // An https:// API through an HTTP proxy is a CONNECT tunnel: the proxy sees the host, never the request.
+            configuration.proxy = .server(
+                host: proxy.host, port: proxy.port,
+                authorization: proxy.username.map { .basic(username: $0, password: proxy.password ?? "") })
+        }
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, connections)
         // Never follow redirects: the Authorization header must not go to another host.
         configuration.redirectConfiguration = .disallow
@@ -131,6 +137,10 @@ struct AsyncHTTPClientTransport: HTTPTransport {
             case .getConnectionFromPoolTimeout: return .notSent("no connection became available")
             case .tlsHandshakeTimeout: return .notSent("TLS handshake timed out")
             case .socksHandshakeTimeout, .httpProxyHandshakeTimeout: return .notSent("proxy handshake timed out")
+            // Retrying cannot supply credentials the proxy wants.
+            case .proxyAuthenticationRequired:
+                return .fatal("the proxy asks for credentials (HTTP 407): give them in HTTPS_PROXY as http://user:password@host:port")
+            case .invalidProxyResponse: return .notSent("the proxy did not open a tunnel to the API")
             case .deadlineExceeded: return .maybeSent("no response within \(RetryPolicy.format(timeout))")
             case .readTimeout: return .maybeSent("response stalled for \(RetryPolicy.format(timeout))")
             case .writeTimeout: return .maybeSent("sending the request stalled")

@@ -7,7 +7,7 @@ struct APIOptions: ParsableArguments {
     @Option(
         name: .customLong("api-url"),
         help: ArgumentHelp(
-            "Base URL of the Comms API (default: $POOLCTL_API_URL, else https://comms.twilio.com). Plain http:// only for loopback hosts.",
+            "Base URL of the Comms API (default: $POOLCTL_API_URL, else https://comms.twilio.com). Plain http:// only for loopback hosts. Reached through $HTTPS_PROXY unless $NO_PROXY names its host (never for loopback).",
             valueName: "url"))
     var apiURL: String?
 
@@ -77,6 +77,8 @@ struct APIOptions: ParsableArguments {
             log = { @Sendable line in stderr.write("debug: \(line)\n") }
         }
         var configuration = HTTPClientConfiguration(credentials: credentials, baseURL: baseURL, debugLog: log)
+        configuration.proxy = try ProxySettings.fromEnvironment(context.environment, baseURL: baseURL)
+        if let proxy = configuration.proxy { log?("reaching the API through the proxy at \(proxy)") }
         configuration.observer = observer
         configuration.scheduling = RequestScheduler.Settings(maxInFlight: parallelism, maxRPS: maxRPS)
         configuration.maxRetryAfter = maxRetryAfter.duration

@@ -47,6 +47,55 @@ import Testing
         }
     }
 
+    /// A live client for an https:// API behind the proxy `HTTPS_PROXY`
+    /// names; it makes one attempt per call.
+    func withProxiedAPI(_ proxyURL: String, _ body: (HTTPCommsAPI) async throws -> Void) async throws {
+        var configuration = HTTPClientConfiguration(credentials: testCredentials, baseURL: "https://comms.example.test")
+        configuration.maxAttempts = 1
+        configuration.requestTimeout = .seconds(10)
+        configuration.proxy = try ProxySettings.fromEnvironment(["HTTPS_PROXY": proxyURL], baseURL: configuration.baseURL)
+        let api = try HTTPCommsAPI(configuration: configuration, clock: ManualClock().clock)
+        do {
+            try await body(api)
+        } catch {
+            try await api.shutdown()
+            throw error
+        }
+        try await api.shutdown()
+    }
+
+    /// Through `HTTPS_PROXY` the client asks the proxy for a tunnel to the
+    /// API's host, with the proxy's credentials and never the API's, which
+    /// travel only inside the tunnel's TLS. A 407 says what to do.
+    @Test func anHTTPSAPIIsReachedThroughATunnelThatCarriesOnlyTheProxysCredentials() async throws {
+        let proxy = try CannedServer([.http(407, headers: [#"Proxy-Authenticate: Basic realm="corp""#], body: "")])
+        defer { proxy.stop() }
+        try await withProxiedAPI("http://ops:tunnel-pass-77@127.0.0.1:\(proxy.port)") { api in
+            let error = try #require(await apiError { _ = try await api.listSenderPools(SenderPoolQuery()) })
+            #expect(error.message.contains("the proxy asks for credentials (HTTP 407)"), "\(error)")
+            #expect(error.message.contains("through the proxy at 127.0.0.1:\(proxy.port) (HTTPS_PROXY)"), "\(error)")
+            #expect(!error.description.contains("tunnel-pass-77"))
+        }
+        let connect = try #require(proxy.received.first)
+        #expect(connect.hasPrefix("CONNECT comms.example.test:443 HTTP/1.1\r\n"), "\(connect)")
+        let proxyToken = Data("ops:tunnel-pass-77".utf8).base64EncodedString()
+        #expect(connect.lowercased().contains("proxy-authorization: basic \(proxyToken.lowercased())\r\n"), "\(connect)")
+        #expect(!connect.contains(testBasicToken), "the API's credentials never reach the proxy")
+    }
+
+    @Test func aProxyThatDoesNotAnswerIsNamed() async throws {
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
+        try await withProxiedAPI("127.0.0.1:\(refusing.port)") { api in
+            let error = try #require(await apiError { _ = try await api.listSenderPools(SenderPoolQuery()) })
+            #expect(error.kind == .unreachable, "\(error)")
+            #expect(
+                error.message.hasSuffix(
+                    "nothing has answered at https://comms.example.test through the proxy at 127.0.0.1:\(refusing.port) (HTTPS_PROXY)"),
+                "\(error)")
+        }
+    }
+
     @Test func requestOnTheWire() async throws {
         let location = "http://127.0.0.1/v1/SenderPools/Operations/comms_operation_01h9krwprkeee8fzqspvwy6nq8"
         let server = try CannedServer([

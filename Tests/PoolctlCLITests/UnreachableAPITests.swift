@@ -32,6 +32,30 @@ import Testing
         }
     }
 
+    /// Behind `HTTPS_PROXY`, a proxy that does not answer is named, and so
+    /// are the variables to check; its password is not shown.
+    @Test func aProxyThatDoesNotAnswerIsNamedWithTheVariablesToCheck() async throws {
+        let url = try await closedURL()
+        let proxyPort = try #require(URLComponents(string: url)?.port)
+        try await withFiles(["m.yaml": manifest(["a": "senders: []"])]) { directory in
+            let outcome = await poolctl(
+                ["plan", directory.path, "--api-url", "https://comms.example.test"],
+                environment: [
+                    "TWILIO_ACCOUNT_SID": accountSID, "TWILIO_AUTH_TOKEN": authToken,
+                    "HTTPS_PROXY": "http://ops:proxy-pass-31@127.0.0.1:\(proxyPort)",
+                ],
+                retryBackoff: Backoff(initial: .milliseconds(1), cap: .milliseconds(1)))
+            #expect(outcome.code == .error)
+            #expect(
+                outcome.stderr.contains(
+                    "nothing has answered at https://comms.example.test through the proxy at 127.0.0.1:\(proxyPort) (HTTPS_PROXY) (after 5 attempts)"
+                ),
+                "\(outcome.stderr)")
+            #expect(outcome.stderr.contains("Check --api-url (or POOLCTL_API_URL), HTTPS_PROXY and NO_PROXY"))
+            #expect(!outcome.stderr.contains("proxy-pass-31"))
+        }
+    }
+
     /// An API key set without its secret is most likely a typo: the Account
     /// SID pair is used, with a warning naming the half-set variable.
     @Test func aHalfSetKeyPairIsWarnedAboutWhenTheOtherPairIsUsed() async throws {
