@@ -103,9 +103,12 @@ extension Credentials: CustomStringConvertible, CustomDebugStringConvertible, Cu
 struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Longest first, so `user:secret` is replaced before `secret` alone.
     let secrets: [String]
+    /// Replaced wherever they appear, however short (a proxy's password).
+    let anywhere: Set<String>
 
-    init(secrets: [String]) {
-        self.secrets = Array(Set(secrets.filter { !$0.isEmpty })).sorted { ($0.count, $0) > ($1.count, $1) }
+    init(secrets: [String], anywhere: [String] = []) {
+        self.anywhere = Set(anywhere)
+        self.secrets = Array(Set((secrets + anywhere).filter { !$0.isEmpty })).sorted { ($0.count, $0) > ($1.count, $1) }
     }
 
     /// Below this length a secret is replaced only where it stands as a
@@ -116,18 +119,30 @@ struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConvertible
 
     func callAsFunction(_ text: String) -> String {
         secrets.reduce(text) { text, secret in
-            secret.count >= Self.anywhereLength
+            secret.count >= Self.anywhereLength || anywhere.contains(secret)
                 ? text.replacingOccurrences(of: secret, with: "[REDACTED]", options: .caseInsensitive)
                 : Self.replacingWords(secret, in: text)
         }
     }
 
     /// `text` with each occurrence of `secret` that no letter or digit
-    /// touches on either side replaced.
+    /// touches on either side replaced. The end of an escape (`%3D`, `\n`,
+    /// `\u0041`) sets a secret apart as a space would.
     private static func replacingWords(_ secret: String, in text: String) -> String {
-        func isWordCharacter(_ index: String.Index?) -> Bool {
-            guard let index else { return false }
-            return text[index].isLetter || text[index].isNumber
+        func endsEscape(_ index: String.Index) -> Bool {
+            func back(_ n: Int) -> String.Index? { text.index(index, offsetBy: -n, limitedBy: text.startIndex) }
+            if let i = back(2), text[i] == "%", text[text.index(after: i)].isHexDigit, text[index].isHexDigit { return true }
+            if let i = back(1), text[i] == "\\" { return true }
+            if let i = back(5), text[i] == "\\", text[text.index(after: i)] == "u",
+                text[text.index(i, offsetBy: 2)...index].allSatisfy(\.isHexDigit)
+            {
+                return true
+            }
+            return false
+        }
+        func isWordCharacter(_ index: String.Index?, before: Bool) -> Bool {
+            guard let index, text[index].isLetter || text[index].isNumber else { return false }
+            return !(before && endsEscape(index))
         }
         var result = ""
         var rest = text.startIndex
@@ -135,7 +150,7 @@ struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConvertible
             let before = found.lowerBound > text.startIndex ? text.index(before: found.lowerBound) : nil
             let after = found.upperBound < text.endIndex ? found.upperBound : nil
             result += text[rest..<found.lowerBound]
-            result += isWordCharacter(before) || isWordCharacter(after) ? String(text[found]) : "[REDACTED]"
+            result += isWordCharacter(before, before: true) || isWordCharacter(after, before: false) ? String(text[found]) : "[REDACTED]"
             rest = found.upperBound
         }
         return result + text[rest...]

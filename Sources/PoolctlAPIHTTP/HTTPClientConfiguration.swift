@@ -90,6 +90,10 @@ public struct HTTPClientConfiguration: Sendable {
         guard components.query == nil, components.fragment == nil else {
             throw invalid("API URL '\(trimmed)' must not have a query or fragment")
         }
+        // Through a proxy a request always rides a CONNECT tunnel: only TLS inside it hides the credentials.
+        if scheme == "http", let proxy {
+            throw invalid("the proxy \(proxy) is used only for an https:// API, not for '\(trimmed)'")
+        }
         if scheme == "http", !Self.isLoopback(host: host) {
             throw invalid(
                 "refusing plain http:// to non-loopback host '\(host)': credentials would travel unencrypted; use https:// (http:// is allowed only for localhost, 127.0.0.0/8 and [::1])"

@@ -141,6 +141,10 @@ extension HTTPCommsAPI {
         case .notSent(let message): return .notSent(transportError(message))
         case .maybeSent(let message): return .maybeSent(transportError(message))
         case .fatal(let message): return .fatal(transportError(message))
+        case .proxyRefused(let message):
+            // The proxy answered: not "nothing has answered", and no retry.
+            throw redact(
+                APIError(kind: .transport, method: request.method, path: request.path, message: message, attempts: call.attempt))
         case .invalidResponse(let message):
             contact.recordAnswer()
             throw redact(

@@ -68,7 +68,9 @@ extension HTTPCommsAPI {
 extension TransportFailure {
     var summary: String {
         switch self {
-        case .notSent(let message), .maybeSent(let message), .fatal(let message), .invalidResponse(let message): message
+        case .notSent(let message), .maybeSent(let message), .fatal(let message), .invalidResponse(let message),
+            .proxyRefused(let message):
+            message
         case .cancelled: "cancelled"
         }
     }

@@ -65,8 +65,8 @@ public struct HTTPCommsAPI: CommsAPI {
         self.transport = transport
         self.clock = clock
         self.random = random
-        // The proxy's password is as secret as the API's.
-        self.redact = Redactor(secrets: configuration.credentials.redactor.secrets + (configuration.proxy?.secrets ?? []))
+        // The proxy's password is a real secret however short: hidden wherever it appears.
+        self.redact = Redactor(secrets: configuration.credentials.redactor.secrets, anywhere: configuration.proxy?.secrets ?? [])
         self.authorization = configuration.credentials.authorizationHeader
         self.scheduler = RequestScheduler(settings: configuration.scheduling, clock: clock)
     }

@@ -11,7 +11,7 @@ import PoolctlAPI
 /// The API's `Authorization` header travels inside the TLS tunnel the proxy
 /// opens (`CONNECT`); the proxy's own credentials, from the proxy URL's
 /// user info, go only to the proxy and are redacted like the API's.
-public struct ProxySettings: Sendable, Hashable, CustomStringConvertible {
+public struct ProxySettings: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public static let variables = ["HTTPS_PROXY", "https_proxy"]
     public static let bypassVariables = ["NO_PROXY", "no_proxy"]
 
@@ -24,8 +24,17 @@ public struct ProxySettings: Sendable, Hashable, CustomStringConvertible {
     /// The password as the URL spells it (percent-encoded), to redact too.
     var encodedPassword: String?
 
+    /// `proxy.example:3128`, `[fd00::1]:3128`.
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     /// `proxy.example:3128 (HTTPS_PROXY)`: never the credentials.
-    public var description: String { "\(host):\(port) (\(variable))" }
+    public var description: String { "\(address) (\(variable))" }
+    public var debugDescription: String { description }
+    // `dump` must not show the password either.
+    public var customMirror: Mirror {
+        Mirror(
+            self, children: ["address": address, "variable": variable, "credentials": username == nil ? "none" : "[REDACTED]"],
+            displayStyle: .struct)
+    }
 
     /// Strings to redact: the password, percent-encoded too, and the
     /// `user:password` pair, base64 too (the `Proxy-Authorization` value).
@@ -40,9 +49,9 @@ public struct ProxySettings: Sendable, Hashable, CustomStringConvertible {
     /// message never repeats the URL's credentials.
     public static func fromEnvironment(_ env: [String: String], baseURL: String) throws -> ProxySettings? {
         guard let api = URLComponents(string: baseURL.trimmingCharacters(in: .whitespaces)),
-            api.scheme?.lowercased() == "https", let apiHost = api.host?.lowercased(), !apiHost.isEmpty,
-            !HTTPClientConfiguration.isLoopback(host: apiHost)
+            api.scheme?.lowercased() == "https", let host = api.host, !host.isEmpty, !HTTPClientConfiguration.isLoopback(host: host)
         else { return nil }
+        let apiHost = unbracketed(host).lowercased()
         guard let (variable, value) = firstSet(variables, in: env) else { return nil }
         if let (_, bypass) = firstSet(bypassVariables, in: env), bypasses(bypass, host: apiHost, port: api.port ?? 443) {
             return nil
@@ -64,15 +73,16 @@ public struct ProxySettings: Sendable, Hashable, CustomStringConvertible {
         guard scheme == "http" else {
             throw invalid("uses \(scheme)://; poolctl speaks to proxies in plain http:// (the API's traffic stays TLS inside the tunnel)")
         }
-        guard let host = components.host, !host.isEmpty else { throw invalid("has no host; use http://host:port") }
+        // Foundation on Linux keeps an IPv6 address's brackets; the proxy is dialled without them.
+        guard let host = components.host.map(unbracketed), !host.isEmpty else { throw invalid("has no host; use http://host:port") }
         guard components.path.isEmpty || components.path == "/", components.query == nil, components.fragment == nil else {
             throw invalid("must be only http://host:port")
         }
         let port = components.port ?? 80
         guard (1...65535).contains(port) else { throw invalid("has no valid port") }
+        // `user` and `password` come percent-decoded, once, as curl and Go decode them.
         return ProxySettings(
-            host: host, port: port, variable: variable, username: components.user?.removingPercentEncoding ?? components.user,
-            password: components.password?.removingPercentEncoding ?? components.password,
+            host: host, port: port, variable: variable, username: components.user, password: components.password,
             encodedPassword: components.percentEncodedPassword)
     }
 
@@ -93,11 +103,15 @@ public struct ProxySettings: Sendable, Hashable, CustomStringConvertible {
                 entry = String(entry[..<colon])
             }
             while entry.hasPrefix("*") || entry.hasPrefix(".") { entry.removeFirst() }
-            if entry.hasPrefix("["), entry.hasSuffix("]") { entry = String(entry.dropFirst().dropLast()) }
+            entry = unbracketed(entry)
             guard !entry.isEmpty else { continue }
             if host == entry || host.hasSuffix("." + entry) { return true }
         }
         return false
+    }
+
+    static func unbracketed(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     }
 
     private static func firstSet(_ names: [String], in env: [String: String]) -> (String, String)? {

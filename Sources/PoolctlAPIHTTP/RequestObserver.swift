@@ -73,7 +73,7 @@ extension TransportFailure {
             let lower = message.lowercased()
             let timedOut = ["timeout", "timed out", "no response within", "stalled"].contains { lower.contains($0) }
             return timedOut ? .timeout : .connection
-        case .fatal: return .fatal
+        case .fatal, .proxyRefused: return .fatal
         case .invalidResponse: return .invalidResponse
         case .cancelled: return .cancelled
         }

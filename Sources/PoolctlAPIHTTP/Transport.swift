@@ -47,6 +47,9 @@ enum TransportFailure: Error, Sendable, Equatable {
     case fatal(String)
     /// The answer arrived but could not be read (e.g. far too large).
     case invalidResponse(String)
+    /// The proxy answered, and refused the tunnel for good (407): nothing
+    /// reached the API, and retrying cannot help.
+    case proxyRefused(String)
     /// The calling task was cancelled.
     case cancelled
 }
@@ -64,11 +67,13 @@ struct AsyncHTTPClientTransport: HTTPTransport {
     static let maxBodyBytes = 32 << 20
 
     let client: HTTPClient
+    let proxy: ProxySettings?
 
     /// `connections`: HTTP/1 connections to the API at once; the scheduler's
     /// request slots, so that a slot is never stuck behind the pool's default 8.
     init(requestTimeout: Duration, connections: Int = 8, proxy: ProxySettings? = nil) {
         var configuration = HTTPClient.Configuration()
+        self.proxy = proxy
         if let proxy {
             // An https:// API through an HTTP proxy is a CONNECT tunnel: the proxy sees the host, never the request.
             configuration.proxy = .server(
@@ -114,7 +119,7 @@ struct AsyncHTTPClientTransport: HTTPTransport {
                 headers: response.headers.map { (name: $0.name, value: $0.value) },
                 body: Data(body.readableBytesView))
         } catch {
-            throw Task.isCancelled ? .cancelled : Self.classify(error, timeout: timeout)
+            throw Task.isCancelled ? .cancelled : Self.classify(error, timeout: timeout, proxy: proxy)
         }
     }
 
@@ -125,7 +130,7 @@ struct AsyncHTTPClientTransport: HTTPTransport {
     /// Sorts AHC and NIO errors by whether the request can have reached the
     /// server. Anything unrecognised counts as "maybe sent": for a POST that
     /// means "check before repeating", which is the safe side.
-    static func classify(_ error: any Error, timeout: Duration) -> TransportFailure {
+    static func classify(_ error: any Error, timeout: Duration, proxy: ProxySettings? = nil) -> TransportFailure {
         if error is CancellationError { return .cancelled }
         if error is NIOTooManyBytesError || error is ResponseAccumulator.ResponseTooBigError {
             return .invalidResponse("response body larger than \(maxBodyBytes >> 20) MiB")
@@ -139,8 +144,13 @@ struct AsyncHTTPClientTransport: HTTPTransport {
             case .socksHandshakeTimeout, .httpProxyHandshakeTimeout: return .notSent("proxy handshake timed out")
             // Retrying cannot supply credentials the proxy wants.
             case .proxyAuthenticationRequired:
-                return .fatal("the proxy asks for credentials (HTTP 407): give them in HTTPS_PROXY as http://user:password@host:port")
-            case .invalidProxyResponse: return .notSent("the proxy did not open a tunnel to the API")
+                guard let proxy else { return .proxyRefused("the proxy asks for credentials (HTTP 407)") }
+                return .proxyRefused(
+                    proxy.username == nil
+                        ? "the proxy at \(proxy.address) asks for credentials (HTTP 407): give them in \(proxy.variable) as http://user:password@host:port"
+                        : "the proxy at \(proxy.address) refused the credentials in \(proxy.variable) (HTTP 407)")
+            case .invalidProxyResponse:
+                return .notSent("the proxy at \(proxy?.address ?? "?") did not open a tunnel to the API")
             case .deadlineExceeded: return .maybeSent("no response within \(RetryPolicy.format(timeout))")
             case .readTimeout: return .maybeSent("response stalled for \(RetryPolicy.format(timeout))")
             case .writeTimeout: return .maybeSent("sending the request stalled")

@@ -6,12 +6,12 @@ import Foundation
 public enum FileProblem {
     /// Why `path` cannot be read as a file (`No such file or directory`,
     /// `Permission denied`, `it is a directory`), or nil when it can.
+    /// Never opens it: opening a named pipe would wait for a writer.
     public static func unreadable(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return String(cString: strerror(errno)) }
-        defer { close(fd) }
         var status = stat()
-        if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { return "it is a directory" }
+        guard stat(path, &status) == 0 else { return String(cString: strerror(errno)) }
+        if status.st_mode & S_IFMT == S_IFDIR { return "it is a directory" }
+        guard access(path, R_OK) == 0 else { return String(cString: strerror(errno)) }
         return nil
     }
 

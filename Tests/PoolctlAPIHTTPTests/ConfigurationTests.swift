@@ -93,6 +93,15 @@ import Testing
         #expect(redact("Basic QUNkZW1vOnQ= and ACdemo:t") == "Basic [REDACTED] and [REDACTED]")
     }
 
+    /// The end of an escape sets a short secret apart as a space would: an
+    /// echo that encodes the character before it still hides it.
+    @Test func aShortSecretAfterAnEscapeIsRedacted() {
+        let redact = Credentials(username: "ACdemo", secret: "hunter2").redactor
+        #expect(
+            redact(#"q=%3Dhunter2, "\nhunter2", "\u0041hunter2", Dhunter2"#)
+                == #"q=%3D[REDACTED], "\n[REDACTED]", "\u0041[REDACTED]", Dhunter2"#)
+    }
+
     /// A real secret's length: hidden even inside a longer word.
     @Test func aLongSecretIsRedactedWhereverItAppears() {
         let secret = "0123456789abcdef0123456789abcdef"

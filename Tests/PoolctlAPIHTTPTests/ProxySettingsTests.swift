@@ -55,6 +55,46 @@ import Testing
                 == "Proxy-Authorization: Basic [REDACTED]")
     }
 
+    /// Percent-decoded once, as curl and Go do: `%2541` is `%41`, not `A`.
+    @Test func credentialsAreDecodedOnce() throws {
+        let settings = try #require(try proxy(["HTTPS_PROXY": "http://ops:ab%2541@proxy:3128"]))
+        #expect(settings.password == "ab%41")
+        #expect(Redactor(secrets: [], anywhere: settings.secrets)("sent ab%41, as ab%2541") == "sent [REDACTED], as [REDACTED]")
+    }
+
+    /// Foundation on Linux keeps an IPv6 host's brackets; the proxy is dialled,
+    /// and `NO_PROXY` compared, without them.
+    @Test func ipv6HostsLoseTheirBrackets() throws {
+        let settings = try #require(try proxy(["HTTPS_PROXY": "http://[fd00::1]:3128"]))
+        #expect(settings.host == "fd00::1" && settings.address == "[fd00::1]:3128")
+        let ipv6API = "https://[2001:db8::1]:8443"
+        #expect(try proxy(["HTTPS_PROXY": "http://proxy:3128"], baseURL: ipv6API) != nil)
+        for list in ["2001:db8::1", "[2001:db8::1]", "[2001:db8::1]:8443"] {
+            #expect(try proxy(["HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": list], baseURL: ipv6API) == nil, "\(list)")
+        }
+        #expect(try proxy(["HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "[2001:db8::1]:443"], baseURL: ipv6API) != nil)
+    }
+
+    /// No rendering of the settings, or of a configuration that holds them, shows the password.
+    @Test func noRenderingShowsTheProxysPassword() throws {
+        var configuration = HTTPClientConfiguration(credentials: testCredentials)
+        configuration.proxy = try proxy(["HTTPS_PROXY": "http://ops:mirror-pass-5@proxy:3128"])
+        let settings = try #require(configuration.proxy)
+        for text in allRenderings(settings) + allRenderings(configuration) {
+            #expect(!text.contains("mirror-pass-5"), "\(text)")
+        }
+        #expect(String(describing: configuration).contains("proxy: proxy:3128 (HTTPS_PROXY)"))
+    }
+
+    /// Through a proxy every request rides a CONNECT tunnel, so only an
+    /// https:// API may use one: plain http would hand the proxy the credentials.
+    @Test func aProxyIsRefusedForAPlainHTTPAPI() throws {
+        var configuration = HTTPClientConfiguration(credentials: testCredentials, baseURL: "http://127.0.0.1:8080")
+        configuration.proxy = try ProxySettings.parse("http://proxy:3128", variable: "HTTPS_PROXY")
+        let error = #expect(throws: APIError.self) { try configuration.validatedBaseURL() }
+        #expect(error?.message.contains("is used only for an https:// API") == true, "\(String(describing: error))")
+    }
+
     /// A proxy URL poolctl cannot use is refused up front, by name, and the
     /// message never repeats its password.
     @Test(arguments: [

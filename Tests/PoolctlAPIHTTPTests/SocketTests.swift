@@ -72,8 +72,9 @@ import Testing
         defer { proxy.stop() }
         try await withProxiedAPI("http://ops:tunnel-pass-77@127.0.0.1:\(proxy.port)") { api in
             let error = try #require(await apiError { _ = try await api.listSenderPools(SenderPoolQuery()) })
-            #expect(error.message.contains("the proxy asks for credentials (HTTP 407)"), "\(error)")
-            #expect(error.message.contains("through the proxy at 127.0.0.1:\(proxy.port) (HTTPS_PROXY)"), "\(error)")
+            // The proxy answered: no retry, and not "nothing has answered".
+            #expect(error.kind == .transport && error.attempts == 1, "\(error)")
+            #expect(error.message == "the proxy at 127.0.0.1:\(proxy.port) refused the credentials in HTTPS_PROXY (HTTP 407)")
             #expect(!error.description.contains("tunnel-pass-77"))
         }
         let connect = try #require(proxy.received.first)
@@ -81,6 +82,19 @@ import Testing
         let proxyToken = Data("ops:tunnel-pass-77".utf8).base64EncodedString()
         #expect(connect.lowercased().contains("proxy-authorization: basic \(proxyToken.lowercased())\r\n"), "\(connect)")
         #expect(!connect.contains(testBasicToken), "the API's credentials never reach the proxy")
+    }
+
+    @Test func aProxyThatWantsCredentialsSaysWhereToPutThem() async throws {
+        let proxy = try CannedServer([.http(407, headers: [#"Proxy-Authenticate: Basic realm="corp""#], body: "")])
+        defer { proxy.stop() }
+        try await withProxiedAPI("127.0.0.1:\(proxy.port)") { api in
+            let error = try #require(await apiError { _ = try await api.listSenderPools(SenderPoolQuery()) })
+            #expect(
+                error.message
+                    == "the proxy at 127.0.0.1:\(proxy.port) asks for credentials (HTTP 407): give them in HTTPS_PROXY as http://user:password@host:port"
+            )
+        }
+        #expect(proxy.received.first.map { !$0.lowercased().contains("proxy-authorization") } == true)
     }
 
     @Test func aProxyThatDoesNotAnswerIsNamed() async throws {

@@ -184,8 +184,8 @@ extension Applier {
                 switch try await lookAfterUnknownCreate(ownership, senders: inline.count, sent: sentAt, deadline: deadline, run: run) {
                 case .found(let existing):
                     let members = Set(try await api.allPoolSenders(poolID: existing.id).collect().map(\.id))
-                    // The pool is this create's, so the senders it sent that the pool holds are this run's adds.
-                    result.sendersAdded += inline.filter(members.contains).count
+                    // The pool is this run's, so the declared senders it holds are this run's adds.
+                    result.sendersAdded += senders.filter(members.contains).count
                     return Created(poolID: existing.id, operation: nil, members: members)
                 case .absent:
                     if attempts > options.createRetries || clock.now() > deadline { throw error }

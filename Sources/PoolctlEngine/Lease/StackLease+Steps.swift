@@ -144,12 +144,13 @@ extension StackLease {
                 action = poller.received(operation)
                 // Said once: without it, apply would seem to hang on a slow create.
                 let waited = clock.now() - started
-                if case .wait = action, !told, waited >= options.slowCreateNotice {
+                if case .wait(let next) = action, !told, waited >= options.slowCreateNotice {
                     told = true
+                    // The poller's waits left, the next one included; a slow poll adds its own time.
                     report(
                         .stillCreating(
                             operationID: reference.id, status: operation.status.rawValue, waited: waited,
-                            giveUpIn: max(.zero, options.poller.budget - waited)))
+                            giveUpIn: next + poller.remaining))
                 }
             case .done(let operation):
                 return operation

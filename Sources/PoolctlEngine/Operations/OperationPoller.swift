@@ -27,6 +27,9 @@ public struct OperationPoller: Sendable, Hashable {
         self.budget = budget
     }
 
+    /// What is left of `budget` for waits (a slow poll adds its own time).
+    public var remaining: Duration { max(.zero, budget - waited) }
+
     /// The wait before the first poll.
     public mutating func start() -> Action {
         scheduleWait()
