@@ -249,8 +249,17 @@ public struct ManifestLoader: Sendable {
         }
         if failed { return nil }
         guard bytes.count < capacity else {
-            // It grew while read, or has no size (a pipe): read it to its end.
-            return FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+            // It grew while read, or has no size (a pipe, `<(…)`, /dev/stdin): read on to its end
+            // from the same descriptor, since a pipe cannot be opened twice.
+            var all = bytes
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if got < 0, errno == EINTR { continue }
+                if got < 0 { return nil }
+                if got == 0 { return all }
+                all += chunk[..<got]
+            }
         }
         return bytes
     }

@@ -69,8 +69,14 @@ extension PlanFile {
     /// Reads the plan file at `path`; errors name the path.
     public static func read(path: String) throws(PlanFileError) -> PlanFile {
         if let reason = FileProblem.unreadable(path) { throw PlanFileError("cannot read plan file '\(path)': \(reason)") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PlanFileError("cannot read plan file '\(path)'")
+        // A handle reads a pipe too (`<(…)`, /dev/stdin), which `contents(atPath:)` does not.
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw PlanFileError("cannot read plan file '\(path)'") }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.readToEnd() ?? Data()  // nil: an empty file
+        } catch {
+            throw PlanFileError("cannot read plan file '\(path)': \(FileProblem.reason(error))")
         }
         do {
             return try decode([UInt8](data))

@@ -27,6 +27,15 @@ import Testing
         #expect(result.diagnostics.compactMap(\.path).sorted() == [fifo, link].sorted())
     }
 
+    /// A pipe named on the command line (`<(…)`, /dev/stdin) is read to its
+    /// end: it has no size, and cannot be opened a second time.
+    @Test func aManifestNamedAsAPipeIsReadToItsEnd() throws {
+        let pipe = try PipeFile("apiVersion: poolctl/v1\nstack: web\npools:\n  one: {}\n  two: {}\n")
+        let result = ManifestLoader().load(paths: [pipe.path])
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        #expect(result.desired?.pools.map(\.key) == ["one", "two"])
+    }
+
     /// A file that cannot be read has no line, yet CI still needs its name to
     /// annotate it: JSON, SARIF and GitHub annotations all carry the file.
     @Test func aFileThatCannotBeReadIsNamedInEveryMachineFormat() throws {
@@ -54,4 +63,24 @@ import Testing
         let annotations = DiagnosticRenderer.githubAnnotations(result.diagnostics)
         #expect(annotations.split(separator: "\n").allSatisfy { $0.hasPrefix("::error file=") && !$0.contains(",line=") })
     }
+}
+
+/// `/dev/fd/N` of a pipe that already holds `text` and whose writer has
+/// closed, as a shell's `<(…)` names one.
+final class PipeFile {
+    let path: String
+    private let reader: Int32
+
+    init(_ text: String) throws {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw POSIXError(.EMFILE) }
+        let bytes = Array(text.utf8)
+        precondition(bytes.count < 65_536, "the pipe's buffer must hold it all")
+        _ = bytes.withUnsafeBytes { write(ends[1], $0.baseAddress, $0.count) }
+        close(ends[1])
+        reader = ends[0]
+        path = "/dev/fd/\(reader)"
+    }
+
+    deinit { close(reader) }
 }

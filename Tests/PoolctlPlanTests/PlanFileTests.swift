@@ -93,6 +93,20 @@ private let goldenPlans: [URL] = {
         }
     }
 
+    /// A saved plan named as a pipe (`apply <(…)`, /dev/stdin) is read.
+    @Test func aPlanNamedAsAPipeIsRead() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/plan/create/plan.json")
+        let golden = try String(contentsOf: url, encoding: .utf8)
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        _ = Array(golden.utf8).withUnsafeBytes { write(ends[1], $0.baseAddress, $0.count) }
+        close(ends[1])
+        let file = try PlanFile.read(path: "/dev/fd/\(ends[0])")
+        #expect(file == (try PlanFile.decode(Array(golden.utf8))))
+    }
+
     /// A plan file that cannot be read says why, as a manifest's does.
     @Test func anUnreadablePlanFileSaysWhy() throws {
         let missing = FileManager.default.temporaryDirectory.appendingPathComponent("poolctl-no-such-plan-\(UUID()).json").path
