@@ -215,7 +215,8 @@ public struct ManifestLoader: Sendable {
         case .disk(let path):
             guard let contents = readFile(path) else { return nil }
             bytes = contents
-            keep = false
+            // Only a regular file can be read again for a later diagnostic's excerpt; a pipe cannot.
+            if case .regular = entryKind(path) { keep = false }
         }
         let (documents, diagnostics, complete) = decode(file: input.path, bytes: bytes, parser: parser)
         return DecodedFile(

@@ -34,6 +34,12 @@ import Testing
         let result = ManifestLoader().load(paths: [pipe.path])
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
         #expect(result.desired?.pools.map(\.key) == ["one", "two"])
+        // A pipe cannot be read again, so its text is kept for the excerpt of a diagnostic found later.
+        let first = try PipeFile("apiVersion: poolctl/v1\nstack: web\npools:\n  one: {}\n")
+        let second = try PipeFile("apiVersion: poolctl/v1\npools:\n  one: {}\n")
+        let duplicate = ManifestLoader().load(paths: [first.path, second.path])
+        #expect(duplicate.diagnostics.first?.message.hasPrefix("duplicate pool key 'one'") == true, "\(duplicate.diagnostics)")
+        #expect(duplicate.sources.line(3, in: second.path) == "  one: {}")
     }
 
     /// A file that cannot be read has no line, yet CI still needs its name to
