@@ -105,8 +105,9 @@ struct EmulatorCommand: ContextCommand {
         do {
             store = try EmulatorStore(configuration: configuration)
         } catch {
-            // A seed's problems quote its values, which may hold control characters.
-            throw CommandFailure(message: "poolctl emulator: " + Printable.text("\(error)"), exitCode: .error)
+            // One line per problem; each quotes the seed's values, which may hold control characters.
+            throw CommandFailure(
+                message: error.lines.map { "poolctl emulator: " + Printable.text($0) }.joined(separator: "\n"), exitCode: .error)
         }
         let summary = store.summary
         let stdout = context.stdout

@@ -208,13 +208,16 @@ public struct EmulatorSeedError: Error, Sendable, CustomStringConvertible {
     public var problems: [Problem]
 
     /// One `file:line:column: error: message` line per problem.
-    public var description: String {
+    public var description: String { lines.joined(separator: "\n") }
+
+    /// One `file:line:column: error: message` per problem.
+    public var lines: [String] {
         problems.map { problem in
             var location = file ?? ""
             if let line = problem.line, let column = problem.column {
                 location += location.isEmpty ? "\(line):\(column)" : ":\(line):\(column)"
             }
             return (location.isEmpty ? "" : location + ": ") + "error: " + problem.message
-        }.joined(separator: "\n")
+        }
     }
 }

@@ -26,6 +26,21 @@ import Testing
         #expect(DurationArgument(argument: text) == nil, "\(text)")
     }
 
+    /// A bad seed's problems are one line each, as validate prints a manifest's
+    /// (audit, 7 Dec: they came joined by a literal "\\n").
+    @Test func anEmulatorSeedsProblemsArePrintedOneALine() async throws {
+        try await withFiles(["seed.yaml": "senders:\n  - {id: bad, channel: SMS}\n"]) { directory in
+            let seed = directory.appendingPathComponent("seed.yaml").path
+            let outcome = await poolctl(["emulator", "--seed", seed])
+            #expect(outcome.code == .error, "\(outcome)")
+            #expect(
+                outcome.stderr.split(separator: "\n").map(String.init) == [
+                    "poolctl emulator: \(seed):2:5: error: sender needs an 'address'",
+                    "poolctl emulator: \(seed):2:10: error: sender id 'bad' is not a valid Sender id (expected comms_sender_ followed by 26-35 lowercase base32 characters)",
+                ])
+        }
+    }
+
     @Test func aDurationTooLongForTheClockIsAUsageError() async {
         let outcome = await poolctl(["plan", "--max-retry-after", "9999999999999h", "x.yaml"])
         #expect(outcome.code == .error, "\(outcome)")
