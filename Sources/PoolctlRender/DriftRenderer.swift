@@ -64,11 +64,7 @@ public enum DriftRenderer {
     public static func text(_ report: DriftReport) -> String {
         var out = "poolctl drift for stack \"\(report.stack)\"\n"
         if report.pools.isEmpty {
-            // With pools that cannot be told, "no pool changed" would claim more than was checked.
-            out +=
-                report.unknown.isEmpty
-                ? "\nNo drift: no pool changed outside poolctl since the last apply.\n"
-                : "\nNo drift found, but not every changed pool could be checked (below).\n"
+            out += noDrift(report, markdown: false)
         } else {
             for pool in report.pools {
                 if pool.fields == [DriftReport.missing] {
@@ -87,10 +83,7 @@ public enum DriftRenderer {
     public static func markdown(_ report: DriftReport) -> String {
         var out = "<!-- poolctl-drift:\(report.stack) -->\n### poolctl drift for stack `\(report.stack)`\n\n"
         if report.pools.isEmpty {
-            out +=
-                report.unknown.isEmpty
-                ? "**No drift.** No pool changed outside poolctl since the last apply.\n"
-                : "**No drift found**, but not every changed pool could be checked (below).\n"
+            out += noDrift(report, markdown: true)
         } else {
             out += "\(summary(report)).\n\n| pool | pool id | changed outside poolctl | apply will |\n|---|---|---|---|\n"
             // An issue or PR comment has a size limit: the JSON report lists every pool.
@@ -118,6 +111,16 @@ public enum DriftRenderer {
 
     public static func json(_ report: DriftReport) -> String {
         JSONOutput.encode(Document(report))
+    }
+
+    /// What a report without drifted pools says: with changed pools whose
+    /// cause cannot be told, "no pool changed" would claim more than was checked.
+    static func noDrift(_ report: DriftReport, markdown: Bool) -> String {
+        let (title, detail) =
+            report.unknown.isEmpty
+            ? ("No drift", "no pool changed outside poolctl since the last apply")
+            : ("No drift found", "not every changed pool could be checked (below)")
+        return markdown ? "**\(title).** \(detail.prefix(1).uppercased() + detail.dropFirst()).\n" : "\n\(title): \(detail).\n"
     }
 
     static func summary(_ report: DriftReport) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import PoolctlAPI
+import PoolctlEmulator
 import PoolctlEngine
 import PoolctlPlan
 import Testing
@@ -18,16 +19,26 @@ import Testing
         #expect(check.calls == 0, "the store counts nothing, so the workflow must report 0")
     }
 
-    @Test func aRenamedPoolMakesThePlanStale() async throws {
+    /// The update fixture's plan, its pool changed by `change` 5 s later:
+    /// the pool's id and what the saved-plan check then finds.
+    private func differences(
+        afterPlanning change: (EmulatorStore, String) async throws -> Void
+    ) async throws -> (poolID: String, differences: [String]) {
         let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
         let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
         let plan = try await rig.plan(desired)
         let poolID = try #require(plan.fingerprints.first?.poolID)
         rig.clock.advance(seconds: 5)
-        _ = try await rig.store.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: "Renamed", tags: nil))
-        let check = try await rig.workflow().checkSavedPlan(plan)
+        try await change(rig.store, poolID)
+        return (poolID, try await rig.workflow().checkSavedPlan(plan).differences)
+    }
+
+    @Test func aRenamedPoolMakesThePlanStale() async throws {
+        let (poolID, differences) = try await differences { store, poolID in
+            _ = try await store.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: "Renamed", tags: nil))
+        }
         #expect(
-            check.differences == [
+            differences == [
                 "pool 'alpha' (\(poolID)): name \"Old name\" -> \"Renamed\", updatedAt 2025-01-01T00:00:00Z -> 2025-01-01T00:00:05Z"
             ])
     }
@@ -82,14 +93,10 @@ import Testing
     /// Another tool strips the ownership tag: the check no longer reads
     /// the pool's members, and must not report them as gone.
     @Test func aPoolThatLostItsOwnershipTagIsNotSaidToHaveLostItsMembers() async throws {
-        let rig = try Rig(seedPath: directory.appendingPathComponent("seed.yaml").path)
-        let desired = try #require(try await loadFixtureManifests(directory, store: rig.store).desired)
-        let plan = try await rig.plan(desired)
-        let poolID = try #require(plan.fingerprints.first?.poolID)
-        rig.clock.advance(seconds: 5)
-        _ = try await rig.store.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: nil, tags: ["team": "growth"]))
-        #expect(try await rig.store.allPoolSenders(poolID: poolID).collect().count == 1)
-        let differences = try await rig.workflow().checkSavedPlan(plan).differences
+        let (poolID, differences) = try await differences { store, poolID in
+            _ = try await store.updateSenderPool(id: poolID, UpdateSenderPoolRequest(name: nil, tags: ["team": "growth"]))
+            #expect(try await store.allPoolSenders(poolID: poolID).collect().count == 1)
+        }
         #expect(
             differences == [
                 "pool 'alpha' (\(poolID)): updatedAt 2025-01-01T00:00:00Z -> 2025-01-01T00:00:05Z",

@@ -80,6 +80,24 @@ private func completedButUnlisted(rounds: Int) -> [(ScriptedAPI.Call, ScriptedAP
         + Array(repeating: notYet, count: rounds).flatMap { $0 }
 }
 
+/// Acquires the lease of stack "web" on `api`, on a clock that skips short
+/// waits, keeping every event it reports.
+private func acquireReporting(_ api: ScriptedAPI) async throws -> (held: HeldLease, clock: ManualClock, events: LeaseEvents) {
+    let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+    let events = LeaseEvents()
+    let held = try await StackLease(api: api, clock: clock.clock, random: { 0.5 }, report: events.report).acquire(
+        stack: "web", holder: holder)
+    return (held, clock, events)
+}
+
+/// Releases `held`, then checks that the run wrote only its one lease's
+/// create and delete, and used its whole script.
+private func releaseExpectingOneLease(_ held: HeldLease, _ api: ScriptedAPI) async throws {
+    try await held.release()
+    #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
+    #expect(api.unanswered == 0)
+}
+
 /// Release's GET-checked delete of `extra`.
 private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
     (.fetchSenderPool(extraID), .pool(extra)),
@@ -740,10 +758,7 @@ private let busy = APIError(
                 (.fetchSenderPool(ownID), .pool(own)),
                 (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
             ])
-        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
-        let events = LeaseEvents()
-        let held = try await StackLease(api: api, clock: clock.clock, random: { 0.5 }, report: events.report).acquire(
-            stack: "web", holder: holder)
+        let (held, clock, events) = try await acquireReporting(api)
         #expect(held.poolID == ownID)
         // Said once, with what is left of the 60 s window (3/4 of 120 s less the 30 s margin is more) 1.3 s in.
         #expect(events.all == [.notShownYet(operationID: op1, giveUpIn: .milliseconds(58_700))])
@@ -751,9 +766,7 @@ private let busy = APIError(
         #expect(clock.sleeps == [.milliseconds(100), .milliseconds(400), .milliseconds(800), .milliseconds(400), .milliseconds(800)])
         // What apply's verification waits for: from the operation seen COMPLETED to the listing that showed it.
         #expect(held.listLag == .milliseconds(2400))
-        try await held.release()
-        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
-        #expect(api.unanswered == 0)
+        try await releaseExpectingOneLease(held, api)
     }
 
     /// A lease create the API takes its time over: apply says once that it
@@ -772,19 +785,14 @@ private let busy = APIError(
                     (.fetchSenderPool(ownID), .pool(own)),
                     (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
                 ])
-        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
-        let events = LeaseEvents()
-        let held = try await StackLease(api: api, clock: clock.clock, random: { 0.5 }, report: events.report).acquire(
-            stack: "web", holder: holder)
+        let (held, _, events) = try await acquireReporting(api)
         #expect(held.poolID == ownID)
         // Polls at 0.1, 0.3, 0.7, 1.5, 2.5, 3.5, 4.5 and 5.5 s: said at the first past 5 s, with what is left of the 60 s.
         #expect(
             events.all == [
                 .stillCreating(operationID: op1, status: "PROCESSING", waited: .milliseconds(5500), giveUpIn: .milliseconds(54_500))
             ])
-        try await held.release()
-        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
-        #expect(api.unanswered == 0)
+        try await releaseExpectingOneLease(held, api)
     }
 
     /// Past the wait, acquisition fails and says why; it never sends a

@@ -221,7 +221,8 @@ private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = fals
             live: LiveState(pools: [live(name: "Z", fingerprint: false)]))
         let report = DriftReport(plan: plan)
         #expect(report.pools.isEmpty && report.unknown == ["a"])
-        #expect(DriftRenderer.text(report).contains("No drift found, but not every changed pool could be checked (below)."))
+        #expect(DriftRenderer.text(report).contains("\nNo drift found: not every changed pool could be checked (below).\n"))
+        #expect(DriftRenderer.markdown(report).contains("**No drift found.** Not every changed pool could be checked (below).\n"))
         #expect(!DriftRenderer.text(report).contains("no pool changed"))
         #expect(!DriftRenderer.markdown(report).contains("No pool changed"))
     }
