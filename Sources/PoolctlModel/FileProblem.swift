@@ -22,6 +22,16 @@ public enum FileProblem {
             return String(cString: strerror(Int32(underlying.code)))
         }
         if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+        // Foundation's own file errors carry no errno on Linux: name the one each stands for.
+        if error.domain == NSCocoaErrorDomain, let code = cocoaErrno[error.code] { return String(cString: strerror(code)) }
         return error.localizedDescription
     }
+
+    /// `CocoaError` file codes and the errno each stands for.
+    private static let cocoaErrno: [Int: Int32] = [
+        CocoaError.fileNoSuchFile.rawValue: ENOENT, CocoaError.fileReadNoSuchFile.rawValue: ENOENT,
+        CocoaError.fileReadNoPermission.rawValue: EACCES, CocoaError.fileWriteNoPermission.rawValue: EACCES,
+        CocoaError.fileWriteOutOfSpace.rawValue: ENOSPC, CocoaError.fileWriteVolumeReadOnly.rawValue: EROFS,
+        CocoaError.fileWriteFileExists.rawValue: EEXIST,
+    ]
 }

@@ -38,6 +38,19 @@ import Testing
         #expect(throws: POSIXError(.EISDIR)) { try OutputFile.write([0x7B, 0x7D], to: directory.path) }
         #expect(FileProblem.reason(POSIXError(.EISDIR)) == "Is a directory")
     }
+
+    /// Foundation on Linux words a missing directory "The operation could not
+    /// be completed. The file doesn't exist."; the reason names it as the system does.
+    @Test func aMissingDirectoryIsNamedAsTheSystemNamesIt() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("poolctl-none-\(UUID().uuidString)/plan.json").path
+        do {
+            try OutputFile.write(Array("{}".utf8), to: path)
+            Issue.record("wrote into a directory that does not exist")
+        } catch {
+            #expect(FileProblem.reason(error) == "No such file or directory", "\(error)")
+        }
+        #expect(FileProblem.reason(CocoaError(.fileWriteNoPermission)) == "Permission denied")
+    }
 }
 
 /// Reads a FIFO to its end on a thread of its own (opening it waits for the writer).
