@@ -111,7 +111,8 @@ public struct PlanFile: Sendable, Hashable, Codable {
             case ignoredTags
             /// Why each field the change sets differs, by field: `manifest`,
             /// `drift`, `both` or `unknown` (formatVersion 3; absent in older
-            /// plans). A field or cause this version does not know is left out.
+            /// plans, read as `unknown` for each field set). A field or cause
+            /// this version does not know is left out.
             case cause
             /// The fields whose cause is `drift` or `both`, in field order:
             /// written for readers, recomputed from `cause` when read.
@@ -122,11 +123,15 @@ public struct PlanFile: Sendable, Hashable, Codable {
             change = try PoolChange(from: decoder)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             change.ignoredTags = try container.decodeIfPresent([String].self, forKey: .ignoredTags)?.sorted() ?? []
-            let cause = try container.decodeIfPresent([String: String].self, forKey: .cause) ?? [:]
-            change.cause = Dictionary(
-                cause.compactMap { field, cause in
-                    ChangeField(rawValue: field).flatMap { field in ChangeCause(rawValue: cause).map { (field, $0) } }
-                }, uniquingKeysWith: { first, _ in first })
+            if let cause = try container.decodeIfPresent([String: String].self, forKey: .cause) {
+                change.cause = Dictionary(
+                    cause.compactMap { field, cause in
+                        ChangeField(rawValue: field).flatMap { field in ChangeCause(rawValue: cause).map { (field, $0) } }
+                    }, uniquingKeysWith: { first, _ in first })
+            } else {
+                // A version-2 plan knew no causes: each field it sets has cause `unknown`, not none.
+                change.cause = Dictionary(uniqueKeysWithValues: change.fieldsSet.map { ($0, ChangeCause.unknown) })
+            }
             // Read only to refuse a malformed one, as before.
             _ = try container.decodeIfPresent([String].self, forKey: .drift)
         }
@@ -139,6 +144,18 @@ public struct PlanFile: Sendable, Hashable, Codable {
             try container.encode(cause, forKey: .cause)
             try container.encode(change.drift.map(\.rawValue), forKey: .drift)
         }
+    }
+}
+
+extension PoolChange {
+    /// The fields a change writes: its name, its tags, its members.
+    var fieldsSet: [ChangeField] {
+        guard action.isChange, !action.deletesPool else { return [] }
+        var fields: [ChangeField] = []
+        if name.changed { fields.append(.name) }
+        if !tags.isEmpty { fields.append(.tags) }
+        if !addSenders.isEmpty || !removeSenders.isEmpty { fields.append(.members) }
+        return fields
     }
 }
 

@@ -1,7 +1,8 @@
 import Foundation
 import PoolctlModel
-import PoolctlPlan
 import Testing
+
+@testable import PoolctlPlan
 
 /// The golden plan files of Tests/Fixtures/plan/*/plan.json.
 private let goldenPlans: [URL] = {
@@ -212,6 +213,23 @@ private let goldenPlans: [URL] = {
         let file = try PlanFile.decode(Array(old.utf8))
         #expect(file.formatVersion == 2 && file.policy == nil)
         #expect(file.plan == (try PlanFile.decode(Array(current.utf8))).plan)
+    }
+
+    /// A plan saved by a version that knew no causes (formatVersion 2, no
+    /// `cause` key) reads with cause `unknown` for each field a change sets,
+    /// so `show --format json` does not print `cause: {}` for an update.
+    @Test func aVersion2PlanWithoutCausesReadsThemAsUnknown() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/plan/update/plan.json")
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        json["formatVersion"] = 2
+        let changes = try #require(json["changes"] as? [[String: Any]])
+        json["changes"] = changes.map { change in change.filter { $0.key != "cause" && $0.key != "drift" } }
+        let file = try PlanFile.decode(Array(try JSONSerialization.data(withJSONObject: json)))
+        let update = try #require(file.plan.changes.first { $0.action == .update })
+        #expect(update.cause == Dictionary(uniqueKeysWithValues: update.fieldsSet.map { ($0, .unknown) }))
+        #expect(!update.cause.isEmpty)
+        #expect(file.plan.changes.filter { !$0.action.isChange }.allSatisfy { $0.cause.isEmpty })
     }
 
     /// The policy section round-trips: rules, overrides and violations.
