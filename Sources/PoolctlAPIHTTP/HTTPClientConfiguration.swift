@@ -104,10 +104,15 @@ public struct HTTPClientConfiguration: Sendable {
         return result
     }
 
+    /// An IPv6 address without the brackets a URL puts around it (Foundation
+    /// on Linux keeps them in `host`).
+    static func unbracketed(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    }
+
     /// `localhost`, `127.0.0.0/8` and `::1` (with or without brackets).
     public static func isLoopback(host: String) -> Bool {
-        var host = host.lowercased()
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let host = unbracketed(host).lowercased()
         if host == "localhost" || host == "localhost." || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4, octets[0] == "127" else { return false }

@@ -51,7 +51,7 @@ public struct ProxySettings: Sendable, Hashable, CustomStringConvertible, Custom
         guard let api = URLComponents(string: baseURL.trimmingCharacters(in: .whitespaces)),
             api.scheme?.lowercased() == "https", let host = api.host, !host.isEmpty, !HTTPClientConfiguration.isLoopback(host: host)
         else { return nil }
-        let apiHost = unbracketed(host).lowercased()
+        let apiHost = HTTPClientConfiguration.unbracketed(host).lowercased()
         guard let (variable, value) = firstSet(variables, in: env) else { return nil }
         if let (_, bypass) = firstSet(bypassVariables, in: env), bypasses(bypass, host: apiHost, port: api.port ?? 443) {
             return nil
@@ -74,7 +74,9 @@ public struct ProxySettings: Sendable, Hashable, CustomStringConvertible, Custom
             throw invalid("uses \(scheme)://; poolctl speaks to proxies in plain http:// (the API's traffic stays TLS inside the tunnel)")
         }
         // Foundation on Linux keeps an IPv6 address's brackets; the proxy is dialled without them.
-        guard let host = components.host.map(unbracketed), !host.isEmpty else { throw invalid("has no host; use http://host:port") }
+        guard let host = components.host.map(HTTPClientConfiguration.unbracketed), !host.isEmpty else {
+            throw invalid("has no host; use http://host:port")
+        }
         guard components.path.isEmpty || components.path == "/", components.query == nil, components.fragment == nil else {
             throw invalid("must be only http://host:port")
         }
@@ -103,15 +105,11 @@ public struct ProxySettings: Sendable, Hashable, CustomStringConvertible, Custom
                 entry = String(entry[..<colon])
             }
             while entry.hasPrefix("*") || entry.hasPrefix(".") { entry.removeFirst() }
-            entry = unbracketed(entry)
+            entry = HTTPClientConfiguration.unbracketed(entry)
             guard !entry.isEmpty else { continue }
             if host == entry || host.hasSuffix("." + entry) { return true }
         }
         return false
-    }
-
-    static func unbracketed(_ host: String) -> String {
-        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     }
 
     private static func firstSet(_ names: [String], in env: [String: String]) -> (String, String)? {

@@ -213,10 +213,10 @@ public struct ManifestLoader: Sendable {
         case .memory(_, let contents):
             bytes = contents
         case .disk(let path):
-            guard let contents = readFile(path) else { return nil }
-            bytes = contents
+            guard let file = readFileAndKind(path) else { return nil }
+            bytes = file.bytes
             // Only a regular file can be read again for a later diagnostic's excerpt; a pipe cannot.
-            if case .regular = entryKind(path) { keep = false }
+            keep = !file.regular
         }
         let (documents, diagnostics, complete) = decode(file: input.path, bytes: bytes, parser: parser)
         return DecodedFile(
@@ -226,12 +226,17 @@ public struct ManifestLoader: Sendable {
     /// A file's bytes, read straight into the array: `FileManager` reads
     /// into `Data`, and copying that into `[UInt8]` cost an 82 MB manifest
     /// a second copy and 20,000 page faults. Nil when it cannot be read.
-    static func readFile(_ path: String) -> [UInt8]? {
+    static func readFile(_ path: String) -> [UInt8]? { readFileAndKind(path)?.bytes }
+
+    /// `readFile`, and whether the file is a regular one (from the same
+    /// `fstat`), which a later read could read again.
+    static func readFileAndKind(_ path: String) -> (bytes: [UInt8], regular: Bool)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { return nil }
+        let regular = status.st_mode & S_IFMT == S_IFREG
         // One byte more than the size shows a file that grew since fstat.
         let capacity = max(Int(status.st_size), 0) + 1
         var failed = false
@@ -258,11 +263,11 @@ public struct ManifestLoader: Sendable {
                 let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if got < 0, errno == EINTR { continue }
                 if got < 0 { return nil }
-                if got == 0 { return all }
+                if got == 0 { return (all, regular) }
                 all += chunk[..<got]
             }
         }
-        return bytes
+        return (bytes, regular)
     }
 
     private enum EntryKind {
