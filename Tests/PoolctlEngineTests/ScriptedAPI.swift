@@ -34,6 +34,8 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
         case resourceAccepted(String)
         case operation(SenderPoolOperation)
         case operations([SenderPoolOperation])
+        /// One page of a listing of operations with a next-page token.
+        case operationsPage([SenderPoolOperation], next: String)
         case error(APIError)
         /// A listing of one pool with the tags its latest PATCH sent: the
         /// read-back of a fingerprint write.
@@ -141,8 +143,11 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
     }
 
     func listOperations(_ query: OperationQuery) async throws -> Page<SenderPoolOperation> {
-        guard case .operations(let operations) = try answer(.listOperations) else { throw wrong() }
-        return Page(items: operations, pagination: Pagination(next: nil, current: "o0"))
+        switch try answer(.listOperations) {
+        case .operations(let operations): return Page(items: operations, pagination: Pagination(next: nil, current: "o0"))
+        case .operationsPage(let operations, let next): return Page(items: operations, pagination: Pagination(next: next, current: "o0"))
+        default: throw wrong()
+        }
     }
 
     func fetchOperation(id: String) async throws -> SenderPoolOperation {

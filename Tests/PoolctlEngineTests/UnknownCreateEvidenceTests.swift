@@ -23,7 +23,8 @@ import Testing
     /// `later` (sent at 5 s, listed at 5.2 s) bounds the list's lag to
     /// 200 ms, so a listing begun 200 ms after 10 s is recent.
     private func evidence(
-        _ api: ScriptedAPI, later laterSent: Bool = true, senders: Int = 0, serverTime: Bool = true
+        _ api: ScriptedAPI, later laterSent: Bool = true, senders: Int = 0, serverTime: Bool = true,
+        deadline: Duration = .seconds(600)
     ) async -> Applier.OperationsEvidence {
         let clock = ManualClock()
         clock.advance(seconds: 10)
@@ -38,7 +39,7 @@ import Testing
             finder: CreatedPoolFinder(api: api, since: "2026-12-07T11:55:00Z"), permits: WritePermits([]), ledger: ledger,
             stack: "web")
         return await Applier(api: api, clock: clock.clock).operationsEvidence(
-            sent: .seconds(1), senders: senders, deadline: .seconds(600), run: run)
+            sent: .seconds(1), senders: senders, deadline: deadline, run: run)
     }
 
     private func finished(_ evidence: Applier.OperationsEvidence) -> Int? {
@@ -132,6 +133,46 @@ import Testing
         #expect(finished(await evidence(ScriptedAPI([listing(completed), listing(completed)]), senders: 0)) == 1)
         let canceled = [op("comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0a", .canceled, createdAt: "2026-12-07T12:00:02Z")]
         #expect(finished(await evidence(ScriptedAPI([listing(canceled), listing(canceled)]), senders: 3)) == 1)
+    }
+
+    /// A listing of 60 pages of 4, as from a server that caps pages low
+    /// while others create: `page` repeats the last operation of the page
+    /// before (an offset shift), and `stranger`, still running, is on the
+    /// first two pages.
+    private func pagedListing(stranger: String) -> [(ScriptedAPI.Call, ScriptedAPI.Answer)] {
+        var previous = op(stranger, .processing, createdAt: "2026-12-07T12:00:02Z")
+        return (0..<60).map { page in
+            let filler = (0..<3).map { n in
+                op(String(format: "comms_operation_01jd8a7k2m3n4p5q6r7s8%03d%03d", page, n), createdAt: "2026-12-07T12:00:03Z")
+            }
+            defer { previous = filler[2] }
+            let items = [previous] + filler
+            return page == 59 ? listing(items) : (.listOperations, .operationsPage(items, next: "o\(page + 1)"))
+        }
+    }
+
+    /// Evidence is counted in operations, not pages: 60 pages of 4 are
+    /// read to the end, and an operation that two pages show is waited for
+    /// once. Completed with no senders, none of them is this create of 3.
+    @Test func aServerThatCapsPagesLowStillGivesItsEvidenceEachOperationOnce() async {
+        let stranger = "comms_operation_01jd8a7k2m3n4p5q6r7s8t9v0a"
+        let done = op(stranger, .completed, createdAt: "2026-12-07T12:00:02Z")
+        let api = ScriptedAPI(
+            pagedListing(stranger: stranger) + [(.fetchOperation(stranger), .operation(done))] + pagedListing(stranger: stranger)
+                + [(.fetchOperation(stranger), .operation(done))])
+        #expect(await evidence(api, senders: 3) == .notRun)
+        #expect(api.unanswered == 0)
+    }
+
+    /// Paging stops at the apply's deadline: no verdict on a part-read list.
+    @Test func pagingStopsAtTheDeadline() async {
+        let api = ScriptedAPI(Array(pagedListing(stranger: later).prefix(1)))
+        guard case .unreadable(let reason) = await evidence(api, deadline: .seconds(10)) else {
+            Issue.record("expected unreadable")
+            return
+        }
+        #expect(reason.contains("time ran out after 4 operations"), "\(reason)")
+        #expect(api.unanswered == 0)
     }
 
     @Test func aFailedListingIsNoEvidence() async {

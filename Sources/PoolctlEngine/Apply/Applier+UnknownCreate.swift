@@ -118,7 +118,7 @@ extension Applier {
             let start = now.addingTimeInterval(-(begun - sent).inSeconds - 2)
             let listed: [SenderPoolOperation]
             do {
-                listed = try await listOperations(since: start)
+                listed = try await listOperations(since: start, deadline: deadline)
             } catch {
                 return .unreadable((error as? APIError)?.description ?? "\(type(of: error))")
             }
@@ -152,10 +152,11 @@ extension Applier {
 
     /// How long a lost create waits for the operations list to catch up.
     static let evidenceWait = Duration.seconds(30)
-    /// 50,000 operations at the documented page size of 1,000; 200 to 400
-    /// where a server caps pages at 4 to 8 while other users write (10 left a
-    /// soak's quiet apply at exit 3 under 2-4 s of list lag).
-    static let evidencePages = 50
+    /// 50 pages at the documented page size of 1,000. Counted in
+    /// operations, not pages: where a server caps pages at 4 to 8 while
+    /// other users write, a few seconds' operations took more than 50 pages
+    /// (a soak's quiet apply exited 3 on that).
+    static let evidenceOperations = 50_000
 
     /// The operations as they ended: each still running is fetched by id
     /// until it ends (kept as it was when a fetch fails or time runs out).
@@ -167,20 +168,32 @@ extension Applier {
         return ended
     }
 
-    /// The operations created since `start`, all pages (at most
-    /// `evidencePages`). `Paginated` throws on a page token returned twice
-    /// and on pages that bring nothing: pages not all read, no verdict.
-    private func listOperations(since start: Date) async throws -> [SenderPoolOperation] {
+    /// The operations created since `start`, all pages, each once (offset
+    /// pages repeat one when others create; the later copy is kept), at
+    /// most `evidenceOperations` and until `deadline`. `Paginated` throws on
+    /// a page token returned twice and on pages that bring nothing: pages
+    /// not all read, no verdict.
+    private func listOperations(since start: Date, deadline: Duration) async throws -> [SenderPoolOperation] {
         var listed: [SenderPoolOperation] = []
-        var pages = 0
+        var index: [String: Int] = [:]
+        func failure(_ kind: APIError.Kind, _ message: String) -> APIError {
+            APIError(kind: kind, method: "GET", path: "/v1/SenderPools/Operations", message: message)
+        }
         for try await page in api.allOperations(OperationQuery(startDate: WireTime.formatRFC3339(start))).pages {
-            pages += 1
-            guard pages <= Self.evidencePages else {
-                throw APIError(
-                    kind: .invalidResponse, method: "GET", path: "/v1/SenderPools/Operations",
-                    message: "more than \(Self.evidencePages) pages of operations")
+            for operation in page {
+                if let i = index[operation.id] {
+                    listed[i] = operation
+                } else {
+                    index[operation.id] = listed.count
+                    listed.append(operation)
+                }
             }
-            listed += page
+            guard listed.count <= Self.evidenceOperations else {
+                throw failure(.invalidResponse, "more than \(Self.evidenceOperations) operations since the request")
+            }
+            guard clock.now() < deadline else {
+                throw failure(.deadlineExceeded, "the apply's time ran out after \(listed.count) operations, before the last page")
+            }
         }
         return listed
     }
