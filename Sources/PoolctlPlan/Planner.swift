@@ -62,19 +62,7 @@ public struct Planner: Sendable {
 
     /// A listing is not a snapshot: a pool shown twice is still one pool,
     /// and must never become a duplicate of itself. The last sighting wins.
-    static func unique(_ pools: [LivePool]) -> [LivePool] {
-        var seen: [String: Int] = [:]
-        var unique: [LivePool] = []
-        for pool in pools {
-            if let at = seen[pool.id] {
-                unique[at] = pool
-            } else {
-                seen[pool.id] = unique.count
-                unique.append(pool)
-            }
-        }
-        return unique
-    }
+    static func unique(_ pools: [LivePool]) -> [LivePool] { pools.latestSightings(by: \.id) }
 
     /// The live pools as the planner looks them up.
     struct LiveIndex {

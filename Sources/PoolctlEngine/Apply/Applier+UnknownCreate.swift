@@ -175,27 +175,19 @@ extension Applier {
     /// not all read, no verdict.
     private func listOperations(since start: Date, deadline: Duration) async throws -> [SenderPoolOperation] {
         var listed: [SenderPoolOperation] = []
-        var index: [String: Int] = [:]
         func failure(_ kind: APIError.Kind, _ message: String) -> APIError {
             APIError(kind: kind, method: "GET", path: "/v1/SenderPools/Operations", message: message)
         }
         for try await page in api.allOperations(OperationQuery(startDate: WireTime.formatRFC3339(start))).pages {
-            for operation in page {
-                if let i = index[operation.id] {
-                    listed[i] = operation
-                } else {
-                    index[operation.id] = listed.count
-                    listed.append(operation)
-                }
-            }
+            listed += page
             guard listed.count <= Self.evidenceOperations else {
-                throw failure(.invalidResponse, "more than \(Self.evidenceOperations) operations since the request")
+                throw failure(.invalidResponse, "more than \(Self.evidenceOperations) operations listed since the request")
             }
             guard clock.now() < deadline else {
                 throw failure(.deadlineExceeded, "the apply's time ran out after \(listed.count) operations, before the last page")
             }
         }
-        return listed
+        return listed.latestSightings(by: \.id)
     }
 
     /// Polls an operation by id (a fetch shows it now, where a list may lag)

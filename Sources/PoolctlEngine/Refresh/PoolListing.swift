@@ -179,16 +179,7 @@ public struct PoolSightings: Sendable {
 
     /// Every pool any listing showed, each id once, with the data of the
     /// latest listing that showed it; in the order first seen.
-    public var pools: [SenderPool] {
-        var order: [String] = []
-        var latest: [String: SenderPool] = [:]
-        for listing in listings {
-            for pool in listing.pools {
-                if latest.updateValue(pool, forKey: pool.id) == nil { order.append(pool.id) }
-            }
-        }
-        return order.map { latest[$0]! }
-    }
+    public var pools: [SenderPool] { listings.flatMap(\.pools).latestSightings(by: \.id) }
 
     /// Whether the listing at `at` provably skipped nothing, judged by the
     /// listings after it.
