@@ -280,6 +280,73 @@ private let waitingEightSeconds: ApplyOptions = {
         #expect(report.pools.first?.sendersRemoved == 1)
         #expect(api.unanswered == 0)
     }
+
+    /// Verification re-reads what is in doubt with backoff, 4 rounds within the settle budget.
+    private func rereads(members: [String]) -> [(ScriptedAPI.Call, ScriptedAPI.Answer)] {
+        Array(
+            repeating: [(.listSenderPools(operationId: nil), .pools([pool()])), (.listPoolSenders(poolID), .senders(members))],
+            count: 5
+        ).flatMap { $0 }
+    }
+
+    private struct WritesStopped: Error, CustomStringConvertible {
+        var description: String { "writes stopped" }
+    }
+
+    /// Writes stop (a signal, a lost lease) between the adds and the
+    /// removals: the pool was written to, so it is not "skipped" nor
+    /// "not started", but verified and reported unconverged, with what is left.
+    @Test func aPoolStoppedBetweenItsAddsAndItsRemovalsIsReportedPartlyWritten() async {
+        let plan = Planner().plan(
+            desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s2])]),
+            live: LiveState(pools: [LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: [LiveMember(id: s1)])]))
+        let api = ScriptedAPI(
+            [
+                (.addSenders(poolID, [s2]), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.completed, total: 1, created: 1))),
+            ] + rereads(members: [s1, s2]))
+        var options = onePollPerOperation
+        let starts = Mutex(0)
+        options.mayWrite = {
+            let start = starts.withLock { count in
+                defer { count += 1 }
+                return count
+            }
+            if start > 0 { throw WritesStopped() }
+        }
+        let events = Mutex<[ApplyEvent]>([])
+        let report = await Applier(api: api, clock: ManualClock().clock, options: options) { event in
+            events.withLock { $0.append(event) }
+        }.apply(plan)
+        let result = report.pools.first
+        #expect(result?.status == .failed)
+        #expect(result?.sendersAdded == 1)
+        #expect(result?.error == "its remaining writes were not started: writes stopped")
+        #expect(result?.remaining == ["1 sender is still a member: \(s1)"])
+        // Finished once, in the phase that stopped it.
+        #expect(events.withLock { $0.filter { $0.message.hasPrefix("failed") }.map(\.poolsDone) } == [1])
+        #expect(api.unanswered == 0)
+    }
+
+    /// Adds that failed end the pool in the first phase: the removals'
+    /// phase leaves it as it was, its error and its one progress line.
+    @Test func aPoolWhoseAddsFailedKeepsItsErrorAndFinishesOnce() async {
+        let plan = Planner().plan(
+            desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s2])]),
+            live: LiveState(pools: [LivePool(id: poolID, name: "A", tags: ["poolctl": ownership], members: [LiveMember(id: s1)])]))
+        let api = ScriptedAPI(
+            [
+                (.addSenders(poolID, [s2]), .error(APIError.http(400, "sender is not active")))
+            ] + rereads(members: [s1]))
+        let events = Mutex<[ApplyEvent]>([])
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation) { event in
+            events.withLock { $0.append(event) }
+        }.apply(plan)
+        #expect(report.pools.first?.status == .failed)
+        #expect(report.pools.first?.error?.contains("sender is not active") == true)
+        #expect(events.withLock { $0.filter { $0.message.hasPrefix("failed") }.map(\.poolsDone) } == [1])
+        #expect(api.unanswered == 0)
+    }
 }
 
 /// Survival under the behaviours the public docs leave open (issue 10).

@@ -16,19 +16,23 @@ extension Applier {
             (change, prior[Self.id(change)] ?? PoolResult(key: change.key, action: change.action, poolID: change.poolID))
         }
         let finished = await BoundedTasks.run(starts, limit: options.parallelism) { change, start in
+            // An earlier phase that ended this pool unconverged has told the tracker, and keeps its error.
+            if prior[Self.id(change)] != nil, start.status != .converged { return (Self.id(change), start) }
             var result = start
-            let began = clock.now()
-            if began > deadline {
-                result.status = .skipped
-                result.error = "not started: the apply timeout passed"
+            func notStarted(_ reason: String) async -> (String, PoolResult) {
+                // A pool an earlier phase wrote to is partly written, not untouched: verified, and failed.
+                let resumed = prior[Self.id(change)] != nil
+                result.status = resumed ? .failed : .skipped
+                result.error = (resumed ? "its remaining writes were not started: " : "not started: ") + reason
+                if resumed { await tracker.poolFinished(change.key, result) }
                 return (Self.id(change), result)
             }
+            let began = clock.now()
+            if began > deadline { return await notStarted("the apply timeout passed") }
             do {
                 try mayWrite()
             } catch {
-                result.status = .skipped
-                result.error = "not started: \(error)"
-                return (Self.id(change), result)
+                return await notStarted("\(error)")
             }
             do {
                 try await body(change, &result)
