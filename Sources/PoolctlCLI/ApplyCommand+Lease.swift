@@ -26,7 +26,11 @@ extension ApplyCommand {
         }
         if context.ownsProcess {
             InterruptCleanup.shared.install(grace: lock.signalGrace.duration)
-            if let log { InterruptCleanup.shared.notify { log.interrupted($0, exitCode: $1) } }
+            InterruptCleanup.shared.notify { [self] message, code, report in
+                if let log { return log.interrupted(message, exitCode: code, report: report) }
+                if let report { show(report, context: context) }
+                if let message { stderr.write("\npoolctl: \(message)\n") }
+            }
         }
         let stack = inputs.stack
         let settings = lock.settings(context.environment)
@@ -47,7 +51,7 @@ extension ApplyCommand {
             defer { InterruptCleanup.shared.hold(nil) }
             do {
                 let report = try await applyHoldingLease(lease, workflow: workflow, inputs: inputs, context: context, log: log)
-                if context.ownsProcess { await InterruptCleanup.shared.yieldToSignalHandler() }
+                if context.ownsProcess { await InterruptCleanup.shared.yieldToSignalHandler(report: report) }
                 return Outcome(report: report, lost: lease.lost)
             } catch let error as APIError {
                 // A read failed because the lease is gone: that is the cause to report.

@@ -182,14 +182,8 @@ struct ApplyCommand: ContextCommand {
     /// Prints the report and maps it to the exit code: 6 when the lease was lost, 3 when partial.
     private func finish(_ report: ApplyReport?, lost: LeaseLost?, context: CommandContext, log: ApplyLog?) throws {
         let stdout = context.stdout
-        func printReport(_ report: ApplyReport) {
-            switch format {
-            case .text: stdout.write("\n" + ApplyRenderer.text(report, color: context.wantsColor(stdout)))
-            case .json: stdout.write(ApplyRenderer.json(report))
-            }
-        }
         if let lost {
-            if let report { printReport(report) }
+            if let report { show(report, context: context) }
             let message = "poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left."
             if let log {
                 log.emit(.error(message, exitCode: ExitCode.leaseLost.rawValue))
@@ -203,9 +197,18 @@ struct ApplyCommand: ContextCommand {
             if format == .text { stdout.write("Nothing to apply.\n") }
             return
         }
-        printReport(report)
+        show(report, context: context)
         if report.outcome == .partial {
             throw CommandFailure(message: "", exitCode: .partial)
+        }
+    }
+
+    /// The report on stdout, as `--format` says.
+    func show(_ report: ApplyReport, context: CommandContext) {
+        let stdout = context.stdout
+        switch format {
+        case .text: stdout.write("\n" + ApplyRenderer.text(report, color: context.wantsColor(stdout)))
+        case .json: stdout.write(ApplyRenderer.json(report))
         }
     }
 

@@ -79,9 +79,10 @@ final class ApplyLog: Sendable {
     }
 
     /// SIGINT or SIGTERM: the process exits with `exitCode` right after.
-    func interrupted(_ message: String?, exitCode: Int32) {
+    /// `report`: the run's, when it ended in time (its pools are logged already).
+    func interrupted(_ message: String?, exitCode: Int32, report: ApplyReport? = nil) {
         emit(.error("poolctl: " + (message ?? "interrupted"), exitCode: exitCode))
-        result(outcome: "interrupted", exitCode: exitCode, report: nil)
+        result(outcome: "interrupted", exitCode: exitCode, report: report)
     }
 
     private func result(outcome: String, exitCode: Int32, report: ApplyReport?) {

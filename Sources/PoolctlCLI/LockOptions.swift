@@ -27,7 +27,7 @@ struct LockOptions: ParsableArguments {
     @Option(
         name: .customLong("signal-grace"), parsing: .unconditional,
         help: ArgumentHelp(
-            "On SIGINT/SIGTERM, how long to wait for API operations in flight before releasing the lease, e.g. 1m. A create still running then keeps the lease until it expires.",
+            "On SIGINT/SIGTERM, how long to wait for API operations in flight and the run's report before releasing the lease, e.g. 1m. A create still running then keeps the lease until it expires.",
             valueName: "duration"))
     var signalGrace = DurationArgument(argument: "30s")!
 
@@ -61,8 +61,9 @@ struct LockOptions: ParsableArguments {
 
 /// On SIGINT or SIGTERM: stops writes (the lease's guard refuses every new
 /// one), waits up to `grace` (`--signal-grace`, default 30 s) for the API
-/// operations in flight to finish,
-/// then releases the lease and exits 128 + the signal. If a create is still
+/// operations in flight to finish and for the run to end (it only reads
+/// now), then releases the lease, shows the run's report (what was and was
+/// not done) and exits 128 + the signal. If a create is still
 /// running when the grace period ends, the lease is kept and left to expire:
 /// its pool may not be visible yet, and a rival apply could duplicate it. A
 /// second signal exits at once. Installed by the process entry point only,
@@ -94,13 +95,19 @@ final class InterruptCleanup: Sendable {
         acquiring.withLock { $0 = stack }
     }
 
-    /// Says what happened instead of the text line (`--log-format ndjson`):
-    /// the message (nil when no lease was held) and the exit code.
-    private let notice = Mutex<(@Sendable (String?, Int32) -> Void)?>(nil)
+    /// Says what happened instead of the plain text line: the message (nil
+    /// when no lease was held), the exit code, and the run's report when it
+    /// ended in time (nil otherwise, or when there was nothing to apply).
+    typealias Notice = @Sendable (String?, Int32, ApplyReport?) -> Void
+    private let notice = Mutex<Notice?>(nil)
 
-    func notify(_ body: @escaping @Sendable (String?, Int32) -> Void) {
+    func notify(_ body: @escaping Notice) {
         notice.withLock { $0 = body }
     }
+
+    /// The run's report once it ended after a signal (`yieldToSignalHandler`);
+    /// `ended` tells a run that ended with nothing to report from one still going.
+    private let ending = Mutex<(ended: Bool, report: ApplyReport?)>((false, nil))
 
     private let installed = Mutex(false)
     private let handling = Mutex(false)
@@ -127,16 +134,19 @@ final class InterruptCleanup: Sendable {
                 }
                 if second {
                     let expiry = held.map { " The lease \($0.poolID) expires at \(LeaseReleaseFailed.rfc3339($0.expiresAt))." } ?? ""
-                    Self.say("second signal: exiting without waiting.\(expiry)", code: 128 + number, notify: notify)
+                    Self.say(
+                        "second signal: exiting without waiting.\(expiry)", code: 128 + number, notify: notify,
+                        report: ending.withLock { $0.report })
                 }
                 held?.stopWrites()
                 let grace = self.grace.withLock { $0 }
                 let taking = held == nil ? acquiring.withLock { $0 } : nil
+                let until = ContinuousClock.now + grace
                 Task {
                     var message: String?
-                    if let held { message = await Self.finish(held, grace: grace) }
+                    if let held { message = await self.finish(held, grace: grace, until: until) }
                     if let taking { message = await self.finishAcquiring(stack: taking, grace: grace) }
-                    Self.say(message, code: 128 + number, notify: notify)
+                    Self.say(message, code: 128 + number, notify: notify, report: self.ending.withLock { $0.report })
                 }
             }
             source.resume()
@@ -144,11 +154,22 @@ final class InterruptCleanup: Sendable {
         }
     }
 
-    /// After a signal the handler owns the ending (release or keep, then exit
-    /// 128 + signal): a run that finishes meanwhile waits for it here.
-    func yieldToSignalHandler() async {
+    /// After a signal the handler owns the ending (release or keep, show
+    /// `report`, then exit 128 + signal): a run that finishes meanwhile
+    /// hands its report over and waits here.
+    func yieldToSignalHandler(report: ApplyReport?) async {
         guard handling.withLock({ $0 }) else { return }
+        ending.withLock { $0 = (true, report) }
         while true { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// Waits until the run has ended, or `until`; whether it has.
+    private func waitForRunToEnd(until: ContinuousClock.Instant) async -> Bool {
+        while ContinuousClock.now < until {
+            if ending.withLock({ $0.ended }) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return ending.withLock { $0.ended }
     }
 
     /// A signal while the lease is being taken: waits up to `grace` for it
@@ -176,27 +197,31 @@ final class InterruptCleanup: Sendable {
             "interrupted while taking the lease of stack '\(stack)'; it was still being taken after \(grace), so a lease pool may be left: it expires after --lock-ttl, and 'poolctl unlock \(stack)' removes it now. Nothing else was written."
     }
 
-    /// Waits for operations in flight, then releases or keeps the lease; returns what to say.
-    private static func finish(_ held: HeldLease, grace: Duration) async -> String {
+    /// Waits for operations in flight and for the run to end (by `until`),
+    /// then releases or keeps the lease; returns what to say.
+    private func finish(_ held: HeldLease, grace: Duration, until: ContinuousClock.Instant) async -> String {
         let running = await held.waitForOperations(grace: grace)
+        // The run only reads now: its report tells what was and was not done.
+        let ended = running.isEmpty ? await waitForRunToEnd(until: until) : false
         guard running.isEmpty else {
             await held.keep(for: running)
             let ids = running.map(\.reference.id).joined(separator: ", ")
             return
                 "interrupted; create operation\(running.count == 1 ? "" : "s") \(ids) still running after \(grace), so the lease \(held.poolID) of stack '\(held.stack)' is kept: another apply could otherwise duplicate a pool that is not visible yet. It expires at \(LeaseReleaseFailed.rfc3339(held.expiresAt)); run 'poolctl plan' after that."
         }
+        let unreported = ended ? "" : " The apply had not ended after \(grace), so it made no report."
         do {
             try await held.release()
             return
-                "interrupted; stopped writing, waited for operations in flight and released the lease of stack '\(held.stack)'. Run 'poolctl plan' to see what is left."
+                "interrupted; stopped writing, waited for operations in flight and released the lease of stack '\(held.stack)'.\(unreported) Run 'poolctl plan' to see what is left."
         } catch {
             return "interrupted; stopped writing, but \(error)"
         }
     }
 
-    private static func say(_ message: String?, code: Int32, notify: (@Sendable (String?, Int32) -> Void)?) -> Never {
+    private static func say(_ message: String?, code: Int32, notify: Notice?, report: ApplyReport? = nil) -> Never {
         if let notify {
-            notify(message, code)
+            notify(message, code, report)
         } else if let message {
             FileHandle.standardError.write(Data("\npoolctl: \(message)\n".utf8))
         }

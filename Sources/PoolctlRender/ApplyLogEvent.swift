@@ -266,7 +266,7 @@ extension ApplyLogEvent {
     public static func applyResult(
         stack: String?, outcome: String, exitCode: Int32, apiCalls: Int, retries: Int, durationMS: Int, report: ApplyReport?
     ) -> ApplyLogEvent {
-        // Nothing to apply is 0 of 0; a run that ended before any report (an error, a signal) has no counts.
+        // Nothing to apply is 0 of 0; a run that ended before any report (an error, a signal before its end) has no counts.
         let none = outcome == "no-changes" ? 0 : nil
         return ApplyLogEvent(
             .applyResult,

@@ -211,9 +211,13 @@ def a_signal_stops_writes_waits_for_the_running_create_then_releases_the_lease()
             # Nothing else can be written before the create's operation ends, 3 s from now.
             mark = max(w["seq"] for w in client_writes(emu))
             p.send_signal(sig)
-            _, err = p.communicate(timeout=60)
+            out, err = p.communicate(timeout=60)
             assert p.returncode == 128 + sig, (sig, p.returncode, err[-800:])
             assert "waited for operations in flight and released the lease" in err, err[-800:]
+            # The run's own report, before the exit: what was written, and what was not.
+            assert f"k {create['poolId']} create: NOT converged (senders +1 -0)" in out, out[-1500:]
+            assert "create: COMPLETED, 1 created" in out and "apply was interrupted; no further write is made" in out, out[-1500:]
+            assert "Apply PARTIAL: 1 of 1 pools did not converge" in out, out[-1500:]
             state = emu.state()
             assert leases(state) == [], f"a lease was left: {leases(state)}"
             # The running create was waited for and finished; Add Senders was never sent.

@@ -212,6 +212,13 @@ def an_interrupt_ends_the_stream_with_an_event():
         assert [e["event"] for e in events[-2:]] == ["error", "apply-result"], events[-3:]
         assert "released the lease of stack 'ndjson'" in events[-2]["message"], events[-2]
         assert events[-1]["outcome"] == "interrupted" and events[-1]["exitCode"] == 130, events[-1]
+        # The run ended within the grace (it only read after the signal): its pools are logged, and counted.
+        # Its create was written and ended; the fingerprint write after it was refused.
+        [result] = [e for e in events if e["event"] == "pool-result"]
+        assert result["key"] == "a" and result["outcome"] == "failed", result
+        assert result["operations"][0]["status"] == "COMPLETED", result
+        assert "apply was interrupted; no further write is made" in result["message"], result
+        assert events[-1]["pools"] == 1 and events[-1]["converged"] == 0, events[-1]
         assert_no_secrets(out, "".join(lines) + rest)
         assert not [p for p in emu.state()["pools"] if "poolctl-lease" in p["tags"]], "the lease was not released"
     finally:
