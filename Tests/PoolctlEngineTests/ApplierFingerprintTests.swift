@@ -10,13 +10,14 @@ private let completed = SenderPoolOperation(
     id: opID, status: .completed, stats: OperationStats(total: 1, queued: 0, created: 1, failed: 0), createdAt: "", updatedAt: "")
 
 /// Pool `a` gains s2; `owner` belongs to another tool (ignoreTags).
-private func addPlan() -> Plan {
-    Planner().plan(
+/// Adds s2 to a pool holding s1, whose fingerprint is `recorded` (none by default).
+private func addPlan(recorded: String? = nil, members: [String] = [s1]) -> Plan {
+    var tags = ["poolctl": ownership, "owner": "bot"]
+    tags[AppliedTag.tagKey] = recorded
+    return Planner().plan(
         desired: DesiredState(
             stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", senders: [s1, s2], ignoreTags: ["owner"])]),
-        live: LiveState(pools: [
-            LivePool(id: poolID, name: "A", tags: ["poolctl": ownership, "owner": "bot"], members: [LiveMember(id: s1)])
-        ]))
+        live: LiveState(pools: [LivePool(id: poolID, name: "A", tags: tags, members: members.map { LiveMember(id: $0) })]))
 }
 
 private func live(owner: String, tags extra: [String: String] = [:]) -> SenderPool {
@@ -42,9 +43,11 @@ private func acceptedButNeverShown(reads: Int) -> [(ScriptedAPI.Call, ScriptedAP
 
 /// `addPlan()` applied over `api` on a manual clock with `options`: the
 /// report, its pool's error and the sleeps that passed.
-private func applyAdd(_ api: ScriptedAPI, _ options: ApplyOptions) async -> (report: ApplyReport, error: String, sleeps: [Duration]) {
+private func applyAdd(
+    _ api: ScriptedAPI, _ options: ApplyOptions, recorded: String? = nil
+) async -> (report: ApplyReport, error: String, sleeps: [Duration]) {
     let clock = ManualClock()
-    let report = await Applier(api: api, clock: clock.clock, options: options).apply(addPlan())
+    let report = await Applier(api: api, clock: clock.clock, options: options).apply(addPlan(recorded: recorded))
     return (report, report.pools.first?.error ?? "", clock.sleeps)
 }
 
@@ -121,7 +124,12 @@ private func applyAdd(_ api: ScriptedAPI, _ options: ApplyOptions) async -> (rep
             let (report, error, sleeps) = await applyAdd(api, options)
             #expect(report.outcome == .partial)
             #expect(error.hasPrefix("the pool converged, but recording what apply made it (poolctl-applied) failed: "), "\(error)")
-            #expect(error.hasSuffix("the next plan refreshes it"), "\(error)")
+            // The pool had none: the next plan, of the pool as it now is, has nothing to record it with.
+            #expect(
+                error.hasSuffix(
+                    "it has none, so drift cannot tell its causes until its next change or 'poolctl apply --baseline' records one"),
+                "\(error)")
+            #expect(addPlan(members: [s1, s2]).changes.first?.action == .noChange)
             if !shows {
                 #expect(error.contains("the PATCH was accepted, but the pool did not show it within 8000 ms"), "\(error)")
                 // After the operation poll's wait, the read-back's backoff, its last round at the limit.
@@ -132,6 +140,23 @@ private func applyAdd(_ api: ScriptedAPI, _ options: ApplyOptions) async -> (rep
             }
             #expect(api.unanswered == 0)
         }
+    }
+
+    /// A pool that carried a fingerprint keeps the old one, which the next
+    /// plan sees is stale and refreshes: the error says so.
+    @Test func aFailedWriteOverAnOldFingerprintIsRefreshedByTheNextPlan() async {
+        let old = AppliedTag(name: "old", tags: [:], ignoring: [], members: []).tagValue
+        let api = ScriptedAPI([
+            (.addSenders(poolID, [s2]), .operationAccepted(opID)),
+            (.fetchOperation(opID), .operation(completed)),
+            (.listSenderPools(operationId: nil), .pools([live(owner: "bot", tags: [AppliedTag.tagKey: old])])),
+            (.updateSenderPool(poolID), .error(.http(400, "bad tags"))),
+        ])
+        let (report, error, _) = await applyAdd(api, onePollPerOperation, recorded: old)
+        #expect(report.outcome == .partial)
+        #expect(error.hasSuffix("failed: HTTP 400: bad tags; the next plan refreshes it"), "\(error)")
+        let next = addPlan(recorded: old, members: [s1, s2]).changes.first
+        #expect(next?.action == .update && next?.reason?.hasPrefix("refreshes what apply made it") == true, "\(String(describing: next))")
     }
 
     /// When --timeout, not the visibility window, ends the read-back, the

@@ -7,7 +7,8 @@ import PoolctlPlan
 /// never records a state it did not reach, then read back like every write.
 extension Applier {
     /// A pool whose fingerprint could not be written, or did not show, is
-    /// failed: the next plan refreshes it.
+    /// failed. The next plan refreshes a stale one; a pool that had none (a
+    /// create) gets one only from `apply --baseline` or its next change.
     func recordApplied(
         _ work: [PoolChange], _ final: inout [PoolResult], listed: [String: SenderPool], deadline: Duration, permits: WritePermits
     ) async {
@@ -21,9 +22,13 @@ extension Applier {
         }
         for (index, why) in await unseenApplied(written, deadline: deadline) { failures[index] = why }
         for (index, failure) in failures {
+            let hadOne = work[index].desiredTags[AppliedTag.tagKey] != nil
+            let next =
+                hadOne
+                ? "the next plan refreshes it"
+                : "it has none, so drift cannot tell its causes until its next change or 'poolctl apply --baseline' records one"
             final[index].status = .failed
-            final[index].error =
-                "the pool converged, but recording what apply made it (\(AppliedTag.tagKey)) failed: \(failure); the next plan refreshes it"
+            final[index].error = "the pool converged, but recording what apply made it (\(AppliedTag.tagKey)) failed: \(failure); \(next)"
         }
     }
 
