@@ -248,6 +248,7 @@ struct ApplyCommand: ContextCommand {
         if !autoApprove, inputs.savedPlan == nil {
             try Self.confirm(context)
         }
+        if context.ownsProcess { InterruptCleanup.shared.startedApplying() }
         if let log {
             let report = await workflow.apply(plan, lease: lease) { log.emit(.step($0)) }
             for pool in report.pools { log.emit(.poolResult(pool)) }

@@ -108,6 +108,14 @@ final class InterruptCleanup: Sendable {
     /// The run's report once it ended after a signal (`yieldToSignalHandler`);
     /// `ended` tells a run that ended with nothing to report from one still going.
     private let ending = Mutex<(ended: Bool, report: ApplyReport?)>((false, nil))
+    /// Whether the run has begun writing: only then is its end waited for.
+    /// Before, it is planning or asking for confirmation, and a prompt
+    /// waits for no grace.
+    private let applying = Mutex(false)
+
+    func startedApplying() {
+        applying.withLock { $0 = true }
+    }
 
     private let installed = Mutex(false)
     private let handling = Mutex(false)
@@ -202,14 +210,15 @@ final class InterruptCleanup: Sendable {
     private func finish(_ held: HeldLease, grace: Duration, until: ContinuousClock.Instant) async -> String {
         let running = await held.waitForOperations(grace: grace)
         // The run only reads now: its report tells what was and was not done.
-        let ended = running.isEmpty ? await waitForRunToEnd(until: until) : false
+        let waits = running.isEmpty && applying.withLock { $0 }
+        let ended = waits ? await waitForRunToEnd(until: until) : false
         guard running.isEmpty else {
             await held.keep(for: running)
             let ids = running.map(\.reference.id).joined(separator: ", ")
             return
                 "interrupted; create operation\(running.count == 1 ? "" : "s") \(ids) still running after \(grace), so the lease \(held.poolID) of stack '\(held.stack)' is kept: another apply could otherwise duplicate a pool that is not visible yet. It expires at \(LeaseReleaseFailed.rfc3339(held.expiresAt)); run 'poolctl plan' after that."
         }
-        let unreported = ended ? "" : " The apply had not ended after \(grace), so it made no report."
+        let unreported = waits && !ended ? " The apply had not ended after \(grace), so it made no report." : ""
         do {
             try await held.release()
             return

@@ -438,8 +438,9 @@ def a_reader_that_goes_away_does_not_stop_an_apply():
         emu.stop()
 
 
-def run_on_tty(emu, args, answer):
-    """Runs poolctl with a terminal as stdin/stdout and answers its prompt."""
+def run_on_tty(emu, args, answer, interrupt=False):
+    """Runs poolctl with a terminal as stdin/stdout and answers its prompt
+    (or, with `interrupt`, sends SIGINT there instead)."""
     import pty
     import select
     master, slave = pty.openpty()
@@ -459,13 +460,32 @@ def run_on_tty(emu, args, answer):
                 break
             out += chunk
             if not answered and b"Only 'yes' is accepted" in out:
-                os.write(master, answer.encode() + b"\n")
+                if interrupt:
+                    proc.send_signal(signal.SIGINT)
+                else:
+                    os.write(master, answer.encode() + b"\n")
                 answered = True
         elif proc.poll() is not None:
             break
     proc.wait(timeout=30)
     os.close(master)
     return proc.returncode, out.decode(errors="replace"), answered
+
+
+@test
+def an_interrupt_at_the_prompt_writes_nothing_and_waits_for_no_grace():
+    """SIGINT at the confirmation prompt releases the lease and exits: no
+    write has begun, so there is no run to wait for. (With a 10-minute grace,
+    waiting for a run that is blocked on the prompt would hang this test.)"""
+    emu = Emulator(inventory(5))
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "prompt", {"a": [sender_id(0)]})
+        code, out, asked = run_on_tty(emu, ["apply", m, "--signal-grace", "10m"], "", interrupt=True)
+        assert asked and code == 128 + signal.SIGINT, (code, out)
+        assert "released the lease of stack 'prompt'" in out and "made no report" not in out, out
+        assert emu.state()["pools"] == [], "an interrupted prompt left a pool (or the lease)"
+    finally:
+        emu.stop()
 
 
 @test
