@@ -26,11 +26,8 @@ extension ApplyCommand {
         }
         if context.ownsProcess {
             InterruptCleanup.shared.install(grace: lock.signalGrace.duration)
-            InterruptCleanup.shared.notify { [self] message, code, report in
-                if let log { return log.interrupted(message, exitCode: code, report: report) }
-                if let report { show(report, context: context) }
-                if let message { stderr.write("\npoolctl: \(message)\n") }
-            }
+            InterruptCleanup.shared.showReports { [self] in show($0, context: context) }
+            if let log { InterruptCleanup.shared.notify { log.interrupted($0, exitCode: $1, report: $2) } }
         }
         let stack = inputs.stack
         let settings = lock.settings(context.environment)
@@ -51,11 +48,12 @@ extension ApplyCommand {
             defer { InterruptCleanup.shared.hold(nil) }
             do {
                 let report = try await applyHoldingLease(lease, workflow: workflow, inputs: inputs, context: context, log: log)
-                if context.ownsProcess { await InterruptCleanup.shared.yieldToSignalHandler(report: report) }
+                if context.ownsProcess { await InterruptCleanup.shared.runEnded(report: report) }
                 return Outcome(report: report, lost: lease.lost)
-            } catch let error as APIError {
+            } catch {
+                if context.ownsProcess { await InterruptCleanup.shared.runEnded(report: nil) }
                 // A read failed because the lease is gone: that is the cause to report.
-                if let lost = lease.lost { throw lost }
+                if error is APIError, let lost = lease.lost { throw lost }
                 throw error
             }
         }

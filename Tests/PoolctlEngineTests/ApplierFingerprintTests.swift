@@ -127,7 +127,8 @@ private func applyAdd(
             // The pool had none: the next plan, of the pool as it now is, has nothing to record it with.
             #expect(
                 error.hasSuffix(
-                    "it has none, so drift cannot tell its causes until its next change or 'poolctl apply --baseline' records one"),
+                    "it had none, so unless this write shows later, drift cannot tell its causes until its next change or 'poolctl apply --baseline' records one"
+                ),
                 "\(error)")
             #expect(addPlan(members: [s1, s2]).changes.first?.action == .noChange)
             if !shows {

@@ -219,6 +219,8 @@ def an_interrupt_ends_the_stream_with_an_event():
         assert result["operations"][0]["status"] == "COMPLETED", result
         assert "apply was interrupted; no further write is made" in result["message"], result
         assert events[-1]["pools"] == 1 and events[-1]["converged"] == 0, events[-1]
+        # stdout is as without ndjson: the report, as --format (text) says.
+        assert "a " in out and "create: NOT converged" in out and "Apply PARTIAL" in out, out[-800:]
         assert_no_secrets(out, "".join(lines) + rest)
         assert not [p for p in emu.state()["pools"] if "poolctl-lease" in p["tags"]], "the lease was not released"
     finally:

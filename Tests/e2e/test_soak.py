@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -55,6 +56,9 @@ LAGS = [200, 500]
 QUIET_RUNS = 3
 # What apply says of a create it did not send again (Applier.notRepeated).
 NOT_REPEATED = "it was not sent again, since a second create could make a second pool"
+REPORT_LINE = re.compile(
+    r"^  [✓✗-] \S+(?: \S+)? (?P<action>[a-z-]+): (?P<status>converged|NOT converged|skipped)(?: \(senders [^)]*\))?$",
+    re.MULTILINE)
 
 
 def seed_text(rng):
@@ -210,10 +214,11 @@ STATS = {"applies": 0, "killed": 0, "reruns": 0, "exit": {}}
 
 def only_lost_creates(code, out):
     """Exit 3, and each pool left unconverged is a lost create not sent again."""
-    lines = out.splitlines()
-    left = sum(1 for line in lines if line.endswith(": NOT converged"))
-    lost = sum(1 for line in lines if line.startswith("      error: ") and NOT_REPEATED in line)
-    return code == 3 and left > 0 and lost == left
+    # The report's pool lines: "  ✗ KEY [ID] ACTION: NOT converged [(senders …)]", "  - KEY … : skipped …".
+    left = [m for m in REPORT_LINE.finditer(out) if m.group("status") != "converged"]
+    creates = [m for m in left if m.group("action") == "create" and m.group("status") == "NOT converged"]
+    lost = sum(1 for line in out.splitlines() if line.startswith("      error: ") and NOT_REPEATED in line)
+    return code == 3 and left and len(creates) == len(left) and lost == len(left)
 
 
 def schedule(number, seed):

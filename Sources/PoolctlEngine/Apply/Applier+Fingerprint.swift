@@ -22,11 +22,12 @@ extension Applier {
         }
         for (index, why) in await unseenApplied(written, deadline: deadline) { failures[index] = why }
         for (index, failure) in failures {
-            let hadOne = work[index].desiredTags[AppliedTag.tagKey] != nil
+            // Only a fingerprint that parses is refreshed by a plan (Planner.fingerprint).
+            let hadOne = work[index].desiredTags[AppliedTag.tagKey].flatMap(AppliedTag.init(tagValue:)) != nil
             let next =
                 hadOne
                 ? "the next plan refreshes it"
-                : "it has none, so drift cannot tell its causes until its next change or 'poolctl apply --baseline' records one"
+                : "it had none, so unless this write shows later, drift cannot tell its causes until its next change or 'poolctl apply --baseline' records one"
             final[index].status = .failed
             final[index].error = "the pool converged, but recording what apply made it (\(AppliedTag.tagKey)) failed: \(failure); \(next)"
         }

@@ -157,6 +157,9 @@ extension Applier {
     /// other users write, a few seconds' operations took more than 50 pages
     /// (a soak's quiet apply exited 3 on that).
     static let evidenceOperations = 50_000
+    /// Calls one lost create's evidence may cost at most, whatever the page
+    /// size: as many as the creates of 1,000 pools.
+    static let evidencePages = 1_000
 
     /// The operations as they ended: each still running is fetched by id
     /// until it ends (kept as it was when a fetch fails or time runs out).
@@ -168,23 +171,28 @@ extension Applier {
         return ended
     }
 
-    /// The operations created since `start`, all pages, each once (offset
-    /// pages repeat one when others create; the later copy is kept), at
-    /// most `evidenceOperations` and until `deadline`. `Paginated` throws on
-    /// a page token returned twice and on pages that bring nothing: pages
-    /// not all read, no verdict.
+    /// The operations created since `start`, all pages, then each once
+    /// (offset pages repeat one when others create; the later copy is
+    /// kept). At most `evidenceOperations` listed (repeats included) and
+    /// `evidencePages`, and only until `deadline`. `Paginated` throws on a
+    /// page token returned twice and on pages that bring nothing: pages not
+    /// all read, no verdict.
     private func listOperations(since start: Date, deadline: Duration) async throws -> [SenderPoolOperation] {
         var listed: [SenderPoolOperation] = []
+        var pages = 0
         func failure(_ kind: APIError.Kind, _ message: String) -> APIError {
             APIError(kind: kind, method: "GET", path: "/v1/SenderPools/Operations", message: message)
         }
         for try await page in api.allOperations(OperationQuery(startDate: WireTime.formatRFC3339(start))).pages {
             listed += page
-            guard listed.count <= Self.evidenceOperations else {
-                throw failure(.invalidResponse, "more than \(Self.evidenceOperations) operations listed since the request")
+            pages += 1
+            guard listed.count <= Self.evidenceOperations, pages <= Self.evidencePages else {
+                throw failure(
+                    .invalidResponse,
+                    "more than \(Self.evidencePages) pages or \(Self.evidenceOperations) operations listed since the request")
             }
             guard clock.now() < deadline else {
-                throw failure(.deadlineExceeded, "the apply's time ran out after \(listed.count) operations, before the last page")
+                throw failure(.deadlineExceeded, "the apply's time ran out while listing them (\(pages) page\(pages == 1 ? "" : "s") read)")
             }
         }
         return listed.latestSightings(by: \.id)
