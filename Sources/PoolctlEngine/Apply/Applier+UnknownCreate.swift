@@ -199,16 +199,16 @@ extension Applier {
     }
 
     /// Polls an operation by id (a fetch shows it now, where a list may lag)
-    /// until it is finished, the deadline passes or a fetch fails.
+    /// on the usual schedule (`OperationPoller`) until it is finished, the
+    /// deadline passes or a fetch fails.
     private func waitFinished(_ operation: SenderPoolOperation, deadline: Duration) async -> SenderPoolOperation {
         var latest = operation
-        var waits = Backoff(initial: .milliseconds(250), cap: .seconds(5)).waits()
-        while clock.now() < deadline {
-            let wait = min(waits.next(), deadline - clock.now())
-            guard wait > .zero, (try? await clock.sleep(wait)) != nil else { break }
+        var poller = OperationPoller(budget: max(.zero, deadline - clock.now()))
+        var action = poller.start()
+        while case .wait(let wait) = action, wait > .zero, (try? await clock.sleep(wait)) != nil {
             guard let fetched = try? await api.fetchOperation(id: operation.id) else { break }
             latest = fetched
-            if fetched.status.isTerminal { break }
+            action = poller.received(fetched)
         }
         return latest
     }
