@@ -122,6 +122,8 @@ struct ApplyCommand: ContextCommand {
 
     private func run(in context: CommandContext, log: ApplyLog?) async throws {
         let inputs = try readInputs(context: context, log: log)
+        // Asked once the plan is shown; refused before the lease and any read when it cannot be asked.
+        if !autoApprove, inputs.savedPlan == nil, context.readAnswer == nil { throw Self.cannotAsk }
         let outcome = try await api.withWorkflow(
             context: context, timeout: timeout.duration, attempts: APIOptions.applyAttempts, maxBatch: maxBatch, observer: log?.observer
         ) { base in
@@ -305,13 +307,13 @@ struct ApplyCommand: ContextCommand {
         return head.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{")
     }
 
+    private static let cannotAsk = CommandFailure(
+        message:
+            "poolctl: apply needs confirmation, and there is no terminal to ask on; pass --auto-approve to apply unattended, or apply a saved plan. Nothing was read or changed.",
+        exitCode: .error)
+
     private static func confirm(_ context: CommandContext) throws {
-        guard let readAnswer = context.readAnswer else {
-            throw CommandFailure(
-                message:
-                    "poolctl: apply needs confirmation, and there is no terminal to ask on; pass --auto-approve to apply unattended. No pool was changed.",
-                exitCode: .error)
-        }
+        guard let readAnswer = context.readAnswer else { throw cannotAsk }
         context.stdout.write("\nDo you want to apply these changes? Only 'yes' is accepted: ")
         let answer = readAnswer()?.trimmingCharacters(in: .whitespaces)
         guard answer == "yes" else {

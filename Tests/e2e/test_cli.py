@@ -473,6 +473,21 @@ def run_on_tty(emu, args, answer, interrupt=False):
 
 
 @test
+def apply_without_a_terminal_or_auto_approve_refuses_before_any_call():
+    """It cannot ask, so it refuses before taking the lease: no lease pool
+    made and deleted, no read. A saved plan needs no answer."""
+    emu = Emulator(inventory(5))
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "notty", {"a": [sender_id(0)]})
+        p = emu.run("apply", m)
+        assert p.returncode == 1 and "there is no terminal to ask on" in p.stderr, (p.returncode, p.stderr)
+        assert "Nothing was read or changed" in p.stderr and p.stdout == "", (p.stdout, p.stderr)
+        assert emu.requests()["total"] == 0, emu.requests()
+    finally:
+        emu.stop()
+
+
+@test
 def an_interrupt_at_the_prompt_writes_nothing_and_waits_for_no_grace():
     """SIGINT at the confirmation prompt releases the lease and exits: no
     write has begun, so there is no run to wait for. (With a 10-minute grace,
