@@ -6,7 +6,7 @@ RELEASE_SCRATCH := .build-release
 RELEASE_BIN := $(RELEASE_SCRATCH)/release/poolctl
 PYTHON ?= python3
 
-.PHONY: all deps build test soak fuzz demo bench bench-validate bench-plan-apply bench-rate bench-export bench-emulator bench-scale clean format lint
+.PHONY: all deps binary build test soak fuzz demo bench bench-validate bench-plan-apply bench-rate bench-export bench-emulator bench-scale clean format lint
 
 all: build
 
@@ -23,16 +23,30 @@ deps-libyaml:
 	  fi; \
 	fi
 
+# The Python modules the tests use (jsonschema; PyYAML, since test_export reads
+# exports as YAML 1.1). pip first; Debian's own python3 refuses pip (PEP 668,
+# "externally managed"), so as root its Debian package comes next.
+PY_DEPS := jsonschema:jsonschema:python3-jsonschema yaml:PyYAML:python3-yaml
 deps: deps-libyaml
-	@if ! $(PYTHON) -c 'import jsonschema' >/dev/null 2>&1; then \
-	  echo "==> installing jsonschema with pip"; $(PYTHON) -m pip install -q jsonschema; \
-	fi
-	@if ! $(PYTHON) -c 'import yaml' >/dev/null 2>&1; then \
-	  echo "==> installing PyYAML with pip (test_export reads exports as YAML 1.1)"; $(PYTHON) -m pip install -q PyYAML; \
-	fi
+	@for spec in $(PY_DEPS); do \
+	  IFS=: read -r module package debian <<< "$$spec"; \
+	  $(PYTHON) -c "import $$module" >/dev/null 2>&1 && continue; \
+	  echo "==> installing $$package for $(PYTHON)"; \
+	  $(PYTHON) -m pip install -q "$$package" >/dev/null 2>&1 \
+	    || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	         && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$$debian"; } \
+	    || true; \
+	  $(PYTHON) -c "import $$module" >/dev/null 2>&1 || { \
+	    echo "make test needs the Python module $$module: run '$(PYTHON) -m pip install $$package' or 'sudo apt-get install -y $$debian'" >&2; \
+	    exit 1; }; \
+	done
 
-build: deps
+# The binary (and the test objects, so that make test reuses the build): all
+# make demo needs.
+binary: deps-libyaml
 	$(SWIFT) build --build-tests
+
+build: deps binary
 
 # Every test: the Swift suites (unit, golden, end-to-end against the emulator),
 # the schema checks, then the end-to-end scripts against the binary.
@@ -86,7 +100,7 @@ fuzz: build
 
 # The main job on a fresh machine: validate, start the emulator seeded for the
 # quickstart, plan, apply, then plan again, which must report no changes.
-demo: build
+demo: binary
 	@bash Tests/e2e/demo.sh $(BIN)
 
 # Validation speed and memory on a generated set: 2,000 pools x 500 sender

@@ -25,7 +25,7 @@ public struct Poolctl: AsyncParsableCommand {
 
 /// The version printed by `--version` and recorded in saved plans.
 public enum PoolctlVersion {
-    public static let current = "0.1.0"
+    public static let current = "0.2.0-dev"
 }
 
 /// The process entry point.

@@ -149,7 +149,8 @@ extension ApplyLogEvent {
             fields["poolID"] = .string(failed.poolID)
             fields["expiresAt"] = .string(failed.expiresAtText)
             fields["message"] = .string(failed.description)
-        case .keptForRunningCreates(let operations, let expiresAt):
+        case .keptForRunningCreates(let poolID, let operations, let expiresAt):
+            fields["poolID"] = .string(poolID)
             fields["operationIDs"] = .array(operations.map(LogValue.string))
             fields["expiresAt"] = .string(LeaseReleaseFailed.rfc3339(expiresAt))
             fields["message"] = .string(event.description)

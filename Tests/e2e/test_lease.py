@@ -247,6 +247,7 @@ def a_create_still_running_when_the_signal_grace_ends_keeps_the_lease_and_says_s
         events = [json.loads(line) for line in err.splitlines()]
         kept = [e for e in events if e["event"] == "lease" and e.get("state") == "kept"]
         assert len(kept) == 1 and kept[0]["operationIDs"], events[-4:]
+        assert kept[0]["poolID"] == [e for e in events if e.get("state") == "acquired"][0]["poolID"], kept
         # It ended with the grace period, not with the creates: on the server's
         # clock their 5 s operations still run (no wall-clock bound here).
         running = [operation_status(emu, op) for op in kept[0]["operationIDs"]]

@@ -175,7 +175,7 @@ public final class HeldLease: Sendable {
     /// `.keptForRunningCreates`.
     public func keep(for running: [InFlightOperations.Entry]) async {
         await abandon()
-        report(.keptForRunningCreates(operationIDs: running.map(\.reference.id), expiresAt: expiresAt))
+        report(.keptForRunningCreates(poolID: poolID, operationIDs: running.map(\.reference.id), expiresAt: expiresAt))
     }
 
     /// Stops renewing and deletes the lease, after a GET shows it still

@@ -117,7 +117,7 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
     case releaseFailed(LeaseReleaseFailed)
     /// A signal arrived while a create was running: the lease is kept so that
     /// no rival duplicates a pool not yet visible; it expires at its TTL.
-    case keptForRunningCreates(operationIDs: [String], expiresAt: Date)
+    case keptForRunningCreates(poolID: String, operationIDs: [String], expiresAt: Date)
     /// Pages shifted so much under other writes that the listings cannot
     /// rule out a rival's lease: ours was withdrawn; trying again.
     case unconfirmed(reason: String, retryIn: Duration)
@@ -167,7 +167,7 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
                 "warning: could not delete an extra lease of this run (\(poolID)) left by a create whose outcome was unknown (\(error)); it locks the stack until it expires or 'poolctl unlock' removes it"
         case .releaseFailed(let failed):
             return "warning: \(failed)"
-        case .keptForRunningCreates(let operations, let expiresAt):
+        case .keptForRunningCreates(_, let operations, let expiresAt):
             return
                 "kept the lease: create operation\(operations.count == 1 ? "" : "s") \(operations.joined(separator: ", ")) still running, and a pool not yet visible could be duplicated by another apply; it expires at \(at(expiresAt))"
         case .unconfirmed(let reason, let wait):
