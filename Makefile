@@ -23,23 +23,13 @@ deps-libyaml:
 	  fi; \
 	fi
 
-# The Python modules the tests use (jsonschema; PyYAML, since test_export reads
-# exports as YAML 1.1). pip first; Debian's own python3 refuses pip (PEP 668,
-# "externally managed"), so as root its Debian package comes next.
-PY_DEPS := jsonschema:jsonschema:python3-jsonschema yaml:PyYAML:python3-yaml
+# The Python modules the tests use (Tests/e2e/python_deps.sh): pip installs them
+# for PYTHON, or, where Debian's own python3 refuses pip (PEP 668), into a venv
+# at TEST_VENV, and PY, the tests' Python, is then that venv's.
+TEST_VENV := .build/test-python
+PY = $(shell test -x $(TEST_VENV)/bin/python && echo $(TEST_VENV)/bin/python || echo $(PYTHON))
 deps: deps-libyaml
-	@for spec in $(PY_DEPS); do \
-	  IFS=: read -r module package debian <<< "$$spec"; \
-	  $(PYTHON) -c "import $$module" >/dev/null 2>&1 && continue; \
-	  echo "==> installing $$package for $(PYTHON)"; \
-	  $(PYTHON) -m pip install -q "$$package" >/dev/null 2>&1 \
-	    || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	         && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$$debian"; } \
-	    || true; \
-	  $(PYTHON) -c "import $$module" >/dev/null 2>&1 || { \
-	    echo "make test needs the Python module $$module: run '$(PYTHON) -m pip install $$package' or 'sudo apt-get install -y $$debian'" >&2; \
-	    exit 1; }; \
-	done
+	@bash Tests/e2e/python_deps.sh "$(PYTHON)" "$(TEST_VENV)"
 
 # The binary (and the test objects, so that make test reuses the build): all
 # make demo needs.
@@ -52,8 +42,8 @@ build: deps binary
 # the schema checks, then the end-to-end scripts against the binary.
 test: build
 	$(SWIFT) test --skip-build --parallel
-	$(PYTHON) Tests/schema/test_manifest_schema.py
-	$(PYTHON) Tests/schema/test_policy_schema.py
+	$(PY) Tests/schema/test_manifest_schema.py
+	$(PY) Tests/schema/test_policy_schema.py
 	@$(MAKE) --no-print-directory --keep-going -j $(E2E_SCRIPTS_AT_ONCE) --output-sync=target e2e
 
 # The end-to-end scripts, E2E_SCRIPTS_AT_ONCE at a time (each prints its
@@ -68,12 +58,12 @@ E2E_SCRIPTS := lease_faults behaviors cli lease ndjson export guard safety moves
 .PHONY: e2e e2e-fuzz-short e2e-soak-short $(addprefix e2e-,$(E2E_SCRIPTS))
 e2e: e2e-fuzz-short $(addprefix e2e-,$(E2E_SCRIPTS)) e2e-soak-short
 $(addprefix e2e-,$(E2E_SCRIPTS)):
-	$(PYTHON) Tests/e2e/test_$(@:e2e-%=%).py $(BIN)
+	$(PY) Tests/e2e/test_$(@:e2e-%=%).py $(BIN)
 # The short forms of `make fuzz` and `make soak`.
 e2e-fuzz-short:
-	FUZZ_MAX_TIME=$(FUZZ_SHORT_TIME) PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
+	FUZZ_MAX_TIME=$(FUZZ_SHORT_TIME) PYTHON=$(PY) bash Tests/e2e/schemathesis.sh $(BIN)
 e2e-soak-short:
-	$(PYTHON) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SHORT) --seed $(SOAK_SHORT_SEED)
+	$(PY) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SHORT) --seed $(SOAK_SHORT_SEED)
 
 # The randomized stateful test (issue 19) at length: SOAK_SCHEDULES schedules
 # of concurrent, killed and faulted applies, then 20 sequential applies under
@@ -86,7 +76,7 @@ SOAK_SHORT_SEED ?= 19
 # The list lags (ms) the long soak draws from; make test's short form keeps 200 and 500.
 SOAK_LAGS ?= 200,500,4000
 soak: build
-	$(PYTHON) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SCHEDULES) --sequential 20 --lags $(SOAK_LAGS) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
+	$(PY) Tests/e2e/test_soak.py $(BIN) --schedules $(SOAK_SCHEDULES) --sequential 20 --lags $(SOAK_LAGS) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 # The long fuzz run: schemathesis against the emulator with the OpenAPI
 # contract, 500 examples per operation and up to 15 minutes (make test runs
@@ -96,7 +86,7 @@ FUZZ_MAX_EXAMPLES ?= 500
 FUZZ_SHORT_TIME ?= 45
 FUZZ_MAX_TIME ?= 900
 fuzz: build
-	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) PYTHON=$(PYTHON) bash Tests/e2e/schemathesis.sh $(BIN)
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) PYTHON=$(PY) bash Tests/e2e/schemathesis.sh $(BIN)
 
 # The main job on a fresh machine: validate, start the emulator seeded for the
 # quickstart, plan, apply, then plan again, which must report no changes.
