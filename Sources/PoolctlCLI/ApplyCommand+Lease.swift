@@ -31,9 +31,28 @@ extension ApplyCommand {
         }
         let stack = inputs.stack
         let settings = lock.settings(context.environment)
+        // Held, `hold` clears it; a signal handler waiting on it says how acquisition ended.
         if context.ownsProcess { InterruptCleanup.shared.acquiring(stack: stack) }
-        // Acquisition that fails ends here: a signal handler waiting on it may say so.
-        defer { if context.ownsProcess { InterruptCleanup.shared.acquiring(stack: nil) } }
+        // Its own task, so that a signal while it waits for a rival's lease can cancel it.
+        let attempt = Task { try await applyWithLease(inputs, workflow: workflow, settings: settings, context: context, log: log) }
+        if context.ownsProcess { InterruptCleanup.shared.cancelAcquisition { attempt.cancel() } }
+        do {
+            return try await attempt.value
+        } catch {
+            // Taking the lease failed (or the run did): after a signal, the handler's exit code and message stand.
+            if context.ownsProcess {
+                InterruptCleanup.shared.acquiring(stack: nil)
+                await InterruptCleanup.shared.runEnded(report: nil)
+            }
+            throw error
+        }
+    }
+
+    private func applyWithLease(
+        _ inputs: Inputs, workflow: Workflow, settings: Workflow.LockSettings, context: CommandContext, log: ApplyLog?
+    ) async throws -> Outcome {
+        let stack = inputs.stack
+        let stderr = context.stderr
         return try await workflow.withLease(
             stack: stack, settings,
             report: { event in

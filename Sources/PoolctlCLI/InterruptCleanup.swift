@@ -15,15 +15,24 @@ final class InterruptCleanup: Sendable {
     static let shared = InterruptCleanup()
     /// How long a signal waits for operations in flight by default (README, "Stack lease").
     static let defaultGrace: Duration = .seconds(30)
-    private let lease = Mutex<HeldLease?>(nil)
     private let grace = Mutex(InterruptCleanup.defaultGrace)
     /// Written once, by `install()` at start-up, and kept only so the
     /// sources stay alive: never read concurrently.
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
     /// What the handler and the run share, under one lock, so that exactly
-    /// one of them ends the process.
+    /// one of them ends the process, and a signal sees the lease being taken
+    /// or held, never neither.
     private struct Ending {
+        var lease: HeldLease?
+        /// The stack whose lease is being taken: a signal then waits (up to
+        /// the grace) for the lease to be held and releases it, or for
+        /// acquisition to end (it withdraws its own lease on failure),
+        /// instead of leaving a lease that locks the stack until its TTL.
+        var acquiring: String?
+        /// Stops that acquisition (it withdraws its own lease): a signal
+        /// need not wait out a rival's lease, up to --lock-timeout.
+        var cancelAcquisition: (@Sendable () -> Void)?
         /// A signal came: the handler ends the process.
         var handling = false
         /// The run has begun writing: only then is its end waited for
@@ -41,20 +50,31 @@ final class InterruptCleanup: Sendable {
     private let ending = Mutex(Ending())
 
     func hold(_ held: HeldLease?) {
-        lease.withLock { $0 = held }
-        acquiring.withLock { $0 = nil }
+        let handling = ending.withLock { state in
+            state.lease = held
+            state.acquiring = nil
+            state.cancelAcquisition = nil
+            return state.handling
+        }
         // Taken after a signal: no write may start under it.
-        if ending.withLock({ $0.handling }) { held?.stopWrites() }
+        if handling { held?.stopWrites() }
     }
 
-    /// The stack whose lease is being taken: a signal then waits (up to the
-    /// grace) for the lease to be held and releases it, or for acquisition
-    /// to end (it withdraws its own lease on failure), instead of leaving a
-    /// lease that locks the stack until its TTL without a word.
-    private let acquiring = Mutex<String?>(nil)
-
     func acquiring(stack: String?) {
-        acquiring.withLock { $0 = stack }
+        ending.withLock { state in
+            state.acquiring = stack
+            if stack == nil { state.cancelAcquisition = nil }
+        }
+    }
+
+    /// How to stop the acquisition under way; at once when a signal came already.
+    func cancelAcquisition(with cancel: @escaping @Sendable () -> Void) {
+        let now = ending.withLock { state in
+            guard state.acquiring != nil else { return false }
+            state.cancelAcquisition = cancel
+            return state.handling
+        }
+        if now { cancel() }
     }
 
     /// Says what happened instead of the plain text line (`--log-format
@@ -80,8 +100,10 @@ final class InterruptCleanup: Sendable {
     /// The run ended, with `report` (nil when it had nothing to apply or
     /// failed). After a signal the handler owns the ending (release or keep,
     /// show the report, exit 128 + signal), and the run waits here for it.
+    /// The first call decides; a later one (an error rethrown outward) is a no-op.
     func runEnded(report: ApplyReport?) async {
         let handlerOwns = ending.withLock { state in
+            guard !state.ended else { return false }
             state.ended = true
             if state.handling { state.report = report } else { state.runOwns = true }
             return state.handling
@@ -112,20 +134,25 @@ final class InterruptCleanup: Sendable {
     }
 
     private func handle(signal number: Int32) {
-        let held = lease.withLock { $0 }
-        let (second, runOwns) = ending.withLock { state in
+        let (second, runOwns, held, acquiring, cancel, report) = ending.withLock { state in
             defer { state.handling = true }
-            return (state.handling, state.runOwns)
+            return (state.handling, state.runOwns, state.lease, state.acquiring, state.cancelAcquisition, state.report)
         }
         if second {
             let expiry = held.map { " The lease \($0.poolID) expires at \(LeaseReleaseFailed.rfc3339($0.expiresAt))." } ?? ""
-            say("second signal: exiting without waiting.\(expiry)", code: 128 + number, report: nil)
+            say("second signal: exiting without waiting.\(expiry)", code: 128 + number, report: report)
         }
         // The run has ended and is finishing: its report and its lease's release are its own.
-        if runOwns { return }
+        if runOwns {
+            if notice.withLock({ $0 }) == nil {
+                FileHandle.standardError.write(Data("\npoolctl: the apply has ended; finishing (a second signal exits at once)\n".utf8))
+            }
+            return
+        }
         held?.stopWrites()
         let grace = self.grace.withLock { $0 }
-        let taking = held == nil ? acquiring.withLock { $0 } : nil
+        let taking = held == nil ? acquiring : nil
+        if taking != nil { cancel?() }
         let until = ContinuousClock.now + grace
         Task {
             var message: String?
@@ -152,7 +179,8 @@ final class InterruptCleanup: Sendable {
         let clock = ContinuousClock()
         let until = clock.now + grace
         while clock.now < until {
-            if let held = lease.withLock({ $0 }) {
+            let (held, taking) = ending.withLock { ($0.lease, $0.acquiring) }
+            if let held {
                 held.stopWrites()
                 do {
                     try await held.release()
@@ -161,7 +189,7 @@ final class InterruptCleanup: Sendable {
                     return "interrupted while taking the lease of stack '\(stack)'; nothing else was written, but \(error)"
                 }
             }
-            if acquiring.withLock({ $0 }) == nil {
+            if taking == nil {
                 return "interrupted while taking the lease of stack '\(stack)'; it was not taken, and nothing was written."
             }
             try? await Task.sleep(for: .milliseconds(50))
@@ -198,14 +226,18 @@ final class InterruptCleanup: Sendable {
         }
     }
 
-    /// Shows `report`, says `message` and exits; a second caller (a second
-    /// signal meanwhile) waits for the first to exit.
+    /// Shows `report`, says `message` and exits. A second caller (a second
+    /// signal meanwhile) gives the first a second to finish, then exits
+    /// without a word: the first may be stuck writing to a paused pipe.
     private func say(_ message: String?, code: Int32, report: ApplyReport?) -> Never {
         let first = ending.withLock { state in
             defer { state.saying = true }
             return !state.saying
         }
-        while !first { sleep(3600) }
+        if !first {
+            sleep(1)
+            _exit(code)
+        }
         if let report { printer.withLock { $0 }?(report) }
         if let notify = notice.withLock({ $0 }) {
             notify(message, code, report)

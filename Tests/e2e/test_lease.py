@@ -171,6 +171,39 @@ def a_signal_while_the_lease_is_being_taken_leaves_no_lease():
         emu.stop()
 
 
+@test
+def a_signal_while_waiting_for_a_rivals_lease_stops_the_wait_at_once():
+    """SIGINT while another apply holds the lease cancels the wait: with a
+    10-minute --lock-timeout and --signal-grace, waiting either out would hang
+    this test. Nothing is written, and no lease of the waiter is left."""
+    emu = Emulator(inventory(20), "--operation-delay", "3000")
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "rival", {"k": [sender_id(0)]})
+        holder = start_apply(emu, m)
+        creates_running(emu, "rival")
+        waiter = start_apply(emu, m, "--lock-timeout", "10m", "--signal-grace", "10m", "--log-format", "ndjson")
+        lines = []
+        while True:
+            line = waiter.stderr.readline()
+            assert line, f"stderr ended early: {lines}"
+            lines.append(line)
+            event = json.loads(line)
+            if event["event"] == "lease" and event.get("state") == "waiting":
+                break
+        waiter.send_signal(signal.SIGINT)
+        _, rest = waiter.communicate(timeout=60)
+        assert waiter.returncode == 128 + signal.SIGINT, (waiter.returncode, rest[-800:])
+        last = [json.loads(x) for x in rest.splitlines()][-2:]
+        assert last[1]["event"] == "apply-result" and last[1]["outcome"] == "interrupted", last
+        assert "it was not taken, and nothing was written" in last[0]["message"], last
+        out, err = holder.communicate(timeout=120)
+        assert holder.returncode == 0, err[-800:]
+        assert leases(emu.state()) == [], leases(emu.state())
+        one_pool_per_key(emu.state(), "rival", ["k"])
+    finally:
+        emu.stop()
+
+
 def operation_status(emu, operation_id):
     """The API's status of an operation, asked as any client would."""
     request = urllib.request.Request(

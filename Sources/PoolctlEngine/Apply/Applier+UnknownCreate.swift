@@ -152,10 +152,10 @@ extension Applier {
 
     /// How long a lost create waits for the operations list to catch up.
     static let evidenceWait = Duration.seconds(30)
-    /// 50 pages at the documented page size of 1,000. Counted in
-    /// operations, not pages: where a server caps pages at 4 to 8 while
-    /// other users write, a few seconds' operations took more than 50 pages
-    /// (a soak's quiet apply exited 3 on that).
+    /// 50 pages at the documented page size of 1,000. Pages are capped
+    /// apart (`evidencePages`), far higher: where a server caps pages at 4
+    /// to 8 while other users write, a few seconds' operations took more
+    /// than 50 pages (a soak's quiet apply exited 3 on that).
     static let evidenceOperations = 50_000
     /// Calls one lost create's evidence may cost at most, whatever the page
     /// size: as many as the creates of 1,000 pools.
@@ -205,8 +205,12 @@ extension Applier {
         var latest = operation
         var poller = OperationPoller(budget: max(.zero, deadline - clock.now()))
         var action = poller.start()
-        while case .wait(let wait) = action, wait > .zero, (try? await clock.sleep(wait)) != nil {
-            guard let fetched = try? await api.fetchOperation(id: operation.id) else { break }
+        while case .wait(let scheduled) = action {
+            // The budget counts waits only: slow fetches must not carry the last one past the deadline.
+            let wait = min(scheduled, deadline - clock.now())
+            guard wait > .zero, (try? await clock.sleep(wait)) != nil,
+                let fetched = try? await api.fetchOperation(id: operation.id)
+            else { break }
             latest = fetched
             action = poller.received(fetched)
         }
