@@ -122,14 +122,18 @@ struct ApplyCommand: ContextCommand {
 
     private func run(in context: CommandContext, log: ApplyLog?) async throws {
         let inputs = try readInputs(context: context, log: log)
-        // Asked once the plan is shown; refused before the lease and any read when it cannot be asked.
-        if !autoApprove, inputs.savedPlan == nil, context.readAnswer == nil { throw Self.cannotAsk }
+        // With no terminal to ask on, a plan with changes is refused at the prompt: it is made
+        // without the lease (reads only, as `plan` makes it), so that refusing writes nothing.
+        let cannotAsk = !autoApprove && inputs.savedPlan == nil && context.readAnswer == nil
         let outcome = try await api.withWorkflow(
             context: context, timeout: timeout.duration, attempts: APIOptions.applyAttempts, maxBatch: maxBatch, observer: log?.observer
         ) { base in
             var workflow = base
             workflow.verifyFull = verify == .full
             if let log { workflow.onOperationPoll = { log.emit(.operationPoll($0)) } }
+            if cannotAsk {
+                return Outcome(report: try await applyHoldingLease(nil, workflow: workflow, inputs: inputs, context: context, log: log))
+            }
             return try await applyUnderLease(inputs, workflow: workflow, context: context, log: log)
         }
         try finish(outcome.report, lost: outcome.lost, context: context, log: log)
@@ -309,7 +313,7 @@ struct ApplyCommand: ContextCommand {
 
     private static let cannotAsk = CommandFailure(
         message:
-            "poolctl: apply needs confirmation, and there is no terminal to ask on; pass --auto-approve to apply unattended, or apply a saved plan. Nothing was read or changed.",
+            "poolctl: apply needs confirmation, and there is no terminal to ask on; pass --auto-approve to apply unattended, or apply a saved plan. No pool was changed, and no lease was taken.",
         exitCode: .error)
 
     private static func confirm(_ context: CommandContext) throws {

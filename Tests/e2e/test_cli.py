@@ -473,16 +473,20 @@ def run_on_tty(emu, args, answer, interrupt=False):
 
 
 @test
-def apply_without_a_terminal_or_auto_approve_refuses_before_any_call():
-    """It cannot ask, so it refuses before taking the lease: no lease pool
-    made and deleted, no read. A saved plan needs no answer."""
+def apply_without_a_terminal_or_auto_approve_writes_nothing():
+    """It cannot ask, so it plans without the lease (reads only) and refuses
+    at the prompt: no lease pool made and deleted, nothing written. With no
+    change there is nothing to ask, and it succeeds, as before."""
     emu = Emulator(inventory(5))
     try:
         m = manifest(tempfile.mkdtemp() + "/m", "notty", {"a": [sender_id(0)]})
         p = emu.run("apply", m)
         assert p.returncode == 1 and "there is no terminal to ask on" in p.stderr, (p.returncode, p.stderr)
-        assert "Nothing was read or changed" in p.stderr and p.stdout == "", (p.stdout, p.stderr)
-        assert emu.requests()["total"] == 0, emu.requests()
+        assert "no lease was taken" in p.stderr and "1 to create" in p.stdout, (p.stdout, p.stderr)
+        assert emu.get("/_emulator/writes")["writes"] == [], "a refused apply wrote"
+        assert emu.run("apply", m, "--auto-approve").returncode == 0
+        p = emu.run("apply", m)
+        assert p.returncode == 0 and "Nothing to apply" in p.stdout, (p.returncode, p.stdout, p.stderr)
     finally:
         emu.stop()
 
