@@ -24,10 +24,10 @@ deps-libyaml:
 	fi
 
 # The Python modules the tests use (Tests/e2e/python_deps.sh): pip installs them
-# for PYTHON, or, where Debian's own python3 refuses pip (PEP 668), into a venv
-# at TEST_VENV, and PY, the tests' Python, is then that venv's.
+# for PYTHON, or, where Debian's own python3 cannot use pip (PEP 668), into a
+# venv at TEST_VENV. PY, the tests' Python, is the one make deps chose last.
 TEST_VENV := .build/test-python
-PY = $(shell test -x $(TEST_VENV)/bin/python && echo $(TEST_VENV)/bin/python || echo $(PYTHON))
+PY = $(shell cat $(TEST_VENV).use 2>/dev/null || echo $(PYTHON))
 deps: deps-libyaml
 	@bash Tests/e2e/python_deps.sh "$(PYTHON)" "$(TEST_VENV)"
 

@@ -37,7 +37,11 @@ extension ApplyCommand {
         let attempt = Task { try await applyWithLease(inputs, workflow: workflow, settings: settings, context: context, log: log) }
         if context.ownsProcess { InterruptCleanup.shared.cancelAcquisition { attempt.cancel() } }
         do {
-            return try await attempt.value
+            return try await withTaskCancellationHandler {
+                try await attempt.value
+            } onCancel: {
+                attempt.cancel()
+            }
         } catch {
             // Taking the lease failed (or the run did): after a signal, the handler's exit code and message stand.
             if context.ownsProcess {

@@ -109,7 +109,9 @@ final class InterruptCleanup: Sendable {
             return state.handling
         }
         guard handlerOwns else { return }
-        while true { try? await Task.sleep(for: .seconds(3600)) }
+        // Never resumed: the handler exits the process. (Not a sleep loop: a
+        // cancelled task's sleep throws at once, and the loop would spin.)
+        await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in }
     }
 
     private let installed = Mutex(false)
