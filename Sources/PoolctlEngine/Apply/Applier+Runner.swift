@@ -16,16 +16,18 @@ extension Applier {
             (change, prior[Self.id(change)] ?? PoolResult(key: change.key, action: change.action, poolID: change.poolID))
         }
         let finished = await BoundedTasks.run(starts, limit: options.parallelism) { change, start in
-            // An earlier phase that ended this pool unconverged has told the tracker, and keeps its error.
-            if prior[Self.id(change)] != nil, start.status != .converged { return (Self.id(change), start) }
+            let id = Self.id(change)
+            // An earlier phase ran for this pool (it wrote to it, or ended it).
+            let resumed = prior[id] != nil
+            // Ended unconverged there, it has told the tracker, and keeps its error.
+            if resumed, start.status != .converged { return (id, start) }
             var result = start
             func notStarted(_ reason: String) async -> (String, PoolResult) {
                 // A pool an earlier phase wrote to is partly written, not untouched: verified, and failed.
-                let resumed = prior[Self.id(change)] != nil
                 result.status = resumed ? .failed : .skipped
                 result.error = (resumed ? "its remaining writes were not started: " : "not started: ") + reason
                 if resumed { await tracker.poolFinished(change.key, result) }
-                return (Self.id(change), result)
+                return (id, result)
             }
             let began = clock.now()
             if began > deadline { return await notStarted("the apply timeout passed") }
@@ -44,7 +46,7 @@ extension Applier {
             if finishes(change) || result.status != .converged {
                 await tracker.poolFinished(change.key, result)
             }
-            return (Self.id(change), result)
+            return (id, result)
         }
         return Dictionary(finished, uniquingKeysWith: { _, last in last })
     }

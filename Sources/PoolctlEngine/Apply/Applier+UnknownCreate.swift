@@ -199,20 +199,16 @@ extension Applier {
     }
 
     /// Polls an operation by id (a fetch shows it now, where a list may lag)
-    /// on the usual schedule (`OperationPoller`) until it is finished, the
-    /// deadline passes or a fetch fails.
+    /// until it is finished, the deadline passes or a fetch fails.
     private func waitFinished(_ operation: SenderPoolOperation, deadline: Duration) async -> SenderPoolOperation {
         var latest = operation
-        var poller = OperationPoller(budget: max(.zero, deadline - clock.now()))
-        var action = poller.start()
-        while case .wait(let scheduled) = action {
-            // The budget counts waits only: slow fetches must not carry the last one past the deadline.
-            let wait = min(scheduled, deadline - clock.now())
-            guard wait > .zero, (try? await clock.sleep(wait)) != nil,
-                let fetched = try? await api.fetchOperation(id: operation.id)
-            else { break }
+        var waits = Backoff(initial: .milliseconds(250), cap: .seconds(5)).waits()
+        while clock.now() < deadline {
+            let wait = min(waits.next(), deadline - clock.now())
+            guard wait > .zero, (try? await clock.sleep(wait)) != nil else { break }
+            guard let fetched = try? await api.fetchOperation(id: operation.id) else { break }
             latest = fetched
-            action = poller.received(fetched)
+            if fetched.status.isTerminal { break }
         }
         return latest
     }
