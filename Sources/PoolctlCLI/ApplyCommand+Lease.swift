@@ -11,7 +11,10 @@ extension ApplyCommand {
     /// The report, and why the lease was lost mid-apply (the report is still printed, then exit 6).
     struct Outcome: Sendable {
         var report: ApplyReport?
-        var lost: LeaseLost?
+        /// Nil without the lease (`--lock=false`, or no change to make).
+        var lease: HeldLease?
+        /// Read once the lease is released: release may find it deleted.
+        var lost: LeaseLost? { lease?.lost }
     }
 
     /// Takes the stack's lease (unless `--lock=false`) and applies while holding it.
@@ -72,7 +75,7 @@ extension ApplyCommand {
             do {
                 let report = try await applyHoldingLease(lease, workflow: workflow, inputs: inputs, context: context, log: log)
                 if context.ownsProcess { await InterruptCleanup.shared.runEnded(report: report) }
-                return Outcome(report: report, lost: lease.lost)
+                return Outcome(report: report, lease: lease)
             } catch {
                 if context.ownsProcess { await InterruptCleanup.shared.runEnded(report: nil) }
                 // A read failed because the lease is gone: that is the cause to report.

@@ -190,7 +190,10 @@ struct ApplyCommand: ContextCommand {
         let stdout = context.stdout
         if let lost {
             if let report { show(report, context: context) }
-            let message = "poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left."
+            let message =
+                lost.reason == .goneAtRelease
+                ? "poolctl: \(lost). Run 'poolctl plan' to see whether the pools are as declared."
+                : "poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left."
             if let log {
                 log.emit(.error(message, exitCode: ExitCode.leaseLost.rawValue))
                 log.finished(report, exitCode: .leaseLost, outcome: "lease-lost")

@@ -20,7 +20,7 @@ public enum ExitCode: Int32, CaseIterable, Sendable {
         case .partial: return "apply partial: some pools did not converge; each is listed"
         case .stalePlan: return "apply PLANFILE: the saved plan is stale; nothing was written"
         case .stackLocked: return "apply: another apply holds the stack's lease; nothing was written"
-        case .leaseLost: return "apply: the lease was lost (not renewed in time, or deleted); writes stopped"
+        case .leaseLost: return "apply: the lease was lost (expired, or deleted by someone else)"
         }
     }
 

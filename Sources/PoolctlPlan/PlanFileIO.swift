@@ -59,11 +59,41 @@ extension PlanFile {
                 "plan formatVersion \(version) is not supported; this poolctl reads versions \(readableFormatVersions.lowerBound) to \(readableFormatVersions.upperBound)"
             )
         }
+        let file: PlanFile
         do {
-            return try decoder.decode(PlanFile.self, from: data)
+            file = try decoder.decode(PlanFile.self, from: data)
         } catch {
             throw PlanFileError("the plan is damaged: \(JSONDecodingProblem(error, in: data, fractionFields: fractionFields))")
         }
+        if let problem = file.inconsistency { throw PlanFileError("the plan is damaged: \(problem)") }
+        return file
+    }
+
+    /// What no plan poolctl writes can hold: a change given twice (apply would
+    /// make it twice), or a write to a pool with no fingerprint (nothing would
+    /// tell apply that the pool changed since the plan was made).
+    var inconsistency: String? {
+        var seen = Set<String>()
+        var keysWithoutPool = Set<String>()
+        let fingerprinted = Set(fingerprints.map(\.poolID))
+        for (index, item) in changes.enumerated() {
+            let change = item.change
+            guard let id = change.poolID else {
+                if !keysWithoutPool.insert(change.key).inserted {
+                    return "changes[\(index)] repeats the \(change.action.rawValue) of key '\(change.key)'"
+                }
+                continue
+            }
+            if !seen.insert(id).inserted {
+                return
+                    "changes[\(index)] (\(change.action.rawValue) of '\(change.key)') names pool \(id), which an earlier change names too"
+            }
+            if change.action.isChange, !fingerprinted.contains(id) {
+                return
+                    "changes[\(index)] (\(change.action.rawValue) of '\(change.key)') writes to pool \(id), which has no entry in 'fingerprints': apply could not tell whether it changed since the plan was made"
+            }
+        }
+        return nil
     }
 
     /// Reads the plan file at `path`; errors name the path.

@@ -22,7 +22,7 @@ import Testing
         3: "  3  apply partial: some pools did not converge; each is listed\n",
         4: "  4  apply PLANFILE: the saved plan is stale; nothing was written\n",
         5: "  5  apply: another apply holds the stack's lease; nothing was written\n",
-        6: "  6  apply: the lease was lost (not renewed in time, or deleted); writes stopped\n",
+        6: "  6  apply: the lease was lost (expired, or deleted by someone else)\n",
     ]
 
     @Test func helpExits0WithEveryExitCodeOnStdout() async {

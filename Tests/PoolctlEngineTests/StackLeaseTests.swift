@@ -425,6 +425,26 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         #expect(api.unanswered == 0)
     }
 
+    @Test func aLeaseReleaseFindsDeletedIsLostNotReleased() async throws {
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownA])),
+                (.fetchSenderPool(leaseA), .error(.http(404, "not found"))),
+            ])
+        let events = LeaseEvents()
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: hostA)
+        try held.ensureHeld()
+        #expect(held.lost == nil)
+        try await held.release()
+        let lost = LeaseLost(stack: "web", poolID: leaseA, reason: .goneAtRelease)
+        #expect(held.lost == lost)
+        #expect(events.all.contains(.lost(lost)))
+        #expect(!events.all.contains(.released(poolID: leaseA)))
+        // Nothing of ours was deleted: only the lease's own create was written.
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: nameA, senders: 0)])
+        #expect(api.unanswered == 0)
+    }
+
     @Test func theLeaseIsReleasedAfterAnErrorOnceAndOnlyOnce() async throws {
         struct WorkFailed: Error {}
         let api = ScriptedAPI(

@@ -165,6 +165,40 @@ private let goldenPlans: [URL] = {
         return object
     }
 
+    /// Edits that no planner output holds are damage, not a plan to run:
+    /// a write to a pool without a fingerprint would skip the stale check,
+    /// and a change given twice would be made twice.
+    @Test(arguments: [
+        (
+            "update", "drop-fingerprint",
+            "changes[0] (update of 'alpha') writes to pool comms_senderpool_01jgfjjz009w9f7q9tm009761n, which has no entry in 'fingerprints': apply could not tell whether it changed since the plan was made"
+        ),
+        (
+            "prune", "repeat-last",
+            "changes[2] (delete of 'retired') names pool comms_senderpool_01jgfjjz009w9f7q9tm009761p, which an earlier change names too"
+        ),
+        ("create", "repeat-last", "changes[2] repeats the create of key 'beta'"),
+    ])
+    func aPlanEditedOutOfShapeIsDamaged(fixture: String, edit: String, problem: String) throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/plan/\(fixture)/plan.json")
+        var document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        _ = try PlanFile.decode(Array(try JSONSerialization.data(withJSONObject: document)))
+        if edit == "drop-fingerprint" {
+            document["fingerprints"] = [Any]()
+        } else {
+            let changes = try #require(document["changes"] as? [Any])
+            document["changes"] = changes + [changes[changes.count - 1]]
+        }
+        let edited = try JSONSerialization.data(withJSONObject: document)
+        do {
+            let file = try PlanFile.decode(Array(edited))
+            Issue.record("accepted \(file.changes.map(\.change.key))")
+        } catch {
+            #expect(error.description == "the plan is damaged: \(problem)")
+        }
+    }
+
     /// The guard judges a saved plan's changes again when it is read: a file
     /// edited to delete more than it was planned to is blocked, whatever
     /// its recorded verdict says.

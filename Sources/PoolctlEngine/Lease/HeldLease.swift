@@ -184,7 +184,9 @@ public final class HeldLease: Sendable {
     /// then it throws `LeaseReleaseFailed`. Safe to call more than once, and
     /// from a cancelled task: the delete still goes out. A lease a renewal
     /// found deleted (`LeaseLost.Reason.deleted`) is not looked up again,
-    /// and not reported as released: someone else removed it.
+    /// and not reported as released: someone else removed it. Nor is one
+    /// that release finds gone before it sent any DELETE: the run has lost
+    /// it (`LeaseLost.Reason.goneAtRelease`), and `lost` says so.
     public func release() async throws {
         let (released, renewal) = state.withLock { state in
             defer { state.renewal = nil }
@@ -197,12 +199,24 @@ public final class HeldLease: Sendable {
         let release = Task { [self] in
             try await RequestLane.$current.withValue(.lease) { try await deleteOwn(gone: gone) }
         }
-        try await release.value
+        let outcome = try await release.value
         state.withLock { $0.released = true }
-        if !gone { report(.released(poolID: poolID)) }
+        if outcome == .gone {
+            // Deleted while held (unlock, say): another apply may have written meanwhile.
+            let lost = LeaseLost(stack: stack, poolID: poolID, reason: .goneAtRelease)
+            let first = state.withLock { state in
+                defer { state.lost = state.lost ?? lost }
+                return state.lost == nil
+            }
+            // An expired lease was reported lost already; a rival may have swept it since.
+            if first { report(.lost(lost)) }
+        } else if !gone {
+            report(.released(poolID: poolID))
+        }
     }
 
-    private func deleteOwn(gone: Bool) async throws {
+    /// The checked delete's outcome; nil when a renewal had found the lease gone.
+    private func deleteOwn(gone: Bool) async throws -> StackLease.CheckedDelete? {
         let deadline = clock.now() + options.releaseDeadline
         let (api, tag) = (self.api, self.tag)
         var outcome: StackLease.CheckedDelete?
@@ -221,13 +235,14 @@ public final class HeldLease: Sendable {
                 throw LeaseReleaseFailed(stack: stack, poolID: poolID, expiresAt: expiresAt, error: "\(error)")
             }
         }
-        guard acquisition.uncertain else { return }
+        guard acquisition.uncertain else { return outcome }
         // A lease of ours whose create had an unknown outcome may have
         // surfaced since: looked for on a listing newer than our delete.
         let lease = StackLease(api: api, clock: clock, options: options, random: random, report: report)
         let deleted = outcome.flatMap { $0 == .refused ? nil : poolID }
         await lease.sweepOwnLeases(
             tag: tag, keep: poolID, deleted: deleted, known: acquisition.withdrawn, leftovers: acquisition.leftovers, deadline: deadline)
+        return outcome
     }
 
     // MARK: Renewal

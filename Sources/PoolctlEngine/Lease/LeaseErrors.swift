@@ -48,6 +48,10 @@ public struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
         case deleted
         /// `release()` was called.
         case released
+        /// `release()` found the lease already deleted, by someone else
+        /// (`poolctl unlock`?), while the run held it: its writes may have
+        /// overlapped another apply's.
+        case goneAtRelease
         /// SIGINT or SIGTERM: writes stopped, the lease is released once
         /// operations in flight end.
         case interrupted
@@ -65,6 +69,8 @@ public struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
         case .deleted:
             "the lease on stack '\(stack)' (\(poolID)) was deleted by someone else (poolctl unlock?); stopped so that no other apply overlaps"
         case .released: "the lease on stack '\(stack)' (\(poolID)) was released"
+        case .goneAtRelease:
+            "the lease on stack '\(stack)' (\(poolID)) was gone when this run came to release it: someone else deleted it (poolctl unlock?) while the run held it, so another apply may have written at the same time"
         case .interrupted: "apply was interrupted; no further write is made"
         }
     }
