@@ -62,6 +62,33 @@ private let waitingEightSeconds: ApplyOptions = {
         #expect(api.unanswered == 0)
     }
 
+    /// A create whose operation ended CANCELED fails the pool's writes, and
+    /// its progress line says so; the live state still decides the report:
+    /// here the pool was made as planned, so it converged, with the status beside it.
+    @Test func aCanceledCreateWhosePoolWasMadeIsConvergedAndItsProgressLineDefersToTheReport() async {
+        let api = ScriptedAPI(
+            [
+                (.createSenderPool(name: "A", senders: 0), .operationAccepted(opID)),
+                (.fetchOperation(opID), .operation(operation(.canceled, total: 0, created: 0))),
+                // A canceled operation proves nothing: the members are read.
+                (.listSenderPools(operationId: nil), .pools([pool()])),
+                (.listPoolSenders(poolID), .senders([])),
+            ]
+                + fingerprintWrite(poolID))
+        let events = Mutex<[ApplyEvent]>([])
+        let report = await Applier(api: api, clock: ManualClock().clock, options: onePollPerOperation) { event in
+            events.withLock { $0.append(event) }
+        }.apply(createPlan(senders: []))
+        #expect(report.outcome == .converged)
+        #expect(report.pools.first?.operations.map(\.status) == ["CANCELED"])
+        let finished = events.withLock { $0.filter { $0.poolsDone == 1 }.map(\.message) }
+        #expect(
+            finished == [
+                "failed: create operation \(opID) ended CANCELED with 0 of 0 senders failed (the report at the end says where the pool stands)"
+            ])
+        #expect(api.unanswered == 0)
+    }
+
     @Test func aCreateWithAnUnknownOutcomeIsLookedUpBeforeItIsRetried() async {
         let lost = APIError(kind: .outcomeUnknown, method: "POST", path: "/v1/SenderPools", message: "connection reset")
         let api = ScriptedAPI(

@@ -27,7 +27,8 @@ actor ProgressTracker {
         switch result.status {
         // Writes finished; whether the pool converged is told by verification, at the end.
         case .converged: message = result.action.deletesPool ? "deleted \(result.poolID ?? "")" : "writes done (verified at the end)"
-        case .failed: message = "failed: \(result.error ?? "differences remain")"
+        // Verification may still find the pool as planned (a lost answer, a canceled but made create).
+        case .failed: message = "failed: \(result.error ?? "differences remain") (the report at the end says where the pool stands)"
         case .skipped: message = "skipped: \(result.error ?? "")"
         }
         emit(ApplyEvent(key: key, message: message, poolsDone: done, poolsTotal: total, sendersAdded: added, sendersRemoved: removed))
