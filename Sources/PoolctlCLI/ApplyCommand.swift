@@ -150,7 +150,8 @@ struct ApplyCommand: ContextCommand {
     /// The saved plan or the manifests, and the policy. A saved plan that
     /// the guard or the policy blocked is refused here: no read, no write.
     private func readInputs(context: CommandContext, log: ApplyLog?) throws -> Inputs {
-        var savedPlan = try savedPlanArgument()?.plan
+        let pipes = readPipes(paths)
+        var savedPlan = try savedPlanArgument(pipes: pipes)?.plan
         if savedPlan != nil, !target.selection.isEmpty {
             throw CommandFailure(
                 message:
@@ -163,7 +164,7 @@ struct ApplyCommand: ContextCommand {
                     "poolctl: --baseline plans fingerprint writes from manifests; a saved plan holds the ones it was made with ('poolctl plan --baseline --out FILE'). Nothing was read or changed.",
                 exitCode: .error)
         }
-        let desired = savedPlan == nil ? try loadDesired(paths, context: context, log: log) : nil
+        let desired = savedPlan == nil ? try loadDesired(paths, alreadyRead: pipes, context: context, log: log) : nil
         // With a saved plan, --allow-policy alone lifts a rule the plan records.
         let policy = savedPlan != nil && policyOptions.paths.isEmpty ? nil : try policyOptions.load(context: context, log: log)
         if let saved = savedPlan {
@@ -296,8 +297,8 @@ struct ApplyCommand: ContextCommand {
 
     /// One argument that is a JSON file is a saved plan; a saved plan beside
     /// other arguments is refused rather than read as a manifest.
-    private func savedPlanArgument() throws -> PlanFile? {
-        let plans = paths.filter(Self.looksLikeSavedPlan)
+    private func savedPlanArgument(pipes: [String: [UInt8]]) throws -> PlanFile? {
+        let plans = paths.filter { Self.looksLikeSavedPlan($0, read: pipes[$0]) }
         guard !plans.isEmpty else { return nil }
         guard paths.count == 1 else {
             throw CommandFailure(
@@ -305,12 +306,24 @@ struct ApplyCommand: ContextCommand {
                     "poolctl: \(plans.joined(separator: ", ")) \(plans.count == 1 ? "is a saved plan" : "are saved plans"); apply takes one saved plan alone, or manifest files and directories. Nothing was read or changed.",
                 exitCode: .error)
         }
-        return try readPlanFile(paths[0])
+        guard let bytes = pipes[paths[0]] else { return try readPlanFile(paths[0]) }
+        do {
+            return try PlanFile.decode(bytes)
+        } catch {
+            throw CommandFailure(message: "poolctl: \(paths[0]): \(error)", exitCode: .error)
+        }
     }
 
     /// A JSON object: manifests are YAML, and a YAML document does not start with '{'.
-    private static func looksLikeSavedPlan(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path), let head = try? handle.read(upToCount: 4096) else { return false }
+    /// `read`: the bytes of a pipe, already read.
+    private static func looksLikeSavedPlan(_ path: String, read: [UInt8]?) -> Bool {
+        let head: [UInt8]
+        if let read {
+            head = Array(read.prefix(4096))
+        } else {
+            guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.read(upToCount: 4096) else { return false }
+            head = [UInt8](data)
+        }
         return head.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{")
     }
 

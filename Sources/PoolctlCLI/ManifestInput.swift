@@ -3,10 +3,23 @@ import PoolctlManifest
 import PoolctlModel
 import PoolctlRender
 
+/// The named pipes (`<(…)`, /dev/stdin) among `paths`, read whole: a pipe can
+/// be read once, and apply must look at it (saved plan or manifest?) before
+/// it decodes it.
+func readPipes(_ paths: [String]) -> [String: [UInt8]] {
+    var read: [String: [UInt8]] = [:]
+    for path in paths where read[path] == nil && FileProblem.isStream(path) {
+        read[path] = ManifestLoader.readFile(path)
+    }
+    return read
+}
+
 /// Loads manifests, printing every diagnostic (as events with `log`);
 /// throws exit 1 when invalid.
-func loadDesired(_ paths: [String], context: CommandContext, log: ApplyLog? = nil) throws -> DesiredState {
-    let result = ManifestLoader().load(paths: paths)
+func loadDesired(
+    _ paths: [String], alreadyRead: [String: [UInt8]] = [:], context: CommandContext, log: ApplyLog? = nil
+) throws -> DesiredState {
+    let result = ManifestLoader().load(paths: paths, alreadyRead: alreadyRead)
     if let log {
         for diagnostic in result.diagnostics { log.emit(.diagnostic(diagnostic)) }
     } else {

@@ -69,9 +69,11 @@ public struct ManifestLoader: Sendable {
 
     /// Loads `paths`: files, or directories meaning every `*.yaml` and
     /// `*.yml` file directly inside them, in sorted order.
-    public func load(paths: [String]) -> Result {
+    /// A path in `alreadyRead` (a pipe the caller had to read to look at it)
+    /// is decoded from those bytes.
+    public func load(paths: [String], alreadyRead: [String: [UInt8]] = [:]) -> Result {
         let (files, diagnostics) = Self.files(in: paths)
-        return load(inputs: files.map { .disk($0) }, prior: diagnostics)
+        return load(inputs: files.map { path in alreadyRead[path].map { .memory(path, $0) } ?? .disk(path) }, prior: diagnostics)
     }
 
     /// The files `paths` name: files as given, and for a directory every
@@ -226,7 +228,7 @@ public struct ManifestLoader: Sendable {
     /// A file's bytes, read straight into the array: `FileManager` reads
     /// into `Data`, and copying that into `[UInt8]` cost an 82 MB manifest
     /// a second copy and 20,000 page faults. Nil when it cannot be read.
-    static func readFile(_ path: String) -> [UInt8]? { readFileAndKind(path)?.bytes }
+    public static func readFile(_ path: String) -> [UInt8]? { readFileAndKind(path)?.bytes }
 
     /// `readFile`, and whether the file is a regular one (from the same
     /// `fstat`), which a later read could read again.

@@ -15,6 +15,15 @@ public enum FileProblem {
         return nil
     }
 
+    /// Whether `path` is neither a regular file nor a directory: a pipe
+    /// (`<(…)`, /dev/stdin) or a device, which can be read only once.
+    public static func isStream(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        let kind = status.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
     public static func reason(_ error: any Error) -> String {
         if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
         let error = error as NSError

@@ -16,7 +16,8 @@ public enum OutputFile {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         defer { close(fd) }
-        if let failed = writeAll(bytes, to: fd) { throw POSIXError(POSIXErrorCode(rawValue: failed) ?? .EIO) }
+        // A reader that stopped early (`--out /dev/stdout | head`) chose to, as on stdout itself.
+        if let failed = writeAll(bytes, to: fd), failed != EPIPE { throw POSIXError(POSIXErrorCode(rawValue: failed) ?? .EIO) }
     }
 
     /// Writes all of `bytes` to `fd`, through interruptions and, on a

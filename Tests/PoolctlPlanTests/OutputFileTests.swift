@@ -23,6 +23,20 @@ import Testing
         #expect(stat(fifo, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO, "the FIFO was replaced by a file")
     }
 
+    /// `plan --out /dev/stdout | head -1`: a reader that stopped early chose
+    /// to, as on stdout itself; not a failure to write the plan.
+    @Test func aStreamWhoseReaderWentAwayIsNoFailure() throws {
+        // poolctl ignores SIGPIPE (Poolctl.main); so must the test, to see EPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[1]) }
+        close(ends[0])
+        try OutputFile.write(Array(repeating: 0x20, count: 1 << 17), to: "/dev/fd/\(ends[1])")
+        // Any other failure still is one.
+        #expect(OutputFile.writeAll([0x20], to: -1) == EBADF)
+    }
+
     @Test func aRegularFileIsReplacedWhole() throws {
         let directory = try Self.directory()
         defer { try? FileManager.default.removeItem(at: directory) }

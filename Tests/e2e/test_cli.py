@@ -438,6 +438,34 @@ def a_reader_that_goes_away_does_not_stop_an_apply():
         emu.stop()
 
 
+@test
+def apply_reads_a_saved_plan_or_a_manifest_from_a_pipe():
+    """A pipe named on the command line (`/dev/stdin`, `<(…)`) is read once:
+    apply used to peek at it (saved plan or manifest?) and then found it
+    empty. `--out /dev/stdout` into a reader that stops early is no failure."""
+    emu = Emulator(inventory(10))
+    try:
+        d = tempfile.mkdtemp()
+        m = manifest(d + "/m", "piped", {"a": [sender_id(0)], "b": [sender_id(1)]})
+        sh = lambda command: subprocess.run(["bash", "-c", command], env=emu.env(), capture_output=True, text=True,
+                                            stdin=subprocess.DEVNULL, timeout=120)
+        p = sh(f"'{BIN}' plan '{m}' --out /dev/stdout | head -c 1; exit ${{PIPESTATUS[0]}}")
+        assert p.returncode == 0, (p.returncode, p.stderr)
+        p = emu.run("plan", m, "--out", d + "/plan.json")
+        assert p.returncode == 0, p.stderr
+        p = sh(f"cat '{d}/plan.json' | '{BIN}' apply /dev/stdin")
+        assert p.returncode == 0, (p.returncode, p.stderr)
+        one_pool_per_key(emu.state(), "piped", ["a", "b"])
+        # The manifest through a pipe: read whole, with nothing left to change.
+        p = sh(f"'{BIN}' apply <(cat '{m}/pools.yaml') --auto-approve")
+        assert p.returncode == 0 and "No changes" in p.stdout, (p.returncode, p.stdout, p.stderr)
+        # Its diagnostics quote the piped text.
+        p = sh(f"'{BIN}' apply <(printf 'apiVersion: poolctl/v1\\nstack: piped\\npools:\\n  a: {{name: [}}\\n') --auto-approve")
+        assert p.returncode == 1 and "a: {name: [}" in p.stderr, (p.returncode, p.stderr)
+    finally:
+        emu.stop()
+
+
 def run_on_tty(emu, args, answer, interrupt=False):
     """Runs poolctl with a terminal as stdin/stdout and answers its prompt
     (or, with `interrupt`, sends SIGINT there instead)."""
