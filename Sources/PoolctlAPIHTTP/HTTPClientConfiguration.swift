@@ -67,9 +67,12 @@ public struct HTTPClientConfiguration: Sendable {
     }
 
     /// Checks the settings and returns the base URL without a trailing slash.
-    /// Throws `APIError` of kind `.invalidConfiguration`.
+    /// Throws `APIError` of kind `.invalidConfiguration`, whose message
+    /// quotes the URL with the credentials' secrets hidden, as every other
+    /// error of the client does: a token pasted into a URL stays hidden.
     public func validatedBaseURL() throws -> String {
-        func invalid(_ message: String) -> APIError { APIError(kind: .invalidConfiguration, message: message) }
+        let redact = Redactor(secrets: credentials.redactor.secrets, anywhere: proxy?.secrets ?? [])
+        func invalid(_ message: String) -> APIError { APIError(kind: .invalidConfiguration, message: redact(message)) }
         guard maxAttempts >= 1 else { throw invalid("maxAttempts must be at least 1") }
         guard requestTimeout > .zero, callDeadline > .zero else { throw invalid("timeouts must be positive") }
         guard maxRetryAfter >= .zero else { throw invalid("maxRetryAfter must not be negative") }

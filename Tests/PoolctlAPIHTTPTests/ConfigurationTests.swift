@@ -166,6 +166,21 @@ import Testing
         #expect(error.map { !leaks($0.message) && !$0.message.contains(testUsername) } == true)
     }
 
+    /// A secret pasted into the URL is quoted hidden, as in any other error;
+    /// a short one too where it stands apart (`?`, a space, the end).
+    @Test(arguments: ["http://127.0.0.1:1/?%@", "ftp://x %@", "https://x/#%@"])
+    func aSecretInTheURLIsHiddenInTheError(_ template: String) {
+        for secret in [testSecret, "SuperSecret123"] {
+            let credentials = Credentials(username: "AC1", secret: secret, kind: .accountSID)
+            let url = template.replacingOccurrences(of: "%@", with: secret)
+            let error = #expect(throws: APIError.self) {
+                try HTTPClientConfiguration(credentials: credentials, baseURL: url).validatedBaseURL()
+            }
+            #expect(error?.kind == .invalidConfiguration)
+            #expect(error.map { !$0.message.contains(secret) && $0.message.contains("[REDACTED]") } == true, "\(error?.message ?? "")")
+        }
+    }
+
     @Test func settingsAreChecked() {
         var configuration = HTTPClientConfiguration(credentials: testCredentials)
         configuration.maxAttempts = 0
