@@ -63,6 +63,7 @@ extension ApplyCommand {
         return try await workflow.withLease(
             stack: stack, settings,
             report: { event in
+                if context.ownsProcess { InterruptCleanup.shared.note(event) }
                 if let log {
                     log.emit(.lease(event, stack: stack))
                 } else if !event.isRoutine {

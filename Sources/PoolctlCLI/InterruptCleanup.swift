@@ -45,6 +45,9 @@ final class InterruptCleanup: Sendable {
         var runOwns = false
         /// The process is being ended: one caller of `say` only.
         var saying = false
+        /// Leases of this run that could not be deleted (`LeaseEvent`s):
+        /// an interrupted acquisition must not say it left nothing.
+        var leasesLeft: Set<String> = []
     }
 
     private let ending = Mutex(Ending())
@@ -64,6 +67,18 @@ final class InterruptCleanup: Sendable {
         ending.withLock { state in
             state.acquiring = stack
             if stack == nil { state.cancelAcquisition = nil }
+        }
+    }
+
+    /// Keeps track of the leases of this run that could not be deleted.
+    func note(_ event: LeaseEvent) {
+        ending.withLock { state in
+            switch event {
+            case .extraLeaseNotDeleted(let poolID, _): state.leasesLeft.insert(poolID)
+            case .releaseFailed(let failed): state.leasesLeft.insert(failed.poolID)
+            case .extraLeaseDeleted(let poolID), .released(let poolID): state.leasesLeft.remove(poolID)
+            default: break
+            }
         }
     }
 
@@ -181,7 +196,7 @@ final class InterruptCleanup: Sendable {
         let clock = ContinuousClock()
         let until = clock.now + grace
         while clock.now < until {
-            let (held, taking) = ending.withLock { ($0.lease, $0.acquiring) }
+            let (held, taking, left) = ending.withLock { ($0.lease, $0.acquiring, $0.leasesLeft.sorted()) }
             if let held {
                 held.stopWrites()
                 do {
@@ -191,8 +206,13 @@ final class InterruptCleanup: Sendable {
                     return "interrupted while taking the lease of stack '\(stack)'; nothing else was written, but \(error)"
                 }
             }
+            if taking == nil, !left.isEmpty {
+                return
+                    "interrupted while taking the lease of stack '\(stack)'; it was not taken, but its lease pool \(left.joined(separator: ", ")) could not be deleted: it locks the stack until it expires after --lock-ttl, and 'poolctl unlock \(stack)' removes it now. Nothing else was written."
+            }
             if taking == nil {
-                return "interrupted while taking the lease of stack '\(stack)'; it was not taken, and nothing was written."
+                return
+                    "interrupted while taking the lease of stack '\(stack)'; it was not taken, and no lease of this run is left. Nothing else was written."
             }
             try? await Task.sleep(for: .milliseconds(50))
         }

@@ -659,14 +659,27 @@ private let busy = APIError(
         #expect(api.unanswered == 0)
     }
 
-    /// A survey that fails deletes our lease before the error is thrown; a
-    /// 409 on that delete is waited out, so the stack is not left locked.
-    @Test func theCleanupOfAFailedSurveyWaitsOutA409() async throws {
+    /// A failed acquisition deletes our lease before the error is thrown. A
+    /// 409 on that delete (its create's operation still running: a signal
+    /// or a failure while it ran) is waited out within the deadline, however
+    /// many tries that takes, so the stack is not left locked. It failed at
+    /// the survey, its lease found; or at its create's poll, its lease found
+    /// only by the sweep's listing (and so reported, as one it did not hold).
+    @Test(arguments: [false, true])
+    func theCleanupOfAFailedAcquisitionWaitsOutA409(beforeFound: Bool) async throws {
+        let failing: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
+            beforeFound
+            ? [
+                (.createSenderPool(name: name, senders: 0), .operationAccepted(op1)),
+                (.fetchOperation(op1), .error(.http(403, "forbidden"))),
+                (.listSenderPools(operationId: nil), .pools([foreign, own])),
+            ] : createdAndFound + [(.listSenderPools(operationId: nil), .error(.http(403, "forbidden")))]
+        let busyRounds = beforeFound ? 7 : 1
+        let busyRound: [(ScriptedAPI.Call, ScriptedAPI.Answer)] = [
+            (.fetchSenderPool(ownID), .pool(own)), (.deleteSenderPool(ownID), .error(busy)),
+        ]
         let api = ScriptedAPI(
-            createdAndFound + [
-                (.listSenderPools(operationId: nil), .error(.http(403, "forbidden"))),
-                (.fetchSenderPool(ownID), .pool(own)),
-                (.deleteSenderPool(ownID), .error(busy)),
+            failing + Array(repeating: busyRound, count: busyRounds).flatMap { $0 } + [
                 (.fetchSenderPool(ownID), .pool(own)),
                 (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
             ])
@@ -675,8 +688,9 @@ private let busy = APIError(
             _ = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: holder)
         }
         #expect(error?.status == 403)
-        #expect(api.calls.filter(isWrite).last == .deleteSenderPool(ownID))
-        #expect(events.all.isEmpty)
+        let deletes = Array(repeating: ScriptedAPI.Call.deleteSenderPool(ownID), count: busyRounds + 1)
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0)] + deletes)
+        #expect(events.all == (beforeFound ? [.extraLeaseDeleted(poolID: ownID)] : []))
         #expect(api.unanswered == 0)
     }
 

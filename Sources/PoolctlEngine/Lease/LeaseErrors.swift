@@ -167,10 +167,11 @@ public enum LeaseEvent: Sendable, Hashable, CustomStringConvertible {
         case .createRetried(let error):
             return "creating the lease failed (\(error)); looking for it by its tag and trying again"
         case .extraLeaseDeleted(let poolID):
-            return "deleted an extra lease of this run (\(poolID)) left by a create whose outcome was unknown"
+            return
+                "deleted a lease of this run that it does not hold (\(poolID)), left by a create whose outcome was unknown or whose pool was not found yet"
         case .extraLeaseNotDeleted(let poolID, let error):
             return
-                "warning: could not delete an extra lease of this run (\(poolID)) left by a create whose outcome was unknown (\(error)); it locks the stack until it expires or 'poolctl unlock' removes it"
+                "warning: could not delete a lease of this run that it does not hold (\(poolID)), left by a create whose outcome was unknown or whose pool was not found yet (\(error)); it locks the stack until it expires or 'poolctl unlock' removes it"
         case .releaseFailed(let failed):
             return "warning: \(failed)"
         case .keptForRunningCreates(_, let operations, let expiresAt):

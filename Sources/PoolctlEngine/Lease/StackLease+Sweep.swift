@@ -47,14 +47,15 @@ extension StackLease {
     }
 
     /// A GET-checked delete of a lease of this run, retried on transient
-    /// failures and on a 409 (a late extra's create operation may still be
-    /// running) for `stepAttempts` tries within `deadline`; the last error
-    /// when it still failed.
-    func deleteOwnLeftover(_ id: String, tag: LeaseTag, deadline: Duration) async -> Result<CheckedDelete, any Error> {
+    /// failures and on a 409 (its create operation may still be running:
+    /// an acquisition interrupted while it ran) within `deadline`, and
+    /// `attempts` tries at most; the last error when it still failed.
+    func deleteOwnLeftover(_ id: String, tag: LeaseTag, deadline: Duration, attempts: Int = .max) async -> Result<CheckedDelete, any Error>
+    {
         var sent = false
         do {
             return .success(
-                try await LeaseRetry.delete(options, deadline: deadline, attempts: options.stepAttempts).run(clock: clock, random: random) {
+                try await LeaseRetry.delete(options, deadline: deadline, attempts: attempts).run(clock: clock, random: random) {
                     try await deleteChecked(id, sent: &sent, expect: { Self.isExactly($0, tag: tag) })
                 })
         } catch {

@@ -198,7 +198,7 @@ public struct StackLease: Sendable {
         // (extras come only from a create of unknown outcome, which it follows).
         let extrasDeadline = min(clock.now() + options.releaseDeadline, until)
         for extra in pools where extra.id != own.id && !run.withdrawn.contains(extra.id) && Self.isExactly(extra, tag: tag) {
-            switch await deleteOwnLeftover(extra.id, tag: tag, deadline: extrasDeadline) {
+            switch await deleteOwnLeftover(extra.id, tag: tag, deadline: extrasDeadline, attempts: options.stepAttempts) {
             case .success(.deleted): report(.extraLeaseDeleted(poolID: extra.id))
             case .success: break
             case .failure: run.leftovers.insert(extra.id)
