@@ -149,6 +149,10 @@ struct ExportCommand: ContextCommand {
                 why = "owned by stack '\(ownership.stack)' (key '\(ownership.key)')"
             case .tooManyTags(let count):
                 why = "\(count) user tags; a manifest allows \(ExportSelection.maxUserTags), as adopting needs a slot for the ownership tag"
+            case .unreadableOwnership(let value):
+                why =
+                    "its \(Ownership.tagKey) tag \(Self.quoted(value)) is not one this version reads (another version's, or edited by hand), "
+                    + "so it may belong to another stack; fix or remove that tag to export it"
             case .duplicateOwnership(let key, let exportedID):
                 why =
                     "also carries the ownership of key '\(key)'; \(exportedID) is exported; plan deletes the duplicate, "

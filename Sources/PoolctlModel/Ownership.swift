@@ -48,6 +48,15 @@ public struct Ownership: Sendable, Hashable, Codable {
         self.init(stack: String(stack), key: String(key), protected: protected)
     }
 
+    /// A value in the form poolctl writes (`vN~…`) that this version cannot
+    /// read: another version's, or a hand edit of one. It may name another
+    /// stack, so such a pool is never adopted. (Any other value is not poolctl's.)
+    public static func isUnreadableClaim(_ tagValue: String) -> Bool {
+        guard Ownership(tagValue: tagValue) == nil, tagValue.first == "v" else { return false }
+        let digits = tagValue.dropFirst().prefix { $0.isASCII && $0.isNumber }
+        return !digits.isEmpty && tagValue.dropFirst(1 + digits.count).first == "~"
+    }
+
     /// Reads the ownership tag of a live pool's tags, if any.
     public init?(tags: [String: String]) {
         guard let value = tags[Self.tagKey] else { return nil }

@@ -95,6 +95,13 @@ extension Planner {
                 poolIDs: [adoptID])
             return
         }
+        // Another poolctl version's tag (or a hand-edited one) may name another stack: never taken over.
+        if let value = target.tags[Ownership.tagKey], Ownership.isUnreadableClaim(value) {
+            refuse(
+                "pool '\(pool.key)' adopts \(adoptID), whose \(Ownership.tagKey) tag '\(value)' is not one this version reads (another version's, or edited by hand), so it may belong to another stack; fix or remove that tag first",
+                poolIDs: [adoptID])
+            return
+        }
         if let ownership = target.ownership, ownership.identity != Ownership(stack: stack, key: pool.key).identity {
             refuse(
                 "pool '\(pool.key)' adopts \(adoptID), which is already owned by '\(ownership.stack)/\(ownership.key)'",

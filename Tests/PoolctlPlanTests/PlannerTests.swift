@@ -71,6 +71,16 @@ let plannerCases: [PlannerCase] = [
         live: [LivePool(id: p2, name: "A", tags: ["poolctl": owned("b", stack: "other")], members: [])],
         actions: ["a": .conflict], conflicts: 1, apiCalls: 0),
     PlannerCase(
+        name: "adopt of a pool whose ownership tag is another version's is a conflict",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
+        live: [LivePool(id: p2, name: "A", tags: ["poolctl": "v2~other~b"], members: [])],
+        actions: ["a": .conflict], conflicts: 1, apiCalls: 0),
+    PlannerCase(
+        name: "adopt of a pool whose poolctl tag is not in poolctl's form rewrites it",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
+        live: [LivePool(id: p2, name: "A", tags: ["poolctl": "not-ours"], members: [])],
+        actions: ["a": .adopt], apiCalls: 3),
+    PlannerCase(
         name: "adopt of a stack lease is a conflict",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", adopt: p2)]),
         live: [LivePool(id: p2, name: "poolctl lease: other (h)", tags: ["poolctl-lease": "v1~other~h~120"], members: [])],

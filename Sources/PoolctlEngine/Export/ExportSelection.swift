@@ -13,6 +13,9 @@ public enum ExportSelection {
             case tooManyTags(Int)
             /// Another pool carries the same ownership value; that one is exported.
             case duplicateOwnership(key: String, exportedID: String)
+            /// A `poolctl` tag in poolctl's form that this version cannot read
+            /// (`Ownership.isUnreadableClaim`): it may belong to another stack.
+            case unreadableOwnership(String)
         }
         public var id: String
         public var name: String
@@ -53,6 +56,10 @@ public enum ExportSelection {
                 } else {
                     skipped.append(Skipped(id: pool.id, name: pool.name, reason: .ownedByOtherStack(ownership)))
                 }
+                continue
+            }
+            if let value = pool.tags[Ownership.tagKey], Ownership.isUnreadableClaim(value) {
+                skipped.append(Skipped(id: pool.id, name: pool.name, reason: .unreadableOwnership(value)))
                 continue
             }
             let userTags = userTags(pool.tags).count
