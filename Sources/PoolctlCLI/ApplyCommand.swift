@@ -18,8 +18,8 @@ struct ApplyCommand: ContextCommand {
         discussion: """
             poolctl apply PATH...   plans, shows the plan and asks for 'yes' (on a terminal; \
             elsewhere --auto-approve is required).
-            poolctl apply PLANFILE  applies a plan saved with 'plan --out', with no prompt: the saved \
-            plan is the reviewed artifact, as with Terraform. It first re-reads every pool the plan \
+            poolctl apply PLANFILE  applies a plan saved with 'plan --out' (a file named *.json, or \
+            whose text starts with '{'), with no prompt: the saved plan is the reviewed artifact, as with Terraform. It first re-reads every pool the plan \
             depends on and refuses, changing nothing, if any of them changed.
 
             apply holds the stack's lease (a pool tagged poolctl-lease) from before its first read \
@@ -315,8 +315,10 @@ struct ApplyCommand: ContextCommand {
     }
 
     /// A JSON object: manifests are YAML, and a YAML document does not start with '{'.
-    /// `read`: the bytes of a pipe, already read.
+    /// A `.json` file is one too, whatever it holds: an empty or cut-off download
+    /// of a plan gets the plan's error, not a manifest's. `read`: a pipe's bytes, already read.
     private static func looksLikeSavedPlan(_ path: String, read: [UInt8]?) -> Bool {
+        if path.lowercased().hasSuffix(".json") { return true }
         let head: [UInt8]
         if let read {
             head = Array(read.prefix(4096))

@@ -168,14 +168,21 @@ public struct ManifestLoader: Sendable {
             diagnostics += file.diagnostics
         }
         if read == 0, diagnostics.hasErrors {
-            return Result(manifest: manifest, desired: nil, diagnostics: diagnostics.sorted(), sources: sources)
+            return Result(manifest: manifest, desired: nil, diagnostics: Self.reported(diagnostics), sources: sources)
         }
         let (resolved, resolveDiagnostics) = ManifestResolver(incomplete: incomplete).resolve(manifest)
         diagnostics += resolveDiagnostics
         // The text of files whose diagnostics came only now (files in memory are kept).
         sources.addFiles(of: diagnostics)
         let desired = diagnostics.hasErrors ? nil : resolved
-        return Result(manifest: manifest, desired: desired, diagnostics: diagnostics.sorted(), sources: sources)
+        return Result(manifest: manifest, desired: desired, diagnostics: Self.reported(diagnostics), sources: sources)
+    }
+
+    /// Sorted, each once: a YAML alias makes one node part of several pools
+    /// (`senders: *common`), and its problem is the same one at the same place.
+    static func reported(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        var seen = Set<Diagnostic>()
+        return diagnostics.sorted().filter { seen.insert($0).inserted }
     }
 
     /// Decodes one file's bytes. Public for tests and for inline YAML.

@@ -58,7 +58,10 @@ extension NodeDecoding {
 
     mutating func bool(_ node: YAMLNode, field: String) -> Located<Bool>? {
         guard case .scalar(let scalar) = node, let value = scalar.bool else {
-            error("'\(field)' must be true or false, not \(node.shown)", at: node.mark)
+            // `protect: "true"` reads as text: say why it is refused.
+            let text = if case .scalar(let scalar) = node { scalar.text.lowercased() } else { "" }
+            let string = text == "true" || text == "false" ? " (a string: remove the quotes or the !!str tag)" : ""
+            error("'\(field)' must be true or false, not \(node.shown)\(string)", at: node.mark)
             return nil
         }
         return Located(value, at: location(scalar.mark))

@@ -41,6 +41,19 @@ import Testing
         }
     }
 
+    /// An empty or cut-off download of a plan (`*.json`) gets the plan's
+    /// error, not "no manifest documents found" (audit, 8 Dec).
+    @Test(arguments: ["", "{\"formatVersion\": 3, \"kind\""])
+    func aDamagedPlanNamedJSONIsReadAsAPlan(text: String) async throws {
+        try await withFiles(["plan.json": text]) { directory in
+            let path = directory.appendingPathComponent("plan.json").path
+            let outcome = await poolctl(["apply", path], environment: ["TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"])
+            #expect(outcome.code == .error, "\(outcome)")
+            #expect(outcome.stderr.hasPrefix("poolctl: \(path): "), "\(outcome)")
+            #expect(outcome.stderr.contains("a saved plan is the JSON object 'poolctl plan --out FILE' writes"), "\(outcome)")
+        }
+    }
+
     @Test func aDurationTooLongForTheClockIsAUsageError() async {
         let outcome = await poolctl(["plan", "--max-retry-after", "9999999999999h", "x.yaml"])
         #expect(outcome.code == .error, "\(outcome)")

@@ -86,7 +86,7 @@ import Testing
         plan.changes[update].poolID = beta
         #expect(
             try await rig.workflow().checkSavedPlan(plan).differences == [
-                "pool \(beta), which the plan updates, no longer carries the ownership of 'alpha' (now 'web/beta')"
+                "pool \(beta), which the plan updates, no longer carries the ownership of 'web/alpha' (now 'web/beta')"
             ])
     }
 
@@ -100,7 +100,7 @@ import Testing
         #expect(
             differences == [
                 "pool 'alpha' (\(poolID)): updatedAt 2025-01-01T00:00:00Z -> 2025-01-01T00:00:05Z",
-                "pool \(poolID), which the plan updates, no longer carries the ownership of 'alpha' (now untagged)",
+                "pool \(poolID), which the plan updates, no longer carries the ownership of 'web/alpha' (now untagged)",
             ])
     }
 

@@ -106,7 +106,9 @@ private func deletes(_ api: ScriptedAPI) -> Int {
         let api = ScriptedAPI([(.fetchSenderPool(extra), .pool(pool(extra, protected)))])
         let report = await Applier(api: api, clock: ManualClock().clock).apply(plan)
         #expect(deletes(api) == 0)
-        #expect(report.pools.first { $0.poolID == extra }?.error?.contains("shows the pool protected since the plan was made") == true)
+        #expect(
+            report.pools.first { $0.poolID == extra }?.error?.contains("shows the pool protected: a protected pool is never deleted")
+                == true)
         #expect(api.unanswered == 0)
     }
 

@@ -180,6 +180,41 @@ import Testing
             ])
     }
 
+    /// One node shared through an alias is one problem, reported once.
+    @Test func aProblemSharedThroughAnAliasIsReportedOnce() {
+        let yaml = MarkedYAML(
+            """
+            apiVersion: poolctl/v1
+            stack: web
+            pools:
+              a: {senders: &s [⟨1⟩nope]}
+              b: {senders: *s}
+
+            """)
+        let messages = lines(load(yaml.text).diagnostics)
+        #expect(messages.count == 1, "\(messages)")
+        #expect(messages.first?.hasPrefix("\(yaml.at(1)): error: ") == true, "\(messages)")
+    }
+
+    /// `protect: "true"` is the text "true": the error says so, not just "not 'true'".
+    @Test func aQuotedBooleanIsCalledAString() {
+        let yaml = MarkedYAML(
+            """
+            apiVersion: poolctl/v1
+            stack: web
+            prune: ⟨1⟩'false'
+            pools:
+              a:
+                protect: ⟨2⟩!!str true
+
+            """)
+        #expect(
+            lines(load(yaml.text).diagnostics) == [
+                "\(yaml.at(1)): error: 'prune' must be true or false, not 'false' (a string: remove the quotes or the !!str tag)",
+                "\(yaml.at(2)): error: 'protect' must be true or false, not 'true' (a string: remove the quotes or the !!str tag)",
+            ])
+    }
+
     @Test func billionLaughsFailsFast() {
         var yaml = "apiVersion: poolctl/v1\nstack: web\nl0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
         for level in 1...9 {

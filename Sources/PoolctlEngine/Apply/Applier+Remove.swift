@@ -67,7 +67,7 @@ extension Applier {
         }
         // A protected pool is never deleted: not as a pruned pool, not as a duplicate.
         if ownership.protected {
-            throw await refuse("GET /v1/SenderPools/\(id) just before it shows the pool protected since the plan was made")
+            throw await refuse("GET /v1/SenderPools/\(id) just before it shows the pool protected: a protected pool is never deleted")
         }
         if change.action == .deleteDuplicate {
             guard let kept, kept != id else {

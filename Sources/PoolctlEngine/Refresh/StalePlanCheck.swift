@@ -36,7 +36,7 @@ enum StalePlanCheck {
             let now = pool.ownership.map { "now '\($0.stack)/\($0.key)'" } ?? "now untagged"
             let what: String
             switch planned {
-            case .key(let key): what = "no longer carries the ownership of '\(key)'"
+            case .key(let key): what = "no longer carries the ownership of '\(plan.stack)/\(key)'"
             case .unowned: what = "is no longer unowned"
             }
             out.append("pool \(id), which the plan \(Self.verb(change)), \(what) (\(now))")
