@@ -239,6 +239,12 @@ final class InterruptCleanup: Sendable {
         let unreported = waits && !ended ? " The apply had not ended after \(grace), so it made no report." : ""
         do {
             try await held.release()
+            if let lost = held.lost, lost.reason == .goneAtRelease {
+                return (
+                    "interrupted; stopped writing and waited for operations in flight, but \(lost).\(unreported) Run 'poolctl plan' to see what is left.",
+                    report
+                )
+            }
             return (
                 "interrupted; stopped writing, waited for operations in flight and released the lease of stack '\(held.stack)'.\(unreported) Run 'poolctl plan' to see what is left.",
                 report
