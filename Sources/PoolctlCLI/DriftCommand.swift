@@ -40,8 +40,10 @@ struct DriftCommand: ContextCommand {
         let planned = try await api.withWorkflow(context: context) { try await $0.plan(desired: desired) }
         let plan = planned.plan
         context.stderr.write("Read the live state with \(planned.calls) API call\(planned.calls == 1 ? "" : "s").\n")
-        if plan.hasConflicts {
-            for item in plan.diagnostics where item.severity == .error {
+        // A pool adopted once and deleted since is `missing`, not a conflict that stops the report.
+        let conflicts = plan.diagnostics.filter { $0.severity == .error && !plan.missingAdoptions.contains($0.key ?? "") }
+        if !conflicts.isEmpty {
+            for item in conflicts {
                 context.stderr.write("poolctl: conflict: \(item.message)\n")
             }
             throw CommandFailure(

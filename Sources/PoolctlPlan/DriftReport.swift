@@ -27,8 +27,9 @@ public struct DriftReport: Sendable, Hashable {
         stack = plan.stack
         var pools: [Pool] = []
         var unknown: [String] = []
+        let gone = Set(plan.missingAdoptions)
         for change in plan.changes {
-            if change.action == .create {
+            if change.action == .create || (change.action == .conflict && gone.contains(change.key)) {
                 // Never applied, or deleted by hand: without a state file, the same.
                 pools.append(Pool(key: change.key, poolID: nil, fields: [Self.missing], change: change))
             } else if !change.drift.isEmpty {

@@ -86,6 +86,8 @@ extension Planner {
         }
         guard let target = index.byID[adoptID] else {
             refuse("pool '\(pool.key)' adopts \(adoptID), which does not exist", poolIDs: [adoptID])
+            // Adopted once and deleted by hand since, or never there: not a live conflict to drift.
+            if index.owned[pool.key]?.isEmpty ?? true { draft.missingAdoptions.append(pool.key) }
             return
         }
         // A lease is an apply's lock, not a pool to manage: taking it over ends that apply's lease mid-run.

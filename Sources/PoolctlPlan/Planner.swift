@@ -53,11 +53,13 @@ public struct Planner: Sendable {
             .sorted { $0.poolID < $1.poolID }
         let verdict = DestructiveGuard.evaluate(
             changes: draft.changes, ownedPools: index.ownedKeys.count, policy: desired.guardPolicy, lifted: allowDestructive)
-        return Plan(
+        var plan = Plan(
             stack: desired.stack, prune: desired.prune, changes: draft.changes, diagnostics: draft.diagnostics,
             fingerprints: fingerprints,
             estimate: Self.estimate(draft.changes, confirmationCalls: confirmationCalls, batch: maxBatch), destructiveGuard: verdict,
             targeting: targeting)
+        plan.missingAdoptions = draft.missingAdoptions.sorted()
+        return plan
     }
 
     /// A listing is not a snapshot: a pool shown twice is still one pool,
@@ -97,6 +99,7 @@ public struct Planner: Sendable {
         var readPools: [String: String?] = [:]
         /// Old keys whose pools a `movedFrom` accounts for: never pruned.
         var movedKeys = Set<String>()
+        var missingAdoptions: [String] = []
     }
 
     /// Owned pools that no manifest declares: kept, blocked or deleted.

@@ -184,7 +184,7 @@ public enum PolicyCheck {
             problems.append("declares \(members) sender\(members == 1 ? "" : "s"), fewer than the \(low) required (minMembers)")
         }
         if let high = requirement.maxMembers, members > high {
-            problems.append("declares \(members) senders, more than the \(high) allowed (maxMembers)")
+            problems.append("declares \(members) sender\(members == 1 ? "" : "s"), more than the \(high) allowed (maxMembers)")
         }
         if let membership = requirement.membership, pool.membership != membership {
             problems.append("has membership: \(pool.membership.rawValue); the rule requires \(membership.rawValue)")

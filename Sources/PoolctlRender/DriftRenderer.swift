@@ -27,10 +27,21 @@ public enum DriftRenderer {
         case .name:
             return "is \(PlanRenderer.quoted(change.name.before)); apply renames it to \(PlanRenderer.quoted(change.name.after))"
         case .tags:
-            let tags = change.tags.filter { !AppliedTag.ownTags.contains($0.key) }.map { tag in
+            var tags = change.tags.filter { !AppliedTag.ownTags.contains($0.key) }.map { tag in
                 "\(Printable.text(tag.key)) \(PlanRenderer.quoted(tag.before)) -> \(PlanRenderer.quoted(tag.after))"
             }
-            return "apply sets " + tags.joined(separator: ", ")
+            // The ownership tag carries the protection: a hand edit of it is drift of its own.
+            if let ownership = change.tags.first(where: { $0.key == Ownership.tagKey }) {
+                let protected = { (value: String?) in value.flatMap(Ownership.init(tagValue:))?.protected }
+                switch (protected(ownership.before), protected(ownership.after)) {
+                case (false, true): tags.append("protection back (protect: true)")
+                case (true, false): tags.append("protection off (protect: false)")
+                default:
+                    tags.append(
+                        "the \(Ownership.tagKey) tag \(PlanRenderer.quoted(ownership.before)) -> \(PlanRenderer.quoted(ownership.after))")
+                }
+            }
+            return tags.isEmpty ? "apply sets poolctl's own tags back" : "apply sets " + tags.joined(separator: ", ")
         case .members:
             var parts: [String] = []
             if !change.addSenders.isEmpty { parts.append("adds \(PlanRenderer.grouped(change.addSenders.count)) missing") }

@@ -212,6 +212,38 @@ private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = fals
         #expect(DriftRenderer.json(report).contains("\"formatVersion\" : 1"))
     }
 
+    /// An exported stack keeps its `adopt:` lines: a pool adopted once and
+    /// deleted by hand since is `missing` to drift, as any other, while plan
+    /// still refuses it (a conflict: the adopt target is gone).
+    @Test func anAdoptedPoolDeletedByHandIsMissingNotAConflictToDrift() {
+        var pool = desired()
+        pool.adopt = p1
+        let plan = Planner().plan(desired: DesiredState(stack: "web", prune: false, pools: [pool]), live: LiveState(pools: []))
+        #expect(plan.hasConflicts && plan.missingAdoptions == ["a"])
+        let report = DriftReport(plan: plan)
+        #expect(report.pools.map(\.fields) == [[DriftReport.missing]] && report.hasDrift)
+        // Still owned under its key by another pool: a conflict to drift too.
+        let owned = Planner().plan(
+            desired: DesiredState(stack: "web", prune: false, pools: [pool]),
+            live: LiveState(pools: [LivePool(id: "comms_senderpool_01jd8a7k2m3n4p5q6r7s8t9v02", name: "A", tags: ["poolctl": ownership])]))
+        #expect(owned.hasConflicts && owned.missingAdoptions.isEmpty)
+    }
+
+    /// Protection lives in the ownership tag, which the tag list leaves out:
+    /// its hand removal is said in words, not as an empty "apply sets ".
+    @Test func protectionRemovedByHandIsSaidInWords() throws {
+        var pool = desired()
+        pool.protect = true
+        // Applied protected; the ~protected suffix was then removed by hand.
+        var unprotected = live()
+        unprotected.tags[AppliedTag.tagKey] =
+            AppliedTag(name: "A", tags: ["team": "x"], ignoring: [], protected: true, members: [s1, s2]).tagValue
+        let plan = Planner().plan(
+            desired: DesiredState(stack: "web", prune: false, pools: [pool]), live: LiveState(pools: [unprotected]))
+        #expect(try #require(plan.changes.first).drift == [.tags])
+        #expect(DriftRenderer.planLines(plan) == ["a (\(p1)): tags: apply sets protection back (protect: true)"])
+    }
+
     /// A changed pool without a fingerprint (never recorded, or removed by
     /// another tool): its cause cannot be told, so the report must not say
     /// that no pool changed.
