@@ -124,6 +124,48 @@ private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
         #expect(api.unanswered == 0)
     }
 
+    /// A look by tag that fails proves nothing: creating again then could
+    /// make a second lease (a gateway that garbles every answer made five).
+    /// The look is tried again instead; a create is sent only after a look
+    /// that worked found nothing.
+    @Test func aLookByTagThatFailsIsTriedAgainNotFollowedByACreate() async throws {
+        let unavailable = APIError.http(503, "unavailable", method: "GET", path: "/v1/SenderPools")
+        // One look is `stepAttempts` reads; all of the first look's fail.
+        let failedLook = Array(
+            repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.error(unavailable)), count: 5)
+        let api = ScriptedAPI(
+            [(.createSenderPool(name: name, senders: 0), .error(unknown))] + failedLook + [
+                (.listSenderPools(operationId: nil), .pools([foreign, own])),
+                (.fetchSenderPool(ownID), .pool(own)),
+                (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+                (.listSenderPools(operationId: nil), .pools([foreign])),
+            ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == ownID)
+        try await held.release()
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
+        #expect(api.unanswered == 0)
+    }
+
+    /// A 202 that names no operation still made the pool: it is looked for
+    /// by tag until the lists show it, never created again.
+    @Test func aCreateAcceptedWithoutAnOperationIsFoundByTagNotRepeated() async throws {
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .acceptedWithoutOperation),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+            (.listSenderPools(operationId: nil), .pools([foreign, own])),
+            (.fetchSenderPool(ownID), .pool(own)),
+            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
+            (.listSenderPools(operationId: nil), .pools([foreign])),
+        ])
+        let held = try await locker(api).acquire(stack: "web", holder: holder)
+        #expect(held.poolID == ownID)
+        try await held.release()
+        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
+        #expect(api.unanswered == 0)
+    }
+
     @Test func anExtraLeaseOfThisRunIsDeletedAfterAGetShowsItsTag() async throws {
         let api = ScriptedAPI([
             (.createSenderPool(name: name, senders: 0), .error(unknown)),

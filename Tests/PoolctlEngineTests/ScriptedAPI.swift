@@ -32,6 +32,8 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
         /// An accepted operation with its `operationLocation`.
         case operationAcceptedAt(String, location: String)
         case resourceAccepted(String)
+        /// A 202 that names no operation (no id, no location).
+        case acceptedWithoutOperation
         case operation(SenderPoolOperation)
         case operations([SenderPoolOperation])
         /// One page of a listing of operations with a next-page token.
@@ -100,9 +102,11 @@ final class ScriptedAPI: CommsAPI, ServerClock, Sendable {
 
     func createSenderPool(_ request: CreateSenderPoolRequest) async throws -> OperationAccepted {
         bodies.withLock { $0.creates.append(request) }
-        guard case .operationAccepted(let id) = try answer(.createSenderPool(name: request.name, senders: request.senders?.count ?? 0))
-        else { throw wrong() }
-        return OperationAccepted(operationId: id, operationLocation: nil)
+        switch try answer(.createSenderPool(name: request.name, senders: request.senders?.count ?? 0)) {
+        case .operationAccepted(let id): return OperationAccepted(operationId: id, operationLocation: nil)
+        case .acceptedWithoutOperation: return OperationAccepted(operationId: nil, operationLocation: nil)
+        default: throw wrong()
+        }
     }
 
     func fetchSenderPool(id: String) async throws -> SenderPool {

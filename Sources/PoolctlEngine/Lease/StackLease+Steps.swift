@@ -22,8 +22,18 @@ extension StackLease {
         var waits = options.stepBackoffs.waits()
         for attempt in 0..<options.stepAttempts {
             if attempt > 0 { try await clock.sleep(waits.next(random: random())) }
-            if run.uncertain, let found = try? await findByTag(tag, name: name, excluding: run.withdrawn) {
-                return OwnLease(id: found.0, listing: found.1)
+            // An interrupted acquisition sends no further create.
+            try Task.checkCancellation()
+            if run.uncertain {
+                do {
+                    if let found = try await findByTag(tag, name: name, excluding: run.withdrawn) {
+                        return OwnLease(id: found.0, listing: found.1)
+                    }
+                } catch let error as APIError where error.isTransient {
+                    // A look that failed proves nothing: a create now could make a second lease.
+                    lastError = error
+                    continue
+                }
             }
             let accepted: OperationAccepted
             let sentAt = clock.now()
@@ -41,9 +51,9 @@ extension StackLease {
             // It exists from here on: a failure before it is found leaves it to the sweep.
             run.unfound = true
             guard let reference = OperationReference(accepted, poolID: nil) else {
-                // Accepted, so it exists: find it by its tag.
+                // Accepted, so it exists: found by its tag, never created again.
                 run.uncertain = true
-                continue
+                return try await awaitByTag(tag, name: name, shownBy: shownBy, run: run)
             }
             run.operations[reference.id] = sentAt
             do {
@@ -56,7 +66,7 @@ extension StackLease {
             }
             run.uncertain = true
         }
-        if run.uncertain, let found = try? await findByTag(tag, name: name, excluding: run.withdrawn) {
+        if run.uncertain, let found = try await lookedUp(tag, name: name, excluding: run.withdrawn) {
             return OwnLease(id: found.0, listing: found.1)
         }
         // A lease we made but never found is never renewed: it goes stale
@@ -195,6 +205,35 @@ extension StackLease {
 
     /// The oldest pool with our exact tag value and name in a full listing,
     /// other than `excluding`.
+    /// `findByTag`, a transient failure counting as not found (the caller
+    /// then creates nothing more); any other failure is thrown.
+    private func lookedUp(_ tag: LeaseTag, name: String, excluding: Set<String>) async throws -> (String, PoolListing)? {
+        do {
+            return try await findByTag(tag, name: name, excluding: excluding)
+        } catch let error as APIError where error.isTransient {
+            return nil
+        }
+    }
+
+    /// A create the API accepted without naming its operation: its pool
+    /// exists, so it is looked for by tag, with growing waits, until
+    /// `shownBy`; never created again. Past that the acquisition fails.
+    private func awaitByTag(_ tag: LeaseTag, name: String, shownBy: Duration, run: Attempts) async throws -> OwnLease {
+        var waits = options.sightingBackoff.waits()
+        while true {
+            if let found = try await lookedUp(tag, name: name, excluding: run.withdrawn) {
+                return OwnLease(id: found.0, listing: found.1)
+            }
+            guard clock.now() + waits.scheduled <= shownBy else { break }
+            try await clock.sleep(waits.next())
+        }
+        throw APIError(
+            kind: .invalidResponse, method: "GET", path: "/v1/SenderPools",
+            message:
+                "the API accepted the lease's create without naming its operation, and no listing showed the pool (tagged \(LeaseTag.tagKey)=\(tag.tagValue)) in time; no pool of the stack was changed"
+        )
+    }
+
     func findByTag(_ tag: LeaseTag, name: String, excluding: Set<String>) async throws -> (String, PoolListing)? {
         let listing = try await retrying { try await PoolListing.read(api) }
         let mine = listing.pools.filter { Self.isExactly($0, tag: tag) && $0.name == name && !excluding.contains($0.id) }
