@@ -136,7 +136,7 @@ struct ApplyCommand: ContextCommand {
             }
             return try await applyUnderLease(inputs, workflow: workflow, context: context, log: log)
         }
-        try finish(outcome.report, lost: outcome.lost, context: context, log: log)
+        try finish(outcome.report, lost: outcome.lost, renewalFailure: outcome.lease?.renewalFailure, context: context, log: log)
     }
 
     /// What apply works from, all read before the lease: a typo never takes the lock.
@@ -187,14 +187,19 @@ struct ApplyCommand: ContextCommand {
     }
 
     /// Prints the report and maps it to the exit code: 6 when the lease was lost, 3 when partial.
-    private func finish(_ report: ApplyReport?, lost: LeaseLost?, context: CommandContext, log: ApplyLog?) throws {
+    /// `renewalFailure`: why the lease's latest renewal failed, said with an expired lease.
+    private func finish(
+        _ report: ApplyReport?, lost: LeaseLost?, renewalFailure: String?, context: CommandContext, log: ApplyLog?
+    ) throws {
         let stdout = context.stdout
         if let lost {
             if let report { show(report, context: context) }
+            // An API that stopped answering is the usual reason a lease expires: say so.
+            let cause = lost.reason == .expired ? renewalFailure.map { " (its last renewal failed: \($0))" } ?? "" : ""
             let message =
                 lost.reason == .goneAtRelease
                 ? "poolctl: \(lost). Run 'poolctl plan' to see whether the pools are as declared."
-                : "poolctl: \(lost). Writes stopped; run 'poolctl plan' to see what is left."
+                : "poolctl: \(lost)\(cause). Writes stopped; run 'poolctl plan' to see what is left."
             if let log {
                 log.emit(.error(message, exitCode: ExitCode.leaseLost.rawValue))
                 log.finished(report, exitCode: .leaseLost, outcome: "lease-lost")

@@ -381,6 +381,8 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         #expect(held.safetyMargin == .seconds(30))
         #expect(await events.next() == .lost(LeaseLost(stack: "web", poolID: leaseA, reason: .expired)))
         #expect(throws: LeaseLost(stack: "web", poolID: leaseA, reason: .expired)) { try held.ensureHeld() }
+        // The cause apply's message gives with it.
+        #expect(held.renewalFailure == "\(unavailable)")
         // Release still deletes; 404 counts as released.
         try await held.release()
         #expect(api.unanswered == 0)

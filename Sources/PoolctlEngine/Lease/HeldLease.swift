@@ -49,6 +49,8 @@ public final class HeldLease: Sendable {
         var stopped = false
         var released = false
         var renewals = 0
+        /// Why the latest renewal failed, until one succeeds.
+        var renewalFailure: String?
         var renewal: Task<Void, Never>?
     }
 
@@ -119,6 +121,10 @@ public final class HeldLease: Sendable {
 
     /// Why the lease was lost while held (expired or deleted), if it was: the
     /// apply then exits 6.
+    /// Why the latest renewal failed, when none has succeeded since: an
+    /// expired lease's cause (an API that stopped answering, say).
+    public var renewalFailure: String? { state.withLock { $0.renewalFailure } }
+
     public var lost: LeaseLost? {
         _ = check(interrupting: false)
         return state.withLock { $0.lost }
@@ -273,6 +279,7 @@ public final class HeldLease: Sendable {
                 state.withLock {
                     $0.heldFrom = max($0.heldFrom, sent)
                     $0.renewals = max($0.renewals, count)
+                    $0.renewalFailure = nil
                 }
                 report(.renewed(poolID: poolID))
                 wait = renewalInterval
@@ -284,6 +291,7 @@ public final class HeldLease: Sendable {
                     report(.lost(lost))
                     return
                 }
+                state.withLock { $0.renewalFailure = "\(error)" }
                 report(.renewalFailed(error: "\(error)"))
                 wait = retryInterval
             }
