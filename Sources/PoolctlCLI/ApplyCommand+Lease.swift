@@ -11,10 +11,12 @@ extension ApplyCommand {
     /// The report, and why the lease was lost mid-apply (the report is still printed, then exit 6).
     struct Outcome: Sendable {
         var report: ApplyReport?
-        /// Nil without the lease (`--lock=false`, or no change to make).
+        /// Lost while the run held it, read as the run ended (before release).
+        var lostWhileHeld: LeaseLost?
+        /// Nil when no lease was taken (`--lock=false`, or a run that refused first).
         var lease: HeldLease?
-        /// Read once the lease is released: release may find it deleted.
-        var lost: LeaseLost? { lease?.lost }
+        /// Also a lease that release found deleted by someone else.
+        var lost: LeaseLost? { lostWhileHeld ?? lease?.lostAtRelease }
     }
 
     /// Takes the stack's lease (unless `--lock=false`) and applies while holding it.
@@ -76,7 +78,7 @@ extension ApplyCommand {
             do {
                 let report = try await applyHoldingLease(lease, workflow: workflow, inputs: inputs, context: context, log: log)
                 if context.ownsProcess { await InterruptCleanup.shared.runEnded(report: report) }
-                return Outcome(report: report, lease: lease)
+                return Outcome(report: report, lostWhileHeld: lease.lost, lease: lease)
             } catch {
                 if context.ownsProcess { await InterruptCleanup.shared.runEnded(report: nil) }
                 // A read failed because the lease is gone: that is the cause to report.

@@ -208,11 +208,11 @@ final class InterruptCleanup: Sendable {
             }
             if taking == nil, !left.isEmpty {
                 return
-                    "interrupted while taking the lease of stack '\(stack)'; it was not taken, but its lease pool \(left.joined(separator: ", ")) could not be deleted: it locks the stack until it expires after --lock-ttl, and 'poolctl unlock \(stack)' removes it now. Nothing else was written."
+                    "interrupted while taking the lease of stack '\(stack)'; it was not taken, but its lease pool \(left.joined(separator: ", ")) may be left (a delete of it failed): if so, it locks the stack until it expires after --lock-ttl, and 'poolctl unlock \(stack)' removes it now. Nothing else was written."
             }
             if taking == nil {
                 return
-                    "interrupted while taking the lease of stack '\(stack)'; it was not taken, and no lease of this run is left. Nothing else was written."
+                    "interrupted while taking the lease of stack '\(stack)'; it was not taken, and no lease of this run was found left (one a lagging list did not show yet would expire after --lock-ttl). Nothing else was written."
             }
             try? await Task.sleep(for: .milliseconds(50))
         }

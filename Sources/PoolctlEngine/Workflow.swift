@@ -90,8 +90,9 @@ public struct Workflow: Sendable {
             // A selection this listing cannot resolve throws below, once the listings are done.
             let targeting: Targeting?
             do { targeting = try resolveTargeting(pools) } catch { return false }
-            return Planner().plan(desired: shapes, live: Self.liveWithoutMembers(pools), targeting: targeting).changes
-                .contains { $0.action == .create }
+            let shaped = Planner().plan(desired: shapes, live: Self.liveWithoutMembers(pools), targeting: targeting)
+            // A create, or an adopt whose pool is gone (drift calls it missing), rests on absence.
+            return shaped.changes.contains { $0.action == .create } || !shaped.missingAdoptions.isEmpty
         }
         let pools = read.pools
         listedOwnership.record(stack: desired.stack, pools: pools)

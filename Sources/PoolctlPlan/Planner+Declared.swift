@@ -16,7 +16,7 @@ extension Planner {
             return
         }
         if let adoptID = pool.adopt {
-            planAdoption(pool, of: adoptID, stack: stack, index: index, ownershipValue: ownershipValue, into: &draft)
+            planAdoption(pool, of: adoptID, stack: stack, index: index, absence: absence, ownershipValue: ownershipValue, into: &draft)
             return
         }
         if let match = candidates.first {
@@ -77,7 +77,8 @@ extension Planner {
 
     /// `adopt: ID`: the pool must exist, be owned by no other key and not be a lease.
     private func planAdoption(
-        _ pool: DesiredPool, of adoptID: String, stack: String, index: LiveIndex, ownershipValue: String, into draft: inout PlanDraft
+        _ pool: DesiredPool, of adoptID: String, stack: String, index: LiveIndex, absence: Absence, ownershipValue: String,
+        into draft: inout PlanDraft
     ) {
         func refuse(_ message: String, poolIDs: [String]) {
             draft.diagnostics.append(
@@ -86,8 +87,9 @@ extension Planner {
         }
         guard let target = index.byID[adoptID] else {
             refuse("pool '\(pool.key)' adopts \(adoptID), which does not exist", poolIDs: [adoptID])
-            // Adopted once and deleted by hand since, or never there: not a live conflict to drift.
-            if index.owned[pool.key]?.isEmpty ?? true { draft.missingAdoptions.append(pool.key) }
+            // Adopted once and deleted by hand since, or never there: not a live conflict to drift,
+            // once the listings prove it absent (paging under churn can skip a pool).
+            if absence == .confirmed, index.owned[pool.key]?.isEmpty ?? true { draft.missingAdoptions.append(pool.key) }
             return
         }
         // A lease is an apply's lock, not a pool to manage: taking it over ends that apply's lease mid-run.

@@ -66,6 +66,8 @@ public struct Planner: Sendable {
     /// and must never become a duplicate of itself. The last sighting wins.
     static func unique(_ pools: [LivePool]) -> [LivePool] { pools.latestSightings(by: \.id) }
 
+    static func unreadableClaim(_ pool: LivePool) -> Bool { pool.tags[Ownership.tagKey].map(Ownership.isUnreadableClaim) ?? false }
+
     /// The live pools as the planner looks them up.
     struct LiveIndex {
         var byID: [String: LivePool]
@@ -85,7 +87,8 @@ public struct Planner: Sendable {
                 }
             }
             let desiredNames = Set(desired.pools.map(\.name))
-            for pool in pools where pool.ownership == nil && desiredNames.contains(pool.name) {
+            // A pool with another version's ownership tag is never adopted: not suggested either.
+            for pool in pools where pool.ownership == nil && desiredNames.contains(pool.name) && !Planner.unreadableClaim(pool) {
                 unmanagedByName[pool.name, default: []].append(pool)
             }
         }

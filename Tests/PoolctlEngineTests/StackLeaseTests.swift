@@ -439,12 +439,49 @@ private func isWrite(_ call: ScriptedAPI.Call) -> Bool {
         #expect(held.lost == nil)
         try await held.release()
         let lost = LeaseLost(stack: "web", poolID: leaseA, reason: .goneAtRelease)
-        #expect(held.lost == lost)
+        #expect(held.lost == lost && held.lostAtRelease == lost)
         #expect(events.all.contains(.lost(lost)))
         #expect(!events.all.contains(.released(poolID: leaseA)))
         // Nothing of ours was deleted: only the lease's own create was written.
         #expect(api.calls.filter(isWrite) == [.createSenderPool(name: nameA, senders: 0)])
         #expect(api.unanswered == 0)
+    }
+
+    /// The client's own retry of our DELETE met a 409 (the first try's delete
+    /// still running), then the GET reads 404: our delete did it, so the
+    /// lease was released, not deleted from under the run.
+    @Test func aDeleteWhoseRetryMetA409AndThenWasGoneIsOurs() async throws {
+        let busy = APIError(
+            kind: .http, method: "DELETE", path: "/v1/SenderPools/\(leaseA)", status: 409, code: 20409,
+            message: "SenderPool has operation in progress", attempts: 2)
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [
+                (.listSenderPools(operationId: nil), .pools([ownA])),
+                (.fetchSenderPool(leaseA), .pool(ownA)),
+                (.deleteSenderPool(leaseA), .error(busy)),
+                (.fetchSenderPool(leaseA), .error(.http(404, "not found"))),
+            ])
+        let events = LeaseEvents()
+        let held = try await locker(api, ManualClock(autoAdvanceBelow: .seconds(30)), events).acquire(stack: "web", holder: hostA)
+        try await held.release()
+        #expect(held.lostAtRelease == nil)
+        #expect(events.all.contains(.released(poolID: leaseA)))
+        #expect(api.unanswered == 0)
+    }
+
+    /// A release that fails (the API gone) after every write is a warning,
+    /// not a lost lease: nothing reads it as expired once the run is done.
+    @Test func aFailedReleaseIsNotALostLease() async throws {
+        let down = APIError(kind: .transport, method: "GET", path: "/v1/SenderPools/\(leaseA)", message: "connection refused")
+        let api = ScriptedAPI(
+            created(nameA, op: op1, pool: ownA) + [(.listSenderPools(operationId: nil), .pools([ownA]))]
+                + Array(repeating: (ScriptedAPI.Call.fetchSenderPool(leaseA), ScriptedAPI.Answer.error(down)), count: 40))
+        let clock = ManualClock(autoAdvanceBelow: .seconds(30))
+        let held = try await locker(api, clock).acquire(stack: "web", holder: hostA)
+        await #expect(throws: LeaseReleaseFailed.self) { try await held.release() }
+        // Past the lease's write time by now (30 s of tries on a 120 s TTL would not be; so wait it out).
+        clock.advance(by: .seconds(200))
+        #expect(held.lostAtRelease == nil)
     }
 
     @Test func theLeaseIsReleasedAfterAnErrorOnceAndOnlyOnce() async throws {

@@ -109,6 +109,11 @@ let plannerCases: [PlannerCase] = [
         live: [LivePool(id: p1, name: "Legacy", tags: [:])],
         actions: ["a": .create], warnings: 1, apiCalls: 5),
     PlannerCase(
+        name: "a same-name pool with another version's ownership tag is not suggested for adoption",
+        desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "Legacy")]),
+        live: [LivePool(id: p1, name: "Legacy", tags: ["poolctl": "v2~other~x"])],
+        actions: ["a": .create], warnings: 0, apiCalls: 5),
+    PlannerCase(
         name: "protecting a pool changes its ownership tag",
         desired: DesiredState(stack: "web", prune: false, pools: [DesiredPool(key: "a", name: "A", protect: true)]),
         live: [LivePool(id: p1, name: "A", tags: ["poolctl": owned("a")], members: [])],

@@ -195,7 +195,7 @@ def a_signal_while_waiting_for_a_rivals_lease_stops_the_wait_at_once():
         assert waiter.returncode == 128 + signal.SIGINT, (waiter.returncode, rest[-800:])
         last = [json.loads(x) for x in rest.splitlines()][-2:]
         assert last[1]["event"] == "apply-result" and last[1]["outcome"] == "interrupted", last
-        assert "it was not taken, and no lease of this run is left" in last[0]["message"], last
+        assert "it was not taken, and no lease of this run was found left" in last[0]["message"], last
         out, err = holder.communicate(timeout=120)
         assert holder.returncode == 0, err[-800:]
         assert leases(emu.state()) == [], leases(emu.state())
@@ -236,7 +236,7 @@ def a_signal_while_the_lease_is_being_created_waits_for_it_and_deletes_it():
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 128 + signal.SIGINT, (proc.returncode, err[-800:])
-        assert "no lease of this run is left" in err, err[-800:]
+        assert "no lease of this run was found left" in err, err[-800:]
         assert leases(emu.state()) == [], leases(emu.state())
         assert [w["endpoint"] for w in client_writes(emu)] == ["POST /v1/SenderPools", "DELETE /v1/SenderPools/{senderPoolId}"]
         p = emu.run("apply", m, "--auto-approve")

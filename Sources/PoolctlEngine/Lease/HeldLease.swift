@@ -119,12 +119,17 @@ public final class HeldLease: Sendable {
         }
     }
 
-    /// Why the lease was lost while held (expired or deleted), if it was: the
-    /// apply then exits 6.
     /// Why the latest renewal failed, when none has succeeded since: an
     /// expired lease's cause (an API that stopped answering, say).
     public var renewalFailure: String? { state.withLock { $0.renewalFailure } }
 
+    /// The lease, found deleted by `release()` (`goneAtRelease`), if it was.
+    /// Read without checking expiry: a slow or failed release must not turn
+    /// into "expired" once every write is done.
+    public var lostAtRelease: LeaseLost? { state.withLock { $0.lost?.reason == .goneAtRelease ? $0.lost : nil } }
+
+    /// Why the lease was lost while held (expired or deleted), if it was: the
+    /// apply then exits 6.
     public var lost: LeaseLost? {
         _ = check(interrupting: false)
         return state.withLock { $0.lost }
@@ -206,8 +211,11 @@ public final class HeldLease: Sendable {
             try await RequestLane.$current.withValue(.lease) { try await deleteOwn(gone: gone) }
         }
         let outcome = try await release.value
+        // Past its TTL a rival may rightly have swept it as stale: only a lease
+        // gone while it was still live was deleted from under the run.
+        let live = state.withLock { clock.now() < $0.heldFrom + ttl }
         state.withLock { $0.released = true }
-        if outcome == .gone {
+        if outcome == .gone, live {
             // Deleted while held (unlock, say): another apply may have written meanwhile.
             let lost = LeaseLost(stack: stack, poolID: poolID, reason: .goneAtRelease)
             let first = state.withLock { state in
