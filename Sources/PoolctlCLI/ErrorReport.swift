@@ -61,6 +61,8 @@ enum ErrorReport {
             var message = "poolctl: " + Printable.text(String(describing: error))
             if error.status == 401 {
                 message += "\nCheck TWILIO_API_KEY/TWILIO_API_SECRET or TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN, and --api-url."
+            } else if error.status == 403 {
+                message += "\nThe credentials were accepted but may not make this call: check the API key's permissions, and --api-url."
             } else if error.kind == .unreachable, error.message.contains(" through the proxy at ") {
                 message += "\nCheck --api-url (or POOLCTL_API_URL), HTTPS_PROXY and NO_PROXY, and that the proxy and the API are up."
             } else if error.kind == .unreachable {

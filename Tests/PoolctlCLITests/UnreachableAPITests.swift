@@ -1,4 +1,5 @@
 import Foundation
+import PoolctlAPI
 import PoolctlModel
 import Testing
 
@@ -72,5 +73,20 @@ import Testing
                     "poolctl: warning: TWILIO_API_KEY is set but TWILIO_API_SECRET is empty or unset; using the Account SID pair"),
                 "\(outcome.stderr)")
         }
+    }
+}
+
+@Suite struct ForbiddenCallTests {
+    /// Accepted credentials that may not make the call get their own hint,
+    /// not the wrong-credentials one.
+    @Test func aForbiddenCallSaysToCheckThePermissions() {
+        let context = CommandContext(stdout: Captured().console, stderr: Captured().console, environment: [:])
+        let (message, code) = ErrorReport.describe(
+            APIError.http(403, "forbidden", method: "GET", path: "/v1/SenderPools"), context: context)
+        #expect(code == .error)
+        #expect(
+            message.hasSuffix("\nThe credentials were accepted but may not make this call: check the API key's permissions, and --api-url.")
+        )
+        #expect(!message.contains("TWILIO_AUTH_TOKEN"))
     }
 }
