@@ -148,5 +148,32 @@ def baseline_records_fingerprints_for_pools_applied_before_them():
         emu.stop()
 
 
+@test
+def an_adopted_pool_deleted_by_hand_is_missing_not_a_conflict():
+    """Export writes `adopt:` lines, which stay in the manifests: a pool
+    adopted so and deleted by hand since is `missing` to drift (it used to
+    exit 1 with no report), beside another pool's hand rename."""
+    seed = inventory(2, "pools:\n  - {name: Legacy A, tags: {team: ops}}\n  - {name: Legacy B, tags: {team: ops}}\n")
+    emu = Emulator(seed)
+    try:
+        d = tempfile.mkdtemp() + "/exported"
+        p = emu.run("export", "--stack", "dr", "--out", d)
+        assert p.returncode == 0, p.stderr
+        assert emu.run("apply", d, "--auto-approve").returncode == 0
+        a, b = owned(emu, "legacy-a"), owned(emu, "legacy-b")
+        by_hand(emu, "DELETE", f"/v1/SenderPools/{a['id']}")
+        by_hand(emu, "PATCH", f"/v1/SenderPools/{b['id']}", {"name": "renamed by hand"})
+        settle(emu, b["id"], lambda pool: pool and pool["name"] == "renamed by hand")
+        settle(emu, a["id"], lambda pool: pool is None)
+        p, report = drift(emu, d)
+        assert p.returncode == 2, (p.returncode, p.stderr[-600:])
+        assert report["pools"] == [{"key": "legacy-a", "poolID": None, "fields": ["missing"]},
+                                   {"key": "legacy-b", "poolID": b["id"], "fields": ["name"]}], report
+        # plan still refuses the adopt of a pool that is gone.
+        assert emu.run("plan", d).returncode == 1
+    finally:
+        emu.stop()
+
+
 if __name__ == "__main__":
     run_tests(TESTS)
