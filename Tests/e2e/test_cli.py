@@ -239,6 +239,20 @@ def partial_failures_exit_3_and_the_next_plan_picks_up():
         assert report["outcome"] == "partial" and report["pools"][0]["operations"][0]["status"] == "CANCELED", report
     finally:
         emu.stop()
+    # Operations that outlive --timeout: each pool's report still names its create's
+    # operation, as last polled (it used to list none). No lease: its own create would
+    # outlive it too.
+    emu = Emulator(inventory(5), "--operation-delay", "600000")
+    try:
+        m = manifest(tempfile.mkdtemp() + "/m", "slow", {"a": [sender_id(0)], "b": [sender_id(1)]})
+        p = emu.run("apply", m, "--auto-approve", "--timeout", "4s", "--lock=false", "--format", "json")
+        assert p.returncode == 3, (p.returncode, p.stderr[-600:])
+        report = json.loads(p.stdout)
+        for pool in report["pools"]:
+            [operation] = pool["operations"]
+            assert operation["kind"] == "create" and operation["status"] == "PROCESSING" and operation["polls"] >= 1, pool
+    finally:
+        emu.stop()
 
 
 @test

@@ -79,7 +79,7 @@ extension Applier {
             }
             await run.ledger.record(sent.operation.id, sentAt: sentAt)
             pending = pending.dropFirst(sent.consumed)
-            let outcome = try await poll(sent.operation, kind: .addSenders, key: change.key, deadline: deadline, run: run)
+            let outcome = try await poll(sent.operation, kind: .addSenders, key: change.key, deadline: deadline, run: run, into: &result)
             Self.record(outcome, of: "add-senders", in: &result)
             await tracker.step(change.key, "added \(outcome.created) of \(sent.sent) senders to \(id)", added: outcome.created, removed: 0)
         }
@@ -162,7 +162,7 @@ extension Applier {
                 }
                 await run.ledger.record(reference.id, sentAt: sentAt)
                 // Poll first: an API may show the pool only once its operation completes.
-                let outcome = try await poll(reference, kind: .create, key: change.key, deadline: deadline, run: run)
+                let outcome = try await poll(reference, kind: .create, key: change.key, deadline: deadline, run: run, into: &result)
                 guard inline.count < senders.count else {
                     return Created(poolID: nil, operation: outcome, members: Set(inline))
                 }
@@ -226,10 +226,23 @@ extension Applier {
         try await PoolListing.read(api).pools.first { Ownership(tags: $0.tags)?.identity == ownership.identity }
     }
 
+    /// An operation's end. A wait cut short (deadline, lost lease, signal)
+    /// still leaves the operation in `result`, as last seen, then throws.
     func poll(
-        _ reference: OperationReference, kind: OperationResult.Kind, key: String, deadline: Duration, run: ApplyRun
+        _ reference: OperationReference, kind: OperationResult.Kind, key: String, deadline: Duration, run: ApplyRun,
+        into result: inout PoolResult
     ) async throws -> OperationResult {
-        let watched = try await run.watcher.wait(for: reference, key: key, deadline: deadline)
+        let watched: WatchedOperation
+        do {
+            watched = try await run.watcher.wait(for: reference, key: key, deadline: deadline)
+        } catch {
+            if let seen = await run.watcher.seen(reference.id) { result.operations.append(Self.result(of: seen, kind: kind)) }
+            throw error
+        }
+        return Self.result(of: watched, kind: kind)
+    }
+
+    static func result(of watched: WatchedOperation, kind: OperationResult.Kind) -> OperationResult {
         let operation = watched.operation
         return OperationResult(
             id: operation.id, kind: kind, status: operation.status.rawValue, total: operation.stats.total,

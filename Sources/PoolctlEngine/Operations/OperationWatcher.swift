@@ -45,6 +45,9 @@ actor OperationWatcher {
     private let report: @Sendable (String, OperationReference, OperationStatus) -> Void
     private let observe: @Sendable (OperationPoll) -> Void
     private var waiters: [String: Waiter] = [:]
+    /// Each open operation as last seen, kept when its wait ends without its
+    /// end (deadline, lost lease, signal): the report still names it.
+    private var lastSeen: [String: WatchedOperation] = [:]
     private var loop: Task<Void, Never>?
     /// How long this run's operations took to finish, as observed.
     private var observed: [Duration] = []
@@ -159,16 +162,21 @@ actor OperationWatcher {
                 operationID: id, key: waiter.key, poolID: waiter.reference.poolID,
                 status: operation.status.rawValue, via: via))
         if operation.status.isTerminal {
+            lastSeen[id] = nil
             observed.append(clock.now() - waiter.registered)
             waiters[id] = waiter
             finish(id, .success(WatchedOperation(operation: operation, polls: waiter.polls)))
             return
         }
+        lastSeen[id] = WatchedOperation(operation: operation, polls: waiter.polls)
         if operation.status != .processing, waiter.seenStatuses.insert(operation.status).inserted {
             report(waiter.key, waiter.reference, operation.status)
         }
         waiters[id] = waiter
     }
+
+    /// How an operation whose wait failed was last seen, if it was.
+    func seen(_ id: String) -> WatchedOperation? { lastSeen[id] }
 
     private func reschedule(_ id: String) {
         guard var waiter = waiters[id] else { return }
