@@ -78,6 +78,13 @@ extension PlanFile {
         let fingerprinted = Set(fingerprints.map(\.poolID))
         for (index, item) in changes.enumerated() {
             let change = item.change
+            // The ownership a change writes is its own key's: a create copied under another key would make a duplicate.
+            if let value = change.desiredTags[Ownership.tagKey],
+                Ownership(tagValue: value).map({ $0.stack == stack && $0.key == change.key }) != true
+            {
+                return
+                    "changes[\(index)] (\(change.action.rawValue) of '\(change.key)') carries the ownership tag '\(value)', not this stack's for its key"
+            }
             guard let id = change.poolID else {
                 if !keysWithoutPool.insert(change.key).inserted {
                     return "changes[\(index)] repeats the \(change.action.rawValue) of key '\(change.key)'"

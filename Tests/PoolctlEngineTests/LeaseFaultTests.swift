@@ -147,6 +147,26 @@ private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
         #expect(api.unanswered == 0)
     }
 
+    /// A create whose outcome was unknown, then no listing that works: the
+    /// lease it may have made cannot be looked for, and the error says so
+    /// (it locks the stack until its TTL), rather than nothing.
+    @Test func aLeaseThatCannotBeLookedForIsNamedInTheError() async throws {
+        let forbidden = APIError.http(403, "forbidden", method: "GET", path: "/v1/SenderPools")
+        let api = ScriptedAPI([
+            (.createSenderPool(name: name, senders: 0), .error(unknown)),
+            (.listSenderPools(operationId: nil), .error(forbidden)),
+            (.listSenderPools(operationId: nil), .error(forbidden)),
+        ])
+        let error = await #expect(throws: APIError.self) { _ = try await locker(api).acquire(stack: "web", holder: holder) }
+        #expect(error?.status == 403)
+        #expect(
+            error?.message.contains(
+                "a lease pool this run's create may have made (tagged poolctl-lease=\(tagValue)) could not be looked for") == true,
+            "\(String(describing: error))")
+        #expect(error?.message.contains("'poolctl unlock web' removes it now") == true)
+        #expect(api.unanswered == 0)
+    }
+
     /// A 202 that names no operation still made the pool: it is looked for
     /// by tag until the lists show it, never created again.
     @Test func aCreateAcceptedWithoutAnOperationIsFoundByTagNotRepeated() async throws {

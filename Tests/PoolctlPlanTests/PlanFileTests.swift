@@ -178,6 +178,10 @@ private let goldenPlans: [URL] = {
             "changes[2] (delete of 'retired') names pool comms_senderpool_01jgfjjz009w9f7q9tm009761p, which an earlier change names too"
         ),
         ("create", "repeat-last", "changes[2] repeats the create of key 'beta'"),
+        (
+            "create", "copy-last-as-gamma",
+            "changes[2] (create of 'gamma') carries the ownership tag 'v1~web~beta~protected', not this stack's for its key"
+        ),
     ])
     func aPlanEditedOutOfShapeIsDamaged(fixture: String, edit: String, problem: String) throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -188,7 +192,9 @@ private let goldenPlans: [URL] = {
             document["fingerprints"] = [Any]()
         } else {
             let changes = try #require(document["changes"] as? [Any])
-            document["changes"] = changes + [changes[changes.count - 1]]
+            var copy = try #require(changes[changes.count - 1] as? [String: Any])
+            if edit == "copy-last-as-gamma" { copy["key"] = "gamma" }
+            document["changes"] = changes + [copy]
         }
         let edited = try JSONSerialization.data(withJSONObject: document)
         do {

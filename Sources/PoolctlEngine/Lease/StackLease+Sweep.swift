@@ -13,11 +13,14 @@ extension StackLease {
     /// just deleted, the listing searched is the first that no longer shows
     /// it: a listing that lags behind that delete may miss an extra too.
     /// Reports each extra deleted (`known`, leases already withdrawn, are
-    /// not extras) and each one that could not be.
+    /// not extras) and each one that could not be. False when no listing
+    /// could be read to look for them.
+    @discardableResult
     func sweepOwnLeases(
         tag: LeaseTag, keep: String?, deleted: String?, known: Set<String>, leftovers: Set<String>, deadline: Duration
-    ) async {
-        let listed = await listing(after: deleted, deadline: deadline)?.pools.filter { Self.isExactly($0, tag: tag) }.map(\.id) ?? []
+    ) async -> Bool {
+        let listing = await listing(after: deleted, deadline: deadline)
+        let listed = listing?.pools.filter { Self.isExactly($0, tag: tag) }.map(\.id) ?? []
         let candidates = (listed + leftovers.sorted().filter { !listed.contains($0) }).filter { $0 != keep }
         for id in candidates {
             switch await deleteOwnLeftover(id, tag: tag, deadline: deadline) {
@@ -26,6 +29,7 @@ extension StackLease {
             case .failure(let error): report(.extraLeaseNotDeleted(poolID: id, error: "\(error)"))
             }
         }
+        return listing != nil
     }
 
     /// The first listing that no longer shows `deleted` (any listing when

@@ -71,10 +71,16 @@ public struct StackLease: Sendable {
                 let (lease, run) = (self, run)
                 let known = run.withdrawn.union(run.lastOwn.map { [$0] } ?? [])
                 let sweepDeadline = clock.now() + options.releaseDeadline
-                await Task {
+                let looked = await Task {
                     await lease.sweepOwnLeases(
                         tag: tag, keep: nil, deleted: run.lastOwn, known: known, leftovers: run.leftovers, deadline: sweepDeadline)
                 }.value
+                // Say so: a lease this run may have made, unseen, locks the stack until its TTL.
+                if !looked, var error = error as? APIError {
+                    error.message +=
+                        "; a lease pool this run's create may have made (tagged \(LeaseTag.tagKey)=\(tag.tagValue)) could not be looked for: if it exists, it locks the stack until it expires after \(tag.ttlSeconds) s, and 'poolctl unlock \(stack)' removes it now"
+                    throw error
+                }
             }
             throw error
         }
