@@ -105,43 +105,38 @@ private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
 ]
 
 @Suite struct LeaseFaultTests {
-    @Test func aCreateWithAnUnknownOutcomeIsFoundByTheRunsTagNotRepeated() async throws {
-        let api = ScriptedAPI([
-            (.createSenderPool(name: name, senders: 0), .error(unknown)),
-            // Before creating again: the run's unique tag value shows the create happened.
-            (.listSenderPools(operationId: nil), .pools([foreign, own])),
-            // Release: GET shows our tag, delete; then one more look for late extras of this run.
-            (.fetchSenderPool(ownID), .pool(own)),
-            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
-            (.listSenderPools(operationId: nil), .pools([foreign])),
-        ])
-        let held = try await locker(api).acquire(stack: "web", holder: holder)
-        #expect(held.poolID == ownID)
-        // The listing that found it is the confirmation listing: no second one for a single page.
-        #expect(held.listings.count == 1)
-        try await held.release()
-        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
-        #expect(api.unanswered == 0)
-    }
-
-    /// A look by tag that fails proves nothing: creating again then could
-    /// make a second lease (a gateway that garbles every answer made five).
-    /// The look is tried again instead; a create is sent only after a look
-    /// that worked found nothing.
-    @Test func aLookByTagThatFailsIsTriedAgainNotFollowedByACreate() async throws {
+    /// Our create's pool is found by the run's unique tag value, never created
+    /// again: after a create of unknown outcome; after one whose first look
+    /// failed too (a failed look proves nothing: a gateway that garbles every
+    /// answer made five leases; one look is `stepAttempts` reads, all failing
+    /// here); and after a 202 that named no operation (its pool exists: looked
+    /// for until the lists show it).
+    @Test(arguments: ["unknown outcome", "unknown outcome, failed look", "accepted without operation"])
+    func ourCreateIsFoundByTagNotRepeated(create: String) async throws {
         let unavailable = APIError.http(503, "unavailable", method: "GET", path: "/v1/SenderPools")
-        // One look is `stepAttempts` reads; all of the first look's fail.
-        let failedLook = Array(
-            repeating: (ScriptedAPI.Call.listSenderPools(operationId: nil), ScriptedAPI.Answer.error(unavailable)), count: 5)
+        let before: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
+            switch create {
+            case "accepted without operation":
+                [(.createSenderPool(name: name, senders: 0), .acceptedWithoutOperation)]
+                    + Array(repeating: (.listSenderPools(operationId: nil), .pools([foreign])), count: 2)
+            case "unknown outcome, failed look":
+                [(.createSenderPool(name: name, senders: 0), .error(unknown))]
+                    + Array(repeating: (.listSenderPools(operationId: nil), .error(unavailable)), count: 5)
+            default: [(.createSenderPool(name: name, senders: 0), .error(unknown))]
+            }
         let api = ScriptedAPI(
-            [(.createSenderPool(name: name, senders: 0), .error(unknown))] + failedLook + [
+            before + [
+                // Before creating again: the run's unique tag value shows the create happened.
                 (.listSenderPools(operationId: nil), .pools([foreign, own])),
+                // Release: GET shows our tag, delete; then one more look for late extras of this run.
                 (.fetchSenderPool(ownID), .pool(own)),
                 (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
                 (.listSenderPools(operationId: nil), .pools([foreign])),
             ])
         let held = try await locker(api).acquire(stack: "web", holder: holder)
         #expect(held.poolID == ownID)
+        // The listing that found it is the confirmation listing: no second one for a single page.
+        #expect(held.listings.count == 1)
         try await held.release()
         #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
         #expect(api.unanswered == 0)
@@ -164,25 +159,6 @@ private let releasingTheSecondCreate: [(ScriptedAPI.Call, ScriptedAPI.Answer)] =
                 "a lease pool this run's create may have made (tagged poolctl-lease=\(tagValue)) could not be looked for") == true,
             "\(String(describing: error))")
         #expect(error?.message.contains("'poolctl unlock web' removes it now") == true)
-        #expect(api.unanswered == 0)
-    }
-
-    /// A 202 that names no operation still made the pool: it is looked for
-    /// by tag until the lists show it, never created again.
-    @Test func aCreateAcceptedWithoutAnOperationIsFoundByTagNotRepeated() async throws {
-        let api = ScriptedAPI([
-            (.createSenderPool(name: name, senders: 0), .acceptedWithoutOperation),
-            (.listSenderPools(operationId: nil), .pools([foreign])),
-            (.listSenderPools(operationId: nil), .pools([foreign])),
-            (.listSenderPools(operationId: nil), .pools([foreign, own])),
-            (.fetchSenderPool(ownID), .pool(own)),
-            (.deleteSenderPool(ownID), .resourceAccepted(ownID)),
-            (.listSenderPools(operationId: nil), .pools([foreign])),
-        ])
-        let held = try await locker(api).acquire(stack: "web", holder: holder)
-        #expect(held.poolID == ownID)
-        try await held.release()
-        #expect(api.calls.filter(isWrite) == [.createSenderPool(name: name, senders: 0), .deleteSenderPool(ownID)])
         #expect(api.unanswered == 0)
     }
 
