@@ -42,10 +42,7 @@ struct DriftCommand: ContextCommand {
         context.stderr.write("Read the live state with \(planned.calls) API call\(planned.calls == 1 ? "" : "s").\n")
         // A pool adopted once and deleted since is `missing`, not a conflict that stops the report:
         // only that conflict (its key's, naming its adopt id alone) is set aside.
-        let gone = Dictionary(
-            desired.pools.filter { plan.missingAdoptions.contains($0.key) }.compactMap { pool in pool.adopt.map { (pool.key, [$0]) } },
-            uniquingKeysWith: { first, _ in first })
-        let conflicts = plan.diagnostics.filter { $0.severity == .error && gone[$0.key ?? ""] != $0.poolIDs }
+        let conflicts = plan.diagnostics.filter { $0.severity == .error && plan.missingAdoptions[$0.key ?? ""].map { [$0] } != $0.poolIDs }
         if !conflicts.isEmpty {
             for item in conflicts {
                 context.stderr.write("poolctl: conflict: \(item.message)\n")

@@ -48,6 +48,10 @@ public struct LivePool: Sendable, Hashable {
     /// The ownership this pool's tags claim, if any.
     public var ownership: Ownership? { Ownership(tags: tags) }
 
+    /// Its `poolctl` tag value when that is in poolctl's form but not one this
+    /// version reads (`Ownership.isUnreadableClaim`): never adopted.
+    public var unreadableClaim: String? { tags[Ownership.tagKey].flatMap { Ownership.isUnreadableClaim($0) ? $0 : nil } }
+
     /// How many members it has; nil when they were not read.
     public var memberCount: Int? { members?.count ?? summary?.count }
 

@@ -27,9 +27,8 @@ public struct DriftReport: Sendable, Hashable {
         stack = plan.stack
         var pools: [Pool] = []
         var unknown: [String] = []
-        let gone = Set(plan.missingAdoptions)
         for change in plan.changes {
-            if change.action == .create || (change.action == .conflict && gone.contains(change.key)) {
+            if change.action == .create || (change.action == .conflict && plan.missingAdoptions[change.key] != nil) {
                 // Never applied, or deleted by hand: without a state file, the same.
                 pools.append(Pool(key: change.key, poolID: nil, fields: [Self.missing], change: change))
             } else if !change.drift.isEmpty {

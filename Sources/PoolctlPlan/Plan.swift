@@ -23,8 +23,8 @@ public struct Plan: Sendable, Hashable {
     public var targeting: Targeting?
     /// Set when the plan was checked against a policy (`--policy`).
     public var policy: PolicyOutcome?
-    /// Keys whose `adopt:` pool is gone and that own none (a conflict): to drift, `missing`.
-    public var missingAdoptions: [String] = []
+    /// Key → adopt id, for keys whose `adopt:` pool is gone and that own none (a conflict): to drift, `missing`.
+    public var missingAdoptions: [String: String] = [:]
 
     public init(
         stack: String, prune: Bool, changes: [PoolChange], diagnostics: [PlanDiagnostic], fingerprints: [PoolFingerprint],

@@ -89,7 +89,7 @@ extension Planner {
             refuse("pool '\(pool.key)' adopts \(adoptID), which does not exist", poolIDs: [adoptID])
             // Adopted once and deleted by hand since, or never there: not a live conflict to drift,
             // once the listings prove it absent (paging under churn can skip a pool).
-            if absence == .confirmed, index.owned[pool.key]?.isEmpty ?? true { draft.missingAdoptions.append(pool.key) }
+            if absence == .confirmed, index.owned[pool.key]?.isEmpty ?? true { draft.missingAdoptions[pool.key] = adoptID }
             return
         }
         // A lease is an apply's lock, not a pool to manage: taking it over ends that apply's lease mid-run.
@@ -100,7 +100,7 @@ extension Planner {
             return
         }
         // Another poolctl version's tag (or a hand-edited one) may name another stack: never taken over.
-        if let value = target.tags[Ownership.tagKey], Ownership.isUnreadableClaim(value) {
+        if let value = target.unreadableClaim {
             refuse(
                 "pool '\(pool.key)' adopts \(adoptID), whose \(Ownership.tagKey) tag '\(value)' is not one this version reads (another version's, or edited by hand), so it may belong to another stack; fix or remove that tag first",
                 poolIDs: [adoptID])

@@ -58,15 +58,13 @@ public struct Planner: Sendable {
             fingerprints: fingerprints,
             estimate: Self.estimate(draft.changes, confirmationCalls: confirmationCalls, batch: maxBatch), destructiveGuard: verdict,
             targeting: targeting)
-        plan.missingAdoptions = draft.missingAdoptions.sorted()
+        plan.missingAdoptions = draft.missingAdoptions
         return plan
     }
 
     /// A listing is not a snapshot: a pool shown twice is still one pool,
     /// and must never become a duplicate of itself. The last sighting wins.
     static func unique(_ pools: [LivePool]) -> [LivePool] { pools.latestSightings(by: \.id) }
-
-    static func unreadableClaim(_ pool: LivePool) -> Bool { pool.tags[Ownership.tagKey].map(Ownership.isUnreadableClaim) ?? false }
 
     /// The live pools as the planner looks them up.
     struct LiveIndex {
@@ -88,7 +86,7 @@ public struct Planner: Sendable {
             }
             let desiredNames = Set(desired.pools.map(\.name))
             // A pool with another version's ownership tag is never adopted: not suggested either.
-            for pool in pools where pool.ownership == nil && desiredNames.contains(pool.name) && !Planner.unreadableClaim(pool) {
+            for pool in pools where pool.ownership == nil && desiredNames.contains(pool.name) && pool.unreadableClaim == nil {
                 unmanagedByName[pool.name, default: []].append(pool)
             }
         }
@@ -102,7 +100,7 @@ public struct Planner: Sendable {
         var readPools: [String: String?] = [:]
         /// Old keys whose pools a `movedFrom` accounts for: never pruned.
         var movedKeys = Set<String>()
-        var missingAdoptions: [String] = []
+        var missingAdoptions: [String: String] = [:]
     }
 
     /// Owned pools that no manifest declares: kept, blocked or deleted.

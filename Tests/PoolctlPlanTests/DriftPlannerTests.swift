@@ -219,7 +219,7 @@ private func change(_ pool: DesiredPool, _ live: LivePool, baseline: Bool = fals
         var pool = desired()
         pool.adopt = p1
         let plan = Planner().plan(desired: DesiredState(stack: "web", prune: false, pools: [pool]), live: LiveState(pools: []))
-        #expect(plan.hasConflicts && plan.missingAdoptions == ["a"])
+        #expect(plan.hasConflicts && plan.missingAdoptions == ["a": p1])
         let report = DriftReport(plan: plan)
         #expect(report.pools.map(\.fields) == [[DriftReport.missing]] && report.hasDrift)
         // Still owned under its key by another pool: a conflict to drift too.

@@ -14,7 +14,7 @@ public enum ExportSelection {
             /// Another pool carries the same ownership value; that one is exported.
             case duplicateOwnership(key: String, exportedID: String)
             /// A `poolctl` tag in poolctl's form that this version cannot read
-            /// (`Ownership.isUnreadableClaim`): it may belong to another stack.
+            /// (`LivePool.unreadableClaim`): it may belong to another stack.
             case unreadableOwnership(String)
         }
         public var id: String
@@ -58,7 +58,7 @@ public enum ExportSelection {
                 }
                 continue
             }
-            if let value = pool.tags[Ownership.tagKey], Ownership.isUnreadableClaim(value) {
+            if let value = pool.unreadableClaim {
                 skipped.append(Skipped(id: pool.id, name: pool.name, reason: .unreadableOwnership(value)))
                 continue
             }

@@ -211,18 +211,18 @@ public final class HeldLease: Sendable {
             try await RequestLane.$current.withValue(.lease) { try await deleteOwn(gone: gone) }
         }
         let outcome = try await release.value
-        // Past its TTL a rival may rightly have swept it as stale: only a lease
-        // gone while it was still live was deleted from under the run.
-        let live = state.withLock { clock.now() < $0.heldFrom + ttl }
-        state.withLock { $0.released = true }
-        if outcome == .gone, live {
-            // Deleted while held (unlock, say): another apply may have written meanwhile.
-            let lost = LeaseLost(stack: stack, poolID: poolID, reason: .goneAtRelease)
-            let first = state.withLock { state in
-                defer { state.lost = state.lost ?? lost }
-                return state.lost == nil
-            }
-            // An expired lease was reported lost already; a rival may have swept it since.
+        let lost = LeaseLost(stack: stack, poolID: poolID, reason: .goneAtRelease)
+        let now = clock.now()
+        // Past its TTL a rival may rightly have swept it as stale: only a lease gone while
+        // it was still live was deleted from under the run (unlock, say), and another apply
+        // may have written meanwhile. One reported lost already (expired) is not again.
+        let (goneWhileHeld, first) = state.withLock { state in
+            defer { state.released = true }
+            guard outcome == .gone, now < state.heldFrom + ttl else { return (false, false) }
+            defer { state.lost = state.lost ?? lost }
+            return (true, state.lost == nil)
+        }
+        if goneWhileHeld {
             if first { report(.lost(lost)) }
         } else if !gone {
             report(.released(poolID: poolID))

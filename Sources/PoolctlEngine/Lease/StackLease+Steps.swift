@@ -25,12 +25,10 @@ extension StackLease {
             // An interrupted acquisition sends no further create.
             try Task.checkCancellation()
             if run.uncertain {
-                do {
-                    if let found = try await findByTag(tag, name: name, excluding: run.withdrawn) {
-                        return OwnLease(id: found.0, listing: found.1)
-                    }
-                } catch let error as APIError where error.isTransient {
-                    // A look that failed proves nothing: a create now could make a second lease.
+                switch try await look(tag, name: name, excluding: run.withdrawn) {
+                case .found(let own): return own
+                case .absent: break
+                case .failed(let error):
                     lastError = error
                     continue
                 }
@@ -66,9 +64,7 @@ extension StackLease {
             }
             run.uncertain = true
         }
-        if run.uncertain, let found = try await lookedUp(tag, name: name, excluding: run.withdrawn) {
-            return OwnLease(id: found.0, listing: found.1)
-        }
+        if run.uncertain, case .found(let own) = try await look(tag, name: name, excluding: run.withdrawn) { return own }
         // A lease we made but never found is never renewed: it goes stale
         // after its TTL and the next apply deletes it.
         throw notTaken(tag, lastError: lastError)
@@ -208,13 +204,20 @@ extension StackLease {
         return nil
     }
 
-    /// `findByTag`, a transient failure counting as not found (the caller
-    /// then creates nothing more); any other failure is thrown.
-    private func lookedUp(_ tag: LeaseTag, name: String, excluding: Set<String>) async throws -> (String, PoolListing)? {
+    /// What a look by tag for our lease showed.
+    enum Look {
+        case found(OwnLease)
+        case absent
+        /// A transient failure: it proves nothing, so no create may follow it.
+        case failed(APIError)
+    }
+
+    /// `findByTag`, its transient failure told apart from absence; any other failure is thrown.
+    private func look(_ tag: LeaseTag, name: String, excluding: Set<String>) async throws -> Look {
         do {
-            return try await findByTag(tag, name: name, excluding: excluding)
+            return try await findByTag(tag, name: name, excluding: excluding).map { .found(OwnLease(id: $0.0, listing: $0.1)) } ?? .absent
         } catch let error as APIError where error.isTransient {
-            return nil
+            return .failed(error)
         }
     }
 
@@ -224,9 +227,7 @@ extension StackLease {
     private func awaitByTag(_ tag: LeaseTag, name: String, shownBy: Duration, run: Attempts) async throws -> OwnLease {
         var waits = options.sightingBackoff.waits()
         while true {
-            if let found = try await lookedUp(tag, name: name, excluding: run.withdrawn) {
-                return OwnLease(id: found.0, listing: found.1)
-            }
+            if case .found(let own) = try await look(tag, name: name, excluding: run.withdrawn) { return own }
             guard clock.now() + waits.scheduled <= shownBy else { break }
             try await clock.sleep(waits.next())
         }
